@@ -1,0 +1,3 @@
+module github.com/bootinfo/bootinfo
+
+go 1.25.0

@@ -1,0 +1,63 @@
+// Package testutil finds the shared real-world test corpus and other fixtures
+// that the project's tests read but do not carry in the repository.
+package testutil
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// EnvSharedTestdata names a directory that overrides where the shared corpus
+// (../shared/testdata beside the checkout) is looked for.
+const EnvSharedTestdata = "BOOTINFO_SHARED_TESTDATA"
+
+// RepoRoot returns the directory holding go.mod, found by walking up from the
+// test's working directory (a package directory).
+func RepoRoot(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatalf("getwd: %v", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatalf("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// InCI reports whether the tests run under continuous integration, where every
+// resource a test needs is installed and skipping would hide a failure.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// SkipOrFail skips the test with reason on a developer's machine and fails it in
+// CI, where .ci/run installs everything the tests need.
+func SkipOrFail(tb testing.TB, format string, args ...any) {
+	tb.Helper()
+	if InCI() {
+		tb.Fatalf("CI must provide this: "+format, args...)
+	}
+	tb.Skipf(format, args...)
+}
+
+// Shared returns the path of elem inside the shared real-world corpus
+// (../shared/testdata relative to the repository root). A test that needs it
+// skips when it is absent (a user's clone) and fails in CI.
+func Shared(tb testing.TB, elem ...string) string {
+	tb.Helper()
+	base := os.Getenv(EnvSharedTestdata)
+	if base == "" {
+		base = filepath.Join(RepoRoot(tb), "..", "shared", "testdata")
+	}
+	p := filepath.Join(append([]string{base}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		SkipOrFail(tb, "shared test corpus not available: %v", err)
+	}
+	return p
+}
