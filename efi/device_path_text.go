@@ -100,6 +100,9 @@ func hardwareText(sub uint8, d []byte) (string, bool) {
 // eisaID decodes a compressed EISA ID as ACPI _HID/_CID values use it: the
 // low 16 bits hold three 5-bit letters, the high 16 bits the product number.
 func eisaID(v uint32) string {
+	if v == 0 { // an absent _CID
+		return "0"
+	}
 	vendor := uint16(v)
 	return fmt.Sprintf("%c%c%c%04X",
 		'@'+byte(vendor>>10&0x1F), '@'+byte(vendor>>5&0x1F), '@'+byte(vendor&0x1F),
