@@ -215,8 +215,13 @@ func messagingText(sub uint8, d []byte) (string, bool) {
 		return ipv4Text(d)
 	case 0x0D: // 10.3.4.13 IPv6.
 		return ipv6Text(d)
+	case 0x0E: // 10.3.4.16 UART: Reserved 04h, Baud Rate 08h, Data Bits 10h, Parity 11h, Stop Bits 12h.
+		return uartText(d)
 	case 0x0F: // 10.3.4.7 USB Class: VID 04h, PID 06h, Class 08h, SubClass 09h, Protocol 0Ah.
 		if len(d) == 7 {
+			if name, ok := usbClassNames[d[4]]; ok {
+				return fmt.Sprintf("%s(0x%X,0x%X,0x%X,0x%X)", name, le16(d, 0), le16(d, 2), d[5], d[6]), true
+			}
 			return fmt.Sprintf("UsbClass(0x%X,0x%X,0x%X,0x%X,0x%X)", le16(d, 0), le16(d, 2), d[4], d[5], d[6]), true
 		}
 	case 0x11: // 10.3.4.8 Device Logical Unit: LUN 04h.
@@ -255,6 +260,47 @@ func messagingText(sub uint8, d []byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// usbClassNames are the class-specific text forms of USB Class nodes
+// (section 10.6.1.6): Name(VID,PID,SubClass,Protocol).
+var usbClassNames = map[byte]string{
+	0x01: "UsbAudio", 0x02: "UsbCDCControl", 0x03: "UsbHID", 0x06: "UsbImage",
+	0x07: "UsbPrinter", 0x08: "UsbMassStorage", 0x09: "UsbHub", 0x0A: "UsbCDCData",
+	0x0B: "UsbSmartCard", 0x0E: "UsbVideo", 0xDC: "UsbDiagnostic", 0xE0: "UsbWireless",
+}
+
+// uartText is Uart(Baud,DataBits,Parity,StopBits); zero means the device's
+// default ("DEFAULT", or "D" for parity and stop bits).
+func uartText(d []byte) (string, bool) {
+	if len(d) != 15 {
+		return "", false
+	}
+	baud, bits := "DEFAULT", "DEFAULT"
+	if v := le64(d, 4); v != 0 {
+		baud = fmt.Sprint(v)
+	}
+	if d[12] != 0 {
+		bits = fmt.Sprint(d[12])
+	}
+	parity := fmt.Sprintf("0x%X", d[13])
+	if d[13] < 6 {
+		parity = string("DNEOMS"[d[13]])
+	}
+	var stop string
+	switch d[14] {
+	case 0:
+		stop = "D"
+	case 1:
+		stop = "1"
+	case 2:
+		stop = "1.5"
+	case 3:
+		stop = "2"
+	default:
+		stop = fmt.Sprintf("0x%X", d[14])
+	}
+	return fmt.Sprintf("Uart(%s,%s,%s,%s)", baud, bits, parity, stop), true
 }
 
 // Vendor GUIDs with text forms of their own (section 10.6.1.6, messaging).
