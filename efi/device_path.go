@@ -95,3 +95,15 @@ func parseDevicePath(b []byte) (DevicePath, int, error) {
 		p = append(p, n)
 	}
 }
+
+// nodesBytes re-encodes p followed by an end-of-entire-path node (used by
+// tests and fuzz seeds).
+func (p DevicePath) nodesBytes() []byte {
+	var b []byte
+	for _, n := range p {
+		b = append(b, n.Type, n.SubType, 0, 0)
+		binary.LittleEndian.PutUint16(b[len(b)-2:], uint16(nodeHeaderLen+len(n.Data)))
+		b = append(b, n.Data...)
+	}
+	return append(b, TypeEnd, SubTypeEndEntire, nodeHeaderLen, 0)
+}

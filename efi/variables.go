@@ -77,17 +77,27 @@ func ParseUTF16String(value []byte) (string, error) {
 
 // decodeUTF16 decodes UTF-16LE code units from b up to the first NUL unit. It
 // returns the string and the number of bytes consumed including the NUL, or -1
-// when no NUL was found.
+// when no NUL was found. Control characters become '?' so that firmware
+// strings cannot inject escapes into logs, labels or JSON consumers' terminals.
 func decodeUTF16(b []byte) (string, int) {
 	units := make([]uint16, 0, len(b)/2)
 	for i := 0; i+1 < len(b); i += 2 {
 		u := binary.LittleEndian.Uint16(b[i:])
 		if u == 0 {
-			return string(utf16.Decode(units)), i + 2
+			return cleanRunes(utf16.Decode(units)), i + 2
 		}
 		units = append(units, u)
 	}
-	return string(utf16.Decode(units)), -1
+	return cleanRunes(utf16.Decode(units)), -1
+}
+
+func cleanRunes(rs []rune) string {
+	for i, r := range rs {
+		if r < 0x20 || (r >= 0x7F && r < 0xA0) {
+			rs[i] = '?'
+		}
+	}
+	return string(rs)
 }
 
 // BootID is the number of a Boot#### load option.
