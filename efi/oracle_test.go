@@ -82,7 +82,7 @@ func readOracle(t *testing.T, name string) [][]string {
 	return rows
 }
 
-func readValue(t *testing.T, base, rel string) []byte {
+func readValue(t testing.TB, base, rel string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(base, rel))
 	if err != nil {
