@@ -68,6 +68,7 @@ func TestNodeText(t *testing.T) {
 		{"acpiex pciroot by cid", node(2, 2, join(le32b(0x12345678), le32b(3), le32b(0x0A0341D0), []byte{0, 0, 0})...), "PciRoot(0x3)"},
 		{"acpiex uidstr", node(2, 2, join(le32b(0x0A0841D0), le32b(0), le32b(0), []byte("\x00PCI1\x00\x00"))...), "PcieRoot(PCI1)"},
 		{"acpiex generic", node(2, 2, join(le32b(0x0C0241D0), le32b(5), le32b(0), []byte("HID\x00UID\x00CID\x00"))...), "AcpiEx(PNP0C02,0,0x5,HID,CID,UID)"},
+		{"acpiexp", node(2, 2, join(le32b(0x0C0241D0), le32b(0), le32b(0), []byte("\x00UID7\x00\x00"))...), "AcpiExp(PNP0C02,0,UID7)"},
 		{"acpiadr", node(2, 3, join(le32b(0x80010100), le32b(0x80010200))...), "AcpiAdr(0x80010100,0x80010200)"},
 		{"ata", node(3, 1, 1, 0, 0, 0), "Ata(Secondary,Master,0x0)"},
 		{"scsi", node(3, 2, join(le16b(2), le16b(0))...), "Scsi(0x2,0x0)"},
@@ -75,6 +76,7 @@ func TestNodeText(t *testing.T) {
 		{"usb", node(3, 5, 11, 1), "USB(0xB,0x1)"},
 		{"usb mass storage", node(3, 15, join(le16b(0x0781), le16b(0x5567), []byte{8, 6, 0x50})...), "UsbMassStorage(0x781,0x5567,0x6,0x50)"},
 		{"usb class", node(3, 15, join(le16b(0xFFFF), le16b(0xFFFF), []byte{0xFF, 1, 2})...), "UsbClass(0xFFFF,0xFFFF,0xFF,0x1,0x2)"},
+		{"usb dfu", node(3, 15, join(le16b(0x1209), le16b(0x2001), []byte{0xFE, 1, 2})...), "UsbDeviceFirmwareUpdate(0x1209,0x2001,0x2)"},
 		{"uart", node(3, 14, join(le32b(0), le64b(115200), []byte{8, 1, 1})...), "Uart(115200,8,N,1)"},
 		{"uart defaults", node(3, 14, join(le32b(0), le64b(0), []byte{0, 0, 0})...), "Uart(DEFAULT,DEFAULT,D,D)"},
 		{"unit", node(3, 17, 2), "Unit(0x2)"},
@@ -90,6 +92,7 @@ func TestNodeText(t *testing.T) {
 		{"ipv4 static", node(3, 12, join([]byte{192, 168, 0, 2}, []byte{192, 168, 0, 1}, le16b(0), le16b(69), le16b(17), []byte{1}, []byte{192, 168, 0, 254}, []byte{255, 255, 255, 0})...),
 			"IPv4(192.168.0.1,UDP,Static,192.168.0.2,192.168.0.254,255.255.255.0)"},
 		{"ipv4 uefi 2.0", node(3, 12, join([]byte{10, 0, 0, 2}, []byte{10, 0, 0, 1}, le16b(0), le16b(80), le16b(6), []byte{0})...), "IPv4(10.0.0.1,TCP,DHCP,10.0.0.2)"},
+		{"ipv4 dhcp", node(3, 12, make([]byte, 23)...), "IPv4(0.0.0.0,0x0,DHCP,0.0.0.0,0.0.0.0,0.0.0.0)"},
 		{"ipv6", node(3, 13, join(make([]byte, 15), []byte{1}, []byte{0x20, 0x01, 0x0d, 0xb8}, make([]byte, 11), []byte{1}, le16b(0), le16b(0), le16b(6), []byte{1, 64}, make([]byte, 16))...),
 			"IPv6(2001:db8::1,TCP,StatelessAutoConfigure,::1,::,64)"},
 		{"vt100", node(3, 10, guidBytes("dfa66065-b419-11d3-9a2d-0090273fc14d")...), "VenVt100()"},
@@ -101,8 +104,8 @@ func TestNodeText(t *testing.T) {
 		{"hd no signature", node(4, 1, join(le32b(2), le64b(1), le64b(2), make([]byte, 16), []byte{1, 0})...), "HD(2,0,0,0x1,0x2)"},
 		{"cdrom", node(4, 2, join(le32b(0), le64b(0x1E), le64b(0x4000))...), "CDROM(0x0,0x1E,0x4000)"},
 		{"venmedia", node(4, 3, append(guidBytes(g), 1)...), "VenMedia(" + g + ",01)"},
-		{"file", node(4, 4, utf16Bytes(`\EFI\debian\shimx64.efi`)...), `File(\EFI\debian\shimx64.efi)`},
-		{"file non-ascii", node(4, 4, utf16Bytes(`\EFI\Überboot\ü.efi`)...), `File(\EFI\Überboot\ü.efi)`},
+		{"file", node(4, 4, utf16Bytes(`\EFI\debian\shimx64.efi`)...), `\EFI\debian\shimx64.efi`},
+		{"file non-ascii", node(4, 4, utf16Bytes(`\EFI\Überboot\ü.efi`)...), `\EFI\Überboot\ü.efi`},
 		{"media", node(4, 5, guidBytes(g)...), "Media(" + g + ")"},
 		{"fvfile", node(4, 6, guidBytes(g)...), "FvFile(" + g + ")"},
 		{"fv", node(4, 7, guidBytes(g)...), "Fv(" + g + ")"},
@@ -147,7 +150,7 @@ func TestDevicePathInstances(t *testing.T) {
 	}
 	// Two device paths in one list (a load option with an initrd path).
 	paths, err := ParseDevicePaths(join(pciroot, endEntire, node(4, 4, utf16Bytes(`\initrd`)...), endEntire))
-	if err != nil || len(paths) != 2 || paths[1].String() != `File(\initrd)` {
+	if err != nil || len(paths) != 2 || paths[1].String() != `\initrd` {
 		t.Errorf("ParseDevicePaths = %v, %v", paths, err)
 	}
 }

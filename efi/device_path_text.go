@@ -161,6 +161,8 @@ func acpiText(sub uint8, d []byte) (string, bool) {
 			return "PcieRoot(" + uidText + ")", true
 		case hid == hidPCIRoot || cid == hidPCIRoot:
 			return "PciRoot(" + uidText + ")", true
+		case hidStr == "" && cidStr == "" && uidStr != "":
+			return fmt.Sprintf("AcpiExp(%s,%s,%s)", eisaID(hid), eisaID(cid), uidStr), true
 		}
 		return fmt.Sprintf("AcpiEx(%s,%s,0x%X,%s,%s,%s)", eisaID(hid), eisaID(cid), uid, hidStr, cidStr, uidStr), true
 	case 0x03: // 10.3.3 _ADR: one or more UINT32 _ADR values from 04h.
@@ -222,6 +224,9 @@ func messagingText(sub uint8, d []byte) (string, bool) {
 			if name, ok := usbClassNames[d[4]]; ok {
 				return fmt.Sprintf("%s(0x%X,0x%X,0x%X,0x%X)", name, le16(d, 0), le16(d, 2), d[5], d[6]), true
 			}
+			if name, ok := usbApplicationSubclassNames[d[5]]; ok && d[4] == 0xFE {
+				return fmt.Sprintf("%s(0x%X,0x%X,0x%X)", name, le16(d, 0), le16(d, 2), d[6]), true
+			}
 			return fmt.Sprintf("UsbClass(0x%X,0x%X,0x%X,0x%X,0x%X)", le16(d, 0), le16(d, 2), d[4], d[5], d[6]), true
 		}
 	case 0x11: // 10.3.4.8 Device Logical Unit: LUN 04h.
@@ -269,6 +274,10 @@ var usbClassNames = map[byte]string{
 	0x07: "UsbPrinter", 0x08: "UsbMassStorage", 0x09: "UsbHub", 0x0A: "UsbCDCData",
 	0x0B: "UsbSmartCard", 0x0E: "UsbVideo", 0xDC: "UsbDiagnostic", 0xE0: "UsbWireless",
 }
+
+// usbApplicationSubclassNames name the sub-classes of class 0xFE
+// (application specific): Name(VID,PID,Protocol).
+var usbApplicationSubclassNames = map[byte]string{1: "UsbDeviceFirmwareUpdate", 2: "UsbIrdaBridge", 3: "UsbTestAndMeasurement"}
 
 // uartText is Uart(Baud,DataBits,Parity,StopBits); zero means the device's
 // default ("DEFAULT", or "D" for parity and stop bits).
@@ -347,9 +356,9 @@ func networkProtocol(p uint16) string {
 
 // ipv4Text: Local IP 04h, Remote IP 08h, Local Port 0Ch, Remote Port 0Eh,
 // Protocol 10h, Static 12h, Gateway 13h, Subnet Mask 17h (length 27; UEFI 2.0
-// nodes end after Static, length 19). Text:
-// IPv4(RemoteIp,Protocol,Static|DHCP,LocalIp[,Gateway,SubnetMask]); the last
-// two are shown when either is set, as the reference implementation does.
+// nodes end after Static, length 19). Text (Table 10.67):
+// IPv4(RemoteIp,Protocol,Static|DHCP,LocalIp[,GatewayIPAddress,SubnetMask]),
+// the last two only when the node has them.
 func ipv4Text(d []byte) (string, bool) {
 	if len(d) != 15 && len(d) != 23 {
 		return "", false
@@ -360,7 +369,7 @@ func ipv4Text(d []byte) (string, bool) {
 		origin = "Static"
 	}
 	s := fmt.Sprintf("IPv4(%s,%s,%s,%s", remote, networkProtocol(le16(d, 12)), origin, local)
-	if len(d) == 23 && (le32(d, 15) != 0 || le32(d, 19) != 0) {
+	if len(d) == 23 {
 		s += fmt.Sprintf(",%s,%s", netip.AddrFrom4([4]byte(d[15:19])), netip.AddrFrom4([4]byte(d[19:23])))
 	}
 	return s + ")", true
@@ -368,8 +377,9 @@ func ipv4Text(d []byte) (string, bool) {
 
 // ipv6Text: Local IP 04h, Remote IP 14h, Local Port 24h, Remote Port 26h,
 // Protocol 28h, IP Address Origin 2Ah, Prefix Length 2Bh, Gateway 2Ch (length
-// 60; older nodes end after the origin, length 43). Text:
-// IPv6(RemoteIp,Protocol,IPAddressOrigin,LocalIp[,GatewayIp,PrefixLength]).
+// 60; older nodes end after the origin, length 43). Text in the order of
+// Table 10.67: IPv6(RemoteIp,Protocol,IPAddressOrigin,LocalIp[,GatewayIPAddress,
+// PrefixLength]), the prefix length in decimal.
 func ipv6Text(d []byte) (string, bool) {
 	if len(d) != 39 && len(d) != 56 {
 		return "", false
@@ -418,11 +428,13 @@ func mediaText(sub uint8, d []byte) (string, bool) {
 	case 0x03: // 10.3.5.3 Vendor-defined media: GUID 04h, data 14h.
 		return vendorText("VenMedia", d)
 	case 0x04: // 10.3.5.4 File Path: NUL-terminated UTF-16 path from 04h.
+		// Table 10.67 gives the path string itself as the text, without a
+		// File() wrapper (efibootmgr adds one; the UEFI shell does not).
 		if len(d)%2 != 0 {
 			return "", false
 		}
 		s, _ := decodeUTF16(d)
-		return "File(" + s + ")", true
+		return s, true
 	case 0x05: // 10.3.5.5 Media Protocol: GUID 04h.
 		if len(d) == 16 {
 			return "Media(" + GUID(d).String() + ")", true

@@ -33,4 +33,6 @@
 // with a 0x prefix: Pci(0x1F,0x2)); GUIDs are printed in lower case, as Linux
 // names efivarfs files and partition UUIDs (the specification treats GUID text
 // as case-insensitive); partition numbers are decimal, as in HD(1,GPT,...).
+// File path nodes are the bare path (HD(...)/\EFI\BOOT\BOOTX64.EFI), as
+// Table 10.67 and the UEFI shell show them; efibootmgr wraps them in File().
 package efi

@@ -89,8 +89,8 @@ func TestBootStateLenovo(t *testing.T) {
 		SecureBoot: SecureBootDisabled,
 		BootOrder:  []BootID{0x0000, 0x0001, 0x0017, 0x0018, 0x0019, 0x001A, 0x001C, 0x001D, 0x001E, 0x001B, 0x0023},
 		BootEntries: []BootEntry{
-			entry(0x0000, 0x1, "Linux-Firmware-Updater", lenovoESP+`/File(\EFI\arch\fwupdx64.efi)`),
-			entry(0x0001, 0x1, "Linux Boot Manager", lenovoESP+`/File(\EFI\systemd\systemd-bootx64.efi)`),
+			entry(0x0000, 0x1, "Linux-Firmware-Updater", lenovoESP+`/\EFI\arch\fwupdx64.efi`),
+			entry(0x0001, 0x1, "Linux Boot Manager", lenovoESP+`/\EFI\systemd\systemd-bootx64.efi`),
 			entry(0x0010, 0x100, "Setup", "FvFile(721c8b66-426c-4e86-8e99-3457c46ab0b9)"),
 			entry(0x0011, 0x100, "Boot Menu", "FvFile(126a762d-5758-4fca-8531-201a7f57f850)"),
 			entry(0x0012, 0x100, "Diagnostic Splash Screen", "FvFile(a7d8d9a6-6ab0-4aeb-ad9d-163e59a7a380)"),
@@ -199,9 +199,9 @@ func TestBootStateOVMF(t *testing.T) {
 			boot(1, "UEFI QEMU DVD-ROM QM00005 ", dvd),
 			boot(2, "UEFI Misc Device", "PciRoot(0x0)/Pci(0x3,0x0)"),
 			boot(3, "UEFI PXEv4 (MAC:525400123456)", nic),
-			boot(4, "UEFI PXEv4 (MAC:525400123456) 2", nic+"/IPv4(0.0.0.0,0x0,DHCP,0.0.0.0)"),
+			boot(4, "UEFI PXEv4 (MAC:525400123456) 2", nic+"/IPv4(0.0.0.0,0x0,DHCP,0.0.0.0,0.0.0.0,0.0.0.0)"),
 			boot(5, "UEFI PXEv6 (MAC:525400123456)", nic+"/IPv6(::,0x0,Static,::,::,64)"),
-			boot(6, "UEFI HTTPv4 (MAC:525400123456)", nic+"/IPv4(0.0.0.0,0x0,DHCP,0.0.0.0)/Uri()"),
+			boot(6, "UEFI HTTPv4 (MAC:525400123456)", nic+"/IPv4(0.0.0.0,0x0,DHCP,0.0.0.0,0.0.0.0,0.0.0.0)/Uri()"),
 			boot(7, "UEFI HTTPv6 (MAC:525400123456)", nic+"/IPv6(::,0x0,Static,::,::,64)/Uri()"),
 			shell(8)), 8)},
 	}
@@ -371,14 +371,14 @@ func TestBootStateUnreadable(t *testing.T) {
 func TestBootStateJSON(t *testing.T) {
 	st := &BootState{Mode: ModeUEFI, PlatformBits: 64, SecureBoot: SecureBootDisabled, SetupMode: ptr(false), BootCurrent: ptr(BootID(3)),
 		BootOrder:   []BootID{3, 0x1A},
-		BootEntries: []BootEntry{{ID: 3, Description: "Linux", Active: true, Category: "boot", DevicePath: "File(\\a.efi)", OptionalDataLen: 2, Attributes: 1}},
+		BootEntries: []BootEntry{{ID: 3, Description: "Linux", Active: true, Category: "boot", DevicePath: "\\a.efi", OptionalDataLen: 2, Attributes: 1}},
 		Errors:      FieldErrors{"AuditMode": ErrMalformed}}
 	b, err := json.Marshal(st)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `{"mode":"uefi","platform_bits":64,"secure_boot":"disabled","setup_mode":false,"boot_current":"0003","boot_order":["0003","001A"],` +
-		`"boot_entries":[{"id":"0003","description":"Linux","active":true,"hidden":false,"category":"boot","device_path":"File(\\a.efi)","optional_data_len":2}],` +
+		`"boot_entries":[{"id":"0003","description":"Linux","active":true,"hidden":false,"category":"boot","device_path":"\\a.efi","optional_data_len":2}],` +
 		`"errors":{"AuditMode":"malformed data"}}`
 	if string(b) != want {
 		t.Errorf("JSON:\n got %s\nwant %s", b, want)

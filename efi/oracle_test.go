@@ -13,6 +13,8 @@ package efi
 //     Sata(2,65535,0)); both sides are compared with every 0x number turned
 //     to decimal, case-insensitively;
 //   - it names the firmware volume node FvVol(), the specification Fv();
+//   - it wraps file path nodes in File(), the specification gives the bare
+//     path (Table 10.67);
 //   - it prints ACPI nodes whose _HID has no short form as the raw number
 //     (Acpi(0x030341d0,0x0)), the specification as the EISA ID (PNP0303);
 //   - it prints only the first instance of a multi-instance path;
@@ -40,6 +42,7 @@ var update = flag.Bool("update", false, "rewrite testdata/efivar-oracle-*.tsv fr
 var (
 	hexNumber = regexp.MustCompile(`\b0x([0-9a-f]+)\b`)
 	rawACPI   = regexp.MustCompile(`acpi\(0x([0-9a-f]{8}),`)
+	fileNode  = regexp.MustCompile(`file\(([^)]*)\)`)
 )
 
 func normaliseDevicePathText(s string) string {
@@ -48,6 +51,7 @@ func normaliseDevicePathText(s string) string {
 		s = s[:i]
 	}
 	s = strings.ReplaceAll(s, "fvvol(", "fv(")
+	s = fileNode.ReplaceAllString(s, "$1")
 	s = rawACPI.ReplaceAllStringFunc(s, func(m string) string {
 		v, _ := strconv.ParseUint(rawACPI.FindStringSubmatch(m)[1], 16, 32)
 		return "acpi(" + strings.ToLower(eisaID(uint32(v))) + ","
