@@ -3,6 +3,7 @@ package efi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	iofs "io/fs"
 	"os"
 	"slices"
@@ -98,6 +99,11 @@ func (fs FS) BootState() (*BootState, error) {
 	}
 
 	ents, err := os.ReadDir(fs.efivarsDir())
+	if err == nil && len(ents) == 0 {
+		// The kernel creates firmware/efi/efivars as the mount point; empty,
+		// it means efivarfs is not mounted (UEFI always has variables).
+		err = fmt.Errorf("efi: %s is empty: %w", fs.efivarsDir(), ErrEfivarfsNotMounted)
+	}
 	if err != nil {
 		// efivarfs not mounted or not readable: nothing is known.
 		st.SecureBoot = SecureBootUnknown

@@ -7,3 +7,8 @@ import "errors"
 // variable that is not one byte of 0 or 1, a load option or device path node
 // whose lengths run past its buffer.
 var ErrMalformed = errors.New("malformed data")
+
+// ErrEfivarfsNotMounted is recorded in BootState.Errors["efivars"] when
+// firmware/efi/efivars exists but is empty: the machine booted through UEFI
+// but efivarfs is not mounted there, so no variable can be read.
+var ErrEfivarfsNotMounted = errors.New("efivarfs not mounted")

@@ -312,6 +312,11 @@ func TestBootStateEdgeCases(t *testing.T) {
 			want:  BootState{Mode: ModeUEFI, SecureBoot: SecureBootUnknown, Errors: FieldErrors{"efivars": iofs.ErrNotExist}},
 		},
 		{
+			name: "efivarfs mount point empty",
+			vars: map[string][]byte{},
+			want: BootState{Mode: ModeUEFI, SecureBoot: SecureBootUnknown, Errors: FieldErrors{"efivars": ErrEfivarfsNotMounted}},
+		},
+		{
 			name: "uefi without secure boot support",
 			vars: map[string][]byte{"BootOrder-" + g: attr},
 			want: BootState{Mode: ModeUEFI, SecureBoot: SecureBootUnsupported, BootOrder: []BootID{}},
