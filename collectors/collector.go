@@ -31,8 +31,9 @@ type Paths struct {
 // Config is what cmd/bootinfo hands every collector: paths, a logger and
 // the collector-specific options parsed from flags.
 type Config struct {
-	Paths  Paths
-	Logger *slog.Logger
+	Paths    Paths
+	Logger   *slog.Logger
+	Firmware FirmwareConfig
 }
 
 // Snapshot is one collection: the JSON section and the metrics made from the
@@ -60,6 +61,7 @@ type Factory struct {
 func Factories() []Factory {
 	return []Factory{
 		{Name: "host", Help: "host identity, kernel, OS and kernel command line (procfs, /etc)", DefaultEnabled: true, New: NewHostCollector},
+		{Name: "firmware", Help: "legacy BIOS or UEFI, Secure Boot, Setup Mode, EFI boot entries, TPM (sysfs, efivarfs)", DefaultEnabled: true, New: NewFirmwareCollector},
 	}
 }
 

@@ -14,8 +14,8 @@ import (
 const (
 	SecureBootEnabled     = "enabled"
 	SecureBootDisabled    = "disabled"
-	SecureBootUnsupported = "unsupported" // legacy BIOS, or UEFI without the SecureBoot variable
-	SecureBootUnknown     = "unknown"     // the variable exists but could not be read or decoded
+	SecureBootUnsupported = "unsupported" // legacy BIOS: no Secure Boot at all
+	SecureBootUnknown     = "unknown"     // UEFI, but the variable is absent, unreadable or malformed
 )
 
 // BootState is the firmware's boot configuration as one snapshot, shaped for
@@ -92,6 +92,9 @@ func (fs FS) BootState() (*BootState, error) {
 	if mode != ModeUEFI {
 		return st, nil
 	}
+	// Under UEFI, only the SecureBoot variable can say; firmware older than
+	// UEFI 2.3.1 has none, and then nothing is known for sure.
+	st.SecureBoot = SecureBootUnknown
 	if bits, err := fs.PlatformBits(); err == nil {
 		st.PlatformBits = bits
 	} else if !errors.Is(err, iofs.ErrNotExist) {

@@ -317,9 +317,9 @@ func TestBootStateEdgeCases(t *testing.T) {
 			want: BootState{Mode: ModeUEFI, SecureBoot: SecureBootUnknown, Errors: FieldErrors{"efivars": ErrEfivarfsNotMounted}},
 		},
 		{
-			name: "uefi without secure boot support",
+			name: "uefi without the SecureBoot variable is unknown",
 			vars: map[string][]byte{"BootOrder-" + g: attr},
-			want: BootState{Mode: ModeUEFI, SecureBoot: SecureBootUnsupported, BootOrder: []BootID{}},
+			want: BootState{Mode: ModeUEFI, SecureBoot: SecureBootUnknown, BootOrder: []BootID{}},
 		},
 	}
 	for _, tt := range tests {

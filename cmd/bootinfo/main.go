@@ -74,6 +74,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 		}
 		o.enabled[f.Name] = app.Flag("collector."+f.Name, fmt.Sprintf("Enable the %s collector: %s.", f.Name, f.Help)).Default(def).Bool()
 	}
+	app.Flag("collector.firmware.refresh", "How often to re-read the EFI boot variables, which efibootmgr can change before the next boot (0 reads them once). The kernel rate-limits efivarfs reads by non-root users.").Default("5m").DurationVar(&o.collectorConfig.Firmware.Refresh)
 	promslogflag.AddFlags(app, &o.logConfig)
 
 	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()
@@ -95,7 +96,8 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	o.logConfig.Writer = stderr
 	logger := promslog.New(&o.logConfig)
 	o.paths = cleanPaths(o.paths)
-	o.collectorConfig = collectors.Config{Paths: o.paths, Logger: logger}
+	o.collectorConfig.Paths = o.paths
+	o.collectorConfig.Logger = logger
 
 	switch cmd {
 	case serveCmd.FullCommand():
