@@ -52,7 +52,7 @@ func NewFirmwareCollector(cfg Config) (Collector, error) {
 		refresh:   cfg.Firmware.Refresh,
 		info:      d("firmware_info", "How the machine booted: mode (uefi or bios) and secure_boot (enabled, disabled, unsupported, unknown); value 1.", "mode", "secure_boot"),
 		setupMode: d("firmware_setup_mode", "Whether UEFI Setup Mode is on (1): platform keys can be enrolled without authentication."),
-		bits:      d("firmware_platform_bits", "Word size of the UEFI firmware (32 or 64)."),
+		bits:      d("firmware_word_size_bytes", "Word size of the UEFI firmware in bytes (4 or 8; fw_platform_size 32 or 64)."),
 		entries:   d("efi_boot_entries", "Number of Boot#### load options the firmware holds."),
 		entryInfo: d("efi_boot_entry_info", "One EFI boot entry (Boot####); current is true for the entry this boot came from; value 1.", "id", "description", "active", "current"),
 		varErrors: d("efi_variable_errors", "Number of EFI variables that exist but could not be read or decoded (see the JSON section's errors)."),
@@ -94,7 +94,7 @@ func (c *firmwareCollector) metrics(sec *FirmwareSection) []prometheus.Metric {
 		ms = append(ms, g(c.setupMode, boolFloat(*st.SetupMode)))
 	}
 	if st.PlatformBits != 0 {
-		ms = append(ms, g(c.bits, float64(st.PlatformBits)))
+		ms = append(ms, g(c.bits, float64(st.PlatformBits)/8))
 	}
 	if st.Mode == efi.ModeUEFI {
 		ms = append(ms, g(c.entries, float64(len(st.BootEntries))))
