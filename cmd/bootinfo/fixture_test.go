@@ -11,7 +11,9 @@ import (
 // fixtureRoot builds the host tree every end-to-end test points the --path
 // flags at: testdata/root, plus the UEFI variables of a real OVMF boot from
 // the shared corpus (linked, not copied) under sys/firmware/efi.
-func fixtureRoot(t *testing.T) string {
+func fixtureRoot(t *testing.T) string { return fixtureRootB(t) }
+
+func fixtureRootB(t testing.TB) string {
 	t.Helper()
 	dst := t.TempDir()
 	if err := os.CopyFS(dst, os.DirFS("testdata/root")); err != nil {
