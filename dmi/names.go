@@ -374,7 +374,7 @@ func BootStatusName(v uint8) string {
 }
 
 var cacheOperationalModes = []string{"Write Through", "Write Back", "Varies With Memory Address", "Unknown"}
-var cacheLocations = []string{"Internal", "Reserved", "External", "Unknown"}
+var cacheLocations = []string{"Internal", "External", "Reserved", "Unknown"}
 var cacheTypes = []string{"Other", "Unknown", "Instruction", "Data", "Unified"}
 var cacheAssociativities = []string{
 	"Other", "Unknown", "Direct Mapped", "2-way Set-associative", "4-way Set-associative", "Fully Associative",
@@ -382,7 +382,7 @@ var cacheAssociativities = []string{
 	"32-way Set-associative", "48-way Set-associative", "64-way Set-associative", "20-way Set-associative",
 }
 var cacheECCTypes = []string{"Other", "Unknown", "None", "Parity", "Single-bit ECC", "Multi-bit ECC"}
-var cacheSRAMTypes = []string{"Other", "Unknown", "Non-burst", "Burst", "Pipeline Burst", "Synchronous", "Asynchronous"}
+var cacheSRAMTypes = []string{"Other", "Unknown", "Non-Burst", "Burst", "Pipeline Burst", "Synchronous", "Asynchronous"}
 
 // CacheOperationalModeName names bits 9:8 of a type 7 configuration word.
 func CacheOperationalModeName(v uint8) string { return lookup(cacheOperationalModes, 0, int(v&3)) }

@@ -83,7 +83,37 @@ func (p *printer) decode(s *dmi.Structure, t *dmi.Table) {
 			}
 		}
 	case 13:
-		p.type13(d, l, str)
+		p.type13(s, d, l, str)
+	case 14:
+		p.type14(d, l, str)
+	case 18:
+		p.type18(d, l)
+	case 21:
+		p.type21(d, l)
+	case 24:
+		p.type24(d, l)
+	case 26:
+		p.probe("Voltage Probe", d, l, str, voltageLocations,
+			func(v int16) string { return fmt.Sprintf("%.3f V", float32(v)/1000) },
+			func(v uint16) string { return fmt.Sprintf("%.1f mV", float32(v)/10) })
+	case 27:
+		p.type27(d, l, str)
+	case 28:
+		p.probe("Temperature Probe", d, l, str, temperatureLocations,
+			func(v int16) string { return fmt.Sprintf("%.1f deg C", float32(v)/10) },
+			func(v uint16) string { return fmt.Sprintf("%.3f deg C", float32(v)/1000) })
+	case 29:
+		p.probe("Electrical Current Probe", d, l, str, voltageLocations,
+			func(v int16) string { return fmt.Sprintf("%.3f A", float32(v)/1000) },
+			func(v uint16) string { return fmt.Sprintf("%.1f mA", float32(v)/10) })
+	case 30:
+		p.type30(d, l, str)
+	case 34:
+		p.type34(d, l, str)
+	case 35:
+		p.type35(d, l, str)
+	case 36:
+		p.type36(d, l)
 	case 16:
 		p.type16(d, l)
 	case 17:

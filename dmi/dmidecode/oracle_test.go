@@ -2,6 +2,7 @@ package dmidecode
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,10 @@ import (
 // requiredTypes must match dmidecode's output exactly, structure by
 // structure.
 var requiredTypes = map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 16: true, 17: true, 19: true, 32: true}
+
+// showType logs the differences for one structure type that is not
+// required to match (go test -args -show-type=N).
+var showType = flag.Int("show-type", -1, "log output differences for this structure type")
 
 func dumpPaths(t testing.TB) []string {
 	dir := testutil.Shared(t, "smbios", "dumps")
@@ -99,6 +104,9 @@ func TestOracleDumps(t *testing.T) {
 				c[0]++
 			}
 			perType[wb[i].typ] = c
+			if !ok && *showType == wb[i].typ {
+				t.Logf("%s: structure %d (type %d) differs:\n%s", name, i, wb[i].typ, lineDiff(wb[i].text, gb[i].text))
+			}
 			if requiredTypes[wb[i].typ] {
 				reqTotal++
 				if ok {
