@@ -153,7 +153,7 @@ func TestIDSummary(t *testing.T) {
 		Baseboard:  SummaryBaseboard{Manufacturer: "Acme"},
 		Chassis:    SummaryChassis{Type: "Other"},
 		Processors: []SummaryProcessor{}, OEMStrings: []string{},
-		Memory:     SummaryMemory{Devices: []SummaryMemoryDevice{}},
+		Memory: SummaryMemory{Devices: []SummaryMemoryDevice{}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("IDSummary (-want +got):\n%s", diff)

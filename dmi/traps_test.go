@@ -274,8 +274,8 @@ func TestTrapUUID(t *testing.T) {
 	tests := []struct {
 		dump, want string
 	}{
-		{"dell-libsmbios-ES3020", "44454c4c-5400-1036-8034-b8c04f313231"},            // 2.3: byte order
-		{"go-smbios-HyperV.synth-ep", "b26849ef-4fb0-4e03-a9d1-1a165a40c8d7"},      // 3.0: swapped
+		{"dell-libsmbios-ES3020", "44454c4c-5400-1036-8034-b8c04f313231"},               // 2.3: byte order
+		{"go-smbios-HyperV.synth-ep", "b26849ef-4fb0-4e03-a9d1-1a165a40c8d7"},           // 3.0: swapped
 		{"dell-libsmbios-precisiont7600-sysfs", "4c4c4544-0000-0010-8000-00c04f000000"}, // 2.6: swapped
 	}
 	for _, tc := range tests {
