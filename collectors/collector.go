@@ -34,6 +34,7 @@ type Config struct {
 	Paths    Paths
 	Logger   *slog.Logger
 	Firmware FirmwareConfig
+	DMI      DMIConfig
 }
 
 // Snapshot is one collection: the JSON section and the metrics made from the
@@ -61,6 +62,7 @@ type Factory struct {
 func Factories() []Factory {
 	return []Factory{
 		{Name: "host", Help: "host identity, kernel, OS and kernel command line (procfs, /etc)", DefaultEnabled: true, New: NewHostCollector},
+		{Name: "dmi", Help: "SMBIOS/DMI hardware inventory: BIOS, system, board, chassis, processors, memory (sysfs DMI tables, or /sys/class/dmi/id)", DefaultEnabled: true, New: NewDMICollector},
 		{Name: "firmware", Help: "legacy BIOS or UEFI, Secure Boot, Setup Mode, EFI boot entries, TPM (sysfs, efivarfs)", DefaultEnabled: true, New: NewFirmwareCollector},
 	}
 }
