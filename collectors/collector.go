@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sort"
 	"sync"
 	"time"
@@ -235,4 +236,36 @@ func (r *runner) execute(c *call, timeout time.Duration) {
 		close(c.done)
 	}()
 	c.snap, c.err = r.c.Collect(ctx)
+}
+
+// Querier is implemented by collectors that answer questions below their
+// section, such as /bootinfo/kmsg/records or /bootinfo/systemd/units/NAME.
+// path is what follows "SECTION/"; params are the URL's query values. The
+// answer is served as JSON. Errors wrapping ErrNotFound or ErrBadRequest
+// become 404 and 400; any other error 503.
+type Querier interface {
+	Query(ctx context.Context, path string, params url.Values) (any, error)
+}
+
+// Sentinels a Querier wraps to say what kind of failure a query met.
+var (
+	ErrNotFound   = errors.New("not found")
+	ErrBadRequest = errors.New("bad request")
+)
+
+// Query passes a query to the named collector, under the Set's deadline.
+func (s *Set) Query(ctx context.Context, name, path string, params url.Values) (any, error) {
+	for _, r := range s.runners {
+		if r.name != name {
+			continue
+		}
+		q, ok := r.c.(Querier)
+		if !ok {
+			return nil, fmt.Errorf("%w: section %s has no %q", ErrNotFound, name, path)
+		}
+		ctx, cancel := context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+		return q.Query(ctx, path, params)
+	}
+	return nil, fmt.Errorf("%w: no such section: %s", ErrNotFound, name)
 }

@@ -251,7 +251,7 @@ func TestEndToEndHTTP(t *testing.T) {
 		{"GET", "/bootinfo/host", 200, `"kernel_release":"6.1.0-27-amd64"`},
 		{"GET", "/bootinfo/host?pretty", 200, "\n  \"hostname\": \"node-a17\""},
 		{"GET", "/bootinfo/nope", 404, "no such section"},
-		{"GET", "/bootinfo/host/extra", 404, "no such section"},
+		{"GET", "/bootinfo/host/extra", 404, "section host has no"},
 		{"GET", "/nope", 404, ""},
 		{"POST", "/metrics", 405, ""},
 		{"DELETE", "/bootinfo", 405, ""},
