@@ -378,3 +378,29 @@ func TestRing(t *testing.T) {
 		t.Errorf("Len = %d", g.Len())
 	}
 }
+
+// TestSummaryBounded feeds a flood of distinct records: what the summary
+// and ring keep must not grow with it.
+func TestSummaryBounded(t *testing.T) {
+	s := NewSummary()
+	g := NewRing(10)
+	for i := 0; i < 20000; i++ {
+		r := kern(uint64(i), uint64(i), Level(i%8), "mod"+strconv.Itoa(i)+": loading out-of-tree module taints kernel.")
+		r.Facility = Facility(i % 2)
+		if i%3 == 0 {
+			r.Message = "Oops: 0000 [#" + strconv.Itoa(i) + "] SMP"
+		}
+		s.Add(r)
+		g.Add(r)
+	}
+	snap := s.Snapshot()
+	if n := len(snap.Milestones.Taint.Reasons); n != 16 {
+		t.Errorf("kept %d taint reasons, want the bound 16", n)
+	}
+	if g.Len() != 10 || len(g.Query(Query{})) != 10 {
+		t.Errorf("ring holds %d", g.Len())
+	}
+	if snap.Problems[ProblemOops].Count != 3334 || snap.Problems[ProblemOops].Last.Seq != 19998 {
+		t.Errorf("oops %+v", snap.Problems[ProblemOops])
+	}
+}
