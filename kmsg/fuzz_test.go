@@ -24,7 +24,7 @@ func formatRecord(r Record) []byte {
 	b = strconv.AppendUint(b, r.Seq, 10)
 	b = append(b, ',')
 	b = strconv.AppendUint(b, r.TimestampUsec, 10)
-	b = append(b, ',', r.Flag)
+	b = append(b, ',', byte(r.Flag))
 	if r.Caller != "" {
 		b = append(b, ",caller="...)
 		b = append(b, r.Caller...)

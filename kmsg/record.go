@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -108,12 +109,64 @@ func ParseLevel(s string) (Level, bool) {
 	return 0, false
 }
 
-// Flag values of the dev-kmsg header's fourth field.
+// Flag is the dev-kmsg header's fourth field.
+type Flag byte
+
+// Flag values the ABI documents.
 const (
-	FlagNone         byte = '-' // an ordinary record
-	FlagContinuation byte = 'c' // continues the previous record (older kernels; also set by LOG_CONT)
-	FlagContinued    byte = '+' // is continued by the next record (kernels before 4.9 or so)
+	FlagNone         Flag = '-' // an ordinary record
+	FlagContinuation Flag = 'c' // continues the previous record (LOG_CONT)
+	FlagContinued    Flag = '+' // is continued by the next record (kernels before 4.9)
 )
+
+// String returns the flag as the header carries it.
+func (f Flag) String() string { return string(rune(f)) }
+
+// MarshalText encodes the flag as its one-character string.
+func (f Flag) MarshalText() ([]byte, error) { return []byte{byte(f)}, nil }
+
+// UnmarshalText decodes a one-character flag.
+func (f *Flag) UnmarshalText(b []byte) error {
+	if len(b) != 1 {
+		return fmt.Errorf("%w: flag %q", ErrMalformed, b)
+	}
+	*f = Flag(b[0])
+	return nil
+}
+
+// MarshalText encodes the facility by its syslog name.
+func (f Facility) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText decodes a facility name as String prints it.
+func (f *Facility) UnmarshalText(b []byte) error {
+	s := string(b)
+	for i, n := range facilityNames {
+		if n != "" && n == s {
+			*f = Facility(i)
+			return nil
+		}
+	}
+	if v, ok := strings.CutPrefix(s, "facility"); ok {
+		if n, err := strconv.ParseUint(v, 10, 7); err == nil {
+			*f = Facility(n)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: facility %q", ErrMalformed, b)
+}
+
+// MarshalText encodes the level by its syslog name.
+func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText decodes a level name (see ParseLevel).
+func (l *Level) UnmarshalText(b []byte) error {
+	v, ok := ParseLevel(string(b))
+	if !ok {
+		return fmt.Errorf("%w: level %q", ErrMalformed, b)
+	}
+	*l = v
+	return nil
+}
 
 // Record is one decoded /dev/kmsg record.
 type Record struct {
@@ -126,7 +179,7 @@ type Record struct {
 	// since boot, exactly as the kernel wrote it.
 	TimestampUsec uint64 `json:"timestamp_usec"`
 	// Flag is the header's flags field: '-', 'c' or '+'.
-	Flag byte `json:"-"`
+	Flag Flag `json:"flag"`
 	// Caller is the value of the optional caller= field: "T<pid>" for a
 	// task, "C<cpu>" for a CPU context. Empty when the kernel was built
 	// without CONFIG_PRINTK_CALLER.
@@ -234,7 +287,7 @@ func parseHeader(h []byte, r *Record) error {
 	// tolerated (only its first byte is kept) because the ABI promises
 	// more fields may appear, and refusing the record loses its text.
 	if len(flag) > 0 {
-		r.Flag = flag[0]
+		r.Flag = Flag(flag[0])
 	} else {
 		r.Flag = FlagNone
 	}

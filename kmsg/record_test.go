@@ -1,6 +1,7 @@
 package kmsg
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -116,5 +117,34 @@ func TestNames(t *testing.T) {
 		if l, ok := ParseLevel(w); !ok || l != Level(i) {
 			t.Errorf("ParseLevel(%q) = %v, %v", w, l, ok)
 		}
+	}
+}
+
+func TestRecordJSON(t *testing.T) {
+	in := Record{Facility: FacilityDaemon, Level: LevelWarning, Seq: 9, TimestampUsec: 1500, Flag: FlagContinuation,
+		Caller: "T1", Message: "a\nb", Dict: map[string]string{"SUBSYSTEM": "usb"}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"facility":"daemon","level":"warning","seq":9,"timestamp_usec":1500,"flag":"c","caller":"T1","message":"a\nb","dict":{"SUBSYSTEM":"usb"}}`
+	if string(b) != want {
+		t.Errorf("JSON\n got %s\nwant %s", b, want)
+	}
+	var out Record
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(in, out); diff != "" {
+		t.Errorf("JSON round trip (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{`{"facility":"nope"}`, `{"level":"loud"}`, `{"flag":"ab"}`} {
+		if err := json.Unmarshal([]byte(bad), &out); !errors.Is(err, ErrMalformed) {
+			t.Errorf("Unmarshal(%s) = %v, want ErrMalformed", bad, err)
+		}
+	}
+	var f Facility
+	if err := f.UnmarshalText([]byte("facility13")); err != nil || f != 13 {
+		t.Errorf("facility13 = %v, %v", f, err)
 	}
 }
