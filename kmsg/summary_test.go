@@ -404,3 +404,27 @@ func TestSummaryBounded(t *testing.T) {
 		t.Errorf("oops %+v", snap.Problems[ProblemOops])
 	}
 }
+
+// TestSummaryConcurrent lets a reader goroutine add while others take
+// snapshots, for the race detector.
+func TestSummaryConcurrent(t *testing.T) {
+	s := NewSummary()
+	g := NewRing(16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 2000; i++ {
+			r := kern(uint64(i), uint64(i), LevelErr, "Kernel panic - not syncing: x")
+			s.Add(r)
+			g.Add(r)
+		}
+	}()
+	for i := 0; i < 100; i++ {
+		_ = s.Snapshot()
+		_ = g.Query(Query{Limit: 3})
+	}
+	<-done
+	if got := s.Snapshot().Problems[ProblemPanic].Count; got != 2000 {
+		t.Errorf("panics = %d", got)
+	}
+}
