@@ -200,16 +200,17 @@ func vmRun() (res vmResult) {
 // until the OOM killer kills it; "segv" restores the default SIGSEGV
 // action (the Go runtime would otherwise handle the fault) and writes
 // through a nil pointer, so the kernel kills it and logs the segfault.
+var hogged [][]byte
+
 func vmChild(kind string) {
 	switch kind {
 	case "oom":
-		var keep [][]byte
 		for {
 			b := make([]byte, 1<<20)
 			for i := 0; i < len(b); i += 4096 {
 				b[i] = 1
 			}
-			keep = append(keep, b)
+			hogged = append(hogged, b) // a global, so the GC cannot free it
 		}
 	case "segv":
 		var act [4]uintptr // struct kernel_sigaction, handler SIG_DFL (0)
@@ -254,6 +255,39 @@ func writeNewc(w io.Writer, files map[string][]byte, dirs []string) error {
 	return entry("TRAILER!!!", 0, nil)
 }
 
+// guestBinary returns a statically linked build of this test binary for
+// the guest, which has no dynamic loader: the running binary when it is
+// static, else (under -race, which needs cgo) a CGO_ENABLED=0 build.
+func guestBinary(t *testing.T) string {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(self)
+	if err != nil {
+		t.Fatalf("test binary: %v", err)
+	}
+	defer f.Close()
+	static := true
+	for _, p := range f.Progs {
+		static = static && p.Type != elf.PT_INTERP
+	}
+	if static {
+		return self
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		testutil.SkipOrFail(t, "the go tool is needed to build a static binary for the guest: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "kmsg.test")
+	cmd := exec.Command(goTool, "test", "-c", "-o", out, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build a static test binary for the guest: %v\n%s", err, b)
+	}
+	return out
+}
+
 // TestRealKernelUnderQEMU proves on a real kernel (a QEMU guest, whose log
 // may be flooded without harm) what the host's log cannot show:
 //   - EPIPE: the reader stops after the boot log, user space floods the log
@@ -279,20 +313,7 @@ func TestRealKernelUnderQEMU(t *testing.T) {
 		}
 		kernel = m[0]
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f, err := elf.Open(self); err != nil {
-		t.Fatalf("test binary: %v", err)
-	} else {
-		for _, p := range f.Progs {
-			if p.Type == elf.PT_INTERP {
-				t.Skip("the test binary is dynamically linked; run with CGO_ENABLED=0")
-			}
-		}
-		f.Close()
-	}
+	self := guestBinary(t)
 	bin, err := os.ReadFile(self)
 	if err != nil {
 		t.Fatal(err)
