@@ -161,8 +161,10 @@ func (s *Summary) Add(r Record) {
 	}
 }
 
-// AddLost counts records known to be lost that no sequence gap shows, for
-// example when the device reported EPIPE before the first record was read.
+// AddLost counts records known to be lost that no sequence gap shows. Add
+// already counts every gap between the records fed to it, so do not also
+// add Device.Lost for the same records: AddLost is for losses outside
+// them, such as records the kernel skipped before the first one read.
 func (s *Summary) AddLost(n uint64) {
 	s.mu.Lock()
 	s.lost += n

@@ -3,6 +3,7 @@ package kmsg
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -426,5 +427,39 @@ func TestSummaryConcurrent(t *testing.T) {
 	<-done
 	if got := s.Snapshot().Problems[ProblemPanic].Count; got != 2000 {
 		t.Errorf("panics = %d", got)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestSummaryGolden pins the whole JSON snapshot of each QEMU boot; run
+// with -update after a deliberate change and review the diff.
+func TestSummaryGolden(t *testing.T) {
+	for _, dir := range bootDirs(t) {
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			recs, _ := readCapture(t, filepath.Join(dir, "dev-kmsg.txt"))
+			got, err := json.MarshalIndent(summarize(recs), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := filepath.Join("testdata", "summary", name+".json")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("snapshot differs from %s (-want +got):\n%s", golden, diff)
+			}
+		})
 	}
 }
