@@ -13,9 +13,9 @@ import (
 var (
 	// ErrMalformed reports a record that does not follow the dev-kmsg format.
 	ErrMalformed = errors.New("kmsg: malformed record")
-	// ErrTruncated reports a record larger than the read buffer (EINVAL from
-	// the device); the record is skipped by the kernel's reader position.
-	ErrTruncated = errors.New("kmsg: record larger than buffer")
+	// ErrTruncated reports a capture record longer than MaxRecordSize;
+	// the reader skips it and goes on.
+	ErrTruncated = errors.New("kmsg: record too long")
 )
 
 // Facility is the syslog facility of a record: the priority value shifted
@@ -221,7 +221,7 @@ func ParseRecord(b []byte) (Record, error) {
 		return r, fmt.Errorf("%w: no ';' after the header", ErrMalformed)
 	}
 	if err := parseHeader(b[:semi], &r); err != nil {
-		return r, err
+		return Record{}, err
 	}
 	body := b[semi+1:]
 	line, rest := cutLine(body)
