@@ -85,7 +85,12 @@ func TestOracleDumps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := render(t, p, Options{})
+		var stderr bytes.Buffer
+		got, _ := render(t, p, Options{Stderr: &stderr})
+		wantErr, _ := os.ReadFile(strings.TrimSuffix(p, ".bin") + ".dmidecode.stderr")
+		if stderr.String() != string(wantErr) {
+			t.Errorf("%s: stderr %q, dmidecode %q", name, stderr.String(), wantErr)
+		}
 		wb, gb := splitBlocks(string(want)), splitBlocks(got)
 		if wb[0].text != gb[0].text {
 			t.Errorf("%s: header differs:\n got: %q\nwant: %q", name, gb[0].text, wb[0].text)

@@ -177,3 +177,84 @@ func TestSysfsHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedAgainstDmidecode builds malformed dumps from real ones (a
+// 2.x table length cutting the last structures, a 3.x table cut in the
+// middle of a structure, a 3.x table without its end-of-table record, a
+// 2.x count larger than the table) and compares stdout and stderr with the
+// real dmidecode.
+func TestMalformedAgainstDmidecode(t *testing.T) {
+	bin := dmidecodeBin(t)
+	dir := testutil.Shared(t, "smbios", "dumps")
+	fix := func(ep []byte, idx, from, to int) {
+		ep[idx] = 0
+		var s byte
+		for _, c := range ep[from:to] {
+			s += c
+		}
+		ep[idx] = -s
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name+".bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cases := map[string][]byte{}
+	{
+		b := read("qemu-seabios-pc")
+		b[0x16] -= 10 // table length
+		fix(b, 0x15, 0x10, 0x1F)
+		fix(b, 0x04, 0, int(b[5]))
+		cases["2x-short-length"] = b
+	}
+	{
+		b := read("qemu-seabios-pc")
+		b[0x1C] += 3 // structure count
+		fix(b, 0x15, 0x10, 0x1F)
+		fix(b, 0x04, 0, int(b[5]))
+		cases["2x-count-too-large"] = b
+	}
+	{
+		b := read("u-root-Lenovo-ThinkPad-T480")
+		cases["2x-file-cut"] = b[:len(b)-300]
+	}
+	{
+		b := read("qemu-ovmf-q35-ep64")
+		cases["3x-cut-mid-structure"] = b[:len(b)-20]
+	}
+	{
+		b := read("qemu-ovmf-q35-ep64")
+		tb, _ := dmi.ParseDumpBin(b)
+		last := tb.Structures[len(tb.Structures)-1]
+		cases["3x-no-end-of-table"] = b[:0x20+last.Offset]
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			tmp := t.TempDir()
+			if err := os.WriteFile(filepath.Join(tmp, "m.bin"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "--from-dump", "m.bin")
+			cmd.Dir = tmp
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			_ = cmd.Run()
+			tb, _ := dmi.ParseDumpBin(b)
+			if tb == nil {
+				t.Fatal("no table")
+			}
+			var got, gotErr bytes.Buffer
+			if err := Write(&got, Source{Table: tb, DumpFile: "m.bin"}, Options{Stderr: &gotErr}); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != out.String() {
+				t.Errorf("stdout differs:\n%s", lineDiff(out.String(), got.String()))
+			}
+			if gotErr.String() != errOut.String() {
+				t.Errorf("stderr %q, dmidecode %q", gotErr.String(), errOut.String())
+			}
+		})
+	}
+}
