@@ -100,8 +100,12 @@ func (p *printer) decode(s *dmi.Structure, t *dmi.Table) {
 		p.type31(d, l)
 	case 33:
 		p.type33(d, l)
+	case 37:
+		p.type37(d, fields(t.Raw[s.Offset:]), l)
 	case 39:
 		p.type39(d, l, str)
+	case 40:
+		p.type40(s.String, d, l)
 	case 43:
 		p.type43(d, l, str)
 	case 21:

@@ -321,3 +321,59 @@ func (p *printer) type43(d fields, l int, str func(int) string) {
 	}
 	p.attr("OEM-specific Information", "0x%08X", d.dw(0x1B))
 }
+
+// type37 is 7.38 Memory Channel. dmidecode 3.4 numbers the devices from 1
+// but indexes the load/handle triplets with that number, so device i shows
+// the triplet of device i+1 (the last one reads past the formatted area);
+// raw runs from the structure to the table end so the same bytes (for the
+// last device, the next structure's first byte) are shown.
+func (p *printer) type37(d, raw fields, l int) {
+	p.f("Memory Channel\n")
+	if l < 0x07 {
+		return
+	}
+	p.attr("Type", "%s", name([]string{"Other", "Unknown", "RamBus", "SyncLink"}, 1, int(d.b(4))))
+	p.attr("Maximal Load", "%d", d.b(5))
+	n := int(d.b(6))
+	p.attr("Devices", "%d", n)
+	if l < 0x07+3*n {
+		return
+	}
+	for i := 1; i <= n; i++ {
+		p.attr(fmt.Sprintf("Device %d Load", i), "%d", raw.b(7+3*i))
+		p.attr(fmt.Sprintf("Device %d Handle", i), "0x%04X", raw.w(8+3*i))
+	}
+}
+
+// type40 is 7.41 Additional Information: each entry gets its own title.
+func (p *printer) type40(s func(uint8) string, d fields, l int) {
+	if l < 0x0B {
+		return
+	}
+	n := int(d.b(4))
+	off := 5
+	for i := 0; i < n; i++ {
+		p.f("Additional Information %d\n", i+1)
+		if l < off+1 {
+			break
+		}
+		el := int(d.b(off))
+		if el < 5 || l < off+el {
+			break
+		}
+		p.attr("Referenced Handle", "0x%04x", d.w(off+1))
+		p.attr("Referenced Offset", "0x%02x", d.b(off+3))
+		p.attr("String", "%s", s(d.b(off+4)))
+		switch el - 5 {
+		case 1:
+			p.attr("Value", "0x%02x", d.b(off+5))
+		case 2:
+			p.attr("Value", "0x%04x", d.w(off+5))
+		case 4:
+			p.attr("Value", "0x%08x", d.dw(off+5))
+		default:
+			p.attr("Value", "Unexpected size")
+		}
+		off += el
+	}
+}
