@@ -21,7 +21,8 @@ const supportedVersion = 0x030500
 type Source struct {
 	Table *dmi.Table
 	// DumpFile is the file name given to --from-dump; empty means the
-	// table was read from sysfs.
+	// table was read from sysfs (or, for a table without entry point, from
+	// wherever the caller found it: the header then names only the version).
 	DumpFile string
 }
 
@@ -84,6 +85,9 @@ func Write(w io.Writer, src Source, opts Options) error {
 		} else {
 			p.f("SMBIOS %s present.\n", ep.VersionString())
 		}
+	} else {
+		// A raw table without entry point: only its version is known.
+		p.f("SMBIOS %s present.\n", t.Version)
 	}
 	if t.Version.Uint() > supportedVersion {
 		p.f("# SMBIOS implementations newer than version %d.%d.%d are not\n# fully supported by this version of dmidecode.\n",
