@@ -53,6 +53,12 @@ var typeKeywords = map[string][]int{
 	"slot":      {9},
 }
 
+// TypeKeywords returns the keywords -t accepts, in dmidecode's order (for
+// the "Valid type keywords are:" list).
+func TypeKeywords() []string {
+	return []string{"bios", "system", "baseboard", "chassis", "processor", "memory", "cache", "connector", "slot"}
+}
+
 // ParseTypes turns -t arguments (keywords, numbers, comma-separated lists of
 // numbers) into a sorted list of structure types.
 func ParseTypes(args []string) ([]int, error) {
