@@ -151,11 +151,16 @@ func (p *printer) decode(s *dmi.Structure, t *dmi.Table) {
 		p.type38(d, l)
 	case 41:
 		p.type41(d, l, str)
+	case 45:
+		p.type45(s.String, d, l)
 	case 126:
 		p.f("Inactive\n")
 	case 127:
 		p.f("End Of Table\n")
 	default:
+		if s.Type >= 128 && p.decodeOEM(s, d, l) {
+			break
+		}
 		if s.Type >= 128 {
 			p.f("OEM-specific Type\n")
 		} else {

@@ -377,3 +377,32 @@ func (p *printer) type40(s func(uint8) string, d fields, l int) {
 		off += el
 	}
 }
+
+// type45 is 7.46 Firmware Inventory Information. Only structures shorter
+// than 0x18 bytes occur in the corpus (dmidecode prints just the title);
+// the longer form follows DSP0134's layout and has not been compared with
+// dmidecode.
+func (p *printer) type45(s func(uint8) string, d fields, l int) {
+	p.f("Firmware Inventory Information\n")
+	if l < 0x18 {
+		return
+	}
+	p.attr("Firmware Component Name", "%s", s(d.b(4)))
+	p.attr("Firmware Version", "%s", s(d.b(5)))
+	p.attr("Firmware ID", "%s", s(d.b(7)))
+	p.attr("Release Date", "%s", s(d.b(9)))
+	p.attr("Manufacturer", "%s", s(d.b(0x0A)))
+	p.attr("Lowest Supported Firmware Version", "%s", s(d.b(0x0B)))
+	p.attr("Image Size", "%s", memSize64(d.qw(0x0C)))
+	p.flagList("Characteristics", uint32(d.w(0x14)), []string{"Updatable", "Write-Protect"}, 0, false)
+	p.attr("State", "%s", name([]string{"Other", "Unknown", "Disabled", "Enabled", "Absent", "Stand-by Offline",
+		"Stand-by Spare", "Unavailable Offline"}, 1, int(d.b(0x16))))
+	n := int(d.b(0x17))
+	if l < 0x18+2*n {
+		return
+	}
+	p.listStart("Associated Components", fmt.Sprint(n))
+	for i := 0; i < n; i++ {
+		p.item("0x%04X", d.w(0x18+2*i))
+	}
+}

@@ -107,6 +107,9 @@ func Write(w io.Writer, src Source, opts Options) error {
 	}
 	for i := range t.Structures {
 		s := &t.Structures[i]
+		if s.Type == 1 {
+			p.setVendor(s)
+		}
 		if opts.Types != nil && !sel[s.Type] {
 			continue
 		}
@@ -210,6 +213,9 @@ func truncatedAfter(t *dmi.Table) *truncation {
 type printer struct {
 	w   *bufio.Writer
 	ver uint32
+	// vendor and product come from the last type 1 structure walked.
+	vendor  vendor
+	product string
 }
 
 func (p *printer) f(format string, a ...any) { fmt.Fprintf(p.w, format, a...) }
