@@ -232,6 +232,18 @@ func TestMalformedAgainstDmidecode(t *testing.T) {
 		last := tb.Structures[len(tb.Structures)-1]
 		cases["3x-no-end-of-table"] = b[:0x20+last.Offset]
 	}
+	{
+		// A DMI 2.0 legacy entry point ("_DMI_") in front of a real table.
+		b := read("dell-libsmbios-PE2650")
+		ep := make([]byte, 0x20)
+		copy(ep, "_DMI_")
+		copy(ep[6:8], b[0x16:0x18])   // table length
+		ep[8] = 0x20                  // table address
+		copy(ep[0x0C:0x0E], b[0x1C:]) // structure count
+		ep[0x0E] = 0x20               // BCD revision 2.0
+		fix(ep, 0x05, 0, 0x0F)
+		cases["legacy-dmi-entry-point"] = append(ep, b[0x20:]...)
+	}
 	for name, b := range cases {
 		t.Run(name, func(t *testing.T) {
 			tmp := t.TempDir()
