@@ -60,8 +60,12 @@ func TypeKeywords() []string {
 }
 
 // ParseTypes turns -t arguments (keywords, numbers, comma-separated lists of
-// numbers) into a sorted list of structure types.
+// numbers) into a sorted list of structure types. No arguments give nil,
+// which Options.Types reads as "all types".
 func ParseTypes(args []string) ([]int, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
 	seen := map[int]bool{}
 	for _, a := range args {
 		if ts, ok := typeKeywords[strings.ToLower(a)]; ok {

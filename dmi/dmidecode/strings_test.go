@@ -18,6 +18,7 @@ func TestParseTypes(t *testing.T) {
 		{[]string{"17,19", "0x20"}, []int{17, 19, 32}, false},
 		{[]string{"SYSTEM"}, []int{1, 12, 15, 23, 32}, false},
 		{[]string{"baseboard"}, []int{2, 10, 41}, false},
+		{nil, nil, false},
 		{[]string{"foo"}, nil, true},
 		{[]string{"256"}, nil, true},
 	}
