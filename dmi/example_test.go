@@ -11,6 +11,18 @@ import (
 	"github.com/bootinfo/bootinfo/dmi/dmidecode"
 )
 
+// Reading the host's summary: FS.Summary does this, tables first, then the
+// world-readable attributes.
+func ExampleFS_Summary() {
+	sum, fromTables, err := dmi.NewFS("/sys").Summary()
+	if sum == nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	fmt.Println("from raw tables:", fromTables)
+	json.NewEncoder(os.Stdout).Encode(sum)
+}
+
 // Reading the host's tables, falling back to the world-readable attributes
 // when they cannot be read (non-root, or no SMBIOS export).
 func ExampleFS_Table() {
