@@ -253,9 +253,10 @@ func hexRow(b []byte) string {
 	return sb.String()
 }
 
-// dump prints a structure's "Header and Data:" and "Strings:" blocks as
-// dmidecode -u does (with raw string bytes) when p is in dump mode, and the
-// shorter form it uses for types it cannot decode otherwise.
+// dumpWith prints a structure's "Header and Data:" and "Strings:" blocks:
+// with hexStrings each string's bytes (NUL included) in hex before its text,
+// as dmidecode -u does; without, only the text, as dmidecode prints types it
+// cannot decode.
 func (p *printer) dumpWith(s *dmi.Structure, hexStrings bool) {
 	d := s.Data()
 	p.listStart("Header and Data", "")
@@ -282,4 +283,5 @@ func (p *printer) dumpWith(s *dmi.Structure, hexStrings bool) {
 	}
 }
 
+// dump prints a structure as dmidecode -u does.
 func (p *printer) dump(s *dmi.Structure) { p.dumpWith(s, true) }
