@@ -134,7 +134,8 @@ func bootAgent(t *testing.T, lab *qemulab.Lab, name string, cfg qemulab.Config) 
 		}
 		t.Fatalf("boot %s: %v", name, err)
 	}
-	t.Logf("boot %s (%v) took %v", name, cfg.Firmware, res.Elapsed.Round(time.Millisecond))
+	t.Logf("boot %s (%v) took %v; guest uptime at /init %v, after its commands %v",
+		name, cfg.Firmware, res.Elapsed.Round(time.Millisecond), res.InitStart, res.InitDone)
 
 	g := &guestBoot{Res: res, Append: cfg.Append}
 	show := res.Outputs["show"]

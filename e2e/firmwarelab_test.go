@@ -114,7 +114,7 @@ func TestFirmwareLabFirmware(t *testing.T) {
 			secureBoot, setupMode := vars["SecureBoot-"+efiGlobal], vars["SetupMode-"+efiGlobal]
 			switch p.fw {
 			case qemulab.OVMFSecureBoot:
-				// Attributes NV|BS|RT? No: SecureBoot is BS|RT (06h), then 1.
+				// Both are BS|RT variables (attributes 06h) of one byte.
 				if !bytes.Equal(secureBoot, []byte{6, 0, 0, 0, 1}) || !bytes.Equal(setupMode, []byte{6, 0, 0, 0, 0}) {
 					t.Errorf("raw SecureBoot % x, SetupMode % x: want Secure Boot on in user mode", secureBoot, setupMode)
 				}

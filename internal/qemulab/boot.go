@@ -114,6 +114,10 @@ type Result struct {
 	Outputs map[string]*Output
 	// Elapsed is the time from starting QEMU to its exit.
 	Elapsed time.Duration
+	// InitStart and InitDone are the guest's uptime when /init started and
+	// when it had run everything: the kernel's share and /init's share of
+	// Elapsed (the rest is QEMU and firmware).
+	InitStart, InitDone time.Duration
 }
 
 // File returns a captured guest file's bytes.
@@ -224,8 +228,8 @@ func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
 	res.Console = console.buf.Bytes()
 	res.Stderr = qerr.buf.Bytes()
 
-	outs, done, perr := parseConsole(res.Console, token)
-	res.Outputs = outs
+	outs, times, done, perr := parseConsole(res.Console, token)
+	res.Outputs, res.InitStart, res.InitDone = outs, times.start, times.done
 	switch {
 	case perr != nil:
 		return res, perr

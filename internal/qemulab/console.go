@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // markerPrefix starts every line /init writes to frame an output; a random
@@ -28,11 +29,17 @@ type Output struct {
 	ExitStatus int
 }
 
-// parseConsole extracts the framed outputs from a serial console transcript.
-// done reports whether /init printed its final marker. Console noise outside
-// the frames (firmware, kernel, escape sequences) is ignored; a frame that does
-// not decode is an error.
-func parseConsole(console []byte, token string) (outs map[string]*Output, done bool, err error) {
+// initTimes are the guest's uptime when /init started and when it finished its
+// work, as /init printed them on its START and DONE markers.
+type initTimes struct {
+	start, done time.Duration
+}
+
+// parseConsole extracts the framed outputs and /init's timestamps from a
+// serial console transcript. done reports whether /init printed its final
+// marker. Console noise outside the frames (firmware, kernel, escape
+// sequences) is ignored; a frame that does not decode is an error.
+func parseConsole(console []byte, token string) (outs map[string]*Output, times initTimes, done bool, err error) {
 	marker := markerPrefix + token + " "
 	outs = map[string]*Output{}
 	var (
@@ -56,53 +63,67 @@ func parseConsole(console []byte, token string) (outs map[string]*Output, done b
 		}
 		f := strings.Fields(line[i+len(marker):])
 		if len(f) == 0 {
-			return outs, done, fmt.Errorf("qemulab: console: empty marker line")
+			return outs, times, done, fmt.Errorf("qemulab: console: empty marker line")
 		}
 		switch f[0] {
 		case "START":
+			times.start = parseUptime(f[1:])
 		case "DONE":
+			times.done = parseUptime(f[1:])
 			if open {
-				return outs, done, fmt.Errorf("qemulab: console: output %s not closed", name)
+				return outs, times, done, fmt.Errorf("qemulab: console: output %s not closed", name)
 			}
 			done = true
 		case "BEGIN":
 			if open || len(f) != 2 {
-				return outs, done, fmt.Errorf("qemulab: console: unexpected %q", line[i:])
+				return outs, times, done, fmt.Errorf("qemulab: console: unexpected %q", line[i:])
 			}
 			name, open, inStderr = f[1], true, false
 			out.Reset()
 			errb.Reset()
 		case "STDERR":
 			if !open || inStderr || len(f) != 2 || f[1] != name {
-				return outs, done, fmt.Errorf("qemulab: console: unexpected %q", line[i:])
+				return outs, times, done, fmt.Errorf("qemulab: console: unexpected %q", line[i:])
 			}
 			inStderr = true
 		case "END":
 			if !open || !inStderr || len(f) != 3 || f[1] != name {
-				return outs, done, fmt.Errorf("qemulab: console: unexpected %q", line[i:])
+				return outs, times, done, fmt.Errorf("qemulab: console: unexpected %q", line[i:])
 			}
 			rc, err := strconv.Atoi(f[2])
 			if err != nil {
-				return outs, done, fmt.Errorf("qemulab: console: exit status of %s: %w", name, err)
+				return outs, times, done, fmt.Errorf("qemulab: console: exit status of %s: %w", name, err)
 			}
 			o := &Output{ExitStatus: rc}
 			if o.Stdout, err = base64.StdEncoding.DecodeString(out.String()); err != nil {
-				return outs, done, fmt.Errorf("qemulab: console: stdout of %s: %w", name, err)
+				return outs, times, done, fmt.Errorf("qemulab: console: stdout of %s: %w", name, err)
 			}
 			if o.Stderr, err = base64.StdEncoding.DecodeString(errb.String()); err != nil {
-				return outs, done, fmt.Errorf("qemulab: console: stderr of %s: %w", name, err)
+				return outs, times, done, fmt.Errorf("qemulab: console: stderr of %s: %w", name, err)
 			}
 			if _, dup := outs[name]; dup {
-				return outs, done, fmt.Errorf("qemulab: console: output %s given twice", name)
+				return outs, times, done, fmt.Errorf("qemulab: console: output %s given twice", name)
 			}
 			outs[name] = o
 			open = false
 		default:
-			return outs, done, fmt.Errorf("qemulab: console: unknown marker %q", f[0])
+			return outs, times, done, fmt.Errorf("qemulab: console: unknown marker %q", f[0])
 		}
 	}
 	if open {
-		return outs, false, nil // cut short: the caller reports ErrIncomplete
+		return outs, times, false, nil // cut short: the caller reports ErrIncomplete
 	}
-	return outs, done, nil
+	return outs, times, done, nil
+}
+
+// parseUptime reads the first field of /proc/uptime ("12.34"); zero if absent.
+func parseUptime(f []string) time.Duration {
+	if len(f) == 0 {
+		return 0
+	}
+	sec, err := strconv.ParseFloat(f[0], 64)
+	if err != nil || sec < 0 || sec > 1e6 {
+		return 0
+	}
+	return time.Duration(sec * float64(time.Second))
 }

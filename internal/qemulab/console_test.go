@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -73,7 +74,7 @@ func TestParseConsole(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, done, err := parseConsole([]byte(tt.console), tok)
+			got, _, done, err := parseConsole([]byte(tt.console), tok)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
@@ -97,7 +98,7 @@ func FuzzParseConsole(f *testing.F) {
 	f.Add([]byte(m + " BEGIN a\n" + m + " END a 0\r\n"))
 	f.Add([]byte("\x1b[2J" + m))
 	f.Fuzz(func(t *testing.T, console []byte) {
-		outs, _, err := parseConsole(console, tok)
+		outs, _, _, err := parseConsole(console, tok)
 		if err != nil {
 			return
 		}
@@ -110,4 +111,20 @@ func FuzzParseConsole(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseConsoleTimes(t *testing.T) {
+	m := markerPrefix + "t"
+	_, times, done, err := parseConsole([]byte(m+" START 3.51 1.20\r\n"+m+" DONE 4.75 2.00\r\n"), "t")
+	if err != nil || !done {
+		t.Fatalf("done %v, err %v", done, err)
+	}
+	if times.start != 3510*time.Millisecond || times.done != 4750*time.Millisecond {
+		t.Errorf("times %+v", times)
+	}
+	// Old or odd /init output: no timestamps, not an error.
+	_, times, _, err = parseConsole([]byte(m+" START\n"+m+" DONE x\n"), "t")
+	if err != nil || times != (initTimes{}) {
+		t.Errorf("times %+v, err %v", times, err)
+	}
 }

@@ -223,7 +223,7 @@ lab_cmd() {
 	sh "$2" >/tmp/lab.out 2>/tmp/lab.err </dev/null
 	lab_report "$1" $?
 }
-echo "$M START"
+echo "$M START $(cat /proc/uptime)"
 `)
 	for _, g := range cfg.Capture {
 		if !globRE.MatchString(g) {
@@ -242,7 +242,7 @@ echo "$M START"
 		names[c.Name] = true
 		fmt.Fprintf(&b, "lab_cmd %s /lab/cmd/%d.sh\n", c.Name, i)
 	}
-	b.WriteString(`echo "$M DONE"
+	b.WriteString(`echo "$M DONE $(cat /proc/uptime)"
 sync
 poweroff -f
 `)
