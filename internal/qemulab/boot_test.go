@@ -1,6 +1,7 @@
 package qemulab
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -110,4 +111,27 @@ func TestBootProbe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBootBoundsConsole checks the safety net: a guest that floods the console
+// is stopped once the transcript reaches its bound, and the boot reports
+// ErrIncomplete rather than hanging or growing without end.
+func TestBootBoundsConsole(t *testing.T) {
+	l := findLab(t)
+	const limit = 4 << 10
+	res, err := l.Boot(context.Background(), Config{
+		Firmware:   SeaBIOS,
+		MaxConsole: limit,
+		Commands:   []Command{{Name: "flood", Script: "while :; do echo flood >/dev/console; done\n"}},
+	})
+	if !errors.Is(err, ErrIncomplete) {
+		t.Fatalf("err = %v, want ErrIncomplete", err)
+	}
+	if res == nil || len(res.Console) != limit {
+		t.Fatalf("kept %d bytes of console, want exactly the bound %d", len(res.Console), limit)
+	}
+	if !bytes.Contains(res.Console, []byte("flood\r\n")) {
+		t.Errorf("console does not show the flood:\n%s", tail(res.Console, 500))
+	}
+	t.Logf("stopped after %v: %v", res.Elapsed.Round(time.Millisecond), err)
 }
