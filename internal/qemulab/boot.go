@@ -163,13 +163,15 @@ func (r *Result) DumpBin() ([]byte, error) {
 	return DumpBin(ep, tab)
 }
 
-// bootMu keeps boots sequential: TCG is CPU-bound and the machines running
-// the tests have two cores shared with other jobs.
+// bootMu keeps boots sequential within the process (lockBoots across
+// processes): TCG is CPU-bound and the machines running the tests have two
+// cores shared with other jobs.
 var bootMu sync.Mutex
 
 // Boot boots the configured guest, waits for it to power off and returns its
 // outputs. QEMU is killed when ctx is done (or after [DefaultTimeout] when ctx
-// has no deadline). Boots are serialised across goroutines. When the guest
+// has no deadline). Boots are serialised across goroutines and, on Linux,
+// across processes. When the guest
 // does not finish /init the error wraps [ErrIncomplete] and the partial
 // Result, with the console transcript, is returned too.
 func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
@@ -181,6 +183,11 @@ func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
 		defer cancel()
 	}
+	unlock, err := lockBoots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
