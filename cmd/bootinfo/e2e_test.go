@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "bootinfo-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "bootinfo")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building bootinfo: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// fixtureArgs points every --path flag into root.
+func fixtureArgs(root string) []string {
+	return []string{
+		"--path.rootfs=" + root,
+		"--path.procfs=" + filepath.Join(root, "proc"),
+		"--path.sysfs=" + filepath.Join(root, "sys"),
+		"--path.dev=" + filepath.Join(root, "dev"),
+		"--path.boot=" + filepath.Join(root, "boot"),
+	}
+}
+
+type agent struct {
+	cmd    *exec.Cmd
+	base   string
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startAgent runs `bootinfo serve` and waits until /healthz answers.
+func startAgent(t *testing.T, args ...string) *agent {
+	t.Helper()
+	addr := freeAddr(t)
+	a := &agent{base: "http://" + addr, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	a.cmd = exec.Command(binary, append([]string{"serve", "--web.listen-address=" + addr}, args...)...)
+	a.cmd.Stderr = a.stderr
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { a.done <- a.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = a.cmd.Process.Kill()
+		<-a.done
+		if t.Failed() {
+			t.Logf("agent stderr:\n%s", a.stderr)
+		}
+	})
+	for i := 0; ; i++ {
+		resp, err := http.Get(a.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return a
+			}
+		}
+		select {
+		case err := <-a.done:
+			t.Fatalf("agent exited before serving: %v\n%s", err, a.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (a *agent) get(t *testing.T, method, path string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, a.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// volatile matches samples whose values change from run to run.
+var volatile = regexp.MustCompile(`^(bootinfo_scrape_collector_duration_seconds\{[^}]*\}) .*$`)
+
+// normalizeMetrics drops build info and replaces run-dependent values, so the
+// rest can be compared with a golden file.
+func normalizeMetrics(b []byte) string {
+	var out strings.Builder
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.Contains(line, "bootinfo_build_info") {
+			continue
+		}
+		line = volatile.ReplaceAllString(line, "$1 <duration>")
+		out.WriteString(line + "\n")
+	}
+	return out.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+func promtoolCheck(t *testing.T, metrics []byte) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		testutil.SkipOrFail(t, "promtool not installed (Debian package prometheus)")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(metrics)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestEndToEndFixtureMetrics(t *testing.T) {
+	root := fixtureRoot(t)
+	a := startAgent(t, append(fixtureArgs(root), "--web.disable-exporter-metrics")...)
+	code, hdr, body := a.get(t, "GET", "/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d %s", code, body)
+	}
+	if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	golden(t, "e2e-metrics.txt", normalizeMetrics(body))
+	promtoolCheck(t, body)
+
+	// The agent's own metrics are there unless disabled, and still lint clean.
+	b := startAgent(t, fixtureArgs(root)...)
+	_, _, full := b.get(t, "GET", "/metrics")
+	for _, m := range []string{"process_resident_memory_bytes", "go_goroutines", "bootinfo_build_info"} {
+		if !bytes.Contains(full, []byte("\n"+m)) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+	promtoolCheck(t, full)
+}
+
+func TestEndToEndDocumentMatchesShow(t *testing.T) {
+	root := fixtureRoot(t)
+	a := startAgent(t, fixtureArgs(root)...)
+	code, hdr, body := a.get(t, "GET", "/bootinfo")
+	if code != 200 || hdr.Get("Content-Type") != "application/json" {
+		t.Fatalf("/bootinfo: %d %q", code, hdr.Get("Content-Type"))
+	}
+	var served map[string]any
+	if err := json.Unmarshal(body, &served); err != nil {
+		t.Fatalf("/bootinfo is not JSON: %v\n%s", err, body)
+	}
+	out, err := exec.Command(binary, append([]string{"show", "--format", "json"}, fixtureArgs(root)...)...).Output()
+	if err != nil {
+		t.Fatalf("show: %v", err)
+	}
+	var shown map[string]any
+	if err := json.Unmarshal(out, &shown); err != nil {
+		t.Fatalf("show output is not JSON: %v\n%s", err, out)
+	}
+	// uptime moves between the two reads; everything else is the same document.
+	for _, d := range []map[string]any{served, shown} {
+		delete(d["host"].(map[string]any), "uptime_seconds")
+	}
+	if diff := cmp.Diff(served, shown); diff != "" {
+		t.Errorf("/bootinfo and show differ (-served +shown):\n%s", diff)
+	}
+	host := served["host"].(map[string]any)
+	if host["hostname"] != "node-a17" || host["boot_time"] != "2024-11-25T02:00:00Z" {
+		t.Errorf("host section: %v", host)
+	}
+	params := host["cmdline_params"].(map[string]any)
+	if params["acpi_osi"] != "!Windows 2012" || params["quiet"] != "" {
+		t.Errorf("cmdline_params: %v", params)
+	}
+	if errs := served["errors"].(map[string]any); len(errs) != 0 {
+		t.Errorf("errors: %v", errs)
+	}
+}
+
+func TestEndToEndHTTP(t *testing.T) {
+	a := startAgent(t, fixtureArgs(fixtureRoot(t))...)
+	tests := []struct {
+		method, path string
+		code         int
+		contains     string
+	}{
+		{"GET", "/", 200, "/bootinfo"},
+		{"GET", "/healthz", 200, "ok"},
+		{"HEAD", "/metrics", 200, ""},
+		{"GET", "/bootinfo/host", 200, `"kernel_release":"6.1.0-27-amd64"`},
+		{"GET", "/bootinfo/host?pretty", 200, "\n  \"hostname\": \"node-a17\""},
+		{"GET", "/bootinfo/nope", 404, "no such section"},
+		{"GET", "/bootinfo/host/extra", 404, "no such section"},
+		{"GET", "/nope", 404, ""},
+		{"POST", "/metrics", 405, ""},
+		{"DELETE", "/bootinfo", 405, ""},
+	}
+	for _, tt := range tests {
+		code, hdr, body := a.get(t, tt.method, tt.path)
+		if code != tt.code {
+			t.Errorf("%s %s = %d, want %d", tt.method, tt.path, code, tt.code)
+		}
+		if tt.code == 405 && hdr.Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s %s: Allow %q", tt.method, tt.path, hdr.Get("Allow"))
+		}
+		if !strings.Contains(string(body), tt.contains) {
+			t.Errorf("%s %s body lacks %q:\n%s", tt.method, tt.path, tt.contains, body)
+		}
+	}
+}
+
+func TestEndToEndSIGTERMShutsDownCleanly(t *testing.T) {
+	a := startAgent(t, fixtureArgs(fixtureRoot(t))...)
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-a.done; err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, a.stderr)
+	}
+	a.done <- nil // for the cleanup's wait
+	if !strings.Contains(a.stderr.String(), "shutting down") {
+		t.Errorf("no shutdown log line:\n%s", a.stderr)
+	}
+}
+
+func TestShowCommand(t *testing.T) {
+	root := fixtureRoot(t)
+	run := func(args ...string) (int, string, string) {
+		cmd := exec.Command(binary, append(args, fixtureArgs(root)...)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, stdout.String(), stderr.String()
+	}
+	if code, _, stderr := run("show", "nosuch"); code != 2 || !strings.Contains(stderr, `no such section "nosuch"`) {
+		t.Errorf("show nosuch: code %d, stderr %q", code, stderr)
+	}
+	code, out, _ := run("show", "host", "--format", "text")
+	if code != 0 || !strings.Contains(out, "hostname: node-a17\n") || !strings.Contains(out, "os:\n  id: debian\n") {
+		t.Errorf("show host --format text: code %d\n%s", code, out)
+	}
+	if code, _, stderr := run("show", "--format", "yaml"); code != 2 || !strings.Contains(stderr, "yaml") {
+		t.Errorf("bad format accepted: %d %q", code, stderr)
+	}
+	if code, out, _ := run("--version"); code != 0 || !strings.Contains(out, "bootinfo, version") {
+		t.Errorf("--version: %d %q", code, out)
+	}
+}

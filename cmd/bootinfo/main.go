@@ -1,0 +1,171 @@
+// Command bootinfo tells how a Linux host booted and what hardware it booted
+// on, as Prometheus metrics, as one JSON document, and at a terminal.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/bootinfo/bootinfo/collectors"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+)
+
+// defaultPort lies outside 9100-9999, the Prometheus exporter range that is
+// fully allocated, and is not registered to any well-known exporter.
+const defaultPort = ":19117"
+
+// options is everything the command line sets, passed down as values.
+type options struct {
+	paths           collectors.Paths
+	enabled         map[string]*bool
+	collectorConfig collectors.Config
+	timeout         time.Duration
+	logConfig       promslog.Config
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// exitCode carries kingpin's request to terminate (after --help or
+// --version) out of Parse without exiting the process, so tests can call run.
+type exitCode int
+
+func run(args []string, stdout, stderr io.Writer) (rc int) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, ok := r.(exitCode)
+			if !ok {
+				panic(r)
+			}
+			rc = int(c)
+		}
+	}()
+	app := kingpin.New("bootinfo", "Tells how a Linux host booted and what hardware it booted on: firmware, SMBIOS/DMI, kernel log, boot loader and systemd, served as Prometheus metrics and as one JSON document.")
+	app.Writer(stdout)
+	app.ErrorWriter(stderr)
+	app.UsageWriter(stdout)
+	app.Version(version.Print("bootinfo"))
+	app.HelpFlag.Short('h')
+	app.Terminate(func(code int) { panic(exitCode(code)) })
+
+	var o options
+	app.Flag("path.rootfs", "Root filesystem of the host, for /etc files (a container mounting the host at /host sets /host).").Default("/").StringVar(&o.paths.RootFS)
+	app.Flag("path.sysfs", "sysfs mount point: firmware tables, EFI variables, DMI, TPM.").Default("/sys").StringVar(&o.paths.SysFS)
+	app.Flag("path.procfs", "procfs mount point: kernel command line, boot id, boot time.").Default("/proc").StringVar(&o.paths.ProcFS)
+	app.Flag("path.dev", "devtmpfs mount point, for the kernel log device kmsg.").Default("/dev").StringVar(&o.paths.DevFS)
+	app.Flag("path.boot", "Boot directory: kernels, GRUB configuration.").Default("/boot").StringVar(&o.paths.Boot)
+	app.Flag("collector.timeout", "Deadline for each collector in one scrape or show; a collector past it is reported failed and never holds the others.").Default("5s").DurationVar(&o.timeout)
+	o.enabled = map[string]*bool{}
+	for _, f := range collectors.Factories() {
+		def := "false"
+		if f.DefaultEnabled {
+			def = "true"
+		}
+		o.enabled[f.Name] = app.Flag("collector."+f.Name, fmt.Sprintf("Enable the %s collector: %s.", f.Name, f.Help)).Default(def).Bool()
+	}
+	app.Flag("collector.firmware.refresh", "How often to re-read the EFI boot variables, which efibootmgr can change before the next boot (0 reads them once). The kernel rate-limits efivarfs reads by non-root users.").Default("5m").DurationVar(&o.collectorConfig.Firmware.Refresh)
+	promslogflag.AddFlags(app, &o.logConfig)
+
+	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()
+	sf := serveFlags{web: kingpinflag.AddFlags(serveCmd, defaultPort)}
+	serveCmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&sf.telemetryPath)
+	serveCmd.Flag("web.disable-exporter-metrics", "Exclude the agent's own process and Go runtime metrics from /metrics.").BoolVar(&sf.disableExporterMetrics)
+	serveCmd.Flag("web.max-requests", "Maximum number of concurrent scrape requests; 0 disables the limit.").Default("40").IntVar(&sf.maxRequests)
+
+	showCmd := app.Command("show", "Collect once and print the document that /bootinfo serves (or one section of it), then exit.")
+	var showSection, showFormat string
+	showCmd.Arg("section", "Print only this section (a collector's name, as in /bootinfo/SECTION).").StringVar(&showSection)
+	showCmd.Flag("format", "Output format: json, or text (a readable summary).").Short('o').Default("json").EnumVar(&showFormat, "json", "text")
+
+	cmd, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "bootinfo: %v; try --help\n", err)
+		return 2
+	}
+	o.logConfig.Writer = stderr
+	logger := promslog.New(&o.logConfig)
+	o.paths = cleanPaths(o.paths)
+	o.collectorConfig.Paths = o.paths
+	o.collectorConfig.Logger = logger
+
+	switch cmd {
+	case serveCmd.FullCommand():
+		if !strings.HasPrefix(sf.telemetryPath, "/") {
+			fmt.Fprintf(stderr, "bootinfo: --web.telemetry-path must start with /, got %q\n", sf.telemetryPath)
+			return 2
+		}
+		return serve(logger, o, sf)
+	case showCmd.FullCommand():
+		return show(stdout, stderr, logger, o, showSection, showFormat)
+	}
+	return 2
+}
+
+func cleanPaths(p collectors.Paths) collectors.Paths {
+	for _, s := range []*string{&p.RootFS, &p.SysFS, &p.ProcFS, &p.DevFS, &p.Boot} {
+		if *s != "/" {
+			*s = strings.TrimRight(*s, "/")
+		}
+	}
+	return p
+}
+
+// buildSet instantiates the enabled collectors; only names restricts it
+// further. A collector that cannot be built stays in the set as one that
+// fails with that error on every scrape, so it shows in the success metric
+// and the document's errors, and never stops the others.
+func buildSet(logger *slog.Logger, o options, only ...string) *collectors.Set {
+	built := map[string]collectors.Collector{}
+	for _, f := range collectors.Factories() {
+		if !*o.enabled[f.Name] {
+			continue
+		}
+		if len(only) > 0 && !contains(only, f.Name) {
+			continue
+		}
+		cfg := o.collectorConfig
+		cfg.Logger = logger.With("collector", f.Name)
+		c, err := f.New(cfg)
+		if err != nil {
+			logger.Error("collector cannot start", "collector", f.Name, "err", err)
+			c = brokenCollector{err}
+		}
+		built[f.Name] = c
+	}
+	return collectors.NewSet(built, o.timeout, logger)
+}
+
+type brokenCollector struct{ err error }
+
+func (b brokenCollector) Collect(context.Context) (*collectors.Snapshot, error) { return nil, b.err }
+
+func enabledNames(o options) []string {
+	var out []string
+	for n, on := range o.enabled {
+		if *on {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

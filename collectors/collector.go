@@ -1,0 +1,236 @@
+// Package collectors adapts bootinfo's decoders to Prometheus metrics and to
+// the sections of the JSON document. Each collector turns one source into a
+// Snapshot that carries both, so /metrics and /bootinfo never disagree.
+package collectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Namespace prefixes every metric bootinfo exports.
+const Namespace = "bootinfo"
+
+// Paths are the roots every source is read below, so that a container with
+// the host mounted under /host, and tests with fixture trees, both work.
+type Paths struct {
+	RootFS string // "/"
+	SysFS  string // "/sys"
+	ProcFS string // "/proc"
+	DevFS  string // "/dev"
+	Boot   string // "/boot"
+}
+
+// Config is what cmd/bootinfo hands every collector: paths, a logger and
+// the collector-specific options parsed from flags.
+type Config struct {
+	Paths    Paths
+	Logger   *slog.Logger
+	Firmware FirmwareConfig
+}
+
+// Snapshot is one collection: the JSON section and the metrics made from the
+// same data.
+type Snapshot struct {
+	Section any
+	Metrics []prometheus.Metric
+}
+
+// Collector reads one source. Collect must honour ctx's deadline where it
+// blocks, and may return a partial Snapshot together with an error.
+type Collector interface {
+	Collect(ctx context.Context) (*Snapshot, error)
+}
+
+// Factory builds a collector by name.
+type Factory struct {
+	Name           string
+	Help           string
+	DefaultEnabled bool
+	New            func(Config) (Collector, error)
+}
+
+// Factories lists every collector bootinfo has, in a stable order.
+func Factories() []Factory {
+	return []Factory{
+		{Name: "host", Help: "host identity, kernel, OS and kernel command line (procfs, /etc)", DefaultEnabled: true, New: NewHostCollector},
+		{Name: "firmware", Help: "legacy BIOS or UEFI, Secure Boot, Setup Mode, EFI boot entries, TPM (sysfs, efivarfs)", DefaultEnabled: true, New: NewFirmwareCollector},
+	}
+}
+
+// Outcome is what one collector produced in one gathering.
+type Outcome struct {
+	Name     string
+	Snapshot *Snapshot
+	Err      error
+	Duration time.Duration
+}
+
+// Set runs a group of collectors concurrently, each under its own deadline,
+// and never lets one slow or hung collector hold the others or pile up
+// goroutines: while a collection is in flight, later callers share it.
+type Set struct {
+	runners []*runner
+	timeout time.Duration
+	logger  *slog.Logger
+
+	durationDesc *prometheus.Desc
+	successDesc  *prometheus.Desc
+}
+
+// NewSet builds a Set over named collectors. timeout bounds each collector's
+// share of one gathering.
+func NewSet(collectors map[string]Collector, timeout time.Duration, logger *slog.Logger) *Set {
+	names := make([]string, 0, len(collectors))
+	for n := range collectors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	s := &Set{
+		timeout: timeout,
+		logger:  logger,
+		durationDesc: prometheus.NewDesc(Namespace+"_scrape_collector_duration_seconds",
+			"Time a collector took in this scrape.", []string{"collector"}, nil),
+		successDesc: prometheus.NewDesc(Namespace+"_scrape_collector_success",
+			"Whether a collector succeeded in this scrape (1) or not (0).", []string{"collector"}, nil),
+	}
+	for _, n := range names {
+		s.runners = append(s.runners, &runner{name: n, c: collectors[n]})
+	}
+	return s
+}
+
+// Names returns the enabled collectors' names, sorted.
+func (s *Set) Names() []string {
+	out := make([]string, len(s.runners))
+	for i, r := range s.runners {
+		out[i] = r.name
+	}
+	return out
+}
+
+// Gather runs the named collectors (all when names is empty) concurrently
+// and returns their outcomes in name order.
+func (s *Set) Gather(ctx context.Context, names ...string) []Outcome {
+	var sel []*runner
+	if len(names) == 0 {
+		sel = s.runners
+	} else {
+		for _, r := range s.runners {
+			for _, n := range names {
+				if r.name == n {
+					sel = append(sel, r)
+				}
+			}
+		}
+	}
+	out := make([]Outcome, len(sel))
+	var wg sync.WaitGroup
+	for i, r := range sel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = r.run(ctx, s.timeout)
+			if out[i].Err != nil {
+				s.logger.Error("collector failed", "collector", r.name, "duration_seconds", out[i].Duration.Seconds(), "err", out[i].Err)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Describe sends no descriptions: the Set is an unchecked collector because
+// the metrics a host has (DIMMs, boot entries, units) are only known once read.
+func (s *Set) Describe(chan<- *prometheus.Desc) {}
+
+// Collect implements prometheus.Collector.
+func (s *Set) Collect(ch chan<- prometheus.Metric) {
+	ctx := context.Background()
+	for _, o := range s.Gather(ctx) {
+		EmitOutcome(ch, o, s.durationDesc, s.successDesc)
+	}
+}
+
+// EmitOutcome sends a collector's metrics and its success and duration.
+func EmitOutcome(ch chan<- prometheus.Metric, o Outcome, durationDesc, successDesc *prometheus.Desc) {
+	success := 1.0
+	if o.Err != nil {
+		success = 0
+	}
+	if o.Snapshot != nil {
+		for _, m := range o.Snapshot.Metrics {
+			ch <- m
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, o.Duration.Seconds(), o.Name)
+	ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, success, o.Name)
+}
+
+// runner serialises one collector: at most one Collect runs at a time and
+// concurrent callers wait for (and share) the one in flight, each up to its
+// own deadline.
+type runner struct {
+	name string
+	c    Collector
+
+	mu  sync.Mutex
+	cur *call
+}
+
+type call struct {
+	done  chan struct{}
+	start time.Time
+	snap  *Snapshot
+	err   error
+	took  time.Duration
+}
+
+// ErrTimeout is wrapped by the error of a collector that missed its deadline.
+var ErrTimeout = errors.New("deadline exceeded")
+
+func (r *runner) run(ctx context.Context, timeout time.Duration) Outcome {
+	start := time.Now()
+	r.mu.Lock()
+	c := r.cur
+	if c == nil {
+		c = &call{done: make(chan struct{}), start: start}
+		r.cur = c
+		go r.execute(c, timeout)
+	}
+	r.mu.Unlock()
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-c.done:
+		return Outcome{Name: r.name, Snapshot: c.snap, Err: c.err, Duration: c.took}
+	case <-timer.C:
+		return Outcome{Name: r.name, Err: fmt.Errorf("%w: no answer within %s (running for %s)", ErrTimeout, timeout, time.Since(c.start).Round(time.Millisecond)), Duration: time.Since(start)}
+	case <-ctx.Done():
+		return Outcome{Name: r.name, Err: ctx.Err(), Duration: time.Since(start)}
+	}
+}
+
+func (r *runner) execute(c *call, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			c.snap, c.err = nil, fmt.Errorf("panic: %v", p)
+		}
+		c.took = time.Since(c.start)
+		r.mu.Lock()
+		r.cur = nil
+		r.mu.Unlock()
+		close(c.done)
+	}()
+	c.snap, c.err = r.c.Collect(ctx)
+}

@@ -1,0 +1,131 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/promslog"
+)
+
+type funcCollector func(ctx context.Context) (*Snapshot, error)
+
+func (f funcCollector) Collect(ctx context.Context) (*Snapshot, error) { return f(ctx) }
+
+var testDesc = prometheus.NewDesc("bootinfo_test_value", "test", nil, nil)
+
+func okCollector(v float64) Collector {
+	return funcCollector(func(context.Context) (*Snapshot, error) {
+		return &Snapshot{Section: map[string]float64{"v": v}, Metrics: []prometheus.Metric{
+			prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, v),
+		}}, nil
+	})
+}
+
+// TestSetHungCollectorDoesNotBlockOthers: a collector that never returns is
+// reported as timed out, the others are served, and repeated gatherings do
+// not start more copies of the hung collection.
+func TestSetHungCollectorDoesNotBlockOthers(t *testing.T) {
+	var started atomic.Int32
+	release := make(chan struct{})
+	defer close(release)
+	hung := funcCollector(func(ctx context.Context) (*Snapshot, error) {
+		started.Add(1)
+		<-release // ignores ctx, as a buggy source might
+		return nil, nil
+	})
+	s := NewSet(map[string]Collector{"good": okCollector(7), "hung": hung}, 50*time.Millisecond, promslog.NewNopLogger())
+	for i := 0; i < 3; i++ {
+		out := s.Gather(context.Background())
+		if len(out) != 2 || out[0].Name != "good" || out[1].Name != "hung" {
+			t.Fatalf("outcomes = %+v", out)
+		}
+		if out[0].Err != nil || out[0].Snapshot == nil {
+			t.Errorf("good collector: %+v", out[0])
+		}
+		if !errors.Is(out[1].Err, ErrTimeout) {
+			t.Errorf("hung collector error = %v, want ErrTimeout", out[1].Err)
+		}
+	}
+	if n := started.Load(); n != 1 {
+		t.Errorf("hung collector started %d times, want 1 (later gatherings must join the one in flight)", n)
+	}
+}
+
+func TestSetPanicIsAnError(t *testing.T) {
+	p := funcCollector(func(context.Context) (*Snapshot, error) { panic("firmware lied") })
+	s := NewSet(map[string]Collector{"p": p, "good": okCollector(1)}, time.Minute, promslog.NewNopLogger())
+	out := s.Gather(context.Background())
+	if out[1].Err == nil || !strings.Contains(out[1].Err.Error(), "firmware lied") {
+		t.Errorf("panic error = %v", out[1].Err)
+	}
+	if out[0].Err != nil {
+		t.Errorf("good collector failed: %v", out[0].Err)
+	}
+}
+
+func TestSetConcurrentCallersShareOneCollection(t *testing.T) {
+	var calls atomic.Int32
+	gate := make(chan struct{})
+	slow := funcCollector(func(context.Context) (*Snapshot, error) {
+		calls.Add(1)
+		<-gate
+		return &Snapshot{Section: "x"}, nil
+	})
+	s := NewSet(map[string]Collector{"slow": slow}, time.Minute, promslog.NewNopLogger())
+	var wg sync.WaitGroup
+	results := make([]Outcome, 8)
+	for i := range results {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i] = s.Gather(context.Background())[0] }()
+	}
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // let the other callers join
+	close(gate)
+	wg.Wait()
+	for _, r := range results {
+		if r.Err != nil || r.Snapshot == nil || r.Snapshot.Section != "x" {
+			t.Errorf("outcome %+v", r)
+		}
+	}
+	if n := calls.Load(); n < 1 || n > 8 {
+		t.Errorf("collect called %d times", n)
+	}
+}
+
+func TestSetMetricsAndDocumentAgree(t *testing.T) {
+	failing := funcCollector(func(context.Context) (*Snapshot, error) {
+		return &Snapshot{Section: map[string]string{"partial": "yes"}}, errors.New("half broken")
+	})
+	s := NewSet(map[string]Collector{"a": okCollector(42), "b": failing}, time.Minute, promslog.NewNopLogger())
+	const want = `
+# HELP bootinfo_scrape_collector_success Whether a collector succeeded in this scrape (1) or not (0).
+# TYPE bootinfo_scrape_collector_success gauge
+bootinfo_scrape_collector_success{collector="a"} 1
+bootinfo_scrape_collector_success{collector="b"} 0
+# HELP bootinfo_test_value test
+# TYPE bootinfo_test_value gauge
+bootinfo_test_value 42
+`
+	if err := testutil.CollectAndCompare(s, strings.NewReader(want), "bootinfo_scrape_collector_success", "bootinfo_test_value"); err != nil {
+		t.Error(err)
+	}
+	doc := NewDocument(s.Gather(context.Background()))
+	if got := doc["errors"].(map[string]string)["b"]; got != "half broken" {
+		t.Errorf("errors[b] = %q", got)
+	}
+	if _, ok := doc["b"]; !ok {
+		t.Error("partial section of a failing collector was dropped")
+	}
+	if got := doc.Sections(); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Errorf("Sections() = %v", got)
+	}
+}

@@ -1,0 +1,122 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	iofs "io/fs"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bootinfo/bootinfo/efi"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// FirmwareConfig holds the firmware collector's options.
+type FirmwareConfig struct {
+	// Refresh is how old the cached EFI variables may grow before they are
+	// read again (BootOrder and BootNext change when efibootmgr writes them;
+	// everything else only at the next boot). 0 reads them once.
+	Refresh time.Duration
+}
+
+// FirmwareSection is the JSON section "firmware".
+type FirmwareSection struct {
+	*efi.BootState
+	TPMs []efi.TPM `json:"tpms"`
+}
+
+type firmwareCollector struct {
+	fs      efi.FS
+	refresh time.Duration
+
+	mu   sync.Mutex
+	read time.Time
+	snap *Snapshot
+
+	info, setupMode, bits, entries, entryInfo, varErrors, tpmInfo *prometheus.Desc
+}
+
+// NewFirmwareCollector reports how the machine booted: legacy BIOS or UEFI,
+// Secure Boot and Setup Mode, the EFI boot entries, and the TPM.
+func NewFirmwareCollector(cfg Config) (Collector, error) {
+	fs, err := efi.NewFS(cfg.Paths.SysFS)
+	if err != nil {
+		return nil, err
+	}
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
+	}
+	return &firmwareCollector{
+		fs:        fs,
+		refresh:   cfg.Firmware.Refresh,
+		info:      d("firmware_info", "How the machine booted: mode (uefi or bios) and secure_boot (enabled, disabled, unsupported, unknown); value 1.", "mode", "secure_boot"),
+		setupMode: d("firmware_setup_mode", "Whether UEFI Setup Mode is on (1): platform keys can be enrolled without authentication."),
+		bits:      d("firmware_word_size_bytes", "Word size of the UEFI firmware in bytes (4 or 8; fw_platform_size 32 or 64)."),
+		entries:   d("efi_boot_entries", "Number of Boot#### load options the firmware holds."),
+		entryInfo: d("efi_boot_entry_info", "One EFI boot entry (Boot####); current is true for the entry this boot came from; value 1.", "id", "description", "active", "current"),
+		varErrors: d("efi_variable_errors", "Number of EFI variables that exist but could not be read or decoded (see the JSON section's errors)."),
+		tpmInfo:   d("tpm_info", "A Trusted Platform Module the kernel found; version is the major version (1 or 2, empty when unknown); value 1.", "name", "version"),
+	}, nil
+}
+
+func (c *firmwareCollector) Collect(ctx context.Context) (*Snapshot, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snap != nil && (c.refresh == 0 || time.Since(c.read) < c.refresh) {
+		return c.snap, nil
+	}
+	st, err := c.fs.BootState()
+	if err != nil {
+		return nil, err
+	}
+	sec := &FirmwareSection{BootState: st, TPMs: []efi.TPM{}}
+	if tpms, err := c.fs.TPMs(); err == nil {
+		sec.TPMs = tpms
+	} else if !errors.Is(err, iofs.ErrNotExist) {
+		if st.Errors == nil {
+			st.Errors = efi.FieldErrors{}
+		}
+		st.Errors["tpm"] = err
+	}
+	c.snap = &Snapshot{Section: sec, Metrics: c.metrics(sec)}
+	c.read = time.Now()
+	return c.snap, nil
+}
+
+func (c *firmwareCollector) metrics(sec *FirmwareSection) []prometheus.Metric {
+	st := sec.BootState
+	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	ms := []prometheus.Metric{g(c.info, 1, string(st.Mode), st.SecureBoot)}
+	if st.SetupMode != nil {
+		ms = append(ms, g(c.setupMode, boolFloat(*st.SetupMode)))
+	}
+	if st.PlatformBits != 0 {
+		ms = append(ms, g(c.bits, float64(st.PlatformBits)/8))
+	}
+	if st.Mode == efi.ModeUEFI {
+		ms = append(ms, g(c.entries, float64(len(st.BootEntries))))
+		for _, e := range st.BootEntries {
+			current := st.BootCurrent != nil && *st.BootCurrent == e.ID
+			ms = append(ms, g(c.entryInfo, 1, e.ID.String(), e.Description, strconv.FormatBool(e.Active), strconv.FormatBool(current)))
+		}
+		ms = append(ms, g(c.varErrors, float64(len(st.Errors))))
+	}
+	for _, t := range sec.TPMs {
+		v := ""
+		if t.VersionMajor != 0 {
+			v = strconv.Itoa(t.VersionMajor)
+		}
+		ms = append(ms, g(c.tpmInfo, 1, t.Name, v))
+	}
+	return ms
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

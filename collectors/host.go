@@ -1,0 +1,122 @@
+package collectors
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/bootinfo/bootinfo/host"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// HostSection is the JSON section "host".
+type HostSection struct {
+	Hostname      string            `json:"hostname"`
+	BootID        string            `json:"boot_id"`
+	BootTime      string            `json:"boot_time,omitempty"`
+	UptimeSeconds float64           `json:"uptime_seconds"`
+	KernelRelease string            `json:"kernel_release"`
+	KernelVersion string            `json:"kernel_version"`
+	Architecture  string            `json:"architecture"`
+	MachineID     string            `json:"machine_id"`
+	OS            HostOS            `json:"os"`
+	Cmdline       string            `json:"cmdline"`
+	CmdlineParams map[string]string `json:"cmdline_params"`
+	InitArgs      []string          `json:"cmdline_init_args,omitempty"`
+	Errors        map[string]string `json:"errors,omitempty"`
+}
+
+// HostOS identifies the operating system from os-release.
+type HostOS struct {
+	ID         string `json:"id"`
+	VersionID  string `json:"version_id"`
+	PrettyName string `json:"pretty_name"`
+}
+
+type hostCollector struct {
+	fs host.FS
+
+	once     sync.Mutex
+	boot     *host.Boot
+	bootErrs host.FieldErrors
+
+	info, bootTime *prometheus.Desc
+}
+
+// NewHostCollector reports the host's identity and its current boot.
+func NewHostCollector(cfg Config) (Collector, error) {
+	fs, err := host.NewFS(cfg.Paths.ProcFS, cfg.Paths.RootFS)
+	if err != nil {
+		return nil, err
+	}
+	return &hostCollector{
+		fs: fs,
+		info: prometheus.NewDesc(Namespace+"_host_info",
+			"Host identity: kernel, architecture and operating system; value 1.",
+			[]string{"hostname", "kernel_release", "kernel_version", "architecture", "os_id", "os_version_id", "os_pretty_name"}, nil),
+		bootTime: prometheus.NewDesc(Namespace+"_boot_time_seconds",
+			"When the host booted, in seconds since the Unix epoch.", nil, nil),
+	}, nil
+}
+
+// bootFacts reads the per-boot facts once; they cannot change before the
+// next boot. A read in which nothing at all could be read is retried.
+func (c *hostCollector) bootFacts() (*host.Boot, host.FieldErrors, bool) {
+	c.once.Lock()
+	defer c.once.Unlock()
+	if c.boot == nil {
+		b, errs := c.fs.Boot()
+		if b.BootID == "" && b.KernelRelease == "" && b.CmdlineRaw == "" {
+			return b, errs, false
+		}
+		c.boot, c.bootErrs = b, errs
+	}
+	return c.boot, c.bootErrs, true
+}
+
+func (c *hostCollector) Collect(ctx context.Context) (*Snapshot, error) {
+	b, errs, ok := c.bootFacts()
+	if !ok {
+		return nil, fmt.Errorf("host: nothing readable below the procfs root: %w", errs)
+	}
+	sec := &HostSection{
+		Hostname:      b.Hostname,
+		BootID:        b.BootID,
+		KernelRelease: b.KernelRelease,
+		KernelVersion: b.KernelVersion,
+		Architecture:  b.Architecture,
+		MachineID:     b.MachineID,
+		OS:            HostOS{ID: b.OS.ID, VersionID: b.OS.VersionID, PrettyName: b.OS.PrettyName},
+		Cmdline:       b.CmdlineRaw,
+		CmdlineParams: b.Cmdline.Map(),
+		InitArgs:      b.Cmdline.InitArgs,
+	}
+	fieldErrs := map[string]string{}
+	for k, e := range errs {
+		fieldErrs[k] = e.Error()
+	}
+	// The host name can be changed at run time; it is one small read.
+	if hn, err := c.fs.Hostname(); err == nil {
+		sec.Hostname = hn
+	}
+	if up, err := c.fs.Uptime(); err != nil {
+		fieldErrs["uptime_seconds"] = err.Error()
+	} else {
+		sec.UptimeSeconds = up.Seconds()
+	}
+	if !b.BootTime.IsZero() {
+		sec.BootTime = b.BootTime.Format(time.RFC3339)
+	}
+	if len(fieldErrs) > 0 {
+		sec.Errors = fieldErrs
+	}
+	ms := []prometheus.Metric{
+		prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1,
+			sec.Hostname, sec.KernelRelease, sec.KernelVersion, sec.Architecture, sec.OS.ID, sec.OS.VersionID, sec.OS.PrettyName),
+	}
+	if !b.BootTime.IsZero() {
+		ms = append(ms, prometheus.MustNewConstMetric(c.bootTime, prometheus.GaugeValue, float64(b.BootTime.Unix())))
+	}
+	return &Snapshot{Section: sec, Metrics: ms}, nil
+}

@@ -1,0 +1,179 @@
+package dmidecode
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bootinfo/bootinfo/dmi"
+	"github.com/bootinfo/bootinfo/internal/testutil"
+)
+
+// dmidecodeBin finds the real dmidecode, which these tests compare with.
+func dmidecodeBin(t *testing.T) string {
+	p, err := exec.LookPath("dmidecode")
+	if err != nil {
+		testutil.SkipOrFail(t, "dmidecode not installed: %v", err)
+	}
+	out, _ := exec.Command(p, "--version").Output()
+	if strings.TrimSpace(string(out)) != Version {
+		testutil.SkipOrFail(t, "dmidecode is %q, these tests need %s", strings.TrimSpace(string(out)), Version)
+	}
+	return p
+}
+
+// runDmidecode runs dmidecode --from-dump name in dir with extra args and
+// returns its standard output.
+func runDmidecode(t *testing.T, bin, dir, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--from-dump", name}, args...)...)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatalf("dmidecode: %v", err)
+		}
+	}
+	return out.String()
+}
+
+// TestAgainstDmidecodeOptions compares -t (every keyword), -s (every
+// keyword) and -u output with the real dmidecode for every dump.
+func TestAgainstDmidecodeOptions(t *testing.T) {
+	bin := dmidecodeBin(t)
+	if testing.Short() {
+		t.Skip("runs dmidecode about 3000 times")
+	}
+	kws := []string{"bios", "system", "baseboard", "chassis", "processor", "memory", "cache", "connector", "slot"}
+	for i, p := range dumpPaths(t) {
+		dir, name := filepath.Dir(p), filepath.Base(p)
+		allStrings := i%4 == 0 // -s for every keyword on a quarter of the dumps keeps the run short
+		t.Run(name, func(t *testing.T) {
+			raw, _ := os.ReadFile(p)
+			tb, _ := dmi.ParseDumpBin(raw)
+			src := Source{Table: tb, DumpFile: name}
+			check := func(what, want string, opts Options) {
+				var buf bytes.Buffer
+				if err := Write(&buf, src, opts); err != nil {
+					t.Fatal(err)
+				}
+				if got := buf.String(); got != want {
+					wb, gb := splitBlocks(want), splitBlocks(got)
+					for i := 0; i < min(len(wb), len(gb)); i++ {
+						if wb[i].text != gb[i].text && requiredTypes[wb[i].typ] || i == 0 && wb[0].text != gb[0].text {
+							t.Errorf("%s: block %d differs:\n%s", what, i, lineDiff(wb[i].text, gb[i].text))
+						}
+					}
+					if len(wb) != len(gb) {
+						t.Errorf("%s: %d blocks, dmidecode %d", what, len(gb), len(wb))
+					}
+				}
+			}
+			for _, kw := range kws {
+				types, err := ParseTypes([]string{kw})
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("-t "+kw, runDmidecode(t, bin, dir, name, "-t", kw), Options{Types: types})
+			}
+			check("-t 17,19", runDmidecode(t, bin, dir, name, "-t", "17,19"), Options{Types: []int{17, 19}})
+			check("-u", runDmidecode(t, bin, dir, name, "-u"), Options{Dump: true})
+			for j, kw := range Keywords() {
+				if !allStrings && j%5 != i%5 {
+					continue
+				}
+				want := runDmidecode(t, bin, dir, name, "-s", kw)
+				got, err := String(tb, kw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != strings.TrimSuffix(want, "\n") {
+					t.Errorf("-s %s: got %q, dmidecode %q", kw, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestSysfsAgainstDmidecode reads each sysfs copy through dmi.NewFS, writes
+// it with WriteDumpBin, runs the real dmidecode on that file and compares
+// its output with ours for the same file.
+func TestSysfsAgainstDmidecode(t *testing.T) {
+	bin := dmidecodeBin(t)
+	base := testutil.Shared(t, "smbios", "sysfs")
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Run(e.Name(), func(t *testing.T) {
+			root := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(root, "firmware", "dmi"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(base, e.Name()), filepath.Join(root, dmi.TablesDir)); err != nil {
+				t.Fatal(err)
+			}
+			tb, err := dmi.NewFS(root).Table()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			f, err := os.Create(filepath.Join(dir, "t.bin"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tb.WriteDumpBin(f); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			want := runDmidecode(t, bin, dir, "t.bin")
+			var buf bytes.Buffer
+			if err := Write(&buf, Source{Table: tb, DumpFile: "t.bin"}, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			wb, gb := splitBlocks(want), splitBlocks(buf.String())
+			if len(wb) != len(gb) {
+				t.Fatalf("%d blocks, dmidecode %d", len(gb), len(wb))
+			}
+			var same int
+			for i := range wb {
+				if wb[i].text == gb[i].text {
+					same++
+				} else if i == 0 || requiredTypes[wb[i].typ] {
+					t.Errorf("block %d (type %d) differs:\n%s", i, wb[i].typ, lineDiff(wb[i].text, gb[i].text))
+				}
+			}
+			t.Logf("%d/%d structures match", same-1, len(wb)-1)
+		})
+	}
+}
+
+// The sysfs header names the source and the table address, as dmidecode
+// does when it reads /sys/firmware/dmi/tables.
+func TestSysfsHeader(t *testing.T) {
+	base := testutil.Shared(t, "smbios", "sysfs")
+	tests := map[string]string{
+		"qemu-ovmf-q35":      "# dmidecode 3.4\nGetting SMBIOS data from sysfs.\nSMBIOS 2.8 present.\n9 structures occupying 383 bytes.\nTable at 0x3F51F000.\n\n",
+		"qemu-ovmf-q35-ep64": "# dmidecode 3.4\nGetting SMBIOS data from sysfs.\nSMBIOS 3.0.0 present.\nTable at 0x3F51D000.\n\n",
+	}
+	for name, want := range tests {
+		ep, _ := os.ReadFile(filepath.Join(base, name, "smbios_entry_point"))
+		table, _ := os.ReadFile(filepath.Join(base, name, "DMI"))
+		tb, err := dmi.ParseSysfs(ep, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, Source{Table: tb}, Options{Types: nil}); err != nil {
+			t.Fatal(err)
+		}
+		if got := splitBlocks(buf.String())[0].text + "\n"; got != want {
+			t.Errorf("%s: header\n%q\nwant\n%q", name, got, want)
+		}
+	}
+}

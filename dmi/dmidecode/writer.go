@@ -1,0 +1,209 @@
+package dmidecode
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/bootinfo/bootinfo/dmi"
+)
+
+// Version is the dmidecode version whose output this package reproduces.
+const Version = "3.4"
+
+// supportedVersion is the newest SMBIOS version dmidecode 3.4 fully knows.
+const supportedVersion = 0x030500
+
+// Source describes where a table came from, which changes dmidecode's
+// header lines.
+type Source struct {
+	Table *dmi.Table
+	// DumpFile is the file name given to --from-dump; empty means the
+	// table was read from sysfs.
+	DumpFile string
+}
+
+// Options mirror dmidecode's command-line options.
+type Options struct {
+	// Types limits the output to these structure types (-t); nil means all.
+	Types []int
+	// String prints only the value of one keyword (-s), see Keywords.
+	String string
+	// Dump prints every structure in hex instead of decoding it (-u).
+	Dump bool
+}
+
+// ErrUsage is returned for an invalid option value (unknown -t or -s
+// keyword).
+var ErrUsage = errors.New("dmidecode: invalid option")
+
+// Write prints src's table to w as "dmidecode" would with opts.
+func Write(w io.Writer, src Source, opts Options) error {
+	t := src.Table
+	if t == nil {
+		return fmt.Errorf("%w: no table", ErrUsage)
+	}
+	bw := bufio.NewWriter(w)
+	if opts.String != "" {
+		if err := writeString(bw, t, opts.String); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	p := &printer{w: bw, ver: t.Version.Uint()}
+	var sel [256]bool
+	for _, ty := range opts.Types {
+		if ty >= 0 && ty < 256 {
+			sel[ty] = true
+		}
+	}
+	p.f("# dmidecode %s\n", Version)
+	if src.DumpFile != "" {
+		p.f("Reading SMBIOS/DMI data from file %s.\n", src.DumpFile)
+	} else {
+		p.f("Getting SMBIOS data from sysfs.\n")
+	}
+	ep := t.EntryPoint
+	if ep != nil {
+		if ep.Kind == dmi.EntryPointLegacy {
+			p.f("Legacy DMI %d.%d present.\n", ep.DeclaredVersion.Major, ep.DeclaredVersion.Minor)
+		} else {
+			p.f("SMBIOS %s present.\n", ep.VersionString())
+		}
+	}
+	if t.Version.Uint() > supportedVersion {
+		p.f("# SMBIOS implementations newer than version %d.%d.%d are not\n# fully supported by this version of dmidecode.\n",
+			supportedVersion>>16, supportedVersion>>8&0xFF, supportedVersion&0xFF)
+	}
+	if opts.Types == nil && ep != nil {
+		if ep.StructureCount != 0 {
+			p.f("%d structures occupying %d bytes.\n", ep.StructureCount, ep.TableLength)
+		}
+		if src.DumpFile == "" {
+			p.f("Table at 0x%08X.\n", ep.TableAddress)
+		}
+	}
+	p.f("\n")
+	for i := range t.Structures {
+		s := &t.Structures[i]
+		if opts.Types != nil && !sel[s.Type] {
+			continue
+		}
+		p.f("Handle 0x%04X, DMI type %d, %d bytes\n", s.Handle, s.Type, s.DeclaredLength)
+		if opts.Dump {
+			p.dump(s)
+			p.f("\n")
+		} else {
+			p.decode(s, t)
+		}
+	}
+	if len(t.Structures) > 0 || true {
+		// A structure running past the table end is announced, not decoded.
+		if tr := truncatedAfter(t); tr != nil && (opts.Types == nil || sel[tr.typ]) {
+			p.f("Handle 0x%04X, DMI type %d, %d bytes\n\t<TRUNCATED>\n\n", tr.handle, tr.typ, tr.length)
+		}
+	}
+	return bw.Flush()
+}
+
+type truncation struct {
+	typ    int
+	length int
+	handle uint16
+}
+
+// truncatedAfter reports the header of a structure that follows the last
+// decoded one but runs past the table end, which dmidecode announces with
+// "<TRUNCATED>".
+func truncatedAfter(t *dmi.Table) *truncation {
+	off := 0
+	if n := len(t.Structures); n > 0 {
+		last := t.Structures[n-1]
+		if last.Type == 127 && t.EntryPoint != nil && t.EntryPoint.Kind == dmi.EntryPoint64 {
+			return nil
+		}
+		if ep := t.EntryPoint; ep != nil && ep.StructureCount != 0 && n >= int(ep.StructureCount) {
+			return nil
+		}
+		off = last.Offset + len(last.Raw)
+	}
+	b := t.Raw
+	if off+4 > len(b) || b[off+1] < 4 {
+		return nil
+	}
+	return &truncation{typ: int(b[off]), length: int(b[off+1]), handle: uint16(b[off+2]) | uint16(b[off+3])<<8}
+}
+
+// printer accumulates dmidecode-formatted text.
+type printer struct {
+	w   *bufio.Writer
+	ver uint32
+}
+
+func (p *printer) f(format string, a ...any) { fmt.Fprintf(p.w, format, a...) }
+
+// attr prints "\tname: value".
+func (p *printer) attr(name, format string, a ...any) {
+	p.w.WriteString("\t" + name + ": ")
+	fmt.Fprintf(p.w, format, a...)
+	p.w.WriteString("\n")
+}
+
+// listStart prints "\tname:" with an optional value.
+func (p *printer) listStart(name string, value string) {
+	if value != "" {
+		p.w.WriteString("\t" + name + ": " + value + "\n")
+		return
+	}
+	p.w.WriteString("\t" + name + ":\n")
+}
+
+func (p *printer) item(format string, a ...any) {
+	p.w.WriteString("\t\t")
+	fmt.Fprintf(p.w, format, a...)
+	p.w.WriteString("\n")
+}
+
+func hexRow(b []byte) string {
+	var sb strings.Builder
+	for i, c := range b {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		fmt.Fprintf(&sb, "%02X", c)
+	}
+	return sb.String()
+}
+
+// dump prints a structure's "Header and Data:" and "Strings:" blocks as
+// dmidecode -u does (with raw string bytes) when p is in dump mode, and the
+// shorter form it uses for types it cannot decode otherwise.
+func (p *printer) dumpWith(s *dmi.Structure, hexStrings bool) {
+	d := s.Data()
+	p.listStart("Header and Data", "")
+	for off := 0; off < len(d); off += 16 {
+		p.item("%s", hexRow(d[off:min(off+16, len(d))]))
+	}
+	r := s.Raw
+	l := int(s.Length)
+	if l+1 < len(r) && (r[l] != 0 || r[l+1] != 0) {
+		p.listStart("Strings", "")
+		for i := 1; i < 256; i++ {
+			str, ok := s.RawString(uint8(i))
+			if !ok {
+				break
+			}
+			if hexStrings {
+				sb := append([]byte(str), 0)
+				for off := 0; off < len(sb); off += 16 {
+					p.item("%s", hexRow(sb[off:min(off+16, len(sb))]))
+				}
+			}
+			p.item("%s", s.String(uint8(i)))
+		}
+	}
+}
+
+func (p *printer) dump(s *dmi.Structure) { p.dumpWith(s, true) }

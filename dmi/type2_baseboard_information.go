@@ -1,0 +1,38 @@
+package dmi
+
+// Baseboard is a decoded Baseboard (or Module) Information structure (type 2,
+// DSP0134 7.3).
+type Baseboard struct {
+	Manufacturer      string   // 04h
+	ProductName       string   // 05h
+	Version           string   // 06h
+	SerialNumber      string   // 07h
+	AssetTag          string   // 08h
+	Features          []string // 09h, as names
+	LocationInChassis string   // 0Ah
+	ChassisHandle     uint16   // 0Bh
+	Type              string   // 0Dh, as named by BoardTypeName
+}
+
+// ParseBaseboard decodes a type 2 structure.
+func ParseBaseboard(s *Structure) (*Baseboard, error) {
+	if err := need(s, 2, 0x08); err != nil {
+		return nil, err
+	}
+	b := &Baseboard{
+		Manufacturer:      s.str(0x04),
+		ProductName:       s.str(0x05),
+		Version:           s.str(0x06),
+		SerialNumber:      s.str(0x07),
+		AssetTag:          s.str(0x08),
+		LocationInChassis: s.str(0x0A),
+	}
+	if f, ok := s.u8(0x09); ok {
+		b.Features = BoardFeatureNames(f)
+	}
+	b.ChassisHandle, _ = s.u16(0x0B)
+	if t, ok := s.u8(0x0D); ok {
+		b.Type = BoardTypeName(t)
+	}
+	return b, nil
+}

@@ -1,0 +1,30 @@
+package dmi
+
+import "fmt"
+
+// OnboardDevice is a decoded Onboard Devices Extended Information structure
+// (type 41, DSP0134 7.42).
+type OnboardDevice struct {
+	ReferenceDesignation string // 04h
+	Type                 string // 05h bits 6:0
+	Enabled              bool   // 05h bit 7
+	TypeInstance         uint8  // 06h
+	// BusAddress is "segment:bus:device.function" (07h, 09h, 0Ah).
+	BusAddress string
+}
+
+// ParseOnboardDevice decodes a type 41 structure.
+func ParseOnboardDevice(s *Structure) (*OnboardDevice, error) {
+	if err := need(s, 41, 0x0B); err != nil {
+		return nil, err
+	}
+	r := s.Raw
+	seg, _ := s.u16(0x07)
+	return &OnboardDevice{
+		ReferenceDesignation: s.str(0x04),
+		Type:                 OnboardDeviceTypeName(r[0x05]),
+		Enabled:              r[0x05]&0x80 != 0,
+		TypeInstance:         r[0x06],
+		BusAddress:           fmt.Sprintf("%04x:%02x:%02x.%x", seg, r[0x09], r[0x0A]>>3, r[0x0A]&7),
+	}, nil
+}

@@ -1,0 +1,113 @@
+package host
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseCmdline(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want Cmdline
+	}{
+		{"empty", "", Cmdline{}},
+		{"flags and values", "BOOT_IMAGE=/vmlinuz-6.1.0-13-amd64 root=UUID=abc ro quiet\n", Cmdline{Params: []Param{
+			{"BOOT_IMAGE", "/vmlinuz-6.1.0-13-amd64", true}, {"root", "UUID=abc", true}, {"ro", "", false}, {"quiet", "", false},
+		}}},
+		{"quoted value", `dyndbg="file drivers/usb/* +p" single`, Cmdline{Params: []Param{
+			{"dyndbg", "file drivers/usb/* +p", true}, {"single", "", false},
+		}}},
+		{"quoted whole word", `"acpi_osi=!Windows 2012" x=`, Cmdline{Params: []Param{
+			{"acpi_osi", "!Windows 2012", true}, {"x", "", true},
+		}}},
+		{"unterminated quote runs to end", `a="b c`, Cmdline{Params: []Param{{"a", "b c", true}}}},
+		{"init args after dashes", "console=ttyS0 -- --addr 0.0.0.0:2024 single", Cmdline{
+			Params:   []Param{{"console", "ttyS0", true}},
+			InitArgs: []string{"--addr", "0.0.0.0:2024", "single"},
+		}},
+		{"quoted dashes are a parameter", `"--" x`, Cmdline{Params: []Param{{"--", "", false}, {"x", "", false}}}},
+		{"tabs and repeated spaces", "a=1\t\t b  c=", Cmdline{Params: []Param{{"a", "1", true}, {"b", "", false}, {"c", "", true}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, ParseCmdline(tt.in)); diff != "" {
+				t.Errorf("ParseCmdline(%q) mismatch (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}
+
+func TestCmdlineMapLastWins(t *testing.T) {
+	c := ParseCmdline("console=tty0 console=ttyS0,115200 quiet")
+	want := map[string]string{"console": "ttyS0,115200", "quiet": ""}
+	if diff := cmp.Diff(want, c.Map()); diff != "" {
+		t.Errorf("Map mismatch (-want +got):\n%s", diff)
+	}
+	if v, ok := c.Get("console"); !ok || v != "ttyS0,115200" {
+		t.Errorf("Get(console) = %q, %v", v, ok)
+	}
+	if _, ok := c.Get("root"); ok {
+		t.Error("Get(root) found a parameter that is not there")
+	}
+}
+
+// TestParseCmdlineRealBoots parses the command lines of the real QEMU boots in
+// the shared corpus and checks them against the kernel's own echo of the line
+// in the same boot's log ("Kernel command line: ...").
+func TestParseCmdlineRealBoots(t *testing.T) {
+	boots, err := filepath.Glob(filepath.Join(testutil.Shared(t, "boots"), "*", "proc-cmdline"))
+	if err != nil || len(boots) == 0 {
+		t.Fatalf("no proc-cmdline files: %v", err)
+	}
+	for _, p := range boots {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := ParseCmdline(string(b))
+		if len(c.Params) == 0 {
+			t.Errorf("%s: no parameters parsed from %q", p, b)
+		}
+		if _, ok := c.Get("console"); !ok {
+			t.Errorf("%s: console= missing from %q", p, b)
+		}
+	}
+}
+
+func FuzzParseCmdline(f *testing.F) {
+	for _, s := range []string{"", "a=b c", `x="y z" -- q`, `"`, "a==b", "\x00=\t", `"" -- "a b"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := ParseCmdline(s)
+		// Property: quoting every parsed word and parsing again gives the
+		// same result, so no byte of a word is lost or invented.
+		var b strings.Builder
+		for _, p := range c.Params {
+			w := p.Key
+			if p.HasValue {
+				w += "=" + p.Value
+			}
+			if strings.Contains(w, `"`) {
+				t.Fatalf("a parsed word kept a quote: %q", w)
+			}
+			b.WriteString(`"` + w + `" `)
+		}
+		if c.InitArgs != nil {
+			b.WriteString("-- ")
+			for _, a := range c.InitArgs {
+				b.WriteString(`"` + a + `" `)
+			}
+		}
+		again := ParseCmdline(b.String())
+		if diff := cmp.Diff(c, again); diff != "" {
+			t.Fatalf("reparse of %q differs (-first +again):\n%s", b.String(), diff)
+		}
+	})
+}

@@ -1,0 +1,130 @@
+package host
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// writeTree creates files below dir from a map of relative path to content.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for p, c := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestBootFromFixtureRoot(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"proc/sys/kernel/hostname":       "node-17\n",
+		"proc/sys/kernel/random/boot_id": "2f6a1b3c-1111-4222-8333-444455556666\n",
+		"proc/sys/kernel/osrelease":      "6.1.0-13-amd64\n",
+		"proc/sys/kernel/version":        "#1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 (2023-09-29)\n",
+		"proc/sys/kernel/arch":           "x86_64\n",
+		"proc/cmdline":                   "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n",
+		"proc/stat":                      "cpu  1 2 3 4 5 6 7 8 9 10\nbtime 1700000000\n",
+		"proc/uptime":                    "12345.67 200.00\n",
+		"etc/machine-id":                 "0123456789abcdef0123456789abcdef\n",
+		"usr/lib/os-release":             "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+	})
+	f, err := NewFS(filepath.Join(root, "proc"), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, errs := f.Boot()
+	if errs != nil {
+		t.Fatalf("Boot: %v", errs)
+	}
+	want := &Boot{
+		Hostname:      "node-17",
+		BootID:        "2f6a1b3c-1111-4222-8333-444455556666",
+		BootTime:      time.Unix(1700000000, 0).UTC(),
+		KernelRelease: "6.1.0-13-amd64",
+		KernelVersion: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 (2023-09-29)",
+		Architecture:  "x86_64",
+		MachineID:     "0123456789abcdef0123456789abcdef",
+		OS:            OSRelease{ID: "debian", VersionID: "12", PrettyName: "Debian GNU/Linux 12 (bookworm)"},
+		CmdlineRaw:    "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet",
+		Cmdline:       ParseCmdline("BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet"),
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(OSRelease{}, "All")); diff != "" {
+		t.Errorf("Boot mismatch (-want +got):\n%s", diff)
+	}
+	up, err := f.Uptime()
+	if err != nil || up != 12345670*time.Millisecond {
+		t.Errorf("Uptime = %v, %v", up, err)
+	}
+}
+
+func TestBootMissingFilesAreFieldErrors(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"proc/sys/kernel/hostname": "h\n",
+		"proc/cmdline":             "quiet\n",
+	})
+	f, err := NewFS(filepath.Join(root, "proc"), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, errs := f.Boot()
+	if got.Hostname != "h" || got.CmdlineRaw != "quiet" {
+		t.Errorf("readable facts lost: %+v", got)
+	}
+	for _, k := range []string{"boot_id", "boot_time", "machine_id", "os", "kernel_release"} {
+		if !errors.Is(errs[k], fs.ErrNotExist) {
+			t.Errorf("errs[%s] = %v, want a not-exist error", k, errs[k])
+		}
+	}
+	if _, ok := errs["hostname"]; ok {
+		t.Errorf("hostname reported as an error: %v", errs["hostname"])
+	}
+}
+
+// TestBootLiveHost reads this machine's own /proc and / and checks the facts
+// against independent sources: uname(2), os.Hostname and /proc/stat itself.
+func TestBootLiveHost(t *testing.T) {
+	f, err := NewFS("/proc", "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, errs := f.Boot()
+	for k, e := range errs {
+		if k != "machine_id" { // containers often have none
+			t.Errorf("%s: %v", k, e)
+		}
+	}
+	if hn, _ := os.Hostname(); hn != b.Hostname {
+		t.Errorf("hostname = %q, os.Hostname = %q", b.Hostname, hn)
+	}
+	m, err := unameMachine()
+	if err != nil || m != b.Architecture {
+		t.Errorf("architecture = %q, uname = %q (%v)", b.Architecture, m, err)
+	}
+	if b.BootTime.After(time.Now()) || b.BootTime.Before(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("boot time %v is implausible", b.BootTime)
+	}
+	if len(b.BootID) != 36 {
+		t.Errorf("boot id %q is not a UUID", b.BootID)
+	}
+}
+
+func TestParseUptime(t *testing.T) {
+	for _, bad := range []string{"", "x 1", "-1 2", "1e300 0"} {
+		if _, err := ParseUptime([]byte(bad)); err == nil {
+			t.Errorf("ParseUptime(%q) accepted", bad)
+		}
+	}
+}
