@@ -130,25 +130,38 @@ func TestFirmwareLabFirmware(t *testing.T) {
 			if len(raw) == 0 || len(order) == 0 {
 				t.Fatalf("guest has %d Boot#### variables, BootOrder %v", len(raw), order)
 			}
-			var rawDesc []string
+			// Every Boot#### variable, and BootOrder, as bootinfo reports them.
+			type entry struct {
+				ID, Description string
+				Active, Hidden  bool
+			}
+			var want []entry
 			for _, e := range raw {
-				rawDesc = append(rawDesc, e.Description)
+				want = append(want, entry{
+					ID:          fmt.Sprintf("%04X", e.Number),
+					Description: e.Description,
+					Active:      e.Attributes&0x1 != 0, // LOAD_OPTION_ACTIVE
+					Hidden:      e.Attributes&0x8 != 0, // LOAD_OPTION_HIDDEN
+				})
 			}
-			entries, ok := jsonAt(g.Show, "firmware.boot_entries")
+			entries, _ := jsonAt(g.Show, "firmware.boot_entries")
 			list, _ := entries.([]any)
-			if !ok || len(list) == 0 {
-				t.Fatalf("firmware.boot_entries = %v, want the guest's %d entries", entries, len(raw))
+			var got []entry
+			for _, v := range list {
+				m := asMap(v)
+				active, _ := m["active"].(bool)
+				hidden, _ := m["hidden"].(bool)
+				got = append(got, entry{ID: str(m["id"]), Description: str(m["description"]), Active: active, Hidden: hidden})
 			}
-			var gotDesc []string
-			for _, e := range list {
-				d, _ := jsonAt(asMap(e), "description")
-				gotDesc = append(gotDesc, str(d))
+			slices.SortFunc(got, func(a, b entry) int { return strings.Compare(a.ID, b.ID) })
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("firmware.boot_entries (-efivars +bootinfo):\n%s", d)
 			}
-			slices.Sort(rawDesc)
-			slices.Sort(gotDesc)
-			if d := cmp.Diff(rawDesc, gotDesc); d != "" {
-				t.Errorf("boot entry descriptions (-efivars +bootinfo):\n%s", d)
+			var wantOrder []any
+			for _, n := range order {
+				wantOrder = append(wantOrder, fmt.Sprintf("%04X", n))
 			}
+			wantJSON(t, g.Show, "firmware.boot_order", wantOrder)
 		})
 	}
 }
