@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -34,10 +33,21 @@ const labBootTimeout = 5 * time.Minute
 // SecureBoot and SetupMode (UEFI 2.10 section 3.3).
 const efiGlobal = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
+// agentPackage is the command the guests run.
+const agentPackage = "./cmd/bootinfo"
+
+// labEnv is the firmware lab and the agent binary that its guests run.
+type labEnv struct {
+	*qemulab.Lab
+	// Agent is the host path of the statically linked bootinfo binary.
+	Agent string
+}
+
 // firmwareLab returns the lab that scripts/lab-setup prepared, skipping the
 // test when it is absent on a developer's machine (failing under CI=true) and
-// under -short.
-func firmwareLab(t *testing.T) *qemulab.Lab {
+// under -short, and builds the real bootinfo binary statically for the
+// guests (into the test's temporary directory).
+func firmwareLab(t *testing.T) *labEnv {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("firmware lab boots QEMU guests; skipped with -short")
@@ -49,50 +59,14 @@ func firmwareLab(t *testing.T) *qemulab.Lab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lab
-}
-
-// agentPackage is the command the guests run.
-const agentPackage = "./cmd/bootinfo"
-
-var agentBuild struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-// guestAgent builds the real bootinfo binary, statically linked, once per test
-// binary run.
-func guestAgent(t *testing.T) string {
-	t.Helper()
-	agentBuild.once.Do(func() {
-		root := testutil.RepoRoot(t)
-		agentBuild.dir, agentBuild.err = os.MkdirTemp("", "bootinfo-lab-")
-		if agentBuild.err != nil {
-			return
-		}
-		agentBuild.path = filepath.Join(agentBuild.dir, "bootinfo")
-		cmd := exec.Command("go", "build", "-o", agentBuild.path, agentPackage)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			agentBuild.err = fmt.Errorf("go build %s: %v\n%s", agentPackage, err, out)
-		}
-	})
-	if agentBuild.err != nil {
-		t.Fatal(agentBuild.err)
+	agent := filepath.Join(t.TempDir(), "bootinfo")
+	cmd := exec.Command("go", "build", "-o", agent, agentPackage)
+	cmd.Dir = testutil.RepoRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", agentPackage, err, out)
 	}
-	return agentBuild.path
-}
-
-// TestMain removes the agent built for the guests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if agentBuild.dir != "" {
-		os.RemoveAll(agentBuild.dir)
-	}
-	os.Exit(code)
+	return &labEnv{Lab: lab, Agent: agent}
 }
 
 // guestBoot is what one lab boot of the agent produced.
@@ -112,12 +86,12 @@ type guestBoot struct {
 // bootAgent boots the real agent under cfg, runs `bootinfo show --format json`
 // there and captures the firmware files. Extra commands in cfg.Commands run
 // after it. Each boot logs how long it took.
-func bootAgent(t *testing.T, lab *qemulab.Lab, name string, cfg qemulab.Config) *guestBoot {
+func bootAgent(t *testing.T, lab *labEnv, name string, cfg qemulab.Config) *guestBoot {
 	t.Helper()
 	if cfg.Append == "" {
 		cfg.Append = qemulab.DefaultAppend
 	}
-	cfg.Files = append(cfg.Files, qemulab.File{Path: "/bin/bootinfo", HostPath: guestAgent(t)})
+	cfg.Files = append(cfg.Files, qemulab.File{Path: "/bin/bootinfo", HostPath: lab.Agent})
 	cfg.Capture = append(cfg.Capture, qemulab.FirmwareCapture...)
 	cfg.Commands = append([]qemulab.Command{{Name: "show", Script: "bootinfo show --format json\n"}}, cfg.Commands...)
 

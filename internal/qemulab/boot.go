@@ -171,9 +171,9 @@ var bootMu sync.Mutex
 // Boot boots the configured guest, waits for it to power off and returns its
 // outputs. QEMU is killed when ctx is done (or after [DefaultTimeout] when ctx
 // has no deadline). Boots are serialised across goroutines and, on Linux,
-// across processes. When the guest
-// does not finish /init the error wraps [ErrIncomplete] and the partial
-// Result, with the console transcript, is returned too.
+// across processes. When the guest does not finish /init the error wraps
+// [ErrIncomplete] and the partial Result, with the console transcript, is
+// returned too.
 func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
 	bootMu.Lock()
 	defer bootMu.Unlock()
@@ -238,10 +238,10 @@ func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
 	outs, times, done, perr := parseConsole(res.Console, token)
 	res.Outputs, res.InitStart, res.InitDone = outs, times.start, times.done
 	switch {
-	case perr != nil:
-		return res, perr
 	case console.overflow:
 		return res, fmt.Errorf("%w: console output passed %d bytes", ErrIncomplete, limit)
+	case perr != nil:
+		return res, perr
 	case !done && ctx.Err() != nil:
 		return res, fmt.Errorf("%w: stopped after %v: %v", ErrIncomplete, res.Elapsed.Round(time.Millisecond), context.Cause(ctx))
 	case !done:
