@@ -17,8 +17,11 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/bootinfo/bootinfo/dmi"
+	dmidecodefmt "github.com/bootinfo/bootinfo/dmi/dmidecode"
 	"github.com/bootinfo/bootinfo/internal/qemulab"
 	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/google/go-cmp/cmp"
 )
 
 // envLabArtifacts names a directory where each firmware lab boot leaves its
@@ -192,11 +195,13 @@ func dmidecode(t *testing.T, dump []byte, args ...string) string {
 	if _, err := exec.LookPath("dmidecode"); err != nil {
 		testutil.SkipOrFail(t, "dmidecode not installed: %v", err)
 	}
-	f := filepath.Join(t.TempDir(), "dump.bin")
-	if err := os.WriteFile(f, dump, 0o644); err != nil {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "dump.bin"), dump, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("dmidecode", append([]string{"--from-dump", f}, args...)...)
+	// Run in the dump's directory so dmidecode names it "dump.bin".
+	cmd := exec.Command("dmidecode", append([]string{"--from-dump", "dump.bin"}, args...)...)
+	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -207,6 +212,28 @@ func dmidecode(t *testing.T, dump []byte, args ...string) string {
 		t.Errorf("dmidecode warned: %s", stderr.Bytes())
 	}
 	return string(out)
+}
+
+// checkDMIDecoder decodes a guest's dump with the project's own dmi decoder
+// and dmidecode-compatible writer, and compares that with Debian's dmidecode
+// run on the same file: the lab's tables, with contents chosen on QEMU's
+// command line, are fresh inputs for that oracle comparison.
+func checkDMIDecoder(t *testing.T, dump []byte) {
+	t.Helper()
+	want := dmidecode(t, dump)
+	tab, err := dmi.ParseDumpBin(dump)
+	if err != nil {
+		t.Errorf("dmi.ParseDumpBin: %v", err)
+		return
+	}
+	var got strings.Builder
+	if err := dmidecodefmt.Write(&got, dmidecodefmt.Source{Table: tab, DumpFile: "dump.bin"}, dmidecodefmt.Options{}); err != nil {
+		t.Errorf("dmidecode.Write: %v", err)
+		return
+	}
+	if d := cmp.Diff(want, got.String()); d != "" {
+		t.Errorf("bootinfo's dmi decoder and dmidecode disagree on the guest's tables (-dmidecode +dmi):\n%s", d)
+	}
 }
 
 // dmiRecord is one structure as dmidecode prints it: "Handle 0x0100, DMI type

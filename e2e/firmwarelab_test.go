@@ -96,6 +96,8 @@ func TestFirmwareLabFirmware(t *testing.T) {
 				t.Errorf("host.boot_id = %v, not a UUID", id)
 			}
 
+			checkDMIDecoder(t, g.DumpBin)
+
 			// bootinfo's firmware section against the raw efivars.
 			vars := g.Res.EFIVars()
 			wantJSON(t, g.Show, "firmware.mode", p.mode)
@@ -349,6 +351,7 @@ func TestFirmwareLabSMBIOS(t *testing.T) {
 				t.Errorf("dmidecode does not report SMBIOS %s:\n%s", c.present, out)
 			}
 			recs := parseDmidecode(out)
+			checkDMIDecoder(t, g.DumpBin)
 
 			for _, s := range specs {
 				got := recordsOfType(recs, s.typ)
