@@ -330,9 +330,22 @@ func TestFirmwareLabSMBIOS(t *testing.T) {
 					{"part", "DIMM-PART-" + tag, "Part Number", ""},
 					{"speed", "3200", "Speed", "3200 MT/s"},
 				}},
+				{8, []smbiosField{
+					{"internal_reference", "J-INT-" + tag, "Internal Reference Designator", ""},
+					{"external_reference", "USB-" + tag, "External Reference Designator", ""},
+					{"connector_type", "18", "External Connector Type", "Access Bus (USB)"}, // DSP0134 7.9.2: 12h
+					{"port_type", "16", "Port Type", "USB"},                                 // DSP0134 7.9.3: 10h
+				}},
+				{41, []smbiosField{
+					{"designation", "Lab Onboard " + tag, "Reference Designation", ""},
+					{"kind", "sound", "Type", "Sound"},
+					{"instance", "3", "Type Instance", ""},
+					{"pcidev", "labdev", "Bus Address", "0000:00:05.0"}, // the device below
+				}},
 			}
 			oem := []string{"lab-oem-1=" + tag, "lab oem two, " + tag}
 			cfg := c.cfg
+			cfg.Devices = append(cfg.Devices, "virtio-rng-pci,id=labdev,addr=0x5")
 			for _, s := range specs {
 				cfg.SMBIOS = append(cfg.SMBIOS, s.arg())
 			}
@@ -359,6 +372,14 @@ func TestFirmwareLabSMBIOS(t *testing.T) {
 				switch s.typ {
 				case 4:
 					want = c.sockets
+				}
+				if s.typ == 8 && len(got) == 0 && c.cfg.Firmware != qemulab.SeaBIOS {
+					// QEMU 7.2 gives its type 8 structure handle 0, which type 0
+					// already has: SeaBIOS passes both on (a real table with a
+					// duplicate handle), OVMF drops type 8, presumably because
+					// its SMBIOS protocol refuses the duplicate handle.
+					t.Logf("no type 8 under %v (QEMU gave it a duplicate handle)", c.cfg.Firmware)
+					continue
 				}
 				if len(got) != want {
 					t.Errorf("dmidecode shows %d type %d structures, want %d", len(got), s.typ, want)

@@ -37,8 +37,9 @@ func TestArgs(t *testing.T) {
 		{
 			name: "seabios q35 ep64 with contents",
 			cfg: Config{Firmware: SeaBIOS, Machine: "q35", SMBIOSEntryPoint64: true, SMP: "sockets=2,cores=1", MemoryMiB: 1024,
-				SMBIOS: []string{"type=1,serial=S1", "type=11,value=hello"}, Append: "console=ttyS0 x=1"},
-			want: []string{"-machine q35,smbios-entry-point-type=64 ", "-m 1024 ", "-smp sockets=2,cores=1", "-smbios type=1,serial=S1 -smbios type=11,value=hello", "-append console=ttyS0 x=1"},
+				SMBIOS: []string{"type=1,serial=S1", "type=11,value=hello"}, Append: "console=ttyS0 x=1",
+				Devices: []string{"virtio-rng-pci,id=rng0"}},
+			want: []string{"-device virtio-rng-pci,id=rng0", "-machine q35,smbios-entry-point-type=64 ", "-m 1024 ", "-smp sockets=2,cores=1", "-smbios type=1,serial=S1 -smbios type=11,value=hello", "-append console=ttyS0 x=1"},
 			not:  []string{"pflash"},
 		},
 		{

@@ -82,6 +82,9 @@ type Config struct {
 	SMBIOSEntryPoint64 bool
 	// SMBIOS holds the values of -smbios options, e.g. "type=1,serial=X".
 	SMBIOS []string
+	// Devices holds the values of -device options, e.g.
+	// "virtio-rng-pci,id=rng0" for an SMBIOS type 41 entry to point at.
+	Devices []string
 	// SMP is the value of -smp, e.g. "sockets=2,cores=1"; empty means one CPU.
 	SMP string
 	// MemoryMiB is the guest's memory; zero means 512.
@@ -316,6 +319,9 @@ func (l *Lab) args(cfg *Config, tmp, initrd string) ([]string, error) {
 		args = append(args, "-smp", cfg.SMP)
 	}
 	args = append(args, fw...)
+	for _, d := range cfg.Devices {
+		args = append(args, "-device", d)
+	}
 	for _, s := range cfg.SMBIOS {
 		args = append(args, "-smbios", s)
 	}
