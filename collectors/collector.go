@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sort"
 	"sync"
 	"time"
@@ -34,6 +35,7 @@ type Config struct {
 	Paths    Paths
 	Logger   *slog.Logger
 	Firmware FirmwareConfig
+	DMI      DMIConfig
 }
 
 // Snapshot is one collection: the JSON section and the metrics made from the
@@ -61,6 +63,7 @@ type Factory struct {
 func Factories() []Factory {
 	return []Factory{
 		{Name: "host", Help: "host identity, kernel, OS and kernel command line (procfs, /etc)", DefaultEnabled: true, New: NewHostCollector},
+		{Name: "dmi", Help: "SMBIOS/DMI hardware inventory: BIOS, system, board, chassis, processors, memory (sysfs DMI tables, or /sys/class/dmi/id)", DefaultEnabled: true, New: NewDMICollector},
 		{Name: "firmware", Help: "legacy BIOS or UEFI, Secure Boot, Setup Mode, EFI boot entries, TPM (sysfs, efivarfs)", DefaultEnabled: true, New: NewFirmwareCollector},
 	}
 }
@@ -233,4 +236,36 @@ func (r *runner) execute(c *call, timeout time.Duration) {
 		close(c.done)
 	}()
 	c.snap, c.err = r.c.Collect(ctx)
+}
+
+// Querier is implemented by collectors that answer questions below their
+// section, such as /bootinfo/kmsg/records or /bootinfo/systemd/units/NAME.
+// path is what follows "SECTION/"; params are the URL's query values. The
+// answer is served as JSON. Errors wrapping ErrNotFound or ErrBadRequest
+// become 404 and 400; any other error 503.
+type Querier interface {
+	Query(ctx context.Context, path string, params url.Values) (any, error)
+}
+
+// Sentinels a Querier wraps to say what kind of failure a query met.
+var (
+	ErrNotFound   = errors.New("not found")
+	ErrBadRequest = errors.New("bad request")
+)
+
+// Query passes a query to the named collector, under the Set's deadline.
+func (s *Set) Query(ctx context.Context, name, path string, params url.Values) (any, error) {
+	for _, r := range s.runners {
+		if r.name != name {
+			continue
+		}
+		q, ok := r.c.(Querier)
+		if !ok {
+			return nil, fmt.Errorf("%w: section %s has no %q", ErrNotFound, name, path)
+		}
+		ctx, cancel := context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+		return q.Query(ctx, path, params)
+	}
+	return nil, fmt.Errorf("%w: no such section: %s", ErrNotFound, name)
 }

@@ -3,6 +3,8 @@ package collectors
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,5 +129,38 @@ bootinfo_test_value 42
 	}
 	if got := doc.Sections(); len(got) != 2 || got[0] != "a" || got[1] != "b" {
 		t.Errorf("Sections() = %v", got)
+	}
+}
+
+type queryCollector struct{ funcCollector }
+
+func (queryCollector) Query(_ context.Context, path string, params url.Values) (any, error) {
+	switch {
+	case path == "items/a":
+		return map[string]string{"limit": params.Get("limit")}, nil
+	case path == "items/bad":
+		return nil, fmt.Errorf("%w: limit must be a number", ErrBadRequest)
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
+}
+
+func TestSetQuery(t *testing.T) {
+	s := NewSet(map[string]Collector{"q": queryCollector{}, "plain": okCollector(1)}, time.Minute, promslog.NewNopLogger())
+	v, err := s.Query(context.Background(), "q", "items/a", url.Values{"limit": {"5"}})
+	if err != nil || v.(map[string]string)["limit"] != "5" {
+		t.Errorf("Query = %v, %v", v, err)
+	}
+	for _, tc := range []struct {
+		name, path string
+		want       error
+	}{
+		{"q", "items/bad", ErrBadRequest},
+		{"q", "items/zzz", ErrNotFound},
+		{"plain", "anything", ErrNotFound},
+		{"nosuch", "x", ErrNotFound},
+	} {
+		if _, err := s.Query(context.Background(), tc.name, tc.path, nil); !errors.Is(err, tc.want) {
+			t.Errorf("Query(%s, %s) error %v, want %v", tc.name, tc.path, err, tc.want)
+		}
 	}
 }

@@ -251,7 +251,7 @@ func TestEndToEndHTTP(t *testing.T) {
 		{"GET", "/bootinfo/host", 200, `"kernel_release":"6.1.0-27-amd64"`},
 		{"GET", "/bootinfo/host?pretty", 200, "\n  \"hostname\": \"node-a17\""},
 		{"GET", "/bootinfo/nope", 404, "no such section"},
-		{"GET", "/bootinfo/host/extra", 404, "no such section"},
+		{"GET", "/bootinfo/host/extra", 404, "section host has no"},
 		{"GET", "/nope", 404, ""},
 		{"POST", "/metrics", 405, ""},
 		{"DELETE", "/bootinfo", 405, ""},
@@ -311,5 +311,49 @@ func TestShowCommand(t *testing.T) {
 	}
 	if code, out, _ := run("--version"); code != 0 || !strings.Contains(out, "bootinfo, version") {
 		t.Errorf("--version: %d %q", code, out)
+	}
+}
+
+// TestEndToEndBrokenSourceDoesNotHideOthers: SMBIOS tables that are garbage
+// (and no /sys/class/dmi/id to fall back to) fail the dmi collector alone;
+// the others are served, and the failure shows in the metric and in errors.
+func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
+	root := fixtureRoot(t)
+	tables := filepath.Join(root, "sys", "firmware", "dmi", "tables")
+	for _, f := range []string{"smbios_entry_point", "DMI"} {
+		p := filepath.Join(tables, f)
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("this is not an SMBIOS table"), 0o400); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := startAgent(t, fixtureArgs(root)...)
+	_, _, metrics := a.get(t, "GET", "/metrics")
+	for _, want := range []string{
+		`bootinfo_scrape_collector_success{collector="dmi"} 0`,
+		`bootinfo_scrape_collector_success{collector="firmware"} 1`,
+		`bootinfo_scrape_collector_success{collector="host"} 1`,
+		`bootinfo_firmware_info{mode="uefi",secure_boot="disabled"} 1`,
+	} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	_, _, body := a.get(t, "GET", "/bootinfo")
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	errs := doc["errors"].(map[string]any)
+	if msg, _ := errs["dmi"].(string); !strings.Contains(msg, "dmi") {
+		t.Errorf("errors.dmi = %q", msg)
+	}
+	if doc["host"] == nil || doc["firmware"] == nil {
+		t.Errorf("a broken source hid others: %v", doc)
+	}
+	if code, _, _ := a.get(t, "GET", "/bootinfo/dmi"); code != 503 {
+		t.Errorf("/bootinfo/dmi = %d, want 503", code)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/bootinfo/bootinfo/collectors"
+	"github.com/bootinfo/bootinfo/dmi/dmidecode"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -75,6 +76,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 		o.enabled[f.Name] = app.Flag("collector."+f.Name, fmt.Sprintf("Enable the %s collector: %s.", f.Name, f.Help)).Default(def).Bool()
 	}
 	app.Flag("collector.firmware.refresh", "How often to re-read the EFI boot variables, which efibootmgr can change before the next boot (0 reads them once). The kernel rate-limits efivarfs reads by non-root users.").Default("5m").DurationVar(&o.collectorConfig.Firmware.Refresh)
+	app.Flag("collector.dmi.serials", "Expose serial numbers, UUIDs and asset tags from SMBIOS; --no-collector.dmi.serials withholds them from every output.").Default("true").BoolVar(&o.collectorConfig.DMI.Serials)
 	promslogflag.AddFlags(app, &o.logConfig)
 
 	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()
@@ -87,6 +89,15 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	var showSection, showFormat string
 	showCmd.Arg("section", "Print only this section (a collector's name, as in /bootinfo/SECTION).").StringVar(&showSection)
 	showCmd.Flag("format", "Output format: json, or text (a readable summary).").Short('o').Default("json").EnumVar(&showFormat, "json", "text")
+
+	dmiCmd := app.Command("dmi", "Decode the SMBIOS/DMI tables as dmidecode 3.4 does, for hosts and containers without dmidecode.")
+	var df dmiFlags
+	dmiCmd.Flag("from-dump", "Read the tables from a binary dump (as written by dmidecode --dump-bin) instead of the host's.").PlaceHolder("FILE").StringVar(&df.fromDump)
+	dmiCmd.Flag("type", "Only print structures of this type: a number, a comma-separated list, or a keyword ("+joinKeywords(dmiTypeKeywords)+"). Repeatable.").Short('t').PlaceHolder("TYPE").StringsVar(&df.types)
+	dmiCmd.Flag("string", "Only print the value of this DMI string ("+joinKeywords(dmidecode.Keywords())+").").Short('s').PlaceHolder("KEYWORD").StringVar(&df.keyword)
+	dmiCmd.Flag("dump", "Print every structure as hex instead of decoding it.").Short('u').BoolVar(&df.dump)
+	dmiCmd.Flag("dump-bin", "Write the tables to FILE in dmidecode's binary dump format instead of printing them.").PlaceHolder("FILE").StringVar(&df.dumpBin)
+	dmiCmd.Flag("format", "Output format: text (as dmidecode prints), or json (the summary the dmi collector serves).").Default("text").EnumVar(&df.format, "text", "json")
 
 	cmd, err := app.Parse(args)
 	if err != nil {
@@ -106,6 +117,8 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 			return 2
 		}
 		return serve(logger, o, sf)
+	case dmiCmd.FullCommand():
+		return dmiCommand(stdout, stderr, o, df)
 	case showCmd.FullCommand():
 		return show(stdout, stderr, logger, o, showSection, showFormat)
 	}
@@ -160,6 +173,11 @@ func enabledNames(o options) []string {
 	sort.Strings(out)
 	return out
 }
+
+// dmiTypeKeywords are the -t keywords dmidecode accepts.
+var dmiTypeKeywords = []string{"bios", "system", "baseboard", "chassis", "processor", "memory", "cache", "connector", "slot"}
+
+func joinKeywords(kw []string) string { return strings.Join(kw, ", ") }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {

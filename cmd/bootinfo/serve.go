@@ -131,16 +131,33 @@ func documentHandler(set *collectors.Set) http.Handler {
 	})
 }
 
-// sectionHandler serves /bootinfo/SECTION.
+// sectionHandler serves /bootinfo/SECTION and, for collectors that answer
+// queries, /bootinfo/SECTION/PATH.
 func sectionHandler(set *collectors.Set) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := strings.Trim(r.URL.Path, "/")
-		if name == "" || strings.Contains(name, "/") || !contains(set.Names(), name) {
+		name, rest, _ := strings.Cut(strings.Trim(r.URL.Path, "/"), "/")
+		if name == "" || !contains(set.Names(), name) {
 			writeJSON(w, r, http.StatusNotFound, map[string]string{"error": "no such section: " + name, "sections": strings.Join(set.Names(), ",")})
 			return
 		}
-		status, body := sectionResult(set.Gather(r.Context(), name)[0])
-		writeJSON(w, r, status, body)
+		if rest == "" {
+			status, body := sectionResult(set.Gather(r.Context(), name)[0])
+			writeJSON(w, r, status, body)
+			return
+		}
+		v, err := set.Query(r.Context(), name, rest, r.URL.Query())
+		switch {
+		case err == nil:
+			writeJSON(w, r, http.StatusOK, v)
+		case errors.Is(err, collectors.ErrNotFound):
+			writeJSON(w, r, http.StatusNotFound, map[string]string{"error": err.Error()})
+		case errors.Is(err, collectors.ErrBadRequest):
+			writeJSON(w, r, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		case errors.Is(err, context.DeadlineExceeded):
+			writeJSON(w, r, http.StatusGatewayTimeout, map[string]string{"error": err.Error()})
+		default:
+			writeJSON(w, r, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		}
 	})
 }
 

@@ -1,0 +1,35 @@
+// Package kmsg decodes the Linux kernel log as /dev/kmsg presents it
+// (Documentation/ABI/testing/dev-kmsg in the kernel tree) and summarises a
+// boot from it.
+//
+// A record is "PRIORITY,SEQNUM,TIMESTAMP,FLAG[,caller=ID][,...];MESSAGE"
+// followed by " KEY=value" dictionary lines; ParseRecord decodes one,
+// splitting the priority into Facility and Level, keeping the timestamp in
+// microseconds since boot as the kernel wrote it, and undoing the kernel's
+// \xNN escapes.
+//
+// Sources of records:
+//   - FS.Open reads the live device under an injected /dev root, one
+//     read(2) per record. EPIPE (records overwritten under the reader) and
+//     EINVAL (a record larger than the buffer, which the kernel skips) are
+//     counted as lost from the sequence gap, EAGAIN ends a non-follow read,
+//     and a follow read waits in the runtime poller until its context is
+//     done. Linux only; elsewhere Open returns ErrUnsupported.
+//   - CaptureReader and ParseCapture read capture files in either form,
+//     detected from the content: newline-separated as `cat /dev/kmsg`
+//     writes it, or NUL-separated as util-linux `dmesg --kmsg-file` reads it.
+//
+// Summary counts records, levels, facilities, sequence gaps, boot
+// milestones and kernel problems (see Problem) incrementally in bounded
+// memory; Ring keeps the last N records for queries. Both are safe for
+// concurrent use. Only facility kern counts towards milestones and
+// problems: user space may write any text into /dev/kmsg, but the kernel
+// never lets it log as facility 0.
+//
+// The package decodes records itself rather than through
+// github.com/euank/go-kmsg-parser (v3.0.0), because that library opens only
+// the hard-coded /dev/kmsg, replaces the kernel's microsecond timestamp with
+// a wall-clock time derived from one-second-resolution uptime, does not
+// export its record parser, and drops facility, flags, caller, escapes and
+// dictionary as well as the count of records lost on EPIPE.
+package kmsg

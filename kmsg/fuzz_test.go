@@ -1,0 +1,169 @@
+package kmsg
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bootinfo/bootinfo/internal/testutil"
+)
+
+// formatRecord writes r back in the /dev/kmsg form, escaping as the kernel
+// does (bytes below 0x20, from 0x7f, and the backslash).
+func formatRecord(r Record) []byte {
+	var b []byte
+	b = strconv.AppendInt(b, int64(r.Priority()), 10)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, r.Seq, 10)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, r.TimestampUsec, 10)
+	b = append(b, ',', byte(r.Flag))
+	if r.Caller != "" {
+		b = append(b, ",caller="...)
+		b = append(b, r.Caller...)
+	}
+	b = append(b, ';')
+	b = appendEscaped(b, r.Message)
+	keys := make([]string, 0, len(r.Dict))
+	for k := range r.Dict {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b = append(b, '\n', ' ')
+		b = append(b, k...)
+		b = append(b, '=')
+		b = appendEscaped(b, r.Dict[k])
+	}
+	return append(b, '\n')
+}
+
+func appendEscaped(b []byte, s string) []byte {
+	const hexdig = "0123456789abcdef"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c >= 0x7f || c == '\\' {
+			b = append(b, '\\', 'x', hexdig[c>>4], hexdig[c&15])
+			continue
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// corpusRecords returns raw records from the shared corpus, or nil when it
+// is absent (the committed testdata/fuzz seeds then still run).
+func corpusRecords(tb testing.TB) [][]byte {
+	base := os.Getenv(testutil.EnvSharedTestdata)
+	if base == "" {
+		base = filepath.Join(testutil.RepoRoot(tb), "..", "shared", "testdata")
+	}
+	var files []string
+	for _, pat := range []string{"kmsg/util-linux/*input", "kmsg/util-linux/cid-kmsg-newlines", "kmsg/go-kmsg-parser/*.kmsg", "boots/*/dev-kmsg.txt"} {
+		m, _ := filepath.Glob(filepath.Join(base, pat))
+		files = append(files, m...)
+	}
+	var out [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		recs, _ := ParseCapture(b)
+		for _, r := range recs {
+			out = append(out, formatRecord(r))
+		}
+	}
+	return out
+}
+
+func TestFormatRecordRoundTrip(t *testing.T) {
+	recs := corpusRecords(t)
+	if len(recs) < 2000 {
+		testutil.SkipOrFail(t, "shared corpus gave only %d records", len(recs))
+	}
+	for _, raw := range recs {
+		r, err := ParseRecord(raw)
+		if err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		if again := formatRecord(r); !bytes.Equal(again, raw) {
+			t.Errorf("round trip changed %q to %q", raw, again)
+		}
+	}
+}
+
+// FuzzParseRecord checks that any input decodes or fails cleanly, and that
+// what decodes survives a round trip through the kernel's format.
+func FuzzParseRecord(f *testing.F) {
+	for _, r := range corpusRecords(f) {
+		f.Add(r)
+	}
+	f.Add([]byte("6,1,2,-,caller=T1,x=y;a\\x0ab\\\n SUBSYSTEM=usb\n DEVICE=c189:1\nmore\n\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r, err := ParseRecord(in)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %v does not wrap ErrMalformed", err)
+			}
+			return
+		}
+		if r.Level > LevelDebug || r.Priority() > 1023 {
+			t.Fatalf("priority out of range: %+v", r)
+		}
+		if len(r.Message) > len(in) {
+			t.Fatalf("message longer than the input")
+		}
+		r2, err := ParseRecord(formatRecord(r))
+		if err != nil {
+			t.Fatalf("re-encoded record fails: %v", err)
+		}
+		if diff := cmp.Diff(r, r2); diff != "" {
+			t.Fatalf("round trip (-first +second):\n%s", diff)
+		}
+	})
+}
+
+// FuzzCaptureReader feeds arbitrary captures: no panic, every error is a
+// record error or EOF, and each record is bounded by the input.
+func FuzzCaptureReader(f *testing.F) {
+	base := os.Getenv(testutil.EnvSharedTestdata)
+	if base == "" {
+		base = filepath.Join(testutil.RepoRoot(f), "..", "shared", "testdata")
+	}
+	for _, p := range []string{"kmsg/util-linux/kmsg-input", "kmsg/util-linux/cid-kmsg-newlines", "kmsg/go-kmsg-parser/sample1.kmsg"} {
+		if b, err := os.ReadFile(filepath.Join(base, p)); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("6,1,1,-;a\n SUBSYSTEM=x\n6,2,2,c;b\n"))
+	f.Add([]byte("6,1,1,-;a\n\x00\x00 6,2,2,-;b"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c := NewCaptureReader(bytes.NewReader(in))
+		for i := 0; ; i++ {
+			if i > len(in)+1 {
+				t.Fatalf("more records than input bytes")
+			}
+			r, err := c.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTruncated) {
+					t.Fatalf("unexpected error %v", err)
+				}
+				continue
+			}
+			if len(r.Message) > len(in) {
+				t.Fatalf("record larger than input")
+			}
+		}
+	})
+}
