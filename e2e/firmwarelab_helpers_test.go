@@ -87,7 +87,8 @@ type guestBoot struct {
 }
 
 // bootAgent boots the real agent under cfg, runs `bootinfo show --format json`
-// there and captures the firmware files. Extra commands in cfg.Commands run
+// and `bootinfo dmi` there (outputs "show" and "dmi") and captures the
+// firmware files. Extra commands in cfg.Commands run
 // after it. Each boot logs how long it took.
 func bootAgent(t *testing.T, lab *labEnv, name string, cfg qemulab.Config) *guestBoot {
 	t.Helper()
@@ -96,7 +97,10 @@ func bootAgent(t *testing.T, lab *labEnv, name string, cfg qemulab.Config) *gues
 	}
 	cfg.Files = append(cfg.Files, qemulab.File{Path: "/bin/bootinfo", HostPath: lab.Agent})
 	cfg.Capture = append(cfg.Capture, qemulab.FirmwareCapture...)
-	cfg.Commands = append([]qemulab.Command{{Name: "show", Script: "bootinfo show --format json\n"}}, cfg.Commands...)
+	cfg.Commands = append([]qemulab.Command{
+		{Name: "show", Script: "bootinfo show --format json\n"},
+		{Name: "dmi", Script: "bootinfo dmi\n"},
+	}, cfg.Commands...)
 
 	ctx, cancel := context.WithTimeout(context.Background(), labBootTimeout)
 	defer cancel()
@@ -233,6 +237,41 @@ func checkDMIDecoder(t *testing.T, dump []byte) {
 	}
 	if d := cmp.Diff(want, got.String()); d != "" {
 		t.Errorf("bootinfo's dmi decoder and dmidecode disagree on the guest's tables (-dmidecode +dmi):\n%s", d)
+	}
+}
+
+// checkGuestDMI compares what `bootinfo dmi` printed in the guest, reading the
+// kernel's sysfs tables, with Debian's dmidecode run on the host on a dump of
+// the same tables. Reading sysfs, dmidecode names its source differently and
+// adds "Table at ADDRESS." (the physical address in the entry point) to its
+// header; the expected output is the host's with those two changes.
+func checkGuestDMI(t *testing.T, g *guestBoot) {
+	t.Helper()
+	o := g.Res.Outputs["dmi"]
+	if o == nil || o.ExitStatus != 0 {
+		t.Errorf("bootinfo dmi failed in the guest: %+v", o)
+		return
+	}
+	ep, _, err := g.Res.SMBIOS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addr uint64
+	switch {
+	case bytes.HasPrefix(ep, []byte("_SM3_")) && len(ep) >= 0x18:
+		addr = binary.LittleEndian.Uint64(ep[0x10:]) // DSP0134 5.2.2: 10h structure table address
+	case bytes.HasPrefix(ep, []byte("_SM_")) && len(ep) >= 0x1C:
+		addr = uint64(binary.LittleEndian.Uint32(ep[0x18:])) // DSP0134 5.2.1: 18h structure table address
+	default:
+		t.Fatalf("guest entry point % x", ep)
+	}
+	want := dmidecode(t, g.DumpBin)
+	want = strings.Replace(want, "Reading SMBIOS/DMI data from file dump.bin.\n", "Getting SMBIOS data from sysfs.\n", 1)
+	if i := strings.Index(want, "\n\n"); i >= 0 {
+		want = want[:i+1] + fmt.Sprintf("Table at 0x%08X.\n", addr) + want[i+1:]
+	}
+	if d := cmp.Diff(want, string(o.Stdout)); d != "" {
+		t.Errorf("bootinfo dmi in the guest and dmidecode on its tables differ (-dmidecode +bootinfo):\n%s", d)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/bootinfo/bootinfo/internal/qemulab"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // updateLabFixtures rewrites the fixtures; the package must come first:
@@ -97,6 +98,7 @@ func TestFirmwareLabFirmware(t *testing.T) {
 			}
 
 			checkDMIDecoder(t, g.DumpBin)
+			checkGuestDMI(t, g)
 
 			// bootinfo's firmware section against the raw efivars.
 			vars := g.Res.EFIVars()
@@ -199,6 +201,11 @@ func checkSecureBootFixture(t *testing.T, vars map[string][]byte) {
 	}
 }
 
+func asSlice(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
 func asMap(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	return m
@@ -259,6 +266,7 @@ func TestFirmwareLabSMBIOS(t *testing.T) {
 		tag          string // makes every string of this boot distinct
 		uuid         string
 		biosRevision string
+		uefi         bool // type 0 uefi=on: "UEFI is supported"
 	}{
 		{
 			name:    "ovmf-q35-ep64",
@@ -266,7 +274,7 @@ func TestFirmwareLabSMBIOS(t *testing.T) {
 			anchor:  "_SM3_",
 			present: "3.0.0",
 			sockets: 2, cores: 2, memory: "1 GB",
-			tag: "A", uuid: "5a3c1e2f-0b4d-4e6f-8a9b-0c1d2e3f4a5b", biosRevision: "4.2",
+			tag: "A", uuid: "5a3c1e2f-0b4d-4e6f-8a9b-0c1d2e3f4a5b", biosRevision: "4.2", uefi: true,
 		},
 		{
 			name:    "seabios-pc-ep32",
@@ -343,6 +351,11 @@ func TestFirmwareLabSMBIOS(t *testing.T) {
 					{"pcidev", "labdev", "Bus Address", "0000:00:05.0"}, // the device below
 				}},
 			}
+			uefiOpt := "off"
+			if c.uefi {
+				uefiOpt = "on"
+			}
+			specs[0].fields = append(specs[0].fields, smbiosField{"uefi", uefiOpt, "", ""})
 			oem := []string{"lab-oem-1=" + tag, "lab oem two, " + tag}
 			cfg := c.cfg
 			cfg.Devices = append(cfg.Devices, "virtio-rng-pci,id=labdev,addr=0x5")
@@ -365,6 +378,7 @@ func TestFirmwareLabSMBIOS(t *testing.T) {
 			}
 			recs := parseDmidecode(out)
 			checkDMIDecoder(t, g.DumpBin)
+			checkGuestDMI(t, g)
 
 			for _, s := range specs {
 				got := recordsOfType(recs, s.typ)
@@ -387,6 +401,9 @@ func TestFirmwareLabSMBIOS(t *testing.T) {
 				}
 				for i, r := range got {
 					for _, f := range s.fields {
+						if f.key == "" {
+							continue // checked below
+						}
 						w := f.want
 						if w == "" {
 							w = f.value
@@ -432,6 +449,100 @@ func TestFirmwareLabSMBIOS(t *testing.T) {
 			}
 			if d := cmp.Diff(oem, gotOEM); d != "" {
 				t.Errorf("OEM strings (-want +got):\n%s", d)
+			}
+			if bios := recordsOfType(recs, 0); len(bios) == 1 {
+				if got := slices.Contains(bios[0].Lists["Characteristics"], "UEFI is supported"); got != c.uefi {
+					t.Errorf("dmidecode: UEFI is supported = %v, want %v (uefi=%s)", got, c.uefi, uefiOpt)
+				}
+			}
+
+			// bootinfo's own dmi section, read from sysfs in the guest.
+			vals := map[int]map[string]string{}
+			for _, s := range specs {
+				vals[s.typ] = map[string]string{}
+				for _, f := range s.fields {
+					vals[s.typ][f.opt] = f.value
+				}
+			}
+			num := func(s string) float64 { n, _ := strconv.ParseFloat(s, 64); return n }
+			want := map[string]any{
+				"dmi.source":                  "tables",
+				"dmi.smbios_version":          c.present,
+				"dmi.bios.vendor":             vals[0]["vendor"],
+				"dmi.bios.version":            vals[0]["version"],
+				"dmi.bios.release_date":       vals[0]["date"],
+				"dmi.bios.revision":           vals[0]["release"],
+				"dmi.bios.uefi_supported":     c.uefi,
+				"dmi.system.manufacturer":     vals[1]["manufacturer"],
+				"dmi.system.product_name":     vals[1]["product"],
+				"dmi.system.version":          vals[1]["version"],
+				"dmi.system.serial_number":    vals[1]["serial"],
+				"dmi.system.uuid":             vals[1]["uuid"],
+				"dmi.system.sku_number":       vals[1]["sku"],
+				"dmi.system.family":           vals[1]["family"],
+				"dmi.baseboard.manufacturer":  vals[2]["manufacturer"],
+				"dmi.baseboard.product_name":  vals[2]["product"],
+				"dmi.baseboard.version":       vals[2]["version"],
+				"dmi.baseboard.serial_number": vals[2]["serial"],
+				"dmi.baseboard.asset_tag":     vals[2]["asset"],
+				"dmi.chassis.manufacturer":    vals[3]["manufacturer"],
+				"dmi.chassis.version":         vals[3]["version"],
+				"dmi.chassis.serial_number":   vals[3]["serial"],
+				"dmi.chassis.asset_tag":       vals[3]["asset"],
+				"dmi.chassis.sku_number":      vals[3]["sku"],
+				"dmi.memory.total_bytes":      float64(cfg.MemoryMiB) * (1 << 20),
+			}
+			for path, w := range want {
+				wantJSON(t, g.Show, path, w)
+			}
+			procs, _ := jsonAt(g.Show, "dmi.processors")
+			var gotProcs []map[string]any
+			for _, p := range asSlice(procs) {
+				gotProcs = append(gotProcs, asMap(p))
+			}
+			var wantProcs []map[string]any
+			for i := 0; i < c.sockets; i++ {
+				wantProcs = append(wantProcs, map[string]any{
+					"socket":            fmt.Sprintf("%s %d", vals[4]["sock_pfx"], i),
+					"manufacturer":      vals[4]["manufacturer"],
+					"version":           vals[4]["version"],
+					"max_speed_mhz":     num(vals[4]["max-speed"]),
+					"current_speed_mhz": num(vals[4]["current-speed"]),
+					"cores":             float64(c.cores),
+					"threads":           float64(c.cores),
+				})
+			}
+			onlyWanted := cmpopts.IgnoreMapEntries(func(k string, _ any) bool {
+				return !slices.Contains([]string{"socket", "manufacturer", "version", "max_speed_mhz", "current_speed_mhz", "cores", "threads"}, k)
+			})
+			if d := cmp.Diff(wantProcs, gotProcs, onlyWanted); d != "" {
+				t.Errorf("dmi.processors (-want +got):\n%s", d)
+			}
+			devs, _ := jsonAt(g.Show, "dmi.memory.devices")
+			var gotDevs []map[string]any
+			for _, d := range asSlice(devs) {
+				gotDevs = append(gotDevs, asMap(d))
+			}
+			wantDevs := []map[string]any{{
+				"locator":       vals[17]["loc_pfx"] + " 0",
+				"bank_locator":  vals[17]["bank"],
+				"manufacturer":  vals[17]["manufacturer"],
+				"serial_number": vals[17]["serial"],
+				"part_number":   vals[17]["part"],
+				"speed_mts":     num(vals[17]["speed"]),
+				"size_bytes":    float64(cfg.MemoryMiB) * (1 << 20),
+			}}
+			onlyWantedDev := cmpopts.IgnoreMapEntries(func(k string, _ any) bool { _, ok := wantDevs[0][k]; return !ok })
+			if d := cmp.Diff(wantDevs, gotDevs, onlyWantedDev); d != "" {
+				t.Errorf("dmi.memory.devices (-want +got):\n%s", d)
+			}
+			gotOEMJSON, _ := jsonAt(g.Show, "dmi.oem_strings")
+			var gotOEMs []string
+			for _, v := range asSlice(gotOEMJSON) {
+				gotOEMs = append(gotOEMs, str(v))
+			}
+			if d := cmp.Diff(oem, gotOEMs); d != "" {
+				t.Errorf("dmi.oem_strings (-want +got):\n%s", d)
 			}
 		})
 	}
