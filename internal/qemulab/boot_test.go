@@ -69,7 +69,7 @@ func TestBootProbe(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%s boot took %v (guest uptime at /init %v, done %v)", fw, res.Elapsed.Round(time.Millisecond),
-				res.InitStart, res.InitDone)
+				res.InitStart.Round(10*time.Millisecond), res.InitDone.Round(10*time.Millisecond))
 			var facts struct {
 				KernelRelease  string   `json:"kernel_release"`
 				Cmdline        string   `json:"cmdline"`

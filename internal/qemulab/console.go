@@ -96,7 +96,12 @@ func parseConsole(console []byte, token string) (outs map[string]*Output, times 
 			}
 			o := &Output{ExitStatus: rc}
 			if o.Stdout, err = base64.StdEncoding.DecodeString(out.String()); err != nil {
-				return outs, times, done, fmt.Errorf("qemulab: console: stdout of %s: %w", name, err)
+				if rc == 0 {
+					return outs, times, done, fmt.Errorf("qemulab: console: stdout of %s: %w", name, err)
+				}
+				// A file that failed to read part way leaves a cut encoding;
+				// its exit status and stderr say what happened.
+				o.Stdout = nil
 			}
 			if o.Stderr, err = base64.StdEncoding.DecodeString(errb.String()); err != nil {
 				return outs, times, done, fmt.Errorf("qemulab: console: stderr of %s: %w", name, err)

@@ -61,6 +61,12 @@ func TestParseConsole(t *testing.T) {
 			console: m + " BEGIN a\n" + m + " STDERR a\n" + m + " END a 1\n",
 			want:    map[string]*Output{"a": {Stdout: []byte{}, Stderr: []byte{}, ExitStatus: 1}},
 		},
+		{
+			name:    "cut encoding of a failed read is dropped",
+			console: m + " BEGIN file:/x\nQUJD\nQQ\n" + m + " STDERR file:/x\n" + b64("base64: read error\n") + "\n" + m + " END file:/x 1\n" + m + " DONE\n",
+			want:    map[string]*Output{"file:/x": {Stderr: []byte("base64: read error\n"), ExitStatus: 1}},
+			done:    true,
+		},
 		{name: "bad base64", console: m + " BEGIN a\n!!!\n" + m + " STDERR a\n" + m + " END a 0\n", wantErr: true},
 		{name: "kernel line inside a frame", console: m + " BEGIN a\n" + b64("AB") + "\n[ 1.2] oops\n" + m + " STDERR a\n" + m + " END a 0\n", wantErr: true},
 		{name: "END names another output", console: m + " BEGIN a\n" + m + " STDERR a\n" + m + " END b 0\n", wantErr: true},
