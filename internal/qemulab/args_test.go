@@ -1,0 +1,93 @@
+package qemulab
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestArgs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	l := &Lab{
+		Kernel: "/k/vmlinuz", KernelSnakeoil: "/k/vmlinuz.snakeoil",
+		OVMFCode: "/fw/code.fd", OVMFVars: write("vars.fd", "plain vars"),
+		OVMFCodeSnakeoil: "/fw/code.snakeoil.fd", OVMFVarsSnakeoil: write("vars.snakeoil.fd", "snakeoil vars"),
+	}
+	tests := []struct {
+		name     string
+		cfg      Config
+		want     []string // substrings of the joined command line
+		not      []string
+		varsData string
+	}{
+		{
+			name: "seabios defaults",
+			cfg:  Config{Firmware: SeaBIOS},
+			want: []string{"-machine pc -accel tcg", "-m 512 ", "-kernel /k/vmlinuz ", "-append " + DefaultAppend, "-no-reboot"},
+			not:  []string{"pflash", "-smp", "-smbios"},
+		},
+		{
+			name: "seabios q35 ep64 with contents",
+			cfg: Config{Firmware: SeaBIOS, Machine: "q35", SMBIOSEntryPoint64: true, SMP: "sockets=2,cores=1", MemoryMiB: 1024,
+				SMBIOS: []string{"type=1,serial=S1", "type=11,value=hello"}, Append: "console=ttyS0 x=1",
+				Devices: []string{"virtio-rng-pci,id=rng0"}},
+			want: []string{"-device virtio-rng-pci,id=rng0", "-machine q35,smbios-entry-point-type=64 ", "-m 1024 ", "-smp sockets=2,cores=1", "-smbios type=1,serial=S1 -smbios type=11,value=hello", "-append console=ttyS0 x=1"},
+			not:  []string{"pflash"},
+		},
+		{
+			name:     "ovmf",
+			cfg:      Config{Firmware: OVMF},
+			want:     []string{"-machine q35 ", "unit=0,readonly=on,file=/fw/code.fd", "-kernel /k/vmlinuz "},
+			not:      []string{"smm", "secure", "snakeoil"},
+			varsData: "plain vars",
+		},
+		{
+			name:     "ovmf secure boot",
+			cfg:      Config{Firmware: OVMFSecureBoot, SMBIOSEntryPoint64: true},
+			want:     []string{"-machine q35,smm=on,smbios-entry-point-type=64 ", "driver=cfi.pflash01,property=secure,value=on", "file=/fw/code.snakeoil.fd", "-kernel /k/vmlinuz.snakeoil "},
+			varsData: "snakeoil vars",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			args, err := l.args(&tt.cfg, tmp, "/tmp/initrd")
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := strings.Join(args, " ")
+			for _, s := range tt.want {
+				if !strings.Contains(line, s) {
+					t.Errorf("command line lacks %q:\n%s", s, line)
+				}
+			}
+			for _, s := range tt.not {
+				if strings.Contains(line, s) {
+					t.Errorf("command line has %q:\n%s", s, line)
+				}
+			}
+			if tt.varsData != "" {
+				copyPath := filepath.Join(tmp, "OVMF_VARS.fd")
+				if !strings.Contains(line, "unit=1,file="+copyPath) {
+					t.Errorf("vars are not the per-boot copy:\n%s", line)
+				}
+				if b, err := os.ReadFile(copyPath); err != nil || string(b) != tt.varsData {
+					t.Errorf("vars copy holds %q (%v), want %q", b, err, tt.varsData)
+				}
+			}
+		})
+	}
+	for _, bad := range []Config{{}, {Firmware: 99}, {Firmware: OVMFSecureBoot, Machine: "pc"}, {Firmware: SeaBIOS, MemoryMiB: 16}} {
+		if _, err := l.args(&bad, t.TempDir(), "/i"); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
