@@ -62,7 +62,9 @@ func (s *Store) Path() string { return filepath.Join(s.dir, FileName) }
 // load reads the file into s.boots, setting aside what it cannot use.
 func (s *Store) load() {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		// Nothing to read either; writes will fail the same way.
 		s.problems = append(s.problems, fmt.Errorf("%w: create %s: %w", ErrNotWritable, s.dir, err))
+		return
 	}
 	s.removeTemps()
 	b, err := readBounded(s.Path(), MaxFileSize)
