@@ -254,14 +254,15 @@ func writeAtomic(dir, name string, b []byte) (err error) {
 			os.Remove(tmp)
 		}
 	}()
+	// The *os.PathError of each step names the operation and the file.
 	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
+		return err
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", tmp, err)
+		return err
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
+		return err
 	}
 	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		return err
