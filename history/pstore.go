@@ -262,27 +262,30 @@ type End struct {
 	FirstLines []string `json:"first_lines,omitempty"`
 }
 
-// PreviousBootEnd tells how the previous boot ended from its record and the
-// pstore directory (PstoreDir of the sysfs root). currentBoot is this boot's
-// start; records from then on belong to this boot (zero: no bound).
-func PreviousBootEnd(prev *Record, currentBoot time.Time, pstoreDir string) End {
+// PreviousBootEnd tells how the previous boot ended from its record (nil
+// when there is none) and the pstore directory (PstoreDir of the sysfs root).
+func PreviousBootEnd(prev *Record, pstoreDir string) End {
 	recs, err := ReadPstore(pstoreDir)
-	return JudgeEnd(prev, currentBoot, recs, err)
+	return JudgeEnd(prev, recs, err)
 }
 
 // JudgeEnd is PreviousBootEnd on records already read; readErr is what
 // ReadPstore returned.
 //
-// pstore records stay until someone deletes them, so a record timed before
-// the previous boot started belongs to an older boot and is ignored, as is
-// one timed at or after currentBoot. The previous boot crashed when a crash
+// pstore records stay until someone deletes them (systemd-pstore archives
+// and deletes them early in each boot; without it they pile up), so a crash
+// record timed before the previous boot started belongs to an older boot and
+// is ignored. A record timed after that counts for the previous boot even
+// when its time lies in this boot: pstore shows only what the backend held
+// when this boot mounted it, and a record without a time of its own (a
+// ramoops console log) carries the mount time. The previous boot crashed when a crash
 // record falls in between, unless it is only an Oops older than the boot's
 // clean-shutdown mark (the system survived it and shut down in order). It
 // ended cleanly when it carries a clean-shutdown mark and pstore, readable,
 // shows no crash. Anything else is unknown: no previous record, pstore
 // unreadable, or neither mark nor crash (power loss, reset, or the agent was
 // not stopped at shutdown).
-func JudgeEnd(prev *Record, currentBoot time.Time, recs []PstoreRecord, readErr error) End {
+func JudgeEnd(prev *Record, recs []PstoreRecord, readErr error) End {
 	noPstore := errors.Is(readErr, fs.ErrNotExist)
 	var unreadable error
 	if readErr != nil && !noPstore {
@@ -290,13 +293,13 @@ func JudgeEnd(prev *Record, currentBoot time.Time, recs []PstoreRecord, readErr 
 	}
 	if prev == nil {
 		e := End{State: EndUnknown, Detail: "no record of the previous boot"}
-		if c := pickCrash(recs, time.Time{}, currentBoot); c != nil {
+		if c := pickCrash(recs, time.Time{}); c != nil {
 			e.Detail += fmt.Sprintf("; pstore holds a %s record from %s of an unknown boot", c.Reason, c.Time.UTC().Format(time.RFC3339))
 			fillCrash(&e, c)
 		}
 		return e
 	}
-	c := pickCrash(recs, prev.BootTime, currentBoot)
+	c := pickCrash(recs, prev.BootTime)
 	clean := prev.CleanShutdownAt
 	if c != nil {
 		survived := c.Reason == "Oops" && clean != nil && c.Time.Before(*clean)
@@ -354,11 +357,11 @@ func reasonRank(reason string) int {
 	return 4
 }
 
-// pickCrash returns the strongest crash record timed in [from, until)
-// (zero bounds are open): Panic before Emergency, MCE and Oops, then dmesg
+// pickCrash returns the strongest crash record timed at or after from (zero:
+// any time): Panic before Emergency, MCE and Oops, then dmesg
 // before console, then Part 1 (the newest messages, where the panic is),
 // then the newest.
-func pickCrash(recs []PstoreRecord, from, until time.Time) *PstoreRecord {
+func pickCrash(recs []PstoreRecord, from time.Time) *PstoreRecord {
 	var best *PstoreRecord
 	better := func(a, b *PstoreRecord) bool {
 		if ra, rb := reasonRank(a.Reason), reasonRank(b.Reason); ra != rb {
@@ -377,7 +380,7 @@ func pickCrash(recs []PstoreRecord, from, until time.Time) *PstoreRecord {
 	}
 	for i := range recs {
 		r := &recs[i]
-		if !r.Crash || (!from.IsZero() && r.Time.Before(from)) || (!until.IsZero() && !r.Time.Before(until)) {
+		if !r.Crash || (!from.IsZero() && r.Time.Before(from)) {
 			continue
 		}
 		if best == nil || better(r, best) {

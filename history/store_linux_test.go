@@ -174,6 +174,14 @@ func TestStoreAsNobody(t *testing.T) {
 	}
 	readable := mk("readable", 0o644)
 	unreadable := mk("unreadable", 0o600)
+	// pstore is root's: /sys/fs/pstore is mode 0750 on a host.
+	pstore := filepath.Join(top, "pstore")
+	if err := os.Mkdir(pstore, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pstore, "dmesg-ramoops-0"), readFixture(t, "ramoops-panic/dmesg-ramoops-0"), 0o444); err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range []string{filepath.Dir(top), top} {
 		if err := os.Chmod(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -182,7 +190,7 @@ func TestStoreAsNobody(t *testing.T) {
 	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
 		bin, "-test.run=^TestStoreChildNobody$", "-test.v")
 	cmd.Dir, _ = os.Getwd()
-	cmd.Env = append(os.Environ(), childEnv+"=1", "READABLE="+readable, "UNREADABLE="+unreadable)
+	cmd.Env = append(os.Environ(), childEnv+"=1", "READABLE="+readable, "UNREADABLE="+unreadable, "PSTORE="+pstore)
 	out, err := cmd.CombinedOutput()
 	t.Logf("child:\n%s", out)
 	if err != nil {
@@ -244,4 +252,10 @@ func TestStoreChildNobody(t *testing.T) {
 	if prev != nil {
 		t.Errorf("prev = %v from a history never read", prev)
 	}
+
+	end := PreviousBootEnd(&base, os.Getenv("PSTORE"))
+	if end.State != EndUnknown || !strings.Contains(end.Detail, "permission denied") {
+		t.Errorf("PreviousBootEnd on root's pstore = %+v; want unknown, permission denied", end)
+	}
+	t.Logf("pstore unreadable: %s", end.Detail)
 }

@@ -156,7 +156,7 @@ func TestStoreCleanShutdownThenNewBoot(t *testing.T) {
 		t.Fatalf("prev = %+v; want the clean mark %v", prev, at)
 	}
 	pstore := t.TempDir() // mounted, empty: systemd-pstore archived nothing
-	end := PreviousBootEnd(prev, cur.BootTime, pstore)
+	end := PreviousBootEnd(prev, pstore)
 	want := End{State: EndClean, Detail: "clean shutdown at 2026-11-24T17:45:10Z"}
 	if diff := cmp.Diff(want, end); diff != "" {
 		t.Errorf("PreviousBootEnd (-want +got):\n%s", diff)
