@@ -134,6 +134,8 @@ func FuzzDiff(f *testing.F) {
 // keeps.
 func FuzzParsePstoreRecord(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join("testdata", "pstore", "*", "*"))
+	captured, _ := filepath.Glob(filepath.Join("testdata", "qemu", "*", "dmesg-*"))
+	paths = append(paths, captured...)
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {

@@ -61,6 +61,11 @@ type PstoreRecord struct {
 	// FirstLines is the header and the lines from the first crash marker
 	// on (or the first lines when there is none), at most MaxFirstLines.
 	FirstLines []string `json:"first_lines,omitempty"`
+
+	// header and body are the record's text, kept to reassemble a dump
+	// that the backend split into parts.
+	header string
+	body   []string
 }
 
 // Crash reasons of dmesg dump headers (kmsg_dump_reason_str); Shutdown and
@@ -118,25 +123,8 @@ func ParsePstoreRecord(name string, mtime time.Time, data []byte) PstoreRecord {
 			body = lines[1:]
 		}
 	}
-	// The text's own verdict: a panic anywhere makes it a Panic; the crash
-	// report starts at the first marker of any kind (an Oops or BUG usually
-	// precedes the panic it causes).
-	textReason, start := "", -1
-	for i, l := range body {
-		switch {
-		case containsAny(l, panicMarkers):
-			textReason = "Panic"
-		case containsAny(l, oopsMarkers):
-			if textReason == "" {
-				textReason = "Oops"
-			}
-		default:
-			continue
-		}
-		if start < 0 {
-			start = i
-		}
-	}
+	r.header, r.body = header, body
+	textReason, start := markerScan(body)
 	switch typ {
 	case "dmesg":
 		if r.Reason == "" {
@@ -152,16 +140,48 @@ func ParsePstoreRecord(name string, mtime time.Time, data []byte) PstoreRecord {
 	case "mce":
 		r.Reason, r.Crash = "MCE", true
 	}
+	r.FirstLines = firstLines(header, body, start)
+	return r
+}
+
+// markerScan returns the text's own verdict, "Panic" when a panic line
+// appears anywhere, else "Oops" for any other crash marker, and where the
+// crash report starts: the first marker of any kind, since an Oops or BUG
+// usually precedes the panic it causes (-1: none).
+func markerScan(body []string) (reason string, start int) {
+	start = -1
+	for i, l := range body {
+		switch {
+		case containsAny(l, panicMarkers):
+			reason = "Panic"
+		case containsAny(l, oopsMarkers):
+			if reason == "" {
+				reason = "Oops"
+			}
+		default:
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	return reason, start
+}
+
+// firstLines is the header (if any) and up to MaxFirstLines lines of body
+// from start (the beginning when start < 0).
+func firstLines(header string, body []string, start int) []string {
+	var out []string
 	if header != "" {
-		r.FirstLines = append(r.FirstLines, header)
+		out = append(out, header)
 	}
 	for _, l := range body[max(start, 0):] {
-		if len(r.FirstLines) >= MaxFirstLines {
+		if len(out) >= MaxFirstLines {
 			break
 		}
-		r.FirstLines = append(r.FirstLines, l)
+		out = append(out, l)
 	}
-	return r
+	return out
 }
 
 func containsAny(s string, subs []string) bool {
@@ -295,7 +315,7 @@ func JudgeEnd(prev *Record, recs []PstoreRecord, readErr error) End {
 		e := End{State: EndUnknown, Detail: "no record of the previous boot"}
 		if c := pickCrash(recs, time.Time{}); c != nil {
 			e.Detail += fmt.Sprintf("; pstore holds a %s record from %s of an unknown boot", c.Reason, c.Time.UTC().Format(time.RFC3339))
-			fillCrash(&e, c)
+			fillCrash(&e, c, recs)
 		}
 		return e
 	}
@@ -305,12 +325,12 @@ func JudgeEnd(prev *Record, recs []PstoreRecord, readErr error) End {
 		survived := c.Reason == "Oops" && clean != nil && c.Time.Before(*clean)
 		if !survived {
 			e := End{State: EndCrashed, Detail: fmt.Sprintf("pstore %s record %s at %s", c.Reason, c.Name, c.Time.UTC().Format(time.RFC3339))}
-			fillCrash(&e, c)
+			fillCrash(&e, c, recs)
 			return e
 		}
 		e := End{State: EndClean, Detail: fmt.Sprintf("clean shutdown at %s after an Oops at %s (pstore %s)",
 			clean.UTC().Format(time.RFC3339), c.Time.UTC().Format(time.RFC3339), c.Name)}
-		fillCrash(&e, c)
+		fillCrash(&e, c, recs)
 		return e
 	}
 	if stale := countStale(recs, prev.BootTime); unreadable == nil && clean != nil {
@@ -335,11 +355,56 @@ func JudgeEnd(prev *Record, recs []PstoreRecord, readErr error) End {
 	}
 }
 
-func fillCrash(e *End, c *PstoreRecord) {
+func fillCrash(e *End, c *PstoreRecord, recs []PstoreRecord) {
 	e.PstoreRecord, e.Reason = c.Name, c.Reason
 	t := c.Time
 	e.CrashTime = &t
 	e.FirstLines = slices.Clone(c.FirstLines)
+	parts := dumpParts(recs, c)
+	if len(parts) < 2 {
+		return
+	}
+	var body []string
+	for _, p := range parts {
+		body = append(body, p.body...)
+	}
+	_, start := markerScan(body)
+	e.FirstLines = firstLines(c.header, body, start)
+	e.Detail += fmt.Sprintf(" (dump in %d parts)", len(parts))
+}
+
+// dumpWindow bounds how far apart the parts of one dump can be written: a
+// slow backend (EFI variables under emulation) takes about a second a part.
+const dumpWindow = 10 * time.Minute
+
+// dumpParts returns the parts of the dump that c belongs to, oldest text
+// first. pstore_dump writes the newest messages as Part1 and older ones as
+// Part2, Part3, ..., all with the same reason and count; small backends
+// (EFI variables hold about 1 KiB) split one panic into many parts, and the
+// panic line is often not in Part1.
+func dumpParts(recs []PstoreRecord, c *PstoreRecord) []*PstoreRecord {
+	if c.Type != "dmesg" || c.Count == 0 || c.header == "" {
+		return nil
+	}
+	byPart := map[int]*PstoreRecord{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Type != c.Type || r.Backend != c.Backend || r.Count != c.Count || r.Reason != c.Reason ||
+			r.Compressed || r.header == "" || r.Time.Sub(c.Time).Abs() > dumpWindow {
+			continue
+		}
+		// Of two records claiming one part (dumps of different boots that
+		// share a count), keep the one closer in time to c.
+		if o, ok := byPart[r.Part]; !ok || r.Time.Sub(c.Time).Abs() < o.Time.Sub(c.Time).Abs() {
+			byPart[r.Part] = r
+		}
+	}
+	parts := make([]*PstoreRecord, 0, len(byPart))
+	for _, r := range byPart {
+		parts = append(parts, r)
+	}
+	slices.SortFunc(parts, func(a, b *PstoreRecord) int { return b.Part - a.Part })
+	return parts
 }
 
 // reasonRank orders crash evidence: the strongest reason first.

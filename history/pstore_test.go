@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestParsePstoreName(t *testing.T) {
@@ -116,7 +117,7 @@ func TestParsePstoreRecord(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			got := ParsePstoreRecord(filepath.Base(tt.path), at, readFixture(t, tt.path))
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreUnexported(PstoreRecord{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -371,5 +372,93 @@ func TestReadPstoreBounds(t *testing.T) {
 		if len(l) > maxLineBytes {
 			t.Errorf("line of %d bytes, limit %d", len(l), maxLineBytes)
 		}
+	}
+}
+
+// stageCapture copies a QEMU capture (testdata/qemu/NAME) with the record
+// times pstore showed.
+func stageCapture(t *testing.T, name string) (dir string, times map[string]time.Time) {
+	t.Helper()
+	src := filepath.Join("testdata", "qemu", name)
+	b, err := os.ReadFile(filepath.Join(src, "mtimes.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, times = t.TempDir(), map[string]time.Time{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		file, ts, ok := strings.Cut(line, " ")
+		mt, err := time.Parse(time.RFC3339Nano, ts)
+		if !ok || err != nil {
+			t.Fatalf("mtimes.txt: %q: %v", line, err)
+		}
+		data, err := os.ReadFile(filepath.Join(src, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, file)
+		if err := os.WriteFile(dst, data, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(dst, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+		times[file] = mt
+	}
+	return dir, times
+}
+
+// TestQEMUCaptures judges records that real kernels wrote: a sysrq panic
+// kept by ramoops and by efi-pstore.
+func TestQEMUCaptures(t *testing.T) {
+	const panicLine = "Kernel panic - not syncing: sysrq triggered crash"
+	tests := []struct {
+		capture, record string
+		files, parts    int
+	}{
+		{"ramoops-6.1.0-56", "dmesg-ramoops-0", 1, 1},
+		{"efi-6.1.0-56", "dmesg-efi-179560996101001", 14, 14},
+	}
+	for _, tt := range tests {
+		t.Run(tt.capture, func(t *testing.T) {
+			dir, times := stageCapture(t, tt.capture)
+			if len(times) != tt.files {
+				t.Fatalf("%d files, want %d", len(times), tt.files)
+			}
+			recs, err := ReadPstore(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				_, backend, id, _, _ := ParsePstoreName(r.Name)
+				if r.Type != "dmesg" || r.Reason != "Panic" || !r.Crash || r.Count != 1 {
+					t.Errorf("%s: type %q reason %q crash %v count %d", r.Name, r.Type, r.Reason, r.Crash, r.Count)
+				}
+				if backend == "efi" {
+					// The ID encodes the record's time and part.
+					n, _ := strconv.ParseUint(id, 10, 64)
+					if sec := int64(n / 100000); sec != r.Time.Unix() || int(n/1000%100) != r.Part {
+						t.Errorf("%s: id says %d s part %d, file says %v part %d", r.Name, sec, n/1000%100, r.Time, r.Part)
+					}
+				}
+			}
+			crash := times[tt.record]
+			prev := &Record{BootID: "captured", BootTime: crash.Add(-15 * time.Second)}
+			end := JudgeEnd(prev, recs, nil)
+			if end.State != EndCrashed || end.Reason != "Panic" || end.PstoreRecord != tt.record || !end.CrashTime.Equal(crash) {
+				t.Errorf("End = %+v", end)
+			}
+			if len(end.FirstLines) < 2 || end.FirstLines[0] != "Panic#1 Part1" || !strings.Contains(end.FirstLines[1], panicLine) {
+				t.Errorf("first lines %q; want the header, then the panic", end.FirstLines)
+			}
+			if tt.parts > 1 && !strings.HasSuffix(end.Detail, fmt.Sprintf("(dump in %d parts)", tt.parts)) {
+				t.Errorf("detail %q does not count the parts", end.Detail)
+			}
+			// The same records seen a boot later are stale.
+			clean := crash.Add(time.Hour)
+			later := &Record{BootID: "later", BootTime: crash.Add(time.Minute), CleanShutdownAt: &clean}
+			if end := JudgeEnd(later, recs, nil); end.State != EndClean {
+				t.Errorf("a boot after the crash, cleanly ended: %+v", end)
+			}
+		})
 	}
 }
