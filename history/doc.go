@@ -15,13 +15,21 @@
 // Crash evidence comes from the kernel's persistent store, pstore
 // (Documentation/ABI/testing/pstore, fs/pstore/ in the kernel), mounted at
 // /sys/fs/pstore. Its files are named TYPE-BACKEND-ID (fs/pstore/inode.c),
-// for example dmesg-ramoops-0, dmesg-efi-172345678901001 (efi_pstore since
-// Linux 6.2: dmesg-efi_pstore-ID) or console-ramoops-0, with the suffix
+// for example dmesg-ramoops-0, dmesg-efi-179560996101001 (the backend is
+// named efi_pstore in later kernels) or console-ramoops-0, with the suffix
 // ".enc.z" when the kernel could not decompress them. A dmesg record starts
 // with the header "REASON#COUNT PartN" written by pstore_dump
 // (fs/pstore/platform.c), where REASON is kmsg_dump_reason_str's word: Panic,
-// Oops, Emergency, Shutdown (older kernels also Restart, Halt, Poweroff). The
-// file's modification time is the record's time when the backend kept one.
+// Oops, Emergency, Shutdown (older kernels also Restart, Halt, Poweroff).
+// Part1 holds the newest messages; a small backend splits one dump into many
+// parts (EFI variables hold about 1 KiB), which JudgeEnd joins again. The
+// file's modification time is the record's time when the backend kept one;
+// an EFI record ID also encodes it: (seconds*100 + part)*1000 + count.
+// testdata/qemu holds records that a Debian 6.1 kernel wrote under QEMU.
+//
+// On hosts running systemd-pstore.service, pstore is emptied early in every
+// boot and its files are copied to /var/lib/systemd/pstore;
+// ReadPstoreArchive and PreviousBootEndArchived read them there.
 //
 // The package is pure: it never logs, never touches the network and reads
 // only the paths it is given.

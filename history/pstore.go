@@ -33,7 +33,8 @@ func PstoreDir(sysfsRoot string) string { return filepath.Join(sysfsRoot, "fs", 
 
 // PstoreRecord is one file of the pstore file system, decoded.
 type PstoreRecord struct {
-	// Name is the file name, TYPE-BACKEND-ID[.enc.z].
+	// Name is the file name, TYPE-BACKEND-ID[.enc.z], with its directory
+	// relative to the archive for ReadPstoreArchive.
 	Name string `json:"name"`
 	// Type is the record type: "dmesg", "console", "mce", "ftrace", "pmsg", ...
 	Type string `json:"type"`
