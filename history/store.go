@@ -1,6 +1,7 @@
 package history
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -172,6 +173,11 @@ func (s *Store) Record(r Record) (prev *Record, err error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
+	// A record must leave room for others; one this large is not a boot
+	// description but a bug in the caller.
+	if b, err := json.Marshal(r); err != nil || len(b) > MaxFileSize/2 {
+		return nil, fmt.Errorf("%w: boot %s encodes to %d bytes, limit %d (%v)", ErrInvalidRecord, r.BootID, len(b), MaxFileSize/2, err)
+	}
 	r = r.clone()
 	r.CleanShutdownAt = nil
 	s.mu.Lock()
@@ -230,6 +236,12 @@ func (s *Store) saveLocked() error {
 		return s.readErr
 	}
 	b, err := MarshalFile(s.boots)
+	// Records too big to keep keep-many of them under MaxFileSize: drop the
+	// oldest until the file fits, rather than stop recording.
+	for errors.Is(err, ErrTooLarge) && len(s.boots) > 1 {
+		s.boots = s.boots[:len(s.boots)-1]
+		b, err = MarshalFile(s.boots)
+	}
 	if err != nil {
 		return err
 	}
