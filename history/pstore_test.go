@@ -44,7 +44,7 @@ func TestParsePstoreName(t *testing.T) {
 	}
 }
 
-func readFixture(t *testing.T, path string) []byte {
+func readFixture(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "pstore", path))
 	if err != nil {
@@ -377,7 +377,7 @@ func TestReadPstoreBounds(t *testing.T) {
 
 // stageCapture copies a QEMU capture (testdata/qemu/NAME) with the record
 // times pstore showed.
-func stageCapture(t *testing.T, name string) (dir string, times map[string]time.Time) {
+func stageCapture(t testing.TB, name string) (dir string, times map[string]time.Time) {
 	t.Helper()
 	src := filepath.Join("testdata", "qemu", name)
 	b, err := os.ReadFile(filepath.Join(src, "mtimes.txt"))
