@@ -183,8 +183,11 @@ func ParseFile(b []byte) ([]Record, error) {
 	return boots, nil
 }
 
-// MarshalFile encodes boots (newest first) as a history file.
-func MarshalFile(boots []Record) ([]byte, error) {
+// MarshalFile encodes boots (newest first) as a history file, failing with
+// ErrTooLarge past MaxFileSize.
+func MarshalFile(boots []Record) ([]byte, error) { return marshalFile(boots, MaxFileSize) }
+
+func marshalFile(boots []Record, limit int) ([]byte, error) {
 	f := struct {
 		Schema  string   `json:"schema"`
 		Version int      `json:"version"`
@@ -198,8 +201,8 @@ func MarshalFile(boots []Record) ([]byte, error) {
 		return nil, fmt.Errorf("history: encode: %w", err)
 	}
 	b = append(b, '\n')
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%w: encoded history is %d bytes, limit %d", ErrTooLarge, len(b), MaxFileSize)
+	if len(b) > limit {
+		return nil, fmt.Errorf("%w: encoded history is %d bytes, limit %d", ErrTooLarge, len(b), limit)
 	}
 	return b, nil
 }

@@ -32,8 +32,10 @@ type Store struct {
 	// readErr is set when an existing file could not be read: writing
 	// would destroy a history we never saw.
 	readErr error
-	// now is the clock; tests replace it.
-	now func() time.Time
+	// now is the clock and limit the file size bound (MaxFileSize); tests
+	// replace them.
+	now   func() time.Time
+	limit int
 }
 
 // Open loads the history kept in dir, keeping at most keep boots. It fails
@@ -49,7 +51,7 @@ func Open(dir string, keep int) (*Store, error) {
 	if keep < 1 {
 		return nil, fmt.Errorf("history: keep must be at least 1, got %d", keep)
 	}
-	s := &Store{dir: dir, keep: keep, now: time.Now}
+	s := &Store{dir: dir, keep: keep, now: time.Now, limit: MaxFileSize}
 	s.load()
 	return s, nil
 }
@@ -175,8 +177,8 @@ func (s *Store) Record(r Record) (prev *Record, err error) {
 	}
 	// A record must leave room for others; one this large is not a boot
 	// description but a bug in the caller.
-	if b, err := json.Marshal(r); err != nil || len(b) > MaxFileSize/2 {
-		return nil, fmt.Errorf("%w: boot %s encodes to %d bytes, limit %d (%v)", ErrInvalidRecord, r.BootID, len(b), MaxFileSize/2, err)
+	if b, err := json.Marshal(r); err != nil || len(b) > s.limit/2 {
+		return nil, fmt.Errorf("%w: boot %s encodes to %d bytes, limit %d (%v)", ErrInvalidRecord, r.BootID, len(b), s.limit/2, err)
 	}
 	r = r.clone()
 	r.CleanShutdownAt = nil
@@ -235,12 +237,12 @@ func (s *Store) saveLocked() error {
 	if s.readErr != nil {
 		return s.readErr
 	}
-	b, err := MarshalFile(s.boots)
+	b, err := marshalFile(s.boots, s.limit)
 	// Records too big to keep keep-many of them under MaxFileSize: drop the
 	// oldest until the file fits, rather than stop recording.
 	for errors.Is(err, ErrTooLarge) && len(s.boots) > 1 {
 		s.boots = s.boots[:len(s.boots)-1]
-		b, err = MarshalFile(s.boots)
+		b, err = marshalFile(s.boots, s.limit)
 	}
 	if err != nil {
 		return err

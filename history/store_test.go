@@ -351,23 +351,24 @@ func TestParseFileRoundTrip(t *testing.T) {
 func TestStorePrunesToFit(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, dir, 100)
+	s.limit = 64 << 10
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	big := strings.Repeat("x", MaxFileSize/5) // five of these do not fit
-	for i := range 8 {
+	big := strings.Repeat("x", s.limit/3) // three of these do not fit
+	for i := range 4 {
 		_, err := s.Record(Record{BootID: string(rune('a' + i)), BootTime: t0.Add(time.Duration(i) * time.Hour), Cmdline: big})
 		if err != nil {
 			t.Fatalf("boot %d: %v", i, err)
 		}
 	}
 	got := bootIDs(s.Boots())
-	if len(got) != 4 || got[0] != "h" {
-		t.Errorf("kept %v, want the 4 newest", got)
+	if len(got) != 2 || got[0] != "d" {
+		t.Errorf("kept %v, want the 2 newest", got)
 	}
 	if diff := cmp.Diff(got, bootIDs(fileBoots(t, dir))); diff != "" {
 		t.Errorf("file (-memory +file):\n%s", diff)
 	}
 	// A single record that could never fit is refused and changes nothing.
-	if _, err := s.Record(Record{BootID: "huge", BootTime: t0, Cmdline: strings.Repeat("y", MaxFileSize)}); !errors.Is(err, ErrInvalidRecord) {
+	if _, err := s.Record(Record{BootID: "huge", BootTime: t0, Cmdline: strings.Repeat("y", s.limit/2)}); !errors.Is(err, ErrInvalidRecord) {
 		t.Errorf("Record of a huge boot = %v, want ErrInvalidRecord", err)
 	}
 	if diff := cmp.Diff(got, bootIDs(s.Boots())); diff != "" {
