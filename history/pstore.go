@@ -95,8 +95,8 @@ func ParsePstoreName(name string) (typ, backend, id string, compressed, ok bool)
 	return base[:j], base[j+1 : i], id, compressed, true
 }
 
-// Crash markers the kernel prints, strongest first. The bare word "Oops" is
-// matched as the start of "Oops: ..." or "Oops#".
+// Crash markers the kernel prints. "Oops:" is the start of the oops line
+// ("Oops: 0000 [#1] PREEMPT SMP"), not the word anywhere.
 var panicMarkers = []string{"Kernel panic - not syncing"}
 var oopsMarkers = []string{"Oops:", "BUG:", "general protection fault", "Unable to handle kernel", "kernel BUG at"}
 

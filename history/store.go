@@ -74,7 +74,7 @@ func (s *Store) load() {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrForeign):
 		s.setAside(err)
 		return
 	case err != nil:
@@ -95,15 +95,25 @@ func (s *Store) load() {
 }
 
 // readBounded reads at most limit bytes of name, failing with ErrTooLarge
-// past that.
+// past that, and with ErrForeign for anything but a regular file: a
+// symbolic link planted there must not make a root agent read, or later
+// report on, another file.
 func readBounded(name string, limit int64) ([]byte, error) {
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file (%v)", ErrForeign, name, fi.Mode().Type())
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrTooLarge, name)
+	// The file must still be the one checked (no link swapped in between).
+	if ofi, err := f.Stat(); err != nil || !os.SameFile(fi, ofi) {
+		return nil, fmt.Errorf("%w: %s changed while opened", ErrForeign, name)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {

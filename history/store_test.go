@@ -284,6 +284,36 @@ func TestStoreSetsAsideBadFiles(t *testing.T) {
 	}
 }
 
+func TestStoreSetsAsideNonRegularFiles(t *testing.T) {
+	for name, make := range map[string]func(path string) error{
+		"symlink":   func(p string) error { return os.Symlink("/etc/passwd", p) },
+		"directory": func(p string) error { return os.Mkdir(p, 0o755) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := make(filepath.Join(dir, FileName)); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(dir, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := s.Problems(); len(p) != 1 || !errors.Is(p[0], ErrForeign) {
+				t.Fatalf("Problems = %v, want ErrForeign", p)
+			}
+			if _, err := s.Record(loadRecord(t, "qemu-vm-a")); err != nil {
+				t.Fatal(err)
+			}
+			if got := fileBoots(t, dir); len(got) != 1 {
+				t.Errorf("file holds %d boots", len(got))
+			}
+			if b, _ := os.ReadFile("/etc/passwd"); len(b) > 0 && strings.HasPrefix(string(b), "{") {
+				t.Error("/etc/passwd was written")
+			}
+		})
+	}
+}
+
 func TestStoreRemovesTempLeftovers(t *testing.T) {
 	dir := t.TempDir()
 	left := filepath.Join(dir, tempPrefix+"123456")
