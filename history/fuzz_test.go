@@ -164,7 +164,19 @@ func FuzzParsePstoreRecord(f *testing.F) {
 		if r.Crash && r.Type == "" {
 			t.Fatal("crash from a file that is no pstore record")
 		}
-		_ = JudgeEnd(&Record{BootID: "x", BootTime: time.Unix(0, 0)}, []PstoreRecord{r}, nil)
+		// The same text as two parts of one dump exercises reassembly.
+		half := len(data) / 2
+		p1 := ParsePstoreRecord("dmesg-efi-100001", time.Unix(1, 0), data[:half])
+		p2 := ParsePstoreRecord("dmesg-efi-100002", time.Unix(1, 0), data[half:])
+		for _, recs := range [][]PstoreRecord{{r}, {p1, p2, r}} {
+			e := JudgeEnd(&Record{BootID: "x", BootTime: time.Unix(0, 0)}, recs, nil)
+			if len(e.FirstLines) > MaxFirstLines {
+				t.Fatalf("%d first lines in the verdict", len(e.FirstLines))
+			}
+			if e.State != EndCrashed && e.State != EndUnknown {
+				t.Fatalf("state %q without a clean mark", e.State)
+			}
+		}
 	})
 }
 
