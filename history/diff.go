@@ -271,12 +271,16 @@ func identityString(s System) string {
 	return fmt.Sprintf("%s %s serial %q uuid %s", s.Manufacturer, s.ProductName, s.SerialNumber, s.UUID)
 }
 
+// placeholderUUID is the UUID that AMI firmware ships unset boards with;
+// the shared corpus has it on a Beelink mini PC and a Synology NAS.
+const placeholderUUID = "03000200-0400-0500-0006-000700080009"
+
 // normUUID lower-cases a UUID and drops the placeholders firmware uses for
-// "none": all zeros and all ones (DSP0134 7.2.1).
+// "none": all zeros and all ones (DSP0134 7.2.1), and placeholderUUID.
 func normUUID(u string) string {
 	u = strings.ToLower(strings.TrimSpace(u))
 	hex := strings.ReplaceAll(u, "-", "")
-	if hex == "" || strings.Trim(hex, "0") == "" || strings.Trim(hex, "f") == "" {
+	if hex == "" || strings.Trim(hex, "0") == "" || strings.Trim(hex, "f") == "" || u == placeholderUUID {
 		return ""
 	}
 	return u
@@ -299,12 +303,19 @@ func swapUUID(u string) string {
 	return rev(u[0:8]) + "-" + rev(u[9:13]) + "-" + rev(u[14:18]) + u[18:]
 }
 
-// normSerial drops the placeholder serial numbers firmware ships with.
+// normSerial drops the placeholder serial numbers firmware ships with (as
+// seen in the shared SMBIOS corpus: "To Be Filled By O.E.M.", "Default
+// string", "0123456789", "1234567890", "XXXXXXX") and any string of one
+// repeated character.
 func normSerial(s string) string {
 	s = strings.TrimSpace(s)
 	switch strings.ToLower(s) {
-	case "", "none", "not specified", "not applicable", "n/a", "default string",
-		"to be filled by o.e.m.", "system serial number", "0", "0123456789", "unknown":
+	case "", "none", "not specified", "not applicable", "not available", "n/a", "default string",
+		"to be filled by o.e.m.", "system serial number", "chassis serial number", "serial number",
+		"0123456789", "1234567890", "123456789", "unknown", "o.e.m.", "oem":
+		return ""
+	}
+	if strings.Trim(s, s[:1]) == "" {
 		return ""
 	}
 	return s
