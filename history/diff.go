@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Components that Diff compares, in the order it reports them.
@@ -315,7 +316,7 @@ func normSerial(s string) string {
 		"0123456789", "1234567890", "123456789", "unknown", "o.e.m.", "oem":
 		return ""
 	}
-	if strings.Trim(s, s[:1]) == "" {
+	if r, _ := utf8.DecodeRuneInString(s); strings.TrimLeft(s, string(r)) == "" {
 		return ""
 	}
 	return s

@@ -158,6 +158,8 @@ func TestDiffCases(t *testing.T) {
 		{"uuid byte-swapped by an SMBIOS 2.6 update is the same machine", base,
 			with(func(r *Record) { r.System.UUID = "D4C3B2A1-F6E5-1847-9A0B-1C2D3E4F5A6B" }), nil},
 		{"placeholder serial is unknown", base, with(func(r *Record) { r.System.SerialNumber = "To be filled by O.E.M." }), nil},
+		{"repeated-character serial is unknown", base, with(func(r *Record) { r.System.SerialNumber = "XXXXXXX" }), nil},
+		{"AMI default uuid is unknown", base, with(func(r *Record) { r.System.UUID = "03000200-0400-0500-0006-000700080009" }), nil},
 		{"zero uuid is unknown", base, with(func(r *Record) { r.System.UUID = "00000000-0000-0000-0000-000000000000" }), nil},
 		{"serial only", base, with(func(r *Record) { r.System.SerialNumber = "PF2ZZZZZ" }),
 			[]Change{{ComponentSystemIdentity,
