@@ -16,6 +16,12 @@ import (
 // FileName is the history file inside the state directory.
 const FileName = "history.json"
 
+// Defaults for the agent's --state.dir and the number of boots kept.
+const (
+	DefaultDir  = "/var/lib/bootinfo"
+	DefaultKeep = 20
+)
+
 // tempPrefix starts the names of temporary files; Open removes leftovers of
 // a write that a crash interrupted.
 const tempPrefix = "." + FileName + ".tmp-"
