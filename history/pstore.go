@@ -294,18 +294,21 @@ func PreviousBootEnd(prev *Record, pstoreDir string) End {
 // ReadPstore returned.
 //
 // pstore records stay until someone deletes them (systemd-pstore archives
-// and deletes them early in each boot; without it they pile up), so a crash
-// record timed before the previous boot started belongs to an older boot and
-// is ignored. A record timed after that counts for the previous boot even
-// when its time lies in this boot: pstore shows only what the backend held
-// when this boot mounted it, and a record without a time of its own (a
-// ramoops console log) carries the mount time. The previous boot crashed when a crash
-// record falls in between, unless it is only an Oops older than the boot's
-// clean-shutdown mark (the system survived it and shut down in order). It
-// ended cleanly when it carries a clean-shutdown mark and pstore, readable,
-// shows no crash. Anything else is unknown: no previous record, pstore
-// unreadable, or neither mark nor crash (power loss, reset, or the agent was
-// not stopped at shutdown).
+// and deletes them early in each boot; without it they pile up), so a record
+// timed before the previous boot started belongs to an older boot and is
+// ignored. A record timed after that counts for the previous boot even when
+// its time lies in this boot: pstore shows only what the backend held when
+// this boot mounted it, and a record without a time of its own (a ramoops
+// console log) carries the mount time.
+//
+// The previous boot crashed when such a record shows a crash, unless it is
+// only an Oops older than the boot's clean-shutdown mark (the system survived
+// it and shut down in order). It ended cleanly when it carries a
+// clean-shutdown mark and readable pstore shows no crash, or when pstore
+// holds the kernel's own Shutdown (Restart, Halt, Poweroff) dump of that boot.
+// Anything else is unknown: no previous record, pstore unreadable, or neither
+// mark nor crash (power loss, reset, or the agent was not stopped at
+// shutdown).
 func JudgeEnd(prev *Record, recs []PstoreRecord, readErr error) End {
 	noPstore := errors.Is(readErr, fs.ErrNotExist)
 	var unreadable error
@@ -342,6 +345,13 @@ func JudgeEnd(prev *Record, recs []PstoreRecord, readErr error) End {
 			d += fmt.Sprintf("; %d pstore crash record(s) predate the previous boot", stale)
 		}
 		return End{State: EndClean, Detail: d}
+	}
+	if o := orderlyDump(recs, prev.BootTime); o != nil && clean == nil {
+		// The kernel itself went down in order (printk.always_kmsg_dump
+		// makes it dump at shutdown, restart, halt and power-off), even
+		// though the agent was not stopped or could not record it.
+		return End{State: EndClean, Detail: fmt.Sprintf("no clean shutdown mark, but pstore holds the kernel's %s dump %s from %s",
+			o.Reason, o.Name, o.Time.UTC().Format(time.RFC3339))}
 	}
 	switch {
 	case unreadable != nil && clean != nil:
@@ -450,6 +460,26 @@ func pickCrash(recs []PstoreRecord, from time.Time) *PstoreRecord {
 			continue
 		}
 		if best == nil || better(r, best) {
+			best = r
+		}
+	}
+	return best
+}
+
+// orderlyReasons are the dump reasons of an orderly end of the kernel
+// (kmsg_dump_reason_str; Restart, Halt and Poweroff before Linux 5.10).
+var orderlyReasons = map[string]bool{"Shutdown": true, "Restart": true, "Halt": true, "Poweroff": true}
+
+// orderlyDump returns the newest dmesg record of an orderly end timed at or
+// after from.
+func orderlyDump(recs []PstoreRecord, from time.Time) *PstoreRecord {
+	var best *PstoreRecord
+	for i := range recs {
+		r := &recs[i]
+		if r.Type != "dmesg" || !orderlyReasons[r.Reason] || r.Time.Before(from) {
+			continue
+		}
+		if best == nil || r.Time.After(best.Time) {
 			best = r
 		}
 	}

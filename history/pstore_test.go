@@ -186,6 +186,8 @@ func TestPreviousBootEnd(t *testing.T) {
 	vmClean := *vm.CleanShutdownAt
 	vmDirty := vm
 	vmDirty.CleanShutdownAt = nil
+	r640Later := r640 // a boot after the VM fixtures' dates, no mark
+	r640Later.BootTime = time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
 	r640Clean := r640
 	cleanAt := time.Date(2026, 11, 22, 10, 29, 40, 0, time.UTC)
 	r640Clean.CleanShutdownAt = &cleanAt
@@ -278,6 +280,13 @@ func TestPreviousBootEnd(t *testing.T) {
 		},
 		{
 			name: "shutdown dump, no mark", prev: &vmDirty, files: []string{"efi_pstore-shutdown/dmesg-efi_pstore-179554231201001"},
+			want: func(*testing.T) End {
+				return End{State: EndClean, Detail: "no clean shutdown mark, but pstore holds the kernel's Shutdown dump dmesg-efi_pstore-179554231201001 from 2026-11-24T17:45:12Z"}
+			},
+		},
+		{
+			name: "shutdown dump of an older boot, no mark", prev: &r640Later,
+			files: []string{"efi_pstore-shutdown/dmesg-efi_pstore-179554231201001"},
 			want: func(*testing.T) End {
 				return End{State: EndUnknown, Detail: "no clean shutdown mark and no crash record in pstore: power loss, reset, or the agent was not stopped at shutdown"}
 			},
