@@ -27,7 +27,8 @@ const (
 const tempPrefix = "." + FileName + ".tmp-"
 
 // Store is the history of the last boots, kept in memory and, when the state
-// directory allows, in FileName. It is safe for concurrent use.
+// directory allows, in FileName. It is safe for concurrent use within one
+// process; it does not lock the file, so one agent owns a state directory.
 type Store struct {
 	dir  string
 	keep int
