@@ -37,6 +37,7 @@ type Config struct {
 	Firmware FirmwareConfig
 	DMI      DMIConfig
 	Kmsg     KmsgConfig
+	History  HistoryConfig
 }
 
 // Snapshot is one collection: the JSON section and the metrics made from the
@@ -66,6 +67,7 @@ func Factories() []Factory {
 		{Name: "host", Help: "host identity, kernel, OS and kernel command line (procfs, /etc)", DefaultEnabled: true, New: NewHostCollector},
 		{Name: "dmi", Help: "SMBIOS/DMI hardware inventory: BIOS, system, board, chassis, processors, memory (sysfs DMI tables, or /sys/class/dmi/id)", DefaultEnabled: true, New: NewDMICollector},
 		{Name: "kmsg", Help: "kernel log: records by level and facility, boot milestones, kernel problems (/dev/kmsg)", DefaultEnabled: true, New: NewKmsgCollector},
+		{Name: "history", Help: "this boot compared with the previous one, and how the previous boot ended (--state.dir, pstore)", DefaultEnabled: true, New: NewHistoryCollector},
 		{Name: "firmware", Help: "legacy BIOS or UEFI, Secure Boot, Setup Mode, EFI boot entries, TPM (sysfs, efivarfs)", DefaultEnabled: true, New: NewFirmwareCollector},
 	}
 }
@@ -263,6 +265,21 @@ var (
 // lasts until ctx ends, and returns at once.
 type Runner interface {
 	Run(ctx context.Context)
+}
+
+// Stopper is implemented by collectors that record something when the agent
+// is stopped by SIGTERM (history marks a clean shutdown).
+type Stopper interface {
+	Stop()
+}
+
+// Stop tells every Stopper in the set that the agent is shutting down.
+func (s *Set) Stop() {
+	for _, r := range s.runners {
+		if st, ok := r.c.(Stopper); ok {
+			st.Stop()
+		}
+	}
 }
 
 // Run starts every Runner in the set.

@@ -51,6 +51,7 @@ func TestMain(m *testing.M) {
 func fixtureArgs(root string) []string {
 	return []string{
 		"--no-collector.kmsg",
+		"--state.dir=" + filepath.Join(root, "var", "lib", "bootinfo"),
 		"--path.rootfs=" + root,
 		"--path.procfs=" + filepath.Join(root, "proc"),
 		"--path.sysfs=" + filepath.Join(root, "sys"),
@@ -358,5 +359,35 @@ func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
 	}
 	if code, _, _ := a.get(t, "GET", "/bootinfo/dmi"); code != 503 {
 		t.Errorf("/bootinfo/dmi = %d, want 503", code)
+	}
+}
+
+// TestEndToEndHistoryCleanShutdown: an agent stopped by SIGTERM marks the
+// boot clean; after a "reboot" (a new boot id and kernel in the fixture) the
+// next agent reports the previous boot clean and the kernel changed.
+func TestEndToEndHistoryCleanShutdown(t *testing.T) {
+	root := fixtureRoot(t)
+	a := startAgent(t, fixtureArgs(root)...)
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-a.done; err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	a.done <- nil
+	for p, v := range map[string]string{
+		"proc/sys/kernel/random/boot_id": "7d1f0c3e-0000-4000-8000-000000000002\n",
+		"proc/sys/kernel/osrelease":      "6.1.0-28-amd64\n",
+	} {
+		if err := os.WriteFile(filepath.Join(root, p), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := startAgent(t, fixtureArgs(root)...)
+	_, _, metrics := b.get(t, "GET", "/metrics")
+	for _, want := range []string{"bootinfo_previous_boot_clean 1", `bootinfo_boot_changes{component="kernel"} 1`, `bootinfo_boot_changes{component="bios"} 0`, "bootinfo_boots_recorded 2"} {
+		if !bytes.Contains(metrics, []byte(want+"\n")) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

@@ -79,6 +79,8 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("collector.dmi.serials", "Expose serial numbers, UUIDs and asset tags from SMBIOS; --no-collector.dmi.serials withholds them from every output.").Default("true").BoolVar(&o.collectorConfig.DMI.Serials)
 	app.Flag("collector.kmsg.records", "Serve kernel message text: recent records at /bootinfo/kmsg/records and the messages the summary quotes; --no-collector.kmsg.records withholds them.").Default("true").BoolVar(&o.collectorConfig.Kmsg.Records)
 	app.Flag("collector.kmsg.records-kept", "How many recent kernel log records to keep in memory for /bootinfo/kmsg/records.").Default("1000").IntVar(&o.collectorConfig.Kmsg.Keep)
+	app.Flag("state.dir", "Directory for the agent's state: the boot history (created if missing; without write access history is compared in memory only).").Default("/var/lib/bootinfo").StringVar(&o.collectorConfig.History.Dir)
+	app.Flag("state.keep-boots", "How many boots the history keeps.").Default("20").IntVar(&o.collectorConfig.History.Keep)
 	promslogflag.AddFlags(app, &o.logConfig)
 
 	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()

@@ -61,6 +61,7 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
+	set.Stop()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := server.Shutdown(shutdownCtx); err != nil {
