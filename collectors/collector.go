@@ -36,6 +36,7 @@ type Config struct {
 	Logger   *slog.Logger
 	Firmware FirmwareConfig
 	DMI      DMIConfig
+	Kmsg     KmsgConfig
 }
 
 // Snapshot is one collection: the JSON section and the metrics made from the
@@ -64,6 +65,7 @@ func Factories() []Factory {
 	return []Factory{
 		{Name: "host", Help: "host identity, kernel, OS and kernel command line (procfs, /etc)", DefaultEnabled: true, New: NewHostCollector},
 		{Name: "dmi", Help: "SMBIOS/DMI hardware inventory: BIOS, system, board, chassis, processors, memory (sysfs DMI tables, or /sys/class/dmi/id)", DefaultEnabled: true, New: NewDMICollector},
+		{Name: "kmsg", Help: "kernel log: records by level and facility, boot milestones, kernel problems (/dev/kmsg)", DefaultEnabled: true, New: NewKmsgCollector},
 		{Name: "firmware", Help: "legacy BIOS or UEFI, Secure Boot, Setup Mode, EFI boot entries, TPM (sysfs, efivarfs)", DefaultEnabled: true, New: NewFirmwareCollector},
 	}
 }
@@ -251,7 +253,26 @@ type Querier interface {
 var (
 	ErrNotFound   = errors.New("not found")
 	ErrBadRequest = errors.New("bad request")
+	ErrForbidden  = errors.New("forbidden")
 )
+
+// Runner is implemented by collectors that keep their data current in the
+// background (kmsg follows the device, systemd watches D-Bus). serve starts
+// Run for each; one-shot commands never do, and such collectors then read
+// what they need inside Collect. Run starts the background work, which
+// lasts until ctx ends, and returns at once.
+type Runner interface {
+	Run(ctx context.Context)
+}
+
+// Run starts every Runner in the set.
+func (s *Set) Run(ctx context.Context) {
+	for _, r := range s.runners {
+		if rr, ok := r.c.(Runner); ok {
+			rr.Run(ctx)
+		}
+	}
+}
 
 // Query passes a query to the named collector, under the Set's deadline.
 func (s *Set) Query(ctx context.Context, name, path string, params url.Values) (any, error) {

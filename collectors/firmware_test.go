@@ -83,7 +83,7 @@ func metricsText(t *testing.T, s *Snapshot, names ...string) string {
 					for _, l := range m.GetLabel() {
 						labels = append(labels, l.GetName()+"="+l.GetValue())
 					}
-					b.WriteString(n + "{" + strings.Join(labels, ",") + "} " + strconv.FormatFloat(m.GetGauge().GetValue(), 'g', -1, 64) + "\n")
+					b.WriteString(n + "{" + strings.Join(labels, ",") + "} " + strconv.FormatFloat(m.GetGauge().GetValue()+m.GetCounter().GetValue(), 'g', -1, 64) + "\n")
 				}
 			}
 		}

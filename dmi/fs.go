@@ -83,3 +83,20 @@ func (f FS) IDSummary() (*Summary, error) {
 	}
 	return summaryFromID(vals), nil
 }
+
+// Summary returns the summary of the raw tables when they can be read, and
+// otherwise (not root, or no SMBIOS export) the summary IDSummary builds from
+// /sys/class/dmi/id. fromTables tells which source was used. A table whose
+// tail is broken still gives its summary, with the fault in err.
+func (f FS) Summary() (s *Summary, fromTables bool, err error) {
+	tb, terr := f.Table()
+	if tb != nil {
+		s, err = tb.Summary()
+		return s, true, errors.Join(terr, err)
+	}
+	if !errors.Is(terr, fs.ErrPermission) && !errors.Is(terr, fs.ErrNotExist) {
+		return nil, false, terr
+	}
+	s, err = f.IDSummary()
+	return s, false, err
+}

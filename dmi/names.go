@@ -1,7 +1,5 @@
 package dmi
 
-import "fmt"
-
 // Human-readable names of SMBIOS enumerations, worded as dmidecode 3.4
 // prints them (the wording follows DSP0134's tables). Each XName function
 // returns "<OUT OF SPEC>" for a value the specification does not define.
@@ -423,6 +421,3 @@ var ipmiInterfaceTypes = []string{"Unknown", "KCS (Keyboard Control Style)", "SM
 
 // IPMIInterfaceTypeName names a type 38 interface type (04h).
 func IPMIInterfaceTypeName(v uint8) string { return lookup(ipmiInterfaceTypes, 0, int(v)) }
-
-// hexByte formats an unknown value for messages.
-func hexByte(v uint8) string { return fmt.Sprintf("0x%02X", v) }

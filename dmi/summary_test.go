@@ -216,3 +216,29 @@ func TestSysfsAndDumpBin(t *testing.T) {
 		}
 	}
 }
+
+func TestFSSummaryFallback(t *testing.T) {
+	// With the raw tables, they are used.
+	root := sysfsRoot(t, "qemu-ovmf-q35")
+	s, fromTables, err := NewFS(root).Summary()
+	if err != nil || !fromTables || s.System.Manufacturer != "QEMU" || s.SMBIOSVersion != "2.8" {
+		t.Errorf("with tables: %v, %v, %+v", fromTables, err, s)
+	}
+	// Without them, /sys/class/dmi/id is.
+	root = t.TempDir()
+	dir := filepath.Join(root, IDDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sys_vendor"), []byte("Acme\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, fromTables, err = NewFS(root).Summary()
+	if err != nil || fromTables || s.System.Manufacturer != "Acme" {
+		t.Errorf("without tables: %v, %v, %+v", fromTables, err, s)
+	}
+	// Neither: an error wrapping fs.ErrNotExist.
+	if _, _, err := NewFS(t.TempDir()).Summary(); !os.IsNotExist(unwrapAll(err)) {
+		t.Errorf("empty sysfs: %v", err)
+	}
+}

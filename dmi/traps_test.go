@@ -303,3 +303,18 @@ func TestTrapUUID(t *testing.T) {
 		t.Errorf("2.5 UUID (-want +got):\n%s", diff)
 	}
 }
+
+// The raw tables (no entry point) are the same tables as the synth-ep
+// dumps; ParseRawTable must find the same structures, and the broken
+// Hyper-V one must keep its first five.
+func TestRawTables(t *testing.T) {
+	dir := testutil.Shared(t, "smbios", "raw-tables")
+	for _, name := range []string{"ASRock-Single-Ryzen", "Dell-PowerEdge-R630-Dual-Xeon", "HyperV", "SuperMicro-Dual-Xeon", "SuperMicro-Quad-Opteron"} {
+		raw := readFile(t, filepath.Join(dir, name+".dmi"))
+		got, gotErr := ParseRawTable(raw, Version{Major: 3})
+		want, wantErr := parseDump(t, "go-smbios-"+name+".synth-ep")
+		if len(got.Structures) != len(want.Structures) || errors.Is(gotErr, ErrBrokenTable) != errors.Is(wantErr, ErrBrokenTable) {
+			t.Errorf("%s: %d structures (err %v), dump has %d (err %v)", name, len(got.Structures), gotErr, len(want.Structures), wantErr)
+		}
+	}
+}

@@ -55,10 +55,8 @@ func dmiCommand(stdout, stderr io.Writer, o options, f dmiFlags) int {
 	if t == nil {
 		return fail("%v", err)
 	}
-	if err != nil {
-		// Keep going with what decoded, as dmidecode does.
-		fmt.Fprintf(stderr, "bootinfo dmi: %v\n", err)
-	}
+	// A fault part-way is reported by the writer in dmidecode's words; what
+	// decoded before it is printed, as dmidecode does.
 
 	if f.dumpBin != "" {
 		if t.EntryPoint == nil {
@@ -104,7 +102,7 @@ func dmiCommand(stdout, stderr io.Writer, o options, f dmiFlags) int {
 		}
 	}
 	src := dmidecode.Source{Table: t, DumpFile: f.fromDump}
-	if err := dmidecode.Write(stdout, src, dmidecode.Options{Types: types, Dump: f.dump}); err != nil {
+	if err := dmidecode.Write(stdout, src, dmidecode.Options{Types: types, Dump: f.dump, Stderr: stderr}); err != nil {
 		return fail("%v", err)
 	}
 	return 0

@@ -77,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	}
 	app.Flag("collector.firmware.refresh", "How often to re-read the EFI boot variables, which efibootmgr can change before the next boot (0 reads them once). The kernel rate-limits efivarfs reads by non-root users.").Default("5m").DurationVar(&o.collectorConfig.Firmware.Refresh)
 	app.Flag("collector.dmi.serials", "Expose serial numbers, UUIDs and asset tags from SMBIOS; --no-collector.dmi.serials withholds them from every output.").Default("true").BoolVar(&o.collectorConfig.DMI.Serials)
+	app.Flag("collector.kmsg.records", "Serve kernel message text: recent records at /bootinfo/kmsg/records and the messages the summary quotes; --no-collector.kmsg.records withholds them.").Default("true").BoolVar(&o.collectorConfig.Kmsg.Records)
+	app.Flag("collector.kmsg.records-kept", "How many recent kernel log records to keep in memory for /bootinfo/kmsg/records.").Default("1000").IntVar(&o.collectorConfig.Kmsg.Keep)
 	promslogflag.AddFlags(app, &o.logConfig)
 
 	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()
@@ -99,6 +101,13 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	dmiCmd.Flag("dump-bin", "Write the tables to FILE in dmidecode's binary dump format instead of printing them.").PlaceHolder("FILE").StringVar(&df.dumpBin)
 	dmiCmd.Flag("format", "Output format: text (as dmidecode prints), or json (the summary the dmi collector serves).").Default("text").EnumVar(&df.format, "text", "json")
 
+	kmsgCmd := app.Command("kmsg", "Print the kernel log as dmesg does, or as JSON with the summary the kmsg collector serves.")
+	var kf kmsgFlags
+	kmsgCmd.Flag("file", "Read a capture instead of the live device: `cat /dev/kmsg` output (newline-separated) or util-linux's NUL-separated --kmsg-file form.").PlaceHolder("FILE").StringVar(&kf.file)
+	kmsgCmd.Flag("follow", "Wait for new records, as dmesg --follow (JSON: one record per line).").Short('w').BoolVar(&kf.follow)
+	kmsgCmd.Flag("level", "Only print records of these levels, comma-separated: emerg, alert, crit, err, warn, notice, info, debug (the summary still counts all).").Short('l').PlaceHolder("LEVEL[,LEVEL]").StringVar(&kf.levels)
+	kmsgCmd.Flag("format", "Output format: text (as dmesg prints), or json.").Default("text").EnumVar(&kf.format, "text", "json")
+
 	cmd, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "bootinfo: %v; try --help\n", err)
@@ -117,6 +126,8 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 			return 2
 		}
 		return serve(logger, o, sf)
+	case kmsgCmd.FullCommand():
+		return kmsgCommand(stdout, stderr, o, kf)
 	case dmiCmd.FullCommand():
 		return dmiCommand(stdout, stderr, o, df)
 	case showCmd.FullCommand():

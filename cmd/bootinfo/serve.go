@@ -51,6 +51,7 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	set.Run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- web.ListenAndServe(server, sf.web, logger) }()
 	select {
@@ -151,6 +152,8 @@ func sectionHandler(set *collectors.Set) http.Handler {
 			writeJSON(w, r, http.StatusOK, v)
 		case errors.Is(err, collectors.ErrNotFound):
 			writeJSON(w, r, http.StatusNotFound, map[string]string{"error": err.Error()})
+		case errors.Is(err, collectors.ErrForbidden):
+			writeJSON(w, r, http.StatusForbidden, map[string]string{"error": err.Error()})
 		case errors.Is(err, collectors.ErrBadRequest):
 			writeJSON(w, r, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		case errors.Is(err, context.DeadlineExceeded):

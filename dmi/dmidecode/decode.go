@@ -86,8 +86,28 @@ func (p *printer) decode(s *dmi.Structure, t *dmi.Table) {
 		p.type13(s, d, l, str)
 	case 14:
 		p.type14(d, l, str)
+	case 15:
+		p.type15(d, l)
 	case 18:
 		p.type18(d, l)
+	case 22:
+		p.type22(d, l, str)
+	case 23:
+		p.type23(d, l)
+	case 25:
+		p.type25(d, l)
+	case 31:
+		p.type31(d, l)
+	case 33:
+		p.type33(d, l)
+	case 37:
+		p.type37(d, fields(t.Raw[s.Offset:]), l)
+	case 39:
+		p.type39(d, l, str)
+	case 40:
+		p.type40(s.String, d, l)
+	case 43:
+		p.type43(d, l, str)
 	case 21:
 		p.type21(d, l)
 	case 24:
@@ -131,11 +151,16 @@ func (p *printer) decode(s *dmi.Structure, t *dmi.Table) {
 		p.type38(d, l)
 	case 41:
 		p.type41(d, l, str)
+	case 45:
+		p.type45(s.String, d, l)
 	case 126:
 		p.f("Inactive\n")
 	case 127:
 		p.f("End Of Table\n")
 	default:
+		if s.Type >= 128 && p.decodeOEM(s, d, l) {
+			break
+		}
 		if s.Type >= 128 {
 			p.f("OEM-specific Type\n")
 		} else {

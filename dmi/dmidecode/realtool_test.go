@@ -41,8 +41,10 @@ func runDmidecode(t *testing.T, bin, dir, name string, args ...string) string {
 	return out.String()
 }
 
-// TestAgainstDmidecodeOptions compares -t (every keyword), -s (every
-// keyword) and -u output with the real dmidecode for every dump.
+// TestAgainstDmidecodeOptions compares -t (every keyword), -s and -u output
+// with the real dmidecode for every dump. -s runs every keyword on a quarter
+// of the dumps and a fifth of the keywords on the rest, unless
+// DMIDECODE_ALL_STRINGS is set.
 func TestAgainstDmidecodeOptions(t *testing.T) {
 	bin := dmidecodeBin(t)
 	if testing.Short() {
@@ -51,7 +53,7 @@ func TestAgainstDmidecodeOptions(t *testing.T) {
 	kws := []string{"bios", "system", "baseboard", "chassis", "processor", "memory", "cache", "connector", "slot"}
 	for i, p := range dumpPaths(t) {
 		dir, name := filepath.Dir(p), filepath.Base(p)
-		allStrings := i%4 == 0 // -s for every keyword on a quarter of the dumps keeps the run short
+		allStrings := os.Getenv("DMIDECODE_ALL_STRINGS") != "" || i%4 == 0 // -s for every keyword on a quarter of the dumps keeps the run short
 		t.Run(name, func(t *testing.T) {
 			raw, _ := os.ReadFile(p)
 			tb, _ := dmi.ParseDumpBin(raw)
@@ -175,5 +177,98 @@ func TestSysfsHeader(t *testing.T) {
 		if got := splitBlocks(buf.String())[0].text + "\n"; got != want {
 			t.Errorf("%s: header\n%q\nwant\n%q", name, got, want)
 		}
+	}
+}
+
+// TestMalformedAgainstDmidecode builds malformed dumps from real ones (a
+// 2.x table length cutting the last structures, a 3.x table cut in the
+// middle of a structure, a 3.x table without its end-of-table record, a
+// 2.x count larger than the table) and compares stdout and stderr with the
+// real dmidecode.
+func TestMalformedAgainstDmidecode(t *testing.T) {
+	bin := dmidecodeBin(t)
+	dir := testutil.Shared(t, "smbios", "dumps")
+	fix := func(ep []byte, idx, from, to int) {
+		ep[idx] = 0
+		var s byte
+		for _, c := range ep[from:to] {
+			s += c
+		}
+		ep[idx] = -s
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name+".bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cases := map[string][]byte{}
+	{
+		b := read("qemu-seabios-pc")
+		b[0x16] -= 10 // table length
+		fix(b, 0x15, 0x10, 0x1F)
+		fix(b, 0x04, 0, int(b[5]))
+		cases["2x-short-length"] = b
+	}
+	{
+		b := read("qemu-seabios-pc")
+		b[0x1C] += 3 // structure count
+		fix(b, 0x15, 0x10, 0x1F)
+		fix(b, 0x04, 0, int(b[5]))
+		cases["2x-count-too-large"] = b
+	}
+	{
+		b := read("u-root-Lenovo-ThinkPad-T480")
+		cases["2x-file-cut"] = b[:len(b)-300]
+	}
+	{
+		b := read("qemu-ovmf-q35-ep64")
+		cases["3x-cut-mid-structure"] = b[:len(b)-20]
+	}
+	{
+		b := read("qemu-ovmf-q35-ep64")
+		tb, _ := dmi.ParseDumpBin(b)
+		last := tb.Structures[len(tb.Structures)-1]
+		cases["3x-no-end-of-table"] = b[:0x20+last.Offset]
+	}
+	{
+		// A DMI 2.0 legacy entry point ("_DMI_") in front of a real table.
+		b := read("dell-libsmbios-PE2650")
+		ep := make([]byte, 0x20)
+		copy(ep, "_DMI_")
+		copy(ep[6:8], b[0x16:0x18])   // table length
+		ep[8] = 0x20                  // table address
+		copy(ep[0x0C:0x0E], b[0x1C:]) // structure count
+		ep[0x0E] = 0x20               // BCD revision 2.0
+		fix(ep, 0x05, 0, 0x0F)
+		cases["legacy-dmi-entry-point"] = append(ep, b[0x20:]...)
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			tmp := t.TempDir()
+			if err := os.WriteFile(filepath.Join(tmp, "m.bin"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "--from-dump", "m.bin")
+			cmd.Dir = tmp
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			_ = cmd.Run()
+			tb, _ := dmi.ParseDumpBin(b)
+			if tb == nil {
+				t.Fatal("no table")
+			}
+			var got, gotErr bytes.Buffer
+			if err := Write(&got, Source{Table: tb, DumpFile: "m.bin"}, Options{Stderr: &gotErr}); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != out.String() {
+				t.Errorf("stdout differs:\n%s", lineDiff(out.String(), got.String()))
+			}
+			if gotErr.String() != errOut.String() {
+				t.Errorf("stderr %q, dmidecode %q", gotErr.String(), errOut.String())
+			}
+		})
 	}
 }

@@ -53,9 +53,19 @@ var typeKeywords = map[string][]int{
 	"slot":      {9},
 }
 
+// TypeKeywords returns the keywords -t accepts, in dmidecode's order (for
+// the "Valid type keywords are:" list).
+func TypeKeywords() []string {
+	return []string{"bios", "system", "baseboard", "chassis", "processor", "memory", "cache", "connector", "slot"}
+}
+
 // ParseTypes turns -t arguments (keywords, numbers, comma-separated lists of
-// numbers) into a sorted list of structure types.
+// numbers) into a sorted list of structure types. No arguments give nil,
+// which Options.Types reads as "all types".
 func ParseTypes(args []string) ([]int, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
 	seen := map[int]bool{}
 	for _, a := range args {
 		if ts, ok := typeKeywords[strings.ToLower(a)]; ok {

@@ -21,7 +21,8 @@ const supportedVersion = 0x030500
 type Source struct {
 	Table *dmi.Table
 	// DumpFile is the file name given to --from-dump; empty means the
-	// table was read from sysfs.
+	// table was read from sysfs (or, for a table without entry point, from
+	// wherever the caller found it: the header then names only the version).
 	DumpFile string
 }
 
@@ -33,6 +34,10 @@ type Options struct {
 	String string
 	// Dump prints every structure in hex instead of decoding it (-u).
 	Dump bool
+	// Stderr, when set, receives the warnings dmidecode prints on its
+	// standard error (version fix-ups, type 34 fix-ups, broken tables,
+	// count and length mismatches).
+	Stderr io.Writer
 }
 
 // ErrUsage is returned for an invalid option value (unknown -t or -s
@@ -53,6 +58,11 @@ func Write(w io.Writer, src Source, opts Options) error {
 		return bw.Flush()
 	}
 	p := &printer{w: bw, ver: t.Version.Uint()}
+	warn := func(format string, a ...any) {
+		if opts.Stderr != nil {
+			fmt.Fprintf(opts.Stderr, format, a...)
+		}
+	}
 	var sel [256]bool
 	for _, ty := range opts.Types {
 		if ty >= 0 && ty < 256 {
@@ -66,12 +76,18 @@ func Write(w io.Writer, src Source, opts Options) error {
 		p.f("Getting SMBIOS data from sysfs.\n")
 	}
 	ep := t.EntryPoint
+	if ep != nil && t.VersionFixed {
+		warn("SMBIOS version fixup (2.%d -> %d.%d).\n", ep.DeclaredVersion.Minor, t.Version.Major, t.Version.Minor)
+	}
 	if ep != nil {
 		if ep.Kind == dmi.EntryPointLegacy {
 			p.f("Legacy DMI %d.%d present.\n", ep.DeclaredVersion.Major, ep.DeclaredVersion.Minor)
 		} else {
 			p.f("SMBIOS %s present.\n", ep.VersionString())
 		}
+	} else {
+		// A raw table without entry point: only its version is known.
+		p.f("SMBIOS %s present.\n", t.Version)
 	}
 	if t.Version.Uint() > supportedVersion {
 		p.f("# SMBIOS implementations newer than version %d.%d.%d are not\n# fully supported by this version of dmidecode.\n",
@@ -86,10 +102,19 @@ func Write(w io.Writer, src Source, opts Options) error {
 		}
 	}
 	p.f("\n")
+	if ep != nil && ep.StructureCount != 0 && len(t.Raw) < int(ep.TableLength) {
+		warn("Wrong DMI structures length: %d bytes announced, only %d bytes available.\n", ep.TableLength, len(t.Raw))
+	}
 	for i := range t.Structures {
 		s := &t.Structures[i]
+		if s.Type == 1 {
+			p.setVendor(s)
+		}
 		if opts.Types != nil && !sel[s.Type] {
 			continue
+		}
+		if s.Length != s.DeclaredLength {
+			warn("Invalid entry length (%d). Fixed up to %d.\n", s.DeclaredLength, s.Length)
 		}
 		p.f("Handle 0x%04X, DMI type %d, %d bytes\n", s.Handle, s.Type, s.DeclaredLength)
 		if opts.Dump {
@@ -99,10 +124,29 @@ func Write(w io.Writer, src Source, opts Options) error {
 			p.decode(s, t)
 		}
 	}
-	if len(t.Structures) > 0 || true {
-		// A structure running past the table end is announced, not decoded.
-		if tr := truncatedAfter(t); tr != nil && (opts.Types == nil || sel[tr.typ]) {
+	// A structure running past the table end is announced, not decoded.
+	n, end := len(t.Structures), 0
+	if n > 0 {
+		last := &t.Structures[n-1]
+		end = last.Offset + len(last.Raw)
+	}
+	tr := truncatedAfter(t)
+	if tr != nil {
+		n++
+		end = tr.next
+		if opts.Types == nil || sel[tr.typ] {
 			p.f("Handle 0x%04X, DMI type %d, %d bytes\n\t<TRUNCATED>\n\n", tr.handle, tr.typ, tr.length)
+		}
+	}
+	if broken := brokenAfter(t); broken >= 0 {
+		warn("Invalid entry length (%d). DMI table is broken! Stop.\n\n", broken)
+	} else if ep != nil {
+		count := int(ep.StructureCount)
+		if count != 0 && n != count {
+			warn("Wrong DMI structures count: %d announced, only %d decoded.\n", count, n)
+		}
+		if end > len(t.Raw) || count != 0 && end < len(t.Raw) {
+			warn("Wrong DMI structures length: %d bytes announced, structures occupy %d bytes.\n", len(t.Raw), end)
 		}
 	}
 	return bw.Flush()
@@ -112,6 +156,27 @@ type truncation struct {
 	typ    int
 	length int
 	handle uint16
+	next   int // where dmidecode's scan for the structure's end stopped
+}
+
+// brokenAfter returns the length byte of a structure header declaring less
+// than 4 bytes right after the last decoded structure, or -1.
+func brokenAfter(t *dmi.Table) int {
+	off := 0
+	if n := len(t.Structures); n > 0 {
+		last := t.Structures[n-1]
+		if last.Type == 127 && t.EntryPoint != nil && t.EntryPoint.Kind == dmi.EntryPoint64 {
+			return -1
+		}
+		if ep := t.EntryPoint; ep != nil && ep.StructureCount != 0 && n >= int(ep.StructureCount) {
+			return -1
+		}
+		off = last.Offset + len(last.Raw)
+	}
+	if off+4 > len(t.Raw) || t.Raw[off+1] >= 4 {
+		return -1
+	}
+	return int(t.Raw[off+1])
 }
 
 // truncatedAfter reports the header of a structure that follows the last
@@ -133,13 +198,24 @@ func truncatedAfter(t *dmi.Table) *truncation {
 	if off+4 > len(b) || b[off+1] < 4 {
 		return nil
 	}
-	return &truncation{typ: int(b[off]), length: int(b[off+1]), handle: uint16(b[off+2]) | uint16(b[off+3])<<8}
+	next := off + int(b[off+1])
+	for next+1 < len(b) && (b[next] != 0 || b[next+1] != 0) {
+		next++
+	}
+	next += 2
+	if next <= len(b) {
+		return nil
+	}
+	return &truncation{typ: int(b[off]), length: int(b[off+1]), handle: uint16(b[off+2]) | uint16(b[off+3])<<8, next: next}
 }
 
 // printer accumulates dmidecode-formatted text.
 type printer struct {
 	w   *bufio.Writer
 	ver uint32
+	// vendor and product come from the last type 1 structure walked.
+	vendor  vendor
+	product string
 }
 
 func (p *printer) f(format string, a ...any) { fmt.Fprintf(p.w, format, a...) }
@@ -177,9 +253,10 @@ func hexRow(b []byte) string {
 	return sb.String()
 }
 
-// dump prints a structure's "Header and Data:" and "Strings:" blocks as
-// dmidecode -u does (with raw string bytes) when p is in dump mode, and the
-// shorter form it uses for types it cannot decode otherwise.
+// dumpWith prints a structure's "Header and Data:" and "Strings:" blocks:
+// with hexStrings each string's bytes (NUL included) in hex before its text,
+// as dmidecode -u does; without, only the text, as dmidecode prints types it
+// cannot decode.
 func (p *printer) dumpWith(s *dmi.Structure, hexStrings bool) {
 	d := s.Data()
 	p.listStart("Header and Data", "")
@@ -206,4 +283,5 @@ func (p *printer) dumpWith(s *dmi.Structure, hexStrings bool) {
 	}
 }
 
+// dump prints a structure as dmidecode -u does.
 func (p *printer) dump(s *dmi.Structure) { p.dumpWith(s, true) }

@@ -1,0 +1,333 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bootinfo/bootinfo/kmsg"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// KmsgConfig holds the kmsg collector's options.
+type KmsgConfig struct {
+	// Keep is how many recent records are kept for /bootinfo/kmsg/records.
+	Keep int
+	// Records serves message text (recent records, the last message of each
+	// problem, milestone lines); false withholds it.
+	Records bool
+}
+
+// KmsgSection is the JSON section "kmsg": the summary of the kernel log since
+// boot, plus the state of the reader.
+type KmsgSection struct {
+	kmsg.Snapshot
+	Following       bool   `json:"following"`
+	ReaderRestarts  uint64 `json:"reader_restarts"`
+	ReaderError     string `json:"reader_error,omitempty"`
+	MessageWithheld bool   `json:"messages_withheld,omitempty"`
+}
+
+// KmsgRecord is one record as /bootinfo/kmsg/records and `bootinfo kmsg
+// --format json` print it. Priority is the raw prefix (facility*8 + level).
+type KmsgRecord struct {
+	Seq      uint64            `json:"seq"`
+	Priority int               `json:"priority"`
+	Level    string            `json:"level"`
+	Facility string            `json:"facility"`
+	TimeUS   uint64            `json:"time_us"`
+	Caller   string            `json:"caller,omitempty"`
+	Message  string            `json:"message"`
+	Fields   map[string]string `json:"fields,omitempty"`
+}
+
+// NewKmsgRecord converts a decoded record.
+func NewKmsgRecord(r kmsg.Record) KmsgRecord {
+	return KmsgRecord{Seq: r.Seq, Priority: r.Priority(), Level: r.Level.String(), Facility: r.Facility.String(),
+		TimeUS: r.TimestampUsec, Caller: r.Caller, Message: r.Message, Fields: r.Dict}
+}
+
+type levelFacility struct {
+	f kmsg.Facility
+	l kmsg.Level
+}
+
+type kmsgCollector struct {
+	fs     kmsg.FS
+	cfg    KmsgConfig
+	logger *slog.Logger
+
+	mu        sync.Mutex
+	summary   *kmsg.Summary
+	ring      *kmsg.Ring
+	counts    map[levelFacility]uint64
+	lastSeq   uint64
+	seenAny   bool
+	following bool
+	restarts  uint64
+	readerErr error
+	caughtUp  chan struct{} // closed once the initial read reached the end
+	upOnce    sync.Once
+
+	records, lost, problems, milestone, restartsDesc, tainted *prometheus.Desc
+}
+
+// NewKmsgCollector reads the kernel log. In serve it follows /dev/kmsg in
+// the background (Run); elsewhere each Collect reads what is new.
+func NewKmsgCollector(cfg Config) (Collector, error) {
+	keep := cfg.Kmsg.Keep
+	if keep <= 0 {
+		keep = 1000
+	}
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
+	}
+	return &kmsgCollector{
+		fs:           kmsg.NewFS(cfg.Paths.DevFS),
+		cfg:          cfg.Kmsg,
+		logger:       cfg.Logger,
+		summary:      kmsg.NewSummary(),
+		ring:         kmsg.NewRing(keep),
+		counts:       map[levelFacility]uint64{},
+		caughtUp:     make(chan struct{}),
+		records:      d("kmsg_records_total", "Kernel log records read since boot, by syslog facility and level.", "facility", "level"),
+		lost:         d("kmsg_lost_records_total", "Kernel log records overwritten in the ring buffer before they could be read (sequence gaps)."),
+		problems:     d("kernel_problems_total", "Kernel problems logged since boot by kind (oom_kill, hung_task, soft_lockup, rcu_stall, io_error, fs_error, hardware_error, segfault, oops, panic, firmware_bug); kernel-facility records only.", "kind"),
+		milestone:    d("kernel_milestone_seconds", "Seconds after boot at which the kernel logged a boot milestone.", "milestone"),
+		restartsDesc: d("kmsg_reader_restarts_total", "Times the kernel log reader failed and reopened the device."),
+		tainted:      d("kernel_tainted", "Whether the kernel log says the kernel is tainted (1) or not (0)."),
+	}, nil
+}
+
+// add takes one record into the summary, ring and counters, skipping records
+// already seen (after a reopen the device starts from the oldest record).
+func (c *kmsgCollector) add(r kmsg.Record) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seenAny && r.Seq <= c.lastSeq {
+		return
+	}
+	c.seenAny, c.lastSeq = true, r.Seq
+	c.summary.Add(r)
+	c.ring.Add(r)
+	c.counts[levelFacility{r.Facility, r.Level}]++
+}
+
+// read reads from the device until its end (follow=false) or until ctx ends
+// or a read fails (follow=true).
+func (c *kmsgCollector) read(ctx context.Context, follow bool) error {
+	dev, err := c.fs.Open(kmsg.OpenOptions{Follow: follow})
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	for {
+		if !follow {
+			// A one-shot read must not outlive the scrape's deadline.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		r, err := dev.Next(ctx)
+		switch {
+		case err == nil:
+			c.add(r)
+		case errors.Is(err, io.EOF):
+			c.upOnce.Do(func() { close(c.caughtUp) })
+			return nil
+		default:
+			return err
+		}
+	}
+}
+
+// Run starts following the device until ctx ends, reopening it with capped
+// backoff when a read fails; it never spins.
+func (c *kmsgCollector) Run(ctx context.Context) {
+	c.mu.Lock()
+	c.following = true
+	c.mu.Unlock()
+	go c.follow(ctx)
+}
+
+func (c *kmsgCollector) follow(ctx context.Context) {
+	backoff := time.Second
+	for {
+		start := time.Now()
+		// Read to the end first, so a scrape can tell when the whole
+		// buffer is in; then follow. Records read twice are skipped.
+		err := c.read(ctx, false)
+		if err == nil {
+			err = c.read(ctx, true)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		c.mu.Lock()
+		c.readerErr = err
+		c.restarts++
+		c.mu.Unlock()
+		if time.Since(start) > time.Minute {
+			backoff = time.Second
+		}
+		c.logger.Error("kernel log reader failed; reopening", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		if backoff < time.Minute {
+			backoff *= 2
+		}
+	}
+}
+
+func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
+	c.mu.Lock()
+	following := c.following
+	c.mu.Unlock()
+	var readErr error
+	if following {
+		// Serve the first scrape from the whole buffer, not half of it.
+		select {
+		case <-c.caughtUp:
+		case <-ctx.Done():
+		}
+	} else if err := c.read(ctx, false); err != nil {
+		readErr = fmt.Errorf("kmsg: %w%s", err, privilegeHint(err))
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if following && c.readerErr != nil && !c.seenAny {
+		readErr = fmt.Errorf("kmsg: %w%s", c.readerErr, privilegeHint(c.readerErr))
+	}
+	if readErr != nil && !c.seenAny {
+		return nil, readErr
+	}
+	sec := &KmsgSection{Snapshot: c.summary.Snapshot(), Following: following, ReaderRestarts: c.restarts}
+	if c.readerErr != nil {
+		sec.ReaderError = c.readerErr.Error()
+	}
+	if !c.cfg.Records {
+		withholdKmsgText(&sec.Snapshot)
+		sec.MessageWithheld = true
+	}
+	return &Snapshot{Section: sec, Metrics: c.metrics(sec)}, readErr
+}
+
+func privilegeHint(err error) string {
+	if errors.Is(err, iofs.ErrPermission) {
+		return " (reading /dev/kmsg needs CAP_SYSLOG when kernel.dmesg_restrict=1)"
+	}
+	return ""
+}
+
+// withholdKmsgText blanks every message the summary quotes.
+func withholdKmsgText(s *kmsg.Snapshot) {
+	for k, p := range s.Problems {
+		if p.Last != nil {
+			e := *p.Last
+			e.Message = ""
+			p.Last = &e
+			s.Problems[k] = p
+		}
+	}
+	m := &s.Milestones
+	for _, e := range []**kmsg.Event{&m.KernelBanner, &m.CommandLine, &m.EFI, &m.SMBIOS, &m.DMI, &m.SecureBoot, &m.InitHandoff, &m.FreeingInitMem, &m.Taint.First} {
+		if *e != nil {
+			cp := **e
+			cp.Message = ""
+			*e = &cp
+		}
+	}
+	m.CommandLineText = ""
+	m.Taint.Reasons = nil
+}
+
+func (c *kmsgCollector) metrics(sec *KmsgSection) []prometheus.Metric {
+	var ms []prometheus.Metric
+	for lf, n := range c.counts {
+		ms = append(ms, prometheus.MustNewConstMetric(c.records, prometheus.CounterValue, float64(n), lf.f.String(), lf.l.String()))
+	}
+	ms = append(ms,
+		prometheus.MustNewConstMetric(c.lost, prometheus.CounterValue, float64(sec.RecordsLost)),
+		prometheus.MustNewConstMetric(c.restartsDesc, prometheus.CounterValue, float64(sec.ReaderRestarts)),
+		prometheus.MustNewConstMetric(c.tainted, prometheus.GaugeValue, boolFloat(sec.Milestones.Taint.Tainted)),
+	)
+	for _, p := range kmsg.Problems {
+		ms = append(ms, prometheus.MustNewConstMetric(c.problems, prometheus.CounterValue, float64(sec.Problems[p].Count), string(p)))
+	}
+	m := sec.Milestones
+	for name, e := range map[string]*kmsg.Event{
+		"kernel_banner": m.KernelBanner, "command_line": m.CommandLine, "efi": m.EFI, "smbios": m.SMBIOS,
+		"dmi": m.DMI, "secure_boot": m.SecureBoot, "init_handoff": m.InitHandoff, "freeing_init_mem": m.FreeingInitMem,
+	} {
+		if e != nil {
+			ms = append(ms, prometheus.MustNewConstMetric(c.milestone, prometheus.GaugeValue, e.Seconds, name))
+		}
+	}
+	return ms
+}
+
+// Query answers records?level=LEVEL[,LEVEL]&since_seq=N&limit=N: the recent
+// records kept, oldest first.
+func (c *kmsgCollector) Query(_ context.Context, path string, params url.Values) (any, error) {
+	if path != "records" {
+		return nil, fmt.Errorf("%w: kmsg has records, not %q", ErrNotFound, path)
+	}
+	if !c.cfg.Records {
+		return nil, fmt.Errorf("%w: kernel messages are withheld (--no-collector.kmsg.records)", ErrForbidden)
+	}
+	q := kmsg.Query{}
+	levels, err := ParseKmsgLevels(params.Get("level"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	if s := params.Get("since_seq"); s != "" {
+		if q.SinceSeq, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return nil, fmt.Errorf("%w: since_seq must be a sequence number, got %q", ErrBadRequest, s)
+		}
+	}
+	limit := 0
+	if s := params.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 0 {
+			return nil, fmt.Errorf("%w: limit must be a number of records, got %q", ErrBadRequest, s)
+		}
+	}
+	recs := c.ring.Query(q)
+	out := make([]KmsgRecord, 0, len(recs))
+	for _, r := range recs {
+		if levels == nil || levels[r.Level] {
+			out = append(out, NewKmsgRecord(r))
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[len(out)-limit:]
+	}
+	return map[string]any{"records": out}, nil
+}
+
+// ParseKmsgLevels parses dmesg's --level list ("err,warn"); nil means all.
+func ParseKmsgLevels(s string) (map[kmsg.Level]bool, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[kmsg.Level]bool{}
+	for _, name := range strings.Split(s, ",") {
+		l, ok := kmsg.ParseLevel(strings.TrimSpace(name))
+		if !ok {
+			return nil, fmt.Errorf("unknown level %q (emerg, alert, crit, err, warn, notice, info, debug)", name)
+		}
+		out[l] = true
+	}
+	return out, nil
+}

@@ -1,0 +1,61 @@
+package dmidecode
+
+import (
+	"io"
+	"os"
+	"testing"
+
+	"github.com/bootinfo/bootinfo/dmi"
+)
+
+// FuzzWrite renders arbitrary dump-bin input with every option: it must never
+// panic, whatever the table holds.
+func FuzzWrite(f *testing.F) {
+	for _, p := range dumpPaths(f) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tb, _ := dmi.ParseDumpBin(b)
+		if tb == nil {
+			return
+		}
+		src := Source{Table: tb, DumpFile: "f.bin"}
+		for _, o := range []Options{{}, {Dump: true}, {Types: []int{4, 17}}} {
+			if err := Write(io.Discard, src, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, kw := range Keywords() {
+			if _, err := String(tb, kw); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkRenderAllDumps(b *testing.B) {
+	var tables []*dmi.Table
+	size := 0
+	for _, p := range dumpPaths(b) {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tb, _ := dmi.ParseDumpBin(raw)
+		tables = append(tables, tb)
+		size += len(raw)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, tb := range tables {
+			if err := Write(io.Discard, Source{Table: tb, DumpFile: "x.bin"}, Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package dmi
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden summaries in testdata/summary")
+
+// goldenInputs are representative tables: firmware generations, virtual
+// machines, a broken table, a 3.x table shorter than its maximum size.
+var goldenInputs = []string{
+	"qemu-ovmf-q35", "go-smbios-Beelink-EQ12", "go-smbios-HyperV.synth-ep", "python-dmidecode-VMware-Virtual-Platform.0",
+	"python-dmidecode-ProLiant-DL385-G1.0", "u-root-Lenovo-ThinkPad-T480", "dell-libsmbios-PE2650",
+	"go-smbios-Dell-PowerEdge-R630-Dual-Xeon.synth-ep", "sysfs-jcreekmore-supermicro-v3-short", "sysfs-qemu-seabios-q35-ep64",
+}
+
+// TestSummaryGolden keeps the JSON summary of representative tables in
+// testdata/summary (regenerate with go test -run SummaryGolden -update).
+// TestTypedDecodersAgainstOracle checks the values themselves against
+// dmidecode; this test makes any change to the JSON visible in review.
+func TestSummaryGolden(t *testing.T) {
+	inputs := map[string]*Table{}
+	for _, p := range dumps(t) {
+		tb, _ := ParseDumpBin(readFile(t, p))
+		inputs[strings.TrimSuffix(filepath.Base(p), ".bin")] = tb
+	}
+	entries, err := os.ReadDir(sysfsRootDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		tb, _ := NewFS(sysfsRoot(t, e.Name())).Table()
+		inputs["sysfs-"+e.Name()] = tb
+	}
+	for _, name := range goldenInputs {
+		tb := inputs[name]
+		if tb == nil {
+			t.Fatalf("no input %s", name)
+		}
+		s, _ := tb.Summary()
+		got, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, '\n')
+		path := filepath.Join("testdata", "summary", name+".json")
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: summary differs from %s", name, path)
+		}
+	}
+}
