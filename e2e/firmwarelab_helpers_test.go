@@ -115,8 +115,9 @@ func bootAgent(t *testing.T, lab *labEnv, name string, cfg qemulab.Config) *gues
 		}
 		t.Fatalf("boot %s: %v", name, err)
 	}
-	t.Logf("boot %s (%v) took %v; guest uptime at /init %v, after its commands %v",
-		name, cfg.Firmware, res.Elapsed.Round(time.Millisecond), res.InitStart.Round(10*time.Millisecond), res.InitDone.Round(10*time.Millisecond))
+	t.Logf("boot %s (%v) took %v after waiting %v for other boots; guest uptime at /init %v, after its commands %v",
+		name, cfg.Firmware, res.Elapsed.Round(time.Millisecond), res.Waited.Round(time.Millisecond),
+		res.InitStart.Round(10*time.Millisecond), res.InitDone.Round(10*time.Millisecond))
 
 	g := &guestBoot{Res: res, Append: cfg.Append}
 	show := res.Outputs["show"]

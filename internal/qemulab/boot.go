@@ -117,6 +117,9 @@ type Result struct {
 	Outputs map[string]*Output
 	// Elapsed is the time from starting QEMU to its exit.
 	Elapsed time.Duration
+	// Waited is how long the boot waited for other boots (in this process
+	// or, on Linux, another) to finish before it could start.
+	Waited time.Duration
 	// InitStart and InitDone are the guest's uptime when /init started and
 	// when it had run everything: the kernel's share and /init's share of
 	// Elapsed (the rest is QEMU and firmware).
@@ -178,6 +181,7 @@ var bootMu sync.Mutex
 // [ErrIncomplete] and the partial Result, with the console transcript, is
 // returned too.
 func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
+	queued := time.Now()
 	bootMu.Lock()
 	defer bootMu.Unlock()
 
@@ -191,6 +195,7 @@ func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer unlock()
+	waited := time.Since(queued)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -231,7 +236,7 @@ func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
 	cmd.Stderr = qerr
 	cmd.WaitDelay = 10 * time.Second
 
-	res := &Result{Args: append([]string{l.QEMU}, args...)}
+	res := &Result{Args: append([]string{l.QEMU}, args...), Waited: waited}
 	start := time.Now()
 	runErr := cmd.Run()
 	res.Elapsed = time.Since(start)

@@ -1,6 +1,7 @@
 package qemulab
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -18,17 +19,22 @@ import (
 // extractCPIO unpacks a newc archive with GNU cpio, the oracle for the format.
 func extractCPIO(t *testing.T, archive []byte) string {
 	t.Helper()
+	dir := t.TempDir()
+	extractCPIOInto(t, dir, archive)
+	return dir
+}
+
+func extractCPIOInto(t *testing.T, dir string, archive []byte) {
+	t.Helper()
 	if _, err := exec.LookPath("cpio"); err != nil {
 		testutil.SkipOrFail(t, "cpio not installed: %v", err)
 	}
-	dir := t.TempDir()
 	cmd := exec.Command("cpio", "-i", "-d", "-m", "--quiet", "--no-absolute-filenames", "-H", "newc")
 	cmd.Dir = dir
 	cmd.Stdin = bytes.NewReader(archive)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("cpio -i: %v\n%s", err, out)
 	}
-	return dir
 }
 
 func TestCPIOWriter(t *testing.T) {
@@ -117,19 +123,39 @@ func TestInitramfs(t *testing.T) {
 		Capture:  FirmwareCapture,
 		Commands: []Command{{Name: "show", Script: "agent show --format json\n"}},
 	}
-	gz, err := l.initramfs(cfg, "feedface")
+	img, err := l.initramfs(cfg, "feedface")
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	// A gzip-compressed archive, zeros up to a 4-byte boundary, then an
+	// uncompressed one: unpack both into one tree, as the kernel does.
+	br := bufio.NewReader(bytes.NewReader(img))
+	zr, err := gzip.NewReader(br)
 	if err != nil {
 		t.Fatal(err)
 	}
-	archive, err := io.ReadAll(zr)
+	zr.Multistream(false)
+	baseArchive, err := io.ReadAll(zr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := extractCPIO(t, archive)
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := len(rest) - len(bytes.TrimLeft(rest, "\x00"))
+	if (len(img)-len(rest)+pad)%4 != 0 {
+		t.Errorf("second archive starts at offset %d, not on a 4-byte boundary", len(img)-len(rest)+pad)
+	}
+	if pad > 3 {
+		t.Errorf("%d bytes of padding", pad)
+	}
+	dir := extractCPIO(t, baseArchive)
+	extractCPIOInto(t, dir, rest[pad:])
+	// The caller's files travel uncompressed.
+	if bb, _ := os.ReadFile(bb); !bytes.Contains(rest, bb) {
+		t.Error("the host binary is not stored uncompressed in the second archive")
+	}
 
 	want := map[string]string{
 		"etc/deep/dir/conf":       "k=v\n",
@@ -197,6 +223,10 @@ func TestInitramfsRejects(t *testing.T) {
 		{"twice", Config{Files: []File{{Path: "/x"}, {Path: "/x"}}}},
 		{"over busybox", Config{Files: []File{{Path: "/bin/busybox"}}}},
 		{"file over a directory", Config{Files: []File{{Path: "/proc"}}}},
+		{"over an applet", Config{Files: []File{{Path: "/bin/sh"}}}},
+		{"over the module", Config{Files: []File{{Path: guestEfivarfs}}}},
+		{"below a lab file", Config{Files: []File{{Path: "/bin/sh/x"}}}},
+		{"over /init", Config{Files: []File{{Path: "/init"}}}},
 		{"missing host file", Config{Files: []File{{Path: "/x", HostPath: "/nonexistent/qemulab"}}}},
 		{"bad command name", Config{Commands: []Command{{Name: "a b"}}}},
 		{"command named like a file", Config{Commands: []Command{{Name: "file:/x"}}}},

@@ -9,8 +9,10 @@ import (
 	"os/exec"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // File is a file to put into the guest's initramfs.
@@ -45,37 +47,116 @@ var (
 // guestModules is where /init finds efivarfs.ko.
 const guestEfivarfs = "/lib/modules/efivarfs.ko"
 
-// initramfs returns the gzip-compressed newc archive for one boot, with the
-// /init script that reports through markers carrying token.
-func (l *Lab) initramfs(cfg *Config, token string) ([]byte, error) {
+// member is one file of the initramfs before it is written.
+type member struct {
+	path string // absolute guest path
+	mode uint32
+	data []byte
+}
+
+// The guest's initramfs is two newc archives back to back, which the kernel
+// unpacks in turn (Documentation/driver-api/early-userspace/buffer-format.rst):
+// a gzip-compressed base that is the same for every boot (directories,
+// /dev/console, busybox and its applet links, efivarfs.ko), built once per
+// process, and an uncompressed archive with the caller's files, the command
+// scripts and /init. The binary under test stays uncompressed because
+// deflating a 20 MB Go binary in the test process takes tens of seconds under
+// the race detector, on every boot.
+
+// baseDirs are the directories the base archive creates.
+var baseDirs = []string{"/bin", "/dev", "/lib", "/lib/modules", "/proc", "/root", "/run", "/sys", "/tmp"}
+
+// baseCache holds the last base archive built, keyed by its inputs.
+var baseCache struct {
+	sync.Mutex
+	key   string
+	data  []byte
+	files map[string]bool // guest paths of the files and links in it
+}
+
+// base returns the gzip-compressed base archive, padded to 4 bytes so the
+// next archive starts on the boundary the kernel expects, and the guest
+// paths it holds.
+func (l *Lab) base() ([]byte, map[string]bool, error) {
+	key := ""
+	for _, p := range []string{l.Busybox, l.EfivarfsModule} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("qemulab: %w", err)
+		}
+		key += fmt.Sprintf("%s:%d:%d;", p, fi.Size(), fi.ModTime().UnixNano())
+	}
+	baseCache.Lock()
+	defer baseCache.Unlock()
+	if baseCache.key == key {
+		return baseCache.data, baseCache.files, nil
+	}
+
 	applets, err := busyboxApplets(l.Busybox)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	type member struct {
-		path string
-		mode uint32
-		data []byte
-	}
-	var files []member
-	add := func(p string, mode uint32, data []byte) { files = append(files, member{p, mode, data}) }
-
 	bb, err := os.ReadFile(l.Busybox)
 	if err != nil {
-		return nil, fmt.Errorf("qemulab: %w", err)
-	}
-	add("/bin/busybox", modeReg|0o755, bb)
-	for _, a := range applets {
-		if a != "busybox" {
-			add("/bin/"+a, modeLink|0o777, []byte("busybox"))
-		}
+		return nil, nil, fmt.Errorf("qemulab: %w", err)
 	}
 	ko, err := os.ReadFile(l.EfivarfsModule)
 	if err != nil {
-		return nil, fmt.Errorf("qemulab: %w", err)
+		return nil, nil, fmt.Errorf("qemulab: %w", err)
 	}
-	add(guestEfivarfs, modeReg|0o644, ko)
 
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, nil, err
+	}
+	cw := &cpioWriter{w: zw}
+	for _, d := range baseDirs {
+		mode := uint32(0o755)
+		if d == "/tmp" {
+			mode = 0o1777
+		}
+		cw.write(cpioEntry{name: d[1:], mode: modeDir | mode})
+	}
+	// The kernel opens /dev/console for /init's stdio before /init can mount
+	// devtmpfs.
+	cw.write(cpioEntry{name: "dev/console", mode: modeChr | 0o600, rdevMajor: 5, rdevMinor: 1})
+	files := map[string]bool{"/dev/console": true}
+	cw.write(cpioEntry{name: "bin/busybox", mode: modeReg | 0o755, data: bb})
+	files["/bin/busybox"] = true
+	for _, a := range applets {
+		if p := "/bin/" + a; !files[p] {
+			cw.write(cpioEntry{name: p[1:], mode: modeLink | 0o777, data: []byte("busybox")})
+			files[p] = true
+		}
+	}
+	cw.write(cpioEntry{name: guestEfivarfs[1:], mode: modeReg | 0o644, data: ko})
+	files[guestEfivarfs] = true
+	if err := cw.close(); err != nil {
+		return nil, nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, nil, err
+	}
+	data := pad4(buf.Bytes())
+	baseCache.key, baseCache.data, baseCache.files = key, data, files
+	return data, files, nil
+}
+
+// initramfs returns the initramfs image for one boot, with the /init script
+// that reports through markers carrying token.
+func (l *Lab) initramfs(cfg *Config, token string) ([]byte, error) {
+	script, err := initScript(cfg, token)
+	if err != nil {
+		return nil, err
+	}
+	base, baseFiles, err := l.base()
+	if err != nil {
+		return nil, err
+	}
+	isBaseDir := func(p string) bool { return p == "/" || slices.Contains(baseDirs, p) }
+
+	var files []member
 	for _, f := range cfg.Files {
 		if !path.IsAbs(f.Path) || path.Clean(f.Path) != f.Path || f.Path == "/" {
 			return nil, fmt.Errorf("qemulab: guest path %q is not a clean absolute path", f.Path)
@@ -96,23 +177,18 @@ func (l *Lab) initramfs(cfg *Config, token string) ([]byte, error) {
 		if perm == 0 {
 			perm = 0o644
 		}
-		add(f.Path, modeReg|uint32(perm), data)
-	}
-
-	script, err := initScript(cfg, token)
-	if err != nil {
-		return nil, err
+		files = append(files, member{f.Path, modeReg | uint32(perm), data})
 	}
 	for i, c := range cfg.Commands {
-		add(fmt.Sprintf("/lab/cmd/%d.sh", i), modeReg|0o644, []byte(c.Script))
+		files = append(files, member{fmt.Sprintf("/lab/cmd/%d.sh", i), modeReg | 0o644, []byte(c.Script)})
 	}
-	add("/init", modeReg|0o755, []byte(script))
+	files = append(files, member{"/init", modeReg | 0o755, []byte(script)})
 
 	// Directories first, parents before children, so the kernel can create
 	// every member where the archive puts it.
-	dirs := map[string]bool{"/dev": true, "/proc": true, "/sys": true, "/tmp": true, "/root": true, "/run": true}
+	dirs := map[string]bool{}
 	for _, f := range files {
-		for d := path.Dir(f.path); d != "/"; d = path.Dir(d) {
+		for d := path.Dir(f.path); !isBaseDir(d); d = path.Dir(d) {
 			dirs[d] = true
 		}
 	}
@@ -122,34 +198,28 @@ func (l *Lab) initramfs(cfg *Config, token string) ([]byte, error) {
 	}
 	sort.Strings(dirList) // a parent sorts before its children
 
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err != nil {
-		return nil, err
+	size := len(base)
+	for _, f := range files {
+		size += cpioHeaderSize + len(f.path) + 8 + len(f.data)
 	}
-	cw := &cpioWriter{w: zw}
+	buf := bytes.NewBuffer(make([]byte, 0, size+len(dirList)*(cpioHeaderSize+64)+cpioHeaderSize+16))
+	buf.Write(base)
+	cw := &cpioWriter{w: buf, ino: 1 << 20} // inode numbers apart from the base's
 	for _, d := range dirList {
-		mode := uint32(0o755)
-		if d == "/tmp" {
-			mode = 0o1777
+		if baseFiles[d] {
+			return nil, fmt.Errorf("qemulab: guest path %s is a file of the lab", d)
 		}
-		cw.write(cpioEntry{name: d[1:], mode: modeDir | mode})
+		cw.write(cpioEntry{name: d[1:], mode: modeDir | 0o755})
 	}
-	// The kernel opens /dev/console for /init's stdio before /init can mount
-	// devtmpfs.
-	cw.write(cpioEntry{name: "dev/console", mode: modeChr | 0o600, rdevMajor: 5, rdevMinor: 1})
 	seen := map[string]bool{}
 	for _, f := range files {
-		if seen[f.path] || dirs[f.path] {
+		if seen[f.path] || dirs[f.path] || isBaseDir(f.path) || baseFiles[f.path] {
 			return nil, fmt.Errorf("qemulab: guest path %s given twice", f.path)
 		}
 		seen[f.path] = true
 		cw.write(cpioEntry{name: f.path[1:], mode: f.mode, data: f.data})
 	}
 	if err := cw.close(); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
