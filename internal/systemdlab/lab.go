@@ -32,7 +32,7 @@ import (
 // Binaries the lab needs.
 const (
 	systemdBinary = "/lib/systemd/systemd"
-	dbusDaemon    = "dbus-daemon"
+	dbusDaemon    = "/usr/bin/dbus-daemon"
 	unshareBinary = "unshare"
 )
 
@@ -46,6 +46,10 @@ const GeneratedPrefix = "lab-gen-"
 
 // Options configure a Lab.
 type Options struct {
+	// Targets is the number of generated targets (lab-gen-0000.target,
+	// ...), enabled into default.target. They run no process, so thousands
+	// start in seconds where as many services would take a minute here.
+	Targets int
 	// Units is the number of generated services (lab-gen-0000.service, ...):
 	// oneshot services running /bin/true with RemainAfterExit=yes, enabled
 	// into default.target, so each is loaded and active after startup
@@ -59,7 +63,7 @@ type Options struct {
 	Wants []string
 }
 
-// Lab is a running session bus and systemd user manager.
+// Lab is a running systemd user manager and its session bus.
 type Lab struct {
 	t       testing.TB
 	dir     string
@@ -69,14 +73,13 @@ type Lab struct {
 	env     []string
 
 	mu      sync.Mutex
-	bus     *exec.Cmd
 	manager *exec.Cmd
 	mgrDone chan struct{}
 	orphans []int // processes left behind by killed managers
 }
 
-// Start starts a session bus and a user manager with the units opts asks
-// for, waits until the manager has finished starting up and registers a
+// Start starts a user manager (which socket-activates its session bus) with
+// the units opts asks for, waits until the manager has finished starting up and registers a
 // cleanup that kills every process the lab started. It skips the test (fails
 // it under CI=true) when the host cannot run a lab.
 func Start(t testing.TB, opts Options) *Lab {
@@ -87,7 +90,10 @@ func Start(t testing.TB, opts Options) *Lab {
 	if _, err := os.Stat(systemdBinary); err != nil {
 		testutil.SkipOrFail(t, "systemdlab: no systemd binary: %v", err)
 	}
-	for _, b := range []string{dbusDaemon, unshareBinary, "systemctl", "systemd-analyze"} {
+	if _, err := os.Stat(dbusDaemon); err != nil {
+		testutil.SkipOrFail(t, "systemdlab: no dbus-daemon for the manager to activate: %v", err)
+	}
+	for _, b := range []string{unshareBinary, "systemctl", "systemd-analyze"} {
 		if _, err := exec.LookPath(b); err != nil {
 			testutil.SkipOrFail(t, "systemdlab: %v", err)
 		}
@@ -129,9 +135,6 @@ func Start(t testing.TB, opts Options) *Lab {
 	if err := l.writeUnits(opts); err != nil {
 		t.Fatalf("systemdlab: %v", err)
 	}
-	if err := l.startBus(); err != nil {
-		t.Fatalf("systemdlab: %v", err)
-	}
 	if err := l.startManager(); err != nil {
 		t.Fatalf("systemdlab: %v", err)
 	}
@@ -139,17 +142,19 @@ func Start(t testing.TB, opts Options) *Lab {
 }
 
 func (l *Lab) writeUnits(opts Options) error {
-	// The manager would otherwise socket-activate its own dbus-daemon on
-	// $XDG_RUNTIME_DIR/bus, replacing the lab's bus, and take it down with
-	// it when the manager dies.
-	for _, u := range []string{"dbus.socket", "dbus.service"} {
-		if err := os.Symlink("/dev/null", filepath.Join(l.unitDir, u)); err != nil {
-			return err
-		}
-	}
 	for i := 0; i < opts.Units; i++ {
 		name := fmt.Sprintf("%s%04d.service", GeneratedPrefix, i)
 		body := fmt.Sprintf("[Unit]\nDescription=Generated lab unit %d\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n\n[Install]\nWantedBy=default.target\n", i)
+		if err := os.WriteFile(filepath.Join(l.unitDir, name), []byte(body), 0o644); err != nil {
+			return err
+		}
+		if err := os.Symlink(filepath.Join(l.unitDir, name), filepath.Join(l.unitDir, "default.target.wants", name)); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < opts.Targets; i++ {
+		name := fmt.Sprintf("%s%04d.target", GeneratedPrefix, i)
+		body := fmt.Sprintf("[Unit]\nDescription=Generated lab target %d\n\n[Install]\nWantedBy=default.target\n", i)
 		if err := os.WriteFile(filepath.Join(l.unitDir, name), []byte(body), 0o644); err != nil {
 			return err
 		}
@@ -177,27 +182,6 @@ func (l *Lab) WriteUnit(name, body string) error {
 		return fmt.Errorf("systemdlab: bad unit file name %q", name)
 	}
 	return os.WriteFile(filepath.Join(l.unitDir, name), []byte(body), 0o644)
-}
-
-func (l *Lab) startBus() error {
-	cmd := exec.Command(dbusDaemon, "--session", "--nofork", "--nopidfile", "--address="+l.BusAddress())
-	cmd.Env = l.env
-	cmd.Dir = l.dir
-	logf, err := os.Create(filepath.Join(l.dir, "bus.log"))
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start dbus-daemon: %w", err)
-	}
-	l.bus = cmd
-	go cmd.Wait() //nolint:errcheck // reaped; exit is noticed through the socket
-	return waitFor(func() bool {
-		_, err := os.Stat(filepath.Join(l.runDir, "bus"))
-		return err == nil
-	}, "session bus socket")
 }
 
 // managerScript runs inside the private mount namespace: it makes
@@ -244,7 +228,14 @@ func (l *Lab) startManager() error {
 		}
 		out, err := l.Systemctl("show", "--property=SystemState", "--value")
 		last = strings.TrimSpace(out)
-		return err == nil && (last == "running" || last == "degraded")
+		if err != nil || (last != "running" && last != "degraded") {
+			return false
+		}
+		// systemctl talks to the private socket; clients of the bus need
+		// the manager's name there too (connecting activates the bus).
+		out, err = l.run("busctl", "--user", "call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			"org.freedesktop.DBus", "NameHasOwner", "s", "org.freedesktop.systemd1")
+		return err == nil && strings.TrimSpace(out) == "b true"
 	}, "manager startup")
 	select {
 	case <-done:
@@ -285,8 +276,11 @@ func (l *Lab) PrivateAddress() string {
 	return "unix:path=" + filepath.Join(l.runDir, "systemd", "private")
 }
 
-// BusAddress is the D-Bus address of the lab's session bus, on which the
-// manager owns org.freedesktop.systemd1.
+// BusAddress is the D-Bus address of the session bus, on which the manager
+// owns org.freedesktop.systemd1. As in a real user session, the manager's
+// dbus.socket listens there and activates dbus-daemon on first use; a
+// killed manager leaves that daemon running, and a restarted one binds a
+// fresh socket in its place with a new daemon behind it.
 func (l *Lab) BusAddress() string { return "unix:path=" + filepath.Join(l.runDir, "bus") }
 
 // Env is the environment that points systemctl, busctl and D-Bus clients at
@@ -325,9 +319,6 @@ func (l *Lab) ManagerPID() int {
 	}
 	return l.manager.Process.Pid
 }
-
-// BusPID is the PID of the lab's dbus-daemon.
-func (l *Lab) BusPID() int { return l.bus.Process.Pid }
 
 // KillManager kills the manager with SIGKILL, as a crash would, and waits
 // for it to exit. The services it ran keep running (they are killed at
@@ -390,9 +381,6 @@ func (l *Lab) cleanup() {
 	}
 	for _, pid := range l.orphans {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
-	if l.bus != nil {
-		_ = l.bus.Process.Signal(syscall.SIGKILL)
 	}
 	if !l.t.Failed() || os.Getenv("SYSTEMDLAB_KEEP") == "" {
 		_ = os.RemoveAll(l.dir)
