@@ -1,0 +1,674 @@
+package systemd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// Options configure a Watcher. The zero value watches the system manager
+// through /run/systemd/private with default timings.
+type Options struct {
+	// Scope is the manager watched: the system manager or the calling
+	// user's.
+	Scope Scope
+	// Address is the D-Bus address to connect to; empty chooses
+	// DefaultAddress(Scope, Bus).
+	Address string
+	// Bus says Address is a message bus (system or session bus) rather
+	// than the manager's private peer-to-peer socket: the watcher then says
+	// Hello, adds match rules and follows the manager's bus name.
+	Bus bool
+	// Timeout bounds every D-Bus call and the connection handshake
+	// (default 5s).
+	Timeout time.Duration
+	// Debounce is how long signal-driven refreshes are batched
+	// (default 100ms); a change shows in the snapshot after at most
+	// Debounce plus one refresh.
+	Debounce time.Duration
+	// ResyncInterval is the period of the full resync that repairs any
+	// missed signal (default 60s).
+	ResyncInterval time.Duration
+	// PingInterval is how often the manager's own properties are
+	// re-read, which also notices a manager that stopped answering
+	// (default 5s).
+	PingInterval time.Duration
+	// MinBackoff and MaxBackoff bound the jittered exponential backoff
+	// between reconnection attempts (defaults 100ms and 5s).
+	MinBackoff, MaxBackoff time.Duration
+	// Include and Exclude filter the units and unit files a snapshot lists
+	// (anchored regular expressions, as node_exporter's
+	// --collector.systemd.unit-include/-exclude). Boot analysis always
+	// sees every unit.
+	Include, Exclude string
+}
+
+func (o *Options) defaults() {
+	if o.Address == "" {
+		o.Address = DefaultAddress(o.Scope, o.Bus)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.Timeout, 5*time.Second)
+	def(&o.Debounce, 100*time.Millisecond)
+	def(&o.ResyncInterval, 60*time.Second)
+	def(&o.PingInterval, 5*time.Second)
+	def(&o.MinBackoff, 100*time.Millisecond)
+	def(&o.MaxBackoff, 5*time.Second)
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = o.MinBackoff
+	}
+}
+
+// Watcher keeps a cache of the manager's state current and publishes it as
+// Snapshots. Create it with New, run Run in the background; Snapshot and
+// Detail are safe to call from any goroutine.
+type Watcher struct {
+	opts   Options
+	filter Filter
+
+	conn   atomic.Pointer[conn]
+	snap   atomic.Pointer[Snapshot] // last good snapshot
+	status atomic.Pointer[error]    // nil: connected and synced
+
+	// Owned by the Run goroutine.
+	c        *cache
+	syncedAt time.Time
+}
+
+// cache is the watcher's view of the manager, updated in place.
+type cache struct {
+	mgr           Manager
+	units         map[string]*entry
+	files         map[string]UnitFile
+	defaultTarget string // GetDefaultTarget()
+}
+
+type entry struct {
+	unit  Unit
+	names []string // Names: Id and aliases
+	after []string
+}
+
+// New returns a Watcher for opts. It does not connect until Run. A bad
+// filter pattern is reported by Run and Snapshot.
+func New(opts Options) *Watcher {
+	opts.defaults()
+	w := &Watcher{opts: opts}
+	f, err := NewFilter(opts.Include, opts.Exclude)
+	w.filter = f
+	if err != nil {
+		w.setStatus(err)
+	} else {
+		w.setStatus(ErrNotSynced)
+	}
+	return w
+}
+
+func (w *Watcher) setStatus(err error) {
+	if err == nil {
+		w.status.Store(nil)
+		return
+	}
+	w.status.Store(&err)
+}
+
+// Snapshot returns the current snapshot. It makes no D-Bus call. The error
+// wraps ErrNotSynced before the first full sync and ErrDisconnected while
+// the connection is down or the manager does not answer; LastGood then
+// still has the last good snapshot and its age.
+func (w *Watcher) Snapshot() (*Snapshot, error) {
+	if e := w.status.Load(); e != nil {
+		return nil, *e
+	}
+	return w.snap.Load(), nil
+}
+
+// LastGood returns the last snapshot taken while connected, or nil.
+func (w *Watcher) LastGood() *Snapshot { return w.snap.Load() }
+
+// Run connects and keeps the cache current until ctx is done,
+// reconnecting with backoff whenever the manager or the bus goes away. It
+// returns ctx's error, or at once an invalid filter pattern's.
+func (w *Watcher) Run(ctx context.Context) error {
+	if _, err := NewFilter(w.opts.Include, w.opts.Exclude); err != nil {
+		return err
+	}
+	backoff := w.opts.MinBackoff
+	for {
+		synced, err := w.session(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if w.snap.Load() == nil {
+			w.setStatus(fmt.Errorf("%w: %w", ErrNotSynced, err))
+		} else {
+			w.setStatus(fmt.Errorf("%w: %w", ErrDisconnected, err))
+		}
+		if synced {
+			backoff = w.opts.MinBackoff
+		}
+		// Full jitter in [backoff/2, backoff): clients of one manager
+		// that restarted do not reconnect in lockstep.
+		sleep := backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(sleep):
+		}
+		backoff = min(backoff*2, w.opts.MaxBackoff)
+	}
+}
+
+func (w *Watcher) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, w.opts.Timeout)
+}
+
+// session runs one connection: subscribe, sync, then follow signals. synced
+// reports whether it got as far as a full sync.
+func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
+	life, cancelLife := context.WithCancel(ctx)
+	defer cancelLife()
+	dctx, cancel := w.callCtx(ctx)
+	c, err := dial(dctx, life, w.opts.Address, w.opts.Bus)
+	cancel()
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		w.conn.CompareAndSwap(c, nil)
+		c.close()
+	}()
+
+	sigs := make(chan *dbus.Signal, 4096)
+	c.c.Signal(sigs)
+
+	cctx, cancel := w.callCtx(ctx)
+	err = w.subscribe(cctx, c)
+	cancel()
+	if err != nil {
+		return false, err
+	}
+	w.conn.Store(c)
+	if err := w.fullSync(ctx, c); err != nil {
+		return false, err
+	}
+	w.publish()
+
+	resync := time.NewTicker(w.opts.ResyncInterval)
+	defer resync.Stop()
+	ping := time.NewTicker(w.opts.PingInterval)
+	defer ping.Stop()
+	var (
+		debounce *time.Timer
+		fire     <-chan time.Time
+		d        = newDirty()
+	)
+	defer func() {
+		if debounce != nil {
+			debounce.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case <-c.c.Context().Done():
+			return true, errors.New("connection closed")
+		case s, ok := <-sigs:
+			if !ok {
+				return true, errors.New("connection closed")
+			}
+			if err := d.add(s); err != nil {
+				return true, err
+			}
+			if d.pending() && fire == nil {
+				debounce = time.NewTimer(w.opts.Debounce)
+				fire = debounce.C
+			}
+		case <-fire:
+			fire, debounce = nil, nil
+			if err := w.refresh(ctx, c, d); err != nil {
+				return true, err
+			}
+			d = newDirty()
+			w.publish()
+		case <-resync.C:
+			if err := w.fullSync(ctx, c); err != nil {
+				return true, err
+			}
+			w.publish()
+		case <-ping.C:
+			if err := w.refreshManager(ctx, c); err != nil {
+				return true, err
+			}
+			w.publish()
+		}
+	}
+}
+
+func (w *Watcher) subscribe(ctx context.Context, c *conn) error {
+	if c.bus {
+		// On a bus, signals reach us only through match rules; follow the
+		// manager's name too, since the bus outlives a manager restart.
+		if err := c.c.AddMatchSignalContext(ctx, dbus.WithMatchSender(busName)); err != nil {
+			return fmt.Errorf("systemd: add match: %w", err)
+		}
+		if err := c.c.AddMatchSignalContext(ctx, dbus.WithMatchInterface("org.freedesktop.DBus"),
+			dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, busName)); err != nil {
+			return fmt.Errorf("systemd: add match: %w", err)
+		}
+	}
+	return c.manager(ctx, "Subscribe", nil)
+}
+
+// dirty collects what signals said changed since the last refresh.
+type dirty struct {
+	units   map[string]bool
+	removed map[string]bool
+	manager bool
+	files   bool
+	full    bool
+}
+
+func newDirty() *dirty {
+	return &dirty{units: map[string]bool{}, removed: map[string]bool{}}
+}
+
+func (d *dirty) pending() bool {
+	return len(d.units) > 0 || len(d.removed) > 0 || d.manager || d.files || d.full
+}
+
+var errManagerGone = errors.New("manager left the bus")
+
+func (d *dirty) add(s *dbus.Signal) error {
+	str := func(i int) string {
+		if i < len(s.Body) {
+			v, _ := s.Body[i].(string)
+			return v
+		}
+		return ""
+	}
+	switch s.Name {
+	case managerIface + ".UnitNew":
+		d.units[str(0)] = true
+		delete(d.removed, str(0))
+	case managerIface + ".UnitRemoved":
+		d.removed[str(0)] = true
+		delete(d.units, str(0))
+	case managerIface + ".JobNew":
+		d.units[str(2)] = true
+		d.manager = true
+	case managerIface + ".JobRemoved":
+		d.units[str(2)] = true
+		d.manager = true
+	case managerIface + ".StartupFinished":
+		d.manager = true
+	case managerIface + ".UnitFilesChanged":
+		d.files = true
+	case managerIface + ".Reloading":
+		// A daemon-reload or reexec may change anything; resync once it
+		// is over (the body is true when it starts).
+		if len(s.Body) > 0 {
+			if b, ok := s.Body[0].(bool); ok && !b {
+				d.full = true
+			}
+		}
+	case propsIface + ".PropertiesChanged":
+		if s.Path == managerPath {
+			d.manager = true
+		} else if name, ok := unitNameFromPath(s.Path); ok {
+			d.units[name] = true
+		}
+	case "org.freedesktop.DBus.NameOwnerChanged":
+		if str(0) == busName {
+			return errManagerGone
+		}
+	}
+	delete(d.units, "")
+	return nil
+}
+
+// fullSync rebuilds the cache from scratch.
+func (w *Watcher) fullSync(ctx context.Context, c *conn) error {
+	nc := &cache{units: map[string]*entry{}, files: map[string]UnitFile{}}
+	cctx, cancel := w.callCtx(ctx)
+	defer cancel()
+	mp, err := c.getAll(cctx, managerPath, managerIface)
+	if err != nil {
+		return err
+	}
+	nc.mgr, _ = managerFromProps(mp)
+	// A manager without a default target answers with an error; that is
+	// a fact to report, not a failure.
+	if err := c.manager(cctx, "GetDefaultTarget", &nc.defaultTarget); err != nil && cctx.Err() != nil {
+		return err
+	}
+	var rows []unitRow
+	if err := c.manager(cctx, "ListUnits", &rows); err != nil {
+		return err
+	}
+	var files []fileRow
+	if err := c.manager(cctx, "ListUnitFiles", &files); err != nil {
+		return err
+	}
+	cancel()
+	for _, f := range files {
+		name := path.Base(f.Path)
+		nc.files[name] = UnitFile{Name: name, Path: f.Path, State: f.State}
+	}
+	entries, err := w.fetchUnits(ctx, c, rows)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		nc.units[e.unit.Name] = e
+	}
+	w.c = nc
+	w.syncedAt = time.Now()
+	return nil
+}
+
+// refresh applies what signals reported: it re-reads only the units named
+// (those still loaded), the manager's properties and, when they changed,
+// the unit files.
+func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
+	if d.full {
+		return w.fullSync(ctx, c)
+	}
+	for name := range d.removed {
+		delete(w.c.units, name)
+	}
+	if len(d.units) > 0 {
+		names := make([]string, 0, len(d.units))
+		for n := range d.units {
+			names = append(names, n)
+		}
+		// ListUnitsByPatterns reports only loaded units and, unlike a
+		// property read, never loads one: a unit garbage-collected since
+		// its signal is dropped, not resurrected.
+		patterns := make([]string, len(names))
+		for i, n := range names {
+			patterns[i] = globEscape(n)
+		}
+		var rows []unitRow
+		cctx, cancel := w.callCtx(ctx)
+		err := c.manager(cctx, "ListUnitsByPatterns", &rows, []string{}, patterns)
+		cancel()
+		if err != nil {
+			return err
+		}
+		entries, err := w.fetchUnits(ctx, c, rows)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			delete(w.c.units, n)
+		}
+		for _, e := range entries {
+			w.c.units[e.unit.Name] = e
+		}
+	}
+	if d.files {
+		var files []fileRow
+		cctx, cancel := w.callCtx(ctx)
+		err := c.manager(cctx, "ListUnitFiles", &files)
+		cancel()
+		if err != nil {
+			return err
+		}
+		w.c.files = make(map[string]UnitFile, len(files))
+		for _, f := range files {
+			name := path.Base(f.Path)
+			w.c.files[name] = UnitFile{Name: name, Path: f.Path, State: f.State}
+		}
+	}
+	// Unit changes move SystemState, NFailedUnits and NJobs, which
+	// systemd does not signal: re-read the manager on every refresh.
+	return w.refreshManager(ctx, c)
+}
+
+// globEscape makes a unit name match itself as an fnmatch(3) pattern.
+func globEscape(name string) string {
+	if !strings.ContainsAny(name, `*?[\`) {
+		return name
+	}
+	var b strings.Builder
+	for _, r := range name {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (w *Watcher) refreshManager(ctx context.Context, c *conn) error {
+	cctx, cancel := w.callCtx(ctx)
+	defer cancel()
+	mp, err := c.getAll(cctx, managerPath, managerIface)
+	if err != nil {
+		return err
+	}
+	w.c.mgr, _ = managerFromProps(mp)
+	return nil
+}
+
+// pipelineDepth is how many property reads are in flight at once: enough to
+// hide the round trips, few enough not to flood the manager's queue.
+const pipelineDepth = 64
+
+type propReq struct {
+	path  dbus.ObjectPath
+	iface string
+	e     *entry
+}
+
+// fetchUnits reads the properties of the units in rows, pipelining the
+// calls. A unit that vanished meanwhile is left out; any other failure
+// (including the deadline) fails the whole fetch.
+func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*entry, error) {
+	entries := make([]*entry, 0, len(rows))
+	reqs := make([]propReq, 0, len(rows)+len(rows)/2)
+	for _, r := range rows {
+		e := &entry{unit: Unit{Name: r.Name, Description: r.Description, LoadState: r.LoadState, ActiveState: r.ActiveState, SubState: r.SubState}}
+		entries = append(entries, e)
+		reqs = append(reqs, propReq{r.Path, unitIface, e})
+		switch unitType(r.Name) {
+		case "service":
+			reqs = append(reqs, propReq{r.Path, serviceIface, e})
+		case "timer":
+			reqs = append(reqs, propReq{r.Path, timerIface, e})
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
+	defer cancel()
+	type result struct {
+		req  propReq
+		call *dbus.Call
+	}
+	done := make(chan error, 1)
+	gone := map[*entry]bool{}
+	go func() {
+		ch := make(chan *dbus.Call, pipelineDepth)
+		byCall := make(map[*dbus.Call]propReq, pipelineDepth)
+		var firstErr error
+		handle := func(call *dbus.Call) {
+			req := byCall[call]
+			delete(byCall, call)
+			if call.Err != nil {
+				if n := dbusErrorName(call.Err); n == errUnknownObj || n == errNoSuchUnit {
+					gone[req.e] = true
+				} else if firstErr == nil {
+					firstErr = fmt.Errorf("systemd: properties of %s: %w", req.e.unit.Name, call.Err)
+				}
+				return
+			}
+			var m map[string]dbus.Variant
+			if err := call.Store(&m); err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("systemd: properties of %s: %w", req.e.unit.Name, err)
+				}
+				return
+			}
+			p := props(m)
+			switch req.iface {
+			case unitIface:
+				u := unitFromProps(req.e.unit.Name, p)
+				u.Service, u.Timer = req.e.unit.Service, req.e.unit.Timer
+				req.e.unit = u
+				req.e.names = p.strs("Names")
+				req.e.after = p.strs("After")
+			case serviceIface:
+				req.e.unit.Service = serviceFromProps(p)
+			case timerIface:
+				req.e.unit.Timer = timerFromProps(p)
+			}
+		}
+		for _, req := range reqs {
+			if len(byCall) == pipelineDepth {
+				handle(<-ch)
+			}
+			if cctx.Err() != nil {
+				break
+			}
+			call := c.c.Object(busName, req.path).GoWithContext(cctx, propsGetAll, dbus.FlagNoAutoStart, ch, req.iface)
+			byCall[call] = req
+		}
+		for len(byCall) > 0 {
+			handle(<-ch)
+		}
+		if firstErr == nil {
+			firstErr = cctx.Err()
+		}
+		done <- firstErr
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return nil, err
+		}
+	case <-cctx.Done():
+		// The goroutine is released when the session closes the
+		// connection.
+		return nil, fmt.Errorf("systemd: reading unit properties: %w", cctx.Err())
+	}
+	out := entries[:0]
+	for _, e := range entries {
+		if !gone[e] {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// publish builds an immutable snapshot from the cache and makes it current.
+func (w *Watcher) publish() {
+	s := BuildSnapshot(w.c.input(w.opts.Scope), w.filter)
+	s.SyncedAt = w.syncedAt
+	s.UpdatedAt = time.Now()
+	w.snap.Store(s)
+	w.setStatus(nil)
+}
+
+func (c *cache) input(scope Scope) SnapshotInput {
+	in := SnapshotInput{
+		Scope:         scope,
+		Manager:       c.mgr,
+		DefaultTarget: c.defaultTarget,
+		Units:         make([]Unit, 0, len(c.units)),
+		After:         make(map[string][]string, len(c.units)),
+		Aliases:       map[string]string{},
+		UnitFiles:     c.files,
+	}
+	for name, e := range c.units {
+		in.Units = append(in.Units, e.unit)
+		in.After[name] = e.after
+		for _, n := range e.names {
+			if n != name {
+				in.Aliases[n] = name
+			}
+		}
+	}
+	return in
+}
+
+// SnapshotInput is what BuildSnapshot derives a snapshot from: the raw
+// state read from the manager.
+type SnapshotInput struct {
+	Scope         Scope
+	Manager       Manager
+	DefaultTarget string
+	Units         []Unit
+	// After holds each unit's After= list; Aliases maps alias names
+	// (other entries of Names) to unit Ids.
+	After     map[string][]string
+	Aliases   map[string]string
+	UnitFiles map[string]UnitFile
+}
+
+// BuildSnapshot derives a snapshot: unit file states joined onto units,
+// timeline, blame and critical chain over all units, then the units and unit
+// files f keeps, sorted by name, and their summary.
+func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
+	files := make(map[string]string, len(in.UnitFiles))
+	for n, uf := range in.UnitFiles {
+		files[n] = uf.State
+	}
+	units := make([]Unit, len(in.Units))
+	times := make(map[string]UnitTimes, len(in.Units))
+	for i, u := range in.Units {
+		u.UnitFileState = UnitFileStateOf(u.Name, files)
+		units[i] = u
+		times[u.Name] = u.Times
+	}
+	sort.Slice(units, func(i, j int) bool { return units[i].Name < units[j].Name })
+
+	m := in.Manager
+	m.DefaultTarget = in.DefaultTarget
+	m.ActiveTargets = ActiveTargets(units)
+
+	alias := func(n string) string { return in.Aliases[n] }
+	defID := "default.target"
+	if a := alias(defID); a != "" {
+		defID = a
+	}
+	var defEnter uint64
+	if i, ok := searchUnits(units, defID); ok {
+		defEnter = units[i].Times.ActiveEnterUSec
+	} else {
+		defID = ""
+	}
+	tl := NewTimeline(m.BootTimes, in.Scope, defID, defEnter)
+	s := &Snapshot{
+		Scope:    in.Scope.String(),
+		Manager:  m,
+		Timeline: tl,
+	}
+	if tl.Finished {
+		ut := tl.UnitTimes(times)
+		s.Blame = Blame(ut)
+		s.CriticalChain = tl.CriticalChain("default.target", ut, func(n string) []string { return in.After[n] }, alias, 0)
+	}
+	s.Units = FilterUnits(units, f)
+	s.UnitFiles = make([]UnitFile, 0, len(in.UnitFiles))
+	for _, uf := range in.UnitFiles {
+		if f.Match(uf.Name) {
+			s.UnitFiles = append(s.UnitFiles, uf)
+		}
+	}
+	sort.Slice(s.UnitFiles, func(i, j int) bool { return s.UnitFiles[i].Name < s.UnitFiles[j].Name })
+	s.Summary = Summarize(s.Units)
+	return s
+}
