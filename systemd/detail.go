@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/godbus/dbus/v5"
@@ -13,6 +14,15 @@ import (
 // returns an error wrapping ErrUnitNotFound for a unit that does not exist
 // and ErrDisconnected when there is no connection.
 func (w *Watcher) Detail(ctx context.Context, name string) (*UnitDetail, error) {
+	d, err := w.detail(ctx, name)
+	if err != nil && !errors.Is(err, ErrUnitNotFound) && !errors.Is(err, ErrDisconnected) && dbusErrorName(err) == "" {
+		// No reply at all: the manager is gone or not answering.
+		err = fmt.Errorf("%w: %w", ErrDisconnected, err)
+	}
+	return d, err
+}
+
+func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) {
 	c := w.conn.Load()
 	if c == nil {
 		return nil, fmt.Errorf("systemd: unit %s: %w", name, ErrDisconnected)

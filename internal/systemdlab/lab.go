@@ -47,13 +47,13 @@ const GeneratedPrefix = "lab-gen-"
 // Options configure a Lab.
 type Options struct {
 	// Targets is the number of generated targets (lab-gen-0000.target,
-	// ...), enabled into default.target. They run no process, so thousands
+	// ...), pulled in like the services. They run no process, so thousands
 	// start in seconds where as many services would take a minute here.
 	Targets int
 	// Units is the number of generated services (lab-gen-0000.service, ...):
-	// oneshot services running /bin/true with RemainAfterExit=yes, enabled
-	// into default.target, so each is loaded and active after startup
-	// without leaving a process behind.
+	// oneshot services running /bin/true with RemainAfterExit=yes, wanted
+	// by lab-gen-all.target (itself wanted by default.target), so each is
+	// loaded and active after startup without leaving a process behind.
 	Units int
 	// Files are extra unit files, file name to content, written into the
 	// manager's unit directory before it starts.
@@ -142,23 +142,33 @@ func Start(t testing.TB, opts Options) *Lab {
 }
 
 func (l *Lab) writeUnits(opts Options) error {
+	// Generated units are static (no [Install]) and pulled in by one
+	// umbrella target: with a thousand enablement symlinks, ListUnitFiles
+	// takes the manager seconds (it resolves every unit's install state
+	// against every symlink), which is a lab artefact, not a host's reality.
+	var wants strings.Builder
+	gen := func(name, body string) error {
+		wants.WriteString("Wants=" + name + "\n")
+		return os.WriteFile(filepath.Join(l.unitDir, name), []byte(body), 0o644)
+	}
 	for i := 0; i < opts.Units; i++ {
 		name := fmt.Sprintf("%s%04d.service", GeneratedPrefix, i)
-		body := fmt.Sprintf("[Unit]\nDescription=Generated lab unit %d\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n\n[Install]\nWantedBy=default.target\n", i)
-		if err := os.WriteFile(filepath.Join(l.unitDir, name), []byte(body), 0o644); err != nil {
-			return err
-		}
-		if err := os.Symlink(filepath.Join(l.unitDir, name), filepath.Join(l.unitDir, "default.target.wants", name)); err != nil {
+		if err := gen(name, fmt.Sprintf("[Unit]\nDescription=Generated lab unit %d\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n", i)); err != nil {
 			return err
 		}
 	}
 	for i := 0; i < opts.Targets; i++ {
 		name := fmt.Sprintf("%s%04d.target", GeneratedPrefix, i)
-		body := fmt.Sprintf("[Unit]\nDescription=Generated lab target %d\n\n[Install]\nWantedBy=default.target\n", i)
-		if err := os.WriteFile(filepath.Join(l.unitDir, name), []byte(body), 0o644); err != nil {
+		if err := gen(name, fmt.Sprintf("[Unit]\nDescription=Generated lab target %d\n", i)); err != nil {
 			return err
 		}
-		if err := os.Symlink(filepath.Join(l.unitDir, name), filepath.Join(l.unitDir, "default.target.wants", name)); err != nil {
+	}
+	if opts.Units+opts.Targets > 0 {
+		umbrella := GeneratedPrefix + "all.target"
+		if err := os.WriteFile(filepath.Join(l.unitDir, umbrella), []byte("[Unit]\nDescription=All generated lab units\n"+wants.String()), 0o644); err != nil {
+			return err
+		}
+		if err := os.Symlink(filepath.Join(l.unitDir, umbrella), filepath.Join(l.unitDir, "default.target.wants", umbrella)); err != nil {
 			return err
 		}
 	}
