@@ -367,6 +367,29 @@ func TestLabDaemonReloadAddsUnits(t *testing.T) {
 	})
 }
 
+// TestLabEscapedUnitName follows a unit whose name holds a backslash (as
+// systemd-escape makes them) through signal-driven refreshes, which look
+// units up by fnmatch pattern.
+func TestLabEscapedUnitName(t *testing.T) {
+	l := startLab(t, systemdlab.Options{})
+	const name = `lab-esc\x2dape.service`
+	if err := l.WriteUnit(name, "[Service]\nExecStart=/bin/sleep infinity\n"); err != nil {
+		t.Fatal(err)
+	}
+	systemctl(t, l, "daemon-reload")
+	w := startWatcher(t, Options{Address: l.PrivateAddress()})
+	systemctl(t, l, "start", name)
+	waitSnapshot(t, w, name+" running", func(s *Snapshot) bool {
+		u, ok := s.Unit(name)
+		return ok && u.SubState == "running"
+	})
+	systemctl(t, l, "stop", name)
+	waitSnapshot(t, w, name+" stopped", func(s *Snapshot) bool {
+		u, ok := s.Unit(name)
+		return !ok || u.ActiveState == "inactive"
+	})
+}
+
 // snapshotReturns checks that Snapshot answers at once even now.
 func snapshotReturns(t *testing.T, w *Watcher) error {
 	t.Helper()

@@ -469,17 +469,24 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
 	return w.refreshManager(ctx, c)
 }
 
-// globEscape makes a unit name match itself as an fnmatch(3) pattern.
+// globEscape makes a unit name match itself as a pattern for
+// ListUnitsByPatterns, which calls fnmatch(3) with FNM_NOESCAPE: a backslash
+// (common in escaped names, "\x2d") is literal there, so the glob
+// characters are quoted with brackets instead.
 func globEscape(name string) string {
-	if !strings.ContainsAny(name, `*?[\`) {
+	if !strings.ContainsAny(name, "*?[") {
 		return name
 	}
 	var b strings.Builder
 	for _, r := range name {
-		if strings.ContainsRune(`*?[\`, r) {
-			b.WriteByte('\\')
+		switch r {
+		case '*', '?', '[':
+			b.WriteByte('[')
+			b.WriteRune(r)
+			b.WriteByte(']')
+		default:
+			b.WriteRune(r)
 		}
-		b.WriteRune(r)
 	}
 	return b.String()
 }
