@@ -408,34 +408,55 @@ func snapshotReturns(t *testing.T, w *Watcher) error {
 }
 
 func TestLabManagerKilledAndRestarted(t *testing.T) {
-	l := startLab(t, systemdlab.Options{})
-	w := startWatcher(t, Options{Address: l.PrivateAddress()})
-	s, _ := w.Snapshot()
-	oldStart := s.Manager.BootTimes.UserspaceUSec
-	l.KillManager()
-	deadline := time.Now().Add(safetyBound)
-	for snapshotReturns(t, w) == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("Snapshot kept succeeding with the manager dead")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	_, err := w.Snapshot()
-	if !errors.Is(err, ErrDisconnected) {
-		t.Errorf("Snapshot error %v, want ErrDisconnected", err)
-	}
-	if w.LastGood() == nil {
-		t.Error("no last good snapshot while disconnected")
-	}
-	if _, err := w.Detail(context.Background(), "sleeper.service"); err == nil {
-		t.Error("Detail succeeded with the manager dead")
-	}
-	l.RestartManager()
-	s = waitSnapshot(t, w, "recovery", func(s *Snapshot) bool {
-		return s.Manager.BootTimes.UserspaceUSec != oldStart
-	})
-	if _, ok := s.Unit("sleeper.service"); !ok {
-		t.Error("sleeper.service missing after recovery")
+	for _, bus := range []bool{false, true} {
+		t.Run("bus="+strconv.FormatBool(bus), func(t *testing.T) {
+			l := startLab(t, systemdlab.Options{})
+			addr := l.PrivateAddress()
+			if bus {
+				addr = l.BusAddress()
+			}
+			w := startWatcher(t, Options{Address: addr, Bus: bus})
+			s, _ := w.Snapshot()
+			oldStart := s.Manager.BootTimes.UserspaceUSec
+			l.KillManager()
+			deadline := time.Now().Add(safetyBound)
+			for snapshotReturns(t, w) == nil {
+				if time.Now().After(deadline) {
+					t.Fatal("Snapshot kept succeeding with the manager dead")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			_, err := w.Snapshot()
+			if !errors.Is(err, ErrDisconnected) {
+				t.Errorf("Snapshot error %v, want ErrDisconnected", err)
+			}
+			if w.LastGood() == nil {
+				t.Error("no last good snapshot while disconnected")
+			}
+			if _, err := w.Detail(context.Background(), "sleeper.service"); err == nil {
+				t.Error("Detail succeeded with the manager dead")
+			}
+			l.RestartManager()
+			s = waitSnapshot(t, w, "recovery", func(s *Snapshot) bool {
+				return s.Manager.BootTimes.UserspaceUSec != oldStart
+			})
+			if _, ok := s.Unit("sleeper.service"); !ok {
+				t.Error("sleeper.service missing after recovery")
+			}
+
+			// daemon-reexec drops every connection to the manager; the
+			// watcher must come back and keep following changes.
+			systemctl(t, l, "daemon-reexec")
+			if err := l.WriteUnit("after-reexec.service", "[Service]\nExecStart=/bin/sleep infinity\n"); err != nil {
+				t.Fatal(err)
+			}
+			systemctl(t, l, "daemon-reload")
+			systemctl(t, l, "start", "after-reexec.service")
+			waitSnapshot(t, w, "a unit started after daemon-reexec", func(s *Snapshot) bool {
+				u, ok := s.Unit("after-reexec.service")
+				return ok && u.SubState == "running"
+			})
+		})
 	}
 }
 
