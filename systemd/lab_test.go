@@ -25,7 +25,7 @@ import (
 const safetyBound = 60 * time.Second
 
 const (
-	sleeperUnit = "[Unit]\nDescription=Lab sleeper\nWants=ghost.service\n\n[Service]\nExecStart=/bin/sleep infinity\nRestart=on-failure\nRestartSec=10ms\n"
+	sleeperUnit = "[Unit]\nDescription=Lab sleeper\nWants=ghost.service\nStartLimitIntervalSec=0\n\n[Service]\nExecStart=/bin/sleep infinity\nRestart=on-failure\nRestartSec=10ms\n"
 	failingUnit = "[Unit]\nDescription=Lab failing\n\n[Service]\nExecStart=/bin/false\n"
 	brokenUnit  = "[Unit]\nDescription=Lab broken\n\n[Service]\nType=simple\n"
 	tickTimer   = "[Unit]\nDescription=Lab tick timer\n\n[Timer]\nOnActiveSec=1h\n\n[Install]\nWantedBy=timers.target\n"
@@ -555,7 +555,7 @@ func TestLabDetail(t *testing.T) {
 // with a thousand generated units. The lab is started once; Snapshot makes
 // no D-Bus call, so it costs the same at 10 or 10,000 units.
 func BenchmarkLabSnapshot(b *testing.B) {
-	l := systemdlab.Start(b, systemdlab.Options{Targets: 1000})
+	l := startLab(b, systemdlab.Options{Targets: 1000})
 	start := time.Now()
 	w := startWatcher(b, Options{Address: l.PrivateAddress(), Timeout: 30 * time.Second})
 	firstSync := time.Since(start)
@@ -568,6 +568,25 @@ func BenchmarkLabSnapshot(b *testing.B) {
 			if _, err := w.Snapshot(); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+	// ChangeVisible: kill -9 a Restart=on-failure service and wait for the
+	// snapshot to show the restart (RestartSec=10ms, debounce 100ms).
+	b.Run("ChangeVisible", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			s, _ := w.Snapshot()
+			u, _ := s.Unit("sleeper.service")
+			if u.Service == nil || u.Service.MainPID == 0 {
+				b.Fatalf("sleeper: %+v", u)
+			}
+			n := u.Service.NRestarts
+			if err := syscall.Kill(int(u.Service.MainPID), syscall.SIGKILL); err != nil {
+				b.Fatal(err)
+			}
+			waitSnapshot(b, w, "restart", func(s *Snapshot) bool {
+				u, _ := s.Unit("sleeper.service")
+				return u.Service != nil && u.Service.NRestarts == n+1 && u.Service.MainPID != 0
+			})
 		}
 	})
 	b.Run("BuildSnapshot", func(b *testing.B) {

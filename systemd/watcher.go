@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -21,7 +22,8 @@ type Options struct {
 	// user's.
 	Scope Scope
 	// Address is the D-Bus address to connect to; empty chooses
-	// DefaultAddress(Scope, Bus).
+	// DefaultAddress(Scope, Bus), and the system bus rather than the
+	// private socket for a system-scope watcher not running as root.
 	Address string
 	// Bus says Address is a message bus (system or session bus) rather
 	// than the manager's private peer-to-peer socket: the watcher then says
@@ -62,6 +64,10 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
+	if o.Address == "" && o.Scope == ScopeSystem && !o.Bus && os.Geteuid() != 0 {
+		// Only root may use /run/systemd/private.
+		o.Bus = true
+	}
 	if o.Address == "" {
 		o.Address = DefaultAddress(o.Scope, o.Bus)
 	}
@@ -290,18 +296,17 @@ func (w *Watcher) subscribe(ctx context.Context, c *conn) error {
 // dirty collects what signals said changed since the last refresh.
 type dirty struct {
 	units   map[string]bool
-	removed map[string]bool
 	manager bool
 	files   bool
 	full    bool
 }
 
 func newDirty() *dirty {
-	return &dirty{units: map[string]bool{}, removed: map[string]bool{}}
+	return &dirty{units: map[string]bool{}}
 }
 
 func (d *dirty) pending() bool {
-	return len(d.units) > 0 || len(d.removed) > 0 || d.manager || d.files || d.full
+	return len(d.units) > 0 || d.manager || d.files || d.full
 }
 
 var errManagerGone = errors.New("manager left the bus")
@@ -315,12 +320,10 @@ func (d *dirty) add(s *dbus.Signal) error {
 		return ""
 	}
 	switch s.Name {
-	case managerIface + ".UnitNew":
+	case managerIface + ".UnitNew", managerIface + ".UnitRemoved":
+		// Whether the unit is still there is asked at refresh time:
+		// godbus may deliver a burst of signals out of order.
 		d.units[str(0)] = true
-		delete(d.removed, str(0))
-	case managerIface + ".UnitRemoved":
-		d.removed[str(0)] = true
-		delete(d.units, str(0))
 	case managerIface + ".JobNew":
 		d.units[str(2)] = true
 		d.manager = true
@@ -423,9 +426,6 @@ func (w *Watcher) listUnitFiles(ctx context.Context, c *conn) (map[string]UnitFi
 func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
 	if d.full {
 		return w.fullSync(ctx, c, true)
-	}
-	for name := range d.removed {
-		delete(w.c.units, name)
 	}
 	if len(d.units) > 0 {
 		names := make([]string, 0, len(d.units))

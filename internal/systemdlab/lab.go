@@ -330,6 +330,18 @@ func (l *Lab) ManagerPID() int {
 	return l.manager.Process.Pid
 }
 
+// PIDs returns the manager's PID followed by those of every process below
+// it (its services, the bus it activated), and of processes left behind by
+// managers KillManager killed.
+func (l *Lab) PIDs() []int {
+	var out []int
+	if pid := l.ManagerPID(); pid != 0 {
+		out = append(out, pid)
+		out = append(out, descendants(pid)...)
+	}
+	return append(out, l.orphans...)
+}
+
 // KillManager kills the manager with SIGKILL, as a crash would, and waits
 // for it to exit. The services it ran keep running (they are killed at
 // cleanup).

@@ -68,7 +68,10 @@ func TestLabLifecycle(t *testing.T) {
 		if err != nil || strings.TrimSpace(state) == "" {
 			t.Errorf("restarted manager: state %q, %v", state, err)
 		}
-		leftovers = []int{first, sleeperPID, l.ManagerPID(), mainPID(t, l, "sleeper.service")}
+		leftovers = append([]int{first, sleeperPID}, l.PIDs()...)
+		if len(leftovers) < 4 {
+			t.Errorf("PIDs() = %v: want the manager and its services", l.PIDs())
+		}
 	})
 	for _, pid := range leftovers {
 		// A zombie still answers kill(0); only a live process is a leak.
