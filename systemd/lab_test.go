@@ -286,6 +286,9 @@ func TestLabMatchesSystemctl(t *testing.T) {
 		s, _ := w.Snapshot()
 		for _, b := range s.Blame {
 			got[b.Unit] = FormatTimespan(b.TimeUSec, usecPerMSec)
+			if u, ok := s.Unit(b.Unit); ok && u.ActivationUSec != b.TimeUSec {
+				t.Errorf("%s: ActivationUSec %d, blame %d", b.Unit, u.ActivationUSec, b.TimeUSec)
+			}
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("blame (-systemd-analyze +snapshot):\n%s", diff)

@@ -93,8 +93,12 @@ type Unit struct {
 	// state change (StateChangeTimestamp).
 	StateChangeUSec uint64    `json:"state_change_usec"`
 	Times           UnitTimes `json:"times"`
-	Service         *Service  `json:"service,omitempty"`
-	Timer           *Timer    `json:"timer,omitempty"`
+	// ActivationUSec is how long the unit took to start, as
+	// systemd-analyze blame computes it (0: it did not, or boot is not
+	// finished).
+	ActivationUSec uint64   `json:"activation_usec"`
+	Service        *Service `json:"service,omitempty"`
+	Timer          *Timer   `json:"timer,omitempty"`
 }
 
 // Type is the unit's type: the suffix after the last dot ("service").

@@ -91,8 +91,8 @@ func (o *Options) defaults() {
 }
 
 // Watcher keeps a cache of the manager's state current and publishes it as
-// Snapshots. Create it with New, run Run in the background; Snapshot and
-// Detail are safe to call from any goroutine.
+// Snapshots. Create it with New and call Run once, in the background;
+// Snapshot, LastGood and Detail are safe to call from any goroutine.
 type Watcher struct {
 	opts   Options
 	filter Filter
@@ -165,6 +165,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if _, err := NewFilter(w.opts.Include, w.opts.Exclude); err != nil {
 		return err
 	}
+	// Once Run is over nothing keeps the snapshot current.
+	defer func() { w.setStatus(fmt.Errorf("%w: watcher stopped: %w", ErrDisconnected, ctx.Err())) }()
 	backoff := w.opts.MinBackoff
 	for {
 		synced, err := w.session(ctx)
@@ -695,6 +697,9 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 	}
 	if tl.Finished {
 		ut := tl.UnitTimes(times)
+		for i := range units {
+			units[i].ActivationUSec = ut[units[i].Name].TimeUSec
+		}
 		s.Blame = Blame(ut)
 		s.CriticalChain = tl.CriticalChain("default.target", ut, func(n string) []string { return in.After[n] }, alias, 0)
 	}
