@@ -262,28 +262,32 @@ func TestLabMatchesSystemctl(t *testing.T) {
 			t.Errorf("NextElapseUSecMonotonic = %s, systemctl says %s", got, want)
 		}
 	})
-	t.Run("time", func(t *testing.T) {
-		out, err := l.SystemdAnalyze("time")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, _ := w.Snapshot()
+	for _, verb := range []string{"time", "blame", "critical-chain"} {
+		t.Run(verb, func(t *testing.T) {
+			out, err := l.SystemdAnalyze(verb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := w.Snapshot()
+			checkAnalyze[verb](t, s, out)
+		})
+	}
+}
+
+// checkAnalyze compares a snapshot with systemd-analyze's output, by verb.
+var checkAnalyze = map[string]func(t *testing.T, s *Snapshot, out string){
+	"time": func(t *testing.T, s *Snapshot, out string) {
 		if got, want := s.Timeline.Text, strings.TrimRight(out, "\n"); got != want {
 			t.Errorf("timeline text\n got: %q\nwant: %q", got, want)
 		}
-	})
-	t.Run("blame", func(t *testing.T) {
-		out, err := l.SystemdAnalyze("blame")
-		if err != nil {
-			t.Fatal(err)
-		}
+	},
+	"blame": func(t *testing.T, s *Snapshot, out string) {
 		want := map[string]string{}
 		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 			f := strings.Fields(line)
 			want[f[len(f)-1]] = strings.Join(f[:len(f)-1], " ")
 		}
 		got := map[string]string{}
-		s, _ := w.Snapshot()
 		for _, b := range s.Blame {
 			got[b.Unit] = FormatTimespan(b.TimeUSec, usecPerMSec)
 			if u, ok := s.Unit(b.Unit); ok && u.ActivationUSec != b.TimeUSec {
@@ -293,22 +297,17 @@ func TestLabMatchesSystemctl(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("blame (-systemd-analyze +snapshot):\n%s", diff)
 		}
-	})
-	t.Run("critical chain", func(t *testing.T) {
-		out, err := l.SystemdAnalyze("critical-chain")
-		if err != nil {
-			t.Fatal(err)
-		}
+	},
+	"critical-chain": func(t *testing.T, s *Snapshot, out string) {
 		lines := strings.SplitN(out, "\n", 4)
 		if len(lines) < 4 {
 			t.Fatalf("short output %q", out)
 		}
 		want := strings.NewReplacer("|-", glyphBranch, "`-", glyphRight, "| ", glyphVertical).Replace(lines[3])
-		s, _ := w.Snapshot()
 		if got := FormatCriticalChain(s.CriticalChain); got != want {
 			t.Errorf("critical chain\n got:\n%s\nwant:\n%s", got, want)
 		}
-	})
+	},
 }
 
 func TestLabRestartIsSeen(t *testing.T) {

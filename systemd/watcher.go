@@ -646,15 +646,15 @@ func (c *cache) input(scope Scope) SnapshotInput {
 // SnapshotInput is what BuildSnapshot derives a snapshot from: the raw
 // state read from the manager.
 type SnapshotInput struct {
-	Scope         Scope
-	Manager       Manager
-	DefaultTarget string
-	Units         []Unit
+	Scope         Scope   `json:"scope"`
+	Manager       Manager `json:"manager"`
+	DefaultTarget string  `json:"default_target"`
+	Units         []Unit  `json:"units"`
 	// After holds each unit's After= list; Aliases maps alias names
 	// (other entries of Names) to unit Ids.
-	After     map[string][]string
-	Aliases   map[string]string
-	UnitFiles map[string]UnitFile
+	After     map[string][]string `json:"after"`
+	Aliases   map[string]string   `json:"aliases"`
+	UnitFiles map[string]UnitFile `json:"unit_files"`
 }
 
 // BuildSnapshot derives a snapshot: unit file states joined onto units,
