@@ -531,21 +531,32 @@ func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			reqs = append(reqs, propReq{r.Path, timerIface, e})
 		}
 	}
-	cctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
-	defer cancel()
-	type result struct {
-		req  propReq
-		call *dbus.Call
-	}
+	// Each call has its own deadline; the batch as a whole may take as
+	// long as the manager keeps answering (the first read of a thousand
+	// units after a reload takes it seconds here). A watchdog catches a
+	// writer stuck on a frozen manager, which no call deadline can.
+	bctx, cancelBatch := context.WithCancel(ctx)
+	defer cancelBatch()
 	done := make(chan error, 1)
+	progress := make(chan struct{}, 1)
 	gone := map[*entry]bool{}
 	go func() {
 		ch := make(chan *dbus.Call, pipelineDepth)
-		byCall := make(map[*dbus.Call]propReq, pipelineDepth)
+		type pending struct {
+			req    propReq
+			cancel context.CancelFunc
+		}
+		byCall := make(map[*dbus.Call]pending, pipelineDepth)
 		var firstErr error
 		handle := func(call *dbus.Call) {
-			req := byCall[call]
+			p := byCall[call]
 			delete(byCall, call)
+			p.cancel()
+			req := p.req
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
 			if call.Err != nil {
 				if n := dbusErrorName(call.Err); n == errUnknownObj || n == errNoSuchUnit {
 					gone[req.e] = true
@@ -561,47 +572,58 @@ func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*e
 				}
 				return
 			}
-			p := props(m)
+			p2 := props(m)
 			switch req.iface {
 			case unitIface:
-				u := unitFromProps(req.e.unit.Name, p)
+				u := unitFromProps(req.e.unit.Name, p2)
 				u.Service, u.Timer = req.e.unit.Service, req.e.unit.Timer
 				req.e.unit = u
-				req.e.names = p.strs("Names")
-				req.e.after = p.strs("After")
+				req.e.names = p2.strs("Names")
+				req.e.after = p2.strs("After")
 			case serviceIface:
-				req.e.unit.Service = serviceFromProps(p)
+				req.e.unit.Service = serviceFromProps(p2)
 			case timerIface:
-				req.e.unit.Timer = timerFromProps(p)
+				req.e.unit.Timer = timerFromProps(p2)
 			}
 		}
 		for _, req := range reqs {
 			if len(byCall) == pipelineDepth {
 				handle(<-ch)
 			}
-			if cctx.Err() != nil {
+			if firstErr != nil || bctx.Err() != nil {
 				break
 			}
+			cctx, cancel := context.WithTimeout(bctx, w.opts.Timeout)
 			call := c.c.Object(busName, req.path).GoWithContext(cctx, propsGetAll, dbus.FlagNoAutoStart, ch, req.iface)
-			byCall[call] = req
+			byCall[call] = pending{req, cancel}
 		}
 		for len(byCall) > 0 {
 			handle(<-ch)
 		}
 		if firstErr == nil {
-			firstErr = cctx.Err()
+			firstErr = bctx.Err()
 		}
 		done <- firstErr
 	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			return nil, err
+	watchdog := time.NewTimer(w.opts.Timeout)
+	defer watchdog.Stop()
+wait:
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return nil, err
+			}
+			break wait
+		case <-progress:
+			watchdog.Reset(w.opts.Timeout)
+		case <-watchdog.C:
+			// The goroutine is released when the session closes the
+			// connection.
+			return nil, fmt.Errorf("systemd: reading unit properties: no reply for %v: %w", w.opts.Timeout, context.DeadlineExceeded)
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-	case <-cctx.Done():
-		// The goroutine is released when the session closes the
-		// connection.
-		return nil, fmt.Errorf("systemd: reading unit properties: %w", cctx.Err())
 	}
 	out := entries[:0]
 	for _, e := range entries {
