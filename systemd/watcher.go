@@ -506,40 +506,77 @@ func (w *Watcher) refreshManager(ctx context.Context, c *conn) error {
 
 // pipelineDepth is how many property reads are in flight at once: enough to
 // hide the round trips, few enough not to flood the manager's queue.
-const pipelineDepth = 64
+const pipelineDepth = 256
+
+// The properties read per unit, one Get each. GetAll would be one call per
+// interface, but it makes systemd compute every property: UnitFileState
+// (resolving the unit's install state on disk: 12s for the first read of a
+// thousand units here, again after every daemon-reload) and, for
+// services, cgroup accounting. The states and description come with
+// ListUnits.
+var (
+	unitProps = []string{"Names", "FragmentPath", "SourcePath", "StateChangeTimestamp",
+		"InactiveExitTimestampMonotonic", "ActiveEnterTimestampMonotonic",
+		"ActiveExitTimestampMonotonic", "InactiveEnterTimestampMonotonic", "After"}
+	serviceProps = []string{"NRestarts", "Result", "ExecMainStatus", "MainPID", "Restart"}
+	timerProps   = []string{"LastTriggerUSec", "NextElapseUSecRealtime", "NextElapseUSecMonotonic"}
+)
+
+// errUnknownProp is what a manager too old for a property answers.
+const errUnknownProp = "org.freedesktop.DBus.Error.UnknownProperty"
 
 type propReq struct {
 	path  dbus.ObjectPath
 	iface string
-	e     *entry
+	prop  string
+	e     *fetched
+}
+
+// fetched collects one unit's property values by interface.
+type fetched struct {
+	row   unitRow
+	props map[string]props
 }
 
 // fetchUnits reads the properties of the units in rows, pipelining the
-// calls. A unit that vanished meanwhile is left out; any other failure
-// (including the deadline) fails the whole fetch.
+// calls. A unit that vanished meanwhile is left out, a property the manager
+// does not know reads as zero; any other failure (including a deadline)
+// fails the whole fetch.
 func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*entry, error) {
-	entries := make([]*entry, 0, len(rows))
-	reqs := make([]propReq, 0, len(rows)+len(rows)/2)
+	all := make([]*fetched, 0, len(rows))
+	reqs := make([]propReq, 0, len(rows)*len(unitProps))
 	for _, r := range rows {
-		e := &entry{unit: Unit{Name: r.Name, Description: r.Description, LoadState: r.LoadState, ActiveState: r.ActiveState, SubState: r.SubState}}
-		entries = append(entries, e)
-		reqs = append(reqs, propReq{r.Path, unitIface, e})
+		f := &fetched{row: r, props: map[string]props{unitIface: {
+			"Description": dbus.MakeVariant(r.Description),
+			"LoadState":   dbus.MakeVariant(r.LoadState),
+			"ActiveState": dbus.MakeVariant(r.ActiveState),
+			"SubState":    dbus.MakeVariant(r.SubState),
+		}}}
+		all = append(all, f)
+		add := func(iface string, names []string) {
+			if f.props[iface] == nil {
+				f.props[iface] = props{}
+			}
+			for _, p := range names {
+				reqs = append(reqs, propReq{r.Path, iface, p, f})
+			}
+		}
+		add(unitIface, unitProps)
 		switch unitType(r.Name) {
 		case "service":
-			reqs = append(reqs, propReq{r.Path, serviceIface, e})
+			add(serviceIface, serviceProps)
 		case "timer":
-			reqs = append(reqs, propReq{r.Path, timerIface, e})
+			add(timerIface, timerProps)
 		}
 	}
 	// Each call has its own deadline; the batch as a whole may take as
-	// long as the manager keeps answering (the first read of a thousand
-	// units after a reload takes it seconds here). A watchdog catches a
-	// writer stuck on a frozen manager, which no call deadline can.
+	// long as the manager keeps answering. A watchdog catches a writer
+	// stuck on a frozen manager, which no call deadline can.
 	bctx, cancelBatch := context.WithCancel(ctx)
 	defer cancelBatch()
 	done := make(chan error, 1)
 	progress := make(chan struct{}, 1)
-	gone := map[*entry]bool{}
+	gone := map[*fetched]bool{}
 	go func() {
 		ch := make(chan *dbus.Call, pipelineDepth)
 		type pending struct {
@@ -558,33 +595,25 @@ func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			default:
 			}
 			if call.Err != nil {
-				if n := dbusErrorName(call.Err); n == errUnknownObj || n == errNoSuchUnit {
+				switch dbusErrorName(call.Err) {
+				case errUnknownObj, errNoSuchUnit:
 					gone[req.e] = true
-				} else if firstErr == nil {
-					firstErr = fmt.Errorf("systemd: properties of %s: %w", req.e.unit.Name, call.Err)
+				case errUnknownProp:
+				default:
+					if firstErr == nil {
+						firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, call.Err)
+					}
 				}
 				return
 			}
-			var m map[string]dbus.Variant
-			if err := call.Store(&m); err != nil {
+			var v dbus.Variant
+			if err := call.Store(&v); err != nil {
 				if firstErr == nil {
-					firstErr = fmt.Errorf("systemd: properties of %s: %w", req.e.unit.Name, err)
+					firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, err)
 				}
 				return
 			}
-			p2 := props(m)
-			switch req.iface {
-			case unitIface:
-				u := unitFromProps(req.e.unit.Name, p2)
-				u.Service, u.Timer = req.e.unit.Service, req.e.unit.Timer
-				req.e.unit = u
-				req.e.names = p2.strs("Names")
-				req.e.after = p2.strs("After")
-			case serviceIface:
-				req.e.unit.Service = serviceFromProps(p2)
-			case timerIface:
-				req.e.unit.Timer = timerFromProps(p2)
-			}
+			req.e.props[req.iface][req.prop] = v
 		}
 		for _, req := range reqs {
 			if len(byCall) == pipelineDepth {
@@ -594,7 +623,7 @@ func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*e
 				break
 			}
 			cctx, cancel := context.WithTimeout(bctx, w.opts.Timeout)
-			call := c.c.Object(busName, req.path).GoWithContext(cctx, propsGetAll, dbus.FlagNoAutoStart, ch, req.iface)
+			call := c.c.Object(busName, req.path).GoWithContext(cctx, propsGet, dbus.FlagNoAutoStart, ch, req.iface, req.prop)
 			byCall[call] = pending{req, cancel}
 		}
 		for len(byCall) > 0 {
@@ -625,11 +654,20 @@ wait:
 			return nil, ctx.Err()
 		}
 	}
-	out := entries[:0]
-	for _, e := range entries {
-		if !gone[e] {
-			out = append(out, e)
+	out := make([]*entry, 0, len(all))
+	for _, f := range all {
+		if gone[f] {
+			continue
 		}
+		up := f.props[unitIface]
+		e := &entry{unit: unitFromProps(f.row.Name, up), names: up.strs("Names"), after: up.strs("After")}
+		if sp, ok := f.props[serviceIface]; ok {
+			e.unit.Service = serviceFromProps(sp)
+		}
+		if tp, ok := f.props[timerIface]; ok {
+			e.unit.Timer = timerFromProps(tp)
+		}
+		out = append(out, e)
 	}
 	return out, nil
 }
