@@ -763,7 +763,14 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 		s.Blame = Blame(ut)
 		s.CriticalChain = tl.CriticalChain("default.target", ut, func(n string) []string { return in.After[n] }, alias, 0)
 	}
-	s.Units = FilterUnits(units, f)
+	// units is this snapshot's own copy: filter it in place.
+	kept := units[:0]
+	for _, u := range units {
+		if f.Match(u.Name) {
+			kept = append(kept, u)
+		}
+	}
+	s.Units = kept
 	s.UnitFiles = make([]UnitFile, 0, len(in.UnitFiles))
 	for _, uf := range in.UnitFiles {
 		if f.Match(uf.Name) {
