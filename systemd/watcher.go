@@ -272,10 +272,15 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 			}
 			w.publish()
 		case <-ping.C:
+			before := w.c.mgr
 			if err := w.refreshManager(ctx, c); err != nil {
 				return true, err
 			}
-			w.publish()
+			if w.c.mgr != before {
+				w.publish()
+			} else {
+				w.touch()
+			}
 		}
 	}
 }
@@ -678,6 +683,17 @@ func (w *Watcher) publish() {
 	s.SyncedAt = w.syncedAt
 	s.UpdatedAt = time.Now()
 	w.snap.Store(s)
+	w.setStatus(nil)
+}
+
+// touch republishes the current snapshot as confirmed fresh now, without
+// rebuilding it.
+func (w *Watcher) touch() {
+	if old := w.snap.Load(); old != nil {
+		s := *old
+		s.UpdatedAt = time.Now()
+		w.snap.Store(&s)
+	}
 	w.setStatus(nil)
 }
 
