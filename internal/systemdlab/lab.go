@@ -208,6 +208,10 @@ func (l *Lab) startManager() error {
 	cmd := exec.Command(unshareBinary, "-m", "--propagation", "private", "sh", "-c", managerScript)
 	cmd.Env = l.env
 	cmd.Dir = l.dir
+	// If the test binary dies before its cleanup runs (a signal, a closed
+	// pipe), the manager must not outlive it. The death signal survives
+	// unshare's and sh's execs.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, err := os.OpenFile(filepath.Join(l.dir, "manager.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
