@@ -335,6 +335,9 @@ func TestLabRestartIsSeen(t *testing.T) {
 					u.Service.MainPID != 0 && u.Service.MainPID != before.MainPID
 			})
 			t.Logf("restart visible %v after kill -9 (RestartSec=10ms)", time.Since(killed))
+			if st := w.Stats(); st.Signals == 0 || st.Refreshes == 0 {
+				t.Errorf("the restart was not seen through signals: %+v", st)
+			}
 			u, _ = s.Unit("sleeper.service")
 			want := strings.TrimSpace(systemctl(t, l, "show", "--property=MainPID", "--value", "sleeper.service"))
 			if strconv.Itoa(int(u.Service.MainPID)) != want {
@@ -444,6 +447,9 @@ func TestLabManagerKilledAndRestarted(t *testing.T) {
 			})
 			if _, ok := s.Unit("sleeper.service"); !ok {
 				t.Error("sleeper.service missing after recovery")
+			}
+			if st := w.Stats(); !st.Connected || st.Sessions < 2 || st.FullSyncs < 2 {
+				t.Errorf("stats after a reconnect: %+v", st)
 			}
 
 			// daemon-reexec drops every connection to the manager; the

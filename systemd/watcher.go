@@ -101,6 +101,8 @@ type Watcher struct {
 	snap   atomic.Pointer[Snapshot] // last good snapshot
 	status atomic.Pointer[error]    // nil: connected and synced
 
+	sessions, fullSyncs, refreshes, signals atomic.Uint64
+
 	// Owned by the Run goroutine.
 	c        *cache
 	syncedAt time.Time
@@ -153,6 +155,35 @@ func (w *Watcher) Snapshot() (*Snapshot, error) {
 		return nil, *e
 	}
 	return w.snap.Load(), nil
+}
+
+// Stats counts the watcher's work, for its own health metrics.
+type Stats struct {
+	// Connected is true while Snapshot returns no error.
+	Connected bool `json:"connected"`
+	// Err is the reason Snapshot fails, "" while connected.
+	Err string `json:"error,omitempty"`
+	// Sessions counts connections that got through Subscribe;
+	// more than one means the manager or the bus went away.
+	Sessions  uint64 `json:"sessions"`
+	FullSyncs uint64 `json:"full_syncs"`
+	Refreshes uint64 `json:"refreshes"`
+	Signals   uint64 `json:"signals"`
+}
+
+// Stats returns the watcher's counters; it makes no D-Bus call.
+func (w *Watcher) Stats() Stats {
+	st := Stats{
+		Connected: true,
+		Sessions:  w.sessions.Load(),
+		FullSyncs: w.fullSyncs.Load(),
+		Refreshes: w.refreshes.Load(),
+		Signals:   w.signals.Load(),
+	}
+	if e := w.status.Load(); e != nil {
+		st.Connected, st.Err = false, (*e).Error()
+	}
+	return st
 }
 
 // LastGood returns the last snapshot taken while connected, or nil.
@@ -223,6 +254,7 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 		return false, err
 	}
 	w.conn.Store(c)
+	w.sessions.Add(1)
 	if err := w.fullSync(ctx, c, true); err != nil {
 		return false, err
 	}
@@ -252,6 +284,7 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 			if !ok {
 				return true, errors.New("connection closed")
 			}
+			w.signals.Add(1)
 			if err := d.add(s); err != nil {
 				return true, err
 			}
@@ -261,6 +294,7 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 			}
 		case <-fire:
 			fire, debounce = nil, nil
+			w.refreshes.Add(1)
 			if err := w.refresh(ctx, c, d); err != nil {
 				return true, err
 			}
@@ -407,6 +441,7 @@ func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 	}
 	w.c = nc
 	w.syncedAt = time.Now()
+	w.fullSyncs.Add(1)
 	return nil
 }
 
