@@ -7,8 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +36,9 @@ func startLab(t testing.TB, opts systemdlab.Options) *systemdlab.Lab {
 		opts.Files = map[string]string{}
 	}
 	for n, b := range map[string]string{
+		"needs-odd.target": "[Unit]\nDescription=Wants units that fail to load\nWants=loopy.service huge.service\n",
+		// A line longer than systemd's 4 MiB limit: load state "error".
+		"huge.service":    "[Service]\nExecStart=/bin/" + strings.Repeat("x", 5<<20) + "\n",
 		"sleeper.service": sleeperUnit,
 		"failing.service": failingUnit,
 		"broken.service":  brokenUnit,
@@ -46,12 +47,13 @@ func startLab(t testing.TB, opts systemdlab.Options) *systemdlab.Lab {
 	} {
 		opts.Files[n] = b
 	}
-	opts.Wants = append(opts.Wants, "sleeper.service", "failing.service", "broken.service", "tick.timer")
-	l := systemdlab.Start(t, opts)
-	if err := os.Symlink("/dev/null", filepath.Join(l.UnitDir(), "hidden.service")); err != nil {
-		t.Fatal(err)
+	opts.Wants = append(opts.Wants, "sleeper.service", "failing.service", "broken.service", "tick.timer", "needs-odd.target")
+	if opts.Links == nil {
+		opts.Links = map[string]string{}
 	}
-	return l
+	opts.Links["hidden.service"] = "/dev/null"    // masked
+	opts.Links["loopy.service"] = "loopy.service" // ELOOP: not-found, unit file "bad"
+	return systemdlab.Start(t, opts)
 }
 
 func startWatcher(t testing.TB, opts Options) *Watcher {
@@ -186,6 +188,8 @@ func TestLabMatchesSystemctl(t *testing.T) {
 		want := map[string]string{
 			"ghost.service":   "not-found",
 			"broken.service":  "bad-setting",
+			"loopy.service":   "not-found",
+			"huge.service":    "error",
 			"failing.service": "loaded",
 		}
 		for n, ls := range want {

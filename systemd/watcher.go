@@ -779,7 +779,12 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 	units := make([]Unit, len(in.Units))
 	times := make(map[string]UnitTimes, len(in.Units))
 	for i, u := range in.Units {
-		u.UnitFileState = UnitFileStateOf(u.Name, files)
+		// systemd reports no unit file state for a unit it loaded from
+		// no file (devices, scopes, units that failed to load), even when
+		// a broken file of that name is listed.
+		if u.FragmentPath != "" {
+			u.UnitFileState = UnitFileStateOf(u.Name, files)
+		}
 		units[i] = u
 		times[u.Name] = u.Times
 	}

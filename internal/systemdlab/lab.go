@@ -58,6 +58,10 @@ type Options struct {
 	// Files are extra unit files, file name to content, written into the
 	// manager's unit directory before it starts.
 	Files map[string]string
+	// Links are symlinks made in the unit directory before the manager
+	// starts, name to target: "x.service": "/dev/null" masks x.service, a
+	// link to another unit file makes an alias.
+	Links map[string]string
 	// Wants names units among Files to enable into default.target (a
 	// symlink in default.target.wants), so the manager starts them at boot.
 	Wants []string
@@ -174,6 +178,14 @@ func (l *Lab) writeUnits(opts Options) error {
 	}
 	for name, body := range opts.Files {
 		if err := l.WriteUnit(name, body); err != nil {
+			return err
+		}
+	}
+	for name, target := range opts.Links {
+		if strings.ContainsRune(name, '/') {
+			return fmt.Errorf("bad unit link name %q", name)
+		}
+		if err := os.Symlink(target, filepath.Join(l.unitDir, name)); err != nil {
 			return err
 		}
 	}
