@@ -77,8 +77,10 @@ func IsSysV(sourcePath string) bool {
 	return sourcePath != "" && path.Dir(path.Clean(sourcePath)) == "/etc/init.d"
 }
 
-// UnitFileStateOf looks up a unit's unit file state: its own file's, or its
-// template's for an instance; "" when it has none.
+// UnitFileStateOf looks up a unit's unit file state in the unit file list:
+// its own file's or, for an instance the manager gave no state for, its
+// template's (an approximation: an instance of an "indirect" template is
+// itself enabled or disabled); "" when it has none.
 func UnitFileStateOf(name string, files map[string]string) string {
 	if s, ok := files[name]; ok {
 		return s

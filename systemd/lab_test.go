@@ -36,7 +36,11 @@ func startLab(t testing.TB, opts systemdlab.Options) *systemdlab.Lab {
 		opts.Files = map[string]string{}
 	}
 	for n, b := range map[string]string{
-		"needs-odd.target": "[Unit]\nDescription=Wants units that fail to load\nWants=loopy.service huge.service\n",
+		"needs-odd.target": "[Unit]\nDescription=Wants odd units\nWants=loopy.service huge.service einst@b.service sinst@x.service\n",
+		// Instances: their unit file state is their own, not the
+		// template's ("indirect" in list-unit-files).
+		"einst@.service": "[Service]\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=default.target\n",
+		"sinst@.service": "[Service]\nExecStart=/bin/sleep infinity\n",
 		// A line longer than systemd's 4 MiB limit: load state "error".
 		"huge.service":    "[Service]\nExecStart=/bin/" + strings.Repeat("x", 5<<20) + "\n",
 		"sleeper.service": sleeperUnit,
@@ -53,6 +57,7 @@ func startLab(t testing.TB, opts systemdlab.Options) *systemdlab.Lab {
 	}
 	opts.Links["hidden.service"] = "/dev/null"    // masked
 	opts.Links["loopy.service"] = "loopy.service" // ELOOP: not-found, unit file "bad"
+	opts.Links["default.target.wants/einst@a.service"] = "../einst@.service"
 	return systemdlab.Start(t, opts)
 }
 
@@ -190,11 +195,17 @@ func TestLabMatchesSystemctl(t *testing.T) {
 			"broken.service":  "bad-setting",
 			"loopy.service":   "not-found",
 			"huge.service":    "error",
+			"einst@a.service": "loaded",
 			"failing.service": "loaded",
 		}
 		for n, ls := range want {
 			if u, ok := s.Unit(n); !ok || u.LoadState != ls {
 				t.Errorf("%s: got %+v, want load state %s", n, u, ls)
+			}
+		}
+		for n, fs := range map[string]string{"einst@a.service": "enabled", "einst@b.service": "disabled", "sinst@x.service": "static", "sleeper.service": "enabled"} {
+			if u, _ := s.Unit(n); u.UnitFileState != fs {
+				t.Errorf("%s: unit file state %q, want %q", n, u.UnitFileState, fs)
 			}
 		}
 	})

@@ -602,6 +602,12 @@ func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			}
 		}
 		add(unitIface, unitProps)
+		if templateName(r.Name) != "" {
+			// An instance's unit file state is its own (enabled,
+			// disabled...) and ListUnitFiles lists only its template.
+			// systemd caches the answer, so only the first read costs.
+			add(unitIface, []string{"UnitFileState"})
+		}
 		switch unitType(r.Name) {
 		case "service":
 			add(serviceIface, serviceProps)
@@ -701,6 +707,7 @@ wait:
 		}
 		up := f.props[unitIface]
 		e := &entry{unit: unitFromProps(f.row.Name, up), names: up.strs("Names"), after: up.strs("After")}
+		e.unit.UnitFileState = up.str("UnitFileState") // instances only
 		if sp, ok := f.props[serviceIface]; ok {
 			e.unit.Service = serviceFromProps(sp)
 		}
@@ -782,7 +789,9 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 		// systemd reports no unit file state for a unit it loaded from
 		// no file (devices, scopes, units that failed to load), even when
 		// a broken file of that name is listed.
-		if u.FragmentPath != "" {
+		if u.FragmentPath == "" {
+			u.UnitFileState = ""
+		} else if u.UnitFileState == "" {
 			u.UnitFileState = UnitFileStateOf(u.Name, files)
 		}
 		units[i] = u

@@ -59,8 +59,10 @@ type Options struct {
 	// manager's unit directory before it starts.
 	Files map[string]string
 	// Links are symlinks made in the unit directory before the manager
-	// starts, name to target: "x.service": "/dev/null" masks x.service, a
-	// link to another unit file makes an alias.
+	// starts, path relative to it to target: "x.service": "/dev/null"
+	// masks x.service, a link to another unit file makes an alias,
+	// "default.target.wants/t@a.service": "../t@.service" enables an
+	// instance.
 	Links map[string]string
 	// Wants names units among Files to enable into default.target (a
 	// symlink in default.target.wants), so the manager starts them at boot.
@@ -182,10 +184,14 @@ func (l *Lab) writeUnits(opts Options) error {
 		}
 	}
 	for name, target := range opts.Links {
-		if strings.ContainsRune(name, '/') {
+		if !filepath.IsLocal(name) {
 			return fmt.Errorf("bad unit link name %q", name)
 		}
-		if err := os.Symlink(target, filepath.Join(l.unitDir, name)); err != nil {
+		p := filepath.Join(l.unitDir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.Symlink(target, p); err != nil {
 			return err
 		}
 	}
