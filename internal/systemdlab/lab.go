@@ -142,6 +142,9 @@ func Start(t testing.TB, opts Options) *Lab {
 		t.Fatalf("systemdlab: %v", err)
 	}
 	if err := l.startManager(); err != nil {
+		if inotifyExhausted() {
+			testutil.SkipOrFail(t, "systemdlab: the machine is out of inotify instances (leaked user managers?): %v", err)
+		}
 		t.Fatalf("systemdlab: %v", err)
 	}
 	return l
@@ -272,7 +275,7 @@ func (l *Lab) startManager() error {
 	select {
 	case <-done:
 		log, _ := os.ReadFile(filepath.Join(l.dir, "manager.log"))
-		return fmt.Errorf("manager exited during startup: %s", log)
+		return fmt.Errorf("manager exited during startup (%s): %s", inotifyUsage(), log)
 	default:
 	}
 	if err != nil {
@@ -431,6 +434,35 @@ func (l *Lab) cleanup() {
 	} else {
 		l.t.Logf("systemdlab: kept %s", l.dir)
 	}
+}
+
+// inotifyUsage describes how many inotify instances processes hold against
+// the per-user limit. A user manager needs three; when leaked managers
+// exhaust fs.inotify.max_user_instances, a new one dies at once ("Failed to
+// create control group inotify object: Too many open files", logged to the
+// console only).
+func inotifyUsage() string {
+	n, limit := inotifyCount()
+	return fmt.Sprintf("%d inotify instances held on this machine, limit %d per user", n, limit)
+}
+
+func inotifyCount() (held, limit int) {
+	b, _ := os.ReadFile("/proc/sys/fs/inotify/max_user_instances")
+	limit, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	fds, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, fd := range fds {
+		if t, err := os.Readlink(fd); err == nil && t == "anon_inode:inotify" {
+			held++
+		}
+	}
+	return held, limit
+}
+
+// inotifyExhausted reports whether too few inotify instances are left for a
+// manager (it needs three).
+func inotifyExhausted() bool {
+	held, limit := inotifyCount()
+	return limit > 0 && held+3 > limit
 }
 
 // descendants returns the PIDs of every process below pid, read from
