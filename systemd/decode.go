@@ -1,0 +1,116 @@
+package systemd
+
+import "github.com/godbus/dbus/v5"
+
+// props reads typed values out of a GetAll reply; a missing property or
+// one of an unexpected type reads as the zero value, so a manager older or
+// newer than expected degrades field by field instead of failing.
+type props map[string]dbus.Variant
+
+func (p props) str(k string) string {
+	s, _ := p[k].Value().(string)
+	return s
+}
+
+func (p props) u64(k string) uint64 {
+	v, _ := p[k].Value().(uint64)
+	return v
+}
+
+func (p props) u32(k string) uint32 {
+	v, _ := p[k].Value().(uint32)
+	return v
+}
+
+func (p props) i32(k string) int32 {
+	v, _ := p[k].Value().(int32)
+	return v
+}
+
+func (p props) strs(k string) []string {
+	v, _ := p[k].Value().([]string)
+	return v
+}
+
+// execCommands decodes an Exec*= property (signature a(sasbttttuii)) into
+// argv lists (the path is argv[0]'s executable; systemctl shows argv).
+func (p props) execCommands(k string) [][]string {
+	rows, _ := p[k].Value().([][]any)
+	var out [][]string
+	for _, r := range rows {
+		if len(r) < 2 {
+			continue
+		}
+		argv, _ := r[1].([]string)
+		if len(argv) == 0 {
+			if path, ok := r[0].(string); ok {
+				argv = []string{path}
+			}
+		}
+		out = append(out, argv)
+	}
+	return out
+}
+
+// unitFromProps fills a Unit from org.freedesktop.systemd1.Unit properties.
+func unitFromProps(name string, p props) Unit {
+	u := Unit{
+		Name:            name,
+		Description:     p.str("Description"),
+		LoadState:       p.str("LoadState"),
+		ActiveState:     p.str("ActiveState"),
+		SubState:        p.str("SubState"),
+		FragmentPath:    p.str("FragmentPath"),
+		SourcePath:      p.str("SourcePath"),
+		StateChangeUSec: p.u64("StateChangeTimestamp"),
+		Times: UnitTimes{
+			InactiveExitUSec:  p.u64("InactiveExitTimestampMonotonic"),
+			ActiveEnterUSec:   p.u64("ActiveEnterTimestampMonotonic"),
+			ActiveExitUSec:    p.u64("ActiveExitTimestampMonotonic"),
+			InactiveEnterUSec: p.u64("InactiveEnterTimestampMonotonic"),
+		},
+	}
+	u.SysV = IsSysV(u.SourcePath)
+	return u
+}
+
+func serviceFromProps(p props) *Service {
+	return &Service{
+		NRestarts:      p.u32("NRestarts"),
+		Result:         p.str("Result"),
+		ExecMainStatus: p.i32("ExecMainStatus"),
+		MainPID:        p.u32("MainPID"),
+		Restart:        p.str("Restart"),
+	}
+}
+
+func timerFromProps(p props) *Timer {
+	return &Timer{
+		LastTriggerUSec:         p.u64("LastTriggerUSec"),
+		NextElapseRealtimeUSec:  p.u64("NextElapseUSecRealtime"),
+		NextElapseMonotonicUSec: p.u64("NextElapseUSecMonotonic"),
+	}
+}
+
+func managerFromProps(p props) (Manager, BootTimes) {
+	m := Manager{
+		Version:        p.str("Version"),
+		Features:       p.str("Features"),
+		Virtualization: p.str("Virtualization"),
+		Architecture:   p.str("Architecture"),
+		SystemState:    p.str("SystemState"),
+		NFailedUnits:   p.u32("NFailedUnits"),
+		NJobs:          p.u32("NJobs"),
+		NNames:         p.u32("NNames"),
+	}
+	bt := BootTimes{
+		FirmwareUSec:      p.u64("FirmwareTimestampMonotonic"),
+		LoaderUSec:        p.u64("LoaderTimestampMonotonic"),
+		InitRDUSec:        p.u64("InitRDTimestampMonotonic"),
+		UserspaceUSec:     p.u64("UserspaceTimestampMonotonic"),
+		FinishUSec:        p.u64("FinishTimestampMonotonic"),
+		SecurityStartUSec: p.u64("SecurityStartTimestampMonotonic"),
+	}
+	m.BootTimes = bt
+	return m, bt
+}

@@ -1,0 +1,83 @@
+package systemd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// Detail reads one unit the way `systemctl show` does, over the watcher's
+// connection and within its call timeout (or ctx's deadline, if sooner).
+// Like systemctl it loads the unit if it has a file but is not loaded. It
+// returns an error wrapping ErrUnitNotFound for a unit that does not exist
+// and ErrDisconnected when there is no connection.
+func (w *Watcher) Detail(ctx context.Context, name string) (*UnitDetail, error) {
+	d, err := w.detail(ctx, name)
+	if err != nil && !errors.Is(err, ErrUnitNotFound) && !errors.Is(err, ErrDisconnected) && dbusErrorName(err) == "" {
+		// No reply at all: the manager is gone or not answering.
+		err = fmt.Errorf("%w: %w", ErrDisconnected, err)
+	}
+	return d, err
+}
+
+func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) {
+	c := w.conn.Load()
+	if c == nil {
+		return nil, fmt.Errorf("systemd: unit %s: %w", name, ErrDisconnected)
+	}
+	ctx, cancel := w.callCtx(ctx)
+	defer cancel()
+	var p dbus.ObjectPath
+	if err := c.manager(ctx, "LoadUnit", &p, name); err != nil {
+		switch dbusErrorName(err) {
+		case errNoSuchUnit, errInvalidArgs:
+			return nil, fmt.Errorf("systemd: unit %s: %w: %w", name, ErrUnitNotFound, err)
+		}
+		return nil, err
+	}
+	up, err := c.getAll(ctx, p, unitIface)
+	if err != nil {
+		return nil, err
+	}
+	pr := props(up)
+	id := pr.str("Id")
+	if id == "" {
+		id = name
+	}
+	if pr.str("LoadState") == "not-found" {
+		return nil, fmt.Errorf("systemd: unit %s: %w", name, ErrUnitNotFound)
+	}
+	d := &UnitDetail{
+		Unit:              unitFromProps(id, pr),
+		Names:             pr.strs("Names"),
+		Requires:          pr.strs("Requires"),
+		Wants:             pr.strs("Wants"),
+		After:             pr.strs("After"),
+		Before:            pr.strs("Before"),
+		WantedBy:          pr.strs("WantedBy"),
+		RequiredBy:        pr.strs("RequiredBy"),
+		InactiveExitUSec:  pr.u64("InactiveExitTimestamp"),
+		ActiveEnterUSec:   pr.u64("ActiveEnterTimestamp"),
+		ActiveExitUSec:    pr.u64("ActiveExitTimestamp"),
+		InactiveEnterUSec: pr.u64("InactiveEnterTimestamp"),
+	}
+	d.UnitFileState = pr.str("UnitFileState")
+	switch unitType(id) {
+	case "service":
+		sp, err := c.getAll(ctx, p, serviceIface)
+		if err != nil {
+			return nil, err
+		}
+		d.Service = serviceFromProps(props(sp))
+		d.ExecStart = props(sp).execCommands("ExecStart")
+	case "timer":
+		tp, err := c.getAll(ctx, p, timerIface)
+		if err != nil {
+			return nil, err
+		}
+		d.Timer = timerFromProps(props(tp))
+	}
+	return d, nil
+}

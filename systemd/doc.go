@@ -1,0 +1,21 @@
+// Package systemd reads the state of a systemd service manager over its
+// D-Bus API (org.freedesktop.systemd1, see org.freedesktop.systemd1(5)) and
+// derives what systemd-analyze(1) reports from it: the boot timeline
+// (`systemd-analyze time`), per-unit activation times (`blame`) and the
+// critical chain to the default target (`critical-chain`).
+//
+// A Watcher keeps one long-lived connection to the manager (its private
+// socket /run/systemd/private, a message bus, or any D-Bus address), keeps a
+// cache current from the manager's signals (UnitNew, UnitRemoved,
+// JobRemoved, PropertiesChanged, Reloading, UnitFilesChanged) with a periodic
+// full resync as a safety net, and publishes immutable Snapshots: reading one
+// makes no D-Bus call. Every call carries a deadline, so a hung (SIGSTOPped)
+// manager never blocks a caller past it, and the connection is re-established
+// with capped, jittered backoff when the manager or the bus goes away.
+//
+// The analysis (timeline, blame, critical chain, timespan formatting, unit
+// filtering, summaries) lives in pure functions that take plain values, so
+// tests feed them directly. They follow systemd 252's src/analyze
+// (analyze-time-data.c, analyze-critical-chain.c, analyze-blame.c) and
+// format_timespan() in src/basic/time-util.c.
+package systemd

@@ -1,0 +1,626 @@
+package systemd
+
+// Integration tests against a real systemd user manager (internal/systemdlab),
+// with systemctl and systemd-analyze as the oracles.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bootinfo/bootinfo/internal/systemdlab"
+)
+
+// safetyBound turns a hang into a failure; it is not a performance
+// assertion (everything here normally happens in milliseconds).
+const safetyBound = 60 * time.Second
+
+const (
+	sleeperUnit = "[Unit]\nDescription=Lab sleeper\nWants=ghost.service\nStartLimitIntervalSec=0\n\n[Service]\nExecStart=/bin/sleep infinity\nRestart=on-failure\nRestartSec=10ms\n"
+	failingUnit = "[Unit]\nDescription=Lab failing\n\n[Service]\nExecStart=/bin/false\n"
+	brokenUnit  = "[Unit]\nDescription=Lab broken\n\n[Service]\nType=simple\n"
+	tickTimer   = "[Unit]\nDescription=Lab tick timer\n\n[Timer]\nOnActiveSec=1h\n\n[Install]\nWantedBy=timers.target\n"
+	tickService = "[Unit]\nDescription=Lab tick\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n"
+)
+
+func startLab(t testing.TB, opts systemdlab.Options) *systemdlab.Lab {
+	t.Helper()
+	if opts.Files == nil {
+		opts.Files = map[string]string{}
+	}
+	for n, b := range map[string]string{
+		"needs-odd.target": "[Unit]\nDescription=Wants odd units\nWants=loopy.service huge.service einst@b.service sinst@x.service\n",
+		// Instances: their unit file state is their own, not the
+		// template's ("indirect" in list-unit-files).
+		"einst@.service": "[Service]\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=default.target\n",
+		"sinst@.service": "[Service]\nExecStart=/bin/sleep infinity\n",
+		// A line longer than systemd's 4 MiB limit: load state "error".
+		"huge.service":    "[Service]\nExecStart=/bin/" + strings.Repeat("x", 5<<20) + "\n",
+		"sleeper.service": sleeperUnit,
+		"failing.service": failingUnit,
+		"broken.service":  brokenUnit,
+		"tick.timer":      tickTimer,
+		"tick.service":    tickService,
+	} {
+		opts.Files[n] = b
+	}
+	opts.Wants = append(opts.Wants, "sleeper.service", "failing.service", "broken.service", "tick.timer", "needs-odd.target")
+	if opts.Links == nil {
+		opts.Links = map[string]string{}
+	}
+	opts.Links["hidden.service"] = "/dev/null"    // masked
+	opts.Links["loopy.service"] = "loopy.service" // ELOOP: not-found, unit file "bad"
+	opts.Links["default.target.wants/einst@a.service"] = "../einst@.service"
+	return systemdlab.Start(t, opts)
+}
+
+func startWatcher(t testing.TB, opts Options) *Watcher {
+	t.Helper()
+	opts.Scope = ScopeUser
+	if opts.Timeout == 0 {
+		opts.Timeout = time.Second
+	}
+	if opts.MaxBackoff == 0 {
+		opts.MaxBackoff = 500 * time.Millisecond
+	}
+	w := New(opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = w.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	waitSnapshot(t, w, "first sync", func(*Snapshot) bool { return true })
+	return w
+}
+
+// waitSnapshot polls the watcher until cond holds for a snapshot.
+func waitSnapshot(t testing.TB, w *Watcher, what string, cond func(*Snapshot) bool) *Snapshot {
+	t.Helper()
+	deadline := time.Now().Add(safetyBound)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		s, err := w.Snapshot()
+		if err == nil && cond(s) {
+			return s
+		}
+		lastErr = err
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("gave up waiting for %s (last error %v)", what, lastErr)
+	return nil
+}
+
+func systemctl(t testing.TB, l *systemdlab.Lab, args ...string) string {
+	t.Helper()
+	out, err := l.Systemctl(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// settle waits until the manager has no jobs queued, so that its state
+// stays put while the test compares it with the oracle.
+func settle(t testing.TB, l *systemdlab.Lab) {
+	t.Helper()
+	deadline := time.Now().Add(safetyBound)
+	for time.Now().Before(deadline) {
+		if strings.TrimSpace(systemctl(t, l, "show", "--property=NJobs", "--value")) == "0" {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("manager never settled")
+}
+
+type unitLine struct{ Load, Active, Sub, Description string }
+
+func oracleUnits(t testing.TB, l *systemdlab.Lab) map[string]unitLine {
+	var rows []struct{ Unit, Load, Active, Sub, Description string }
+	if err := json.Unmarshal([]byte(systemctl(t, l, "list-units", "--all", "--output=json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]unitLine{}
+	for _, r := range rows {
+		m[r.Unit] = unitLine{r.Load, r.Active, r.Sub, r.Description}
+	}
+	return m
+}
+
+func snapshotUnits(s *Snapshot) map[string]unitLine {
+	m := map[string]unitLine{}
+	for _, u := range s.Units {
+		m[u.Name] = unitLine{u.LoadState, u.ActiveState, u.SubState, u.Description}
+	}
+	return m
+}
+
+func oracleUnitFiles(t testing.TB, l *systemdlab.Lab) map[string]string {
+	var rows []struct {
+		UnitFile string `json:"unit_file"`
+		State    string
+	}
+	if err := json.Unmarshal([]byte(systemctl(t, l, "list-unit-files", "--output=json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, r := range rows {
+		m[r.UnitFile] = r.State
+	}
+	return m
+}
+
+// agree polls until the snapshot and the oracle agree, and fails with the
+// last difference otherwise. Both are re-read on each try: units such as
+// the bus change state of their own accord.
+func agree[T any](t *testing.T, w *Watcher, what string, oracle func() T, mine func(*Snapshot) T) {
+	t.Helper()
+	var diff string
+	for i := 0; i < 100; i++ {
+		want := oracle()
+		s, err := w.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff = cmp.Diff(want, mine(s)); diff == "" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Errorf("%s differ from the oracle (-systemctl +snapshot):\n%s", what, diff)
+}
+
+func TestLabMatchesSystemctl(t *testing.T) {
+	l := startLab(t, systemdlab.Options{Units: 3, Targets: 3})
+	settle(t, l)
+	w := startWatcher(t, Options{Address: l.PrivateAddress()})
+
+	t.Run("units", func(t *testing.T) {
+		agree(t, w, "units", func() map[string]unitLine { return oracleUnits(t, l) }, snapshotUnits)
+		s, _ := w.Snapshot()
+		want := map[string]string{
+			"ghost.service":   "not-found",
+			"broken.service":  "bad-setting",
+			"loopy.service":   "not-found",
+			"huge.service":    "error",
+			"einst@a.service": "loaded",
+			"failing.service": "loaded",
+		}
+		for n, ls := range want {
+			if u, ok := s.Unit(n); !ok || u.LoadState != ls {
+				t.Errorf("%s: got %+v, want load state %s", n, u, ls)
+			}
+		}
+		for n, fs := range map[string]string{"einst@a.service": "enabled", "einst@b.service": "disabled", "sinst@x.service": "static", "sleeper.service": "enabled"} {
+			if u, _ := s.Unit(n); u.UnitFileState != fs {
+				t.Errorf("%s: unit file state %q, want %q", n, u.UnitFileState, fs)
+			}
+		}
+	})
+	t.Run("unit files", func(t *testing.T) {
+		agree(t, w, "unit files", func() map[string]string { return oracleUnitFiles(t, l) }, func(s *Snapshot) map[string]string {
+			m := map[string]string{}
+			for _, f := range s.UnitFiles {
+				m[f.Name] = f.State
+			}
+			return m
+		})
+	})
+	t.Run("unit file state of units", func(t *testing.T) {
+		s, _ := w.Snapshot()
+		var names []string
+		for _, u := range s.Units {
+			names = append(names, u.Name)
+		}
+		out := systemctl(t, l, append([]string{"show", "--property=Id,UnitFileState", "--"}, names...)...)
+		want, got := map[string]string{}, map[string]string{}
+		for _, block := range strings.Split(strings.TrimSpace(out), "\n\n") {
+			kv := map[string]string{}
+			for _, line := range strings.Split(block, "\n") {
+				k, v, _ := strings.Cut(line, "=")
+				kv[k] = v
+			}
+			want[kv["Id"]] = kv["UnitFileState"]
+		}
+		for _, u := range s.Units {
+			got[u.Name] = u.UnitFileState
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("UnitFileState (-systemctl show +snapshot):\n%s", diff)
+		}
+	})
+	t.Run("system state", func(t *testing.T) {
+		agree(t, w, "system state", func() string {
+			return strings.TrimSpace(systemctl(t, l, "show", "--property=SystemState", "--value"))
+		}, func(s *Snapshot) string { return s.Manager.SystemState })
+		s, _ := w.Snapshot()
+		if s.Manager.SystemState != "degraded" {
+			t.Errorf("with failing.service failed, SystemState = %q, want degraded", s.Manager.SystemState)
+		}
+		if u, _ := s.Unit("failing.service"); u.ActiveState != "failed" || u.Service == nil || u.Service.Result != "exit-code" || u.Service.ExecMainStatus != 1 {
+			t.Errorf("failing.service: %+v %+v", u, u.Service)
+		}
+	})
+	t.Run("manager", func(t *testing.T) {
+		s, _ := w.Snapshot()
+		for prop, got := range map[string]string{
+			"Version":        s.Manager.Version,
+			"Features":       s.Manager.Features,
+			"Virtualization": s.Manager.Virtualization,
+			"Architecture":   s.Manager.Architecture,
+		} {
+			if want := strings.TrimSpace(systemctl(t, l, "show", "--property="+prop, "--value")); got != want {
+				t.Errorf("%s = %q, systemctl says %q", prop, got, want)
+			}
+		}
+	})
+	t.Run("timer", func(t *testing.T) {
+		s, _ := w.Snapshot()
+		u, ok := s.Unit("tick.timer")
+		if !ok || u.Timer == nil {
+			t.Fatalf("tick.timer: %+v", u)
+		}
+		want := strings.TrimSpace(systemctl(t, l, "show", "--property=NextElapseUSecMonotonic", "--value", "tick.timer"))
+		if got := FormatTimespan(u.Timer.NextElapseMonotonicUSec, 1); got != strings.ReplaceAll(want, "μs", "us") {
+			t.Errorf("NextElapseUSecMonotonic = %s, systemctl says %s", got, want)
+		}
+	})
+	for _, verb := range []string{"time", "blame", "critical-chain"} {
+		t.Run(verb, func(t *testing.T) {
+			out, err := l.SystemdAnalyze(verb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := w.Snapshot()
+			checkAnalyze[verb](t, s, out)
+		})
+	}
+}
+
+// checkAnalyze compares a snapshot with systemd-analyze's output, by verb.
+var checkAnalyze = map[string]func(t *testing.T, s *Snapshot, out string){
+	"time": func(t *testing.T, s *Snapshot, out string) {
+		if got, want := s.Timeline.Text, strings.TrimRight(out, "\n"); got != want {
+			t.Errorf("timeline text\n got: %q\nwant: %q", got, want)
+		}
+	},
+	"blame": func(t *testing.T, s *Snapshot, out string) {
+		want := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			f := strings.Fields(line)
+			want[f[len(f)-1]] = strings.Join(f[:len(f)-1], " ")
+		}
+		got := map[string]string{}
+		for _, b := range s.Blame {
+			got[b.Unit] = FormatTimespan(b.TimeUSec, usecPerMSec)
+			if u, ok := s.Unit(b.Unit); ok && u.ActivationUSec != b.TimeUSec {
+				t.Errorf("%s: ActivationUSec %d, blame %d", b.Unit, u.ActivationUSec, b.TimeUSec)
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("blame (-systemd-analyze +snapshot):\n%s", diff)
+		}
+	},
+	"critical-chain": func(t *testing.T, s *Snapshot, out string) {
+		lines := strings.SplitN(out, "\n", 4)
+		if len(lines) < 4 {
+			t.Fatalf("short output %q", out)
+		}
+		want := strings.NewReplacer("|-", glyphBranch, "`-", glyphRight, "| ", glyphVertical).Replace(lines[3])
+		if got := FormatCriticalChain(s.CriticalChain); got != want {
+			t.Errorf("critical chain\n got:\n%s\nwant:\n%s", got, want)
+		}
+	},
+}
+
+func TestLabRestartIsSeen(t *testing.T) {
+	for _, bus := range []bool{false, true} {
+		t.Run("bus="+strconv.FormatBool(bus), func(t *testing.T) {
+			l := startLab(t, systemdlab.Options{})
+			addr := l.PrivateAddress()
+			if bus {
+				addr = l.BusAddress()
+			}
+			w := startWatcher(t, Options{Address: addr, Bus: bus})
+			s := waitSnapshot(t, w, "sleeper running", func(s *Snapshot) bool {
+				u, ok := s.Unit("sleeper.service")
+				return ok && u.Service != nil && u.Service.MainPID != 0 && u.SubState == "running"
+			})
+			u, _ := s.Unit("sleeper.service")
+			before := *u.Service
+			killed := time.Now()
+			if err := syscall.Kill(int(before.MainPID), syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			s = waitSnapshot(t, w, "restart counted", func(s *Snapshot) bool {
+				u, _ := s.Unit("sleeper.service")
+				return u.Service != nil && u.Service.NRestarts == before.NRestarts+1 &&
+					u.Service.MainPID != 0 && u.Service.MainPID != before.MainPID
+			})
+			t.Logf("restart visible %v after kill -9 (RestartSec=10ms)", time.Since(killed))
+			if st := w.Stats(); st.Signals == 0 || st.Refreshes == 0 {
+				t.Errorf("the restart was not seen through signals: %+v", st)
+			}
+			u, _ = s.Unit("sleeper.service")
+			want := strings.TrimSpace(systemctl(t, l, "show", "--property=MainPID", "--value", "sleeper.service"))
+			if strconv.Itoa(int(u.Service.MainPID)) != want {
+				t.Errorf("MainPID %d, systemctl says %s", u.Service.MainPID, want)
+			}
+		})
+	}
+}
+
+func TestLabDaemonReloadAddsUnits(t *testing.T) {
+	l := startLab(t, systemdlab.Options{})
+	w := startWatcher(t, Options{Address: l.PrivateAddress()})
+	for _, n := range []string{"late-a.service", "late-b.service"} {
+		if err := l.WriteUnit(n, "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	systemctl(t, l, "daemon-reload")
+	waitSnapshot(t, w, "new unit files", func(s *Snapshot) bool {
+		n := 0
+		for _, f := range s.UnitFiles {
+			if f.Name == "late-a.service" || f.Name == "late-b.service" {
+				n++
+			}
+		}
+		return n == 2
+	})
+	systemctl(t, l, "start", "late-a.service")
+	waitSnapshot(t, w, "late-a active", func(s *Snapshot) bool {
+		u, ok := s.Unit("late-a.service")
+		return ok && u.ActiveState == "active" && u.UnitFileState == "static"
+	})
+}
+
+// TestLabEscapedUnitName follows a unit whose name holds a backslash (as
+// systemd-escape makes them) through signal-driven refreshes, which look
+// units up by fnmatch pattern.
+func TestLabEscapedUnitName(t *testing.T) {
+	l := startLab(t, systemdlab.Options{})
+	const name = `lab-esc\x2dape.service`
+	if err := l.WriteUnit(name, "[Service]\nExecStart=/bin/sleep infinity\n"); err != nil {
+		t.Fatal(err)
+	}
+	systemctl(t, l, "daemon-reload")
+	w := startWatcher(t, Options{Address: l.PrivateAddress()})
+	systemctl(t, l, "start", name)
+	waitSnapshot(t, w, name+" running", func(s *Snapshot) bool {
+		u, ok := s.Unit(name)
+		return ok && u.SubState == "running"
+	})
+	systemctl(t, l, "stop", name)
+	waitSnapshot(t, w, name+" stopped", func(s *Snapshot) bool {
+		u, ok := s.Unit(name)
+		return !ok || u.ActiveState == "inactive"
+	})
+}
+
+// snapshotReturns checks that Snapshot answers at once even now.
+func snapshotReturns(t *testing.T, w *Watcher) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.Snapshot()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(safetyBound):
+		t.Fatal("Snapshot blocked")
+		return nil
+	}
+}
+
+func TestLabManagerKilledAndRestarted(t *testing.T) {
+	for _, bus := range []bool{false, true} {
+		t.Run("bus="+strconv.FormatBool(bus), func(t *testing.T) {
+			l := startLab(t, systemdlab.Options{})
+			addr := l.PrivateAddress()
+			if bus {
+				addr = l.BusAddress()
+			}
+			w := startWatcher(t, Options{Address: addr, Bus: bus})
+			s, _ := w.Snapshot()
+			oldStart := s.Manager.BootTimes.UserspaceUSec
+			l.KillManager()
+			deadline := time.Now().Add(safetyBound)
+			for snapshotReturns(t, w) == nil {
+				if time.Now().After(deadline) {
+					t.Fatal("Snapshot kept succeeding with the manager dead")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			_, err := w.Snapshot()
+			if !errors.Is(err, ErrDisconnected) {
+				t.Errorf("Snapshot error %v, want ErrDisconnected", err)
+			}
+			if w.LastGood() == nil {
+				t.Error("no last good snapshot while disconnected")
+			}
+			if _, err := w.Detail(context.Background(), "sleeper.service"); err == nil {
+				t.Error("Detail succeeded with the manager dead")
+			}
+			l.RestartManager()
+			s = waitSnapshot(t, w, "recovery", func(s *Snapshot) bool {
+				return s.Manager.BootTimes.UserspaceUSec != oldStart
+			})
+			if _, ok := s.Unit("sleeper.service"); !ok {
+				t.Error("sleeper.service missing after recovery")
+			}
+			if st := w.Stats(); !st.Connected || st.Sessions < 2 || st.FullSyncs < 2 {
+				t.Errorf("stats after a reconnect: %+v", st)
+			}
+
+			// daemon-reexec drops every connection to the manager; the
+			// watcher must come back and keep following changes.
+			systemctl(t, l, "daemon-reexec")
+			if err := l.WriteUnit("after-reexec.service", "[Service]\nExecStart=/bin/sleep infinity\n"); err != nil {
+				t.Fatal(err)
+			}
+			systemctl(t, l, "daemon-reload")
+			systemctl(t, l, "start", "after-reexec.service")
+			waitSnapshot(t, w, "a unit started after daemon-reexec", func(s *Snapshot) bool {
+				u, ok := s.Unit("after-reexec.service")
+				return ok && u.SubState == "running"
+			})
+		})
+	}
+}
+
+func TestLabStoppedManagerNeverBlocks(t *testing.T) {
+	l := startLab(t, systemdlab.Options{})
+	const timeout = 300 * time.Millisecond
+	w := startWatcher(t, Options{Address: l.PrivateAddress(), Timeout: timeout, PingInterval: 100 * time.Millisecond})
+	l.StopManager()
+	stopped := true
+	defer func() {
+		if stopped {
+			l.ContinueManager()
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		_, err := w.Detail(context.Background(), "sleeper.service")
+		took := time.Since(start)
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrDisconnected) {
+			t.Errorf("Detail on a stopped manager: %v, want a deadline or disconnected error", err)
+		}
+		// Generous: the point is that it returns at all.
+		if took > timeout+5*time.Second {
+			t.Errorf("Detail blocked %v past its %v deadline", took, timeout)
+		}
+	}
+	deadline := time.Now().Add(safetyBound)
+	for snapshotReturns(t, w) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("a stopped manager was never noticed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	l.ContinueManager()
+	stopped = false
+	waitSnapshot(t, w, "recovery", func(*Snapshot) bool { return true })
+	d, err := w.Detail(context.Background(), "sleeper.service")
+	if err != nil || d.ActiveState != "active" {
+		t.Errorf("Detail after recovery: %+v, %v", d, err)
+	}
+}
+
+func TestLabDetail(t *testing.T) {
+	l := startLab(t, systemdlab.Options{})
+	settle(t, l)
+	w := startWatcher(t, Options{Address: l.PrivateAddress()})
+	d, err := w.Detail(context.Background(), "sleeper.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := []string{"Id", "Description", "LoadState", "ActiveState", "SubState", "FragmentPath", "SourcePath",
+		"Names", "Requires", "Wants", "After", "WantedBy", "Restart", "MainPID", "NRestarts", "UnitFileState",
+		"ActiveEnterTimestamp", "ExecStart"}
+	out := systemctl(t, l, "show", "--property="+strings.Join(props, ","), "sleeper.service")
+	want := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		want[k] = v
+	}
+	got := map[string]string{
+		"Id":                   d.Name,
+		"Description":          d.Description,
+		"LoadState":            d.LoadState,
+		"ActiveState":          d.ActiveState,
+		"SubState":             d.SubState,
+		"FragmentPath":         d.FragmentPath,
+		"SourcePath":           d.SourcePath,
+		"Names":                strings.Join(d.Names, " "),
+		"Requires":             strings.Join(d.Requires, " "),
+		"Wants":                strings.Join(d.Wants, " "),
+		"After":                strings.Join(d.After, " "),
+		"WantedBy":             strings.Join(d.WantedBy, " "),
+		"Restart":              d.Service.Restart,
+		"MainPID":              strconv.Itoa(int(d.Service.MainPID)),
+		"NRestarts":            strconv.Itoa(int(d.Service.NRestarts)),
+		"UnitFileState":        d.UnitFileState,
+		"ActiveEnterTimestamp": time.UnixMicro(int64(d.ActiveEnterUSec)).UTC().Format("Mon 2006-01-02 15:04:05 MST"),
+		"ExecStart":            want["ExecStart"],
+	}
+	if len(d.ExecStart) != 1 || strings.Join(d.ExecStart[0], " ") != "/bin/sleep infinity" ||
+		!strings.Contains(want["ExecStart"], "argv[]=/bin/sleep infinity ;") {
+		t.Errorf("ExecStart %q, systemctl says %q", d.ExecStart, want["ExecStart"])
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("detail (-systemctl show +Detail):\n%s", diff)
+	}
+	for _, name := range []string{"no-such-unit.service", "not a unit name"} {
+		if _, err := w.Detail(context.Background(), name); !errors.Is(err, ErrUnitNotFound) {
+			t.Errorf("Detail(%q) = %v, want ErrUnitNotFound", name, err)
+		}
+	}
+}
+
+// BenchmarkLabSnapshot measures Snapshot (and, for comparison, building
+// one, which the watcher does once per batch of changes) against a manager
+// with a thousand generated units. The lab is started once; Snapshot makes
+// no D-Bus call, so it costs the same at 10 or 10,000 units.
+func BenchmarkLabSnapshot(b *testing.B) {
+	l := startLab(b, systemdlab.Options{Targets: 1000})
+	start := time.Now()
+	w := startWatcher(b, Options{Address: l.PrivateAddress(), Timeout: 30 * time.Second})
+	firstSync := time.Since(start)
+	s, _ := w.Snapshot()
+	b.Run("Snapshot", func(b *testing.B) {
+		b.ReportMetric(float64(len(s.Units)), "units")
+		b.ReportMetric(float64(firstSync.Milliseconds()), "first-sync-ms")
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := w.Snapshot(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// ChangeVisible: kill -9 a Restart=on-failure service and wait for the
+	// snapshot to show the restart (RestartSec=10ms, debounce 100ms).
+	b.Run("ChangeVisible", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			s, _ := w.Snapshot()
+			u, _ := s.Unit("sleeper.service")
+			if u.Service == nil || u.Service.MainPID == 0 {
+				b.Fatalf("sleeper: %+v", u)
+			}
+			n := u.Service.NRestarts
+			if err := syscall.Kill(int(u.Service.MainPID), syscall.SIGKILL); err != nil {
+				b.Fatal(err)
+			}
+			waitSnapshot(b, w, "restart", func(s *Snapshot) bool {
+				u, _ := s.Unit("sleeper.service")
+				return u.Service != nil && u.Service.NRestarts == n+1 && u.Service.MainPID != 0
+			})
+		}
+	})
+	b.Run("BuildSnapshot", func(b *testing.B) {
+		in := SnapshotInput{Scope: ScopeUser, Manager: s.Manager, DefaultTarget: s.Manager.DefaultTarget,
+			Units: s.Units, After: map[string][]string{}, Aliases: map[string]string{}, UnitFiles: map[string]UnitFile{}}
+		for _, f := range s.UnitFiles {
+			in.UnitFiles[f.Name] = f
+		}
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			BuildSnapshot(in, Filter{})
+		}
+	})
+}

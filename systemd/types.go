@@ -1,0 +1,159 @@
+package systemd
+
+import (
+	"errors"
+	"time"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotSynced: the watcher has not completed its first full sync.
+	ErrNotSynced = errors.New("systemd: not synced yet")
+	// ErrDisconnected: the connection to the manager is down (or the
+	// manager stopped answering); the last good snapshot is stale.
+	ErrDisconnected = errors.New("systemd: disconnected from the manager")
+	// ErrUnitNotFound: the unit does not exist (no unit file, not loaded).
+	ErrUnitNotFound = errors.New("systemd: unit not found")
+)
+
+// Snapshot is the manager's state at one moment. It is immutable: the
+// watcher publishes a new one on every change.
+type Snapshot struct {
+	// SyncedAt is the last full resync; UpdatedAt the last change applied
+	// from the manager's signals (or the resync).
+	SyncedAt  time.Time `json:"synced_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Scope     string    `json:"scope"`
+	Manager   Manager   `json:"manager"`
+	Timeline  Timeline  `json:"timeline"`
+	// Blame is every unit that took time to start, slowest first.
+	Blame []UnitTime `json:"blame"`
+	// CriticalChain leads from the default target back to the start.
+	CriticalChain []ChainLink `json:"critical_chain"`
+	// Units are the loaded units that pass the filter, sorted by name.
+	Units []Unit `json:"units"`
+	// UnitFiles are the installed unit files that pass the filter, sorted
+	// by name.
+	UnitFiles []UnitFile `json:"unit_files"`
+	Summary   Summary    `json:"summary"`
+}
+
+// Age is how long ago the snapshot was last brought up to date.
+func (s *Snapshot) Age(now time.Time) time.Duration { return now.Sub(s.UpdatedAt) }
+
+// Unit returns the unit named name from the snapshot.
+func (s *Snapshot) Unit(name string) (Unit, bool) {
+	i, ok := searchUnits(s.Units, name)
+	if !ok {
+		return Unit{}, false
+	}
+	return s.Units[i], true
+}
+
+// Manager holds the manager-wide properties.
+type Manager struct {
+	Version        string    `json:"version"`
+	Features       string    `json:"features"`
+	Virtualization string    `json:"virtualization"`
+	Architecture   string    `json:"architecture"`
+	SystemState    string    `json:"system_state"`
+	NFailedUnits   uint32    `json:"n_failed_units"`
+	NJobs          uint32    `json:"n_jobs"`
+	NNames         uint32    `json:"n_names"`
+	DefaultTarget  string    `json:"default_target"` // GetDefaultTarget()
+	ActiveTargets  Targets   `json:"active_targets"`
+	BootTimes      BootTimes `json:"boot_times"`
+}
+
+// Targets says which of the well-known boot targets are active.
+type Targets struct {
+	Rescue    bool `json:"rescue"`
+	Emergency bool `json:"emergency"`
+	MultiUser bool `json:"multi_user"`
+	Graphical bool `json:"graphical"`
+}
+
+// Unit is a loaded unit.
+type Unit struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// LoadState is loaded, not-found, bad-setting, error or masked.
+	LoadState   string `json:"load_state"`
+	ActiveState string `json:"active_state"`
+	SubState    string `json:"sub_state"`
+	// UnitFileState comes from the unit file list (enabled, disabled,
+	// static, masked, ...; a template's state for its instances); empty
+	// for units without a unit file (devices, scopes, generated units).
+	UnitFileState string `json:"unit_file_state"`
+	FragmentPath  string `json:"fragment_path,omitempty"`
+	SourcePath    string `json:"source_path,omitempty"`
+	// SysV marks units generated from a SysV init script.
+	SysV bool `json:"sysv,omitempty"`
+	// StateChangeUSec is the realtime (CLOCK_REALTIME µs) of the last
+	// state change (StateChangeTimestamp).
+	StateChangeUSec uint64    `json:"state_change_usec"`
+	Times           UnitTimes `json:"times"`
+	// ActivationUSec is how long the unit took to start, as
+	// systemd-analyze blame computes it (0: it did not, or boot is not
+	// finished).
+	ActivationUSec uint64   `json:"activation_usec"`
+	Service        *Service `json:"service,omitempty"`
+	Timer          *Timer   `json:"timer,omitempty"`
+}
+
+// Type is the unit's type: the suffix after the last dot ("service").
+func (u Unit) Type() string { return unitType(u.Name) }
+
+// Service holds the properties of a service unit.
+type Service struct {
+	NRestarts      uint32 `json:"n_restarts"`
+	Result         string `json:"result"`
+	ExecMainStatus int32  `json:"exec_main_status"`
+	MainPID        uint32 `json:"main_pid"`
+	Restart        string `json:"restart"`
+}
+
+// Timer holds the properties of a timer unit; times are microseconds,
+// LastTrigger and NextElapseRealtime on CLOCK_REALTIME,
+// NextElapseMonotonic on CLOCK_MONOTONIC (zero or USecInfinity: none).
+type Timer struct {
+	LastTriggerUSec         uint64 `json:"last_trigger_usec"`
+	NextElapseRealtimeUSec  uint64 `json:"next_elapse_realtime_usec"`
+	NextElapseMonotonicUSec uint64 `json:"next_elapse_monotonic_usec"`
+}
+
+// UnitFile is an installed unit file, as ListUnitFiles reports it.
+type UnitFile struct {
+	Name  string `json:"name"`
+	Path  string `json:"path"`
+	State string `json:"state"`
+}
+
+// Summary counts the snapshot's units.
+type Summary struct {
+	Units         int            `json:"units"`
+	ByActiveState map[string]int `json:"by_active_state"`
+	ByLoadState   map[string]int `json:"by_load_state"`
+	ByType        map[string]int `json:"by_type"`
+	Failed        []string       `json:"failed"`
+}
+
+// UnitDetail is what `systemctl show` reports about one unit, the subset
+// worth showing.
+type UnitDetail struct {
+	Unit
+	Names      []string `json:"names"`
+	Requires   []string `json:"requires"`
+	Wants      []string `json:"wants"`
+	After      []string `json:"after"`
+	Before     []string `json:"before"`
+	WantedBy   []string `json:"wanted_by"`
+	RequiredBy []string `json:"required_by"`
+	// ExecStart lists the command lines (path and argv) of ExecStart=.
+	ExecStart [][]string `json:"exec_start,omitempty"`
+	// State-enter timestamps, CLOCK_REALTIME µs.
+	InactiveExitUSec  uint64 `json:"inactive_exit_usec"`
+	ActiveEnterUSec   uint64 `json:"active_enter_usec"`
+	ActiveExitUSec    uint64 `json:"active_exit_usec"`
+	InactiveEnterUSec uint64 `json:"inactive_enter_usec"`
+}
