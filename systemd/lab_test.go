@@ -410,6 +410,32 @@ func TestLabEscapedUnitName(t *testing.T) {
 	})
 }
 
+// TestLabBulkChange stops more units at once than refresh looks up by
+// pattern, so the refresh takes the ListUnits path.
+func TestLabBulkChange(t *testing.T) {
+	l := startLab(t, systemdlab.Options{Targets: maxPatterns + 50})
+	settle(t, l)
+	// A long debounce gathers the whole stop into one refresh.
+	w := startWatcher(t, Options{Address: l.PrivateAddress(), Debounce: 3 * time.Second})
+	refreshes := w.Stats().Refreshes
+	systemctl(t, l, "stop", systemdlab.GeneratedPrefix+"0*.target")
+	settle(t, l)
+	agree(t, w, "units", func() map[string]unitLine { return oracleUnits(t, l) }, snapshotUnits)
+	s, _ := w.Snapshot()
+	inactive := 0
+	for _, u := range s.Units {
+		if strings.HasPrefix(u.Name, systemdlab.GeneratedPrefix+"0") && u.ActiveState == "inactive" {
+			inactive++
+		}
+	}
+	if inactive != maxPatterns+50 {
+		t.Errorf("%d generated targets inactive, want %d", inactive, maxPatterns+50)
+	}
+	if w.Stats().Refreshes == refreshes {
+		t.Error("the change was not seen through a signal-driven refresh")
+	}
+}
+
 // snapshotReturns checks that Snapshot answers at once even now.
 func snapshotReturns(t *testing.T, w *Watcher) error {
 	t.Helper()

@@ -476,14 +476,28 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
 		}
 		// ListUnitsByPatterns reports only loaded units and, unlike a
 		// property read, never loads one: a unit garbage-collected since
-		// its signal is dropped, not resurrected.
-		patterns := make([]string, len(names))
-		for i, n := range names {
-			patterns[i] = globEscape(n)
-		}
+		// its signal is dropped, not resurrected. It matches every unit
+		// against every pattern, so past a few hundred names one
+		// ListUnits filtered here is cheaper for the manager.
 		var rows []unitRow
 		cctx, cancel := w.callCtx(ctx)
-		err := c.manager(cctx, "ListUnitsByPatterns", &rows, []string{}, patterns)
+		var err error
+		if len(names) > maxPatterns {
+			var all []unitRow
+			if err = c.manager(cctx, "ListUnits", &all); err == nil {
+				for _, r := range all {
+					if d.units[r.Name] {
+						rows = append(rows, r)
+					}
+				}
+			}
+		} else {
+			patterns := make([]string, len(names))
+			for i, n := range names {
+				patterns[i] = globEscape(n)
+			}
+			err = c.manager(cctx, "ListUnitsByPatterns", &rows, []string{}, patterns)
+		}
 		cancel()
 		if err != nil {
 			return err
@@ -510,6 +524,9 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
 	// systemd does not signal: re-read the manager on every refresh.
 	return w.refreshManager(ctx, c)
 }
+
+// maxPatterns is the most unit names refresh looks up by pattern.
+const maxPatterns = 256
 
 // globEscape makes a unit name match itself as a pattern for
 // ListUnitsByPatterns, which calls fnmatch(3) with FNM_NOESCAPE: a backslash
