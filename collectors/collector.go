@@ -38,6 +38,7 @@ type Config struct {
 	DMI      DMIConfig
 	Kmsg     KmsgConfig
 	History  HistoryConfig
+	Systemd  SystemdConfig
 }
 
 // Snapshot is one collection: the JSON section and the metrics made from the
@@ -68,6 +69,7 @@ func Factories() []Factory {
 		{Name: "dmi", Help: "SMBIOS/DMI hardware inventory: BIOS, system, board, chassis, processors, memory (sysfs DMI tables, or /sys/class/dmi/id)", DefaultEnabled: true, New: NewDMICollector},
 		{Name: "kmsg", Help: "kernel log: records by level and facility, boot milestones, kernel problems (/dev/kmsg)", DefaultEnabled: true, New: NewKmsgCollector},
 		{Name: "history", Help: "this boot compared with the previous one, and how the previous boot ended (--state.dir, pstore)", DefaultEnabled: true, New: NewHistoryCollector},
+		{Name: "systemd", Help: "service manager over D-Bus: boot timeline, system state, every unit's state, enablement and restarts", DefaultEnabled: true, New: NewSystemdCollector},
 		{Name: "firmware", Help: "legacy BIOS or UEFI, Secure Boot, Setup Mode, EFI boot entries, TPM (sysfs, efivarfs)", DefaultEnabled: true, New: NewFirmwareCollector},
 	}
 }

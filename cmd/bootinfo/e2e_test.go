@@ -46,11 +46,13 @@ func TestMain(m *testing.M) {
 }
 
 // fixtureArgs points every --path flag into root. The kernel log is a
-// character device that a fixture tree cannot hold, so kmsg is off here and
-// TestEndToEndLiveKmsg reads the machine's own.
+// character device and systemd a live service, which a fixture tree cannot
+// hold: kmsg and systemd are off here; TestEndToEndLiveKmsg reads the
+// machine's own log and TestEndToEndSystemdLab a real manager.
 func fixtureArgs(root string) []string {
 	return []string{
 		"--no-collector.kmsg",
+		"--no-collector.systemd",
 		"--state.dir=" + filepath.Join(root, "var", "lib", "bootinfo"),
 		"--path.rootfs=" + root,
 		"--path.procfs=" + filepath.Join(root, "proc"),

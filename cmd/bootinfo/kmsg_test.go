@@ -107,7 +107,7 @@ func TestEndToEndLiveKmsg(t *testing.T) {
 	if _, err := os.Stat("/dev/kmsg"); err != nil {
 		testutil.SkipOrFail(t, "no /dev/kmsg: %v", err)
 	}
-	args := []string{"--no-collector.dmi", "--no-collector.firmware", "--no-collector.history", "--path.dev=/dev"}
+	args := []string{"--no-collector.dmi", "--no-collector.firmware", "--no-collector.history", "--no-collector.systemd", "--path.dev=/dev"}
 	a := startAgent(t, args...)
 	_, _, metrics := a.get(t, "GET", "/metrics")
 	for _, want := range []string{`bootinfo_scrape_collector_success{collector="kmsg"} 1`, `bootinfo_kernel_problems_total{kind="oom_kill"}`, `bootinfo_kmsg_records_total{facility="kern"`} {

@@ -81,6 +81,12 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("collector.kmsg.records-kept", "How many recent kernel log records to keep in memory for /bootinfo/kmsg/records.").Default("1000").IntVar(&o.collectorConfig.Kmsg.Keep)
 	app.Flag("state.dir", "Directory for the agent's state: the boot history (created if missing; without write access history is compared in memory only).").Default("/var/lib/bootinfo").StringVar(&o.collectorConfig.History.Dir)
 	app.Flag("state.keep-boots", "How many boots the history keeps.").Default("20").IntVar(&o.collectorConfig.History.Keep)
+	app.Flag("collector.systemd.user", "Watch the calling user's service manager instead of the system's.").BoolVar(&o.collectorConfig.Systemd.User)
+	app.Flag("collector.systemd.address", "D-Bus address of the manager (default: the system manager's private socket /run/systemd/private as root, else the system bus).").PlaceHolder("ADDRESS").StringVar(&o.collectorConfig.Systemd.Address)
+	app.Flag("collector.systemd.address-is-bus", "The --collector.systemd.address is a message bus (system or session bus), not the manager's private socket.").BoolVar(&o.collectorConfig.Systemd.Bus)
+	app.Flag("collector.systemd.timeout", "Deadline for every D-Bus call to the manager.").Default("5s").DurationVar(&o.collectorConfig.Systemd.Timeout)
+	app.Flag("collector.systemd.unit-include", "Regexp of unit names to report (anchored, as node_exporter's).").Default(".+").StringVar(&o.collectorConfig.Systemd.Include)
+	app.Flag("collector.systemd.unit-exclude", "Regexp of unit names not to report (anchored).").Default(".+\\.(automount|device|mount|scope|slice)").StringVar(&o.collectorConfig.Systemd.Exclude)
 	promslogflag.AddFlags(app, &o.logConfig)
 
 	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()
@@ -92,6 +98,8 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	showCmd := app.Command("show", "Collect once and print the document that /bootinfo serves (or one section of it), then exit.")
 	var showSection, showFormat string
 	showCmd.Arg("section", "Print only this section (a collector's name, as in /bootinfo/SECTION).").StringVar(&showSection)
+	var showUnit string
+	showCmd.Flag("unit", "With section systemd: print one unit in detail, as systemctl show does (/bootinfo/systemd/units/NAME).").PlaceHolder("NAME").StringVar(&showUnit)
 	showCmd.Flag("format", "Output format: json, or text (a readable summary).").Short('o').Default("json").EnumVar(&showFormat, "json", "text")
 
 	dmiCmd := app.Command("dmi", "Decode the SMBIOS/DMI tables as dmidecode 3.4 does, for hosts and containers without dmidecode.")
@@ -133,7 +141,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	case dmiCmd.FullCommand():
 		return dmiCommand(stdout, stderr, o, df)
 	case showCmd.FullCommand():
-		return show(stdout, stderr, logger, o, showSection, showFormat)
+		return show(stdout, stderr, logger, o, showSection, showFormat, showUnit)
 	}
 	return 2
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // show collects once and prints the document, or one section of it.
-func show(stdout, stderr io.Writer, logger *slog.Logger, o options, section, format string) int {
+func show(stdout, stderr io.Writer, logger *slog.Logger, o options, section, format, unit string) int {
 	if section != "" && !contains(enabledNames(o), section) {
 		fmt.Fprintf(stderr, "bootinfo: no such section %q; sections: %s (a disabled collector's section can be enabled with --collector.NAME)\n",
 			section, strings.Join(enabledNames(o), ", "))
@@ -24,9 +24,22 @@ func show(stdout, stderr io.Writer, logger *slog.Logger, o options, section, for
 		only = []string{section}
 	}
 	set := buildSet(logger, o, only...)
-	outcomes := set.Gather(context.Background())
 	var v any
-	status := 0
+	if unit != "" {
+		if section != "systemd" {
+			fmt.Fprintln(stderr, "bootinfo: --unit goes with the systemd section: bootinfo show systemd --unit NAME")
+			return 2
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+		defer cancel()
+		d, err := set.Query(ctx, "systemd", "units/"+unit, nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "bootinfo: %v\n", err)
+			return 1
+		}
+		return printValue(stdout, stderr, d, format)
+	}
+	outcomes := set.Gather(context.Background())
 	if section != "" {
 		code, body := sectionResult(outcomes[0])
 		if code != 200 {
@@ -37,6 +50,10 @@ func show(stdout, stderr io.Writer, logger *slog.Logger, o options, section, for
 	} else {
 		v = collectors.NewDocument(outcomes)
 	}
+	return printValue(stdout, stderr, v, format)
+}
+
+func printValue(stdout, stderr io.Writer, v any, format string) int {
 	var err error
 	switch format {
 	case "text":
@@ -50,7 +67,7 @@ func show(stdout, stderr io.Writer, logger *slog.Logger, o options, section, for
 		fmt.Fprintf(stderr, "bootinfo: %v\n", err)
 		return 1
 	}
-	return status
+	return 0
 }
 
 // writeText prints v as an indented outline: "key: value" lines, nested

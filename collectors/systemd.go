@@ -1,0 +1,251 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bootinfo/bootinfo/systemd"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// SystemdConfig holds the systemd collector's options.
+type SystemdConfig struct {
+	// User watches the calling user's manager instead of the system's.
+	User bool
+	// Address is an explicit D-Bus address; Bus says it is a message bus
+	// rather than the manager's private socket.
+	Address string
+	Bus     bool
+	// Timeout bounds every D-Bus call.
+	Timeout time.Duration
+	// Include and Exclude filter units by name (anchored regexes).
+	Include, Exclude string
+}
+
+// SystemdSection is the JSON section "systemd".
+type SystemdSection struct {
+	*systemd.Snapshot
+	FailedUnits []string `json:"failed_units"`
+}
+
+var (
+	unitActiveStates = []string{"active", "activating", "deactivating", "inactive", "failed"}
+	systemStates     = []string{"initializing", "starting", "running", "degraded", "maintenance", "stopping"}
+)
+
+type systemdCollector struct {
+	opts   systemd.Options
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	watcher  *systemd.Watcher
+	running  bool
+	lastSnap *systemd.Snapshot
+	lastOut  *Snapshot
+
+	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished *prometheus.Desc
+}
+
+// NewSystemdCollector reports the service manager: boot timeline, system
+// state and every unit, from a cache kept current by systemd's signals.
+func NewSystemdCollector(cfg Config) (Collector, error) {
+	sc := cfg.Systemd
+	if _, err := systemd.NewFilter(sc.Include, sc.Exclude); err != nil {
+		return nil, err
+	}
+	opts := systemd.Options{Address: sc.Address, Bus: sc.Bus, Timeout: sc.Timeout, Include: sc.Include, Exclude: sc.Exclude}
+	if sc.User {
+		opts.Scope = systemd.ScopeUser
+	}
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
+	}
+	return &systemdCollector{
+		opts:        opts,
+		logger:      cfg.Logger,
+		info:        d("systemd_info", "The service manager: version, virtualization, architecture and default target; value 1.", "version", "virtualization", "architecture", "default_target"),
+		unitState:   d("systemd_unit_state", "A unit's active state as a state set: 1 for the state it is in, 0 for the others.", "name", "state"),
+		restarts:    d("systemd_unit_restarts_total", "Times the manager restarted a service (NRestarts).", "name"),
+		systemState: d("systemd_system_state", "The manager's SystemState as a state set.", "state"),
+		failed:      d("systemd_failed_units", "Units in the failed state (NFailedUnits)."),
+		jobs:        d("systemd_queued_jobs", "Jobs queued in the manager (NJobs)."),
+		phase:       d("boot_phase_seconds", "Time the boot spent in each phase, as systemd-analyze time computes it (phases this boot did not have are absent).", "phase"),
+		activation:  d("systemd_unit_activation_seconds", "Time a unit took to start during boot, as systemd-analyze blame computes it.", "name"),
+		fileState:   d("systemd_unit_file_state", "An installed unit file's state (enabled, disabled, static, masked, ...); value 1.", "name", "state"),
+		loadError:   d("systemd_unit_load_error", "A unit that failed to load (not-found, bad-setting, error); value 1.", "name", "load_state"),
+		target:      d("systemd_target_active", "Whether a well-known boot target (the runlevel of old) is active.", "target"),
+		timerLast:   d("systemd_timer_last_trigger_seconds", "When a timer last triggered, in seconds since the Unix epoch.", "name"),
+		timerNext:   d("systemd_timer_next_trigger_seconds", "When a timer next triggers, in seconds since the Unix epoch (realtime timers).", "name"),
+		finished:    d("systemd_boot_finished", "Whether the manager finished starting up (1) or boot is still in progress (0)."),
+	}, nil
+}
+
+func (c *systemdCollector) newWatcher() *systemd.Watcher {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.watcher == nil {
+		c.watcher = systemd.New(c.opts)
+	}
+	return c.watcher
+}
+
+// Run keeps one connection and the cache current until ctx ends.
+func (c *systemdCollector) Run(ctx context.Context) {
+	w := c.newWatcher()
+	c.mu.Lock()
+	c.running = true
+	c.mu.Unlock()
+	go func() {
+		if err := w.Run(ctx); err != nil && ctx.Err() == nil {
+			c.logger.Error("systemd watcher stopped", "err", err)
+		}
+	}()
+}
+
+// Collect reads the cache: no D-Bus call in serve. Outside serve it runs
+// the watcher until its first full sync, within ctx's deadline.
+func (c *systemdCollector) Collect(ctx context.Context) (*Snapshot, error) {
+	w, stop, err := c.ready(ctx)
+	defer stop()
+	if err != nil {
+		return nil, err
+	}
+	snap, err := w.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	return c.fromSnapshot(snap), nil
+}
+
+// ready returns the watcher. In serve it is already running; otherwise (a
+// one-shot command) it is started for ctx and ready waits for its first
+// sync, failing at once when the manager cannot be reached. stop ends a
+// watcher started here.
+func (c *systemdCollector) ready(ctx context.Context) (*systemd.Watcher, func(), error) {
+	w := c.newWatcher()
+	c.mu.Lock()
+	running := c.running
+	c.mu.Unlock()
+	if running {
+		return w, func() {}, nil
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+	stop := func() { cancel(); <-done }
+	for {
+		_, err := w.Snapshot()
+		if !errors.Is(err, systemd.ErrNotSynced) {
+			return w, stop, nil
+		}
+		if st := w.Stats(); st.Err != "" && st.Err != systemd.ErrNotSynced.Error() && st.Sessions == 0 {
+			// One command, one try: do not wait out reconnections.
+			return w, stop, errors.New(st.Err)
+		}
+		select {
+		case <-ctx.Done():
+			return w, stop, fmt.Errorf("systemd: no snapshot within the deadline: %w", ctx.Err())
+		case err := <-done:
+			done <- err
+			return w, stop, err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// fromSnapshot turns a snapshot into metrics once; snapshots are
+// immutable, so a scrape between two changes reuses the last result.
+func (c *systemdCollector) fromSnapshot(s *systemd.Snapshot) *Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s == c.lastSnap && c.lastOut != nil {
+		return c.lastOut
+	}
+	sec := &SystemdSection{Snapshot: s, FailedUnits: s.Summary.Failed}
+	if sec.FailedUnits == nil {
+		sec.FailedUnits = []string{}
+	}
+	c.lastSnap, c.lastOut = s, &Snapshot{Section: sec, Metrics: c.metrics(s)}
+	return c.lastOut
+}
+
+func (c *systemdCollector) metrics(s *systemd.Snapshot) []prometheus.Metric {
+	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	m := s.Manager
+	ms := make([]prometheus.Metric, 0, len(s.Units)*6+len(s.UnitFiles)+32)
+	ms = append(ms,
+		g(c.info, 1, m.Version, m.Virtualization, m.Architecture, m.DefaultTarget),
+		g(c.failed, float64(m.NFailedUnits)),
+		g(c.jobs, float64(m.NJobs)),
+		g(c.finished, boolFloat(s.Timeline.Finished)),
+	)
+	for _, st := range systemStates {
+		ms = append(ms, g(c.systemState, boolFloat(m.SystemState == st), st))
+	}
+	for t, on := range map[string]bool{"rescue.target": m.ActiveTargets.Rescue, "emergency.target": m.ActiveTargets.Emergency, "multi-user.target": m.ActiveTargets.MultiUser, "graphical.target": m.ActiveTargets.Graphical} {
+		ms = append(ms, g(c.target, boolFloat(on), t))
+	}
+	if tl := s.Timeline; tl.Finished {
+		for _, p := range []struct {
+			name string
+			usec uint64
+		}{{"firmware", tl.FirmwareUSec}, {"loader", tl.LoaderUSec}, {"kernel", tl.KernelUSec}, {"initrd", tl.InitRDUSec}, {"userspace", tl.UserspaceUSec}, {"total", tl.TotalUSec}} {
+			if p.usec > 0 {
+				ms = append(ms, g(c.phase, float64(p.usec)/1e6, p.name))
+			}
+		}
+	}
+	for _, u := range s.Units {
+		for _, st := range unitActiveStates {
+			ms = append(ms, g(c.unitState, boolFloat(u.ActiveState == st), u.Name, st))
+		}
+		switch u.LoadState {
+		case "not-found", "bad-setting", "error":
+			ms = append(ms, g(c.loadError, 1, u.Name, u.LoadState))
+		}
+		if u.Service != nil {
+			ms = append(ms, prometheus.MustNewConstMetric(c.restarts, prometheus.CounterValue, float64(u.Service.NRestarts), u.Name))
+		}
+		if u.ActivationUSec > 0 {
+			ms = append(ms, g(c.activation, float64(u.ActivationUSec)/1e6, u.Name))
+		}
+		if t := u.Timer; t != nil {
+			if t.LastTriggerUSec > 0 && t.LastTriggerUSec != systemd.USecInfinity {
+				ms = append(ms, g(c.timerLast, float64(t.LastTriggerUSec)/1e6, u.Name))
+			}
+			if t.NextElapseRealtimeUSec > 0 && t.NextElapseRealtimeUSec != systemd.USecInfinity {
+				ms = append(ms, g(c.timerNext, float64(t.NextElapseRealtimeUSec)/1e6, u.Name))
+			}
+		}
+	}
+	for _, f := range s.UnitFiles {
+		ms = append(ms, g(c.fileState, 1, f.Name, f.State))
+	}
+	return ms
+}
+
+// Query answers units/NAME with the unit in detail, as systemctl show does.
+func (c *systemdCollector) Query(ctx context.Context, path string, _ url.Values) (any, error) {
+	name, ok := strings.CutPrefix(path, "units/")
+	if !ok || name == "" || strings.Contains(name, "/") {
+		return nil, fmt.Errorf("%w: systemd has units/NAME, not %q", ErrNotFound, path)
+	}
+	w, stop, err := c.ready(ctx)
+	defer stop()
+	if err != nil {
+		return nil, err
+	}
+	d, err := w.Detail(ctx, name)
+	if errors.Is(err, systemd.ErrUnitNotFound) {
+		return nil, fmt.Errorf("%w: no unit %s", ErrNotFound, name)
+	}
+	return d, err
+}

@@ -1,0 +1,148 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bootinfo/bootinfo/internal/systemdlab"
+	"github.com/bootinfo/bootinfo/systemd"
+	"github.com/prometheus/common/promslog"
+)
+
+func newSystemd(t *testing.T, lab *systemdlab.Lab, timeout time.Duration) *systemdCollector {
+	t.Helper()
+	c, err := NewSystemdCollector(Config{Logger: promslog.NewNopLogger(), Systemd: SystemdConfig{
+		User: true, Address: lab.PrivateAddress(), Timeout: timeout, Include: ".+", Exclude: ".+\\.(device|mount|scope|slice)",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.(*systemdCollector)
+}
+
+// waitMetric collects until the sample name{labels} has value want; it
+// fails after a generous safety net (not a timing assertion).
+func waitMetric(t *testing.T, c Collector, name, labels string, want float64) *Snapshot {
+	t.Helper()
+	var last float64
+	for i := 0; i < 1000; i++ {
+		snap, err := c.Collect(context.Background())
+		if err == nil {
+			if last = metricValue(t, snap, name, labels); last == want {
+				return snap
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s{%s} stayed %v, want %v", name, labels, last, want)
+	return nil
+}
+
+// TestSystemdCollectorAgainstLab drives a real systemd user manager: a
+// service killed with SIGKILL is restarted and counted, a failing unit makes
+// the manager degraded, and a unit's detail is served, all through the
+// collector as serve runs it.
+func TestSystemdCollectorAgainstLab(t *testing.T) {
+	lab := systemdlab.Start(t, systemdlab.Options{
+		Units: 20,
+		Files: map[string]string{
+			"crashy.service": "[Service]\nExecStart=/bin/sleep infinity\nRestart=on-failure\nRestartSec=50ms\n",
+			"broken.service": "[Service]\nType=oneshot\nExecStart=/bin/false\n",
+		},
+		Wants: []string{"crashy.service"},
+	})
+	c := newSystemd(t, lab, 2*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.Run(ctx)
+
+	snap := waitMetric(t, c, "bootinfo_systemd_unit_state", "name=crashy.service,state=active", 1)
+	sec := snap.Section.(*SystemdSection)
+	if got := metricValue(t, snap, "bootinfo_systemd_system_state", "state=running"); got != 1 {
+		t.Errorf("system state running = %v (%s)", got, sec.Manager.SystemState)
+	}
+	u, ok := sec.Unit("crashy.service")
+	if !ok || u.Service == nil || u.Service.MainPID == 0 {
+		t.Fatalf("crashy.service: %+v", u)
+	}
+	if n := strings.Count(metricsText(t, snap, "bootinfo_systemd_unit_state"), "name=lab-gen-0"); n != 20*5 {
+		t.Errorf("%d state samples for generated units, want %d", n, 100)
+	}
+
+	// kill -9 the main process: one more restart, a new main PID.
+	if err := syscall.Kill(int(u.Service.MainPID), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	snap = waitMetric(t, c, "bootinfo_systemd_unit_restarts_total", "name=crashy.service", 1)
+	if u2, _ := snap.Section.(*SystemdSection).Unit("crashy.service"); u2.Service == nil || u2.Service.MainPID == u.Service.MainPID {
+		t.Errorf("main PID did not change: %+v", u2.Service)
+	}
+
+	// A failing unit makes the manager degraded.
+	_, _ = lab.Systemctl("start", "broken.service")
+	waitMetric(t, c, "bootinfo_systemd_unit_state", "name=broken.service,state=failed", 1)
+	snap = waitMetric(t, c, "bootinfo_systemd_system_state", "state=degraded", 1)
+	if got := snap.Section.(*SystemdSection).FailedUnits; len(got) != 1 || got[0] != "broken.service" {
+		t.Errorf("failed_units = %v", got)
+	}
+	if got := metricValue(t, snap, "bootinfo_systemd_failed_units", ""); got != 1 {
+		t.Errorf("failed units metric %v", got)
+	}
+
+	// One unit in detail; 404 for one that does not exist.
+	d, err := c.Query(context.Background(), "units/crashy.service", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if det := d.(*systemd.UnitDetail); det.Service == nil || det.Service.Restart != "on-failure" || det.Service.NRestarts != 1 {
+		t.Errorf("detail: %+v", det)
+	}
+	if _, err := c.Query(context.Background(), "units/nosuch.service", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing unit: %v", err)
+	}
+}
+
+// TestSystemdCollectorStoppedManager: a SIGSTOPped manager never holds a
+// scrape, and the collector recovers once the manager runs again.
+func TestSystemdCollectorStoppedManager(t *testing.T) {
+	lab := systemdlab.Start(t, systemdlab.Options{Units: 5})
+	c := newSystemd(t, lab, 300*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.Run(ctx)
+	waitMetric(t, c, "bootinfo_systemd_system_state", "state=running", 1)
+	set := NewSet(map[string]Collector{"systemd": c}, time.Second, promslog.NewNopLogger())
+
+	lab.StopManager()
+	sawFailure := false
+	for i := 0; i < 300 && !sawFailure; i++ {
+		start := time.Now()
+		o := set.Gather(context.Background())[0]
+		if took := time.Since(start); took > 5*time.Second {
+			t.Fatalf("a scrape took %s with the manager stopped", took)
+		}
+		sawFailure = o.Err != nil
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !sawFailure {
+		t.Error("the collector never reported the stopped manager")
+	}
+	lab.ContinueManager()
+	waitMetric(t, c, "bootinfo_systemd_system_state", "state=running", 1)
+}
+
+// TestSystemdOneShotNoManager: without a manager, show fails at once with
+// the reason rather than waiting for the deadline.
+func TestSystemdOneShotNoManager(t *testing.T) {
+	c, _ := NewSystemdCollector(Config{Logger: promslog.NewNopLogger(), Systemd: SystemdConfig{Address: "unix:path=" + t.TempDir() + "/nosuch", Timeout: time.Second}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := c.Collect(ctx)
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Errorf("err = %v (ctx %v)", err, ctx.Err())
+	}
+}
