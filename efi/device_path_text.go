@@ -519,7 +519,7 @@ func printable(b []byte) string {
 	return string(buf)
 }
 
-func upperHex(b []byte) string { return strings.ToUpper(fmt.Sprintf("%x", b)) }
+func upperHex(b []byte) string { return fmt.Sprintf("%X", b) }
 
 func le16(b []byte, off int) uint16 { return binary.LittleEndian.Uint16(b[off:]) }
 func le32(b []byte, off int) uint32 { return binary.LittleEndian.Uint32(b[off:]) }

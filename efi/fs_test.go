@@ -71,9 +71,9 @@ const (
 )
 
 // TestBootStateLenovo decodes a real laptop's variables. The expected texts
-// were checked by hand against the hex dumps and against Debian's libefivar
-// (see TestEfivarOracle); the broken SetupMode file (xxd text, 53 bytes) must
-// fail alone.
+// agree with Debian's libefiboot (TestEfivarOracleLoadOptions) and were read
+// off the hex dumps by hand for Boot0000, Boot0010 and Boot0013; the broken
+// SetupMode file (xxd text, 57 bytes) must fail alone.
 func TestBootStateLenovo(t *testing.T) {
 	fs := newFS(t, lenovoSysfs(t))
 	got, err := fs.BootState()
