@@ -1,0 +1,26 @@
+// Package grub decodes boot loader configuration: GRUB 2's grub.cfg (the
+// configuration script grub-mkconfig writes, in GRUB's own shell-like script
+// language as described in the GRUB manual, "Shell-like scripting"), GRUB's
+// environment block (grubenv, written by grub-editenv and save_env), the
+// shell-syntax /etc/default/grub that feeds grub-mkconfig, Boot Loader
+// Specification type #1 entries (loader/entries/*.conf, as read by GRUB's
+// blscfg command and by systemd-boot) and systemd-boot's loader/loader.conf.
+//
+// It is its own package, beside dmi and efi, because these formats form one
+// parser of their own: a GRUB script lexer and parser, a static evaluator that
+// follows the standard grub-mkconfig patterns (load_env, next_entry,
+// saved_entry, feature tests) without executing anything, and the rules GRUB
+// and systemd-boot use to pick the entry that boots next. The bootloader
+// collector and the fuzz targets share that code and feed it bytes.
+//
+// Reading and parsing are separate: FS reads files below an injected root
+// (a whole file system, a separate /boot partition or an EFI system
+// partition), while ParseConfig, ParseEnv, ParseDefaults, ParseBLSEntry and
+// ParseLoaderConf work on bytes. Nothing is executed: conditions the
+// evaluator cannot decide statically (a file test, a search command, a
+// variable GRUB only knows at run time) are reported as warnings, and a value
+// that depends on them is reported as unresolved rather than guessed.
+//
+// The package is pure: it never logs, never touches the network, and never
+// reads a hard-coded path.
+package grub
