@@ -106,6 +106,9 @@ type evaluator struct {
 	stopped     bool // a top-level configfile replaced the menu
 	nEntries    int
 	loopWarned  bool
+	// funcs maps each defined function to the variables its body assigns;
+	// a call is not run, but makes those variables unknown.
+	funcs map[string][]string
 	unresolvedW map[string]bool
 }
 
@@ -270,7 +273,12 @@ func (ev *evaluator) exec(nodes []node, f *frame) tri {
 			ev.menuBlock(n, f)
 			st = triTrue
 		case *funcNode:
-			// Functions (load_video, savedefault, ...) are not run.
+			// Functions (load_video, gfxmode, ...) are not run; remember
+			// what they assign so that a call makes it unknown.
+			if ev.funcs == nil {
+				ev.funcs = map[string][]string{}
+			}
+			ev.funcs[n.name] = assignedVars(n.body, nil, 0)
 			st = triTrue
 		case *loopNode:
 			if !ev.loopWarned && containsMenu(n.body) {
@@ -428,11 +436,12 @@ func (ev *evaluator) menuBlock(n *blockNode, f *frame) {
 		positional = append(positional, a)
 	}
 	if len(positional) == 0 {
-		ev.cfg.warn("line " + itoa(n.line) + ": menu entry without a title")
-	} else {
-		it.title = positional[0]
-		it.args = positional[1:]
+		// GRUB's menuentry fails with "missing arguments" and adds nothing.
+		ev.cfg.warn("line " + itoa(n.line) + ": menu entry without a title is not added (GRUB: missing arguments)")
+		return
 	}
+	it.title = positional[0]
+	it.args = positional[1:]
 	*f.items = append(*f.items, it)
 }
 
@@ -558,6 +567,12 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 	}
 	if f.entry != nil && ev.loader(f.entry, name, rest) {
 		return triTrue
+	}
+	if vs, ok := ev.funcs[name]; ok {
+		for _, v := range vs {
+			f.v[v] = value{s: "${" + v + "}", origin: "unresolved"}
+		}
+		return triUnknown
 	}
 	// NAME=value as a command assigns (grub_script_execute_cmdline).
 	if k, val, ok := strings.Cut(name, "="); ok && validName(k) {
@@ -811,4 +826,40 @@ func wordOrigin(w word, originOf func(string) string) string {
 		}
 	}
 	return originOf(w.parts[n-1].text)
+}
+
+// assignedVars lists the variables a script body assigns with set or
+// NAME=value.
+func assignedVars(nodes []node, out []string, depth int) []string {
+	if depth > maxDepth {
+		return out
+	}
+	for _, n := range nodes {
+		switch n := n.(type) {
+		case *cmdNode:
+			if len(n.words) == 0 {
+				continue
+			}
+			words := n.words
+			if words[0].keyword("set") {
+				words = words[1:]
+			} else {
+				words = words[:1]
+			}
+			for _, w := range words {
+				lit, _ := firstLiteral(w)
+				if k, _, ok := strings.Cut(lit, "="); ok && validName(k) {
+					out = append(out, k)
+				}
+			}
+		case *ifNode:
+			for _, c := range n.clauses {
+				out = assignedVars(c.body, out, depth+1)
+			}
+			out = assignedVars(n.elseBody, out, depth+1)
+		case *loopNode:
+			out = assignedVars(n.body, out, depth+1)
+		}
+	}
+	return out
 }

@@ -22,9 +22,9 @@ const (
 type partKind uint8
 
 const (
-	partLit partKind = iota // literal text, quoting already removed
-	partVar                 // variable reference outside double quotes (field-split)
-	partQVar                // variable reference inside double quotes
+	partLit  partKind = iota // literal text, quoting already removed
+	partVar                  // variable reference outside double quotes (field-split)
+	partQVar                 // variable reference inside double quotes
 )
 
 type wordPart struct {
@@ -41,7 +41,7 @@ type word struct {
 	// cmdSubst is set (in sh mode only) when the word holds a `command`
 	// or $(command) substitution, which is never run.
 	cmdSubst bool
-	line   int
+	line     int
 }
 
 // literal returns the word's text when it has no variable references.
@@ -173,6 +173,13 @@ func (l *lexer) word() word {
 			if n == '\n' {
 				l.line++
 				continue
+			}
+			// GRUB's lexer unescapes only \\, \", \', \$ and the blanks
+			// and metacharacters; any other escape reaches the command
+			// with its backslash (CentOS's LABEL=CentOS\x207\x20x86_64 is
+			// decoded by the kernel's initramfs, not by GRUB).
+			if !l.sh && !isEscapable(n) {
+				lit = append(lit, '\\')
 			}
 			lit = append(lit, n)
 			w.quoted = true
@@ -370,4 +377,12 @@ func (l *lexer) skipSubst() {
 		l.pos++
 	}
 	l.errorf("unterminated command substitution")
+}
+
+func isEscapable(c byte) bool {
+	switch c {
+	case '\\', '"', '\'', '$', ' ', '\t', ';', '{', '}', '|', '&', '<', '>', '#':
+		return true
+	}
+	return false
 }
