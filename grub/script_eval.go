@@ -99,16 +99,16 @@ type menuItem struct {
 }
 
 type evaluator struct {
-	cfg         *Config
-	opts        ConfigOptions
-	steps       int
-	tooComplex  bool
-	stopped     bool // a top-level configfile replaced the menu
-	nEntries    int
-	loopWarned  bool
+	cfg        *Config
+	opts       ConfigOptions
+	steps      int
+	tooComplex bool
+	stopped    bool // a top-level configfile replaced the menu
+	nEntries   int
+	loopWarned bool
 	// funcs maps each defined function to the variables its body assigns;
 	// a call is not run, but makes those variables unknown.
-	funcs map[string][]string
+	funcs       map[string][]string
 	unresolvedW map[string]bool
 }
 
