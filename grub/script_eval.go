@@ -364,10 +364,10 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 	}
 	for _, k := range sortedKeys(keys) {
 		first, ok := results[0].v[k]
-		same := ok && first.known
+		same := ok
 		for _, r := range results[1:] {
 			x, ok2 := r.v[k]
-			if !ok2 || !x.known || x.s != first.s {
+			if !ok2 || x.known != first.known || x.s != first.s {
 				same = false
 				break
 			}
@@ -386,7 +386,7 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 			continue
 		}
 		merged[k] = value{s: "${" + k + "}", known: false, origin: "unresolved"}
-		if importantVars[k] && !ev.unresolvedW[k] {
+		if importantVars[k] && f.topLevel && !ev.unresolvedW[k] {
 			ev.unresolvedW[k] = true
 			ev.cfg.warn("line " + itoa(n.line) + ": " + k + " is set under a condition decided only at boot time")
 		}
@@ -601,7 +601,7 @@ func (ev *evaluator) loader(es *entryState, name string, rest []field) bool {
 		es.kind = KindLinux
 		if len(words) > 0 {
 			es.kernel = words[0]
-			es.args = strings.Join(words[1:], " ")
+			es.args = loaderCmdline(words[1:])
 		}
 	case "initrd", "initrdefi", "initrd16":
 		es.initrd = append(es.initrd, skipOpts(words)...)
@@ -610,14 +610,14 @@ func (ev *evaluator) loader(es *entryState, name string, rest []field) bool {
 		w := skipOpts(words)
 		if len(w) > 0 {
 			es.kernel = w[0]
-			es.args = strings.Join(w[1:], " ")
+			es.args = loaderCmdline(w[1:])
 		}
 	case "module", "module2":
 		w := skipOpts(words)
 		if len(w) > 0 {
 			// GRUB passes the module's path as its first "argument" too;
 			// keep only what follows.
-			es.modules = append(es.modules, Module{Path: w[0], Args: strings.Join(w[1:], " ")})
+			es.modules = append(es.modules, Module{Path: w[0], Args: loaderCmdline(w[1:])})
 		}
 	case "chainloader":
 		es.kind = KindChainload
@@ -863,3 +863,39 @@ func assignedVars(nodes []node, out []string, depth int) []string {
 	}
 	return out
 }
+
+// loaderCmdline joins a loader command's arguments into the command line
+// the kernel receives, as GRUB 2.06's grub_create_loader_cmdline does
+// (grub-core/lib/cmdline.c): an argument holding a space is wrapped in
+// double quotes, and '\\', '\'' and '"' are escaped with a backslash
+// unless the backslash starts a \xHH escape.
+func loaderCmdline(args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		space := strings.IndexByte(a, ' ') >= 0
+		if space {
+			b.WriteByte('"')
+		}
+		for j := 0; j < len(a); j++ {
+			c := a[j]
+			if c == '\\' && j+3 < len(a) && a[j+1] == 'x' && isHex(a[j+2]) && isHex(a[j+3]) {
+				b.WriteString(a[j : j+4])
+				j += 3
+				continue
+			}
+			if c == '\\' || c == '\'' || c == '"' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(c)
+		}
+		if space {
+			b.WriteByte('"')
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool { return digitVal(c) >= 0 }
