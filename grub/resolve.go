@@ -324,14 +324,14 @@ func resolveSystemd(cfg *Config, lv LoaderVars) Resolution {
 	pattern := cfg.DefaultEntry
 	if pattern == "@saved" {
 		if try("loader_conf", lv.LastBooted, false) {
-			r.Reason = "loader.conf default @saved: LoaderEntryLastBooted " + quote(lv.LastBooted)
+			r.Reason = strings.Join(append(notes, "loader.conf default @saved: LoaderEntryLastBooted "+quote(lv.LastBooted)), "; ")
 			return r
 		}
 		notes = append(notes, "loader.conf default @saved but LoaderEntryLastBooted matches no entry")
 		pattern = ""
 	}
 	if try("loader_conf", pattern, true) {
-		r.Reason = "loader.conf default " + quote(pattern) + " matches " + quote(r.Entry.ID)
+		r.Reason = strings.Join(append(notes, "loader.conf default "+quote(pattern)+" matches "+quote(r.Entry.ID)), "; ")
 		return r
 	} else if pattern != "" {
 		notes = append(notes, "loader.conf default "+quote(pattern)+" matches no entry")
