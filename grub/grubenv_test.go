@@ -130,6 +130,11 @@ func TestParseEnvRoundTrip(t *testing.T) {
 		if diff := cmp.Diff(want, env.List()); diff != "" {
 			t.Errorf("after %v: -grub-editenv +ParseEnv:\n%s", s, diff)
 		}
+		// Encode writes the very bytes grub-editenv wrote.
+		enc, err := env.Encode()
+		if err != nil || string(enc) != string(data) {
+			t.Errorf("after %v: Encode differs from grub-editenv's block (%v)", s, err)
+		}
 	}
 	data, _ := os.ReadFile(f)
 	env, _ := ParseEnv(data)

@@ -334,6 +334,15 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 	if len(cands) == 1 {
 		return ev.exec(cands[0], f)
 	}
+	pure := true
+	for _, c := range cands {
+		pure = pure && sideEffectFree(c)
+	}
+	if pure {
+		// Nothing in any branch can change what is tracked (the usual
+		// "if [ x$grub_platform = xxen ]; then insmod xzio; fi").
+		return triUnknown
+	}
 	// Run every possible branch on a copy and keep what they agree on.
 	results := make([]*frame, len(cands))
 	defined := false
@@ -900,3 +909,33 @@ func loaderCmdline(args []string) string {
 }
 
 func isHex(c byte) bool { return digitVal(c) >= 0 }
+
+// pureCommands change nothing the evaluator tracks.
+var pureCommands = map[string]bool{
+	"insmod": true, "echo": true, "load_video": true, "terminal_output": true,
+	"terminal_input": true, "serial": true, "set_background_image": true,
+	"loadfont": true, "export": true, "save_env": true, "true": true, "false": true,
+	"[": true, "test": true, "clear": true, "background_color": true,
+	"sleep": true, "play": true, "terminal": true, "gfxmode": false,
+}
+
+// sideEffectFree reports whether running nodes cannot change variables,
+// menu items or loaded kernels.
+func sideEffectFree(nodes []node) bool {
+	for _, n := range nodes {
+		c, ok := n.(*cmdNode)
+		if !ok || len(c.words) == 0 {
+			return false
+		}
+		name, lit := c.words[0].literal()
+		if !lit || !pureCommands[name] {
+			return false
+		}
+		for _, w := range c.words[1:] {
+			if s, _ := firstLiteral(w); strings.HasPrefix(s, "--set") {
+				return false
+			}
+		}
+	}
+	return true
+}
