@@ -47,7 +47,7 @@ func ParseDefaults(data []byte) (*Defaults, error) {
 	nodes, errs, tooDeep := parseWith(lexer{src: data, line: 1, sh: true})
 	cfg := &Config{}
 	ev := &evaluator{cfg: cfg, unresolvedW: map[string]bool{}}
-	f := &frame{v: vars{}, items: &[]menuItem{}}
+	f := &frame{v: newVars(), items: &[]menuItem{}}
 	var walk func([]node, bool)
 	walk = func(ns []node, cond bool) {
 		for _, n := range ns {
@@ -77,7 +77,7 @@ func ParseDefaults(data []byte) (*Defaults, error) {
 					if cond {
 						d.Warnings = append(d.Warnings, "line "+itoa(n.line)+": "+name+" is assigned under a condition")
 					}
-					f.v[name] = value{s: val, known: true}
+					f.v.set(name, value{s: val, known: true})
 					d.Vars[name] = val
 				}
 			case *ifNode:

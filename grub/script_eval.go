@@ -34,17 +34,64 @@ type value struct {
 	s      string
 	known  bool
 	origin string // "grubenv:NAME", "config", "grub", "unresolved"
+	// deleted marks an unset in a child scope.
+	deleted bool
 }
 
-type vars map[string]value
+// vars is a scope of variables: the writes made in it over a read-only
+// parent. Branches of an undecided if run in child scopes, so that their
+// cost is proportional to what they change, not to how many variables exist.
+type vars struct {
+	parent *vars
+	m      map[string]value
+	depth  int
+}
 
-func (v vars) clone() vars {
-	c := make(vars, len(v))
-	for k, x := range v {
-		c[k] = x
+func newVars() *vars { return &vars{m: map[string]value{}} }
+
+// child returns a scope over v; it flattens v first when the chain grows
+// long, so that lookups stay cheap.
+func (v *vars) child() *vars {
+	base := v
+	if v.depth >= 16 {
+		base = v.flatten()
 	}
-	return c
+	return &vars{parent: base, m: map[string]value{}, depth: base.depth + 1}
 }
+
+func (v *vars) flatten() *vars {
+	out := newVars()
+	var chain []*vars
+	for s := v; s != nil; s = s.parent {
+		chain = append(chain, s)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		for k, x := range chain[i].m {
+			if x.deleted {
+				delete(out.m, k)
+			} else {
+				out.m[k] = x
+			}
+		}
+	}
+	return out
+}
+
+func (v *vars) get(k string) (value, bool) {
+	for s := v; s != nil; s = s.parent {
+		if x, ok := s.m[k]; ok {
+			if x.deleted {
+				return value{}, false
+			}
+			return x, true
+		}
+	}
+	return value{}, false
+}
+
+func (v *vars) set(k string, x value) { v.m[k] = x }
+
+func (v *vars) del(k string) { v.m[k] = value{deleted: true} }
 
 // runtimeVars are set by GRUB itself at run time from the machine it runs
 // on; their values cannot be known from the configuration.
@@ -102,6 +149,7 @@ type evaluator struct {
 	cfg        *Config
 	opts       ConfigOptions
 	steps      int
+	expanded   int
 	tooComplex bool
 	stopped    bool // a top-level configfile replaced the menu
 	nEntries   int
@@ -124,7 +172,7 @@ type entryState struct {
 // frame is the state of one running script: variables, positional
 // parameters, and the menu items it defines.
 type frame struct {
-	v           vars
+	v           *vars
 	pos         []string
 	items       *[]menuItem
 	entry       *entryState // nil outside a menu entry body
@@ -144,12 +192,12 @@ func ParseConfig(data []byte, opts ConfigOptions) (*Config, error) {
 		cfg.warn("syntax: " + e)
 	}
 	ev := &evaluator{cfg: cfg, opts: opts, unresolvedW: map[string]bool{}}
-	v := vars{}
+	v := newVars()
 	for _, f := range features {
-		v[f] = value{s: "y", known: true, origin: "grub"}
+		v.set(f, value{s: "y", known: true, origin: "grub"})
 	}
 	if opts.Platform != "" {
-		v["grub_platform"] = value{s: opts.Platform, known: true, origin: "grub"}
+		v.set("grub_platform", value{s: opts.Platform, known: true, origin: "grub"})
 	}
 	if opts.Env != nil {
 		cfg.NextEntry = opts.Env.Get("next_entry")
@@ -160,7 +208,7 @@ func ParseConfig(data []byte, opts ConfigOptions) (*Config, error) {
 	ev.exec(nodes, top)
 
 	// The default GRUB uses is the value of "default" when the script ends.
-	switch d, ok := top.v["default"]; {
+	switch d, ok := top.v.get("default"); {
 	case !ok:
 		cfg.DefaultFrom = "unset"
 	case !d.known:
@@ -178,7 +226,7 @@ func ParseConfig(data []byte, opts ConfigOptions) (*Config, error) {
 			cfg.DefaultFrom = "config"
 		}
 	}
-	if t, ok := top.v["timeout"]; ok && t.known {
+	if t, ok := top.v.get("timeout"); ok && t.known {
 		if n, err := strconv.Atoi(strings.TrimSpace(t.s)); err == nil {
 			cfg.Timeout = &n
 		} else {
@@ -202,14 +250,14 @@ func ParseConfig(data []byte, opts ConfigOptions) (*Config, error) {
 
 // runMenu runs the bodies of the items a script defined, in menu order, so
 // that Entries come out in the order GRUB numbers them.
-func (ev *evaluator) runMenu(items []menuItem, v vars, path []int, titles []string) {
+func (ev *evaluator) runMenu(items []menuItem, v *vars, path []int, titles []string) {
 	for i := range items {
 		it := &items[i]
 		p := append(append([]int(nil), path...), i)
 		if it.submenu {
 			ev.cfg.Submenus = append(ev.cfg.Submenus, Submenu{Title: it.title, ID: it.id, Index: indexString(p), path: p})
 			var children []menuItem
-			f := &frame{v: v.clone(), pos: it.args, items: &children, conditional: it.conditional}
+			f := &frame{v: v.child(), pos: it.args, items: &children, conditional: it.conditional}
 			ev.exec(it.body, f)
 			ev.runMenu(children, f.v, p, append(append([]string(nil), titles...), it.title))
 			continue
@@ -225,7 +273,7 @@ func (ev *evaluator) runMenu(items []menuItem, v vars, path []int, titles []stri
 			body, _, _ = parseScript([]byte(it.bls.grubScript()))
 		}
 		es := &entryState{}
-		f := &frame{v: v.clone(), pos: it.args, items: &[]menuItem{}, entry: es, conditional: it.conditional}
+		f := &frame{v: v.child(), pos: it.args, items: &[]menuItem{}, entry: es, conditional: it.conditional}
 		ev.exec(body, f)
 		e.Kind, e.Kernel, e.Args, e.Initrd, e.Modules = es.kind, es.kernel, es.args, es.initrd, es.modules
 		if e.Kind == "" {
@@ -347,7 +395,7 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 	results := make([]*frame, len(cands))
 	defined := false
 	for i, body := range cands {
-		g := &frame{v: f.v.clone(), pos: f.pos, items: f.items, conditional: true, topLevel: f.topLevel}
+		g := &frame{v: f.v.child(), pos: f.pos, items: f.items, conditional: true, topLevel: f.topLevel}
 		if f.entry != nil {
 			es := *f.entry
 			es.initrd = append([]string(nil), f.entry.initrd...)
@@ -364,43 +412,35 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 	if defined {
 		ev.cfg.warn("line " + itoa(n.line) + ": menu entries defined under a condition decided only at boot time")
 	}
-	merged := vars{}
 	keys := map[string]bool{}
 	for _, r := range results {
-		for k := range r.v {
+		for k := range r.v.m {
 			keys[k] = true
 		}
 	}
 	for _, k := range sortedKeys(keys) {
-		first, ok := results[0].v[k]
-		same := ok
+		first, ok := results[0].v.get(k)
+		same := true
 		for _, r := range results[1:] {
-			x, ok2 := r.v[k]
-			if !ok2 || x.known != first.known || x.s != first.s {
+			x, ok2 := r.v.get(k)
+			if ok2 != ok || x.known != first.known || x.s != first.s {
 				same = false
 				break
 			}
 		}
-		if same {
-			merged[k] = first
-			continue
-		}
-		allAbsent := true
-		for _, r := range results {
-			if _, ok := r.v[k]; ok {
-				allAbsent = false
+		switch {
+		case same && ok:
+			f.v.set(k, first)
+		case same:
+			f.v.del(k)
+		default:
+			f.v.set(k, value{s: "${" + k + "}", known: false, origin: "unresolved"})
+			if importantVars[k] && f.topLevel && !ev.unresolvedW[k] {
+				ev.unresolvedW[k] = true
+				ev.cfg.warn("line " + itoa(n.line) + ": " + k + " is set under a condition decided only at boot time")
 			}
 		}
-		if allAbsent {
-			continue
-		}
-		merged[k] = value{s: "${" + k + "}", known: false, origin: "unresolved"}
-		if importantVars[k] && f.topLevel && !ev.unresolvedW[k] {
-			ev.unresolvedW[k] = true
-			ev.cfg.warn("line " + itoa(n.line) + ": " + k + " is set under a condition decided only at boot time")
-		}
 	}
-	f.v = merged
 	if f.entry != nil {
 		// Take the first branch's loader commands; say so if they differ.
 		*f.entry = *results[0].entry
@@ -460,7 +500,7 @@ const maxEntries = 4096
 func (ev *evaluator) setVar(f *frame, name string, fl field) {
 	if len(fl.s) > maxValueLen {
 		ev.cfg.warn("value of " + name + " longer than " + itoa(maxValueLen) + " bytes; treated as unknown")
-		f.v[name] = value{s: "${" + name + "}", origin: "unresolved"}
+		f.v.set(name, value{s: "${" + name + "}", origin: "unresolved"})
 		return
 	}
 	origin := fl.origin
@@ -470,7 +510,7 @@ func (ev *evaluator) setVar(f *frame, name string, fl field) {
 	if !fl.known {
 		origin = "unresolved"
 	}
-	f.v[name] = value{s: fl.s, known: fl.known, origin: origin}
+	f.v.set(name, value{s: fl.s, known: fl.known, origin: origin})
 }
 
 func validName(s string) bool {
@@ -493,7 +533,7 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 	for _, a := range args {
 		// Any command may store a run-time result with --set=VAR.
 		if v, ok := strings.CutPrefix(a.s, "--set="); ok && validName(v) {
-			f.v[v] = value{s: "${" + v + "}", origin: "unresolved"}
+			f.v.set(v, value{s: "${" + v + "}", origin: "unresolved"})
 		}
 	}
 	if !args[0].known {
@@ -515,7 +555,7 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 		return triTrue
 	case "unset":
 		for _, a := range rest {
-			delete(f.v, a.s)
+			f.v.del(a.s)
 		}
 		return triTrue
 	case "export", "save_env", "insmod", "echo", "load_video", "terminal_output",
@@ -579,7 +619,7 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 	}
 	if vs, ok := ev.funcs[name]; ok {
 		for _, v := range vs {
-			f.v[v] = value{s: "${" + v + "}", origin: "unresolved"}
+			f.v.set(v, value{s: "${" + v + "}", origin: "unresolved"})
 		}
 		return triUnknown
 	}
@@ -664,7 +704,7 @@ func (ev *evaluator) loadEnv(f *frame, args []field) {
 		if len(kv.Value) > maxValueLen {
 			continue
 		}
-		f.v[kv.Name] = value{s: kv.Value, known: true, origin: "grubenv:" + kv.Name}
+		f.v.set(kv.Name, value{s: kv.Value, known: true, origin: "grubenv:" + kv.Name})
 	}
 }
 
@@ -686,9 +726,9 @@ func (ev *evaluator) search(f *frame, name string, args []field) {
 		case a == "--set" || a == "-s":
 			if i+1 < len(args) && !strings.HasPrefix(args[i+1].s, "-") {
 				i++
-				f.v[args[i].s] = value{s: "${" + args[i].s + "}", origin: "unresolved"}
+				f.v.set(args[i].s, value{s: "${" + args[i].s + "}", origin: "unresolved"})
 			} else {
-				f.v["root"] = value{s: "${root}", origin: "unresolved"}
+				f.v.set("root", value{s: "${root}", origin: "unresolved"})
 			}
 		case strings.HasPrefix(a, "-"):
 		default:
@@ -696,7 +736,7 @@ func (ev *evaluator) search(f *frame, name string, args []field) {
 		}
 	}
 	if name != "search" && len(positional) >= 2 && validName(positional[1]) {
-		f.v[positional[1]] = value{s: "${" + positional[1] + "}", origin: "unresolved"}
+		f.v.set(positional[1], value{s: "${" + positional[1] + "}", origin: "unresolved"})
 	}
 }
 
@@ -732,7 +772,7 @@ func (ev *evaluator) lookup(name string, f *frame) value {
 	case "*", "@":
 		return value{s: strings.Join(f.pos, " "), known: true}
 	}
-	if v, ok := f.v[name]; ok {
+	if v, ok := f.v.get(name); ok {
 		return v
 	}
 	if runtimeVars[name] || strings.HasPrefix(name, "net_") {
@@ -753,6 +793,11 @@ func (ev *evaluator) expand(w word, f *frame, out []field) []field {
 		if len(s) > maxValueLen {
 			s = s[:maxValueLen]
 			known = false
+		}
+		ev.expanded += len(s)
+		if ev.expanded > maxExpanded && !ev.tooComplex {
+			ev.cfg.warn("evaluation stopped after expanding " + itoa(maxExpanded) + " bytes")
+			ev.tooComplex = true
 		}
 		out = append(out, field{s: s, known: known, origin: origin})
 		cur.Reset()
