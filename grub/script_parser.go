@@ -10,11 +10,11 @@ const (
 	maxDepth    = 64      // nesting of blocks, ifs and loops
 	maxWarnings = 200     // warnings kept per configuration
 	maxValueLen = 1 << 16 // length of one expanded variable value
-	maxSteps    = 1 << 17 // commands evaluated for one configuration
+	maxSteps    = 1 << 15 // commands evaluated (real configurations: < 300)
 	// maxExpanded bounds the bytes all expansions of one configuration
 	// produce, so that many commands each expanding a large value stay
-	// cheap.
-	maxExpanded = 16 << 20
+	// cheap (real configurations expand < 10 KiB).
+	maxExpanded = 4 << 20
 )
 
 type node interface{ nodeLine() int }
