@@ -324,3 +324,46 @@ func normaliseURoot(cmdline string) (string, bool) {
 	}
 	return strings.Join(out, " "), false
 }
+
+// TestISOLayouts loads the live ISO layouts, starting where firmware would
+// (the EFI directory's grub.cfg, which only loads the real one with
+// configfile) when there is one, and compares with u-root's parse.
+func TestISOLayouts(t *testing.T) {
+	base := testutil.Shared(t, "grub", "u-root", "iso", "testdata")
+	tests := []struct {
+		dir, start, configPath string
+		entries                int
+		nextKernel             string
+	}{
+		{"Fedora-Workstation-Live-43-1.6.x86_64", "EFI/fedora/grub.cfg", "boot/grub2/grub.cfg", 0, ""},
+		{"openSUSE-Tumbleweed-GNOME-Live-x86_64-Current", "EFI/BOOT/grub.cfg", "boot/grub2/grub.cfg", 0, ""},
+		{"debian-live-13.4.0-amd64-gnome", "", "boot/grub/grub.cfg", 0, ""},
+		{"ubuntu-25.10-desktop-amd64", "", "boot/grub/grub.cfg", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			fsys := NewFS(filepath.Join(base, tt.dir))
+			var cfg *Config
+			var err error
+			if tt.start != "" {
+				cfg, err = fsys.GRUBFrom(tt.start, "efi")
+			} else {
+				cfg, err = fsys.GRUB("efi")
+			}
+			if err != nil {
+				t.Fatalf("%v (warnings %q)", err, cfg.Warnings)
+			}
+			if cfg.ConfigPath != tt.configPath {
+				t.Errorf("ConfigPath %q, want %q (warnings %q)", cfg.ConfigPath, tt.configPath, cfg.Warnings)
+			}
+			r := Resolve(cfg, LoaderVars{})
+			t.Logf("%d entries, default %q: %s", len(cfg.Entries), cfg.DefaultEntry, r.Reason)
+			if r.Entry != nil {
+				t.Logf("next %s %s %q", r.Entry.Index, r.Entry.Kernel, r.Entry.Args)
+			}
+			for _, w := range cfg.Warnings {
+				t.Logf("warning: %s", w)
+			}
+		})
+	}
+}

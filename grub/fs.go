@@ -135,8 +135,16 @@ func (f FS) GRUB(platform string) (*Config, error) {
 	if first == "" {
 		return nil, ErrNoConfig
 	}
+	return f.GRUBFrom(first, platform)
+}
+
+// GRUBFrom parses the grub.cfg at rel (relative to the root; for example
+// the one beside the EFI binary a boot entry starts) and follows top-level
+// configfile commands, up to four, to the configuration that defines the
+// menu.
+func (f FS) GRUBFrom(rel, platform string) (*Config, error) {
 	var stubWarnings []string
-	cur := first
+	cur := path.Clean(strings.TrimPrefix(rel, "/"))
 	for hops := 0; ; hops++ {
 		cfg, err := f.parseGRUBAt(cur, platform)
 		if cfg == nil {
@@ -164,7 +172,14 @@ func (f FS) parseGRUBAt(rel, platform string) (*Config, error) {
 	env, envPath, envErr := f.envNear(path.Dir(rel))
 	bls, blsErr := f.blsEntries()
 	SortBLSGrub(bls)
-	cfg, perr := ParseConfig(data, ConfigOptions{Env: env, BLS: bls, Platform: platform, Path: rel})
+	readSourced := func(grubPath string) ([]byte, error) {
+		p := f.findConfigFile(grubPath, rel)
+		if p == "" {
+			return nil, fmt.Errorf("not found below the root: %w", fs.ErrNotExist)
+		}
+		return f.readFile(p, maxConfigSize)
+	}
+	cfg, perr := ParseConfig(data, ConfigOptions{Env: env, BLS: bls, Platform: platform, Path: rel, ReadFile: readSourced})
 	if envErr != nil && !errors.Is(envErr, fs.ErrNotExist) {
 		cfg.warn(envPath + ": " + envErr.Error())
 	}

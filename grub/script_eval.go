@@ -27,6 +27,10 @@ type ConfigOptions struct {
 	Platform string
 	// Path is recorded as Config.ConfigPath.
 	Path string
+	// ReadFile, when set, reads a file a top-level "source" command names
+	// (a GRUB path such as /boot/grub/config.cfg), so that its commands
+	// and menu entries are evaluated in place, as GRUB does. FS sets it.
+	ReadFile func(grubPath string) ([]byte, error)
 }
 
 // value is a variable's value as far as the evaluator knows it.
@@ -158,7 +162,13 @@ type evaluator struct {
 	// a call is not run, but makes those variables unknown.
 	funcs       map[string][]string
 	unresolvedW map[string]bool
+	// sourced counts files read by source, bounded by maxSourced.
+	sourced int
 }
+
+// maxSourced bounds the files one configuration may source (nesting and
+// repetition included).
+const maxSourced = 16
 
 // entryState accumulates what a menu entry's body loads.
 type entryState struct {
@@ -608,6 +618,22 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 				ev.stopped = true
 			}
 			return triTrue
+		}
+		if name != "configfile" && f.entry == nil && ev.opts.ReadFile != nil && rest[len(rest)-1].known && ev.sourced < maxSourced {
+			ev.sourced++
+			if data, err := ev.opts.ReadFile(target); err == nil {
+				nodes, errs, tooDeep := parseScript(data)
+				for _, e := range errs {
+					ev.cfg.warn("syntax: " + target + ": " + e)
+				}
+				if tooDeep {
+					ev.tooComplex = true
+				}
+				return ev.exec(nodes, f)
+			} else if !f.conditional {
+				ev.cfg.warn("line " + itoa(n.line) + ": " + name + " " + target + ": " + err.Error())
+			}
+			return triFalse
 		}
 		if f.entry == nil && !f.conditional {
 			ev.cfg.warn("line " + itoa(n.line) + ": " + name + " " + target + " not followed")
