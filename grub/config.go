@@ -9,12 +9,11 @@ const (
 
 // Entry kinds used in Entry.Kind.
 const (
-	KindLinux      = "linux"      // linux, linuxefi, linux16 (and BLS "linux")
-	KindMultiboot  = "multiboot"  // multiboot, multiboot2 with modules (Xen, tboot)
-	KindChainload  = "chainload"  // chainloader (another boot loader, Windows)
-	KindEFI        = "efi"        // BLS "efi" key: an EFI program
-	KindOther      = "other"      // an entry that loads no kernel (fwsetup, reboot)
-	kindUnresolved = "unresolved" // internal
+	KindLinux     = "linux"     // linux, linuxefi, linux16 (and BLS "linux")
+	KindMultiboot = "multiboot" // multiboot, multiboot2 with modules (Xen, tboot)
+	KindChainload = "chainload" // chainloader (another boot loader, Windows)
+	KindEFI       = "efi"       // BLS "efi" key: an EFI program
+	KindOther     = "other"     // an entry that loads no kernel (fwsetup, reboot)
 )
 
 // Config is a parsed boot loader configuration.

@@ -21,6 +21,21 @@
 // variable GRUB only knows at run time) are reported as warnings, and a value
 // that depends on them is reported as unresolved rather than guessed.
 //
+// Typical use: cfg, err := NewFS(root).Load(platform) finds and parses the
+// configuration (GRUB first, then systemd-boot); Resolve(cfg, vars) names
+// the entry that boots next and why (next_entry, saved_entry, a literal
+// default, a systemd-boot EFI variable, or GRUB's fall-back to the first
+// entry); CheckKernel(entry, kernels) with FS.InstalledKernels tells whether
+// that entry's kernel is missing, the "broken default" case.
+//
+// Known limits, each reported rather than guessed: loops are not run;
+// functions are not run, but the variables they assign become unknown;
+// submenus are evaluated with every variable visible (GRUB passes only
+// exported ones); "fallback" is not followed; the submenu path of a default
+// follows grub_menu_execute_entry, but a submenu body's own "set default" is
+// ignored; Boot Loader Specification type #2 entries (unified kernel images
+// in EFI/Linux) are not read.
+//
 // The package is pure: it never logs, never touches the network, and never
 // reads a hard-coded path.
 package grub

@@ -948,8 +948,7 @@ func assignedVars(nodes []node, out []string, depth int) []string {
 // the kernel receives, as GRUB 2.06's grub_create_loader_cmdline does
 // (grub-core/lib/cmdline.c): an argument holding a space is wrapped in
 // double quotes, and backslashes, single quotes and double quotes are
-// escaped with a backslash
-// unless the backslash starts a \xHH escape.
+// escaped with a backslash unless the backslash starts a \xHH escape.
 func loaderCmdline(args []string) string {
 	var b strings.Builder
 	for i, a := range args {

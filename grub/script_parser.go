@@ -79,7 +79,7 @@ func parseScript(src []byte) (nodes []node, errs []string, tooDeep bool) {
 func parseWith(lx lexer) (nodes []node, errs []string, tooDeep bool) {
 	p := &parser{lex: lx, maxDepth: maxDepth}
 	for {
-		nodes = append(nodes, p.list(nil, false)...)
+		nodes = append(nodes, p.list(nil)...)
 		t := p.peek()
 		if t.kind == tokEOF || p.tooDeep {
 			break
@@ -146,7 +146,7 @@ func isTerminator(w word, terms []string) bool {
 
 // list parses commands until EOF, a '}' (left unconsumed) or, at the start of
 // a command, one of the keywords in terms (left unconsumed).
-func (p *parser) list(terms []string, inBlock bool) []node {
+func (p *parser) list(terms []string) []node {
 	var out []node
 	for !p.tooDeep {
 		p.skipSeps()
@@ -177,7 +177,7 @@ func (p *parser) block(line int) []node {
 		return nil
 	}
 	defer p.leave()
-	body := p.list(nil, true)
+	body := p.list(nil)
 	if p.peek().kind == tokRBrace {
 		p.advance()
 	} else if !p.tooDeep {
@@ -248,11 +248,11 @@ func (p *parser) ifStmt(line int) node {
 	defer p.leave()
 	n := &ifNode{line: line}
 	for {
-		cond := p.list([]string{"then"}, false)
+		cond := p.list([]string{"then"})
 		if !p.expectKeyword("then", line) {
 			return n
 		}
-		body := p.list([]string{"elif", "else", "fi"}, false)
+		body := p.list([]string{"elif", "else", "fi"})
 		n.clauses = append(n.clauses, ifClause{cond: cond, body: body})
 		p.skipSeps()
 		t := p.peek()
@@ -262,7 +262,7 @@ func (p *parser) ifStmt(line int) node {
 			continue
 		case t.kind == tokWord && t.word.keyword("else"):
 			p.advance()
-			n.elseBody = p.list([]string{"fi"}, false)
+			n.elseBody = p.list([]string{"fi"})
 			if n.elseBody == nil {
 				n.elseBody = []node{}
 			}
@@ -319,12 +319,12 @@ func (p *parser) loop(line int, kind string) node {
 		// for NAME in WORDS ; do ... done
 		p.skipCommand()
 	} else {
-		p.list([]string{"do"}, false)
+		p.list([]string{"do"})
 	}
 	if !p.expectKeyword("do", line) {
 		return nil
 	}
-	body := p.list([]string{"done"}, false)
+	body := p.list([]string{"done"})
 	p.expectKeyword("done", line)
 	return &loopNode{kind: kind, body: body, line: line}
 }
