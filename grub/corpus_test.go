@@ -2,6 +2,7 @@ package grub
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path"
 	"path/filepath"
@@ -335,10 +336,10 @@ func TestISOLayouts(t *testing.T) {
 		entries                int
 		nextKernel             string
 	}{
-		{"Fedora-Workstation-Live-43-1.6.x86_64", "EFI/fedora/grub.cfg", "boot/grub2/grub.cfg", 0, ""},
-		{"openSUSE-Tumbleweed-GNOME-Live-x86_64-Current", "EFI/BOOT/grub.cfg", "boot/grub2/grub.cfg", 0, ""},
-		{"debian-live-13.4.0-amd64-gnome", "", "boot/grub/grub.cfg", 0, ""},
-		{"ubuntu-25.10-desktop-amd64", "", "boot/grub/grub.cfg", 0, ""},
+		{"Fedora-Workstation-Live-43-1.6.x86_64", "EFI/fedora/grub.cfg", "boot/grub2/grub.cfg", 3, "(${root})/boot/x86_64/loader/linux"},
+		{"openSUSE-Tumbleweed-GNOME-Live-x86_64-Current", "EFI/BOOT/grub.cfg", "boot/grub2/grub.cfg", 4, "(${root})/boot/x86_64/loader/linux"},
+		{"debian-live-13.4.0-amd64-gnome", "", "boot/grub/grub.cfg", 4, "/live/vmlinuz-6.12.73+deb13-amd64"},
+		{"ubuntu-25.10-desktop-amd64", "", "boot/grub/grub.cfg", 4, "/casper/vmlinuz"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
@@ -350,8 +351,21 @@ func TestISOLayouts(t *testing.T) {
 			} else {
 				cfg, err = fsys.GRUB("efi")
 			}
-			if err != nil {
+			if tt.dir == "Fedora-Workstation-Live-43-1.6.x86_64" {
+				// Fedora defines functions inside an if, which upstream
+				// GRUB's grammar (and Debian's grub-script-check: "Syntax
+				// error at line 6") rejects; the rest still parses.
+				if !errors.Is(err, ErrMalformed) || !strings.Contains(strings.Join(cfg.Warnings, "\n"), "line 6: function definition inside") {
+					t.Errorf("err %v, warnings %q", err, cfg.Warnings)
+				}
+			} else if err != nil {
 				t.Fatalf("%v (warnings %q)", err, cfg.Warnings)
+			}
+			if len(cfg.Entries) != tt.entries {
+				t.Errorf("%d entries, want %d", len(cfg.Entries), tt.entries)
+			}
+			if r := Resolve(cfg, LoaderVars{}); r.Entry == nil || r.Entry.LinuxKernel() != tt.nextKernel {
+				t.Errorf("next %+v, want kernel %s", r.Entry, tt.nextKernel)
 			}
 			if cfg.ConfigPath != tt.configPath {
 				t.Errorf("ConfigPath %q, want %q (warnings %q)", cfg.ConfigPath, tt.configPath, cfg.Warnings)

@@ -69,6 +69,7 @@ type token struct {
 	kind tokKind
 	word word
 	line int
+	semi bool // a ';' separator (not a newline)
 }
 
 type lexer struct {
@@ -79,14 +80,21 @@ type lexer struct {
 	// sh makes the lexer read POSIX sh command substitutions (`...` and
 	// $(...)) as single literal word parts, for /etc/default/grub.
 	sh bool
+	// sawSubst is set by dquote when it skipped a command substitution.
+	sawSubst bool
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 
 // isWordBreak reports the bytes that end an unquoted word.
 func isWordBreak(c byte) bool {
-	return isBlank(c) || c == '\n' || c == ';' || c == '{' || c == '}'
+	return isBlank(c) || c == '\n' || c == ';' || c == '{' || c == '}' || isOperator(c)
 }
+
+// isOperator reports the shell operators GRUB's lexer knows but its grammar
+// has no use for (pipes, background, redirections): unquoted, they are
+// syntax errors.
+func isOperator(c byte) bool { return c == '|' || c == '&' || c == '<' || c == '>' }
 
 func isNameStart(c byte) bool {
 	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
@@ -122,10 +130,13 @@ func (l *lexer) next() token {
 			return token{kind: tokSep, line: l.line - 1}
 		case c == ';':
 			l.pos++
-			return token{kind: tokSep, line: l.line}
+			return token{kind: tokSep, line: l.line, semi: true}
 		case c == '{':
 			l.pos++
 			return token{kind: tokLBrace, line: l.line}
+		case isOperator(c) && !l.sh:
+			l.pos++
+			l.errorf("unexpected '" + string(c) + "'")
 		case c == '}':
 			l.pos++
 			return token{kind: tokRBrace, line: l.line}
@@ -197,7 +208,9 @@ func (l *lexer) word() word {
 		case c == '"':
 			w.quoted = true
 			l.pos++
+			l.sawSubst = false
 			l.dquote(&lit, addVar, flush)
+			w.cmdSubst = w.cmdSubst || l.sawSubst
 		case l.sh && (c == '`' || (c == '$' && l.pos+1 < len(l.src) && l.src[l.pos+1] == '(')):
 			w.cmdSubst = true
 			start := l.pos
@@ -214,6 +227,9 @@ func (l *lexer) word() word {
 			if name, ok := l.varRef(); ok {
 				addVar(name, false)
 			} else {
+				if !l.sh {
+					l.errorf("'$' without a variable name")
+				}
 				lit = append(lit, '$')
 			}
 		default:
@@ -250,10 +266,25 @@ func (l *lexer) dquote(lit *[]byte, addVar func(string, bool), flush func()) {
 			}
 			*lit = append(*lit, c)
 			l.pos++
-		case '$':
+		case '$', '`':
+			if l.sh && (c == '`' || (l.pos+1 < len(l.src) && l.src[l.pos+1] == '(')) {
+				start := l.pos
+				l.skipSubst()
+				*lit = append(*lit, l.src[start:l.pos]...)
+				l.sawSubst = true
+				continue
+			}
+			if c == '`' {
+				*lit = append(*lit, c)
+				l.pos++
+				continue
+			}
 			if name, ok := l.varRef(); ok {
 				addVar(name, true)
 			} else {
+				if !l.sh {
+					l.errorf("'$' without a variable name")
+				}
 				*lit = append(*lit, '$')
 			}
 		default:

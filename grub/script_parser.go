@@ -63,7 +63,11 @@ func (n *funcNode) nodeLine() int  { return n.line }
 func (n *loopNode) nodeLine() int  { return n.line }
 
 type parser struct {
-	lex      lexer
+	lex lexer
+	// atStart is set where a command must begin (start of a list, after a
+	// separator, '{' or a keyword), so that an empty statement (';' there)
+	// is reported as GRUB reports it.
+	atStart  bool
 	tok      token
 	peeked   bool
 	errs     []string
@@ -77,7 +81,7 @@ func parseScript(src []byte) (nodes []node, errs []string, tooDeep bool) {
 }
 
 func parseWith(lx lexer) (nodes []node, errs []string, tooDeep bool) {
-	p := &parser{lex: lx, maxDepth: maxDepth}
+	p := &parser{lex: lx, maxDepth: maxDepth, atStart: true}
 	for {
 		nodes = append(nodes, p.list(nil)...)
 		t := p.peek()
@@ -115,11 +119,20 @@ func (p *parser) peek() token {
 func (p *parser) advance() token {
 	t := p.peek()
 	p.peeked = false
+	switch t.kind {
+	case tokWord:
+		p.atStart = isTerminator(t.word, []string{"if", "then", "else", "elif", "do", "while", "until", "!"})
+	case tokSep, tokLBrace, tokRBrace:
+		p.atStart = t.kind != tokRBrace
+	}
 	return t
 }
 
 func (p *parser) skipSeps() {
 	for p.peek().kind == tokSep {
+		if t := p.peek(); t.semi && p.atStart {
+			p.errorf(t.line, "empty statement before ';'")
+		}
 		p.advance()
 	}
 }
@@ -155,10 +168,10 @@ func (p *parser) list(terms []string) []node {
 		case tokEOF, tokRBrace:
 			return out
 		case tokLBrace:
-			// A bare block; GRUB has none, so parse it as a body and keep
-			// its commands in line.
+			// GRUB has no bare blocks: report it, and skip it.
 			p.advance()
-			out = append(out, p.block(t.line)...)
+			p.errorf(t.line, "unexpected '{'")
+			p.block(t.line)
 			continue
 		}
 		if isTerminator(t.word, terms) {
@@ -178,6 +191,9 @@ func (p *parser) block(line int) []node {
 	}
 	defer p.leave()
 	body := p.list(nil)
+	if len(body) == 0 && p.peek().kind == tokRBrace {
+		p.errorf(line, "empty block")
+	}
 	if p.peek().kind == tokRBrace {
 		p.advance()
 	} else if !p.tooDeep {
@@ -209,6 +225,11 @@ func (p *parser) command() node {
 		return p.ifStmt(t.line)
 	case w.keyword("function"):
 		p.advance()
+		if p.depth > 0 {
+			// GRUB's grammar allows function definitions only at the top
+			// level (Fedora's live media do it inside an if anyway).
+			p.errorf(t.line, "function definition inside a block or condition")
+		}
 		return p.function(t.line)
 	case w.keyword("menuentry"), w.keyword("submenu"):
 		p.advance()
@@ -226,6 +247,12 @@ func (p *parser) command() node {
 	var words []word
 	for p.peek().kind == tokWord {
 		words = append(words, p.advance().word)
+	}
+	// Any command may take a { ... } block argument; only menuentry and
+	// submenu give it a meaning, so it is parsed and dropped.
+	if p.peek().kind == tokLBrace {
+		b := p.advance()
+		p.block(b.line)
 	}
 	return &cmdNode{words: words, line: t.line}
 }
