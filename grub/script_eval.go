@@ -573,6 +573,10 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 		return triTrue
 	case "true", ":":
 		return triTrue
+	case "menuentry", "submenu":
+		// Only reached without a { } body, which GRUB refuses at run time.
+		ev.cfg.warn("line " + itoa(n.line) + ": " + name + " without a body is not added")
+		return triFalse
 	case "false":
 		return triFalse
 	case "load_env":

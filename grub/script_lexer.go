@@ -120,6 +120,9 @@ func (l *lexer) next() token {
 		case c == '\\' && l.pos+1 < len(l.src) && l.src[l.pos+1] == '\n':
 			l.pos += 2
 			l.line++
+			if l.pos == len(l.src) {
+				l.errorf("line continuation at the end of the input")
+			}
 		case c == '#':
 			for l.pos < len(l.src) && l.src[l.pos] != '\n' {
 				l.pos++
@@ -176,6 +179,7 @@ func (l *lexer) word() word {
 			return w
 		case c == '\\':
 			if l.pos+1 >= len(l.src) {
+				l.errorf("'\\' at the end of the input")
 				l.pos++
 				continue
 			}
@@ -183,6 +187,9 @@ func (l *lexer) word() word {
 			l.pos += 2
 			if n == '\n' {
 				l.line++
+				if l.pos == len(l.src) {
+					l.errorf("line continuation at the end of the input")
+				}
 				continue
 			}
 			// GRUB's lexer unescapes only \\, \", \', \$ and the blanks

@@ -238,7 +238,7 @@ func (p *parser) command() node {
 		p.advance()
 		kind, _ := w.literal()
 		return p.loop(t.line, kind)
-	case isTerminator(w, []string{"then", "elif", "else", "fi", "do", "done"}):
+	case isTerminator(w, []string{"then", "elif", "else", "fi", "do", "done", "in", "case", "esac"}):
 		p.advance()
 		s, _ := w.literal()
 		p.errorf(t.line, "unexpected '"+s+"'")
@@ -330,8 +330,9 @@ func (p *parser) menuBlock(line int, submenu bool) node {
 		args = append(args, p.advance().word)
 	}
 	if p.peek().kind != tokLBrace {
-		p.errorf(line, "menu entry without a body")
-		return nil
+		// Not a syntax error: GRUB runs menuentry without a block and it
+		// fails at run time, adding nothing.
+		return &cmdNode{words: append([]word{{parts: []wordPart{{kind: partLit, text: "menuentry"}}}}, args...), line: line}
 	}
 	p.advance()
 	return &blockNode{submenu: submenu, args: args, body: p.block(line), line: line}
