@@ -1,0 +1,218 @@
+package grub
+
+import (
+	"strconv"
+	"strings"
+)
+
+// test evaluates GRUB's test / [ command (grub-core/commands/test.c) in three
+// values: true, false, or unknown when an operand is unknown or the test
+// looks at a file. The grubenv file tests grub-mkconfig writes
+// ([ -s $prefix/grubenv ], [ -f ${config_directory}/grubenv ]) are answered
+// from whether a grubenv was given.
+func (ev *evaluator) test(f *frame, args []field) tri {
+	t := testParser{ev: ev, args: args}
+	r := t.or()
+	if t.i < len(args) {
+		return triUnknown
+	}
+	return r
+}
+
+type testParser struct {
+	ev    *evaluator
+	args  []field
+	i     int
+	depth int
+}
+
+func (t *testParser) peek() (field, bool) {
+	if t.i < len(t.args) {
+		return t.args[t.i], true
+	}
+	return field{}, false
+}
+
+func (t *testParser) or() tri {
+	r := t.and()
+	for {
+		a, ok := t.peek()
+		if !ok || !a.known || a.s != "-o" {
+			return r
+		}
+		t.i++
+		r2 := t.and()
+		switch {
+		case r == triTrue || r2 == triTrue:
+			r = triTrue
+		case r == triUnknown || r2 == triUnknown:
+			r = triUnknown
+		default:
+			r = triFalse
+		}
+	}
+}
+
+func (t *testParser) and() tri {
+	r := t.not()
+	for {
+		a, ok := t.peek()
+		if !ok || !a.known || a.s != "-a" {
+			return r
+		}
+		t.i++
+		r2 := t.not()
+		switch {
+		case r == triFalse || r2 == triFalse:
+			r = triFalse
+		case r == triUnknown || r2 == triUnknown:
+			r = triUnknown
+		default:
+			r = triTrue
+		}
+	}
+}
+
+func (t *testParser) not() tri {
+	a, ok := t.peek()
+	if ok && a.known && a.s == "!" && t.i+1 < len(t.args) {
+		t.i++
+		t.depth++
+		if t.depth > maxDepth {
+			t.i = len(t.args)
+			return triUnknown
+		}
+		switch t.not() {
+		case triTrue:
+			return triFalse
+		case triFalse:
+			return triTrue
+		}
+		return triUnknown
+	}
+	return t.primary()
+}
+
+func (t *testParser) primary() tri {
+	a, ok := t.peek()
+	if !ok {
+		return triFalse
+	}
+	if a.known && a.s == "(" {
+		t.i++
+		t.depth++
+		if t.depth > maxDepth {
+			t.i = len(t.args)
+			return triUnknown
+		}
+		r := t.or()
+		if b, ok := t.peek(); ok && b.s == ")" {
+			t.i++
+		}
+		return r
+	}
+	// Binary operator?
+	if t.i+3 <= len(t.args) {
+		op := t.args[t.i+1]
+		if op.known && isBinaryOp(op.s) {
+			l, r := t.args[t.i], t.args[t.i+2]
+			t.i += 3
+			if !l.known || !r.known {
+				return triUnknown
+			}
+			return binary(l.s, op.s, r.s)
+		}
+	}
+	if a.known && isUnaryOp(a.s) && t.i+1 < len(t.args) {
+		arg := t.args[t.i+1]
+		t.i += 2
+		switch a.s {
+		case "-n":
+			if !arg.known {
+				return triUnknown
+			}
+			return triOf(arg.s != "")
+		case "-z":
+			if !arg.known {
+				return triUnknown
+			}
+			return triOf(arg.s == "")
+		default: // file tests
+			if isGrubenvPath(arg.s) {
+				return triOf(t.ev.opts.Env != nil)
+			}
+			return triUnknown
+		}
+	}
+	t.i++
+	if !a.known {
+		return triUnknown
+	}
+	return triOf(a.s != "")
+}
+
+func isUnaryOp(s string) bool {
+	switch s {
+	case "-n", "-z", "-f", "-d", "-e", "-s":
+		return true
+	}
+	return false
+}
+
+func isBinaryOp(s string) bool {
+	switch s {
+	case "=", "==", "!=", "<", "<=", ">", ">=", "-eq", "-ne", "-lt", "-le",
+		"-gt", "-ge", "-pgt", "-plt", "-nt", "-ot":
+		return true
+	}
+	return false
+}
+
+func binary(l, op, r string) tri {
+	switch op {
+	case "=", "==":
+		return triOf(l == r)
+	case "!=":
+		return triOf(l != r)
+	case "<":
+		return triOf(l < r)
+	case "<=":
+		return triOf(l <= r)
+	case ">":
+		return triOf(l > r)
+	case ">=":
+		return triOf(l >= r)
+	case "-nt", "-ot", "-pgt", "-plt":
+		return triUnknown
+	}
+	a, err1 := strconv.ParseInt(strings.TrimSpace(l), 10, 64)
+	b, err2 := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
+	if err1 != nil || err2 != nil {
+		// GRUB reads a non-number as 0.
+		if err1 != nil {
+			a = 0
+		}
+		if err2 != nil {
+			b = 0
+		}
+	}
+	switch op {
+	case "-eq":
+		return triOf(a == b)
+	case "-ne":
+		return triOf(a != b)
+	case "-lt":
+		return triOf(a < b)
+	case "-le":
+		return triOf(a <= b)
+	case "-gt":
+		return triOf(a > b)
+	default: // -ge
+		return triOf(a >= b)
+	}
+}
+
+// isGrubenvPath reports the environment block paths grub-mkconfig tests.
+func isGrubenvPath(p string) bool {
+	return p == "${prefix}/grubenv" || p == "${config_directory}/grubenv"
+}

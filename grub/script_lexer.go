@@ -1,0 +1,426 @@
+package grub
+
+// The lexer follows GRUB 2's script lexer (grub-core/script/yylex.l) as the
+// GRUB manual describes the language: words are built from unquoted
+// characters, 'single-quoted' strings (literal), "double-quoted" strings
+// (variables expanded, \$ \" \\ and \newline escaped), backslash escapes and
+// variable references ($name, ${name}, $1, $?, $#, $*, $@). A '#' that starts
+// a word begins a comment to the end of the line. Newline and ';' end a
+// command, '{' and '}' delimit blocks, and backslash-newline continues a line.
+
+type tokKind uint8
+
+const (
+	tokWord tokKind = iota
+	tokSep          // newline or ';'
+	tokLBrace
+	tokRBrace
+	tokEOF
+)
+
+// partKind says how one piece of a word expands.
+type partKind uint8
+
+const (
+	partLit  partKind = iota // literal text, quoting already removed
+	partVar                  // variable reference outside double quotes (field-split)
+	partQVar                 // variable reference inside double quotes
+)
+
+type wordPart struct {
+	kind partKind
+	text string // literal text, or the variable name
+}
+
+// word is one shell word before expansion.
+type word struct {
+	parts []wordPart
+	// quoted is set when any part of the word was quoted, so that an empty
+	// expansion still yields an (empty) argument.
+	quoted bool
+	// cmdSubst is set (in sh mode only) when the word holds a `command`
+	// or $(command) substitution, which is never run.
+	cmdSubst bool
+	line     int
+}
+
+// literal returns the word's text when it has no variable references.
+func (w word) literal() (string, bool) {
+	s := ""
+	for _, p := range w.parts {
+		if p.kind != partLit {
+			return "", false
+		}
+		s += p.text
+	}
+	return s, true
+}
+
+// keyword reports whether w is the unquoted bare word kw, as GRUB only
+// recognises reserved words that are written plainly.
+func (w word) keyword(kw string) bool {
+	if w.quoted || len(w.parts) != 1 || w.parts[0].kind != partLit {
+		return false
+	}
+	return w.parts[0].text == kw
+}
+
+type token struct {
+	kind tokKind
+	word word
+	line int
+	semi bool // a ';' separator (not a newline)
+}
+
+type lexer struct {
+	src  []byte
+	pos  int
+	line int
+	errs []string
+	// sh makes the lexer read POSIX sh command substitutions (`...` and
+	// $(...)) as single literal word parts, for /etc/default/grub.
+	sh bool
+	// sawSubst is set by dquote when it skipped a command substitution.
+	sawSubst bool
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+
+// isWordBreak reports the bytes that end an unquoted word.
+func isWordBreak(c byte) bool {
+	return isBlank(c) || c == '\n' || c == ';' || c == '{' || c == '}' || isOperator(c)
+}
+
+// isOperator reports the shell operators GRUB's lexer knows but its grammar
+// has no use for (pipes, background, redirections): unquoted, they are
+// syntax errors.
+func isOperator(c byte) bool { return c == '|' || c == '&' || c == '<' || c == '>' }
+
+func isNameStart(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+func isNameChar(c byte) bool { return isNameStart(c) || (c >= '0' && c <= '9') }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func (l *lexer) errorf(msg string) {
+	if len(l.errs) < maxWarnings {
+		l.errs = append(l.errs, "line "+itoa(l.line)+": "+msg)
+	}
+}
+
+// next returns the next token.
+func (l *lexer) next() token {
+	for l.pos < len(l.src) {
+		c := l.src[l.pos]
+		switch {
+		case isBlank(c):
+			l.pos++
+		case c == '\\' && l.pos+1 < len(l.src) && l.src[l.pos+1] == '\n':
+			l.pos += 2
+			l.line++
+			if l.pos == len(l.src) {
+				l.errorf("line continuation at the end of the input")
+			}
+		case c == '#':
+			for l.pos < len(l.src) && l.src[l.pos] != '\n' {
+				l.pos++
+			}
+		case c == '\n':
+			l.pos++
+			l.line++
+			return token{kind: tokSep, line: l.line - 1}
+		case c == ';':
+			l.pos++
+			return token{kind: tokSep, line: l.line, semi: true}
+		case c == '{':
+			l.pos++
+			return token{kind: tokLBrace, line: l.line}
+		case isOperator(c) && !l.sh:
+			l.pos++
+			l.errorf("unexpected '" + string(c) + "'")
+		case c == '}':
+			l.pos++
+			return token{kind: tokRBrace, line: l.line}
+		default:
+			line := l.line
+			w := l.word()
+			w.line = line
+			return token{kind: tokWord, word: w, line: line}
+		}
+	}
+	return token{kind: tokEOF, line: l.line}
+}
+
+// word scans one word starting at a non-break byte.
+func (l *lexer) word() word {
+	var w word
+	var lit []byte
+	flush := func() {
+		if len(lit) > 0 {
+			w.parts = append(w.parts, wordPart{kind: partLit, text: string(lit)})
+			lit = lit[:0]
+		}
+	}
+	addVar := func(name string, quoted bool) {
+		flush()
+		k := partVar
+		if quoted {
+			k = partQVar
+		}
+		w.parts = append(w.parts, wordPart{kind: k, text: name})
+	}
+	for l.pos < len(l.src) {
+		c := l.src[l.pos]
+		switch {
+		case isWordBreak(c):
+			flush()
+			return w
+		case c == '\\':
+			if l.pos+1 >= len(l.src) {
+				l.errorf("'\\' at the end of the input")
+				l.pos++
+				continue
+			}
+			n := l.src[l.pos+1]
+			l.pos += 2
+			if n == '\n' {
+				l.line++
+				if l.pos == len(l.src) {
+					l.errorf("line continuation at the end of the input")
+				}
+				continue
+			}
+			// GRUB's lexer unescapes only \\, \", \', \$ and the blanks
+			// and metacharacters; any other escape reaches the command
+			// with its backslash (CentOS's LABEL=CentOS\x207\x20x86_64 is
+			// decoded by the kernel's initramfs, not by GRUB).
+			if !l.sh && !isEscapable(n) {
+				lit = append(lit, '\\')
+			}
+			lit = append(lit, n)
+			w.quoted = true
+		case c == '\'':
+			w.quoted = true
+			end := indexByteFrom(l.src, l.pos+1, '\'')
+			if end < 0 {
+				l.errorf("unterminated single quote")
+				end = len(l.src)
+			}
+			s := l.src[l.pos+1 : end]
+			l.line += countNewlines(s)
+			lit = append(lit, s...)
+			l.pos = end + 1
+		case c == '"':
+			w.quoted = true
+			l.pos++
+			l.sawSubst = false
+			l.dquote(&lit, addVar, flush)
+			w.cmdSubst = w.cmdSubst || l.sawSubst
+		case l.sh && (c == '`' || (c == '$' && l.pos+1 < len(l.src) && l.src[l.pos+1] == '(')):
+			w.cmdSubst = true
+			start := l.pos
+			l.skipSubst()
+			lit = append(lit, l.src[start:l.pos]...)
+		case c == '$':
+			if l.pos+1 < len(l.src) && l.src[l.pos+1] == '"' {
+				// $"..." is a translatable string, expanded like "...".
+				w.quoted = true
+				l.pos += 2
+				l.dquote(&lit, addVar, flush)
+				continue
+			}
+			if name, ok := l.varRef(); ok {
+				addVar(name, false)
+			} else {
+				if !l.sh {
+					l.errorf("'$' without a variable name")
+				}
+				lit = append(lit, '$')
+			}
+		default:
+			lit = append(lit, c)
+			l.pos++
+		}
+	}
+	flush()
+	return w
+}
+
+// dquote scans the inside of a double-quoted string; the opening quote has
+// been consumed.
+func (l *lexer) dquote(lit *[]byte, addVar func(string, bool), flush func()) {
+	for l.pos < len(l.src) {
+		c := l.src[l.pos]
+		switch c {
+		case '"':
+			l.pos++
+			return
+		case '\\':
+			if l.pos+1 < len(l.src) {
+				n := l.src[l.pos+1]
+				switch n {
+				case '$', '"', '\\':
+					*lit = append(*lit, n)
+					l.pos += 2
+					continue
+				case '\n':
+					l.line++
+					l.pos += 2
+					continue
+				}
+			}
+			*lit = append(*lit, c)
+			l.pos++
+		case '$', '`':
+			if l.sh && (c == '`' || (l.pos+1 < len(l.src) && l.src[l.pos+1] == '(')) {
+				start := l.pos
+				l.skipSubst()
+				*lit = append(*lit, l.src[start:l.pos]...)
+				l.sawSubst = true
+				continue
+			}
+			if c == '`' {
+				*lit = append(*lit, c)
+				l.pos++
+				continue
+			}
+			if name, ok := l.varRef(); ok {
+				addVar(name, true)
+			} else {
+				if !l.sh {
+					l.errorf("'$' without a variable name")
+				}
+				*lit = append(*lit, '$')
+			}
+		default:
+			if c == '\n' {
+				l.line++
+			}
+			*lit = append(*lit, c)
+			l.pos++
+		}
+	}
+	l.errorf("unterminated double quote")
+}
+
+// varRef scans a variable reference at l.pos (which holds '$'). It reports
+// false, consuming only the '$', when no valid name follows.
+func (l *lexer) varRef() (string, bool) {
+	p := l.pos + 1
+	if p >= len(l.src) {
+		l.pos = p
+		return "", false
+	}
+	braced := l.src[p] == '{'
+	if braced {
+		p++
+	}
+	start := p
+	switch {
+	case p < len(l.src) && isNameStart(l.src[p]):
+		for p < len(l.src) && isNameChar(l.src[p]) {
+			p++
+		}
+	case p < len(l.src) && isDigit(l.src[p]):
+		for p < len(l.src) && isDigit(l.src[p]) {
+			p++
+		}
+	case p < len(l.src) && (l.src[p] == '?' || l.src[p] == '#' || l.src[p] == '*' || l.src[p] == '@'):
+		p++
+	default:
+		l.pos++
+		return "", false
+	}
+	name := string(l.src[start:p])
+	if braced {
+		if p >= len(l.src) || l.src[p] != '}' {
+			l.pos++
+			return "", false
+		}
+		p++
+	}
+	l.pos = p
+	return name, true
+}
+
+func indexByteFrom(b []byte, from int, c byte) int {
+	for i := from; i < len(b); i++ {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func countNewlines(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c == '\n' {
+			n++
+		}
+	}
+	return n
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// skipSubst skips a `...` or $(...) command substitution (sh mode).
+func (l *lexer) skipSubst() {
+	if l.src[l.pos] == '`' {
+		end := indexByteFrom(l.src, l.pos+1, '`')
+		if end < 0 {
+			l.errorf("unterminated command substitution")
+			end = len(l.src) - 1
+		}
+		l.line += countNewlines(l.src[l.pos:end])
+		l.pos = end + 1
+		return
+	}
+	depth := 0
+	for l.pos < len(l.src) {
+		switch l.src[l.pos] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				l.pos++
+				return
+			}
+		case '\n':
+			l.line++
+		}
+		l.pos++
+	}
+	l.errorf("unterminated command substitution")
+}
+
+func isEscapable(c byte) bool {
+	switch c {
+	case '\\', '"', '\'', '$', ' ', '\t', ';', '{', '}', '|', '&', '<', '>', '#':
+		return true
+	}
+	return false
+}

@@ -1,0 +1,257 @@
+package grub
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// entrySummary is the part of an Entry the script tests compare.
+type entrySummary struct {
+	Index, Title, ID, Kernel, Args string
+	Initrd                         []string
+}
+
+func summarise(es []Entry) []entrySummary {
+	var out []entrySummary
+	for _, e := range es {
+		out = append(out, entrySummary{e.Index, e.Title, e.ID, e.Kernel, e.Args, e.Initrd})
+	}
+	return out
+}
+
+func TestScriptLanguage(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []entrySummary
+	}{
+		{
+			name: "quotes escapes and continuation",
+			src: "menuentry 'It'\\''s \"here\"' \"a \\$b \\\\ c\" {\n" +
+				"  linux /vmlinuz a=\"x y\" b=it\\'s \\\n   c=3 # comment\n" +
+				"  initrd /i1 \\\n /i2\n}\n",
+			want: []entrySummary{{"0", `It's "here"`, "", "/vmlinuz", `"a=x y" b=it\'s c=3`, []string{"/i1", "/i2"}}},
+		},
+		{
+			name: "variables expand statically, unquoted values split",
+			src: "set opts='quiet splash'\nset k=vmlinuz-6\nset empty=\n" +
+				"menuentry \"T $k\" --id=\"id-${k}\" { linux /$k $opts $empty \"$empty\" x$opts; }\n",
+			// The quoted empty word stays an (empty) argument: two blanks.
+			want: []entrySummary{{"0", "T vmlinuz-6", "id-vmlinuz-6", "/vmlinuz-6", "quiet splash  xquiet splash", nil}},
+		},
+		{
+			name: "menuentry_id_option and --class skipped, positional args",
+			src: "if [ x\"${feature_menuentry_id}\" = xy ]; then\n menuentry_id_option=\"--id\"\nelse\n menuentry_id_option=\"\"\nfi\n" +
+				"menuentry 'A' --class a --class b --unrestricted $menuentry_id_option 'id-a' extra {\n linux16 /k $1\n initrd16 /i\n}\n",
+			want: []entrySummary{{"0", "A", "id-a", "/k", "extra", []string{"/i"}}},
+		},
+		{
+			name: "nested submenus and semicolons",
+			src: "menuentry a { linux /a; }; submenu s1 --id s1 { menuentry b { linuxefi /b; initrdefi /ib; }\n" +
+				" submenu s2 { menuentry c { linux /c; } } }\nmenuentry d { chainloader +1; }\n",
+			want: []entrySummary{
+				{"0", "a", "", "/a", "", nil},
+				{"1>0", "b", "", "/b", "", []string{"/ib"}},
+				{"1>1>0", "c", "", "/c", "", nil},
+				{"2", "d", "", "+1", "", nil},
+			},
+		},
+		{
+			name: "runtime variables stay symbolic",
+			src:  "menuentry x { search --set=root --fs-uuid 1234; linux ($root)/vmlinuz root=$bootdev }\n",
+			want: []entrySummary{{"0", "x", "", "(${root})/vmlinuz", "root=", nil}},
+		},
+		{
+			name: "xen multiboot",
+			src:  "menuentry xen { multiboot2 /xen.gz dom0_mem=1G; module2 /vmlinuz-6 root=/dev/sda1 ro; module2 --nounzip /initrd-6; }\n",
+			want: []entrySummary{{"0", "xen", "", "/xen.gz", "dom0_mem=1G", nil}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte(tt.src), ConfigOptions{})
+			if err != nil {
+				t.Fatalf("ParseConfig: %v %q", err, cfg.Warnings)
+			}
+			if diff := cmp.Diff(tt.want, summarise(cfg.Entries)); diff != "" {
+				t.Errorf("-want +got:\n%s\nwarnings %q", diff, cfg.Warnings)
+			}
+		})
+	}
+}
+
+func TestMultibootModules(t *testing.T) {
+	cfg, _ := ParseConfig([]byte("menuentry xen { multiboot2 /xen.gz dom0_mem=1G; module2 /vmlinuz-6 root=/dev/sda1 ro; module2 --nounzip /initrd-6; }\n"), ConfigOptions{})
+	want := []Module{{"/vmlinuz-6", "root=/dev/sda1 ro"}, {"/initrd-6", ""}}
+	if diff := cmp.Diff(want, cfg.Entries[0].Modules); diff != "" {
+		t.Errorf("-want +got:\n%s", diff)
+	}
+	if k := cfg.Entries[0].LinuxKernel(); k != "/vmlinuz-6" {
+		t.Errorf("LinuxKernel = %q", k)
+	}
+}
+
+// header is grub-mkconfig's 00_header logic for the default.
+const header = `if [ -s $prefix/grubenv ]; then
+  set have_grubenv=true
+  load_env
+fi
+if [ "${next_entry}" ] ; then
+   set default="${next_entry}"
+   set next_entry=
+   save_env next_entry
+   set boot_once=true
+else
+   set default="%s"
+fi
+if [ x"${feature_menuentry_id}" = xy ]; then
+  menuentry_id_option="--id"
+else
+  menuentry_id_option=""
+fi
+if [ "${recordfail}" = 1 ] ; then
+  set timeout=30
+else
+  set timeout=5
+fi
+menuentry 'First' $menuentry_id_option first { linux /vmlinuz-1 }
+submenu 'More' $menuentry_id_option more {
+  menuentry 'Second' $menuentry_id_option second { linux /vmlinuz-2 }
+  menuentry 'A>B' $menuentry_id_option third { linux /vmlinuz-3 }
+}
+menuentry 'Last' $menuentry_id_option last { linux /vmlinuz-4 }
+`
+
+func envOf(kv ...string) *Env {
+	e := &Env{Vars: []EnvVar{}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Vars = append(e.Vars, EnvVar{kv[i], kv[i+1]})
+	}
+	return e
+}
+
+func TestResolveGRUB(t *testing.T) {
+	tests := []struct {
+		name     string
+		def      string
+		env      *Env
+		kernel   string
+		source   string
+		fallback bool
+		timeout  int
+	}{
+		{"index", "2", nil, "/vmlinuz-4", "default", false, 5},
+		{"hex index", "0x2", nil, "/vmlinuz-4", "default", false, 5},
+		{"submenu index path", "1>1", nil, "/vmlinuz-3", "default", false, 5},
+		{"submenu alone boots its first entry", "1", nil, "/vmlinuz-2", "default", false, 5},
+		{"title", "Last", nil, "/vmlinuz-4", "default", false, 5},
+		{"id", "last", nil, "/vmlinuz-4", "default", false, 5},
+		{"id path", "more>second", nil, "/vmlinuz-2", "default", false, 5},
+		{"escaped > in title", "More>A>>B", nil, "/vmlinuz-3", "default", false, 5},
+		{"mixed path", "1>third", nil, "/vmlinuz-3", "default", false, 5},
+		{"out of range", "9", nil, "/vmlinuz-1", "default", true, 5},
+		{"unknown title", "Nope", nil, "/vmlinuz-1", "default", true, 5},
+		{"bad path inside submenu", "1>7", nil, "/vmlinuz-2", "default", true, 5},
+		{"saved", "${saved_entry}", envOf("saved_entry", "more>second"), "/vmlinuz-2", "saved_entry", false, 5},
+		{"saved unset", "${saved_entry}", envOf(), "/vmlinuz-1", "saved_entry", true, 5},
+		{"next_entry beats default", "0", envOf("next_entry", "last", "saved_entry", "first"), "/vmlinuz-4", "next_entry", false, 5},
+		{"next_entry beats saved", "${saved_entry}", envOf("saved_entry", "first", "next_entry", "1>1"), "/vmlinuz-3", "next_entry", false, 5},
+		{"recordfail from grubenv", "0", envOf("recordfail", "1"), "/vmlinuz-1", "default", false, 30},
+		{"empty next_entry ignored", "2", envOf("next_entry", ""), "/vmlinuz-4", "default", false, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := strings.Replace(header, "%s", tt.def, 1)
+			cfg, err := ParseConfig([]byte(src), ConfigOptions{Env: tt.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := Resolve(cfg, LoaderVars{})
+			if r.Entry == nil {
+				t.Fatalf("nothing resolved: %s", r.Reason)
+			}
+			got := []any{r.Entry.Kernel, r.Source, r.Fallback, *cfg.Timeout}
+			want := []any{tt.kernel, tt.source, tt.fallback, tt.timeout}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("-want +got:\n%s\nreason: %s", diff, r.Reason)
+			}
+			if len(cfg.Warnings) != 0 {
+				t.Errorf("warnings: %q", cfg.Warnings)
+			}
+		})
+	}
+}
+
+func TestResolveUnresolved(t *testing.T) {
+	src := "if keystatus --shift; then set default=1; else set default=0; fi\nmenuentry a { linux /a }\nmenuentry b { linux /b }\n"
+	cfg, err := ParseConfig([]byte(src), ConfigOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DefaultFrom != "unresolved" {
+		t.Errorf("DefaultFrom = %q", cfg.DefaultFrom)
+	}
+	r := Resolve(cfg, LoaderVars{})
+	if r.Entry != nil || r.Source != "unresolved" {
+		t.Errorf("resolved %+v", r)
+	}
+	if len(cfg.Warnings) == 0 {
+		t.Error("no warning about the unresolved default")
+	}
+	// Both branches agreeing is not a guess.
+	cfg, _ = ParseConfig([]byte("if keystatus; then set default=1; else set default=1; fi\nmenuentry a { linux /a }\nmenuentry b { linux /b }\n"), ConfigOptions{})
+	if r := Resolve(cfg, LoaderVars{}); r.Entry == nil || r.Entry.Kernel != "/b" {
+		t.Errorf("agreeing branches: %+v", r)
+	}
+}
+
+func TestEFIStubConfigfile(t *testing.T) {
+	src := "search.fs_uuid 0b4d1a2c-1111-2222-3333-444455556666 root hd0,gpt2\nset prefix=($root)'/boot/grub'\nconfigfile $prefix/grub.cfg\n"
+	cfg, err := ParseConfig([]byte(src), ConfigOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ConfigFile != "(${root})/boot/grub/grub.cfg" || len(cfg.Entries) != 0 {
+		t.Errorf("ConfigFile %q, %d entries", cfg.ConfigFile, len(cfg.Entries))
+	}
+}
+
+func TestScriptErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		err  error
+		n    int // entries still parsed
+	}{
+		{"unterminated quote", "menuentry a { linux /a }\nmenuentry 'b { linux /b }\n", ErrMalformed, 1},
+		{"unclosed block", "menuentry a { linux /a }\nmenuentry b { linux /b\n", ErrMalformed, 2},
+		{"stray fi", "fi\nmenuentry a { linux /a }\n", ErrMalformed, 1},
+		{"if without fi", "menuentry a { linux /a }\nif true; then\n", ErrMalformed, 1},
+		{"deep nesting", strings.Repeat("if true; then\n", 200) + "menuentry a { linux /a }\n", ErrTooComplex, 0},
+		{"deep blocks", strings.Repeat("submenu s {\n", 200), ErrTooComplex, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte(tt.src), ConfigOptions{})
+			if !errors.Is(err, tt.err) {
+				t.Errorf("err = %v, want %v", err, tt.err)
+			}
+			if cfg == nil || len(cfg.Entries) != tt.n {
+				t.Errorf("entries %v, want %d", cfg, tt.n)
+			}
+		})
+	}
+}
+
+func TestValueExplosionBounded(t *testing.T) {
+	src := "set a=xxxxxxxxxxxxxxxx\n" + strings.Repeat("set a=$a$a$a$a\n", 40) + "menuentry \"$a\" { linux /k $a }\n"
+	cfg, _ := ParseConfig([]byte(src), ConfigOptions{})
+	for _, e := range cfg.Entries {
+		if len(e.Title) > maxValueLen+16 || len(e.Args) > 2*maxValueLen+16 {
+			t.Errorf("unbounded expansion: title %d bytes, args %d", len(e.Title), len(e.Args))
+		}
+	}
+}
