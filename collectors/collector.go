@@ -70,6 +70,7 @@ func Factories() []Factory {
 		{Name: "kmsg", Help: "kernel log: records by level and facility, boot milestones, kernel problems (/dev/kmsg)", DefaultEnabled: true, New: NewKmsgCollector},
 		{Name: "history", Help: "this boot compared with the previous one, and how the previous boot ended (--state.dir, pstore)", DefaultEnabled: true, New: NewHistoryCollector},
 		{Name: "systemd", Help: "service manager over D-Bus: boot timeline, system state, every unit's state, enablement and restarts", DefaultEnabled: true, New: NewSystemdCollector},
+		{Name: "bootloader", Help: "boot loader view: GRUB/BLS/systemd-boot entries, the entry that boots next, installed kernels, pending reboots (--path.boot)", DefaultEnabled: true, New: NewBootloaderCollector},
 		{Name: "firmware", Help: "legacy BIOS or UEFI, Secure Boot, Setup Mode, EFI boot entries, TPM (sysfs, efivarfs)", DefaultEnabled: true, New: NewFirmwareCollector},
 	}
 }

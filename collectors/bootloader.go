@@ -1,0 +1,325 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	iofs "io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bootinfo/bootinfo/efi"
+	"github.com/bootinfo/bootinfo/grub"
+	"github.com/bootinfo/bootinfo/host"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Reasons a reboot may be required, as bootinfo_reboot_required{reason}.
+var rebootReasons = []string{"kernel_update", "reboot_required_file", "default_kernel_missing"}
+
+// BootloaderSection is the JSON section "bootloader".
+type BootloaderSection struct {
+	Loader           string            `json:"loader"`
+	ConfigPath       string            `json:"config_path,omitempty"`
+	Entries          []grub.Entry      `json:"entries"`
+	DefaultEntry     string            `json:"default_entry"`
+	NextEntry        string            `json:"next_entry,omitempty"`
+	SavedEntry       string            `json:"saved_entry,omitempty"`
+	NextBoot         *grub.Resolution  `json:"next_boot,omitempty"`
+	NextKernel       *grub.KernelCheck `json:"next_kernel,omitempty"`
+	RunningKernel    string            `json:"running_kernel"`
+	InstalledKernels []string          `json:"installed_kernels"`
+	ModuleTrees      []string          `json:"module_trees"`
+	NewestKernel     string            `json:"newest_kernel,omitempty"`
+	Cmdline          CmdlineFacts      `json:"cmdline"`
+	RebootRequired   bool              `json:"reboot_required"`
+	RebootReasons    []string          `json:"reboot_reasons"`
+	RebootPackages   []string          `json:"reboot_required_packages,omitempty"`
+	Warnings         []string          `json:"warnings,omitempty"`
+	Errors           map[string]string `json:"errors,omitempty"`
+}
+
+// CmdlineFacts are what the kernel command line says about how this boot
+// was asked to go.
+type CmdlineFacts struct {
+	// BootMode is the mode requested: "normal", "single" (single, S, 1),
+	// "rescue", "emergency", or "unit:NAME" for systemd.unit=.
+	BootMode  string `json:"boot_mode"`
+	Init      string `json:"init,omitempty"`
+	Root      string `json:"root,omitempty"`
+	ReadOnly  *bool  `json:"read_only,omitempty"`
+	Debug     bool   `json:"debug"`
+	BootImage string `json:"boot_image,omitempty"`
+}
+
+// ParseCmdlineFacts derives CmdlineFacts from a parsed command line.
+func ParseCmdlineFacts(c host.Cmdline) CmdlineFacts {
+	f := CmdlineFacts{BootMode: "normal"}
+	for _, p := range c.Params {
+		switch {
+		case !p.HasValue && (p.Key == "single" || p.Key == "S" || p.Key == "1"):
+			f.BootMode = "single"
+		case !p.HasValue && (p.Key == "rescue" || p.Key == "emergency" || p.Key == "-b"):
+			f.BootMode = strings.TrimPrefix(p.Key, "-b")
+			if p.Key == "-b" {
+				f.BootMode = "emergency"
+			}
+		case p.Key == "systemd.unit":
+			switch p.Value {
+			case "rescue.target":
+				f.BootMode = "rescue"
+			case "emergency.target":
+				f.BootMode = "emergency"
+			default:
+				f.BootMode = "unit:" + p.Value
+			}
+		case p.Key == "init":
+			f.Init = p.Value
+		case p.Key == "root":
+			f.Root = p.Value
+		case p.Key == "ro" && !p.HasValue:
+			t := true
+			f.ReadOnly = &t
+		case p.Key == "rw" && !p.HasValue:
+			v := false
+			f.ReadOnly = &v
+		case p.Key == "debug":
+			f.Debug = true
+		case p.Key == "BOOT_IMAGE":
+			f.BootImage = p.Value
+		}
+	}
+	return f
+}
+
+type bootloaderCollector struct {
+	paths   Paths
+	refresh time.Duration
+
+	mu   sync.Mutex
+	read time.Time
+	snap *Snapshot
+
+	info, reboot, kernels, missing *prometheus.Desc
+}
+
+// NewBootloaderCollector reports what will boot next and whether a reboot
+// is pending.
+func NewBootloaderCollector(cfg Config) (Collector, error) {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
+	}
+	return &bootloaderCollector{
+		paths:   cfg.Paths,
+		refresh: time.Minute,
+		info:    d("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
+		reboot:  d("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
+		kernels: d("kernels_installed", "Kernel images installed under the boot directory."),
+		missing: d("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
+	}, nil
+}
+
+// Collect reads the boot loader files at most once a minute: package
+// upgrades change them while the host runs, but not between two scrapes.
+func (c *bootloaderCollector) Collect(context.Context) (*Snapshot, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snap != nil && time.Since(c.read) < c.refresh {
+		return c.snap, nil
+	}
+	sec := c.build()
+	c.snap, c.read = &Snapshot{Section: sec, Metrics: c.metrics(sec)}, time.Now()
+	return c.snap, nil
+}
+
+// grubFS chooses the root the boot loader files are read below: the whole
+// root file system when --path.boot is its /boot, else --path.boot alone
+// (a separate boot partition mounted elsewhere).
+func (c *bootloaderCollector) grubFS() grub.FS {
+	if filepath.Clean(c.paths.Boot) == filepath.Join(c.paths.RootFS, "boot") {
+		return grub.NewFS(c.paths.RootFS)
+	}
+	return grub.NewFS(c.paths.Boot)
+}
+
+func (c *bootloaderCollector) build() *BootloaderSection {
+	sec := &BootloaderSection{Loader: grub.LoaderUnknown, Entries: []grub.Entry{}, InstalledKernels: []string{}, ModuleTrees: []string{}, RebootReasons: []string{}}
+	errs := map[string]string{}
+	if hfs, err := host.NewFS(c.paths.ProcFS, c.paths.RootFS); err == nil {
+		b, _ := hfs.Boot()
+		sec.RunningKernel = b.KernelRelease
+		sec.Cmdline = ParseCmdlineFacts(b.Cmdline)
+	}
+	gfs := c.grubFS()
+	cfg, err := gfs.Load(c.platform())
+	switch {
+	case err == nil:
+	case errors.Is(err, iofs.ErrNotExist):
+		// No boot loader configuration here (containers, direct kernel
+		// boots): not a failure.
+	default:
+		errs["config"] = err.Error()
+	}
+	if cfg != nil {
+		sec.Loader, sec.ConfigPath, sec.Entries = cfg.Loader, cfg.ConfigPath, cfg.Entries
+		sec.DefaultEntry, sec.NextEntry, sec.SavedEntry, sec.Warnings = cfg.DefaultEntry, cfg.NextEntry, cfg.SavedEntry, cfg.Warnings
+		if sec.Entries == nil {
+			sec.Entries = []grub.Entry{}
+		}
+		res := grub.Resolve(cfg, c.loaderVars())
+		sec.NextBoot = &res
+	}
+	switch ks, err := gfs.InstalledKernels(); {
+	case err == nil && ks != nil:
+		sec.InstalledKernels = ks
+	case err != nil && !errors.Is(err, iofs.ErrNotExist):
+		errs["installed_kernels"] = err.Error()
+	}
+	sec.NewestKernel = newestKernel(sec.InstalledKernels)
+	if ents, err := os.ReadDir(filepath.Join(c.paths.RootFS, "lib", "modules")); err == nil {
+		for _, e := range ents {
+			if e.IsDir() {
+				sec.ModuleTrees = append(sec.ModuleTrees, e.Name())
+			}
+		}
+	}
+
+	if sec.NextBoot != nil && sec.NextBoot.Entry != nil && sec.NextBoot.Entry.LinuxKernel() != "" {
+		sec.NextKernel = grub.CheckKernel(sec.NextBoot.Entry, sec.InstalledKernels)
+		if sec.NextKernel.Missing {
+			sec.RebootReasons = append(sec.RebootReasons, "default_kernel_missing")
+		} else if rel := kernelRelease(sec.NextKernel.Kernel); rel != "" && sec.RunningKernel != "" && rel != sec.RunningKernel {
+			sec.RebootReasons = append(sec.RebootReasons, "kernel_update")
+		}
+	}
+	if _, err := os.Stat(filepath.Join(c.paths.RootFS, "run", "reboot-required")); err == nil {
+		sec.RebootReasons = append(sec.RebootReasons, "reboot_required_file")
+		if b, err := os.ReadFile(filepath.Join(c.paths.RootFS, "run", "reboot-required.pkgs")); err == nil {
+			sec.RebootPackages = uniqueLines(string(b))
+		}
+	}
+	sort.Strings(sec.RebootReasons)
+	sec.RebootRequired = len(sec.RebootReasons) > 0
+	if len(errs) > 0 {
+		sec.Errors = errs
+	}
+	return sec
+}
+
+// platform tells GRUB's grub_platform from how this boot came up.
+func (c *bootloaderCollector) platform() string {
+	if efs, err := efi.NewFS(c.paths.SysFS); err == nil {
+		if m, err := efs.Mode(); err == nil && m == efi.ModeUEFI {
+			return "efi"
+		} else if err == nil {
+			return "pc"
+		}
+	}
+	return ""
+}
+
+func (c *bootloaderCollector) loaderVars() grub.LoaderVars {
+	var lv grub.LoaderVars
+	if efs, err := efi.NewFS(c.paths.SysFS); err == nil {
+		lv.Default, _ = efs.LoaderEntryDefault()
+		lv.Selected, _ = efs.LoaderEntrySelected()
+	}
+	return lv
+}
+
+// kernelRelease takes the release out of a kernel file name
+// ("/vmlinuz-6.1.0-27-amd64" → "6.1.0-27-amd64").
+func kernelRelease(p string) string {
+	base := path.Base(strings.ReplaceAll(p, "\\", "/"))
+	for _, prefix := range []string{"vmlinuz-", "vmlinux-", "kernel-", "bzImage-", "Image-"} {
+		if rel, ok := strings.CutPrefix(base, prefix); ok {
+			return rel
+		}
+	}
+	return ""
+}
+
+// newestKernel picks the highest release among installed kernels, comparing
+// version numbers numerically ("6.1.0-10" after "6.1.0-9").
+func newestKernel(paths []string) string {
+	best := ""
+	for _, p := range paths {
+		rel := kernelRelease(p)
+		if rel != "" && (best == "" || versionLess(best, rel)) {
+			best = rel
+		}
+	}
+	return best
+}
+
+func versionLess(a, b string) bool {
+	split := func(s string) []string {
+		return strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '-' || r == '+' || r == '~' || r == '_' })
+	}
+	as, bs := split(a), split(b)
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		if as[i] == bs[i] {
+			continue
+		}
+		an, aerr := atoiStrict(as[i])
+		bn, berr := atoiStrict(bs[i])
+		if aerr == nil && berr == nil {
+			return an < bn
+		}
+		return as[i] < bs[i]
+	}
+	return len(as) < len(bs)
+}
+
+func atoiStrict(s string) (int, error) {
+	n := 0
+	if s == "" || len(s) > 9 {
+		return 0, errors.New("not a small number")
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, errors.New("not a number")
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n, nil
+}
+
+func uniqueLines(s string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (c *bootloaderCollector) metrics(sec *BootloaderSection) []prometheus.Metric {
+	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	next := ""
+	if sec.NextBoot != nil && sec.NextBoot.Entry != nil {
+		next = sec.NextBoot.Entry.Title
+	}
+	ms := []prometheus.Metric{
+		g(c.info, 1, sec.Loader, next),
+		g(c.kernels, float64(len(sec.InstalledKernels))),
+		g(c.missing, boolFloat(sec.NextKernel != nil && sec.NextKernel.Missing)),
+	}
+	for _, r := range rebootReasons {
+		on := false
+		for _, have := range sec.RebootReasons {
+			on = on || have == r
+		}
+		ms = append(ms, g(c.reboot, boolFloat(on), r))
+	}
+	return ms
+}

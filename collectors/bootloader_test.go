@@ -1,0 +1,172 @@
+package collectors
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bootinfo/bootinfo/host"
+	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/common/promslog"
+)
+
+func TestParseCmdlineFacts(t *testing.T) {
+	ro, rw := true, false
+	tests := []struct {
+		in   string
+		want CmdlineFacts
+	}{
+		{"BOOT_IMAGE=/vmlinuz-6.1.0-27-amd64 root=UUID=abc ro quiet", CmdlineFacts{BootMode: "normal", Root: "UUID=abc", ReadOnly: &ro, BootImage: "/vmlinuz-6.1.0-27-amd64"}},
+		{"root=/dev/sda1 rw single", CmdlineFacts{BootMode: "single", Root: "/dev/sda1", ReadOnly: &rw}},
+		{"S", CmdlineFacts{BootMode: "single"}},
+		{"1 debug", CmdlineFacts{BootMode: "single", Debug: true}},
+		{"systemd.unit=rescue.target", CmdlineFacts{BootMode: "rescue"}},
+		{"systemd.unit=emergency.target", CmdlineFacts{BootMode: "emergency"}},
+		{"emergency", CmdlineFacts{BootMode: "emergency"}},
+		{"systemd.unit=multi-user.target init=/bin/bash", CmdlineFacts{BootMode: "unit:multi-user.target", Init: "/bin/bash"}},
+		{"console=ttyS0 -- single", CmdlineFacts{BootMode: "normal"}}, // after "--" it is init's
+		{"single=1", CmdlineFacts{BootMode: "normal"}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, ParseCmdlineFacts(host.ParseCmdline(tt.in))); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+func TestNewestKernel(t *testing.T) {
+	got := newestKernel([]string{"/boot/vmlinuz-6.1.0-9-amd64", "/boot/vmlinuz-6.1.0-10-amd64", "/boot/vmlinuz-5.10.0-28-amd64", "/boot/config-7.0"})
+	if got != "6.1.0-10-amd64" {
+		t.Errorf("newest = %q", got)
+	}
+}
+
+// debianRoot lays out a root file system around the real Debian 10
+// grub.cfg of the shared corpus, with the given kernels installed
+// and the given release running.
+func debianRoot(t *testing.T, running string, kernels ...string) Paths {
+	t.Helper()
+	cfg := testutil.Shared(t, "grub", "u-root", "grub", "testdata_new", "debian_10_4_installed", "boot", "grub", "grub.cfg")
+	root := t.TempDir()
+	for _, d := range []string{"boot/grub", "proc/sys/kernel/random", "lib/modules", "run"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Copied into the temporary tree: the grub package does not follow
+	// symbolic links out of the boot root.
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "boot/grub/grub.cfg"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kernels {
+		if err := os.WriteFile(filepath.Join(root, "boot", "vmlinuz-"+k), []byte("kernel"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(root, "lib/modules", k), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p, c := range map[string]string{
+		"proc/sys/kernel/osrelease":      running + "\n",
+		"proc/sys/kernel/random/boot_id": "5e1d7a3c-0000-4000-8000-000000000001\n",
+		"proc/cmdline":                   "BOOT_IMAGE=/boot/vmlinuz-" + running + " root=UUID=39ec20e2 ro quiet\n",
+	} {
+		if err := os.WriteFile(filepath.Join(root, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Paths{RootFS: root, Boot: filepath.Join(root, "boot"), ProcFS: filepath.Join(root, "proc"), SysFS: filepath.Join(root, "sys")}
+}
+
+func collectBootloader(t *testing.T, p Paths) (*BootloaderSection, *Snapshot) {
+	t.Helper()
+	c, err := NewBootloaderCollector(Config{Paths: p, Logger: promslog.NewNopLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap.Section.(*BootloaderSection), snap
+}
+
+// TestBootloaderDebian: the real Debian 10 configuration, with its default
+// entry's kernel installed and running (nothing pending), then after a kernel
+// upgrade not yet booted, then with the default kernel removed (the broken
+// default), then with /run/reboot-required.
+func TestBootloaderDebian(t *testing.T) {
+	p := debianRoot(t, "4.19.0-9-amd64", "4.19.0-9-amd64")
+	sec, snap := collectBootloader(t, p)
+	if sec.Loader != "grub" || len(sec.Entries) != 3 || sec.NextBoot == nil || sec.NextBoot.Entry == nil || sec.NextBoot.Entry.Title != "Debian GNU/Linux" {
+		t.Fatalf("%+v", sec)
+	}
+	if sec.RebootRequired || len(sec.InstalledKernels) != 1 || sec.NewestKernel != "4.19.0-9-amd64" || sec.Cmdline.BootImage != "/boot/vmlinuz-4.19.0-9-amd64" {
+		t.Errorf("steady state: %+v", sec)
+	}
+	m := metricsText(t, snap, "bootinfo_bootloader_info", "bootinfo_reboot_required", "bootinfo_default_entry_kernel_missing", "bootinfo_kernels_installed")
+	want := "bootinfo_bootloader_info{default_entry=Debian GNU/Linux,loader=grub} 1\n" +
+		"bootinfo_default_entry_kernel_missing{} 0\nbootinfo_kernels_installed{} 1\n" +
+		"bootinfo_reboot_required{reason=default_kernel_missing} 0\nbootinfo_reboot_required{reason=kernel_update} 0\nbootinfo_reboot_required{reason=reboot_required_file} 0\n"
+	if m != want {
+		t.Errorf("metrics:\n%s\nwant:\n%s", m, want)
+	}
+
+	// Booted an older kernel than the default entry loads.
+	sec, _ = collectBootloader(t, debianRoot(t, "4.19.0-8-amd64", "4.19.0-8-amd64", "4.19.0-9-amd64"))
+	if strings.Join(sec.RebootReasons, ",") != "kernel_update" {
+		t.Errorf("upgrade pending: reasons %v", sec.RebootReasons)
+	}
+
+	// The default entry's kernel is gone: reported loudly.
+	sec, snap = collectBootloader(t, debianRoot(t, "4.19.0-8-amd64", "4.19.0-8-amd64"))
+	if sec.NextKernel == nil || !sec.NextKernel.Missing || strings.Join(sec.RebootReasons, ",") != "default_kernel_missing" {
+		t.Errorf("broken default: %+v %v", sec.NextKernel, sec.RebootReasons)
+	}
+	if !strings.Contains(metricsText(t, snap, "bootinfo_default_entry_kernel_missing"), "} 1\n") {
+		t.Error("bootinfo_default_entry_kernel_missing is not 1")
+	}
+
+	// A package asked for a reboot.
+	p = debianRoot(t, "4.19.0-9-amd64", "4.19.0-9-amd64")
+	os.WriteFile(filepath.Join(p.RootFS, "run/reboot-required"), []byte("*** System restart required ***\n"), 0o644)
+	os.WriteFile(filepath.Join(p.RootFS, "run/reboot-required.pkgs"), []byte("libc6\nlinux-image-amd64\nlibc6\n"), 0o644)
+	sec, _ = collectBootloader(t, p)
+	if strings.Join(sec.RebootReasons, ",") != "reboot_required_file" || strings.Join(sec.RebootPackages, ",") != "libc6,linux-image-amd64" {
+		t.Errorf("reboot-required: %v %v", sec.RebootReasons, sec.RebootPackages)
+	}
+}
+
+// TestBootloaderBLS: CentOS 8 Stream's real EFI system partition and /boot
+// (BLS entries with $kernelopts from grubenv), read as a separate boot
+// directory.
+func TestBootloaderBLS(t *testing.T) {
+	dir := testutil.Shared(t, "grub", "u-root", "grub", "testdata_new", "CentOS_8_Stream_x86_64_blscfg_sda1")
+	sec, _ := collectBootloader(t, Paths{RootFS: t.TempDir(), Boot: dir, ProcFS: "/nonexistent", SysFS: "/nonexistent"})
+	if sec.Loader != "grub" || len(sec.Entries) != 3 || sec.NextBoot == nil || sec.NextBoot.Entry == nil {
+		t.Fatalf("%+v", sec)
+	}
+	if e := sec.NextBoot.Entry; e.Title != "CentOS Linux (5.18.0) 8" || !strings.Contains(e.Args, "root=") {
+		t.Errorf("next boot %+v", e)
+	}
+	if sec.NextKernel == nil || sec.NextKernel.Missing || len(sec.InstalledKernels) != 2 {
+		t.Errorf("kernels %v, next %+v", sec.InstalledKernels, sec.NextKernel)
+	}
+}
+
+func TestBootloaderNone(t *testing.T) {
+	sec, snap := collectBootloader(t, Paths{RootFS: t.TempDir(), Boot: t.TempDir(), ProcFS: "/nonexistent", SysFS: "/nonexistent"})
+	if sec.Loader != "unknown" || sec.RebootRequired || len(sec.Errors) != 0 {
+		t.Errorf("%+v", sec)
+	}
+	if m := metricsText(t, snap, "bootinfo_bootloader_info"); m != "bootinfo_bootloader_info{default_entry=,loader=unknown} 1\n" {
+		t.Errorf("%s", m)
+	}
+}
