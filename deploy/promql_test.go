@@ -55,9 +55,9 @@ var grafanaVar = regexp.MustCompile(`\$\{[^}]*\}|\$__\w+|\$\w+`)
 // lists are skipped, and every remaining identifier must be a function, a
 // keyword or a metric name. An identifier followed by "(" that is not a
 // PromQL function is an error, so a misspelt function does not pass as a
-// metric. Grafana variables are replaced before lexing.
+// metric. Grafana variables ($var, ${var}, $__interval) are skipped.
 func selectors(expr string) ([]selector, error) {
-	s := grafanaVar.ReplaceAllString(expr, "1")
+	s := expr
 	var out []selector
 	i := 0
 	skipSpace := func(j int) int {
@@ -117,6 +117,12 @@ func selectors(expr string) ([]selector, error) {
 				return nil, err
 			}
 			i = e
+		case c == '$':
+			// A Grafana variable where a number or duration would be.
+			i += len(grafanaVar.FindString(s[i:])) + 1
+			if i > len(s) {
+				i = len(s)
+			}
 		case c >= '0' && c <= '9' || c == '.':
 			for i < len(s) && (isIdent(s[i]) || s[i] == '.') {
 				i++
@@ -254,6 +260,7 @@ func TestSelectors(t *testing.T) {
 		{expr: `label_replace(m, "dst", "$1", "src", "(.*)")`, want: []string{"m"}},
 		{expr: `rate(m[5m] offset 1h)`, want: []string{"m"}},
 		{expr: `{__name__="m"}`, want: []string{""}},
+		{expr: `topk(${n}, increase(m{job=~"$job"}[$__rate_interval])) > $min`, want: []string{"m"}},
 		{expr: `sum(rat(m[5m]))`, err: true},
 		{expr: `m{a="}`, err: true},
 	} {
