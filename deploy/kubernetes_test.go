@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -556,27 +558,59 @@ func flagFor(flags map[string]string, p string) (flag, rel string) {
 	return flag, rel
 }
 
-// TestKustomizeRenders renders the directory with kubectl's built-in
-// kustomize and decodes the stream it prints, checking the same
-// invariants on what a cluster would actually receive.
-func TestKustomizeRenders(t *testing.T) {
+// kustomize renders dir with kubectl's built-in kustomize and decodes the
+// stream it prints.
+func kustomize(t *testing.T, dir string) *objects {
+	t.Helper()
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
 		needTool(t, "kubectl (Debian package kubernetes-client)")
 	}
-	cmd := exec.Command(kubectl, "kustomize", k8sDir)
+	cmd := exec.Command(kubectl, "kustomize", dir)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("kubectl kustomize: %v\n%s", err, stderr.Bytes())
+		t.Fatalf("kubectl kustomize %s: %v\n%s", dir, err, stderr.Bytes())
 	}
 	var objs objects
-	if err := decodeStream("kubectl kustomize", out, &objs); err != nil {
+	if err := decodeStream("kubectl kustomize "+dir, out, &objs); err != nil {
 		t.Fatal(err)
 	}
-	checkObjectSet(t, &objs)
+	return &objs
+}
+
+// TestKustomizeRenders renders the directory with kubectl's built-in
+// kustomize and decodes the stream it prints, checking the same
+// invariants on what a cluster would actually receive.
+func TestKustomizeRenders(t *testing.T) {
+	objs := kustomize(t, k8sDir)
+	checkObjectSet(t, objs)
 	checkDaemonSet(t, objs.daemonSets[0])
+}
+
+// TestKernelLogOverlay renders the privileged overlay and checks that it
+// changes exactly what the kmsg collector needs and nothing else, and that
+// the API would accept it (privileged with allowPrivilegeEscalation false
+// is refused).
+func TestKernelLogOverlay(t *testing.T) {
+	base := kustomize(t, k8sDir)
+	over := kustomize(t, "kubernetes-kernel-log")
+	checkObjectSet(t, over)
+	ds := over.daemonSets[0]
+	sc := ds.Spec.Template.Spec.Containers[0].SecurityContext
+	if sc.Privileged == nil || !*sc.Privileged {
+		t.Fatal("the overlay's container is not privileged")
+	}
+	if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
+		t.Error("privileged with allowPrivilegeEscalation false: the API refuses that")
+	}
+	// Undo the two changes; what remains must be the base.
+	f := false
+	sc.Privileged, sc.AllowPrivilegeEscalation = &f, &f
+	if diff := cmp.Diff(base, over, cmp.AllowUnexported(objects{}), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("the overlay changes more than privileged (-base +overlay):\n%s", diff)
+	}
 }
 
 // needTool skips a test that needs an external program this machine lacks,
