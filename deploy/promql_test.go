@@ -2,12 +2,15 @@ package deploy
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 )
 
 // selector is one vector selector in a PromQL expression: a metric name and
@@ -48,7 +51,8 @@ var labelListKeywords = map[string]bool{
 	"by": true, "without": true, "on": true, "ignoring": true, "group_left": true, "group_right": true,
 }
 
-var grafanaVar = regexp.MustCompile(`\$\{[^}]*\}|\$__\w+|\$\w+`)
+// grafanaVar matches a Grafana variable at the start of a string.
+var grafanaVar = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$\w+)`)
 
 // selectors lists the vector selectors of a PromQL expression. It is a
 // lexer rather than a parser: strings, label matchers, ranges and label
@@ -119,9 +123,10 @@ func selectors(expr string) ([]selector, error) {
 			i = e
 		case c == '$':
 			// A Grafana variable where a number or duration would be.
-			i += len(grafanaVar.FindString(s[i:])) + 1
-			if i > len(s) {
-				i = len(s)
+			if n := len(grafanaVar.FindString(s[i:])); n > 0 {
+				i += n
+			} else {
+				i++
 			}
 		case c >= '0' && c <= '9' || c == '.':
 			for i < len(s) && (isIdent(s[i]) || s[i] == '.') {
@@ -283,4 +288,48 @@ func TestSelectors(t *testing.T) {
 			t.Errorf("selectors(%q) = %q, want %q", tc.expr, got, tc.want)
 		}
 	}
+}
+
+// FuzzSelectors checks that the lexer never panics or loops and that what
+// it calls a metric is an identifier, seeded with every query of the rules
+// and the dashboard.
+func FuzzSelectors(f *testing.F) {
+	data, err := os.ReadFile(rulesPath)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var rf ruleFile
+	if err := yaml.Unmarshal(data, &rf); err != nil {
+		f.Fatal(err)
+	}
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			f.Add(r.Expr)
+		}
+	}
+	dash, err := os.ReadFile(dashboardPath)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`"expr": "((?:[^"\\]|\\.)*)"`).FindAllSubmatch(dash, -1) {
+		var expr string
+		if err := json.Unmarshal([]byte(`"`+string(m[1])+`"`), &expr); err == nil {
+			f.Add(expr)
+		}
+	}
+	ident := regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+	f.Fuzz(func(t *testing.T, expr string) {
+		sels, err := selectors(expr)
+		if err != nil {
+			return
+		}
+		for _, s := range sels {
+			if s.Metric != "" && !ident.MatchString(s.Metric) {
+				t.Errorf("selectors(%q): metric %q is not an identifier", expr, s.Metric)
+			}
+			if !strings.Contains(expr, s.Metric) || !strings.Contains(expr, s.Matchers) {
+				t.Errorf("selectors(%q): %+v is not from the expression", expr, s)
+			}
+		}
+	})
 }
