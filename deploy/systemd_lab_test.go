@@ -19,7 +19,12 @@ import (
 // systemd) that applies the unit's whole sandbox to what it starts. In the
 // namespace only: a tmpfs on /run/systemd holds what systemd PID 1 would
 // have created (/run/systemd/system, the inaccessible nodes that
-// ProtectHome= and ProtectKernelTunables= mount over paths), a tmpfs on
+// ProtectHome= and ProtectKernelTunables= mount over paths) and, bound
+// to /run/systemd/private, this manager's private socket; /run is
+// bind-mounted onto itself first because on these machines it is not a
+// mount point, and the API file systems that ProtectKernelTunables= and
+// friends imply would otherwise put an empty tmpfs over it (a host booted
+// with systemd always has /run mounted). A tmpfs on
 // /usr/local/bin holds the binary where the unit expects it plus two
 // owner-only files, and a tmpfs on /var/lib holds the state directory.
 // It runs the probe unit to completion, then the agent until $LAB/stop
@@ -33,6 +38,7 @@ cleanup() {
 	done
 }
 trap cleanup EXIT
+mount --bind /run /run
 mount -t tmpfs tmpfs /run/systemd
 mkdir -p /run/systemd/system /run/systemd/inaccessible
 cd /run/systemd/inaccessible
@@ -51,6 +57,8 @@ export DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG_RUNTIME_DIR/bus"
 "$SYSTEMD" --user > "$LAB/manager.log" 2>&1 &
 echo $! > "$LAB/manager.pid"
 while [ ! -S "$XDG_RUNTIME_DIR/systemd/private" ] && [ ! -e "$LAB/stop" ]; do sleep 0.1; done
+touch /run/systemd/private
+mount --bind "$XDG_RUNTIME_DIR/systemd/private" /run/systemd/private
 systemctl --user start --wait bootinfo-probe.service
 cp /var/lib/bootinfo/probe.txt "$LAB/probe.txt"
 systemctl --user start bootinfo.service
@@ -62,12 +70,17 @@ systemctl --user show -p ActiveState,Result,ExecMainStatus,NRestarts bootinfo.se
 // probeCommand runs under the unit's sandbox in place of bootinfo and
 // records what the sources need: /dev/kmsg (CAP_SYSLOG under
 // kernel.dmesg_restrict=1), a file only root may read (the DMI table's
-// case), and that another user's owner-only file stays closed (no
-// CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH).
+// case), a D-Bus call over the manager's private socket at
+// /run/systemd/private (read-only mount, AF_UNIX), and that another user's
+// owner-only file stays closed (no CAP_DAC_OVERRIDE or
+// CAP_DAC_READ_SEARCH).
 const probeCommand = `/bin/sh -c 'exec >/var/lib/bootinfo/probe.txt 2>&1; ` +
 	`dd if=/dev/kmsg of=/dev/null bs=8192 count=1 iflag=nonblock status=none && echo kmsg=ok; ` +
 	`cat /usr/local/bin/root-0400 >/dev/null && echo root-file=ok; ` +
 	`cat /usr/local/bin/nobody-0400 >/dev/null || echo other-file=denied; ` +
+	`dbus-send --peer=unix:path=/run/systemd/private --print-reply --dest=org.freedesktop.systemd1 ` +
+	`/org/freedesktop/systemd1 org.freedesktop.DBus.Properties.Get ` +
+	`string:org.freedesktop.systemd1.Manager string:Version >/dev/null && echo private-socket=ok; ` +
 	`sed -n "s/^CapEff:[[:space:]]*/capeff=/p" /proc/self/status; true'`
 
 // TestUnitRunsUnderSystemd starts bootinfo with the unit file's complete
@@ -80,7 +93,7 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the lab's mount namespace needs root")
 	}
-	for _, tool := range []string{"unshare", "dbus-daemon", "systemctl", "dd", "mknod"} {
+	for _, tool := range []string{"unshare", "dbus-daemon", "dbus-send", "systemctl", "dd", "mknod"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			needTool(t, tool)
 		}
@@ -206,9 +219,9 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 		t.Fatalf("%v\n%s", err, logs())
 	}
 	t.Logf("probe under the sandbox:\n%s", probe)
-	for _, want := range []string{"kmsg=ok", "root-file=ok", "other-file=denied", "capeff=0000000400000000"} {
+	for _, want := range []string{"kmsg=ok", "root-file=ok", "other-file=denied", "private-socket=ok", "capeff=0000000400000000"} {
 		if !strings.Contains(string(probe), want+"\n") {
-			t.Errorf("probe under the unit's sandbox: want %s (CAP_SYSLOG only, root's files only, /dev/kmsg readable)", want)
+			t.Errorf("probe under the unit's sandbox: want %s (CAP_SYSLOG only, root's files only, /dev/kmsg and the private socket reachable)", want)
 		}
 	}
 	if r, err := os.ReadFile("/proc/sys/kernel/dmesg_restrict"); err == nil && strings.TrimSpace(string(r)) != "1" {
