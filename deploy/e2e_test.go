@@ -1,0 +1,389 @@
+package deploy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// The fixture root the cmd/bootinfo end-to-end tests serve: proc files, os
+// release, machine id, and empty sys, dev and boot.
+const fixtureRoot = "../cmd/bootinfo/testdata/root"
+
+// fixtureCollectors are the collectors the fixture root feeds.
+var fixtureCollectors = map[string]bool{"host": true, "firmware": true, "dmi": true}
+
+// collectorFlag matches a collector's enable flag in serve --help, not its
+// options (--collector.dmi.serials).
+var collectorFlag = regexp.MustCompile(`--\[no-\]collector\.([a-z_]+)\s`)
+
+// pollLimit bounds every wait for a peer so a broken peer fails the test
+// instead of hanging it; it is a safety net, not a timing assertion.
+const pollLimit = 2 * time.Minute
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// process is a peer started by a test, stopped with SIGTERM at cleanup.
+type process struct {
+	name   string
+	cmd    *exec.Cmd
+	output *syncBuffer
+	done   chan error
+}
+
+func start(t *testing.T, name string, args ...string) *process {
+	t.Helper()
+	p := &process{name: filepath.Base(name), output: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(name, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case err := <-p.done:
+			p.done <- err
+			return
+		default:
+		}
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-p.done:
+			p.done <- err
+		case <-time.After(pollLimit):
+			_ = p.cmd.Process.Kill()
+			p.done <- <-p.done
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and returns how the process ended.
+func (p *process) stop() error {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return err
+	case <-time.After(pollLimit):
+		return fmt.Errorf("%s ignored SIGTERM", p.name)
+	}
+}
+
+// poll calls f until it returns nil, the process dies or pollLimit passes.
+func poll(t *testing.T, what string, procs []*process, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(pollLimit)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		for _, p := range procs {
+			select {
+			case perr := <-p.done:
+				p.done <- perr
+				t.Fatalf("waiting for %s: %s exited (%v):\n%s", what, p.name, perr, p.output.String())
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			var logs strings.Builder
+			for _, p := range procs {
+				fmt.Fprintf(&logs, "--- %s:\n%s\n", p.name, p.output.String())
+			}
+			t.Fatalf("waiting for %s: %v\n%s", what, err, logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+var client = &http.Client{Timeout: 10 * time.Second}
+
+// promAPI GETs a Prometheus HTTP API path and decodes its data field.
+func promAPI(base, path string, query url.Values, data any) error {
+	u := base + path
+	if query != nil {
+		u += "?" + query.Encode()
+	}
+	resp, err := client.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var env struct {
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return fmt.Errorf("%s: %s: %w", u, resp.Status, err)
+	}
+	if env.Status != "success" {
+		return &apiError{msg: fmt.Sprintf("%s: %s", u, env.Error)}
+	}
+	return json.Unmarshal(env.Data, data)
+}
+
+type apiError struct{ msg string }
+
+func (e *apiError) Error() string { return e.msg }
+
+type sample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+func query(base, q string) ([]sample, error) {
+	var d struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	}
+	if err := promAPI(base, "/api/v1/query", url.Values{"query": {q}}, &d); err != nil {
+		return nil, err
+	}
+	if d.ResultType != "vector" {
+		return nil, nil
+	}
+	var s []sample
+	return s, json.Unmarshal(d.Result, &s)
+}
+
+// TestPrometheusScrapesBootinfo runs the real thing: bootinfo built from
+// this tree serving the fixture root, and Debian's Prometheus scraping it
+// every second with the example scrape configuration and the alert rules.
+func TestPrometheusScrapesBootinfo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts bootinfo and Prometheus")
+	}
+	promBin, err := exec.LookPath("prometheus")
+	if err != nil {
+		needTool(t, "prometheus (Debian package prometheus)")
+	}
+	bin := bootinfoBinary(t)
+	root, err := filepath.Abs(fixtureRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "proc", "cmdline")); err != nil {
+		t.Fatalf("fixture root: %v", err)
+	}
+	rules, err := filepath.Abs(rulesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	agentAddr := freeAddr(t)
+	args := []string{"serve",
+		"--web.listen-address=" + agentAddr,
+		"--path.rootfs=" + root,
+		"--path.procfs=" + filepath.Join(root, "proc"),
+		"--path.sysfs=" + filepath.Join(root, "sys"),
+		"--path.dev=" + filepath.Join(root, "dev"),
+		"--path.boot=" + filepath.Join(root, "boot"),
+	}
+	// Collectors whose sources the fixture root does not provide are
+	// turned off, by name, so that "every collector succeeds" means every
+	// collector the fixture feeds; add a collector to fixtureCollectors
+	// when the fixture grows its source.
+	help, err := exec.Command(bin, "serve", "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bootinfo serve --help: %v\n%s", err, help)
+	}
+	for _, m := range collectorFlag.FindAllStringSubmatch(string(help), -1) {
+		if !fixtureCollectors[m[1]] {
+			args = append(args, "--no-collector."+m[1])
+			t.Logf("collector %s is off: the fixture root has no source for it", m[1])
+		}
+	}
+	agent := start(t, bin, args...)
+	poll(t, "bootinfo /healthz", []*process{agent}, func() error {
+		resp, err := client.Get("http://" + agentAddr + "/healthz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return errors.New(resp.Status)
+		}
+		return nil
+	})
+
+	// The example configuration, pointed at this agent.
+	data, err := os.ReadFile(scrapeConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["global"] = map[string]any{"scrape_interval": "1s", "evaluation_interval": "1s"}
+	cfg["rule_files"] = []any{rules}
+	jobs, _ := cfg["scrape_configs"].([]any)
+	if len(jobs) != 1 {
+		t.Fatalf("%s: want one scrape job, got %d", scrapeConfig, len(jobs))
+	}
+	job := jobs[0].(map[string]any)
+	if job["job_name"] != "bootinfo" {
+		t.Fatalf("%s: job_name %v, want bootinfo", scrapeConfig, job["job_name"])
+	}
+	job["static_configs"] = []any{map[string]any{"targets": []any{agentAddr}}}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgPath, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	promAddr := freeAddr(t)
+	base := "http://" + promAddr
+	prom := start(t, promBin,
+		"--config.file="+cfgPath,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+promAddr,
+		"--log.level=warn",
+	)
+	peers := []*process{agent, prom}
+
+	// A successful scrape of the agent.
+	poll(t, "a scrape of bootinfo", peers, func() error {
+		s, err := query(base, `up{job="bootinfo"}`)
+		if err != nil {
+			return err
+		}
+		if len(s) != 1 {
+			return fmt.Errorf("up: %d series", len(s))
+		}
+		if s[0].Value[1] != "1" {
+			return fmt.Errorf("up = %v", s[0].Value[1])
+		}
+		return nil
+	})
+	success, err := query(base, `bootinfo_scrape_collector_success{job="bootinfo"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var collectors []string
+	for _, s := range success {
+		collectors = append(collectors, s.Metric["collector"])
+		if s.Value[1] != "1" {
+			t.Errorf("bootinfo_scrape_collector_success{collector=%q} = %v", s.Metric["collector"], s.Value[1])
+		}
+	}
+	slices.Sort(collectors)
+	t.Logf("collectors scraped: %v", collectors)
+	for c := range fixtureCollectors {
+		if !slices.Contains(collectors, c) {
+			t.Errorf("no bootinfo_scrape_collector_success for %s (got %v)", c, collectors)
+		}
+	}
+
+	// Every rule group loaded and every rule evaluated without error.
+	rf := readRules(t)
+	var wantGroups []string
+	for _, g := range rf.Groups {
+		wantGroups = append(wantGroups, g.Name)
+	}
+	slices.Sort(wantGroups)
+	poll(t, "every rule evaluated", peers, func() error {
+		var d struct {
+			Groups []struct {
+				Name  string `json:"name"`
+				Rules []struct {
+					Name           string `json:"name"`
+					Health         string `json:"health"`
+					LastError      string `json:"lastError"`
+					LastEvaluation string `json:"lastEvaluation"`
+				} `json:"rules"`
+			} `json:"groups"`
+		}
+		if err := promAPI(base, "/api/v1/rules", nil, &d); err != nil {
+			return err
+		}
+		var got []string
+		for _, g := range d.Groups {
+			got = append(got, g.Name)
+			for _, r := range g.Rules {
+				if r.Health == "err" {
+					t.Fatalf("rule %s: %s", r.Name, r.LastError)
+				}
+				if r.Health != "ok" {
+					return fmt.Errorf("rule %s health %q", r.Name, r.Health)
+				}
+			}
+		}
+		// The API lists groups by name.
+		slices.Sort(got)
+		if !slices.Equal(got, wantGroups) {
+			return fmt.Errorf("rule groups %v, want %v", got, wantGroups)
+		}
+		return nil
+	})
+
+	// Every dashboard query is valid PromQL to this Prometheus, with the
+	// variables as Grafana would fill them for "All".
+	fill := strings.NewReplacer(`$job`, `.+`, `$instance`, `.+`, `$__rate_interval`, `1m`, `$__range`, `5m`)
+	for where, expr := range dashboardQueries(t, readDashboard(t)) {
+		if _, err := query(base, fill.Replace(expr)); err != nil {
+			t.Errorf("dashboard %s: %v", where, err)
+		}
+	}
+
+	// The agent stops cleanly on SIGTERM (the systemd unit and the DaemonSet
+	// rely on it to mark a clean shutdown).
+	if err := agent.stop(); err != nil {
+		t.Errorf("bootinfo on SIGTERM: %v\n%s", err, agent.output.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's writes and a test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,76 @@
+package deploy
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// helpFlag matches a flag's name in kingpin's help: --name=..., --[no-]name.
+var helpFlag = regexp.MustCompile(`(?m)^\s+(?:-\w, )?--(\[no-\])?([a-z][a-z0-9.-]*)`)
+
+// pendingFlags are flags the lead announced that are being built now.
+var pendingFlags = map[string]bool{"--state.dir": true}
+
+// TestDeployedFlagsExist checks that every flag the DaemonSet and the
+// systemd unit pass is one bootinfo serve accepts, so a renamed flag cannot
+// leave the manifests crash-looping. A flag announced but not built yet
+// (pendingFlags) skips with the list, and fails under CI=true; any other
+// unknown flag fails.
+func TestDeployedFlagsExist(t *testing.T) {
+	help, err := exec.Command(bootinfoBinary(t), "serve", "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bootinfo serve --help: %v\n%s", err, help)
+	}
+	known := map[string]bool{}
+	for _, m := range helpFlag.FindAllStringSubmatch(string(help), -1) {
+		known["--"+m[2]] = true
+		if m[1] != "" {
+			known["--no-"+m[2]] = true
+		}
+	}
+	if !known["--path.sysfs"] || !known["--web.listen-address"] {
+		t.Fatalf("could not read the flags from serve --help:\n%s", help)
+	}
+
+	ds := loadManifests(t).daemonSets[0]
+	args := map[string][]string{"DaemonSet": ds.Spec.Template.Spec.Containers[0].Args}
+	unit, err := os.ReadFile(unitPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range parseUnit(t, unit)["Service"]["ExecStart"] {
+		args["systemd unit"] = strings.Fields(v)[1:]
+	}
+	var missing []string
+	for where, a := range args {
+		if len(a) > 0 && a[0] == "serve" {
+			for _, f := range a[1:] {
+				name, _, _ := strings.Cut(f, "=")
+				if !known[name] && !pendingFlags[name] {
+					t.Errorf("%s: bootinfo serve has no flag %s", where, name)
+				}
+			}
+		}
+		if len(a) == 0 || a[0] != "serve" {
+			t.Errorf("%s: arguments %v do not start with serve", where, a)
+			continue
+		}
+		for _, f := range a[1:] {
+			name, _, _ := strings.Cut(f, "=")
+			if !known[name] && pendingFlags[name] {
+				missing = append(missing, where+": "+name)
+			}
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 && !t.Failed() {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("flags bootinfo serve does not accept: %v", missing)
+		}
+		t.Skipf("flags bootinfo serve does not accept yet (fails under CI=true): %v", missing)
+	}
+}

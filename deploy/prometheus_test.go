@@ -1,0 +1,268 @@
+package deploy
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+const (
+	rulesPath     = "prometheus/rules/bootinfo.rules.yml"
+	rulesTestPath = "prometheus/rules/bootinfo.rules.test.yml"
+	scrapeConfig  = "prometheus/scrape-config.yml"
+	scrapeK8s     = "prometheus/scrape-config-kubernetes.yml"
+)
+
+// ruleFile is Prometheus' rule file format, strictly: an unknown field (a
+// misspelt "annotations") fails the decode.
+type ruleFile struct {
+	Groups []struct {
+		Name     string `json:"name"`
+		Interval string `json:"interval,omitempty"`
+		Rules    []struct {
+			Alert       string            `json:"alert,omitempty"`
+			Record      string            `json:"record,omitempty"`
+			Expr        string            `json:"expr"`
+			For         string            `json:"for,omitempty"`
+			Labels      map[string]string `json:"labels,omitempty"`
+			Annotations map[string]string `json:"annotations,omitempty"`
+		} `json:"rules"`
+	} `json:"groups"`
+}
+
+func readRules(t *testing.T) ruleFile {
+	t.Helper()
+	data, err := os.ReadFile(rulesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf ruleFile
+	if err := yaml.UnmarshalStrict(data, &rf); err != nil {
+		t.Fatalf("%s: %v", rulesPath, err)
+	}
+	return rf
+}
+
+func promtool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		needTool(t, "promtool (Debian package prometheus)")
+	}
+	return p
+}
+
+func run(t *testing.T, dir, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestRulesCheck(t *testing.T) {
+	out := run(t, "", promtool(t), "check", "rules", rulesPath)
+	t.Log(strings.TrimSpace(out))
+}
+
+// TestRulesUnitTests runs promtool's unit tests of every alert.
+func TestRulesUnitTests(t *testing.T) {
+	out := run(t, filepath.Dir(rulesTestPath), promtool(t), "test", "rules", filepath.Base(rulesTestPath))
+	if !strings.Contains(out, "SUCCESS") {
+		t.Errorf("promtool test rules:\n%s", out)
+	}
+}
+
+func TestScrapeConfigCheck(t *testing.T) {
+	out := run(t, "", promtool(t), "check", "config", scrapeConfig)
+	t.Log(strings.TrimSpace(out))
+}
+
+// TestKubernetesScrapeConfig checks the kubernetes_sd example. Debian's
+// Prometheus is built without Kubernetes discovery, so promtool there
+// cannot load it; the file is then decoded strictly into the fields it
+// uses and its relabelling checked against the DaemonSet's labels.
+func TestKubernetesScrapeConfig(t *testing.T) {
+	pt := promtool(t)
+	cmd := exec.Command(pt, "check", "config", "--syntax-only", scrapeK8s)
+	out, err := cmd.CombinedOutput()
+	switch {
+	case err == nil:
+		t.Log(strings.TrimSpace(string(out)))
+	case bytes.Contains(out, []byte("field kubernetes_sd_configs not found")):
+		t.Log("this promtool has no Kubernetes service discovery (Debian builds without it); checking the file's structure only")
+	default:
+		t.Errorf("promtool check config: %v\n%s", err, out)
+	}
+
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName             string `json:"job_name"`
+			KubernetesSDConfigs []struct {
+				Role       string `json:"role"`
+				Namespaces struct {
+					Names []string `json:"names"`
+				} `json:"namespaces"`
+			} `json:"kubernetes_sd_configs"`
+			RelabelConfigs []struct {
+				SourceLabels []string `json:"source_labels,omitempty"`
+				Regex        string   `json:"regex,omitempty"`
+				Action       string   `json:"action,omitempty"`
+				TargetLabel  string   `json:"target_label,omitempty"`
+				Replacement  string   `json:"replacement,omitempty"`
+			} `json:"relabel_configs"`
+		} `json:"scrape_configs"`
+	}
+	data, err := os.ReadFile(scrapeK8s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.ScrapeConfigs) != 1 || len(cfg.ScrapeConfigs[0].KubernetesSDConfigs) != 1 {
+		t.Fatalf("want one job with one kubernetes_sd_config, got %+v", cfg.ScrapeConfigs)
+	}
+	sc := cfg.ScrapeConfigs[0]
+	ds := loadManifests(t).daemonSets[0]
+	sd := sc.KubernetesSDConfigs[0]
+	if sd.Role != "pod" || !slices.Equal(sd.Namespaces.Names, []string{ds.Namespace}) {
+		t.Errorf("discovers %s in %v, want pods in [%s]", sd.Role, sd.Namespaces.Names, ds.Namespace)
+	}
+	// Simulate the relabelling on the meta labels of a DaemonSet pod.
+	meta := map[string]string{"__meta_kubernetes_pod_node_name": "node-1", "job": sc.JobName}
+	for k, v := range ds.Spec.Template.Labels {
+		meta["__meta_kubernetes_pod_label_"+sanitizeLabel(k)] = v
+	}
+	for _, p := range ds.Spec.Template.Spec.Containers[0].Ports {
+		meta["__meta_kubernetes_pod_container_port_name"] = p.Name
+	}
+	for _, r := range sc.RelabelConfigs {
+		var vals []string
+		for _, l := range r.SourceLabels {
+			vals = append(vals, meta[l])
+		}
+		v := strings.Join(vals, ";")
+		switch r.Action {
+		case "keep":
+			if v != r.Regex {
+				t.Fatalf("relabel keep %v=~%s drops the DaemonSet's pods (value %q)", r.SourceLabels, r.Regex, v)
+			}
+		case "", "replace":
+			if r.Replacement != "" {
+				v = r.Replacement
+			}
+			meta[r.TargetLabel] = v
+		default:
+			t.Fatalf("relabel action %s not simulated", r.Action)
+		}
+	}
+	if meta["job"] != "bootinfo" || meta["instance"] != "node-1" {
+		t.Errorf("relabelled job=%q instance=%q, want bootinfo and the node name", meta["job"], meta["instance"])
+	}
+}
+
+func sanitizeLabel(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// TestAlertRules checks what promtool does not: every alert has a
+// severity and both annotations, names are unique, and each alert has a
+// unit test that expects it to fire.
+func TestAlertRules(t *testing.T) {
+	rf := readRules(t)
+	severities := map[string]bool{"critical": true, "warning": true, "info": true}
+	alerts := map[string]bool{}
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				t.Errorf("group %s: recording rule %s; this file holds alerts", g.Name, r.Record)
+				continue
+			}
+			if alerts[r.Alert] {
+				t.Errorf("alert %s defined twice", r.Alert)
+			}
+			alerts[r.Alert] = true
+			if !severities[r.Labels["severity"]] {
+				t.Errorf("alert %s: severity %q, want critical, warning or info", r.Alert, r.Labels["severity"])
+			}
+			for _, a := range []string{"summary", "description"} {
+				if strings.TrimSpace(r.Annotations[a]) == "" {
+					t.Errorf("alert %s has no %s", r.Alert, a)
+				}
+			}
+		}
+	}
+
+	var tests struct {
+		RuleFiles          []string `json:"rule_files"`
+		EvaluationInterval string   `json:"evaluation_interval"`
+		Tests              []struct {
+			Name          string `json:"name"`
+			Interval      string `json:"interval"`
+			InputSeries   []any  `json:"input_series"`
+			AlertRuleTest []struct {
+				EvalTime  string `json:"eval_time"`
+				Alertname string `json:"alertname"`
+				ExpAlerts []any  `json:"exp_alerts"`
+			} `json:"alert_rule_test"`
+		} `json:"tests"`
+	}
+	data, err := os.ReadFile(rulesTestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(data, &tests); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tests.RuleFiles, []string{filepath.Base(rulesPath)}) {
+		t.Errorf("the unit tests load %v, want [%s]", tests.RuleFiles, filepath.Base(rulesPath))
+	}
+	fires := map[string]bool{}
+	for _, tc := range tests.Tests {
+		for _, a := range tc.AlertRuleTest {
+			if !alerts[a.Alertname] {
+				t.Errorf("test %q: no alert %s", tc.Name, a.Alertname)
+			}
+			if len(a.ExpAlerts) > 0 {
+				fires[a.Alertname] = true
+			}
+		}
+	}
+	for a := range alerts {
+		if !fires[a] {
+			t.Errorf("alert %s has no unit test in which it fires", a)
+		}
+	}
+}
+
+func TestRulesUseOnlyContractMetrics(t *testing.T) {
+	contract := contractMetrics(t)
+	for _, g := range readRules(t).Groups {
+		for _, r := range g.Rules {
+			sels, err := selectors(r.Expr)
+			if err != nil {
+				t.Errorf("alert %s: %v", r.Alert, err)
+				continue
+			}
+			if len(sels) == 0 {
+				t.Errorf("alert %s selects no metric", r.Alert)
+			}
+			checkMetricNames(t, "alert "+r.Alert, sels, contract)
+		}
+	}
+}
