@@ -395,8 +395,13 @@ func checkDaemonSet(t *testing.T, ds *appsv1.DaemonSet) {
 	flags := map[string]string{}
 	for _, a := range c.Args[1:] {
 		k, v, ok := strings.Cut(a, "=")
+		if !ok && strings.HasPrefix(a, "--collector.") || strings.HasPrefix(a, "--no-collector.") {
+			// Boolean collector switches take no value (kingpin has no
+			// --flag=false); the last one given wins.
+			continue
+		}
 		if !ok {
-			t.Errorf("argument %q is not --flag=value", a)
+			t.Errorf("argument %q is not --flag=value or a collector switch", a)
 			continue
 		}
 		if _, dup := flags[k]; dup {
@@ -590,7 +595,8 @@ func TestKustomizeRenders(t *testing.T) {
 }
 
 // TestKernelLogOverlay renders the privileged overlay and checks that it
-// changes exactly what the kmsg collector needs and nothing else, and that
+// changes exactly what the kmsg collector needs (privileged, and the
+// collector switched back on) and nothing else, and that
 // the API would accept it (privileged with allowPrivilegeEscalation false
 // is refused).
 func TestKernelLogOverlay(t *testing.T) {
@@ -605,7 +611,13 @@ func TestKernelLogOverlay(t *testing.T) {
 	if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
 		t.Error("privileged with allowPrivilegeEscalation false: the API refuses that")
 	}
-	// Undo the two changes; what remains must be the base.
+	// The base turns kmsg off, the overlay back on: its last argument.
+	args := ds.Spec.Template.Spec.Containers[0].Args
+	if len(args) == 0 || args[len(args)-1] != "--collector.kmsg" {
+		t.Fatalf("the overlay does not turn the kmsg collector on: %v", args)
+	}
+	// Undo the three changes; what remains must be the base.
+	ds.Spec.Template.Spec.Containers[0].Args = args[:len(args)-1]
 	f := false
 	sc.Privileged, sc.AllowPrivilegeEscalation = &f, &f
 	if diff := cmp.Diff(base, over, cmp.AllowUnexported(objects{}), cmpopts.EquateEmpty()); diff != "" {
