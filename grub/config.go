@@ -7,6 +7,12 @@ const (
 	LoaderUnknown     = "unknown"
 )
 
+// GRUB flavours used in Config.Flavor.
+const (
+	FlavorUpstream = "upstream"
+	FlavorFedora   = "fedora"
+)
+
 // Entry kinds used in Entry.Kind.
 const (
 	KindLinux     = "linux"     // linux, linuxefi, linux16 (and BLS "linux")
@@ -48,6 +54,14 @@ type Config struct {
 	// BLS is set when the configuration runs blscfg, so that the Boot
 	// Loader Specification entries are part of the menu.
 	BLS bool `json:"bls,omitempty"`
+	// Flavor is the GRUB build whose menu rules Resolve applies:
+	// FlavorUpstream reads a default that starts with digits as an index
+	// ("9af7...-5.18.0" is index 9), as upstream and Debian GRUB 2.06 do
+	// (checked with grub-emu); FlavorFedora, whose GRUB carries the blscfg
+	// patches, compares such a default with ids and titles instead.
+	// ParseConfig sets FlavorFedora when the configuration runs blscfg; a
+	// caller that knows better (from os-release) may change it.
+	Flavor string `json:"flavor,omitempty"`
 	// ConfigFile is the target of a top-level configfile command (an EFI
 	// system partition's grub.cfg usually only loads the real one).
 	ConfigFile string `json:"configfile,omitempty"`
@@ -85,6 +99,8 @@ type Entry struct {
 	Conditional bool `json:"conditional,omitempty"`
 
 	path []int
+	// line is where the entry's menuentry starts in the script.
+	line int
 	// sortKey, machineID and version are BLS keys systemd-boot sorts by.
 	sortKey, machineID, version string
 }

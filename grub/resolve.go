@@ -132,7 +132,7 @@ func resolveGRUB(cfg *Config) Resolution {
 		rest, hasRest := "", false
 		if set {
 			var how string
-			idx, how = entryNumber(items, spec)
+			idx, how = entryNumber(items, spec, cfg.Flavor != FlavorFedora)
 			if how != "" {
 				notes = append(notes, how)
 			}
@@ -178,31 +178,30 @@ func describe(r Resolution, notes []string) string {
 func quote(s string) string { return "\"" + s + "\"" }
 
 // entryNumber implements one level of GRUB's get_entry_number: a selector
-// that is a number is an index; otherwise the first item whose title or id
-// equals the selector (up to an unescaped '>', where ">>" stands for '>')
-// is chosen. It returns -1 when nothing matches, and a note for the report.
-func entryNumber(items []menuNode, spec string) (int, string) {
+// that starts with a number is an index (upstream GRUB's grub_strtoul ignores
+// what follows the digits; with fedora false, only a selector that is all
+// number is); otherwise the first item whose title or id equals the
+// selector (up to an unescaped '>', where ">>" stands for '>') is chosen. It
+// returns -1 when nothing matches, and a note for the report.
+func entryNumber(items []menuNode, spec string, upstream bool) (int, string) {
 	sel := selector(spec)
 	if n, ok := grubNumber(sel); ok {
 		return n, "index " + itoa(n)
 	}
-	quirk := ""
 	if n, ok := leadingNumber(sel); ok {
-		// Upstream GRUB's grub_strtoul ignores trailing text, so it reads a
-		// selector starting with digits (a BLS id starting with a machine
-		// id, say) as an index; Fedora's GRUB compares it with titles and
-		// ids, as done here.
-		quirk = " (upstream GRUB without Fedora's fix would read it as index " + itoa(n) + ")"
+		if upstream {
+			return n, quote(sel) + " starts with digits, which upstream GRUB reads as index " + itoa(n)
+		}
 	}
 	for i, it := range items {
 		if it.title == sel {
-			return i, "matched the title at index " + itoa(i) + quirk
+			return i, "matched the title at index " + itoa(i)
 		}
 		if it.id != "" && it.id == sel {
-			return i, "matched the id at index " + itoa(i) + quirk
+			return i, "matched the id at index " + itoa(i)
 		}
 	}
-	return -1, quote(sel) + " matches no entry" + quirk
+	return -1, quote(sel) + " matches no entry"
 }
 
 // selector returns the first '>'-separated component of spec, with ">>"
@@ -266,10 +265,22 @@ func grubNumber(s string) (int, bool) {
 	return n, true
 }
 
+// leadingNumber parses the number a selector starts with, as
+// grub_strtoul(val, 0, 0) does: blanks skipped, "0x" for hexadecimal,
+// digits up to the first that is not one.
 func leadingNumber(s string) (int, bool) {
+	s = strings.TrimLeft(s, " \t")
+	base := 10
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && digitVal(s[2]) >= 0 {
+		base, s = 16, s[2:]
+	}
 	n, ok := 0, false
-	for i := 0; i < len(s) && isDigit(s[i]); i++ {
-		n, ok = n*10+int(s[i]-'0'), true
+	for i := 0; i < len(s); i++ {
+		d := digitVal(s[i])
+		if d < 0 || d >= base {
+			break
+		}
+		n, ok = n*base+d, true
 		if n > 1<<24 {
 			n = 1 << 24
 		}

@@ -40,6 +40,9 @@ type value struct {
 	origin string // "grubenv:NAME", "config", "grub", "unresolved"
 	// deleted marks an unset in a child scope.
 	deleted bool
+	// exported variables are the only ones a submenu sees: GRUB runs a
+	// submenu's body in a new environment context holding only them.
+	exported bool
 }
 
 // vars is a scope of variables: the writes made in it over a read-only
@@ -93,7 +96,25 @@ func (v *vars) get(k string) (value, bool) {
 	return value{}, false
 }
 
-func (v *vars) set(k string, x value) { v.m[k] = x }
+// set assigns k, keeping whether it was exported.
+func (v *vars) set(k string, x value) {
+	if old, ok := v.get(k); ok && old.exported {
+		x.exported = true
+	}
+	v.m[k] = x
+}
+
+// exportedOnly returns a new scope with the exported variables of v, as
+// grub_env_context_open builds for a submenu.
+func (v *vars) exportedOnly() *vars {
+	out := newVars()
+	for k, x := range v.flatten().m {
+		if x.exported {
+			out.m[k] = x
+		}
+	}
+	return out
+}
 
 func (v *vars) del(k string) { v.m[k] = value{deleted: true} }
 
@@ -204,10 +225,10 @@ func ParseConfig(data []byte, opts ConfigOptions) (*Config, error) {
 	ev := &evaluator{cfg: cfg, opts: opts, unresolvedW: map[string]bool{}}
 	v := newVars()
 	for _, f := range features {
-		v.set(f, value{s: "y", known: true, origin: "grub"})
+		v.set(f, value{s: "y", known: true, origin: "grub", exported: true})
 	}
 	if opts.Platform != "" {
-		v.set("grub_platform", value{s: opts.Platform, known: true, origin: "grub"})
+		v.set("grub_platform", value{s: opts.Platform, known: true, origin: "grub", exported: true})
 	}
 	if opts.Env != nil {
 		cfg.NextEntry = opts.Env.Get("next_entry")
@@ -244,6 +265,12 @@ func ParseConfig(data []byte, opts ConfigOptions) (*Config, error) {
 		}
 	}
 	ev.runMenu(items, top.v, nil, nil)
+	if cfg.Loader == LoaderGRUB {
+		cfg.Flavor = FlavorUpstream
+		if cfg.BLS {
+			cfg.Flavor = FlavorFedora
+		}
+	}
 
 	var err error
 	switch {
@@ -267,14 +294,14 @@ func (ev *evaluator) runMenu(items []menuItem, v *vars, path []int, titles []str
 		if it.submenu {
 			ev.cfg.Submenus = append(ev.cfg.Submenus, Submenu{Title: it.title, ID: it.id, Index: indexString(p), path: p})
 			var children []menuItem
-			f := &frame{v: v.child(), pos: it.args, items: &children, conditional: it.conditional}
+			f := &frame{v: v.exportedOnly(), pos: it.args, items: &children, conditional: it.conditional}
 			ev.exec(it.body, f)
 			ev.runMenu(children, f.v, p, append(append([]string(nil), titles...), it.title))
 			continue
 		}
 		e := Entry{
 			Title: it.title, ID: it.id, Index: indexString(p),
-			Submenu: titles, Source: "grub.cfg", Conditional: it.conditional, path: p,
+			Submenu: titles, Source: "grub.cfg", Conditional: it.conditional, path: p, line: it.line,
 		}
 		body := it.body
 		if it.bls != nil {
@@ -568,7 +595,17 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 			f.v.del(a.s)
 		}
 		return triTrue
-	case "export", "save_env", "insmod", "echo", "load_video", "terminal_output",
+	case "export":
+		for _, a := range rest {
+			x, ok := f.v.get(a.s)
+			if !ok {
+				x = value{known: true, origin: "config"}
+			}
+			x.exported = true
+			f.v.m[a.s] = x
+		}
+		return triTrue
+	case "save_env", "insmod", "echo", "load_video", "terminal_output",
 		"terminal_input", "serial", "set_background_image", "loadfont":
 		return triTrue
 	case "true", ":":

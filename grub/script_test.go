@@ -112,6 +112,7 @@ if [ x"${feature_menuentry_id}" = xy ]; then
 else
   menuentry_id_option=""
 fi
+export menuentry_id_option
 if [ "${recordfail}" = 1 ] ; then
   set timeout=30
 else
