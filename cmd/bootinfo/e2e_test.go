@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func fixtureArgs(root string) []string {
 type agent struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 	done   chan error
 }
 
@@ -79,24 +80,51 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// startCmd runs the binary with args, killed at the test's end.
+func startCmd(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, chan error) {
+	t.Helper()
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	cmd := exec.Command(binary, args...)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		if t.Failed() {
+			t.Logf("agent stderr:\n%s", stderr)
+		}
+	})
+	return cmd, stderr, done
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writer and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // startAgent runs `bootinfo serve` and waits until /healthz answers.
 func startAgent(t *testing.T, args ...string) *agent {
 	t.Helper()
 	addr := freeAddr(t)
-	a := &agent{base: "http://" + addr, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	a.cmd = exec.Command(binary, append([]string{"serve", "--web.listen-address=" + addr}, args...)...)
-	a.cmd.Stderr = a.stderr
-	if err := a.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { a.done <- a.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = a.cmd.Process.Kill()
-		<-a.done
-		if t.Failed() {
-			t.Logf("agent stderr:\n%s", a.stderr)
-		}
-	})
+	a := &agent{base: "http://" + addr}
+	a.cmd, a.stderr, a.done = startCmd(t, append([]string{"serve", "--web.listen-address=" + addr}, args...)...)
 	for i := 0; ; i++ {
 		resp, err := http.Get(a.base + "/healthz")
 		if err == nil {

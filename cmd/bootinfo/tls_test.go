@@ -1,0 +1,111 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// selfSigned writes a certificate and key for 127.0.0.1 and returns a pool
+// that trusts it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "bootinfo test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestEndToEndTLSAndBasicAuth serves over real TLS with basic auth through
+// exporter-toolkit's web configuration: the right password gets the
+// metrics, a wrong or missing one 401, plain HTTP nothing.
+func TestEndToEndTLSAndBasicAuth(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "web.yml")
+	os.WriteFile(cfg, []byte("tls_server_config:\n  cert_file: "+certFile+"\n  key_file: "+keyFile+"\nbasic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o600)
+
+	addr := freeAddr(t)
+	a := &agent{base: "https://" + addr}
+	args := append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, fixtureArgs(fixtureRoot(t))...)
+	a.cmd, a.stderr, a.done = startCmd(t, args...)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	get := func(user, pass string) int {
+		req, _ := http.NewRequest("GET", a.base+"/metrics", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return -1
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := 0; get("prometheus", "s3cret") != 200; i++ {
+		if i > 500 {
+			t.Fatalf("TLS agent never answered:\n%s", a.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := get("prometheus", "wrong"); code != 401 {
+		t.Errorf("wrong password: %d, want 401", code)
+	}
+	if code := get("", ""); code != 401 {
+		t.Errorf("no credentials: %d, want 401", code)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err == nil {
+		defer resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Error("plain HTTP got the metrics from a TLS listener")
+		}
+	}
+	if !strings.Contains(a.stderr.String(), "TLS is enabled") {
+		t.Errorf("log does not say TLS is on:\n%s", a.stderr)
+	}
+}
