@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bootinfo/bootinfo/efi"
@@ -39,8 +40,10 @@ type BootloaderSection struct {
 	RebootRequired   bool              `json:"reboot_required"`
 	RebootReasons    []string          `json:"reboot_reasons"`
 	RebootPackages   []string          `json:"reboot_required_packages,omitempty"`
-	Warnings         []string          `json:"warnings,omitempty"`
-	Errors           map[string]string `json:"errors,omitempty"`
+	// ScheduledShutdown is logind's scheduled shutdown or reboot, if any.
+	ScheduledShutdown *ScheduledShutdown `json:"scheduled_shutdown,omitempty"`
+	Warnings          []string           `json:"warnings,omitempty"`
+	Errors            map[string]string  `json:"errors,omitempty"`
 }
 
 // CmdlineFacts are what the kernel command line says about how this boot
@@ -96,15 +99,23 @@ func ParseCmdlineFacts(c host.Cmdline) CmdlineFacts {
 	return f
 }
 
+// BootloaderConfig holds the bootloader collector's options.
+type BootloaderConfig struct {
+	// LogindAddress is the D-Bus address where logind answers; "" is the
+	// system bus.
+	LogindAddress string
+}
+
 type bootloaderCollector struct {
 	paths   Paths
+	logind  string
 	refresh time.Duration
 
 	mu   sync.Mutex
 	read time.Time
 	snap *Snapshot
 
-	info, reboot, kernels, missing *prometheus.Desc
+	info, reboot, kernels, missing, shutdown *prometheus.Desc
 }
 
 // NewBootloaderCollector reports what will boot next and whether a reboot
@@ -114,24 +125,26 @@ func NewBootloaderCollector(cfg Config) (Collector, error) {
 		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
 	}
 	return &bootloaderCollector{
-		paths:   cfg.Paths,
-		refresh: time.Minute,
-		info:    d("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
-		reboot:  d("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
-		kernels: d("kernels_installed", "Kernel images installed under the boot directory."),
-		missing: d("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
+		paths:    cfg.Paths,
+		logind:   cfg.Bootloader.LogindAddress,
+		refresh:  time.Minute,
+		shutdown: d("scheduled_shutdown_timestamp_seconds", "When logind's scheduled shutdown or reboot happens (shutdown -r +10), in seconds since the Unix epoch; absent when none is scheduled.", "kind"),
+		info:     d("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
+		reboot:   d("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
+		kernels:  d("kernels_installed", "Kernel images installed under the boot directory."),
+		missing:  d("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
 	}, nil
 }
 
 // Collect reads the boot loader files at most once a minute: package
 // upgrades change them while the host runs, but not between two scrapes.
-func (c *bootloaderCollector) Collect(context.Context) (*Snapshot, error) {
+func (c *bootloaderCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.snap != nil && time.Since(c.read) < c.refresh {
 		return c.snap, nil
 	}
-	sec := c.build()
+	sec := c.build(ctx)
 	c.snap, c.read = &Snapshot{Section: sec, Metrics: c.metrics(sec)}, time.Now()
 	return c.snap, nil
 }
@@ -146,7 +159,7 @@ func (c *bootloaderCollector) grubFS() grub.FS {
 	return grub.NewFS(c.paths.Boot)
 }
 
-func (c *bootloaderCollector) build() *BootloaderSection {
+func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 	sec := &BootloaderSection{Loader: grub.LoaderUnknown, Entries: []grub.Entry{}, InstalledKernels: []string{}, ModuleTrees: []string{}, RebootReasons: []string{}}
 	errs := map[string]string{}
 	if hfs, err := host.NewFS(c.paths.ProcFS, c.paths.RootFS); err == nil {
@@ -204,6 +217,16 @@ func (c *bootloaderCollector) build() *BootloaderSection {
 	}
 	sort.Strings(sec.RebootReasons)
 	sec.RebootRequired = len(sec.RebootReasons) > 0
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	switch ss, err := scheduledShutdown(lctx, c.logind, c.paths.RootFS); {
+	case err == nil:
+		sec.ScheduledShutdown = ss
+	case errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED):
+		// No system bus (containers without it, hosts without systemd).
+	default:
+		errs["scheduled_shutdown"] = err.Error()
+	}
 	if len(errs) > 0 {
 		sec.Errors = errs
 	}
@@ -313,6 +336,9 @@ func (c *bootloaderCollector) metrics(sec *BootloaderSection) []prometheus.Metri
 		g(c.info, 1, sec.Loader, next),
 		g(c.kernels, float64(len(sec.InstalledKernels))),
 		g(c.missing, boolFloat(sec.NextKernel != nil && sec.NextKernel.Missing)),
+	}
+	if ss := sec.ScheduledShutdown; ss != nil {
+		ms = append(ms, g(c.shutdown, float64(ss.At.UnixMicro())/1e6, ss.Kind))
 	}
 	for _, r := range rebootReasons {
 		on := false

@@ -32,13 +32,14 @@ type Paths struct {
 // Config is what cmd/bootinfo hands every collector: paths, a logger and
 // the collector-specific options parsed from flags.
 type Config struct {
-	Paths    Paths
-	Logger   *slog.Logger
-	Firmware FirmwareConfig
-	DMI      DMIConfig
-	Kmsg     KmsgConfig
-	History  HistoryConfig
-	Systemd  SystemdConfig
+	Paths      Paths
+	Logger     *slog.Logger
+	Firmware   FirmwareConfig
+	DMI        DMIConfig
+	Kmsg       KmsgConfig
+	History    HistoryConfig
+	Systemd    SystemdConfig
+	Bootloader BootloaderConfig
 }
 
 // Snapshot is one collection: the JSON section and the metrics made from the

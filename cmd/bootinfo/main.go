@@ -87,6 +87,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("collector.systemd.timeout", "Deadline for every D-Bus call to the manager.").Default("5s").DurationVar(&o.collectorConfig.Systemd.Timeout)
 	app.Flag("collector.systemd.unit-include", "Regexp of unit names to report (anchored, as node_exporter's).").Default(".+").StringVar(&o.collectorConfig.Systemd.Include)
 	app.Flag("collector.systemd.unit-exclude", "Regexp of unit names not to report (anchored).").Default(".+\\.(automount|device|mount|scope|slice)").StringVar(&o.collectorConfig.Systemd.Exclude)
+	app.Flag("collector.bootloader.logind-address", "D-Bus address where logind answers for scheduled shutdowns (default: the system bus).").PlaceHolder("ADDRESS").StringVar(&o.collectorConfig.Bootloader.LogindAddress)
 	promslogflag.AddFlags(app, &o.logConfig)
 
 	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()
