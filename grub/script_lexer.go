@@ -137,15 +137,23 @@ func (l *lexer) next() token {
 		case c == '{':
 			l.pos++
 			return token{kind: tokLBrace, line: l.line}
-		case isOperator(c) && !l.sh:
+		case isOperator(c):
+			// sh mode (/etc/default/grub) has these operators too; neither
+			// mode's assignments use them, so they only separate words.
 			l.pos++
-			l.errorf("unexpected '" + string(c) + "'")
+			if !l.sh {
+				l.errorf("unexpected '" + string(c) + "'")
+			}
 		case c == '}':
 			l.pos++
 			return token{kind: tokRBrace, line: l.line}
 		default:
-			line := l.line
+			line, start := l.line, l.pos
 			w := l.word()
+			if l.pos == start {
+				// Never loop on a byte no rule consumes.
+				l.pos++
+			}
 			w.line = line
 			return token{kind: tokWord, word: w, line: line}
 		}
