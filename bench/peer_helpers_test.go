@@ -258,11 +258,13 @@ func parseLabels(s string) map[string]string {
 }
 
 // generatedActive counts the lab's generated units (lab-gen-NNNN.service and
-// .target, not the umbrella target) reported active.
+// lab-gen-inst@NNNN.target, not the umbrella targets) reported active.
 func generatedActive(units map[string]map[string]float64) int {
 	n := 0
 	for name, states := range units {
-		if strings.HasPrefix(name, systemdlab.GeneratedPrefix) && name != systemdlab.GeneratedPrefix+"all.target" && states["active"] == 1 {
+		generated := strings.HasPrefix(name, instancePrefix) ||
+			strings.HasPrefix(name, systemdlab.GeneratedPrefix) && strings.HasSuffix(name, ".service")
+		if generated && states["active"] == 1 {
 			n++
 		}
 	}

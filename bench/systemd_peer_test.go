@@ -29,12 +29,42 @@ const (
 // configuration: per-service properties fetched on every scrape.
 var nodeExporterExtra = []string{"--collector.systemd.enable-restarts-metrics", "--collector.systemd.enable-start-time-metrics"}
 
-// split divides n generated units between oneshot services and targets:
-// a fifth services (each runs /bin/true once at startup), the rest targets,
-// since thousands of services take minutes to start on a 2-core machine.
+// split divides n generated units between oneshot services and target
+// instances: a fifth services (each runs /bin/true once at startup), the
+// rest targets, since thousands of services take minutes to start on a
+// 2-core machine.
 func split(n int) (services, targets int) {
 	services = n / 5
 	return services, n - services
+}
+
+// instancePrefix names the target instances labOptions adds.
+const instancePrefix = systemdlab.GeneratedPrefix + "inst@"
+
+// labOptions builds a lab of units generated units: services from
+// Options.Units, and targets as instances of one template
+// (lab-gen-inst@NNNN.target), all pulled in by one umbrella target.
+//
+// Instances, not Options.Targets: the manager resolves every unit file's
+// install state for ListUnitFiles, which bootinfo's first sync calls, and
+// that grows faster than linearly in the number of files (minutes for
+// 5,000 generated target files here, past the watcher's 30 s bound). A
+// host's thousands of units are mostly instances, devices and mounts, not
+// files; the template keeps the lab at a host's few unit files.
+func labOptions(units int) systemdlab.Options {
+	svc, tgt := split(units)
+	var wants strings.Builder
+	for i := range tgt {
+		fmt.Fprintf(&wants, "Wants=%s%04d.target\n", instancePrefix, i)
+	}
+	return systemdlab.Options{
+		Units: svc,
+		Files: map[string]string{
+			instancePrefix + ".target":                 "[Unit]\nDescription=Generated lab target instance %i\n",
+			systemdlab.GeneratedPrefix + "inst.target": "[Unit]\nDescription=All generated target instances\n" + wants.String(),
+		},
+		Wants: []string{systemdlab.GeneratedPrefix + "inst.target"},
+	}
 }
 
 // peers starts bootinfo and node_exporter's two configurations against one
@@ -73,8 +103,8 @@ func checkUnits(t *testing.T, p *peer, body []byte, units int) {
 func TestSystemdPeersAnswer(t *testing.T) {
 	const units = 200
 	nodeExporter(t) // skip before starting anything when it is missing
-	svc, tgt := split(units)
-	lab := systemdlab.Start(t, systemdlab.Options{Units: svc, Targets: tgt})
+	svc, _ := split(units)
+	lab := systemdlab.Start(t, labOptions(units))
 	bootinfo, others, _ := peers(t, lab, units)
 	for _, p := range append([]*peer{bootinfo}, others...) {
 		for range 3 {
@@ -144,8 +174,8 @@ func TestSystemdPeerBenchmark(t *testing.T) {
 func benchUnits(t *testing.T, units, scrapes, warmup int) {
 	svc, tgt := split(units)
 	start := time.Now()
-	lab := systemdlab.Start(t, systemdlab.Options{Units: svc, Targets: tgt})
-	t.Logf("lab of %d services + %d targets up in %v", svc, tgt, time.Since(start).Round(time.Millisecond))
+	lab := systemdlab.Start(t, labOptions(units))
+	t.Logf("lab of %d services + %d target instances up in %v", svc, tgt, time.Since(start).Round(time.Millisecond))
 	bootinfo, others, sync := peers(t, lab, units)
 	t.Logf("bootinfo's first full sync: %v after start", sync.Round(time.Millisecond))
 	all := append([]*peer{bootinfo}, others...)
@@ -192,7 +222,7 @@ func benchUnits(t *testing.T, units, scrapes, warmup int) {
 		if i == 0 {
 			first = fmt.Sprintf("%.1f s", sync.Seconds())
 		}
-		fmt.Fprintf(&md, "| %d (%d services + %d targets) | %s | %s | %s | %.1f× | %.1f MiB | %.1f MiB | %d KiB | %s |\n",
+		fmt.Fprintf(&md, "| %d (%d services + %d target instances) | %s | %s | %s | %.1f× | %.1f MiB | %.1f MiB | %d KiB | %s |\n",
 			units, svc, tgt, r.peer, ms(r.median), ms(r.p90), r.ratioBootinfo, float64(r.rss)/1024, float64(r.hwm)/1024, r.bytes/1024, first)
 	}
 	t.Logf("%d units, %d scrapes of each peer after %d warm-up, bootinfo synced in %v:\n%s",
