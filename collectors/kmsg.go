@@ -74,7 +74,7 @@ type kmsgCollector struct {
 	following bool
 	restarts  uint64
 	readerErr error
-	caughtUp  chan struct{} // closed once the initial read reached the end
+	caughtUp  chan struct{} // closed once the initial read reached the end or failed
 	upOnce    sync.Once
 
 	records, lost, problems, milestone, restartsDesc, tainted *prometheus.Desc
@@ -175,6 +175,9 @@ func (c *kmsgCollector) follow(ctx context.Context) {
 		c.readerErr = err
 		c.restarts++
 		c.mu.Unlock()
+		// A reader that cannot read must not hold scrapes until their
+		// deadline: they report the error instead.
+		c.upOnce.Do(func() { close(c.caughtUp) })
 		if time.Since(start) > time.Minute {
 			backoff = time.Second
 		}

@@ -170,3 +170,32 @@ func metricValue(t *testing.T, s *Snapshot, name, labels string) float64 {
 	}
 	return 0
 }
+
+// TestKmsgReaderFailsWithoutSpinning: a device that cannot be read (here a
+// directory where /dev/kmsg should be) fails the collector at once rather
+// than at the deadline, and the reader retries with backoff, not in a loop.
+func TestKmsgReaderFailsWithoutSpinning(t *testing.T) {
+	dev := t.TempDir()
+	if err := os.Mkdir(dev+"/kmsg", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := NewKmsgCollector(Config{Paths: Paths{DevFS: dev}, Logger: promslog.NewNopLogger(), Kmsg: KmsgConfig{Records: true}})
+	kc := c.(*kmsgCollector)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	kc.Run(ctx)
+	// No deadline on this context: if the first failure did not release
+	// scrapes, this call would never return and the test would time out.
+	if _, err := kc.Collect(context.Background()); err == nil {
+		t.Fatal("a reader that cannot read reported no error")
+	}
+	time.Sleep(300 * time.Millisecond)
+	kc.mu.Lock()
+	restarts := kc.restarts
+	kc.mu.Unlock()
+	// The first retry waits a second; a spinning reader would have
+	// restarted thousands of times by now.
+	if restarts < 1 || restarts > 2 {
+		t.Errorf("%d restarts in 300 ms", restarts)
+	}
+}
