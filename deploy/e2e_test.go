@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,11 +14,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bootinfo/bootinfo/internal/testutil"
 	"sigs.k8s.io/yaml"
 )
 
@@ -52,13 +51,13 @@ func freeAddr(t *testing.T) string {
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	output *syncBuffer
+	output *testutil.SyncBuffer
 	done   chan error
 }
 
 func start(t *testing.T, name string, args ...string) *process {
 	t.Helper()
-	p := &process{name: filepath.Base(name), output: &syncBuffer{}, done: make(chan error, 1)}
+	p := &process{name: filepath.Base(name), output: &testutil.SyncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(name, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	if err := p.cmd.Start(); err != nil {
@@ -368,22 +367,4 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 	if err := agent.stop(); err != nil {
 		t.Errorf("bootinfo on SIGTERM: %v\n%s", err, agent.output.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's writes and a test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/bootinfo/bootinfo/internal/testutil"
 )
 
 // labScript runs inside a private mount namespace (unshare -m) and starts a
@@ -133,7 +135,7 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 	writeFile(t, filepath.Join(userDir, "bootinfo.service"), agentUnit)
 	writeFile(t, filepath.Join(userDir, "bootinfo-probe.service"), probeUnit)
 
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-eu", "-c", labScript)
 	cmd.Env = append(os.Environ(), "LAB="+lab, "SYSTEMD="+systemd)
 	cmd.Stdout, cmd.Stderr = out, out

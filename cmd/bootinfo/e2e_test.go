@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -66,7 +65,7 @@ func fixtureArgs(root string) []string {
 type agent struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer
 	done   chan error
 }
 
@@ -81,9 +80,9 @@ func freeAddr(t *testing.T) string {
 }
 
 // startCmd runs the binary with args, killed at the test's end.
-func startCmd(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, chan error) {
+func startCmd(t *testing.T, args ...string) (*exec.Cmd, *testutil.SyncBuffer, chan error) {
 	t.Helper()
-	stderr := &syncBuffer{}
+	stderr := &testutil.SyncBuffer{}
 	done := make(chan error, 1)
 	cmd := exec.Command(binary, args...)
 	cmd.Stderr = stderr
@@ -99,24 +98,6 @@ func startCmd(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, chan error)
 		}
 	})
 	return cmd, stderr, done
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writer and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startAgent runs `bootinfo serve` and waits until /healthz answers.
