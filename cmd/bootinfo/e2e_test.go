@@ -402,3 +402,33 @@ func TestEndToEndHistoryCleanShutdown(t *testing.T) {
 		}
 	}
 }
+
+// TestEndToEndHostileRequests: oversized headers are refused with 431,
+// query strings on plain sections are ignored, path tricks stay 404, and the
+// agent keeps serving afterwards.
+func TestEndToEndHostileRequests(t *testing.T) {
+	a := startAgent(t, fixtureArgs(fixtureRoot(t))...)
+	req, _ := http.NewRequest("GET", a.base+"/metrics", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 200<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("200 KiB header: %d, want 431", resp.StatusCode)
+	}
+	for path, want := range map[string]int{
+		"/bootinfo/host?limit=-1&pretty=%zz":     200,
+		"/bootinfo/../metrics":                   200, // cleaned by the mux's redirect, then served
+		"/bootinfo/%2e%2e/etc/passwd":            404,
+		"/bootinfo/" + strings.Repeat("x", 4000): 404,
+	} {
+		if code, _, _ := a.get(t, "GET", path); code != want {
+			t.Errorf("GET %s = %d, want %d", path, code, want)
+		}
+	}
+	if code, _, _ := a.get(t, "GET", "/healthz"); code != 200 {
+		t.Errorf("agent stopped serving after hostile requests: %d", code)
+	}
+}
