@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Namespace prefixes every metric bootinfo exports.
@@ -158,33 +159,6 @@ func (s *Set) Gather(ctx context.Context, names ...string) []Outcome {
 	return out
 }
 
-// Describe sends no descriptions: the Set is an unchecked collector because
-// the metrics a host has (DIMMs, boot entries, units) are only known once read.
-func (s *Set) Describe(chan<- *prometheus.Desc) {}
-
-// Collect implements prometheus.Collector.
-func (s *Set) Collect(ch chan<- prometheus.Metric) {
-	ctx := context.Background()
-	for _, o := range s.Gather(ctx) {
-		EmitOutcome(ch, o, s.durationDesc, s.successDesc)
-	}
-}
-
-// EmitOutcome sends a collector's metrics and its success and duration.
-func EmitOutcome(ch chan<- prometheus.Metric, o Outcome, durationDesc, successDesc *prometheus.Desc) {
-	success := 1.0
-	if o.Err != nil {
-		success = 0
-	}
-	if o.Snapshot != nil {
-		for _, m := range o.Snapshot.Metrics {
-			ch <- m
-		}
-	}
-	ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, o.Duration.Seconds(), o.Name)
-	ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, success, o.Name)
-}
-
 // runner serialises one collector: at most one Collect runs at a time and
 // concurrent callers wait for (and share) the one in flight, each up to its
 // own deadline.
@@ -194,6 +168,10 @@ type runner struct {
 
 	mu  sync.Mutex
 	cur *call
+	// famSnap and fams cache the metric families gathered from the last
+	// snapshot (see Set.GatherFamilies).
+	famSnap *Snapshot
+	fams    []*dto.MetricFamily
 }
 
 type call struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/promslog"
 )
 
@@ -117,7 +118,7 @@ bootinfo_scrape_collector_success{collector="b"} 0
 # TYPE bootinfo_test_value gauge
 bootinfo_test_value 42
 `
-	if err := testutil.CollectAndCompare(s, strings.NewReader(want), "bootinfo_scrape_collector_success", "bootinfo_test_value"); err != nil {
+	if err := testutil.GatherAndCompare(prometheus.GathererFunc(s.GatherFamilies), strings.NewReader(want), "bootinfo_scrape_collector_success", "bootinfo_test_value"); err != nil {
 		t.Error(err)
 	}
 	doc := NewDocument(s.Gather(context.Background()))
@@ -162,5 +163,35 @@ func TestSetQuery(t *testing.T) {
 		if _, err := s.Query(context.Background(), tc.name, tc.path, nil); !errors.Is(err, tc.want) {
 			t.Errorf("Query(%s, %s) error %v, want %v", tc.name, tc.path, err, tc.want)
 		}
+	}
+}
+
+// TestGatherFamiliesReusesUnchangedSnapshots: a collector that returns the
+// same snapshot is not gathered again; a new snapshot is.
+func TestGatherFamiliesReusesUnchangedSnapshots(t *testing.T) {
+	snap := &Snapshot{Metrics: []prometheus.Metric{prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, 1)}}
+	cur := snap
+	c := funcCollector(func(context.Context) (*Snapshot, error) { return cur, nil })
+	s := NewSet(map[string]Collector{"c": c}, time.Minute, promslog.NewNopLogger())
+	family := func() *dto.MetricFamily {
+		fams, err := s.GatherFamilies()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() == "bootinfo_test_value" {
+				return f
+			}
+		}
+		t.Fatal("bootinfo_test_value missing")
+		return nil
+	}
+	first := family()
+	if again := family(); again != first {
+		t.Error("an unchanged snapshot was gathered again")
+	}
+	cur = &Snapshot{Metrics: []prometheus.Metric{prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, 2)}}
+	if changed := family(); changed == first || changed.GetMetric()[0].GetGauge().GetValue() != 2 {
+		t.Errorf("a new snapshot was not gathered: %v", changed)
 	}
 }

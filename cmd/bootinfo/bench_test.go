@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/bootinfo/bootinfo/collectors"
 	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/promslog"
 )
 
@@ -69,4 +73,46 @@ func BenchmarkDMIProcesses(b *testing.B) {
 	}
 	b.Run("bootinfo", func(b *testing.B) { run(b, binary, "dmi") })
 	b.Run("dmidecode", func(b *testing.B) { run(b, dmidecode) })
+}
+
+// staticCollector returns one unchanging snapshot, as the systemd collector
+// does between two changes of the manager.
+type staticCollector struct{ snap *collectors.Snapshot }
+
+func (s staticCollector) Collect(context.Context) (*collectors.Snapshot, error) { return s.snap, nil }
+
+// BenchmarkScrapeUnchangedUnits measures /metrics over a collector whose
+// snapshot holds n units' worth of series (five state series each plus one
+// unit file state, about what the systemd collector exports) and does not
+// change between scrapes.
+func BenchmarkScrapeUnchangedUnits(b *testing.B) {
+	for _, n := range []int{1000, 5000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			state := prometheus.NewDesc("bootinfo_systemd_unit_state", "x", []string{"name", "state"}, nil)
+			file := prometheus.NewDesc("bootinfo_systemd_unit_file_state", "x", []string{"name", "state"}, nil)
+			var ms []prometheus.Metric
+			for i := 0; i < n; i++ {
+				name := fmt.Sprintf("lab-gen-%04d.service", i)
+				for _, st := range []string{"active", "activating", "deactivating", "inactive", "failed"} {
+					ms = append(ms, prometheus.MustNewConstMetric(state, prometheus.GaugeValue, 0, name, st))
+				}
+				ms = append(ms, prometheus.MustNewConstMetric(file, prometheus.GaugeValue, 1, name, "enabled"))
+			}
+			set := collectors.NewSet(map[string]collectors.Collector{"systemd": staticCollector{&collectors.Snapshot{Metrics: ms}}}, 5*time.Second, promslog.NewNopLogger())
+			h, err := newHandler(promslog.NewNopLogger(), set, serveFlags{telemetryPath: "/metrics", disableExporterMetrics: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest("GET", "/metrics", nil)
+				req.Header.Set("Accept-Encoding", "gzip")
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatal(rec.Code)
+				}
+			}
+		})
+	}
 }

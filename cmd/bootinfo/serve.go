@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +18,7 @@ import (
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 )
@@ -74,14 +76,21 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 // newHandler routes every endpoint. Only GET and HEAD are served.
 func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(set); err != nil {
-		return nil, err
-	}
 	reg.MustRegister(versioncollector.NewCollector("bootinfo"))
 	if !sf.disableExporterMetrics {
 		reg.MustRegister(promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}), promcollectors.NewGoCollector())
 	}
-	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	// The collectors' families come from the Set, which keeps those of
+	// unchanged snapshots; the agent's own metrics from reg. Their names
+	// are disjoint, so the two lists are merged without re-checking.
+	gatherer := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		own, err1 := reg.Gather()
+		fams, err2 := set.GatherFamilies()
+		fams = append(fams, own...)
+		sort.Slice(fams, func(i, j int) bool { return fams[i].GetName() < fams[j].GetName() })
+		return fams, errors.Join(err1, err2)
+	})
+	metrics := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
 		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: sf.maxRequests,
