@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -64,21 +63,11 @@ func nodeExporter(t *testing.T) string {
 	return p
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startBootinfo serves only the systemd collector, watching the lab's
 // manager over its private socket.
 func startBootinfo(t *testing.T, bin string, lab *systemdlab.Lab) *peer {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 	cmd := exec.Command(bin, "serve", "--web.listen-address="+addr,
 		"--no-collector.kmsg", "--no-collector.dmi", "--no-collector.firmware", "--no-collector.history",
 		"--collector.systemd.user", "--collector.systemd.address="+lab.PrivateAddress(),
@@ -107,7 +96,7 @@ const nodeExporterExclude = `--collector.systemd.unit-exclude=.+\.(automount|dev
 // metrics).
 func startNodeExporter(t *testing.T, name, bin string, lab *systemdlab.Lab, extra ...string) *peer {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 	sock := filepath.Join(lab.RuntimeDir(), "systemd", "private")
 	args := []string{"-m", "--propagation", "private", "sh", "-c", nodeExporterScript, "sh", sock,
 		bin, "--collector.disable-defaults", "--collector.systemd", "--collector.systemd.private",

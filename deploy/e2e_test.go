@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -36,16 +35,6 @@ var collectorFlag = regexp.MustCompile(`--\[no-\]collector\.([a-z_]+)\s`)
 // pollLimit bounds every wait for a peer so a broken peer fails the test
 // instead of hanging it; it is a safety net, not a timing assertion.
 const pollLimit = 2 * time.Minute
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // process is a peer started by a test, stopped with SIGTERM at cleanup.
 type process struct {
@@ -202,7 +191,7 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	agentAddr := freeAddr(t)
+	agentAddr := testutil.FreeAddr(t)
 	args := []string{"serve",
 		"--web.listen-address=" + agentAddr,
 		"--path.rootfs=" + root,
@@ -268,7 +257,7 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	promAddr := freeAddr(t)
+	promAddr := testutil.FreeAddr(t)
 	base := "http://" + promAddr
 	prom := start(t, promBin,
 		"--config.file="+cfgPath,

@@ -122,7 +122,7 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 	if !bytes.Contains(unit, []byte(execStart)) {
 		t.Fatalf("%s has no %q", unitPath, execStart)
 	}
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 	args := "serve --web.listen-address=" + addr
 	if help, _ := exec.Command(bin, "serve", "--help").CombinedOutput(); bytes.Contains(help, []byte("--state.dir")) {
 		args += " --state.dir=/var/lib/bootinfo"

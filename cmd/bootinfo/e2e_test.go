@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -69,16 +68,6 @@ type agent struct {
 	done   chan error
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startCmd runs the binary with args, killed at the test's end.
 func startCmd(t *testing.T, args ...string) (*exec.Cmd, *testutil.SyncBuffer, chan error) {
 	t.Helper()
@@ -103,7 +92,7 @@ func startCmd(t *testing.T, args ...string) (*exec.Cmd, *testutil.SyncBuffer, ch
 // startAgent runs `bootinfo serve` and waits until /healthz answers.
 func startAgent(t *testing.T, args ...string) *agent {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 	a := &agent{base: "http://" + addr}
 	a.cmd, a.stderr, a.done = startCmd(t, append([]string{"serve", "--web.listen-address=" + addr}, args...)...)
 	for i := 0; ; i++ {

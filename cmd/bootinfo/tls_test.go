@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bootinfo/bootinfo/internal/testutil"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -69,7 +70,7 @@ func TestEndToEndTLSAndBasicAuth(t *testing.T) {
 	cfg := filepath.Join(dir, "web.yml")
 	os.WriteFile(cfg, []byte("tls_server_config:\n  cert_file: "+certFile+"\n  key_file: "+keyFile+"\nbasic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o600)
 
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 	a := &agent{base: "https://" + addr}
 	args := append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, fixtureArgs(fixtureRoot(t))...)
 	a.cmd, a.stderr, a.done = startCmd(t, args...)
