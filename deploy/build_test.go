@@ -2,10 +2,10 @@ package deploy
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/bootinfo/bootinfo/internal/agenttest"
 )
 
 var (
@@ -13,7 +13,6 @@ var (
 	buildDir  string
 	buildPath string
 	buildErr  error
-	buildOut  []byte
 )
 
 // bootinfoBinary builds cmd/bootinfo once per test run (as scripts/build
@@ -25,14 +24,10 @@ func bootinfoBinary(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		buildPath = filepath.Join(buildDir, "bootinfo")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/bootinfo")
-		cmd.Dir = ".."
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		buildOut, buildErr = cmd.CombinedOutput()
+		buildPath, buildErr = agenttest.Build(buildDir)
 	})
 	if buildErr != nil {
-		t.Fatalf("building bootinfo: %v\n%s", buildErr, buildOut)
+		t.Fatal(buildErr)
 	}
 	return buildPath
 }

@@ -21,9 +21,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The fixture root the cmd/bootinfo end-to-end tests serve: proc files, os
-// release, machine id, and empty sys, dev and boot.
-const fixtureRoot = "../cmd/bootinfo/testdata/root"
+// The fixture root the end-to-end tests serve (internal/agenttest): proc
+// files, os release, machine id, and empty sys, dev and boot.
+const fixtureRoot = "../internal/agenttest/testdata/root"
 
 // fixtureCollectors are the collectors the fixture root feeds.
 var fixtureCollectors = map[string]bool{"host": true, "firmware": true, "dmi": true}

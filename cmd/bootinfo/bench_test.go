@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bootinfo/bootinfo/collectors"
+	"github.com/bootinfo/bootinfo/internal/agenttest"
 	"github.com/bootinfo/bootinfo/internal/testutil"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/promslog"
@@ -21,7 +22,7 @@ import (
 // host and firmware collectors on a fixture root holding a real OVMF boot's
 // variables: what a scrape costs once boot facts are cached.
 func BenchmarkScrape(b *testing.B) {
-	root := fixtureRootB(b)
+	root := agenttest.FixtureRoot(b)
 	enabled := map[string]*bool{}
 	for _, f := range collectors.Factories() {
 		on := f.Name == "host" || f.Name == "firmware"
@@ -71,7 +72,7 @@ func BenchmarkDMIProcesses(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(dumps)), "ns/dump")
 	}
-	b.Run("bootinfo", func(b *testing.B) { run(b, binary, "dmi") })
+	b.Run("bootinfo", func(b *testing.B) { run(b, agenttest.Binary, "dmi") })
 	b.Run("dmidecode", func(b *testing.B) { run(b, dmidecode) })
 }
 

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,118 +13,17 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/bootinfo/bootinfo/internal/agenttest"
 	"github.com/bootinfo/bootinfo/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-var binary string
-
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "bootinfo-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "bootinfo")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building bootinfo: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// fixtureArgs points every --path flag into root. The kernel log is a
-// character device and systemd a live service, which a fixture tree cannot
-// hold: kmsg and systemd are off here; TestEndToEndLiveKmsg reads the
-// machine's own log and TestEndToEndSystemdLab a real manager.
-func fixtureArgs(root string) []string {
-	return []string{
-		"--no-collector.kmsg",
-		"--no-collector.systemd",
-		"--state.dir=" + filepath.Join(root, "var", "lib", "bootinfo"),
-		"--path.rootfs=" + root,
-		"--path.procfs=" + filepath.Join(root, "proc"),
-		"--path.sysfs=" + filepath.Join(root, "sys"),
-		"--path.dev=" + filepath.Join(root, "dev"),
-		"--path.boot=" + filepath.Join(root, "boot"),
-	}
-}
-
-type agent struct {
-	cmd    *exec.Cmd
-	base   string
-	stderr *testutil.SyncBuffer
-	done   chan error
-}
-
-// startCmd runs the binary with args, killed at the test's end.
-func startCmd(t *testing.T, args ...string) (*exec.Cmd, *testutil.SyncBuffer, chan error) {
-	t.Helper()
-	stderr := &testutil.SyncBuffer{}
-	done := make(chan error, 1)
-	cmd := exec.Command(binary, args...)
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			t.Logf("agent stderr:\n%s", stderr)
-		}
-	})
-	return cmd, stderr, done
-}
-
-// startAgent runs `bootinfo serve` and waits until /healthz answers.
-func startAgent(t *testing.T, args ...string) *agent {
-	t.Helper()
-	addr := testutil.FreeAddr(t)
-	a := &agent{base: "http://" + addr}
-	a.cmd, a.stderr, a.done = startCmd(t, append([]string{"serve", "--web.listen-address=" + addr}, args...)...)
-	for i := 0; ; i++ {
-		resp, err := http.Get(a.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return a
-			}
-		}
-		select {
-		case err := <-a.done:
-			t.Fatalf("agent exited before serving: %v\n%s", err, a.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-func (a *agent) get(t *testing.T, method, path string) (int, http.Header, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, a.base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
+	agenttest.Main(m)
 }
 
 // volatile matches samples whose values change from run to run.
@@ -180,9 +77,9 @@ func promtoolCheck(t *testing.T, metrics []byte) {
 }
 
 func TestEndToEndFixtureMetrics(t *testing.T) {
-	root := fixtureRoot(t)
-	a := startAgent(t, append(fixtureArgs(root), "--web.disable-exporter-metrics")...)
-	code, hdr, body := a.get(t, "GET", "/metrics")
+	root := agenttest.FixtureRoot(t)
+	a := agenttest.Start(t, append(agenttest.FixtureArgs(root), "--web.disable-exporter-metrics")...)
+	code, hdr, body := a.Get(t, "GET", "/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics: %d %s", code, body)
 	}
@@ -193,8 +90,8 @@ func TestEndToEndFixtureMetrics(t *testing.T) {
 	promtoolCheck(t, body)
 
 	// The agent's own metrics are there unless disabled, and still lint clean.
-	b := startAgent(t, fixtureArgs(root)...)
-	_, _, full := b.get(t, "GET", "/metrics")
+	b := agenttest.Start(t, agenttest.FixtureArgs(root)...)
+	_, _, full := b.Get(t, "GET", "/metrics")
 	for _, m := range []string{"process_resident_memory_bytes", "go_goroutines", "bootinfo_build_info"} {
 		if !bytes.Contains(full, []byte("\n"+m)) {
 			t.Errorf("/metrics lacks %s", m)
@@ -204,9 +101,9 @@ func TestEndToEndFixtureMetrics(t *testing.T) {
 }
 
 func TestEndToEndDocumentMatchesShow(t *testing.T) {
-	root := fixtureRoot(t)
-	a := startAgent(t, fixtureArgs(root)...)
-	code, hdr, body := a.get(t, "GET", "/bootinfo")
+	root := agenttest.FixtureRoot(t)
+	a := agenttest.Start(t, agenttest.FixtureArgs(root)...)
+	code, hdr, body := a.Get(t, "GET", "/bootinfo")
 	if code != 200 || hdr.Get("Content-Type") != "application/json" {
 		t.Fatalf("/bootinfo: %d %q", code, hdr.Get("Content-Type"))
 	}
@@ -214,7 +111,7 @@ func TestEndToEndDocumentMatchesShow(t *testing.T) {
 	if err := json.Unmarshal(body, &served); err != nil {
 		t.Fatalf("/bootinfo is not JSON: %v\n%s", err, body)
 	}
-	out, err := exec.Command(binary, append([]string{"show", "--format", "json"}, fixtureArgs(root)...)...).Output()
+	out, err := exec.Command(agenttest.Binary, append([]string{"show", "--format", "json"}, agenttest.FixtureArgs(root)...)...).Output()
 	if err != nil {
 		t.Fatalf("show: %v", err)
 	}
@@ -243,7 +140,7 @@ func TestEndToEndDocumentMatchesShow(t *testing.T) {
 }
 
 func TestEndToEndHTTP(t *testing.T) {
-	a := startAgent(t, fixtureArgs(fixtureRoot(t))...)
+	a := agenttest.Start(t, agenttest.FixtureArgs(agenttest.FixtureRoot(t))...)
 	tests := []struct {
 		method, path string
 		code         int
@@ -261,7 +158,7 @@ func TestEndToEndHTTP(t *testing.T) {
 		{"DELETE", "/bootinfo", 405, ""},
 	}
 	for _, tt := range tests {
-		code, hdr, body := a.get(t, tt.method, tt.path)
+		code, hdr, body := a.Get(t, tt.method, tt.path)
 		if code != tt.code {
 			t.Errorf("%s %s = %d, want %d", tt.method, tt.path, code, tt.code)
 		}
@@ -275,23 +172,23 @@ func TestEndToEndHTTP(t *testing.T) {
 }
 
 func TestEndToEndSIGTERMShutsDownCleanly(t *testing.T) {
-	a := startAgent(t, fixtureArgs(fixtureRoot(t))...)
-	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	a := agenttest.Start(t, agenttest.FixtureArgs(agenttest.FixtureRoot(t))...)
+	if err := a.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-a.done; err != nil {
-		t.Errorf("exit after SIGTERM: %v\n%s", err, a.stderr)
+	if err := <-a.Done; err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, a.Stderr)
 	}
-	a.done <- nil // for the cleanup's wait
-	if !strings.Contains(a.stderr.String(), "shutting down") {
-		t.Errorf("no shutdown log line:\n%s", a.stderr)
+	a.Done <- nil // for the cleanup's wait
+	if !strings.Contains(a.Stderr.String(), "shutting down") {
+		t.Errorf("no shutdown log line:\n%s", a.Stderr)
 	}
 }
 
 func TestShowCommand(t *testing.T) {
-	root := fixtureRoot(t)
+	root := agenttest.FixtureRoot(t)
 	run := func(args ...string) (int, string, string) {
-		cmd := exec.Command(binary, append(args, fixtureArgs(root)...)...)
+		cmd := exec.Command(agenttest.Binary, append(args, agenttest.FixtureArgs(root)...)...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -322,7 +219,7 @@ func TestShowCommand(t *testing.T) {
 // (and no /sys/class/dmi/id to fall back to) fail the dmi collector alone;
 // the others are served, and the failure shows in the metric and in errors.
 func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
-	root := fixtureRoot(t)
+	root := agenttest.FixtureRoot(t)
 	tables := filepath.Join(root, "sys", "firmware", "dmi", "tables")
 	for _, f := range []string{"smbios_entry_point", "DMI"} {
 		p := filepath.Join(tables, f)
@@ -333,8 +230,8 @@ func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := startAgent(t, fixtureArgs(root)...)
-	_, _, metrics := a.get(t, "GET", "/metrics")
+	a := agenttest.Start(t, agenttest.FixtureArgs(root)...)
+	_, _, metrics := a.Get(t, "GET", "/metrics")
 	for _, want := range []string{
 		`bootinfo_scrape_collector_success{collector="dmi"} 0`,
 		`bootinfo_scrape_collector_success{collector="firmware"} 1`,
@@ -345,7 +242,7 @@ func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	_, _, body := a.get(t, "GET", "/bootinfo")
+	_, _, body := a.Get(t, "GET", "/bootinfo")
 	var doc map[string]any
 	if err := json.Unmarshal(body, &doc); err != nil {
 		t.Fatal(err)
@@ -357,7 +254,7 @@ func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
 	if doc["host"] == nil || doc["firmware"] == nil {
 		t.Errorf("a broken source hid others: %v", doc)
 	}
-	if code, _, _ := a.get(t, "GET", "/bootinfo/dmi"); code != 503 {
+	if code, _, _ := a.Get(t, "GET", "/bootinfo/dmi"); code != 503 {
 		t.Errorf("/bootinfo/dmi = %d, want 503", code)
 	}
 }
@@ -366,15 +263,15 @@ func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
 // boot clean; after a "reboot" (a new boot id and kernel in the fixture) the
 // next agent reports the previous boot clean and the kernel changed.
 func TestEndToEndHistoryCleanShutdown(t *testing.T) {
-	root := fixtureRoot(t)
-	a := startAgent(t, fixtureArgs(root)...)
-	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	root := agenttest.FixtureRoot(t)
+	a := agenttest.Start(t, agenttest.FixtureArgs(root)...)
+	if err := a.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-a.done; err != nil {
+	if err := <-a.Done; err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
-	a.done <- nil
+	a.Done <- nil
 	for p, v := range map[string]string{
 		"proc/sys/kernel/random/boot_id": "7d1f0c3e-0000-4000-8000-000000000002\n",
 		"proc/sys/kernel/osrelease":      "6.1.0-28-amd64\n",
@@ -383,8 +280,8 @@ func TestEndToEndHistoryCleanShutdown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b := startAgent(t, fixtureArgs(root)...)
-	_, _, metrics := b.get(t, "GET", "/metrics")
+	b := agenttest.Start(t, agenttest.FixtureArgs(root)...)
+	_, _, metrics := b.Get(t, "GET", "/metrics")
 	for _, want := range []string{"bootinfo_previous_boot_clean 1", `bootinfo_boot_changes{component="kernel"} 1`, `bootinfo_boot_changes{component="bios"} 0`, "bootinfo_boots_recorded 2"} {
 		if !bytes.Contains(metrics, []byte(want+"\n")) {
 			t.Errorf("/metrics lacks %s", want)
@@ -396,8 +293,8 @@ func TestEndToEndHistoryCleanShutdown(t *testing.T) {
 // query strings on plain sections are ignored, path tricks stay 404, and the
 // agent keeps serving afterwards.
 func TestEndToEndHostileRequests(t *testing.T) {
-	a := startAgent(t, fixtureArgs(fixtureRoot(t))...)
-	req, _ := http.NewRequest("GET", a.base+"/metrics", nil)
+	a := agenttest.Start(t, agenttest.FixtureArgs(agenttest.FixtureRoot(t))...)
+	req, _ := http.NewRequest("GET", a.Base+"/metrics", nil)
 	req.Header.Set("X-Big", strings.Repeat("a", 200<<10))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -413,11 +310,11 @@ func TestEndToEndHostileRequests(t *testing.T) {
 		"/bootinfo/%2e%2e/etc/passwd":            404,
 		"/bootinfo/" + strings.Repeat("x", 4000): 404,
 	} {
-		if code, _, _ := a.get(t, "GET", path); code != want {
+		if code, _, _ := a.Get(t, "GET", path); code != want {
 			t.Errorf("GET %s = %d, want %d", path, code, want)
 		}
 	}
-	if code, _, _ := a.get(t, "GET", "/healthz"); code != 200 {
+	if code, _, _ := a.Get(t, "GET", "/healthz"); code != 200 {
 		t.Errorf("agent stopped serving after hostile requests: %d", code)
 	}
 }

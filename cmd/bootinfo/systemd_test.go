@@ -6,11 +6,12 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/internal/agenttest"
 	"github.com/bootinfo/bootinfo/internal/systemdlab"
 )
 
 // TestEndToEndSystemdLab serves a real systemd user manager through the
-// binary: unit states in /metrics (linted by promtool), a unit's detail at
+// agenttest.Binary: unit states in /metrics (linted by promtool), a unit's detail at
 // /bootinfo/systemd/units/NAME and from show --unit, and 404 for a unit that
 // does not exist.
 func TestEndToEndSystemdLab(t *testing.T) {
@@ -21,10 +22,10 @@ func TestEndToEndSystemdLab(t *testing.T) {
 	})
 	args := []string{"--no-collector.kmsg", "--no-collector.dmi", "--no-collector.firmware", "--no-collector.history",
 		"--collector.systemd.user", "--collector.systemd.address=" + lab.PrivateAddress()}
-	a := startAgent(t, args...)
+	a := agenttest.Start(t, args...)
 	var metrics []byte
 	for i := 0; i < 500; i++ {
-		_, _, metrics = a.get(t, "GET", "/metrics")
+		_, _, metrics = a.Get(t, "GET", "/metrics")
 		if bytes.Contains(metrics, []byte(`bootinfo_systemd_unit_state{name="web.service",state="active"} 1`)) {
 			break
 		}
@@ -41,7 +42,7 @@ func TestEndToEndSystemdLab(t *testing.T) {
 	}
 	promtoolCheck(t, metrics)
 
-	code, _, body := a.get(t, "GET", "/bootinfo/systemd/units/web.service")
+	code, _, body := a.Get(t, "GET", "/bootinfo/systemd/units/web.service")
 	var d struct {
 		Description string `json:"description"`
 		ActiveState string `json:"active_state"`
@@ -49,10 +50,10 @@ func TestEndToEndSystemdLab(t *testing.T) {
 	if err := json.Unmarshal(body, &d); code != 200 || err != nil || d.Description != "lab web" || d.ActiveState != "active" {
 		t.Errorf("unit detail: %d %s", code, body)
 	}
-	if code, _, _ := a.get(t, "GET", "/bootinfo/systemd/units/nosuch.service"); code != 404 {
+	if code, _, _ := a.Get(t, "GET", "/bootinfo/systemd/units/nosuch.service"); code != 404 {
 		t.Errorf("missing unit: %d, want 404", code)
 	}
-	out, err := exec.Command(binary, append([]string{"show", "systemd", "--unit", "web.service"}, args...)...).Output()
+	out, err := exec.Command(agenttest.Binary, append([]string{"show", "systemd", "--unit", "web.service"}, args...)...).Output()
 	if err != nil || !bytes.Contains(out, []byte(`"description": "lab web"`)) {
 		t.Errorf("show systemd --unit: %v\n%s", err, out)
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bootinfo/bootinfo/internal/agenttest"
 	"github.com/bootinfo/bootinfo/internal/testutil"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -71,12 +72,12 @@ func TestEndToEndTLSAndBasicAuth(t *testing.T) {
 	os.WriteFile(cfg, []byte("tls_server_config:\n  cert_file: "+certFile+"\n  key_file: "+keyFile+"\nbasic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o600)
 
 	addr := testutil.FreeAddr(t)
-	a := &agent{base: "https://" + addr}
-	args := append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, fixtureArgs(fixtureRoot(t))...)
-	a.cmd, a.stderr, a.done = startCmd(t, args...)
+	a := &agenttest.Agent{Base: "https://" + addr}
+	args := append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, agenttest.FixtureArgs(agenttest.FixtureRoot(t))...)
+	a.Cmd, a.Stderr, a.Done = agenttest.StartCmd(t, args...)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
 	get := func(user, pass string) int {
-		req, _ := http.NewRequest("GET", a.base+"/metrics", nil)
+		req, _ := http.NewRequest("GET", a.Base+"/metrics", nil)
 		if user != "" {
 			req.SetBasicAuth(user, pass)
 		}
@@ -89,7 +90,7 @@ func TestEndToEndTLSAndBasicAuth(t *testing.T) {
 	}
 	for i := 0; get("prometheus", "s3cret") != 200; i++ {
 		if i > 500 {
-			t.Fatalf("TLS agent never answered:\n%s", a.stderr)
+			t.Fatalf("TLS agent never answered:\n%s", a.Stderr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -106,7 +107,7 @@ func TestEndToEndTLSAndBasicAuth(t *testing.T) {
 			t.Error("plain HTTP got the metrics from a TLS listener")
 		}
 	}
-	if !strings.Contains(a.stderr.String(), "TLS is enabled") {
-		t.Errorf("log does not say TLS is on:\n%s", a.stderr)
+	if !strings.Contains(a.Stderr.String(), "TLS is enabled") {
+		t.Errorf("log does not say TLS is on:\n%s", a.Stderr)
 	}
 }
