@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // Namespace prefixes every metric bootinfo exports.
@@ -48,6 +47,18 @@ type Config struct {
 type Snapshot struct {
 	Section any
 	Metrics []prometheus.Metric
+	// MetricsFunc, when set, makes the snapshot's metrics on demand in
+	// place of Metrics: a collector with many series (systemd's units)
+	// then holds them only in the encoded form the Set keeps.
+	MetricsFunc func() []prometheus.Metric
+}
+
+// AllMetrics returns the snapshot's metrics: Metrics, or MetricsFunc's.
+func (s *Snapshot) AllMetrics() []prometheus.Metric {
+	if s.MetricsFunc != nil {
+		return s.MetricsFunc()
+	}
+	return s.Metrics
 }
 
 // Collector reads one source. Collect must honour ctx's deadline where it
@@ -168,10 +179,9 @@ type runner struct {
 
 	mu  sync.Mutex
 	cur *call
-	// famSnap and fams cache the metric families gathered from the last
-	// snapshot (see Set.GatherFamilies).
-	famSnap *Snapshot
-	fams    []*dto.MetricFamily
+	// blocks caches the encoded metrics of the last snapshot (see
+	// Set.Exposition).
+	blocks blockCache
 }
 
 type call struct {

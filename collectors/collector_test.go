@@ -13,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/promslog"
 )
 
@@ -166,32 +165,86 @@ func TestSetQuery(t *testing.T) {
 	}
 }
 
-// TestGatherFamiliesReusesUnchangedSnapshots: a collector that returns the
-// same snapshot is not gathered again; a new snapshot is.
-func TestGatherFamiliesReusesUnchangedSnapshots(t *testing.T) {
-	snap := &Snapshot{Metrics: []prometheus.Metric{prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, 1)}}
+// TestExpositionReusesUnchangedSnapshots: a collector that returns the
+// same snapshot is not encoded again; a new snapshot is, and a snapshot
+// whose metrics are made on demand is encoded like one that holds them.
+func TestExpositionReusesUnchangedSnapshots(t *testing.T) {
+	made := 0
+	snap := &Snapshot{MetricsFunc: func() []prometheus.Metric {
+		made++
+		return []prometheus.Metric{prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, 1)}
+	}}
 	cur := snap
 	c := funcCollector(func(context.Context) (*Snapshot, error) { return cur, nil })
 	s := NewSet(map[string]Collector{"c": c}, time.Minute, promslog.NewNopLogger())
-	family := func() *dto.MetricFamily {
-		fams, err := s.GatherFamilies()
+	block := func() *Block {
+		blocks, err := s.Exposition(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range fams {
-			if f.GetName() == "bootinfo_test_value" {
-				return f
-			}
+		if len(blocks) != 2 {
+			t.Fatalf("%d blocks, want the collector's and the scrape's", len(blocks))
 		}
-		t.Fatal("bootinfo_test_value missing")
-		return nil
+		if got := strings.Join(blocks[1].Names, ","); got != "bootinfo_scrape_collector_duration_seconds,bootinfo_scrape_collector_success" {
+			t.Errorf("scrape block holds %s", got)
+		}
+		return blocks[0]
 	}
-	first := family()
-	if again := family(); again != first {
-		t.Error("an unchanged snapshot was gathered again")
+	first := block()
+	if !strings.Contains(string(first.Text), "\nbootinfo_test_value 1\n") {
+		t.Errorf("block text:\n%s", first.Text)
+	}
+	if again := block(); again != first || made != 1 {
+		t.Errorf("an unchanged snapshot was encoded again (metrics made %d times)", made)
 	}
 	cur = &Snapshot{Metrics: []prometheus.Metric{prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, 2)}}
-	if changed := family(); changed == first || changed.GetMetric()[0].GetGauge().GetValue() != 2 {
-		t.Errorf("a new snapshot was not gathered: %v", changed)
+	if changed := block(); changed == first || !strings.Contains(string(changed.Text), "\nbootinfo_test_value 2\n") {
+		t.Errorf("a new snapshot was not encoded: %s", changed.Text)
+	}
+}
+
+// TestExpositionRefusesDuplicateFamilies: two collectors exporting the same
+// family cannot be spliced; Exposition says so, and GatherFamilies (the
+// fallback) still reports the clash as an error rather than hiding it.
+func TestExpositionRefusesDuplicateFamilies(t *testing.T) {
+	one := func(v float64) Collector {
+		return funcCollector(func(context.Context) (*Snapshot, error) {
+			return &Snapshot{Metrics: []prometheus.Metric{prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, v)}}, nil
+		})
+	}
+	s := NewSet(map[string]Collector{"a": one(1), "b": one(2)}, time.Minute, promslog.NewNopLogger())
+	if _, err := s.Exposition(context.Background()); !errors.Is(err, ErrDuplicateFamily) {
+		t.Errorf("Exposition error %v, want ErrDuplicateFamily", err)
+	}
+	if _, err := s.GatherFamilies(); err == nil || !strings.Contains(err.Error(), "bootinfo_test_value") {
+		t.Errorf("GatherFamilies error %v, want the duplicate series named", err)
+	}
+}
+
+// TestGatherFamiliesMergesSameName: a family two collectors share, with
+// distinct series, comes out as one family holding both.
+func TestGatherFamiliesMergesSameName(t *testing.T) {
+	desc := prometheus.NewDesc("bootinfo_test_shared", "Shared.", []string{"from"}, nil)
+	from := func(name string) Collector {
+		return funcCollector(func(context.Context) (*Snapshot, error) {
+			return &Snapshot{Metrics: []prometheus.Metric{prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, 1, name)}}, nil
+		})
+	}
+	s := NewSet(map[string]Collector{"a": from("a"), "b": from("b")}, time.Minute, promslog.NewNopLogger())
+	fams, err := s.GatherFamilies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range fams {
+		if f.GetName() == "bootinfo_test_shared" {
+			n++
+			if len(f.GetMetric()) != 2 {
+				t.Errorf("merged family has %d series, want 2", len(f.GetMetric()))
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d families named bootinfo_test_shared, want 1", n)
 	}
 }

@@ -56,20 +56,10 @@ func collectFirmware(t *testing.T, sys string, refresh time.Duration) (*Firmware
 	return snap.Section.(*FirmwareSection), snap, c
 }
 
-// snapshotCollector exposes a Snapshot's metrics to prometheus/testutil.
-type snapshotCollector struct{ s *Snapshot }
-
-func (s snapshotCollector) Describe(chan<- *prometheus.Desc) {}
-func (s snapshotCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range s.s.Metrics {
-		ch <- m
-	}
-}
-
 func metricsText(t *testing.T, s *Snapshot, names ...string) string {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(snapshotCollector{s})
+	reg.MustRegister(snapshotMetrics{s})
 	var b strings.Builder
 	mfs, err := reg.Gather()
 	if err != nil {

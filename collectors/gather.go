@@ -2,44 +2,27 @@ package collectors
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"sort"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
-// GatherFamilies implements prometheus.Gatherer for the Set. A collector
-// that returns the very same *Snapshot as last time (nothing changed: the
-// facts of this boot, a systemd manager between two signals) reuses the
-// metric families gathered from it then, so an unchanged source costs
-// nothing to gather again, however many series it has.
+// GatherFamilies implements prometheus.Gatherer for the Set: every
+// collector's metrics and the scrape's success and duration, gathered by one
+// registry, so that families of the same name merge and clashes are errors.
+// It gathers the snapshots' metrics anew each time; the text-format
+// /metrics is served from Exposition, which keeps the encoded form of
+// unchanged snapshots, and this is for the other formats and the fallback.
 func (s *Set) GatherFamilies() ([]*dto.MetricFamily, error) {
 	outcomes := s.Gather(context.Background())
-	var (
-		all  []*dto.MetricFamily
-		errs []error
-	)
-	for i, o := range outcomes {
-		if o.Snapshot == nil {
-			continue
+	reg := prometheus.NewRegistry()
+	for _, o := range outcomes {
+		if o.Snapshot != nil {
+			reg.MustRegister(snapshotMetrics{o.Snapshot})
 		}
-		fams, err := s.runnerFor(outcomes[i].Name).families(o.Snapshot)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("collector %s: %w", o.Name, err))
-		}
-		all = append(all, fams...)
 	}
-	scrape := prometheus.NewRegistry()
-	scrape.MustRegister(scrapeMetrics{s, outcomes})
-	fams, err := scrape.Gather()
-	if err != nil {
-		errs = append(errs, err)
-	}
-	all = append(all, fams...)
-	sort.Slice(all, func(i, j int) bool { return all[i].GetName() < all[j].GetName() })
-	return all, errors.Join(errs...)
+	reg.MustRegister(scrapeMetrics{s, outcomes})
+	return reg.Gather()
 }
 
 func (s *Set) runnerFor(name string) *runner {
@@ -51,26 +34,11 @@ func (s *Set) runnerFor(name string) *runner {
 	return nil
 }
 
-// families returns snap's metrics as families, from the cache when snap is
-// the snapshot they were last gathered from. The cached families are never
-// modified, only encoded.
-func (r *runner) families(snap *Snapshot) ([]*dto.MetricFamily, error) {
-	r.mu.Lock()
-	if r.famSnap == snap {
-		fams := r.fams
-		r.mu.Unlock()
-		return fams, nil
-	}
-	r.mu.Unlock()
+// gatherSnapshot returns snap's metrics as families sorted by name.
+func gatherSnapshot(snap *Snapshot) ([]*dto.MetricFamily, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(snapshotMetrics{snap})
-	fams, err := reg.Gather()
-	if err == nil {
-		r.mu.Lock()
-		r.famSnap, r.fams = snap, fams
-		r.mu.Unlock()
-	}
-	return fams, err
+	return reg.Gather()
 }
 
 // snapshotMetrics exposes a snapshot's metrics as an unchecked collector.
@@ -78,7 +46,7 @@ type snapshotMetrics struct{ snap *Snapshot }
 
 func (snapshotMetrics) Describe(chan<- *prometheus.Desc) {}
 func (s snapshotMetrics) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range s.snap.Metrics {
+	for _, m := range s.snap.AllMetrics() {
 		ch <- m
 	}
 }

@@ -171,7 +171,9 @@ func (c *systemdCollector) fromSnapshot(s *systemd.Snapshot) *Snapshot {
 	if sec.FailedUnits == nil {
 		sec.FailedUnits = []string{}
 	}
-	c.lastSnap, c.lastOut = s, &Snapshot{Section: sec, Metrics: c.metrics(s)}
+	// The series (some seven per unit) are made only when the Set encodes
+	// this snapshot, and then dropped: only their encoded form is kept.
+	c.lastSnap, c.lastOut = s, &Snapshot{Section: sec, MetricsFunc: func() []prometheus.Metric { return c.metrics(s) }}
 	return c.lastOut
 }
 

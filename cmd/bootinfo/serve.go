@@ -80,9 +80,10 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (http.H
 	if !sf.disableExporterMetrics {
 		reg.MustRegister(promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}), promcollectors.NewGoCollector())
 	}
-	// The collectors' families come from the Set, which keeps those of
-	// unchanged snapshots; the agent's own metrics from reg. Their names
-	// are disjoint, so the two lists are merged without re-checking.
+	// The text format is served from the Set's encoded blocks (see
+	// metricsHandler); other formats from the merged families: the
+	// collectors' from the Set, the agent's own from reg. Their names are
+	// disjoint, so the two lists are merged without re-checking.
 	gatherer := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
 		own, err1 := reg.Gather()
 		fams, err2 := set.GatherFamilies()
@@ -90,11 +91,12 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (http.H
 		sort.Slice(fams, func(i, j int) bool { return fams[i].GetName() < fams[j].GetName() })
 		return fams, errors.Join(err1, err2)
 	})
-	metrics := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
+	merged := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
 		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: sf.maxRequests,
 	})
+	metrics := metricsHandler(logger, set, reg, merged, sf.maxRequests)
 
 	mux := http.NewServeMux()
 	mux.Handle(sf.telemetryPath, metrics)

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"compress/flate"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/bootinfo/bootinfo/collectors"
+	"github.com/bootinfo/bootinfo/internal/gzipcat"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+)
+
+// metricsHandler serves /metrics. The text format, which Prometheus asks
+// for unless told to scrape protobuf, is written from the Set's blocks:
+// each collector's series encoded and compressed once per snapshot, then
+// spliced with the few that change every scrape (success, duration, the
+// agent's own) into one gzip member or one plain body. Other formats, and
+// the unexpected case of a family name in two blocks, go to fallback, the
+// client library's handler over the merged families.
+func metricsHandler(logger *slog.Logger, set *collectors.Set, own prometheus.Gatherer, fallback http.Handler, maxRequests int) http.Handler {
+	var inFlight chan struct{}
+	if maxRequests > 0 {
+		inFlight = make(chan struct{}, maxRequests)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
+		if format.FormatType() != expfmt.TypeTextPlain {
+			fallback.ServeHTTP(w, r)
+			return
+		}
+		if inFlight != nil {
+			select {
+			case inFlight <- struct{}{}:
+				defer func() { <-inFlight }()
+			default:
+				http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", maxRequests), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		blocks, err := set.Exposition(r.Context())
+		if errors.Is(err, collectors.ErrDuplicateFamily) {
+			logger.Error("serving merged families", "err", err)
+			fallback.ServeHTTP(w, r)
+			return
+		}
+		if err != nil {
+			logger.Error("error gathering metrics", "err", err)
+		}
+		if fams, err := own.Gather(); err != nil {
+			logger.Error("error gathering the agent's own metrics", "err", err)
+		} else if b, err := collectors.EncodeBlock(fams, flate.BestSpeed); err != nil {
+			logger.Error("error encoding the agent's own metrics", "err", err)
+		} else {
+			blocks = append(blocks, b)
+		}
+		if err := collectors.CheckDisjoint(blocks...); err != nil {
+			logger.Error("serving merged families", "err", err)
+			fallback.ServeHTTP(w, r)
+			return
+		}
+
+		h := w.Header()
+		h.Set("Content-Type", string(format))
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			segs := make([]gzipcat.Segment, len(blocks))
+			for i, b := range blocks {
+				segs[i] = b.Gzip
+			}
+			h.Set("Content-Encoding", "gzip")
+			h.Set("Content-Length", strconv.FormatInt(gzipcat.Size(segs...), 10))
+			_ = gzipcat.Write(w, segs...)
+			return
+		}
+		n := 0
+		for _, b := range blocks {
+			n += len(b.Text)
+		}
+		h.Set("Content-Length", strconv.Itoa(n))
+		for _, b := range blocks {
+			if _, err := w.Write(b.Text); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// acceptsGzip reports whether an Accept-Encoding header value allows gzip
+// (RFC 9110 section 12.5.3): listed, or covered by "*", with a non-zero q.
+func acceptsGzip(header string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for _, item := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(item, ";")
+		q := 1.0
+		for _, p := range strings.Split(params, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if ok && strings.EqualFold(k, "q") {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				} else {
+					q = 0
+				}
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(coding)) {
+		case "gzip", "x-gzip":
+			gzipQ = q
+		case "*":
+			starQ = q
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
+}

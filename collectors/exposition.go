@@ -1,0 +1,139 @@
+package collectors
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/bootinfo/bootinfo/internal/gzipcat"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+)
+
+// Block is a run of metric families in the Prometheus text format, with
+// its compressed form for a gzip response (see internal/gzipcat). Blocks
+// are never modified once made.
+type Block struct {
+	Text  []byte
+	Gzip  gzipcat.Segment
+	Names []string // the families' names, in order
+}
+
+// EncodeBlock encodes families in the text format and compresses them at
+// level (flate.BestSpeed for a block made per scrape, a higher level for
+// one kept and sent many times).
+func EncodeBlock(fams []*dto.MetricFamily, level int) (*Block, error) {
+	var buf bytes.Buffer
+	b := &Block{Names: make([]string, 0, len(fams))}
+	var errs []error
+	for _, f := range fams {
+		if _, err := expfmt.MetricFamilyToText(&buf, f); err != nil {
+			errs = append(errs, fmt.Errorf("encoding %s: %w", f.GetName(), err))
+			continue
+		}
+		b.Names = append(b.Names, f.GetName())
+	}
+	b.Text = bytes.Clone(buf.Bytes())
+	b.Gzip = gzipcat.Compress(b.Text, level)
+	return b, errors.Join(errs...)
+}
+
+// ErrDuplicateFamily is returned by Exposition when two blocks would hold
+// families of the same name, which the text format does not allow; callers
+// fall back to merging families (GatherFamilies).
+var ErrDuplicateFamily = errors.New("metric family in more than one block")
+
+// Exposition gathers every collector and returns the scrape as text-format
+// blocks: one per collector that has a snapshot, in collector order, then
+// one for the per-collector success and duration. A collector's block is
+// encoded and compressed once per snapshot and reused while the snapshot
+// is unchanged, so serving ten thousand unchanged series costs a copy. The
+// blocks' family names are disjoint (else ErrDuplicateFamily); families
+// are sorted within a block, not across blocks, which the format allows.
+// A collector whose metrics cannot be encoded is left out and named in the
+// error; the other blocks are still returned.
+func (s *Set) Exposition(ctx context.Context) ([]*Block, error) {
+	outcomes := s.Gather(ctx)
+	blocks := make([]*Block, 0, len(outcomes)+1)
+	var errs []error
+	for _, o := range outcomes {
+		if o.Snapshot == nil {
+			continue
+		}
+		b, err := s.runnerFor(o.Name).block(o.Snapshot)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("collector %s: %w", o.Name, err))
+		}
+		if b != nil {
+			blocks = append(blocks, b)
+		}
+	}
+	scrape := prometheus.NewRegistry()
+	scrape.MustRegister(scrapeMetrics{s, outcomes})
+	fams, err := scrape.Gather()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	b, err := EncodeBlock(fams, flate.BestSpeed)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	blocks = append(blocks, b)
+	if err := CheckDisjoint(blocks...); err != nil {
+		return nil, err
+	}
+	return blocks, errors.Join(errs...)
+}
+
+// CheckDisjoint returns ErrDuplicateFamily if a family name appears in
+// more than one of blocks.
+func CheckDisjoint(blocks ...*Block) error {
+	seen := make(map[string]bool, 128)
+	for _, b := range blocks {
+		for _, n := range b.Names {
+			if seen[n] {
+				return fmt.Errorf("%w: %s", ErrDuplicateFamily, n)
+			}
+			seen[n] = true
+		}
+	}
+	return nil
+}
+
+// blockCache holds a runner's encoded block and the snapshot it came from.
+type blockCache struct {
+	mu    sync.Mutex // held while building, so concurrent scrapes build once
+	snap  *Snapshot
+	block *Block
+	hits  int // times block was served again
+}
+
+// block returns snap's metrics as a block, from the cache when snap is the
+// snapshot it was last built from. Neither the metrics nor the families
+// are kept: the block is the one form held between changes.
+func (r *runner) block(snap *Snapshot) (*Block, error) {
+	r.blocks.mu.Lock()
+	defer r.blocks.mu.Unlock()
+	if r.blocks.snap == snap {
+		r.blocks.hits++
+		return r.blocks.block, nil
+	}
+	// A block served again and again is worth compressing well; one whose
+	// snapshot changes on every scrape (uptime in it) is not.
+	level := flate.BestSpeed
+	if r.blocks.hits > 0 {
+		level = flate.DefaultCompression
+	}
+	fams, err := gatherSnapshot(snap)
+	b, encErr := EncodeBlock(fams, level)
+	if err = errors.Join(err, encErr); err != nil {
+		// Not cached: a scrape tries again and reports the error again.
+		return b, err
+	}
+	r.blocks.snap, r.blocks.block, r.blocks.hits = snap, b, 0
+	return b, nil
+}

@@ -1,0 +1,94 @@
+// Package gzipcat writes one gzip member (RFC 1952) whose body is spliced
+// from pieces compressed ahead of time, so that a response assembled from
+// mostly unchanged parts costs a copy, not a compression, per request.
+//
+// Each Segment is a raw DEFLATE stream (RFC 1951) of one piece, compressed
+// alone and ended by a sync flush: an empty stored block that leaves the
+// stream byte-aligned and not final. Such segments can follow each other in
+// one stream (no back-reference reaches before its own segment's start);
+// Write closes the stream with an empty final block and the member's
+// trailer, whose CRC-32 is combined from the segments' own, so no
+// uncompressed byte is read again.
+package gzipcat
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"hash/crc32"
+	"io"
+	"sync"
+)
+
+// Segment is one piece of a body: its compressed form, the CRC-32 (IEEE)
+// and length of its uncompressed bytes.
+type Segment struct {
+	Deflate []byte
+	CRC     uint32
+	Len     int64
+}
+
+// writers pools a compressor per level (flate.HuffmanOnly, -2, to
+// flate.BestCompression, 9): each holds some hundreds of KiB of state.
+var writers [12]sync.Pool
+
+// Compress compresses p into a Segment at the given flate level (use
+// flate.BestSpeed for pieces compressed per request, and a higher level
+// for pieces kept and sent many times). An invalid level means
+// flate.DefaultCompression.
+func Compress(p []byte, level int) Segment {
+	if level < flate.HuffmanOnly || level > flate.BestCompression {
+		level = flate.DefaultCompression
+	}
+	pool := &writers[level-flate.HuffmanOnly]
+	var buf bytes.Buffer
+	fw, _ := pool.Get().(*flate.Writer)
+	if fw == nil {
+		fw, _ = flate.NewWriter(&buf, level) // level is valid: no error
+	} else {
+		fw.Reset(&buf)
+	}
+	// Writes to a bytes.Buffer cannot fail.
+	_, _ = fw.Write(p)
+	_ = fw.Flush()
+	pool.Put(fw)
+	return Segment{Deflate: bytes.Clone(buf.Bytes()), CRC: crc32.ChecksumIEEE(p), Len: int64(len(p))}
+}
+
+// header is a gzip member header: no name, no mtime, unknown OS.
+var header = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+
+// final is an empty final DEFLATE block with fixed Huffman codes: BFINAL=1,
+// BTYPE=01, then the end-of-block code 0000000, padded to a byte.
+var final = []byte{0x03, 0x00}
+
+// Size is the number of bytes Write produces for segs.
+func Size(segs ...Segment) int64 {
+	n := int64(len(header) + len(final) + 8)
+	for _, s := range segs {
+		n += int64(len(s.Deflate))
+	}
+	return n
+}
+
+// Write writes one gzip member holding the concatenation of segs.
+func Write(w io.Writer, segs ...Segment) error {
+	if _, err := w.Write(header); err != nil {
+		return err
+	}
+	var crc uint32
+	var n int64
+	for _, s := range segs {
+		if _, err := w.Write(s.Deflate); err != nil {
+			return err
+		}
+		crc = Combine(crc, s.CRC, s.Len)
+		n += s.Len
+	}
+	var trailer [10]byte
+	copy(trailer[:], final)
+	binary.LittleEndian.PutUint32(trailer[2:], crc)
+	binary.LittleEndian.PutUint32(trailer[6:], uint32(n)) // ISIZE is the length mod 2^32
+	_, err := w.Write(trailer[:])
+	return err
+}
