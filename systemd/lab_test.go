@@ -362,6 +362,32 @@ func TestLabRestartIsSeen(t *testing.T) {
 	}
 }
 
+// TestLabUnitFilesFailureKeepsUnits: a ListUnitFiles that times out (on a
+// host with thousands of unit files it can take longer than any sane
+// deadline) does not fail the sync: the units are published, the snapshot
+// says why the unit files are missing, the connection stays up, and the
+// resyncs that list them again fail the same way without tearing it down.
+func TestLabUnitFilesFailureKeepsUnits(t *testing.T) {
+	l := startLab(t, systemdlab.Options{})
+	// Every resync lists the unit files again.
+	w := startWatcher(t, Options{Address: l.PrivateAddress(), UnitFilesTimeout: time.Nanosecond, ResyncInterval: 200 * time.Millisecond, UnitFilesInterval: time.Nanosecond})
+	s := waitSnapshot(t, w, "sleeper running", func(s *Snapshot) bool {
+		u, ok := s.Unit("sleeper.service")
+		return ok && u.SubState == "running"
+	})
+	if len(s.UnitFiles) != 0 || !strings.Contains(s.UnitFilesError, "listing unit files") || !strings.Contains(s.UnitFilesError, "deadline") {
+		t.Errorf("unit files %d, error %q; want none and a deadline error", len(s.UnitFiles), s.UnitFilesError)
+	}
+	st := w.Stats()
+	if st.UnitFilesFailures == 0 || st.Sessions != 1 || !st.Connected {
+		t.Errorf("stats %+v: want a counted failure on one live session", st)
+	}
+	waitSnapshot(t, w, "more failed listings", func(*Snapshot) bool { return w.Stats().UnitFilesFailures > st.UnitFilesFailures+2 })
+	if st := w.Stats(); st.Sessions != 1 || !st.Connected {
+		t.Errorf("a failed listing tore the connection down: %+v", st)
+	}
+}
+
 func TestLabDaemonReloadAddsUnits(t *testing.T) {
 	l := startLab(t, systemdlab.Options{})
 	w := startWatcher(t, Options{Address: l.PrivateAddress()})

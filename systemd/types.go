@@ -35,7 +35,10 @@ type Snapshot struct {
 	// UnitFiles are the installed unit files that pass the filter, sorted
 	// by name.
 	UnitFiles []UnitFile `json:"unit_files"`
-	Summary   Summary    `json:"summary"`
+	// UnitFilesError says why the unit file list (and the units' unit file
+	// states) is out of date or missing: the last ListUnitFiles failed.
+	UnitFilesError string  `json:"unit_files_error,omitempty"`
+	Summary        Summary `json:"summary"`
 }
 
 // Age is how long ago the snapshot was last brought up to date.

@@ -46,8 +46,10 @@ type Options struct {
 	// (default 10min). ListUnitFiles blocks the manager while it resolves
 	// every file's install state: seconds with a thousand files here.
 	UnitFilesInterval time.Duration
-	// UnitFilesTimeout bounds ListUnitFiles (default 30s, at least
-	// Timeout), for the same reason.
+	// UnitFilesTimeout bounds ListUnitFiles (default 30s), for the same
+	// reason. A listing that fails or times out does not fail the sync:
+	// the snapshot keeps the last list it had (none at first) and says why
+	// in UnitFilesError, and the next resync tries again.
 	UnitFilesTimeout time.Duration
 	// PingInterval is how often the manager's own properties are
 	// re-read, which also notices a manager that stopped answering
@@ -82,7 +84,6 @@ func (o *Options) defaults() {
 	def(&o.PingInterval, 5*time.Second)
 	def(&o.UnitFilesInterval, 10*time.Minute)
 	def(&o.UnitFilesTimeout, 30*time.Second)
-	o.UnitFilesTimeout = max(o.UnitFilesTimeout, o.Timeout)
 	def(&o.MinBackoff, 100*time.Millisecond)
 	def(&o.MaxBackoff, 5*time.Second)
 	if o.MaxBackoff < o.MinBackoff {
@@ -101,7 +102,7 @@ type Watcher struct {
 	snap   atomic.Pointer[Snapshot] // last good snapshot
 	status atomic.Pointer[error]    // nil: connected and synced
 
-	sessions, fullSyncs, refreshes, signals atomic.Uint64
+	sessions, fullSyncs, refreshes, signals, filesFailures atomic.Uint64
 
 	// Owned by the Run goroutine.
 	c        *cache
@@ -114,6 +115,7 @@ type cache struct {
 	mgr           Manager
 	units         map[string]*entry
 	files         map[string]UnitFile
+	filesErr      error  // the last ListUnitFiles failure, nil once it works
 	defaultTarget string // GetDefaultTarget()
 }
 
@@ -169,6 +171,9 @@ type Stats struct {
 	FullSyncs uint64 `json:"full_syncs"`
 	Refreshes uint64 `json:"refreshes"`
 	Signals   uint64 `json:"signals"`
+	// UnitFilesFailures counts ListUnitFiles calls that failed or timed
+	// out (see Options.UnitFilesTimeout).
+	UnitFilesFailures uint64 `json:"unit_files_failures"`
 }
 
 // Stats returns the watcher's counters; it makes no D-Bus call.
@@ -179,6 +184,8 @@ func (w *Watcher) Stats() Stats {
 		FullSyncs: w.fullSyncs.Load(),
 		Refreshes: w.refreshes.Load(),
 		Signals:   w.signals.Load(),
+
+		UnitFilesFailures: w.filesFailures.Load(),
 	}
 	if e := w.status.Load(); e != nil {
 		st.Connected, st.Err = false, (*e).Error()
@@ -402,8 +409,8 @@ func (d *dirty) add(s *dbus.Signal) error {
 // withFiles (else the cached one is kept).
 func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 	nc := &cache{units: map[string]*entry{}, files: map[string]UnitFile{}}
-	if w.c != nil && !withFiles {
-		nc.files = w.c.files
+	if w.c != nil {
+		nc.files, nc.filesErr = w.c.files, w.c.filesErr
 	}
 	cctx, cancel := w.callCtx(ctx)
 	mp, err := c.getAll(cctx, managerPath, managerIface)
@@ -427,14 +434,14 @@ func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 	if err != nil {
 		return err
 	}
-	if withFiles {
-		if nc.files, err = w.listUnitFiles(ctx, c); err != nil {
-			return err
-		}
-	}
 	entries, err := w.fetchUnits(ctx, c, rows)
 	if err != nil {
 		return err
+	}
+	if withFiles {
+		if err := w.syncFiles(ctx, c, nc); err != nil {
+			return err
+		}
 	}
 	for _, e := range entries {
 		nc.units[e.unit.Name] = e
@@ -442,6 +449,24 @@ func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 	w.c = nc
 	w.syncedAt = time.Now()
 	w.fullSyncs.Add(1)
+	return nil
+}
+
+// syncFiles re-reads the unit file list into nc. A failed listing (slow:
+// the manager resolves every file's install state; seconds for thousands
+// of files) is recorded in nc.filesErr and the old list kept, so that it
+// never holds back the units; only a lost connection is an error.
+func (w *Watcher) syncFiles(ctx context.Context, c *conn, nc *cache) error {
+	files, err := w.listUnitFiles(ctx, c)
+	if err == nil {
+		nc.files, nc.filesErr = files, nil
+		return nil
+	}
+	if ctx.Err() != nil || c.c.Context().Err() != nil {
+		return err
+	}
+	nc.filesErr = fmt.Errorf("systemd: listing unit files: %w", err)
+	w.filesFailures.Add(1)
 	return nil
 }
 
@@ -514,11 +539,9 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
 		}
 	}
 	if d.files {
-		files, err := w.listUnitFiles(ctx, c)
-		if err != nil {
+		if err := w.syncFiles(ctx, c, w.c); err != nil {
 			return err
 		}
-		w.c.files = files
 	}
 	// Unit changes move SystemState, NFailedUnits and NJobs, which
 	// systemd does not signal: re-read the manager on every refresh.
@@ -766,6 +789,9 @@ func (c *cache) input(scope Scope) SnapshotInput {
 		Aliases:       map[string]string{},
 		UnitFiles:     c.files,
 	}
+	if c.filesErr != nil {
+		in.UnitFilesError = c.filesErr.Error()
+	}
 	for name, e := range c.units {
 		in.Units = append(in.Units, e.unit)
 		in.After[name] = e.after
@@ -790,6 +816,8 @@ type SnapshotInput struct {
 	After     map[string][]string `json:"after"`
 	Aliases   map[string]string   `json:"aliases"`
 	UnitFiles map[string]UnitFile `json:"unit_files"`
+	// UnitFilesError says why UnitFiles is stale or empty.
+	UnitFilesError string `json:"unit_files_error,omitempty"`
 }
 
 // BuildSnapshot derives a snapshot: unit file states joined onto units,
@@ -833,9 +861,10 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 	}
 	tl := NewTimeline(m.BootTimes, in.Scope, defID, defEnter)
 	s := &Snapshot{
-		Scope:    in.Scope.String(),
-		Manager:  m,
-		Timeline: tl,
+		Scope:          in.Scope.String(),
+		Manager:        m,
+		Timeline:       tl,
+		UnitFilesError: in.UnitFilesError,
 	}
 	if tl.Finished {
 		ut := tl.UnitTimes(times)
