@@ -51,6 +51,11 @@ type Snapshot struct {
 	// place of Metrics: a collector with many series (systemd's units)
 	// then holds them only in the encoded form the Set keeps.
 	MetricsFunc func() []prometheus.Metric
+	// MetricsKey, when not nil, says that snapshots of the same collector
+	// with equal keys have the same metrics (their sections may differ),
+	// so the Set reuses the encoding it made for the first. Without it a
+	// snapshot's metrics are reused only for the very same *Snapshot.
+	MetricsKey any
 }
 
 // AllMetrics returns the snapshot's metrics: Metrics, or MetricsFunc's.

@@ -203,6 +203,38 @@ func TestExpositionReusesUnchangedSnapshots(t *testing.T) {
 	}
 }
 
+// TestExpositionReusesEqualMetricsKeys: a new snapshot whose MetricsKey
+// equals the last one's (a systemd snapshot only confirmed fresh) is served
+// from the same block; a new key is encoded.
+func TestExpositionReusesEqualMetricsKeys(t *testing.T) {
+	made := 0
+	metrics := func(v float64) func() []prometheus.Metric {
+		return func() []prometheus.Metric {
+			made++
+			return []prometheus.Metric{prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, v)}
+		}
+	}
+	cur := &Snapshot{Section: 1, MetricsFunc: metrics(1), MetricsKey: 1}
+	c := funcCollector(func(context.Context) (*Snapshot, error) { return cur, nil })
+	s := NewSet(map[string]Collector{"c": c}, time.Minute, promslog.NewNopLogger())
+	block := func() *Block {
+		blocks, err := s.Exposition(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return blocks[0]
+	}
+	first := block()
+	cur = &Snapshot{Section: 2, MetricsFunc: metrics(1), MetricsKey: 1}
+	if block() != first || made != 1 {
+		t.Errorf("an equal key was encoded again (%d times)", made)
+	}
+	cur = &Snapshot{Section: 3, MetricsFunc: metrics(2), MetricsKey: 2}
+	if b := block(); b == first || !strings.Contains(string(b.Text), "\nbootinfo_test_value 2\n") {
+		t.Errorf("a new key was not encoded: %s", b.Text)
+	}
+}
+
 // TestExpositionRefusesDuplicateFamilies: two collectors exporting the same
 // family cannot be spliced; Exposition says so, and GatherFamilies (the
 // fallback) still reports the clash as an error rather than hiding it.

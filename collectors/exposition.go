@@ -104,21 +104,26 @@ func CheckDisjoint(blocks ...*Block) error {
 	return nil
 }
 
-// blockCache holds a runner's encoded block and the snapshot it came from.
+// blockCache holds a runner's encoded block and the key of the snapshot
+// it came from (its MetricsKey, or the snapshot itself).
 type blockCache struct {
 	mu    sync.Mutex // held while building, so concurrent scrapes build once
-	snap  *Snapshot
+	key   any
 	block *Block
 	hits  int // times block was served again
 }
 
-// block returns snap's metrics as a block, from the cache when snap is the
-// snapshot it was last built from. Neither the metrics nor the families
+// block returns snap's metrics as a block, from the cache when snap has
+// the key of the snapshot it was last built from. Neither the metrics nor the families
 // are kept: the block is the one form held between changes.
 func (r *runner) block(snap *Snapshot) (*Block, error) {
+	key := snap.MetricsKey
+	if key == nil {
+		key = snap
+	}
 	r.blocks.mu.Lock()
 	defer r.blocks.mu.Unlock()
-	if r.blocks.snap == snap {
+	if r.blocks.key == key {
 		r.blocks.hits++
 		return r.blocks.block, nil
 	}
@@ -134,6 +139,6 @@ func (r *runner) block(snap *Snapshot) (*Block, error) {
 		// Not cached: a scrape tries again and reports the error again.
 		return b, err
 	}
-	r.blocks.snap, r.blocks.block, r.blocks.hits = snap, b, 0
+	r.blocks.key, r.blocks.block, r.blocks.hits = key, b, 0
 	return b, nil
 }

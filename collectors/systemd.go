@@ -172,8 +172,14 @@ func (c *systemdCollector) fromSnapshot(s *systemd.Snapshot) *Snapshot {
 		sec.FailedUnits = []string{}
 	}
 	// The series (some seven per unit) are made only when the Set encodes
-	// this snapshot, and then dropped: only their encoded form is kept.
-	c.lastSnap, c.lastOut = s, &Snapshot{Section: sec, MetricsFunc: func() []prometheus.Metric { return c.metrics(s) }}
+	// this snapshot, and then dropped: only their encoded form is kept. A
+	// snapshot the watcher only confirmed fresh (every PingInterval) has
+	// the same series, and keeps the key of the one they were made from.
+	out := &Snapshot{Section: sec, MetricsFunc: func() []prometheus.Metric { return c.metrics(s) }, MetricsKey: systemdGeneration(s.Generation)}
+	if c.lastOut != nil && c.lastSnap.Generation == s.Generation {
+		out.MetricsFunc = c.lastOut.MetricsFunc
+	}
+	c.lastSnap, c.lastOut = s, out
 	return c.lastOut
 }
 
@@ -233,6 +239,10 @@ func (c *systemdCollector) metrics(s *systemd.Snapshot) []prometheus.Metric {
 	}
 	return ms
 }
+
+// systemdGeneration keys the systemd collector's metrics by the watcher's
+// snapshot generation.
+type systemdGeneration uint64
 
 // Query answers units/NAME with the unit in detail, as systemctl show does.
 func (c *systemdCollector) Query(ctx context.Context, path string, _ url.Values) (any, error) {

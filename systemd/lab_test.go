@@ -362,6 +362,39 @@ func TestLabRestartIsSeen(t *testing.T) {
 	}
 }
 
+// TestLabGenerationOnlyMovesOnChange: the periodic ping republishes the
+// snapshot as fresh (a newer UpdatedAt) under the same Generation; a real
+// change (a restart) makes a new one.
+func TestLabGenerationOnlyMovesOnChange(t *testing.T) {
+	l := startLab(t, systemdlab.Options{})
+	w := startWatcher(t, Options{Address: l.PrivateAddress(), PingInterval: 20 * time.Millisecond})
+	s := waitSnapshot(t, w, "sleeper running", func(s *Snapshot) bool {
+		u, ok := s.Unit("sleeper.service")
+		return ok && u.Service != nil && u.Service.MainPID != 0 && u.SubState == "running"
+	})
+	// Pings of an idle manager: fresher snapshots, same generation. (The
+	// manager may change between two pings now and then: units of the lab
+	// still starting; count pings, not changes.)
+	settle(t, l)
+	same := 0
+	for same < 3 {
+		prev := s
+		s = waitSnapshot(t, w, "a ping", func(n *Snapshot) bool { return n != prev && n.UpdatedAt.After(prev.UpdatedAt) })
+		if s.Generation == prev.Generation {
+			same++
+		}
+	}
+	fresh := s
+	u, _ := fresh.Unit("sleeper.service")
+	if err := syscall.Kill(int(u.Service.MainPID), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitSnapshot(t, w, "the restart", func(n *Snapshot) bool {
+		v, _ := n.Unit("sleeper.service")
+		return v.Service != nil && v.Service.NRestarts > u.Service.NRestarts && n.Generation > fresh.Generation
+	})
+}
+
 // TestLabUnitFilesFailureKeepsUnits: a ListUnitFiles that times out (on a
 // host with thousands of unit files it can take longer than any sane
 // deadline) does not fail the sync: the units are published, the snapshot

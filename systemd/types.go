@@ -23,9 +23,14 @@ type Snapshot struct {
 	// from the manager's signals (or the resync).
 	SyncedAt  time.Time `json:"synced_at"`
 	UpdatedAt time.Time `json:"updated_at"`
-	Scope     string    `json:"scope"`
-	Manager   Manager   `json:"manager"`
-	Timeline  Timeline  `json:"timeline"`
+	// Generation numbers the snapshots a Watcher built from the manager's
+	// state: a snapshot only confirmed fresh (a newer UpdatedAt, nothing
+	// else changed) keeps its generation, so consumers can tell that all
+	// but the times are what they already have.
+	Generation uint64   `json:"-"`
+	Scope      string   `json:"scope"`
+	Manager    Manager  `json:"manager"`
+	Timeline   Timeline `json:"timeline"`
 	// Blame is every unit that took time to start, slowest first.
 	Blame []UnitTime `json:"blame"`
 	// CriticalChain leads from the default target back to the start.

@@ -100,6 +100,7 @@ type Watcher struct {
 
 	conn   atomic.Pointer[conn]
 	snap   atomic.Pointer[Snapshot] // last good snapshot
+	gen    uint64                   // Generation of the last publish; Run's goroutine only
 	status atomic.Pointer[error]    // nil: connected and synced
 
 	sessions, fullSyncs, refreshes, signals, filesFailures atomic.Uint64
@@ -762,6 +763,8 @@ wait:
 // publish builds an immutable snapshot from the cache and makes it current.
 func (w *Watcher) publish() {
 	s := BuildSnapshot(w.c.input(w.opts.Scope), w.filter)
+	w.gen++
+	s.Generation = w.gen
 	s.SyncedAt = w.syncedAt
 	s.UpdatedAt = time.Now()
 	w.snap.Store(s)
