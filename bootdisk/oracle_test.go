@@ -83,6 +83,12 @@ var trailingDigits = regexp.MustCompile(`[0-9]+$`)
 // sfdiskOracle runs `sfdisk --json dev` and normalises its answer.
 func sfdiskOracle(t testing.TB, dev string) oracle {
 	t.Helper()
+	return parseSfdiskJSON(t, run(t, "", "sfdisk", "--json", dev))
+}
+
+// parseSfdiskJSON normalises what `sfdisk --json` printed.
+func parseSfdiskJSON(t testing.TB, js []byte) oracle {
+	t.Helper()
 	var doc struct {
 		PartitionTable struct {
 			Label      string `json:"label"`
@@ -102,8 +108,8 @@ func sfdiskOracle(t testing.TB, dev string) oracle {
 			} `json:"partitions"`
 		} `json:"partitiontable"`
 	}
-	if err := json.Unmarshal(run(t, "", "sfdisk", "--json", dev), &doc); err != nil {
-		t.Fatalf("sfdisk --json %s: %v", dev, err)
+	if err := json.Unmarshal(js, &doc); err != nil {
+		t.Fatalf("sfdisk --json: %v", err)
 	}
 	pt := doc.PartitionTable
 	o := oracle{Label: pt.Label, ID: strings.ToLower(strings.TrimPrefix(pt.ID, "0x")), SectorSize: pt.SectorSize, FirstLBA: pt.FirstLBA, LastLBA: pt.LastLBA, Parts: []oraclePart{}}
@@ -186,6 +192,8 @@ func ours(t testing.TB, dev string, sectorSize int) (oracle, *Table) {
 	return o, tab
 }
 
+func diffOracle(want, got oracle) string { return cmp.Diff(want, got) }
+
 // fieldsCompared counts what a comparison covered, for the test log.
 func fieldsCompared(o oracle) int { return 5 + 8*len(o.Parts) }
 
@@ -193,7 +201,7 @@ func compareWithSfdisk(t *testing.T, dev string, sectorSize int) (*Table, int) {
 	t.Helper()
 	want := sfdiskOracle(t, dev)
 	got, tab := ours(t, dev, sectorSize)
-	if d := cmp.Diff(want, got); d != "" {
+	if d := diffOracle(want, got); d != "" {
 		t.Errorf("%s: ReadTable differs from sfdisk --json (-sfdisk +ours):\n%s", dev, d)
 	}
 	return tab, fieldsCompared(want)
