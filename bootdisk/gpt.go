@@ -80,7 +80,7 @@ func readGPT(r io.ReaderAt, t *Table, m mbr) (*Table, error) {
 
 	es, n := uint64(t.EntrySize), uint64(t.Entries)
 	switch {
-	case es < gptEntMinSize || es%gptEntMinSize != 0 || (es/gptEntMinSize)&(es/gptEntMinSize-1) != 0:
+	case es < gptEntMinSize || es > maxEntryArray || es%gptEntMinSize != 0 || (es/gptEntMinSize)&(es/gptEntMinSize-1) != 0:
 		return t, errors.Join(append(errs, fmt.Errorf("bootdisk: gpt entry size %d: %w", es, ErrMalformed))...)
 	case n*es > maxEntryArray:
 		return t, errors.Join(append(errs, fmt.Errorf("bootdisk: gpt entry array of %d × %d bytes: larger than %d: %w", n, es, maxEntryArray, ErrMalformed))...)
@@ -90,7 +90,7 @@ func readGPT(r io.ReaderAt, t *Table, m mbr) (*Table, error) {
 	// Read the array in chunks so that a header claiming a large array
 	// over a short input costs no more memory than one chunk.
 	off := int64(t.EntryArrayLBA) * int64(ss)
-	perChunk := max(1, 16384/es)
+	perChunk := min(n, max(1, 16384/es))
 	buf := make([]byte, perChunk*es)
 	crc := crc32.NewIEEE()
 	for i := uint64(0); i < n; i += perChunk {

@@ -113,6 +113,14 @@ func TestMalformed(t *testing.T) {
 		{"header truncated", good[:600], 512, TableGPT, 0, []error{io.ErrUnexpectedEOF}},
 		{"no gpt header", edit(func(b []byte) { b[512] = 'X' }), 512, TableGPT, 0, []error{ErrMalformed}},
 		{"entry size 100", edit(func(b []byte) { binary.LittleEndian.PutUint32(b[512+84:], 100); fixCRCs(b[:1024], 512) }), 512, TableGPT, 0, []error{ErrMalformed}},
+		// Found by FuzzParseTable: no entries of 2 GiB each made the
+		// decoder allocate a 2 GiB read buffer.
+		{"no entries of 2 GiB", edit(func(b []byte) {
+			binary.LittleEndian.PutUint32(b[512+80:], 0)
+			binary.LittleEndian.PutUint32(b[512+84:], 1<<31)
+			binary.LittleEndian.PutUint32(b[512+16:], 0)
+			binary.LittleEndian.PutUint32(b[512+16:], crc32.ChecksumIEEE(b[512:512+92]))
+		}), 512, TableGPT, 0, []error{ErrMalformed}},
 		{"entry array of 4 GiB", edit(func(b []byte) {
 			binary.LittleEndian.PutUint32(b[512+80:], 1<<25)
 			binary.LittleEndian.PutUint32(b[512+16:], 0)
