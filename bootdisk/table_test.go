@@ -199,3 +199,5 @@ func TestTableJSONShape(t *testing.T) {
 		t.Errorf("ID %q", tab.ID())
 	}
 }
+
+func mustGUID(s string) efi.GUID { return efi.MustParseGUID(s) }
