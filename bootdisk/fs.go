@@ -41,10 +41,12 @@ type FS struct {
 	p Paths
 }
 
-// NewFS returns an FS over paths. It fails only when one of them is not a
-// directory.
+// NewFS returns an FS over paths. It fails only when procfs or sysfs is
+// not a directory (errors.Is(err, fs.ErrNotExist) when missing: not
+// Linux, or a test tree without them); a missing dev directory only sends
+// discovery to the udev database.
 func NewFS(p Paths) (FS, error) {
-	for _, d := range []string{p.ProcFS, p.SysFS, p.DevFS, p.RootFS} {
+	for _, d := range []string{p.ProcFS, p.SysFS} {
 		st, err := os.Stat(d)
 		if err != nil {
 			return FS{}, fmt.Errorf("bootdisk: %w", err)
