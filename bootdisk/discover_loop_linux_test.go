@@ -250,3 +250,31 @@ size=8MiB, type=L, name="root fs", attrs="RequiredPartition"
 func devNum(rdev uint64) string {
 	return fmt.Sprintf("%d:%d", unix.Major(rdev), unix.Minor(rdev))
 }
+
+// TestLiveBtrfsRoot: btrfs gives its mounts an anonymous device number
+// (0:N in mountinfo), so discovery finds the partition through the mount
+// source's device node instead.
+func TestLiveBtrfsRoot(t *testing.T) {
+	needTool(t, "mkfs.btrfs")
+	_, dev := liveSetup(t, `label: gpt
+start=2048, size=8MiB, type=U
+size=150MiB, type=L
+`, 160<<20)
+	run(t, "", "mkfs.btrfs", "-q", "-f", dev+"p2")
+	root := t.TempDir()
+	mountDev(t, dev+"p2", root, "btrfs")
+	fs, err := NewFS(realPaths(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd, err := fs.Discover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bd.Mounts) != 1 || !strings.HasPrefix(bd.Mounts[0].Device, "0:") || bd.Mounts[0].FSType != "btrfs" {
+		t.Fatalf("mounts %+v: want one btrfs mount with an anonymous device number", bd.Mounts)
+	}
+	if bd.Disk != filepath.Base(dev) || bd.BootPartition != 2 || bd.ESPPartition != 1 || bd.ESPMount != "" || bd.Table != TableGPT {
+		t.Errorf("got %+v", bd)
+	}
+}

@@ -274,6 +274,20 @@ func TestDiscoverFakeTrees(t *testing.T) {
 		}
 	})
 
+	// systemd-gpt-auto-generator puts an automount at /efi; until
+	// something touches it, only the autofs mount is there.
+	t.Run("ESP behind an idle automount", func(t *testing.T) {
+		ft := newFakeTree(t, "1 0 254:2 / / rw - ext4 /dev/vda2 rw\n2 1 0:44 / /efi rw - autofs systemd-1 rw,fd=50,pgrp=1,timeout=120,minproto=5,maxproto=5,direct\n")
+		ft.block("pci0000:00/0000:00:02.0/virtio1/block/vda", "254:0", map[string]string{"size": "8192"})
+		ft.block("pci0000:00/0000:00:02.0/virtio1/block/vda/vda1", "254:1", map[string]string{"partition": "1", "start": "2048", "size": "2048"})
+		ft.block("pci0000:00/0000:00:02.0/virtio1/block/vda/vda2", "254:2", map[string]string{"partition": "2", "start": "4096", "size": "4096"})
+		bd := ft.discover()
+		efi := bd.mount("/efi")
+		if bd.Disk != "vda" || bd.BootPartition != 2 || bd.ESPMount != "" || efi == nil || efi.FSType != "autofs" || !strings.Contains(efi.Reason, "autofs file system, not on a block device") {
+			t.Errorf("got %+v", bd)
+		}
+	})
+
 	t.Run("block device missing from sysfs", func(t *testing.T) {
 		ft := newFakeTree(t, "1 0 8:3 / / rw - ext4 /dev/sda3 rw\n")
 		bd := ft.discover()
