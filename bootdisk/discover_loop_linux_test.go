@@ -278,3 +278,36 @@ size=150MiB, type=L
 		t.Errorf("got %+v", bd)
 	}
 }
+
+// TestLiveTableGoneKernelStillSees: the table is wiped on disk while the
+// kernel keeps the partitions it scanned. The device now shows no table;
+// discovery says so and falls back to the kernel's view in sysfs instead
+// of claiming the disk is unpartitioned.
+func TestLiveTableGoneKernelStillSees(t *testing.T) {
+	_, dev := liveSetup(t, `label: gpt
+start=2048, size=8MiB, type=U
+size=8MiB, type=L
+`, 24<<20)
+	root := t.TempDir()
+	run(t, "", "mkfs.ext4", "-q", "-F", dev+"p2")
+	mountDev(t, dev+"p2", root, "ext4")
+	f, err := os.OpenFile(dev, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(make([]byte, 34*512), 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	fs, err := NewFS(realPaths(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd, err := fs.Discover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bd.Source != SourceSysfs || bd.Table != TableUnknown || len(bd.Partitions) != 2 || bd.BootPartition != 2 || !strings.Contains(bd.Errors["table"], "the kernel sees 2 partitions") {
+		t.Errorf("got %+v", bd)
+	}
+}

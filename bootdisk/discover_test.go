@@ -352,3 +352,19 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// BenchmarkDiscoverThisMachine measures one discovery against this
+// machine's real /proc, /sys and /dev: what the bootloader collector
+// spends on the boot disk per refresh.
+func BenchmarkDiscoverThisMachine(b *testing.B) {
+	fs, err := NewFS(Paths{ProcFS: "/proc", SysFS: "/sys", DevFS: "/dev", RootFS: "/"})
+	if err != nil {
+		b.Skipf("no /proc or /sys: %v", err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := fs.Discover(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

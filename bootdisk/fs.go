@@ -115,8 +115,11 @@ type BootDisk struct {
 	Table TableType `json:"table"`
 	// ID is the GPT disk GUID or the MBR signature (8 hex digits), as
 	// Linux prints PTUUID.
-	ID         string          `json:"id,omitempty"`
-	SectorSize int             `json:"sector_size,omitempty"`
+	ID         string `json:"id,omitempty"`
+	SectorSize int    `json:"sector_size,omitempty"`
+	// HybridMBR is set on a GPT disk whose protective MBR also lists
+	// partitions (sgdisk -h), for firmware that boots only MBR disks.
+	HybridMBR  bool            `json:"hybrid_mbr,omitempty"`
 	Partitions []BootPartition `json:"partitions"`
 	// BootMount is the mount point holding /boot: "/boot", or "/" when
 	// /boot is a directory of the root file system.
@@ -337,7 +340,7 @@ func (fs FS) readDisk(bd *BootDisk, errs map[string]string) {
 	kparts := sysfsPartitions(dir)
 
 	tab, source := fs.readTable(bd, dir, ss, kparts, errs)
-	bd.Source, bd.Table, bd.ID = source, tab.Type, tab.ID()
+	bd.Source, bd.Table, bd.ID, bd.HybridMBR = source, tab.Type, tab.ID(), tab.HybridMBR
 	if tab.SectorSize != 0 {
 		bd.SectorSize = tab.SectorSize
 	}
@@ -428,7 +431,12 @@ func (fs FS) readTable(bd *BootDisk, dir string, ss int, kparts []kernelPartitio
 			if terr != nil {
 				errs["table"] = terr.Error()
 			}
-			if tab.Type != TableUnknown {
+			switch {
+			case tab.Type == TableNone && len(kparts) > 0:
+				// A table kind this package does not decode (a BSD
+				// disklabel, an Apple partition map): ask udev.
+				errs["table"] = fmt.Sprintf("no GPT or MBR on %s, but the kernel sees %d partitions", node, len(kparts))
+			case tab.Type != TableUnknown:
 				return tab, SourceDevice
 			}
 		}
