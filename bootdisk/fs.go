@@ -86,8 +86,6 @@ type Mount struct {
 	// Reason says why the mount has no Disk: its file system is not on a
 	// block device, or on one stacked over several (LVM, RAID).
 	Reason string `json:"reason,omitempty"`
-
-	devMajor, devMinor uint32
 }
 
 // BootPartition is a partition of the boot disk with where it is mounted.
@@ -253,7 +251,6 @@ func (fs FS) resolveMount(path string, mi *procfs.MountInfo) Mount {
 			return m
 		}
 	}
-	m.devMajor, m.devMinor = maj, min
 	fs.resolveBlock(&m, maj, min, 0)
 	return m
 }

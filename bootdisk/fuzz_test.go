@@ -3,7 +3,9 @@ package bootdisk
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzParseTable feeds ParseTable the committed sfdisk/sgdisk images and
@@ -69,4 +71,21 @@ func BenchmarkParseTable(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzParseUdevDB: udev records and blkid-escaped names never panic the
+// parser, and names come out as valid UTF-8.
+func FuzzParseUdevDB(f *testing.F) {
+	f.Add([]byte("S:disk/by-id/x\nE:ID_PART_ENTRY_NAME=EFI\\x20System\\x20Partition\nE:ID_PART_TABLE_TYPE=gpt\nG:systemd\nV:1\n"))
+	f.Add([]byte("E:ID_PART_ENTRY_NAME=r\\xc3\\xb6\\xff\\x\nE:=\nE:NOEQUALS\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for k, v := range ParseUdevDB(b) {
+			if strings.Contains(k, "\n") || strings.Contains(v, "\n") {
+				t.Fatalf("%q=%q spans lines", k, v)
+			}
+			if s := udevUnescape(v); !utf8.ValidString(s) {
+				t.Fatalf("udevUnescape(%q) = %q: not UTF-8", v, s)
+			}
+		}
+	})
 }

@@ -31,7 +31,7 @@ func ParseUdevDB(b []byte) map[string]string {
 // bytes outside safe ASCII are written \xHH.
 func udevUnescape(s string) string {
 	if !strings.Contains(s, `\x`) {
-		return s
+		return strings.ToValidUTF8(s, "\uFFFD")
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
