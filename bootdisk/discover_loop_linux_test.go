@@ -1,6 +1,7 @@
 package bootdisk
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -133,7 +134,8 @@ size=24MiB, type=L, name="root"
 	if !bd.Partitions[1].Boot || bd.Partitions[0].Boot || !bd.Partitions[0].ESP {
 		t.Errorf("boot/ESP flags wrong: %+v", bd.Partitions)
 	}
-	t.Logf("ESP file system %s; discovery: %s %s, %d partitions", espFS, bd.Disk, bd.Table, len(bd.Partitions))
+	js, _ := json.MarshalIndent(bd, "", "  ")
+	t.Logf("ESP file system %s; discovery:\n%s", espFS, js)
 }
 
 func TestLiveMBRWithoutSeparateBoot(t *testing.T) {

@@ -25,7 +25,7 @@ func needTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		testutil.SkipOrFail(t, "%s not installed (Debian package %s)", name, map[string]string{"sfdisk": "fdisk", "sgdisk": "gdisk", "mkfs.vfat": "dosfstools", "mkfs.ext4": "e2fsprogs"}[name])
+		testutil.SkipOrFail(t, "%s not installed (Debian package %s)", name, map[string]string{"sfdisk": "fdisk", "sgdisk": "gdisk", "mkfs.vfat": "dosfstools", "mkfs.ext4": "e2fsprogs", "mkfs.btrfs": "btrfs-progs", "blkid": "util-linux"}[name])
 	}
 	return p
 }
