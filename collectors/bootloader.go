@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bootinfo/bootinfo/bootdisk"
 	"github.com/bootinfo/bootinfo/efi"
 	"github.com/bootinfo/bootinfo/grub"
 	"github.com/bootinfo/bootinfo/host"
@@ -42,8 +43,11 @@ type BootloaderSection struct {
 	RebootPackages   []string          `json:"reboot_required_packages,omitempty"`
 	// ScheduledShutdown is logind's scheduled shutdown or reboot, if any.
 	ScheduledShutdown *ScheduledShutdown `json:"scheduled_shutdown,omitempty"`
-	Warnings          []string           `json:"warnings,omitempty"`
-	Errors            map[string]string  `json:"errors,omitempty"`
+	// BootDisk is the disk holding /boot, its partition table and where
+	// the EFI system partition is mounted; absent without procfs/sysfs.
+	BootDisk *bootdisk.BootDisk `json:"boot_disk,omitempty"`
+	Warnings []string           `json:"warnings,omitempty"`
+	Errors   map[string]string  `json:"errors,omitempty"`
 }
 
 // CmdlineFacts are what the kernel command line says about how this boot
@@ -116,6 +120,7 @@ type bootloaderCollector struct {
 	snap *Snapshot
 
 	info, reboot, kernels, missing, shutdown *prometheus.Desc
+	diskInfo, espPresent, espMounted         *prometheus.Desc
 }
 
 // NewBootloaderCollector reports what will boot next and whether a reboot
@@ -125,14 +130,17 @@ func NewBootloaderCollector(cfg Config) (Collector, error) {
 		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
 	}
 	return &bootloaderCollector{
-		paths:    cfg.Paths,
-		logind:   cfg.Bootloader.LogindAddress,
-		refresh:  time.Minute,
-		shutdown: d("scheduled_shutdown_timestamp_seconds", "When logind's scheduled shutdown or reboot happens (shutdown -r +10), in seconds since the Unix epoch; absent when none is scheduled.", "kind"),
-		info:     d("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
-		reboot:   d("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
-		kernels:  d("kernels_installed", "Kernel images installed under the boot directory."),
-		missing:  d("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
+		paths:      cfg.Paths,
+		logind:     cfg.Bootloader.LogindAddress,
+		refresh:    time.Minute,
+		shutdown:   d("scheduled_shutdown_timestamp_seconds", "When logind's scheduled shutdown or reboot happens (shutdown -r +10), in seconds since the Unix epoch; absent when none is scheduled.", "kind"),
+		info:       d("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
+		reboot:     d("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
+		kernels:    d("kernels_installed", "Kernel images installed under the boot directory."),
+		missing:    d("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
+		diskInfo:   d("boot_disk_info", "The disk holding /boot (disk=\"\" when /boot is not on a disk partition: overlay, LVM over several disks, RAID), its partition table (gpt, mbr, none, unknown) and where the table was read (device, udev, sysfs); value 1.", "disk", "table", "source"),
+		espPresent: d("esp_present", "Whether the boot disk has an EFI system partition (1)."),
+		espMounted: d("esp_mounted", "Whether the boot disk's EFI system partition is mounted at /boot/efi, /efi or /boot (1); 0 when it is not, or there is none."),
 	}, nil
 }
 
@@ -227,10 +235,37 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 	default:
 		errs["scheduled_shutdown"] = err.Error()
 	}
+	c.bootDisk(sec, errs)
 	if len(errs) > 0 {
 		sec.Errors = errs
 	}
 	return sec
+}
+
+// bootDisk finds the boot disk on every refresh with the rest of the
+// section: mounts change while the host runs (an automounted /efi, a
+// remounted /boot) and disks get repartitioned, and finding it costs one
+// mountinfo parse, a few sysfs files and a read of the table's sectors
+// (17 KiB on a 512-byte-sector GPT disk).
+func (c *bootloaderCollector) bootDisk(sec *BootloaderSection, errs map[string]string) {
+	fs, err := bootdisk.NewFS(bootdisk.Paths{ProcFS: c.paths.ProcFS, SysFS: c.paths.SysFS, DevFS: c.paths.DevFS, RootFS: c.paths.RootFS})
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
+		// No procfs or sysfs: not Linux, or a tree without them.
+		return
+	case err != nil:
+		errs["boot_disk"] = err.Error()
+		return
+	}
+	bd, err := fs.Discover()
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
+		// A procfs without self/mountinfo is a test tree, not a host.
+		return
+	case err != nil:
+		errs["boot_disk"] = err.Error()
+	}
+	sec.BootDisk = bd
 }
 
 // platform tells GRUB's grub_platform from how this boot came up.
@@ -336,6 +371,12 @@ func (c *bootloaderCollector) metrics(sec *BootloaderSection) []prometheus.Metri
 		g(c.info, 1, sec.Loader, next),
 		g(c.kernels, float64(len(sec.InstalledKernels))),
 		g(c.missing, boolFloat(sec.NextKernel != nil && sec.NextKernel.Missing)),
+	}
+	if bd := sec.BootDisk; bd != nil {
+		ms = append(ms,
+			g(c.diskInfo, 1, bd.Disk, string(bd.Table), bd.Source),
+			g(c.espPresent, boolFloat(bd.ESPPartition != 0)),
+			g(c.espMounted, boolFloat(bd.ESPMount != "")))
 	}
 	if ss := sec.ScheduledShutdown; ss != nil {
 		ms = append(ms, g(c.shutdown, float64(ss.At.UnixMicro())/1e6, ss.Kind))

@@ -170,3 +170,103 @@ func TestBootloaderNone(t *testing.T) {
 		t.Errorf("%s", m)
 	}
 }
+
+// bootDiskTree lays out a root with procfs, sysfs and a udev database
+// shaped like a real UEFI virtual machine's: a virtio disk vda with a GPT
+// table, the ESP (vda1) mounted at /boot/efi and the root file system on
+// vda2. There is no device node, so the table comes from udev.
+func bootDiskTree(t *testing.T, espMounted bool) Paths {
+	t.Helper()
+	root := t.TempDir()
+	mi := "26 1 254:2 / " + root + " rw,relatime - ext4 /dev/vda2 rw\n"
+	if espMounted {
+		mi += "27 26 254:1 / " + root + "/boot/efi rw,relatime - vfat /dev/vda1 rw\n"
+	}
+	disk := "sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda"
+	files := map[string]string{
+		"proc/self/mountinfo":              mi,
+		disk + "/dev":                      "254:0",
+		disk + "/size":                     "41943040",
+		disk + "/queue/logical_block_size": "512",
+		disk + "/vda1/dev":                 "254:1",
+		disk + "/vda1/partition":           "1",
+		disk + "/vda1/start":               "2048",
+		disk + "/vda1/size":                "1048576",
+		disk + "/vda2/dev":                 "254:2",
+		disk + "/vda2/partition":           "2",
+		disk + "/vda2/start":               "1050624",
+		disk + "/vda2/size":                "40890368",
+		"run/udev/data/b254:0":             "E:ID_PART_TABLE_TYPE=gpt\nE:ID_PART_TABLE_UUID=6c1b0a7e-52f8-4c5e-8d0b-7a1e3f9c2d41\n",
+		"run/udev/data/b254:1":             "E:ID_PART_ENTRY_TYPE=c12a7328-f81f-11d2-ba4b-00a0c93ec93b\nE:ID_PART_ENTRY_NAME=EFI\\x20System\\x20Partition\n",
+		"run/udev/data/b254:2":             "E:ID_PART_ENTRY_TYPE=4f68bce3-e8cd-4db1-96e7-fbcaf984b709\nE:ID_PART_ENTRY_NAME=root\n",
+		"boot/efi/.keep":                   "",
+	}
+	for p, c := range files {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, target := range map[string]string{"vda": disk, "vda1": disk + "/vda1", "vda2": disk + "/vda2"} {
+		dev, _ := os.ReadFile(filepath.Join(root, target, "dev"))
+		for _, l := range []string{"sys/class/block/" + name, "sys/dev/block/" + string(dev)} {
+			if err := os.MkdirAll(filepath.Join(root, filepath.Dir(l)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(root, target), filepath.Join(root, l)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return Paths{RootFS: root, Boot: filepath.Join(root, "boot"), ProcFS: filepath.Join(root, "proc"), SysFS: filepath.Join(root, "sys"), DevFS: filepath.Join(root, "dev")}
+}
+
+func TestBootloaderBootDisk(t *testing.T) {
+	sec, snap := collectBootloader(t, bootDiskTree(t, true))
+	bd := sec.BootDisk
+	if bd == nil {
+		t.Fatalf("no boot_disk: %+v", sec.Errors)
+	}
+	if bd.Disk != "vda" || bd.Table != "gpt" || bd.Source != "udev" || bd.ESPPartition != 1 || bd.ESPMount != "/boot/efi" || bd.BootPartition != 2 || bd.BootMount != "/" {
+		t.Errorf("boot disk %+v", bd)
+	}
+	m := metricsText(t, snap, "bootinfo_boot_disk_info", "bootinfo_esp_present", "bootinfo_esp_mounted")
+	want := "bootinfo_boot_disk_info{disk=vda,source=udev,table=gpt} 1\nbootinfo_esp_mounted{} 1\nbootinfo_esp_present{} 1\n"
+	if m != want {
+		t.Errorf("metrics:\n%s\nwant:\n%s", m, want)
+	}
+
+	// The ESP is there but not mounted: kernel and boot loader updates
+	// would not reach it.
+	sec, snap = collectBootloader(t, bootDiskTree(t, false))
+	if sec.BootDisk == nil || sec.BootDisk.ESPMount != "" || sec.BootDisk.ESPPartition != 1 {
+		t.Errorf("boot disk %+v", sec.BootDisk)
+	}
+	if m := metricsText(t, snap, "bootinfo_esp_present", "bootinfo_esp_mounted"); m != "bootinfo_esp_mounted{} 0\nbootinfo_esp_present{} 1\n" {
+		t.Errorf("metrics:\n%s", m)
+	}
+}
+
+// TestBootloaderBootDiskThisMachine runs the collector against this
+// machine's real /proc, /sys and /dev: whatever holds / here, the section
+// says which disk it is or why there is none, and the metric agrees.
+func TestBootloaderBootDiskThisMachine(t *testing.T) {
+	if _, err := os.Stat("/proc/self/mountinfo"); err != nil {
+		t.Skip("no procfs")
+	}
+	sec, snap := collectBootloader(t, Paths{RootFS: "/", Boot: t.TempDir(), ProcFS: "/proc", SysFS: "/sys", DevFS: "/dev"})
+	bd := sec.BootDisk
+	if bd == nil || sec.Errors["boot_disk"] != "" {
+		t.Fatalf("boot disk %+v, errors %v", bd, sec.Errors)
+	}
+	if bd.Disk == "" && bd.Reason == "" {
+		t.Errorf("no disk and no reason: %+v", bd)
+	}
+	m := metricsText(t, snap, "bootinfo_boot_disk_info")
+	if !strings.HasPrefix(m, "bootinfo_boot_disk_info{disk="+bd.Disk+",") || strings.Count(m, "\n") != 1 {
+		t.Errorf("metric %q for disk %q", m, bd.Disk)
+	}
+	t.Logf("%s: %s table, source %q, reason %q", bd.Disk, bd.Table, bd.Source, bd.Reason)
+}
