@@ -623,7 +623,29 @@ type fetched struct {
 // calls. A unit that vanished meanwhile is left out, a property the manager
 // does not know reads as zero; any other failure (including a deadline)
 // fails the whole fetch.
+// fetchChunk is how many units fetchUnits reads at a time: their
+// properties arrive as a map of variants per unit, which is turned into an
+// entry once the chunk is complete, so the transient memory of a sync is
+// bounded by the chunk, not by the number of units.
+const fetchChunk = 256
+
+// fetchUnits reads the properties of the units in rows, fetchChunk units
+// at a time, through pipelined calls.
 func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*entry, error) {
+	out := make([]*entry, 0, len(rows))
+	for len(rows) > 0 {
+		n := min(len(rows), fetchChunk)
+		entries, err := w.fetchBatch(ctx, c, rows[:n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, entries...)
+		rows = rows[n:]
+	}
+	return out, nil
+}
+
+func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*entry, error) {
 	all := make([]*fetched, 0, len(rows))
 	reqs := make([]propReq, 0, len(rows)*len(unitProps))
 	for _, r := range rows {
