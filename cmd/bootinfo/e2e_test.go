@@ -92,12 +92,22 @@ func TestEndToEndFixtureMetrics(t *testing.T) {
 	// The agent's own metrics are there unless disabled, and still lint clean.
 	b := agenttest.Start(t, agenttest.FixtureArgs(root)...)
 	_, _, full := b.Get(t, "GET", "/metrics")
-	for _, m := range []string{"process_resident_memory_bytes", "go_goroutines", "bootinfo_build_info"} {
+	for _, m := range []string{"process_resident_memory_bytes", "go_goroutines", "bootinfo_build_info", "go_gc_gogc_percent 25\n"} {
 		if !bytes.Contains(full, []byte("\n"+m)) {
 			t.Errorf("/metrics lacks %s", m)
 		}
 	}
 	promtoolCheck(t, full)
+}
+
+// TestEndToEndGOGCOverrides: the agent's own GC target gives way to the
+// operator's GOGC.
+func TestEndToEndGOGCOverrides(t *testing.T) {
+	t.Setenv("GOGC", "150")
+	a := agenttest.Start(t, agenttest.FixtureArgs(agenttest.FixtureRoot(t))...)
+	if _, _, body := a.Get(t, "GET", "/metrics"); !bytes.Contains(body, []byte("\ngo_gc_gogc_percent 150\n")) {
+		t.Errorf("GOGC=150 not honoured")
+	}
 }
 
 func TestEndToEndDocumentMatchesShow(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -30,8 +31,21 @@ type serveFlags struct {
 	maxRequests            int
 }
 
+// defaultGCPercent is the garbage collector's target in serve unless the
+// GOGC environment variable sets one. The agent's live heap is a few MiB
+// (7.8 MiB with 5,000 systemd units) and it allocates in bursts (a full
+// systemd resync reads every unit's properties: some 450 MB of short-lived
+// D-Bus messages at 5,000 units), so Go's default of 100, which lets the
+// heap reach twice what was live at the last collection, held resident
+// memory at several times the live heap. At 25 a collection costs a
+// millisecond or two and runs more often only during such bursts.
+const defaultGCPercent = 25
+
 func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	logger.Info("starting bootinfo", "version", version.Info(), "build_context", version.BuildContext())
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	set := buildSet(logger, o)
 	logger.Info("enabled collectors", "collectors", strings.Join(set.Names(), ","))
 
