@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -197,6 +198,14 @@ func TestExpositionReusesUnchangedSnapshots(t *testing.T) {
 	if again := block(); again != first || made != 1 {
 		t.Errorf("an unchanged snapshot was encoded again (metrics made %d times)", made)
 	}
+	// Served again, it is compressed thoroughly once, from the same text.
+	for range recompressAfter {
+		block()
+	}
+	if b := block(); &b.Text[0] != &first.Text[0] || bytes.Equal(b.Gzip.Deflate, first.Gzip.Deflate) || b.Gzip.CRC != first.Gzip.CRC || made != 1 {
+		t.Errorf("a lasting block was not recompressed from its text (metrics made %d times)", made)
+	}
+	first = block()
 	cur = &Snapshot{Metrics: []prometheus.Metric{prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, 2)}}
 	if changed := block(); changed == first || !strings.Contains(string(changed.Text), "\nbootinfo_test_value 2\n") {
 		t.Errorf("a new snapshot was not encoded: %s", changed.Text)

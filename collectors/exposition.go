@@ -113,9 +113,18 @@ type blockCache struct {
 	hits  int // times block was served again
 }
 
+// recompressAfter is how many times a block made at flate.BestSpeed is
+// served again before it is compressed anew at flate.DefaultCompression:
+// a snapshot that lasts is worth the smaller body on every later scrape.
+const recompressAfter = 2
+
 // block returns snap's metrics as a block, from the cache when snap has
-// the key of the snapshot it was last built from. Neither the metrics nor the families
-// are kept: the block is the one form held between changes.
+// the key of the snapshot it was last built from. Neither the metrics nor
+// the families are kept: the block is the one form held between changes.
+// A new block is compressed fast (a collector whose snapshot changes on
+// every scrape, with uptime in it, would otherwise pay for a thorough
+// compression each time), and again thoroughly once it has been served
+// recompressAfter more times.
 func (r *runner) block(snap *Snapshot) (*Block, error) {
 	key := snap.MetricsKey
 	if key == nil {
@@ -125,16 +134,15 @@ func (r *runner) block(snap *Snapshot) (*Block, error) {
 	defer r.blocks.mu.Unlock()
 	if r.blocks.key == key {
 		r.blocks.hits++
+		if r.blocks.hits == recompressAfter {
+			b := *r.blocks.block
+			b.Gzip = gzipcat.Compress(b.Text, flate.DefaultCompression)
+			r.blocks.block = &b
+		}
 		return r.blocks.block, nil
 	}
-	// A block served again and again is worth compressing well; one whose
-	// snapshot changes on every scrape (uptime in it) is not.
-	level := flate.BestSpeed
-	if r.blocks.hits > 0 {
-		level = flate.DefaultCompression
-	}
 	fams, err := gatherSnapshot(snap)
-	b, encErr := EncodeBlock(fams, level)
+	b, encErr := EncodeBlock(fams, flate.BestSpeed)
 	if err = errors.Join(err, encErr); err != nil {
 		// Not cached: a scrape tries again and reports the error again.
 		return b, err
