@@ -71,9 +71,15 @@ func fixtureArgs(root string, extra ...string) []string {
 // killed when the test ends.
 func start(t *testing.T, attr *syscall.SysProcAttr, args ...string) *agenttest.Agent {
 	t.Helper()
+	return startBinary(t, agenttest.Binary, attr, args...)
+}
+
+// startBinary is start with another copy of the binary.
+func startBinary(t *testing.T, bin string, attr *syscall.SysProcAttr, args ...string) *agenttest.Agent {
+	t.Helper()
 	addr := testutil.FreeAddr(t)
 	a := &agenttest.Agent{Base: "http://" + addr, Stderr: &testutil.SyncBuffer{}, Done: make(chan error, 1)}
-	a.Cmd = exec.Command(agenttest.Binary, append([]string{"serve", "--web.listen-address=" + addr}, args...)...)
+	a.Cmd = exec.Command(bin, append([]string{"serve", "--web.listen-address=" + addr}, args...)...)
 	a.Cmd.Stderr = a.Stderr
 	a.Cmd.SysProcAttr = attr
 	if err := a.Cmd.Start(); err != nil {
