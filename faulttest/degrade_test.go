@@ -287,3 +287,30 @@ func fill(t *testing.T, path string) {
 		}
 	}
 }
+
+// TestFieldFaultsLogged breaks files that collectors report per field
+// while still succeeding (their section's errors): issue #8 wants such
+// faults in the log too, so an operator reading the journal sees them.
+// Today only a collector that fails outright is logged; the test skips
+// with that until the lead decides.
+func TestFieldFaultsLogged(t *testing.T) {
+	needRoot(t)
+	for _, m := range []mutation{
+		{name: "efivarfs not mounted", path: efivars, do: removed},
+		{name: "a variable that does not decode", path: globalVar("SecureBoot"), do: emptied},
+		{name: "grub.cfg unreadable", path: "boot/grub/grub.cfg", do: directory},
+		{name: "uptime unreadable", path: "proc/uptime", do: directory},
+	} {
+		t.Run(m.name, func(t *testing.T) {
+			t.Skip("bug: a fault a collector reports in its section's errors (and still succeeds) is neither logged nor in /bootinfo's errors")
+			root := fixtureRoot(t)
+			m.do(t, filepath.Join(root, m.path))
+			a := start(t, nil, fixtureArgs(root, timeoutArg)...)
+			ms, d := scrapeOnce(t, a)
+			wantServed(t, ms, d, fixtureStable...)
+			if !strings.Contains(a.Stderr.String(), filepath.Base(m.path)) {
+				t.Errorf("the log does not mention %s:\n%s", m.path, a.Stderr)
+			}
+		})
+	}
+}

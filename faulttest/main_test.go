@@ -24,9 +24,12 @@ import (
 
 func TestMain(m *testing.M) { agenttest.Main(m) }
 
-// collectorTimeout is the agents' --collector.timeout. Short, so that a hung
-// source is reported failed soon; the tests never measure how soon.
-const collectorTimeout = 2 * time.Second
+// collectorTimeout is the agents' --collector.timeout: generous, so that a
+// first scrape on a loaded machine (the race detector, other jobs) is not
+// reported as a missed deadline. The faults under test fail on their own;
+// the systemd collector serves from its cache and notices a frozen manager
+// through --collector.systemd.timeout.
+const collectorTimeout = 10 * time.Second
 
 // clientTimeout is the HTTP client's timeout: the collector deadline plus
 // generous slack. It is a hang detector, not a latency assertion: a scrape
@@ -403,17 +406,15 @@ func measure(t *testing.T, a *agenttest.Agent) resources {
 	return r
 }
 
-// settled measures until two readings a moment apart agree (in-flight
-// scrapes and connections come and go) and returns the smaller.
+// settled measures a few times a moment apart and returns the smallest
+// count of each: the scrape loop's requests in flight come and go, a leak
+// stays.
 func settled(t *testing.T, a *agenttest.Agent) resources {
 	t.Helper()
 	best := measure(t, a)
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 5; i++ {
 		time.Sleep(100 * time.Millisecond)
 		r := measure(t, a)
-		if r == best {
-			return r
-		}
 		best = resources{min(best.goroutines, r.goroutines), min(best.fds, r.fds), min(best.unix, r.unix)}
 	}
 	return best
@@ -422,9 +423,9 @@ func settled(t *testing.T, a *agenttest.Agent) resources {
 // Margins for resources back at the baseline: a scrape in flight holds a
 // goroutine or two and a connection.
 const (
-	goroutineMargin = 4
-	fdMargin        = 2
-	unixMargin      = 1
+	goroutineMargin = 2
+	fdMargin        = 1
+	unixMargin      = 0
 )
 
 // checkNoLeak waits until the agent's resources are back within the margins
