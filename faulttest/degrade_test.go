@@ -314,3 +314,51 @@ func TestFieldFaultsLogged(t *testing.T) {
 		})
 	}
 }
+
+// TestStateDirFailsWhileRunning lets the agent record this boot in a
+// writable state directory, then makes the directory full or read-only
+// under it and stops it with SIGTERM, when it marks the clean shutdown:
+// the agent says why it cannot, exits as usual, and the history it wrote
+// before is intact.
+func TestStateDirFailsWhileRunning(t *testing.T) {
+	needRoot(t)
+	for _, tc := range []struct {
+		name    string
+		breakIt func(t *testing.T, dir string)
+		want    string
+	}{
+		{"fills up", func(t *testing.T, dir string) { fill(t, filepath.Join(dir, "filler")) }, "no space left on device"},
+		{"turns read-only", func(t *testing.T, dir string) {
+			if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+				t.Fatal(err)
+			}
+		}, "read-only file system"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := mountTmpfs(t, "size=64k")
+			a := start(t, nil, fixtureArgs(fixtureRoot(t), timeoutArg, "--state.dir="+dir)...)
+			ms, d := scrapeOnce(t, a)
+			wantServed(t, ms, d, fixtureStable...)
+			checkHistoryServed(t, d, true)
+			before, err := os.ReadFile(filepath.Join(dir, "history.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.breakIt(t, dir)
+			if err := a.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-a.Done; err != nil {
+				t.Errorf("the agent exited with %v after SIGTERM", err)
+			}
+			if log := a.Stderr.String(); !strings.Contains(log, "clean shutdown") || !strings.Contains(log, tc.want) {
+				t.Errorf("the log does not say the clean shutdown could not be marked (%s):\n%s", tc.want, log)
+			}
+			after, err := os.ReadFile(filepath.Join(dir, "history.json"))
+			if err != nil || string(after) != string(before) {
+				t.Errorf("history.json changed or unreadable after a failed write: %v\nbefore %s\nafter  %s", err, before, after)
+			}
+			noPanic(t, "agent", a)
+		})
+	}
+}

@@ -131,7 +131,7 @@ func TestFilesChangeUnderScrapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := start(t, nil, fixtureArgs(root, timeoutArg, "--collector.firmware.refresh=1ns")...)
-	l := startLoop(t, "agent", a)
+	l := startLoop(t, "agent", a, nil)
 	l.waitRounds(t, 2)
 	for _, m := range mutations() {
 		if _, ok := knownBugs[m.name]; ok {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,7 +72,7 @@ func fixtureArgs(root string, extra ...string) []string {
 // agenttest.Start does, with attr applied to the process (credentials,
 // capabilities; nil for none). It waits until /healthz answers and fails
 // the test, with the agent's log, if the agent exits first. The agent is
-// killed when the test ends.
+// killed when the test ends; a.Done receives its exit status.
 func start(t *testing.T, attr *syscall.SysProcAttr, args ...string) *agenttest.Agent {
 	t.Helper()
 	return startBinary(t, agenttest.Binary, attr, args...)
@@ -92,6 +93,7 @@ func startBinary(t *testing.T, bin string, attr *syscall.SysProcAttr, args ...st
 	var exitErr error
 	go func() {
 		exitErr = a.Cmd.Wait()
+		a.Done <- exitErr
 		close(exited)
 	}()
 	t.Cleanup(func() {
@@ -221,20 +223,24 @@ type loop struct {
 	client *http.Client
 	// stable are collectors that must succeed in every scrape.
 	stable []string
+	// probes are further paths fetched every round, each with the
+	// statuses it may answer; any answer at all proves it did not hang.
+	probes map[string][]int
 
 	mu       sync.Mutex
 	rounds   int
 	last     sample
-	problems []string          // scrapes that failed or broke a rule
-	failed   map[string]string // collector -> an error seen in /bootinfo while its success was 0
-	zero     map[string]bool   // collectors seen with success 0 in /metrics
+	problems []string               // scrapes that failed or broke a rule
+	failed   map[string]string      // collector -> an error seen in /bootinfo while its success was 0
+	zero     map[string]bool        // collectors seen with success 0 in /metrics
+	answers  map[string]map[int]int // probe -> status -> count
 	stop     chan struct{}
 	done     chan struct{}
 }
 
-func startLoop(t *testing.T, name string, a *agenttest.Agent, stable ...string) *loop {
-	l := &loop{name: name, base: a.Base, client: newClient(), stable: stable,
-		failed: map[string]string{}, zero: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+func startLoop(t *testing.T, name string, a *agenttest.Agent, probes map[string][]int, stable ...string) *loop {
+	l := &loop{name: name, base: a.Base, client: newClient(), stable: stable, probes: probes,
+		failed: map[string]string{}, zero: map[string]bool{}, answers: map[string]map[int]int{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go l.run()
 	t.Cleanup(l.halt)
 	return l
@@ -310,6 +316,18 @@ func (l *loop) round() (sample, bool) {
 		return sample{}, false
 	}
 	s.errors = d.Errors
+	for path, allowed := range l.probes {
+		code, body, err := get(l.client, l.base+path)
+		if err != nil || !slices.Contains(allowed, code) {
+			l.problem("%s: %d %v %.200s (want one of %v)", path, code, err, body, allowed)
+		}
+		l.mu.Lock()
+		if l.answers[path] == nil {
+			l.answers[path] = map[int]int{}
+		}
+		l.answers[path][code]++
+		l.mu.Unlock()
+	}
 	for _, c := range l.stable {
 		if e, ok := d.Errors[c]; ok {
 			l.problem("/bootinfo: errors.%s = %q", c, e)

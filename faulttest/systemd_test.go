@@ -45,6 +45,11 @@ func startSystemdAgent(t *testing.T, root, name string, extra ...string) *agentt
 	return start(t, nil, args...)
 }
 
+// unitProbe fetches a unit's detail every round: a live D-Bus call, not
+// the cache, so under a fault it must answer too, by its deadline (503 or
+// 504).
+var unitProbe = map[string][]int{"/bootinfo/systemd/units/web.service": {200, 503, 504}}
+
 // systemdHealthy reports whether the loop's last round saw the systemd
 // collector succeed and /bootinfo without its error.
 func systemdHealthy(l *loop) bool {
@@ -56,7 +61,8 @@ func systemdHealthy(l *loop) bool {
 // TestSystemdFaults runs two agents against one systemd lab, one on the
 // manager's private socket and one on the session bus, each under a scrape
 // loop, and puts the manager and the bus through the faults of issue #8.
-// For each: every scrape answers (200, within clientTimeout), the systemd
+// For each: every scrape answers (200, within clientTimeout; a unit's
+// detail, which is a D-Bus call, with 200, 503 or 504), the systemd
 // collector of an agent the fault concerns reports failure in /metrics and
 // /bootinfo and recovers by itself once the fault is undone, the other
 // collectors are served throughout, and goroutines, descriptors and unix
@@ -74,7 +80,7 @@ func TestSystemdFaults(t *testing.T) {
 		{name: "bus", a: startSystemdAgent(t, root, "bus", "--collector.systemd.address="+lab.BusAddress(), "--collector.systemd.address-is-bus")},
 	}
 	for _, ag := range agents {
-		ag.loop = startLoop(t, ag.name, ag.a, fixtureStable...)
+		ag.loop = startLoop(t, ag.name, ag.a, unitProbe, fixtureStable...)
 	}
 	for _, ag := range agents {
 		waitUntil(t, ag.name+": first systemd sync", func() bool { return systemdHealthy(ag.loop) })
@@ -120,7 +126,7 @@ func TestSystemdFaults(t *testing.T) {
 		},
 		during: func(t *testing.T) {
 			fresh = startSystemdAgent(t, root, "fresh", "--collector.systemd.address="+lab.PrivateAddress())
-			freshLoop = startLoop(t, "fresh", fresh, fixtureStable...)
+			freshLoop = startLoop(t, "fresh", fresh, unitProbe, fixtureStable...)
 			waitUntil(t, "fresh agent: systemd failure", func() bool {
 				freshLoop.mu.Lock()
 				defer freshLoop.mu.Unlock()
@@ -158,6 +164,13 @@ func TestSystemdFaults(t *testing.T) {
 		undo: func(*testing.T) {},
 	}}
 
+	t.Cleanup(func() {
+		for _, ag := range agents {
+			ag.loop.mu.Lock()
+			t.Logf("%s: %d rounds; unit detail answers (status: count) %v", ag.name, ag.loop.rounds, ag.loop.answers)
+			ag.loop.mu.Unlock()
+		}
+	})
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
 			for _, ag := range agents {
