@@ -94,14 +94,7 @@ func TestSystemdFaults(t *testing.T) {
 		freshLoop *loop
 	)
 
-	faults := []struct {
-		name    string
-		effects map[string]effect
-		inject  func(t *testing.T)
-		// during runs while the fault lasts, after the effects showed.
-		during func(t *testing.T)
-		undo   func(t *testing.T)
-	}{{
+	faults := []systemdFault{{
 		name:    "manager SIGKILL then restarted",
 		effects: map[string]effect{"private": mustFail, "bus": mustFail},
 		inject:  func(*testing.T) { lab.KillManager() },
@@ -152,8 +145,9 @@ func TestSystemdFaults(t *testing.T) {
 		// The bus is the bus agent's way to the manager; the private
 		// socket agent must not notice. The manager's dbus.socket
 		// activates a new daemon when the bus agent reconnects.
-		name:    "session bus daemon SIGKILL",
+		name:    "session bus daemon SIGKILL, three times",
 		effects: map[string]effect{"private": mustStay, "bus": mustFail},
+		repeat:  3,
 		inject: func(t *testing.T) {
 			for _, pid := range busDaemonPIDs(t, lab) {
 				if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
@@ -173,45 +167,8 @@ func TestSystemdFaults(t *testing.T) {
 	})
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
-			for _, ag := range agents {
-				ag.loop.reset()
-			}
-			f.inject(t)
-			for _, ag := range agents {
-				if f.effects[ag.name] != mustFail {
-					continue
-				}
-				waitUntil(t, ag.name+": systemd failure in /metrics and /bootinfo", func() bool {
-					ag.loop.mu.Lock()
-					defer ag.loop.mu.Unlock()
-					return ag.loop.failed["systemd"] != ""
-				})
-				ag.loop.mu.Lock()
-				t.Logf("%s: errors.systemd = %q", ag.name, ag.loop.failed["systemd"])
-				ag.loop.mu.Unlock()
-			}
-			// Let the agents that must not notice scrape a while
-			// under the fault.
-			for _, ag := range agents {
-				ag.loop.waitRounds(t, 5)
-			}
-			if f.during != nil {
-				f.during(t)
-			}
-			for _, ag := range agents {
-				ag.loop.mu.Lock()
-				if f.effects[ag.name] == mustStay && (ag.loop.zero["systemd"] || ag.loop.failed["systemd"] != "") {
-					t.Errorf("%s: systemd failed (%q) under a fault that does not concern it", ag.name, ag.loop.failed["systemd"])
-				}
-				ag.loop.mu.Unlock()
-			}
-			f.undo(t)
-			for _, ag := range agents {
-				waitUntil(t, ag.name+": systemd recovery", func() bool { return systemdHealthy(ag.loop) })
-				ag.loop.waitRounds(t, 3)
-				if !systemdHealthy(ag.loop) {
-					t.Errorf("%s: systemd failed again after recovering", ag.name)
-				}
+			for range max(f.repeat, 1) {
+				runFault(t, agents, f)
 			}
 			for _, ag := range agents {
 				ag.loop.check(t)
@@ -220,6 +177,65 @@ func TestSystemdFaults(t *testing.T) {
 				t.Logf("%s: after recovery %v (baseline %v)", ag.name, now, ag.base)
 			}
 		})
+	}
+}
+
+// systemdFault is one row of TestSystemdFaults.
+type systemdFault struct {
+	name    string
+	effects map[string]effect
+	inject  func(t *testing.T)
+	// during runs while the fault lasts, after the effects showed.
+	during func(t *testing.T)
+	undo   func(t *testing.T)
+	// repeat runs the fault this many times before the leak check,
+	// so that a small leak per reconnection adds up past the margins.
+	repeat int
+}
+
+// runFault injects f, waits until each agent it concerns reports the
+// failure while the others do not, undoes it and waits for recovery.
+func runFault(t *testing.T, agents []*systemdAgent, f systemdFault) {
+	t.Helper()
+	for _, ag := range agents {
+		ag.loop.reset()
+	}
+	f.inject(t)
+	for _, ag := range agents {
+		if f.effects[ag.name] != mustFail {
+			continue
+		}
+		waitUntil(t, ag.name+": systemd failure in /metrics and /bootinfo", func() bool {
+			ag.loop.mu.Lock()
+			defer ag.loop.mu.Unlock()
+			return ag.loop.failed["systemd"] != ""
+		})
+		ag.loop.mu.Lock()
+		t.Logf("%s: errors.systemd = %q", ag.name, ag.loop.failed["systemd"])
+		ag.loop.mu.Unlock()
+	}
+	// Let the agents that must not notice scrape a while
+	// under the fault.
+	for _, ag := range agents {
+		ag.loop.waitRounds(t, 5)
+	}
+	if f.during != nil {
+		f.during(t)
+	}
+	for _, ag := range agents {
+		ag.loop.mu.Lock()
+		if f.effects[ag.name] == mustStay && (ag.loop.zero["systemd"] || ag.loop.failed["systemd"] != "") {
+			t.Errorf("%s: systemd failed (%q) under a fault that does not concern it", ag.name, ag.loop.failed["systemd"])
+		}
+		ag.loop.mu.Unlock()
+	}
+	f.undo(t)
+	for _, ag := range agents {
+		waitUntil(t, ag.name+": systemd recovery", func() bool { return systemdHealthy(ag.loop) })
+		ag.loop.waitRounds(t, 3)
+		if !systemdHealthy(ag.loop) {
+			t.Errorf("%s: systemd failed again after recovering", ag.name)
+		}
 	}
 }
 
