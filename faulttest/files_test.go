@@ -47,8 +47,8 @@ func write(t *testing.T, path string, b []byte) {
 }
 
 // mutation changes one file or directory of a fixture root the way a
-// running host can: removed, emptied, overwritten with junk, or replaced
-// by a directory.
+// running host can: removed, emptied, cut in half, overwritten with junk,
+// or replaced by a directory.
 type mutation struct {
 	name string
 	path string // relative to the root
@@ -65,6 +65,16 @@ func emptied(t *testing.T, p string) { write(t, p, nil) }
 
 func junk(t *testing.T, p string) { write(t, p, []byte("\x00\xff junk \xfe\n")) }
 
+// halved truncates a file to half its length (reading through a link to
+// the shared corpus, writing a file of its own).
+func halved(t *testing.T, p string) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, p, b[:len(b)/2])
+}
+
 func directory(t *testing.T, p string) {
 	removed(t, p)
 	if err := os.MkdirAll(filepath.Join(p, "sub"), 0o755); err != nil {
@@ -79,7 +89,7 @@ var (
 	kinds     = []struct {
 		name string
 		do   func(*testing.T, string)
-	}{{"removed", removed}, {"emptied", emptied}, {"junk", junk}, {"directory", directory}}
+	}{{"removed", removed}, {"emptied", emptied}, {"halved", halved}, {"junk", junk}, {"directory", directory}}
 	mutatedFiles = []string{
 		globalVar("SecureBoot"), globalVar("BootOrder"), globalVar("BootCurrent"), globalVar("Boot0000"),
 		"sys/firmware/efi/fw_platform_size",
@@ -269,6 +279,15 @@ var silent = map[string]string{
 	"emptied boot/grub/grub.cfg":                   "a configuration without entries",
 	"junk boot/grub/grub.cfg":                      "GRUB script that defines nothing",
 	"removed boot/vmlinuz-6.1.0-27-amd64":          "a fact: default_kernel_missing",
+	"halved boot/vmlinuz-6.1.0-27-amd64":           "kernels are listed, not read",
+	"halved etc/machine-id":                        "served as read",
+	"halved proc/sys/kernel/osrelease":             "a shorter release is still one",
+	"halved proc/sys/kernel/random/boot_id":        "the boot id is served as read",
+	"halved proc/sys/kernel/hostname":              "a shorter name is still one",
+	"halved proc/stat":                             "btime is in the first half, or boot time comes from uptime",
+	"halved proc/cmdline":                          "a shorter command line is still one",
+	"halved proc/uptime":                           "the first number survives",
+	"halved " + globalVar("BootOrder"):             "the attributes and whole entries survive",
 	"emptied boot/vmlinuz-6.1.0-27-amd64":          "kernels are listed, not read",
 	"junk boot/vmlinuz-6.1.0-27-amd64":             "kernels are listed, not read",
 	"directory boot/vmlinuz-6.1.0-27-amd64":        "kernels are listed, not read",

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -472,16 +471,6 @@ func noPanic(t *testing.T, name string, a *agenttest.Agent) {
 	if s := a.Stderr.String(); strings.Contains(s, "panic") {
 		t.Errorf("%s: the agent's log mentions a panic:\n%s", name, s)
 	}
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
