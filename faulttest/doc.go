@@ -12,6 +12,20 @@
 // client timeout well above the collector deadline only turns a hung scrape
 // into a readable failure.
 //
+// The tests:
+//
+//   - TestSystemdFaults: manager SIGKILL and restart, SIGSTOP and SIGCONT,
+//     private socket removed, session bus killed (three times), against
+//     one agent on the private socket and one on the bus.
+//   - TestFilesChangeUnderScrapes, TestFilesBrokenAtStart: every fixture
+//     file removed, emptied, halved, overwritten, made a directory.
+//   - TestKmsgUnreadable, TestNoEFI, TestStateDirUnwritable,
+//     TestStateDirFailsWhileRunning: degraded sources.
+//   - TestNonRoot: the README's privilege table, as nobody with no
+//     capability, with CAP_SYSLOG and with CAP_DAC_READ_SEARCH.
+//   - TestInvalidUTF8HostFields, TestFieldFaultsLogged: agent defects,
+//     skipped with "bug:" until fixed.
+//
 // The package holds tests only. They need root (to run the systemd lab, to
 // mount tmpfs and to drop to an unprivileged user); without it they skip,
 // and under CI=true they fail instead.
