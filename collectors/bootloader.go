@@ -360,33 +360,30 @@ func uniqueLines(s string) []string {
 }
 
 func (c *bootloaderCollector) metrics(sec *BootloaderSection) []prometheus.Metric {
-	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
 	next := ""
 	if sec.NextBoot != nil && sec.NextBoot.Entry != nil {
 		next = sec.NextBoot.Entry.Title
 	}
 	ms := []prometheus.Metric{
-		g(c.info, 1, sec.Loader, next),
-		g(c.kernels, float64(len(sec.InstalledKernels))),
-		g(c.missing, boolFloat(sec.NextKernel != nil && sec.NextKernel.Missing)),
+		gauge(c.info, 1, sec.Loader, next),
+		gauge(c.kernels, float64(len(sec.InstalledKernels))),
+		gauge(c.missing, boolFloat(sec.NextKernel != nil && sec.NextKernel.Missing)),
 	}
 	if bd := sec.BootDisk; bd != nil {
 		ms = append(ms,
-			g(c.diskInfo, 1, bd.Disk, string(bd.Table), bd.Source),
-			g(c.espPresent, boolFloat(bd.ESPPartition != 0)),
-			g(c.espMounted, boolFloat(bd.ESPMount != "")))
+			gauge(c.diskInfo, 1, bd.Disk, string(bd.Table), bd.Source),
+			gauge(c.espPresent, boolFloat(bd.ESPPartition != 0)),
+			gauge(c.espMounted, boolFloat(bd.ESPMount != "")))
 	}
 	if ss := sec.ScheduledShutdown; ss != nil {
-		ms = append(ms, g(c.shutdown, float64(ss.At.UnixMicro())/1e6, ss.Kind))
+		ms = append(ms, gauge(c.shutdown, float64(ss.At.UnixMicro())/1e6, ss.Kind))
 	}
 	for _, r := range rebootReasons {
 		on := false
 		for _, have := range sec.RebootReasons {
 			on = on || have == r
 		}
-		ms = append(ms, g(c.reboot, boolFloat(on), r))
+		ms = append(ms, gauge(c.reboot, boolFloat(on), r))
 	}
 	return ms
 }

@@ -95,7 +95,7 @@ func (c *dmiCollector) Collect(ctx context.Context) (*Snapshot, error) {
 			// report, and nothing failed.
 			sec.Source = "none"
 			c.snap = &Snapshot{Section: sec, Metrics: []prometheus.Metric{
-				prometheus.MustNewConstMetric(c.tables, prometheus.GaugeValue, 0),
+				gauge(c.tables, 0),
 			}}
 			return c.snap, nil
 		case idErr != nil:
@@ -129,42 +129,39 @@ func withholdSerials(s *dmi.Summary) {
 
 func (c *dmiCollector) metrics(sec *DMISection) []prometheus.Metric {
 	s := sec.Summary
-	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
 	ms := []prometheus.Metric{
-		g(c.info, 1, s.BIOS.Vendor, s.BIOS.Version, s.BIOS.ReleaseDate, s.System.Manufacturer, s.System.ProductName,
+		gauge(c.info, 1, s.BIOS.Vendor, s.BIOS.Version, s.BIOS.ReleaseDate, s.System.Manufacturer, s.System.ProductName,
 			s.System.Version, s.System.Family, s.Baseboard.Manufacturer, s.Baseboard.ProductName, s.Chassis.Type),
-		g(c.tables, boolFloat(sec.Source == "tables")),
+		gauge(c.tables, boolFloat(sec.Source == "tables")),
 	}
 	if sec.Source != "tables" {
 		return ms
 	}
 	ms = append(ms,
-		g(c.memTotal, float64(s.Memory.TotalBytes)),
-		g(c.memMax, float64(s.Memory.MaxCapacityBytes)),
-		g(c.memSlots, float64(s.Memory.Slots)),
+		gauge(c.memTotal, float64(s.Memory.TotalBytes)),
+		gauge(c.memMax, float64(s.Memory.MaxCapacityBytes)),
+		gauge(c.memSlots, float64(s.Memory.Slots)),
 	)
 	seen := map[string]int{}
 	for _, d := range s.Memory.Devices {
 		// Firmware repeats locators now and then; keep series unique.
 		loc := uniqueLabel(seen, d.Locator+"\x00"+d.BankLocator, d.Locator)
-		ms = append(ms, g(c.dimm, float64(d.SizeBytes), loc, d.BankLocator, d.Type, d.FormFactor, d.Manufacturer, d.PartNumber))
+		ms = append(ms, gauge(c.dimm, float64(d.SizeBytes), loc, d.BankLocator, d.Type, d.FormFactor, d.Manufacturer, d.PartNumber))
 	}
 	seenSock := map[string]int{}
 	for _, p := range s.Processors {
 		sock := uniqueLabel(seenSock, p.Socket, p.Socket)
 		ms = append(ms,
-			g(c.cpuInfo, 1, sock, p.Manufacturer, p.Family, p.Version),
-			g(c.cores, float64(p.Cores), sock),
-			g(c.threads, float64(p.Threads), sock),
+			gauge(c.cpuInfo, 1, sock, p.Manufacturer, p.Family, p.Version),
+			gauge(c.cores, float64(p.Cores), sock),
+			gauge(c.threads, float64(p.Threads), sock),
 		)
 		if p.MaxSpeedMHz != 0 {
-			ms = append(ms, g(c.maxSpeed, float64(p.MaxSpeedMHz)*1e6, sock))
+			ms = append(ms, gauge(c.maxSpeed, float64(p.MaxSpeedMHz)*1e6, sock))
 		}
 	}
 	if s.BootStatus != "" {
-		ms = append(ms, g(c.bootStatus, boolFloat(s.BootStatus == dmi.BootStatusName(0)), s.BootStatus))
+		ms = append(ms, gauge(c.bootStatus, boolFloat(s.BootStatus == dmi.BootStatusName(0)), s.BootStatus))
 	}
 	return ms
 }

@@ -86,30 +86,27 @@ func (c *firmwareCollector) Collect(ctx context.Context) (*Snapshot, error) {
 
 func (c *firmwareCollector) metrics(sec *FirmwareSection) []prometheus.Metric {
 	st := sec.BootState
-	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	ms := []prometheus.Metric{g(c.info, 1, string(st.Mode), st.SecureBoot)}
+	ms := []prometheus.Metric{gauge(c.info, 1, string(st.Mode), st.SecureBoot)}
 	if st.SetupMode != nil {
-		ms = append(ms, g(c.setupMode, boolFloat(*st.SetupMode)))
+		ms = append(ms, gauge(c.setupMode, boolFloat(*st.SetupMode)))
 	}
 	if st.PlatformBits != 0 {
-		ms = append(ms, g(c.bits, float64(st.PlatformBits)/8))
+		ms = append(ms, gauge(c.bits, float64(st.PlatformBits)/8))
 	}
 	if st.Mode == efi.ModeUEFI {
-		ms = append(ms, g(c.entries, float64(len(st.BootEntries))))
+		ms = append(ms, gauge(c.entries, float64(len(st.BootEntries))))
 		for _, e := range st.BootEntries {
 			current := st.BootCurrent != nil && *st.BootCurrent == e.ID
-			ms = append(ms, g(c.entryInfo, 1, e.ID.String(), e.Description, strconv.FormatBool(e.Active), strconv.FormatBool(current)))
+			ms = append(ms, gauge(c.entryInfo, 1, e.ID.String(), e.Description, strconv.FormatBool(e.Active), strconv.FormatBool(current)))
 		}
-		ms = append(ms, g(c.varErrors, float64(len(st.Errors))))
+		ms = append(ms, gauge(c.varErrors, float64(len(st.Errors))))
 	}
 	for _, t := range sec.TPMs {
 		v := ""
 		if t.VersionMajor != 0 {
 			v = strconv.Itoa(t.VersionMajor)
 		}
-		ms = append(ms, g(c.tpmInfo, 1, t.Name, v))
+		ms = append(ms, gauge(c.tpmInfo, 1, t.Name, v))
 	}
 	return ms
 }

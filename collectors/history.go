@@ -243,16 +243,13 @@ func withoutBoot(boots []history.Record, id string) []history.Record {
 }
 
 func (c *historyCollector) metrics(sec *HistorySection) []prometheus.Metric {
-	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	ms := []prometheus.Metric{g(c.boots, float64(len(sec.Boots)))}
+	ms := []prometheus.Metric{gauge(c.boots, float64(len(sec.Boots)))}
 	changed := map[string]bool{}
 	for _, ch := range sec.Changes {
 		changed[ch.Component] = true
 	}
 	for _, comp := range history.Components {
-		ms = append(ms, g(c.changes, boolFloat(changed[comp]), comp))
+		ms = append(ms, gauge(c.changes, boolFloat(changed[comp]), comp))
 	}
 	clean := -1.0
 	switch strings.ToLower(sec.PreviousBootEnd.State) {
@@ -261,5 +258,5 @@ func (c *historyCollector) metrics(sec *HistorySection) []prometheus.Metric {
 	case history.EndCrashed:
 		clean = 0
 	}
-	return append(ms, g(c.clean, clean))
+	return append(ms, gauge(c.clean, clean))
 }

@@ -112,11 +112,11 @@ func (c *hostCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		sec.Errors = fieldErrs
 	}
 	ms := []prometheus.Metric{
-		prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1,
+		gauge(c.info, 1,
 			sec.Hostname, sec.KernelRelease, sec.KernelVersion, sec.Architecture, sec.OS.ID, sec.OS.VersionID, sec.OS.PrettyName),
 	}
 	if !b.BootTime.IsZero() {
-		ms = append(ms, prometheus.MustNewConstMetric(c.bootTime, prometheus.GaugeValue, float64(b.BootTime.Unix())))
+		ms = append(ms, gauge(c.bootTime, float64(b.BootTime.Unix())))
 	}
 	return &Snapshot{Section: sec, Metrics: ms}, nil
 }

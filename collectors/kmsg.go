@@ -259,15 +259,15 @@ func withholdKmsgText(s *kmsg.Snapshot) {
 func (c *kmsgCollector) metrics(sec *KmsgSection) []prometheus.Metric {
 	var ms []prometheus.Metric
 	for lf, n := range c.counts {
-		ms = append(ms, prometheus.MustNewConstMetric(c.records, prometheus.CounterValue, float64(n), lf.f.String(), lf.l.String()))
+		ms = append(ms, counter(c.records, float64(n), lf.f.String(), lf.l.String()))
 	}
 	ms = append(ms,
-		prometheus.MustNewConstMetric(c.lost, prometheus.CounterValue, float64(sec.RecordsLost)),
-		prometheus.MustNewConstMetric(c.restartsDesc, prometheus.CounterValue, float64(sec.ReaderRestarts)),
-		prometheus.MustNewConstMetric(c.tainted, prometheus.GaugeValue, boolFloat(sec.Milestones.Taint.Tainted)),
+		counter(c.lost, float64(sec.RecordsLost)),
+		counter(c.restartsDesc, float64(sec.ReaderRestarts)),
+		gauge(c.tainted, boolFloat(sec.Milestones.Taint.Tainted)),
 	)
 	for _, p := range kmsg.Problems {
-		ms = append(ms, prometheus.MustNewConstMetric(c.problems, prometheus.CounterValue, float64(sec.Problems[p].Count), string(p)))
+		ms = append(ms, counter(c.problems, float64(sec.Problems[p].Count), string(p)))
 	}
 	m := sec.Milestones
 	for name, e := range map[string]*kmsg.Event{
@@ -275,7 +275,7 @@ func (c *kmsgCollector) metrics(sec *KmsgSection) []prometheus.Metric {
 		"dmi": m.DMI, "secure_boot": m.SecureBoot, "init_handoff": m.InitHandoff, "freeing_init_mem": m.FreeingInitMem,
 	} {
 		if e != nil {
-			ms = append(ms, prometheus.MustNewConstMetric(c.milestone, prometheus.GaugeValue, e.Seconds, name))
+			ms = append(ms, gauge(c.milestone, e.Seconds, name))
 		}
 	}
 	return ms

@@ -184,22 +184,19 @@ func (c *systemdCollector) fromSnapshot(s *systemd.Snapshot) *Snapshot {
 }
 
 func (c *systemdCollector) metrics(s *systemd.Snapshot) []prometheus.Metric {
-	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
 	m := s.Manager
 	ms := make([]prometheus.Metric, 0, len(s.Units)*6+len(s.UnitFiles)+32)
 	ms = append(ms,
-		g(c.info, 1, m.Version, m.Virtualization, m.Architecture, m.DefaultTarget),
-		g(c.failed, float64(m.NFailedUnits)),
-		g(c.jobs, float64(m.NJobs)),
-		g(c.finished, boolFloat(s.Timeline.Finished)),
+		gauge(c.info, 1, m.Version, m.Virtualization, m.Architecture, m.DefaultTarget),
+		gauge(c.failed, float64(m.NFailedUnits)),
+		gauge(c.jobs, float64(m.NJobs)),
+		gauge(c.finished, boolFloat(s.Timeline.Finished)),
 	)
 	for _, st := range systemStates {
-		ms = append(ms, g(c.systemState, boolFloat(m.SystemState == st), st))
+		ms = append(ms, gauge(c.systemState, boolFloat(m.SystemState == st), st))
 	}
 	for t, on := range map[string]bool{"rescue.target": m.ActiveTargets.Rescue, "emergency.target": m.ActiveTargets.Emergency, "multi-user.target": m.ActiveTargets.MultiUser, "graphical.target": m.ActiveTargets.Graphical} {
-		ms = append(ms, g(c.target, boolFloat(on), t))
+		ms = append(ms, gauge(c.target, boolFloat(on), t))
 	}
 	if tl := s.Timeline; tl.Finished {
 		for _, p := range []struct {
@@ -207,35 +204,35 @@ func (c *systemdCollector) metrics(s *systemd.Snapshot) []prometheus.Metric {
 			usec uint64
 		}{{"firmware", tl.FirmwareUSec}, {"loader", tl.LoaderUSec}, {"kernel", tl.KernelUSec}, {"initrd", tl.InitRDUSec}, {"userspace", tl.UserspaceUSec}, {"total", tl.TotalUSec}} {
 			if p.usec > 0 {
-				ms = append(ms, g(c.phase, float64(p.usec)/1e6, p.name))
+				ms = append(ms, gauge(c.phase, float64(p.usec)/1e6, p.name))
 			}
 		}
 	}
 	for _, u := range s.Units {
 		for _, st := range unitActiveStates {
-			ms = append(ms, g(c.unitState, boolFloat(u.ActiveState == st), u.Name, st))
+			ms = append(ms, gauge(c.unitState, boolFloat(u.ActiveState == st), u.Name, st))
 		}
 		switch u.LoadState {
 		case "not-found", "bad-setting", "error":
-			ms = append(ms, g(c.loadError, 1, u.Name, u.LoadState))
+			ms = append(ms, gauge(c.loadError, 1, u.Name, u.LoadState))
 		}
 		if u.Service != nil {
-			ms = append(ms, prometheus.MustNewConstMetric(c.restarts, prometheus.CounterValue, float64(u.Service.NRestarts), u.Name))
+			ms = append(ms, counter(c.restarts, float64(u.Service.NRestarts), u.Name))
 		}
 		if u.ActivationUSec > 0 {
-			ms = append(ms, g(c.activation, float64(u.ActivationUSec)/1e6, u.Name))
+			ms = append(ms, gauge(c.activation, float64(u.ActivationUSec)/1e6, u.Name))
 		}
 		if t := u.Timer; t != nil {
 			if t.LastTriggerUSec > 0 && t.LastTriggerUSec != systemd.USecInfinity {
-				ms = append(ms, g(c.timerLast, float64(t.LastTriggerUSec)/1e6, u.Name))
+				ms = append(ms, gauge(c.timerLast, float64(t.LastTriggerUSec)/1e6, u.Name))
 			}
 			if t.NextElapseRealtimeUSec > 0 && t.NextElapseRealtimeUSec != systemd.USecInfinity {
-				ms = append(ms, g(c.timerNext, float64(t.NextElapseRealtimeUSec)/1e6, u.Name))
+				ms = append(ms, gauge(c.timerNext, float64(t.NextElapseRealtimeUSec)/1e6, u.Name))
 			}
 		}
 	}
 	for _, f := range s.UnitFiles {
-		ms = append(ms, g(c.fileState, 1, f.Name, f.State))
+		ms = append(ms, gauge(c.fileState, 1, f.Name, f.State))
 	}
 	return ms
 }

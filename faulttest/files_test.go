@@ -269,6 +269,8 @@ var silent = map[string]string{
 	"emptied proc/stat":                            "boot time then comes from uptime",
 	"junk proc/stat":                               "boot time then comes from uptime",
 	"emptied proc/sys/kernel/hostname":             "an empty host name is what the kernel holds",
+	"junk proc/sys/kernel/hostname":                "any bytes are a host name; labels get U+FFFD for invalid UTF-8",
+	"junk proc/sys/kernel/osrelease":               "served as read; labels get U+FFFD for invalid UTF-8",
 	"emptied proc/sys/kernel/random/boot_id":       "history reports it (no boot id to key the boot)",
 	"junk proc/sys/kernel/random/boot_id":          "the boot id is served as read",
 	"emptied proc/sys/kernel/osrelease":            "served as read",
@@ -300,9 +302,7 @@ var silent = map[string]string{
 // knownBugs are changes the agent mishandles today; the tests that meet
 // them skip with the bug, for the lead to fix.
 var knownBugs = map[string]string{
-	"junk proc/sys/kernel/hostname":  "bug: a host name that is not valid UTF-8 panics the host collector (see TestInvalidUTF8HostFields)",
-	"junk proc/sys/kernel/osrelease": "bug: a kernel release that is not valid UTF-8 panics the host collector (see TestInvalidUTF8HostFields)",
-	"emptied " + dmiTables + "/DMI":  "bug: an empty DMI table behind an entry point that announces 383 bytes is decoded as an empty inventory with source tables and no error",
+	"emptied " + dmiTables + "/DMI": "bug: an empty DMI table behind an entry point that announces 383 bytes is decoded as an empty inventory with source tables and no error",
 }
 
 // alsoFails lists collectors besides the owner that fail, and why.
@@ -385,8 +385,7 @@ func TestFilesBrokenAtStart(t *testing.T) {
 // TestInvalidUTF8HostFields gives the host collector text that is not
 // valid UTF-8 where Linux allows any bytes (sethostname(2), os-release):
 // the host collector must still be served, the text made valid for its
-// Prometheus labels. Today a Prometheus label panics on it and the host
-// collector fails whole; the test skips with the bug until that is fixed.
+// Prometheus labels.
 func TestInvalidUTF8HostFields(t *testing.T) {
 	needRoot(t)
 	for _, tc := range []struct{ path, content string }{
@@ -396,7 +395,6 @@ func TestInvalidUTF8HostFields(t *testing.T) {
 		{"etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Deb\xffian GNU/Linux 12\"\n"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			t.Skip("bug: text that is not valid UTF-8 in a host label (host name, kernel release or version, os-release) panics the host collector: label value is not valid UTF-8")
 			root := fixtureRoot(t)
 			write(t, filepath.Join(root, tc.path), []byte(tc.content))
 			a := start(t, nil, fixtureArgs(root, timeoutArg)...)

@@ -1,0 +1,34 @@
+package collectors
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// constMetric makes a sample of d. Label values come from hosts and
+// firmware, which owe us nothing: Linux allows any bytes in a host name,
+// SMBIOS strings and grub.cfg titles are whatever the vendor wrote. A value
+// that is not valid UTF-8, which the client library refuses (it panics),
+// has each invalid sequence replaced by U+FFFD instead, so one odd byte
+// costs a character, not the collector.
+func constMetric(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) prometheus.Metric {
+	for i, l := range labels {
+		if !utf8.ValidString(l) {
+			labels = append([]string(nil), labels...)
+			labels[i] = strings.ToValidUTF8(l, "\uFFFD")
+		}
+	}
+	return prometheus.MustNewConstMetric(d, t, v, labels...)
+}
+
+// gauge makes a gauge sample of d (see constMetric).
+func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return constMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+// counter makes a counter sample of d (see constMetric).
+func counter(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return constMetric(d, prometheus.CounterValue, v, labels...)
+}
