@@ -77,6 +77,16 @@ func (c *dmiCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	}
 	sec := &DMISection{Source: "tables"}
 	t, err := c.fs.Table()
+	if t != nil && len(t.Structures) == 0 {
+		// An export with no structure at all (an empty DMI file behind
+		// a valid entry point) is no inventory: treat it as unreadable.
+		announced := 0
+		if t.EntryPoint != nil {
+			announced = int(t.EntryPoint.TableLength)
+		}
+		err = errors.Join(fmt.Errorf("dmi: the table holds no structure (%d bytes read, the entry point announces %d)", len(t.Raw), announced), err)
+		t = nil
+	}
 	if t != nil {
 		var sumErr error
 		sec.Summary, sumErr = t.Summary()

@@ -301,9 +301,7 @@ var silent = map[string]string{
 
 // knownBugs are changes the agent mishandles today; the tests that meet
 // them skip with the bug, for the lead to fix.
-var knownBugs = map[string]string{
-	"emptied " + dmiTables + "/DMI": "bug: an empty DMI table behind an entry point that announces 383 bytes is decoded as an empty inventory with source tables and no error",
-}
+var knownBugs = map[string]string{}
 
 // alsoFails lists collectors besides the owner that fail, and why.
 var alsoFails = map[string][]string{
