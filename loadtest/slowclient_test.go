@@ -19,10 +19,10 @@ import (
 // slowConns is how many connections each slow-client case holds open.
 const slowConns = 16
 
-// TestSlowClients holds connections open the two ways a slow or hostile
-// client can: trickling its request headers a byte at a time and never
-// finishing them (slowloris), and sending requests but never reading the
-// responses. For each it asserts that the agent accepted the connections
+// TestSlowClients holds connections open the ways a slow or hostile client
+// can: trickling its request headers a byte at a time and never finishing
+// them (slowloris), trickling a request body, and sending requests but never
+// reading the responses. For each it asserts that the agent accepted the connections
 // (its descriptors rose), that other clients are served all the while, that
 // the agent itself closes every such connection in the end (its read and
 // write timeouts; the clients never give up), and that its goroutines and
@@ -40,52 +40,16 @@ func TestSlowClients(t *testing.T) {
 	base := look(t, a)
 	t.Logf("baseline: %v goroutines, %d fds, %d kB", base.goroutines, base.fds, base.rssKB)
 
+	// Trickling the headers: the read-header timeout must end it.
 	t.Run("slowloris", func(t *testing.T) {
-		start := time.Now()
-		closed := make([]chan struct{}, slowConns)
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range slowConns {
-			conn, err := net.Dial("tcp", host)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			closed[i] = make(chan struct{})
-			// The reader sees the agent close the connection.
-			go func() {
-				defer close(closed[i])
-				_, _ = io.Copy(io.Discard, conn)
-			}()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				head := "GET /metrics HTTP/1.1\r\nHost: loadtest\r\nX-Trickle: "
-				for k := 0; ; k++ {
-					b := byte('a' + k%26)
-					if k < len(head) {
-						b = head[k]
-					}
-					if _, err := conn.Write([]byte{b}); err != nil {
-						return
-					}
-					select {
-					case <-closed[i]:
-						return
-					case <-stop:
-						return
-					case <-time.After(300 * time.Millisecond):
-					}
-				}
-			}()
-		}
-		defer func() { close(stop); wg.Wait() }()
-		served := serveWhileHeld(t, a, base, closed)
-		waitClosed(t, closed, "the agent to close every slowloris connection")
-		t.Logf("%d trickling connections held; %d requests of others served meanwhile; the agent closed them all %v after they opened",
-			slowConns, served, time.Since(start).Round(100*time.Millisecond))
-		r := waitBaseline(t, a, base, 2, 2)
-		t.Logf("after: %v goroutines, %d fds, %d kB", r.goroutines, r.fds, r.rssKB)
+		trickle(t, a, base, host, "GET /metrics HTTP/1.1\r\nHost: loadtest\r\nX-Trickle: ")
+	})
+	// Complete headers, then a body trickled. The handler does not read
+	// it (POST is refused); before replying, the server reads what is
+	// left of a body under 256 KiB, to keep the connection, and the
+	// whole-request read timeout must end that wait.
+	t.Run("slow-body", func(t *testing.T) {
+		trickle(t, a, base, host, "POST /metrics HTTP/1.1\r\nHost: loadtest\r\nContent-Length: 100000\r\n\r\n")
 	})
 
 	t.Run("stalled-reader", func(t *testing.T) {
@@ -137,6 +101,54 @@ func TestSlowClients(t *testing.T) {
 		r := waitBaseline(t, a, base, 2, 2)
 		t.Logf("after: %v goroutines, %d fds, %d kB", r.goroutines, r.fds, r.rssKB)
 	})
+}
+
+// trickle opens slowConns connections that send head and then one byte
+// every 300 ms, never finishing, until the agent closes them.
+func trickle(t *testing.T, a *agenttest.Agent, base resources, host, head string) {
+	start := time.Now()
+	closed := make([]chan struct{}, slowConns)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range slowConns {
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		closed[i] = make(chan struct{})
+		// The reader sees the agent close the connection.
+		go func() {
+			defer close(closed[i])
+			_, _ = io.Copy(io.Discard, conn)
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := conn.Write([]byte(head)); err != nil {
+				return
+			}
+			for k := 0; ; k++ {
+				if _, err := conn.Write([]byte{byte('a' + k%26)}); err != nil {
+					return
+				}
+				select {
+				case <-closed[i]:
+					return
+				case <-stop:
+					return
+				case <-time.After(300 * time.Millisecond):
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	served := serveWhileHeld(t, a, base, closed)
+	waitClosed(t, closed, "the agent to close every trickling connection")
+	t.Logf("%d trickling connections held; %d requests of others served meanwhile; the agent closed them all %v after they opened",
+		slowConns, served, time.Since(start).Round(100*time.Millisecond))
+	r := waitBaseline(t, a, base, 2, 2)
+	t.Logf("after: %v goroutines, %d fds, %d kB", r.goroutines, r.fds, r.rssKB)
 }
 
 // serveWhileHeld waits until the agent holds a descriptor for every slow
