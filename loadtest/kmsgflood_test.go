@@ -37,6 +37,8 @@ waitlog() {
 	done
 }
 pid=$(cat /tmp/agent.pid 2>/dev/null || true)
+read -r t0 _ </proc/uptime
+took() { read -r t1 _ </proc/uptime; echo "guest seconds $t0 $t1" >&2; }
 `
 
 // TestKmsgFlood floods a kernel log with records written to /dev/kmsg and
@@ -110,6 +112,7 @@ echo "<191>loadtest-flood-1 start" >/dev/kmsg
 waitlog "loadtest-flood-1 end"
 touch /tmp/stop
 wait
+took
 `},
 		{Name: "kmsg1", Script: floodPrelude + "get /bootinfo/kmsg\n"},
 		{Name: "metrics1", Script: floodPrelude + "get /metrics\n"},
@@ -124,6 +127,7 @@ echo "oldest-before $(head -n 1 /dev/kmsg)"
 kill -CONT $pid
 waitlog "loadtest-flood-2 end"
 echo "oldest-after $(head -n 1 /dev/kmsg)"
+took
 `},
 		{Name: "kmsg2", Script: floodPrelude + "get /bootinfo/kmsg\n"},
 		{Name: "metrics2", Script: floodPrelude + "get /metrics\n"},
@@ -144,7 +148,8 @@ echo "oldest-after $(head -n 1 /dev/kmsg)"
 	if err != nil {
 		t.Fatalf("boot: %v", err)
 	}
-	t.Logf("guest ran for %v (/init from %v to %v of its uptime)", res.Elapsed.Round(time.Millisecond), res.InitStart, res.InitDone)
+	t.Logf("guest ran for %v (/init from %v to %v of its uptime; phase 1 %s, phase 2 %s)", res.Elapsed.Round(time.Millisecond),
+		res.InitStart, res.InitDone, guestSeconds(res, "flood1"), guestSeconds(res, "overrun"))
 	out := func(name string) string {
 		t.Helper()
 		o := res.Outputs[name]
@@ -309,6 +314,20 @@ func vmRSS(t *testing.T, line string) uint64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// guestSeconds is how long a command that called took ran, by the
+// guest's clock.
+func guestSeconds(res *qemulab.Result, name string) string {
+	var t0, t1 float64
+	if o := res.Outputs[name]; o != nil {
+		for line := range strings.SplitSeq(string(o.Stderr), "\n") {
+			if _, err := fmt.Sscanf(line, "guest seconds %g %g", &t0, &t1); err == nil {
+				return fmt.Sprintf("%.1fs", t1-t0)
+			}
+		}
+	}
+	return "unknown"
 }
 
 func outputOf(res *qemulab.Result, name string) string {
