@@ -75,8 +75,9 @@ func repoRoot() (string, error) {
 
 // FixtureArgs points every --path flag and the state directory into root.
 // The kernel log is a character device and systemd a live service, which a
-// fixture tree cannot hold: kmsg and systemd are off; tests that want them
-// append their own flags (later flags win).
+// fixture tree cannot hold: kmsg and systemd are off. The agent refuses a
+// repeated flag, so a test that wants them drops those two from the list
+// rather than appending --collector.kmsg.
 func FixtureArgs(root string) []string {
 	return []string{
 		"--no-collector.kmsg",
@@ -139,6 +140,7 @@ func Start(tb testing.TB, args ...string) *Agent {
 		}
 		select {
 		case err := <-a.Done:
+			a.Done <- err // for the cleanup's wait
 			tb.Fatalf("agent exited before serving: %v\n%s", err, a.Stderr)
 		case <-time.After(20 * time.Millisecond):
 		}
