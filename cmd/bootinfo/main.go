@@ -94,7 +94,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	sf := serveFlags{web: kingpinflag.AddFlags(serveCmd, defaultPort)}
 	serveCmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&sf.telemetryPath)
 	serveCmd.Flag("web.disable-exporter-metrics", "Exclude the agent's own process and Go runtime metrics from /metrics.").BoolVar(&sf.disableExporterMetrics)
-	serveCmd.Flag("web.max-requests", "Maximum number of concurrent scrape requests; 0 disables the limit.").Default("40").IntVar(&sf.maxRequests)
+	serveCmd.Flag("web.max-requests", "Maximum number of concurrent /metrics requests; more get 503. 0 disables the limit.").Default("128").IntVar(&sf.maxRequests)
 
 	showCmd := app.Command("show", "Collect once and print the document that /bootinfo serves (or one section of it), then exit.")
 	var showSection, showFormat string
