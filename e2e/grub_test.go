@@ -64,6 +64,11 @@ type grubLabItem struct {
 	// args follow ${lab_console} on the entry's linux line; each carries
 	// a distinct lab.entry= marker.
 	args string
+	// cmdline is what GRUB makes of args when it is not args itself:
+	// variables expanded, an argument with a space quoted.
+	cmdline string
+	// extra are menuentry's arguments after the title, the body's $2...
+	extra []string
 	// platform, when set, is the only grub_platform ("pc", "efi") whose
 	// menu has the entry.
 	platform string
@@ -76,10 +81,18 @@ type grubLabItem struct {
 // Debian), and an id that names a different entry on each platform.
 func grubLabItems(rel string) []grubLabItem {
 	return []grubLabItem{
-		{title: "Lab Linux", id: "lab-linux", args: "ro lab.entry=plain"},
+		// $1 is the title, $2 the first extra argument; GRUB quotes an
+		// argument with a space when it builds the command line.
+		{title: "Lab Linux", id: "lab-linux", extra: []string{"lab-extra"},
+			args:    `ro lab.entry=plain lab.title="$1" lab.arg=$2`,
+			cmdline: `ro lab.entry=plain "lab.title=Lab Linux" lab.arg=lab-extra`},
 		{title: "Advanced options for Lab Linux", id: "lab-advanced", sub: []grubLabItem{
 			{title: "Lab Linux, with Linux " + rel, id: "lab-linux-advanced-" + rel, args: "ro lab.entry=advanced"},
-			{title: "Lab Linux, with Linux " + rel + " (recovery mode)", id: "lab-linux-recovery-" + rel, args: "ro single lab.entry=recovery"},
+			// A submenu sees the exported variables as the script left
+			// them, and no others.
+			{title: "Lab Linux, with Linux " + rel + " (recovery mode)", id: "lab-linux-recovery-" + rel,
+				args:    "ro single lab.entry=recovery lab.late=${lab_late} lab.hidden=${lab_hidden}",
+				cmdline: "ro single lab.entry=recovery lab.late=set-after-the-menu lab.hidden="},
 		}},
 		{title: "Lab Linux (debug)", id: "lab-debug", args: "rw debug lab.entry=debug"},
 		{title: "Lab Linux (BIOS)", id: "lab-platform", args: "ro lab.entry=platform-pc", platform: "pc"},
@@ -103,6 +116,7 @@ if [ "${grub_platform}" = "pc" ]; then
 fi
 set lab_console="` + grubLabConsole + `"
 export lab_console
+set lab_hidden=not-exported
 `)
 	b.WriteString(defaults)
 	b.WriteString("set timeout=0\n")
@@ -118,7 +132,11 @@ export lab_console
 				fmt.Fprintf(&b, "%ssubmenu '%s' --id %s {\n", in, it.title, it.id)
 				write(in+"\t", it.sub)
 			} else {
-				fmt.Fprintf(&b, "%smenuentry '%s' --class debian --id %s {\n", in, it.title, it.id)
+				fmt.Fprintf(&b, "%smenuentry '%s' --class debian --id %s", in, it.title, it.id)
+				for _, a := range it.extra {
+					fmt.Fprintf(&b, " '%s'", a)
+				}
+				b.WriteString(" {\n")
 				fmt.Fprintf(&b, "%s\tlinux\t%s ${lab_console} %s\n", in, kernel, it.args)
 				fmt.Fprintf(&b, "%s\tinitrd\t%s\n", in, initrd)
 			}
@@ -129,6 +147,8 @@ export lab_console
 		}
 	}
 	write("", grubLabItems(rel))
+	// Entries run after the whole script: they see this.
+	b.WriteString("set lab_late=set-after-the-menu\nexport lab_late\n")
 	return b.String()
 }
 
@@ -139,7 +159,8 @@ type grubLabMenuEntry struct {
 }
 
 // grubLabPlatformMenu lists the entries GRUB has on platform, in menu
-// order, with their menu paths ("1>0").
+// order, with their menu paths ("1>0") and the command lines GRUB gives
+// their kernels (without BOOT_IMAGE).
 func grubLabPlatformMenu(rel, platform string) []grubLabMenuEntry {
 	var out []grubLabMenuEntry
 	var walk func(prefix string, subs []string, items []grubLabItem)
@@ -155,7 +176,11 @@ func grubLabPlatformMenu(rel, platform string) []grubLabMenuEntry {
 				walk(idx+">", append(slices.Clip(subs), it.title), it.sub)
 				continue
 			}
-			out = append(out, grubLabMenuEntry{Title: it.title, ID: it.id, Index: idx, Args: grubLabConsole + " " + it.args, Submenu: subs})
+			cmdline := it.cmdline
+			if cmdline == "" {
+				cmdline = it.args
+			}
+			out = append(out, grubLabMenuEntry{Title: it.title, ID: it.id, Index: idx, Args: grubLabConsole + " " + cmdline, Submenu: subs})
 		}
 	}
 	walk("", nil, grubLabItems(rel))
