@@ -30,8 +30,8 @@
 //
 // Known limits, each reported rather than guessed: loops are not run;
 // functions are not run, but the variables they assign become unknown;
-// submenus are evaluated with every variable visible (GRUB passes only
-// exported ones); "fallback" is not followed; the submenu path of a default
+// "chosen" (set by GRUB as an entry runs) stays unknown; "fallback" is not
+// followed; the submenu path of a default
 // follows grub_menu_execute_entry, but a submenu body's own "set default" is
 // ignored; Boot Loader Specification type #2 entries (unified kernel images
 // in EFI/Linux) are not read.

@@ -161,8 +161,11 @@ func triOf(b bool) tri {
 // menuItem is a menuentry or submenu recorded while its enclosing script
 // runs; its body runs later (see runMenu).
 type menuItem struct {
-	submenu     bool
-	title, id   string
+	submenu   bool
+	title, id string
+	// args are the body's positional parameters: the title, then the
+	// arguments after it that are not options ($1 is the title, as GRUB's
+	// grub_normal_add_menu_entry keeps it in the entry's argument list).
 	args        []string
 	body        []node
 	conditional bool
@@ -527,7 +530,7 @@ func (ev *evaluator) menuBlock(n *blockNode, f *frame) {
 		return
 	}
 	it.title = positional[0]
-	it.args = positional[1:]
+	it.args = positional
 	*f.items = append(*f.items, it)
 }
 

@@ -43,10 +43,15 @@ func TestScriptLanguage(t *testing.T) {
 			want: []entrySummary{{"0", "T vmlinuz-6", "id-vmlinuz-6", "/vmlinuz-6", "quiet splash  xquiet splash", nil}},
 		},
 		{
+			// $1 is the title, $2 the first argument after it, $# counts
+			// the title too: GRUB 2.06 (i386-pc, from grub-mkrescue,
+			// under SeaBIOS) echoes "$1 $2 $3 $# $@" in the body of
+			// menuentry 'Top A' extra1 extra2 as "Top A extra1 extra2 3
+			// Top A extra1 extra2"; e2e/grub_test.go boots such an entry.
 			name: "menuentry_id_option and --class skipped, positional args",
 			src: "if [ x\"${feature_menuentry_id}\" = xy ]; then\n menuentry_id_option=\"--id\"\nelse\n menuentry_id_option=\"\"\nfi\n" +
-				"menuentry 'A' --class a --class b --unrestricted $menuentry_id_option 'id-a' extra {\n linux16 /k $1\n initrd16 /i\n}\n",
-			want: []entrySummary{{"0", "A", "id-a", "/k", "extra", []string{"/i"}}},
+				"menuentry 'A' --class a --class b --unrestricted $menuentry_id_option 'id-a' extra {\n linux16 /k $1 $2 n=$# $3\n initrd16 /i\n}\n",
+			want: []entrySummary{{"0", "A", "id-a", "/k", "A extra n=2", []string{"/i"}}},
 		},
 		{
 			name: "nested submenus and semicolons",

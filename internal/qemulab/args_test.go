@@ -1,10 +1,13 @@
 package qemulab
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestArgs(t *testing.T) {
@@ -91,3 +94,95 @@ func TestArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestArgsImage(t *testing.T) {
+	l := &Lab{
+		KernelRelease: "6.1.0-99-amd64",
+		Kernel:        "/k/vmlinuz", KernelSnakeoil: "/k/vmlinuz.snakeoil",
+		OVMFCode: "/fw/code.fd", OVMFVars: "/dev/null",
+		OVMFCodeSnakeoil: "/fw/code.snakeoil.fd", OVMFVarsSnakeoil: "/dev/null",
+	}
+	// build writes a one-byte image into a directory whose name needs
+	// QEMU's comma escaping, and records what Boot handed it.
+	var got ImageInputs
+	build := func(dir string, in ImageInputs) (string, error) {
+		got = in
+		p := filepath.Join(dir, "a,b.iso")
+		return p, os.WriteFile(p, []byte{1}, 0o600)
+	}
+	tests := []struct {
+		name   string
+		cfg    Config
+		want   []string
+		inputs ImageInputs
+	}{
+		{
+			name: "seabios cdrom",
+			cfg:  Config{Firmware: SeaBIOS, Image: &Image{Media: CDROM, Build: build}},
+			want: []string{"-machine pc ", "media=cdrom,readonly=on", "a,,b.iso", "-device ahci,id=" + imageID + "-ahci", "-device ide-cd,drive=" + imageID + ",bus=" + imageID + "-ahci.0,bootindex=0"},
+			inputs: ImageInputs{Firmware: SeaBIOS, Kernel: "/k/vmlinuz", KernelRelease: "6.1.0-99-amd64",
+				Initrd: "/tmp/initrd", Append: DefaultAppend},
+		},
+		{
+			name: "ovmf disk",
+			cfg:  Config{Firmware: OVMF, Append: "console=ttyS0 x", Image: &Image{Media: Disk, Build: build}},
+			want: []string{"-machine q35 ", "pflash", "media=disk", "-device ide-hd,drive=" + imageID + ",bus=" + imageID + "-ahci.0,bootindex=0"},
+			inputs: ImageInputs{Firmware: OVMF, Kernel: "/k/vmlinuz", KernelRelease: "6.1.0-99-amd64",
+				Initrd: "/tmp/initrd", Append: "console=ttyS0 x"},
+		},
+		{
+			name: "secure boot gets the signed kernel",
+			cfg:  Config{Firmware: OVMFSecureBoot, Image: &Image{Media: CDROM, Build: build}},
+			want: []string{"smm=on", "-device ide-cd"},
+			inputs: ImageInputs{Firmware: OVMFSecureBoot, Kernel: "/k/vmlinuz.snakeoil", KernelRelease: "6.1.0-99-amd64",
+				Initrd: "/tmp/initrd", Append: DefaultAppend},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got = ImageInputs{}
+			tmp := t.TempDir()
+			args, err := l.args(&tt.cfg, tmp, "/tmp/initrd")
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := strings.Join(args, " ")
+			for _, s := range tt.want {
+				if !strings.Contains(line, s) {
+					t.Errorf("command line lacks %q:\n%s", s, line)
+				}
+			}
+			// The firmware boots the image: QEMU loads no kernel itself.
+			for _, s := range []string{"-kernel", "-initrd", "-append"} {
+				if strings.Contains(line, s) {
+					t.Errorf("command line has %s:\n%s", s, line)
+				}
+			}
+			if !strings.Contains(line, "file="+strings.ReplaceAll(filepath.Join(tmp, "a,b.iso"), ",", ",,")) {
+				t.Errorf("image is not the one Build wrote into the boot's directory:\n%s", line)
+			}
+			if d := cmp.Diff(tt.inputs, got); d != "" {
+				t.Errorf("Build got (-want +got):\n%s", d)
+			}
+		})
+	}
+
+	empty := func(dir string, _ ImageInputs) (string, error) {
+		p := filepath.Join(dir, "empty.iso")
+		return p, os.WriteFile(p, nil, 0o600)
+	}
+	failing := func(string, ImageInputs) (string, error) { return "", errors.New("no xorriso") }
+	for _, img := range []*Image{
+		{Media: CDROM},                  // no Build
+		{Media: 0, Build: build},        // no media
+		{Media: CDROM, Build: empty},    // empty image
+		{Media: Disk, Build: failing},   // Build fails
+		{Media: CDROM, Build: dirImage}, // a directory
+	} {
+		if _, err := l.args(&Config{Firmware: SeaBIOS, Image: img}, t.TempDir(), "/i"); err == nil {
+			t.Errorf("image %+v accepted", img)
+		}
+	}
+}
+
+func dirImage(dir string, _ ImageInputs) (string, error) { return dir, nil }

@@ -90,8 +90,12 @@ type Config struct {
 	// MemoryMiB is the guest's memory; zero means 512.
 	MemoryMiB int
 	// Append is the kernel command line; empty means [DefaultAppend]. It must
-	// send the console to ttyS0.
+	// send the console to ttyS0. With an Image, its boot loader decides the
+	// command line; Append is only handed to [Image.Build].
 	Append string
+	// Image, when set, boots a bootable image from a drive, through the boot
+	// loader in it, instead of QEMU loading the kernel and initramfs itself.
+	Image *Image
 	// Files are put into the initramfs, e.g. the binary under test.
 	Files []File
 	// Capture lists guest files (shell patterns allowed) to return as outputs
@@ -117,6 +121,10 @@ type Result struct {
 	Outputs map[string]*Output
 	// Elapsed is the time from starting QEMU to its exit.
 	Elapsed time.Duration
+	// CPU is the processor time QEMU used (user and system). On a machine
+	// shared with other jobs it measures a boot's own cost more steadily
+	// than Elapsed does.
+	CPU time.Duration
 	// Waited is how long the boot waited for other boots (in this process
 	// or, on Linux, another) to finish before it could start.
 	Waited time.Duration
@@ -181,24 +189,14 @@ var bootMu sync.Mutex
 // [ErrIncomplete] and the partial Result, with the console transcript, is
 // returned too.
 func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
-	queued := time.Now()
-	bootMu.Lock()
-	defer bootMu.Unlock()
-
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
 		defer cancel()
 	}
-	unlock, err := lockBoots(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	waited := time.Since(queued)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 
+	// The initramfs and any boot image are built before the boot waits
+	// for its turn, so that other boots do not wait for that work.
 	tmp, err := os.MkdirTemp("", "qemulab-")
 	if err != nil {
 		return nil, fmt.Errorf("qemulab: %w", err)
@@ -224,6 +222,18 @@ func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
+	queued := time.Now()
+	bootMu.Lock()
+	defer bootMu.Unlock()
+	unlock, err := lockBoots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	waited := time.Since(queued)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
 	limit := cfg.MaxConsole
 	if limit <= 0 {
 		limit = DefaultMaxConsole
@@ -240,6 +250,9 @@ func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
 	start := time.Now()
 	runErr := cmd.Run()
 	res.Elapsed = time.Since(start)
+	if ps := cmd.ProcessState; ps != nil {
+		res.CPU = ps.UserTime() + ps.SystemTime()
+	}
 	res.Console = console.buf.Bytes()
 	res.Stderr = qerr.buf.Bytes()
 
@@ -261,7 +274,8 @@ func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // args builds QEMU's command line; it copies the OVMF variable store into tmp
-// so every boot starts from the pristine one and the host's stays untouched.
+// so every boot starts from the pristine one and the host's stays untouched,
+// and builds cfg.Image there when the boot goes through one.
 func (l *Lab) args(cfg *Config, tmp, initrd string) ([]string, error) {
 	mem := cfg.MemoryMiB
 	if mem == 0 {
@@ -316,9 +330,21 @@ func (l *Lab) args(cfg *Config, tmp, initrd string) ([]string, error) {
 		"-nodefaults", "-display", "none", "-vga", "none",
 		"-serial", "stdio", "-monitor", "none",
 		"-no-reboot",
-		"-kernel", kernel,
-		"-initrd", initrd,
-		"-append", appendLine,
+	}
+	if cfg.Image == nil {
+		args = append(args, "-kernel", kernel, "-initrd", initrd, "-append", appendLine)
+	} else {
+		img, err := imageArgs(cfg, ImageInputs{
+			Firmware:      cfg.Firmware,
+			Kernel:        kernel,
+			KernelRelease: l.KernelRelease,
+			Initrd:        initrd,
+			Append:        appendLine,
+		}, tmp)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, img...)
 	}
 	if cfg.SMP != "" {
 		args = append(args, "-smp", cfg.SMP)

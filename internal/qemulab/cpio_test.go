@@ -243,3 +243,83 @@ func TestInitramfsRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestInitramfsImage checks the initramfs of a boot through an image: two
+// gzip members, the second (the caller's files, the scripts and /init)
+// compressed too because a boot loader reads it through slow firmware disk
+// services, each unpacking to a newc archive.
+func TestInitramfsImage(t *testing.T) {
+	bb, err := findBusybox()
+	if errors.Is(err, ErrNotSetUp) {
+		testutil.SkipOrFail(t, "%v", err)
+	}
+	ko := filepath.Join(t.TempDir(), "efivarfs.ko")
+	if err := os.WriteFile(ko, []byte("module"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := &Lab{Busybox: bb, EfivarfsModule: ko}
+	cfg := &Config{
+		Image:    &Image{Media: CDROM},
+		Files:    []File{{Path: "/bin/agent", HostPath: bb}, {Path: "/boot/grub/grub.cfg", Data: []byte("set timeout=0\n")}},
+		Commands: []Command{{Name: "c", Script: "cat /proc/cmdline\n"}},
+	}
+	img, err := l.initramfs(cfg, "beef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := l.initramfs(&Config{Files: cfg.Files, Commands: cfg.Commands}, "beef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(img) >= len(plain) {
+		t.Errorf("image initramfs is %d bytes, the direct boot's %d: not compressed", len(img), len(plain))
+	}
+	br := bytes.NewReader(img)
+	var archives [][]byte
+	for br.Len() > 0 {
+		if len(archives) > 0 {
+			// Zeros up to a 4-byte boundary may separate the members.
+			for br.Len() > 0 {
+				if c, _ := br.ReadByte(); c != 0 {
+					br.UnreadByte()
+					break
+				}
+			}
+		}
+		zr, err := gzip.NewReader(br) // a bytes.Reader: gzip reads no further than its member
+		if err != nil {
+			t.Fatalf("member %d: %v", len(archives), err)
+		}
+		zr.Multistream(false)
+		a, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("member %d: %v", len(archives), err)
+		}
+		archives = append(archives, a)
+	}
+	if len(archives) != 2 {
+		t.Fatalf("%d gzip members, want 2", len(archives))
+	}
+	dir := extractCPIO(t, archives[0])
+	extractCPIOInto(t, dir, archives[1])
+	for p, want := range map[string]string{"boot/grub/grub.cfg": "set timeout=0\n", "lab/cmd/0.sh": "cat /proc/cmdline\n", "lib/modules/efivarfs.ko": "module"} {
+		if b, err := os.ReadFile(filepath.Join(dir, p)); err != nil || string(b) != want {
+			t.Errorf("%s = %q (%v), want %q", p, b, err, want)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "init")); err != nil || !strings.Contains(string(b), "@@qemulab-beef") {
+		t.Errorf("/init: %v\n%s", err, b)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "bin", "agent")); !bytes.Equal(got, mustRead(t, bb)) {
+		t.Error("bin/agent differs from the host file")
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -8,7 +8,10 @@
 // key). [Find] locates it; [Lab.Boot] builds an initramfs in memory (newc cpio,
 // gzip) holding busybox, the efivarfs module, the files the caller names and a
 // generated /init, boots it under QEMU's TCG and returns what each guest command
-// printed. /init reports over the serial console: each output is base64 between
+// printed. With [Config.Image] the firmware boots a bootable image (an ISO
+// from grub-mkrescue in a CD-ROM drive, or a raw disk) instead, and the boot
+// loader in it starts the kernel with that initramfs and its own command
+// line. /init reports over the serial console: each output is base64 between
 // markers carrying a random per-boot token, so kernel messages and firmware
 // noise on the same console cannot be mistaken for it.
 //

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"time"
 
 	"github.com/bootinfo/bootinfo/internal/qemulab"
@@ -32,4 +35,41 @@ func ExampleLab_Boot() {
 	dump, _ := res.DumpBin() // for dmidecode --from-dump
 	vars := res.EFIVars()    // "SecureBoot-8be4df61-..." -> 06 00 00 00 01
 	fmt.Println(len(dump), len(vars))
+}
+
+// Boot through a real boot loader: an ISO that grub-mkrescue builds around
+// the lab kernel and this boot's initramfs, from a CD-ROM drive under OVMF.
+// /init runs as with direct kernel boot; the command line is GRUB's.
+func ExampleImage() {
+	lab, err := qemulab.Find()
+	if err != nil {
+		log.Fatal(err)
+	}
+	iso := &qemulab.Image{Media: qemulab.CDROM, Build: func(dir string, in qemulab.ImageInputs) (string, error) {
+		root := filepath.Join(dir, "iso")
+		cfg := "set timeout=0\nmenuentry lab {\n" +
+			"\tlinux /boot/vmlinuz " + in.Append + "\n\tinitrd /boot/initrd.img\n}\n"
+		if err := os.MkdirAll(filepath.Join(root, "boot", "grub"), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(root, "boot", "grub", "grub.cfg"), []byte(cfg), 0o644); err != nil {
+			return "", err
+		}
+		for src, dst := range map[string]string{in.Kernel: "vmlinuz", in.Initrd: "initrd.img"} {
+			if err := os.Link(src, filepath.Join(root, "boot", dst)); err != nil {
+				return "", err
+			}
+		}
+		out := filepath.Join(dir, "lab.iso")
+		return out, exec.Command("grub-mkrescue", "-o", out, root).Run()
+	}}
+	res, err := lab.Boot(context.Background(), qemulab.Config{
+		Firmware: qemulab.OVMF,
+		Image:    iso,
+		Commands: []qemulab.Command{{Name: "cmdline", Script: "cat /proc/cmdline\n"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s", res.Outputs["cmdline"].Stdout) // BOOT_IMAGE=/boot/vmlinuz console=ttyS0 ...
 }
