@@ -153,7 +153,7 @@ func (c *bootloaderCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		return c.snap, nil
 	}
 	sec := c.build(ctx)
-	c.snap, c.read = &Snapshot{Section: sec, Metrics: c.metrics(sec)}, time.Now()
+	c.snap, c.read = &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: sec.Errors}, time.Now()
 	return c.snap, nil
 }
 

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -51,6 +53,10 @@ type Snapshot struct {
 	// place of Metrics: a collector with many series (systemd's units)
 	// then holds them only in the encoded form the Set keeps.
 	MetricsFunc func() []prometheus.Metric
+	// Faults are the section's own errors: parts of the source that could
+	// not be read or decoded while the collector still succeeded (field →
+	// message). The Set logs them when they change.
+	Faults map[string]string
 	// MetricsKey, when not nil, says that snapshots of the same collector
 	// with equal keys have the same metrics (their sections may differ),
 	// so the Set reuses the encoding it made for the first. Without it a
@@ -130,7 +136,7 @@ func NewSet(collectors map[string]Collector, timeout time.Duration, logger *slog
 			"Whether a collector succeeded in this scrape (1) or not (0).", []string{"collector"}, nil),
 	}
 	for _, n := range names {
-		s.runners = append(s.runners, &runner{name: n, c: collectors[n]})
+		s.runners = append(s.runners, &runner{name: n, c: collectors[n], logger: logger})
 	}
 	return s
 }
@@ -179,8 +185,11 @@ func (s *Set) Gather(ctx context.Context, names ...string) []Outcome {
 // concurrent callers wait for (and share) the one in flight, each up to its
 // own deadline.
 type runner struct {
-	name string
-	c    Collector
+	name   string
+	c      Collector
+	logger *slog.Logger
+	// faults are the Faults last logged; only execute touches them.
+	faults map[string]string
 
 	mu  sync.Mutex
 	cur *call
@@ -237,6 +246,30 @@ func (r *runner) execute(c *call, timeout time.Duration) {
 		close(c.done)
 	}()
 	c.snap, c.err = r.c.Collect(ctx)
+	if c.snap != nil {
+		r.logFaults(c.snap.Faults)
+	}
+}
+
+// logFaults logs the faults a collector reports beside its data when they
+// differ from those it reported last: each new or changed one at warn
+// level, and that the others cleared, so a journal shows a fault once, not
+// once per scrape.
+func (r *runner) logFaults(faults map[string]string) {
+	if maps.Equal(faults, r.faults) {
+		return
+	}
+	for _, f := range slices.Sorted(maps.Keys(faults)) {
+		if old, ok := r.faults[f]; !ok || old != faults[f] {
+			r.logger.Warn("collector could not read part of its source", "collector", r.name, "field", f, "err", faults[f])
+		}
+	}
+	for _, f := range slices.Sorted(maps.Keys(r.faults)) {
+		if _, ok := faults[f]; !ok {
+			r.logger.Info("collector fault cleared", "collector", r.name, "field", f)
+		}
+	}
+	r.faults = maps.Clone(faults)
 }
 
 // Querier is implemented by collectors that answer questions below their

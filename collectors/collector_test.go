@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -287,5 +288,32 @@ func TestGatherFamiliesMergesSameName(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d families named bootinfo_test_shared, want 1", n)
+	}
+}
+
+// TestFaultsLoggedOnChange: a collector that succeeds with faults beside
+// its data has each logged once when it appears or changes, and its
+// clearing logged once, however many times it is collected.
+func TestFaultsLoggedOnChange(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	faults := map[string]string{"uptime": "read proc/uptime: is a directory"}
+	c := funcCollector(func(context.Context) (*Snapshot, error) { return &Snapshot{Faults: faults}, nil })
+	s := NewSet(map[string]Collector{"host": c}, time.Minute, logger)
+	for range 3 {
+		s.Gather(context.Background())
+	}
+	if n := strings.Count(buf.String(), "is a directory"); n != 1 {
+		t.Errorf("fault logged %d times, want once:\n%s", n, &buf)
+	}
+	if !strings.Contains(buf.String(), "level=WARN") || !strings.Contains(buf.String(), "collector=host field=uptime") {
+		t.Errorf("log line lacks level, collector or field:\n%s", &buf)
+	}
+	faults = nil
+	for range 3 {
+		s.Gather(context.Background())
+	}
+	if n := strings.Count(buf.String(), "fault cleared"); n != 1 {
+		t.Errorf("clearing logged %d times, want once:\n%s", n, &buf)
 	}
 }

@@ -123,7 +123,7 @@ func (c *dmiCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		withholdSerials(sec.Summary)
 		sec.SerialsWithheld = true
 	}
-	c.snap = &Snapshot{Section: sec, Metrics: c.metrics(sec)}
+	c.snap = &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: sec.Errors}
 	return c.snap, nil
 }
 

@@ -79,7 +79,10 @@ func (c *firmwareCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		}
 		st.Errors["tpm"] = err
 	}
-	c.snap = &Snapshot{Section: sec, Metrics: c.metrics(sec)}
+	c.snap = &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: map[string]string{}}
+	for f, err := range st.Errors {
+		c.snap.Faults[f] = err.Error()
+	}
 	c.read = time.Now()
 	return c.snap, nil
 }

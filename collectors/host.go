@@ -118,5 +118,5 @@ func (c *hostCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	if !b.BootTime.IsZero() {
 		ms = append(ms, gauge(c.bootTime, float64(b.BootTime.Unix())))
 	}
-	return &Snapshot{Section: sec, Metrics: ms}, nil
+	return &Snapshot{Section: sec, Metrics: ms, Faults: sec.Errors}, nil
 }
