@@ -28,15 +28,26 @@ const (
 // dmi collector reads, through procfs) to the dmidecode -s keyword that
 // prints the same SMBIOS string.
 var dmiSysfsFiles = map[string]string{
-	"bios_vendor": "bios-vendor", "bios_version": "bios-version", "bios_date": "bios-release-date",
-	"bios_release": "bios-revision",
-	"sys_vendor": "system-manufacturer", "product_name": "system-product-name", "product_version": "system-version",
-	"product_serial": "system-serial-number", "product_uuid": "system-uuid", "product_sku": "system-sku-number",
-	"product_family": "system-family",
-	"board_vendor": "baseboard-manufacturer", "board_name": "baseboard-product-name", "board_version": "baseboard-version",
-	"board_serial": "baseboard-serial-number", "board_asset_tag": "baseboard-asset-tag",
-	"chassis_vendor": "chassis-manufacturer", "chassis_version": "chassis-version",
-	"chassis_serial": "chassis-serial-number", "chassis_asset_tag": "chassis-asset-tag",
+	"bios_vendor":       "bios-vendor",
+	"bios_version":      "bios-version",
+	"bios_date":         "bios-release-date",
+	"bios_release":      "bios-revision",
+	"sys_vendor":        "system-manufacturer",
+	"product_name":      "system-product-name",
+	"product_version":   "system-version",
+	"product_serial":    "system-serial-number",
+	"product_uuid":      "system-uuid",
+	"product_sku":       "system-sku-number",
+	"product_family":    "system-family",
+	"board_vendor":      "baseboard-manufacturer",
+	"board_name":        "baseboard-product-name",
+	"board_version":     "baseboard-version",
+	"board_serial":      "baseboard-serial-number",
+	"board_asset_tag":   "baseboard-asset-tag",
+	"chassis_vendor":    "chassis-manufacturer",
+	"chassis_version":   "chassis-version",
+	"chassis_serial":    "chassis-serial-number",
+	"chassis_asset_tag": "chassis-asset-tag",
 }
 
 // dmiSysfs returns the sysfs both peers read, and what it is: the host's
