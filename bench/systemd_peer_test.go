@@ -147,7 +147,8 @@ type result struct {
 	median, p90   time.Duration
 	rss, hwm      int64 // kB
 	bytes         int
-	ratioBootinfo float64 // median / bootinfo's median
+	ratioBootinfo float64       // median / bootinfo's median
+	cpu           time.Duration // user+system time per measured scrape
 }
 
 // TestSystemdPeerBenchmark measures the median /metrics scrape time and
@@ -182,7 +183,13 @@ func benchUnits(t *testing.T, units, scrapes, warmup int) {
 
 	times := make([][]time.Duration, len(all))
 	sizes := make([]int, len(all))
+	ticks := make([]int64, len(all))
 	for round := range warmup + scrapes {
+		if round == warmup {
+			for i, p := range all {
+				ticks[i] = cpuTicks(t, p.cmd.Process.Pid)
+			}
+		}
 		// A, B, C, then B, C, A...: no peer always goes first.
 		for k := range all {
 			i := (round + k) % len(all)
@@ -211,6 +218,7 @@ func benchUnits(t *testing.T, units, scrapes, warmup int) {
 			rss:    procStatus(t, pid, "VmRSS"),
 			hwm:    procStatus(t, pid, "VmHWM"),
 			bytes:  sizes[i],
+			cpu:    time.Duration(cpuTicks(t, pid)-ticks[i]) * time.Second / clockTicks / time.Duration(scrapes),
 		})
 	}
 	for i := range rows {
@@ -222,8 +230,8 @@ func benchUnits(t *testing.T, units, scrapes, warmup int) {
 		if i == 0 {
 			first = fmt.Sprintf("%.1f s", sync.Seconds())
 		}
-		fmt.Fprintf(&md, "| %d (%d services + %d target instances) | %s | %s | %s | %.1f× | %.1f MiB | %.1f MiB | %d KiB | %s |\n",
-			units, svc, tgt, r.peer, ms(r.median), ms(r.p90), r.ratioBootinfo, float64(r.rss)/1024, float64(r.hwm)/1024, r.bytes/1024, first)
+		fmt.Fprintf(&md, "| %d (%d services + %d target instances) | %s | %s | %s | %.1f× | %s | %.1f MiB | %.1f MiB | %d KiB | %s |\n",
+			units, svc, tgt, r.peer, ms(r.median), ms(r.p90), r.ratioBootinfo, ms(r.cpu), float64(r.rss)/1024, float64(r.hwm)/1024, r.bytes/1024, first)
 	}
 	t.Logf("%d units, %d scrapes of each peer after %d warm-up, bootinfo synced in %v:\n%s",
 		units, scrapes, warmup, sync.Round(time.Millisecond), md.String())

@@ -3,7 +3,6 @@ package host
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/bootinfo/bootinfo/internal/testutil"
@@ -78,36 +77,4 @@ func TestParseCmdlineRealBoots(t *testing.T) {
 			t.Errorf("%s: console= missing from %q", p, b)
 		}
 	}
-}
-
-func FuzzParseCmdline(f *testing.F) {
-	for _, s := range []string{"", "a=b c", `x="y z" -- q`, `"`, "a==b", "\x00=\t", `"" -- "a b"`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		c := ParseCmdline(s)
-		// Property: quoting every parsed word and parsing again gives the
-		// same result, so no byte of a word is lost or invented.
-		var b strings.Builder
-		for _, p := range c.Params {
-			w := p.Key
-			if p.HasValue {
-				w += "=" + p.Value
-			}
-			if strings.Contains(w, `"`) {
-				t.Fatalf("a parsed word kept a quote: %q", w)
-			}
-			b.WriteString(`"` + w + `" `)
-		}
-		if c.InitArgs != nil {
-			b.WriteString("-- ")
-			for _, a := range c.InitArgs {
-				b.WriteString(`"` + a + `" `)
-			}
-		}
-		again := ParseCmdline(b.String())
-		if diff := cmp.Diff(c, again); diff != "" {
-			t.Fatalf("reparse of %q differs (-first +again):\n%s", b.String(), diff)
-		}
-	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -154,7 +155,9 @@ func ParseUptime(b []byte) (time.Duration, error) {
 		return 0, errors.New("host: uptime: empty")
 	}
 	s, err := strconv.ParseFloat(string(fields[0]), 64)
-	if err != nil || s < 0 || s > 1e12 {
+	// The negated test also refuses NaN; the bound keeps the conversion to
+	// a Duration (at most about 292 years) from overflowing.
+	if err != nil || !(s >= 0 && s < float64(math.MaxInt64/int64(time.Second))) {
 		return 0, fmt.Errorf("host: uptime: bad value %q", fields[0])
 	}
 	return time.Duration(s * float64(time.Second)), nil

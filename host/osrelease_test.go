@@ -48,16 +48,3 @@ func TestParseOSReleaseMalformedKeepsTheRest(t *testing.T) {
 		t.Errorf("PrettyName default = %q, want Linux", got.PrettyName)
 	}
 }
-
-func FuzzParseOSRelease(f *testing.F) {
-	f.Add([]byte("ID=debian\nPRETTY_NAME=\"Debian\"\n"))
-	f.Add([]byte("A='x'\nB=\"\\\"\"\n#c\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		r, _ := ParseOSRelease(b)
-		for k, v := range r.All {
-			if len(k)+len(v) > len(b) {
-				t.Fatalf("field %q=%q longer than input", k, v)
-			}
-		}
-	})
-}

@@ -138,8 +138,13 @@ func FuzzCaptureReader(f *testing.F) {
 	if base == "" {
 		base = filepath.Join(testutil.RepoRoot(f), "..", "shared", "testdata")
 	}
-	for _, p := range []string{"kmsg/util-linux/kmsg-input", "kmsg/util-linux/cid-kmsg-newlines", "kmsg/go-kmsg-parser/sample1.kmsg"} {
-		if b, err := os.ReadFile(filepath.Join(base, p)); err == nil {
+	var files []string
+	for _, pat := range []string{"kmsg/util-linux/*input", "kmsg/util-linux/cid-kmsg-newlines", "kmsg/go-kmsg-parser/*.kmsg", "boots/*/dev-kmsg.txt"} {
+		m, _ := filepath.Glob(filepath.Join(base, pat))
+		files = append(files, m...)
+	}
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}
 	}
