@@ -2,7 +2,7 @@
 # Build: docker build --build-arg VERSION=$(git describe --tags --always) -t bootinfo .
 # The build stage runs scripts/build, the same recipe as a build without Docker.
 
-FROM golang:1.26.0-bookworm AS build
+FROM golang:1.26.10-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

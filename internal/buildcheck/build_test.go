@@ -94,12 +94,17 @@ func TestDockerfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goVersion := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(gomod)
+	// The toolchain line if any (the release scripts/vulncheck vouches
+	// for), else the go line.
+	goVersion := regexp.MustCompile(`(?m)^toolchain go(\S+)$`).FindSubmatch(gomod)
+	if goVersion == nil {
+		goVersion = regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(gomod)
+	}
 	if goVersion == nil {
 		t.Fatal("no go line in go.mod")
 	}
 	if want := "golang:" + string(goVersion[1]) + "-"; !strings.HasPrefix(build.from, want) {
-		t.Errorf("build stage FROM %s, want the %s... image pinned to go.mod's version", build.from, want)
+		t.Errorf("build stage FROM %s, want the %s... image pinned to go.mod's toolchain", build.from, want)
 	}
 	if !regexp.MustCompile(`^golang:\d+\.\d+\.\d+-[a-z]+$`).MatchString(build.from) {
 		t.Errorf("build base %s is not pinned to a full version", build.from)
