@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,5 +167,54 @@ func TestMetricsFormatsAgree(t *testing.T) {
 		if m.GetCounter().GetValue() != 3 {
 			t.Errorf("changed snapshot not served: %v", m)
 		}
+	}
+}
+
+// blockingGatherer counts its calls and holds each until released.
+type blockingGatherer struct {
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (g *blockingGatherer) Gather() ([]*dto.MetricFamily, error) {
+	g.calls.Add(1)
+	<-g.release
+	return nil, nil
+}
+
+// TestSharedGatherCoalesces: scrapes that arrive while the agent's own
+// metrics are being gathered share that gathering; the next one after it
+// gathers anew.
+func TestSharedGatherCoalesces(t *testing.T) {
+	g := &blockingGatherer{release: make(chan struct{})}
+	s := &sharedGather{g: g}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := s.get(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for g.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// Let the other seven reach the call in flight before it ends.
+	for {
+		s.mu.Lock()
+		inFlight := s.cur != nil
+		s.mu.Unlock()
+		if inFlight {
+			break
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(g.release)
+	wg.Wait()
+	if n := g.calls.Load(); n >= 8 {
+		t.Errorf("8 concurrent scrapes gathered %d times, want them to share", n)
+	}
+	if _, err := s.get(); err != nil || g.calls.Load() < 2 {
+		t.Errorf("a later scrape did not gather anew (%d calls, %v)", g.calls.Load(), err)
 	}
 }
