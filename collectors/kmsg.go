@@ -205,13 +205,13 @@ func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		case <-ctx.Done():
 		}
 	} else if err := c.read(ctx, false); err != nil {
-		readErr = fmt.Errorf("kmsg: %w%s", err, privilegeHint(err))
+		readErr = fmt.Errorf("reading %s: %w%s", c.fs.Path(), err, privilegeHint(err))
 	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if following && c.readerErr != nil && !c.seenAny {
-		readErr = fmt.Errorf("kmsg: %w%s", c.readerErr, privilegeHint(c.readerErr))
+		readErr = fmt.Errorf("reading %s: %w%s", c.fs.Path(), c.readerErr, privilegeHint(c.readerErr))
 	}
 	if readErr != nil && !c.seenAny {
 		return nil, readErr
