@@ -57,14 +57,14 @@ var ErrDuplicateFamily = errors.New("metric family in more than one block")
 // A collector whose metrics cannot be encoded is left out and named in the
 // error; the other blocks are still returned.
 func (s *Set) Exposition(ctx context.Context) ([]*Block, error) {
-	outcomes := s.Gather(ctx)
+	outcomes := s.Gather(ctx) // all runners, in their order
 	blocks := make([]*Block, 0, len(outcomes)+1)
 	var errs []error
-	for _, o := range outcomes {
+	for i, o := range outcomes {
 		if o.Snapshot == nil {
 			continue
 		}
-		b, err := s.runnerFor(o.Name).block(o.Snapshot)
+		b, err := s.runners[i].block(o.Snapshot)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("collector %s: %w", o.Name, err))
 		}

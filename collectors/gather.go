@@ -25,15 +25,6 @@ func (s *Set) GatherFamilies() ([]*dto.MetricFamily, error) {
 	return reg.Gather()
 }
 
-func (s *Set) runnerFor(name string) *runner {
-	for _, r := range s.runners {
-		if r.name == name {
-			return r
-		}
-	}
-	return nil
-}
-
 // gatherSnapshot returns snap's metrics as families sorted by name.
 func gatherSnapshot(snap *Snapshot) ([]*dto.MetricFamily, error) {
 	reg := prometheus.NewRegistry()
