@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/bootinfo/bootinfo/efi"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // TestOracleSgdisk checks tables written by gdisk's sgdisk, a second

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/bootinfo/bootinfo/host"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/common/promslog"
 )

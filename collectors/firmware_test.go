@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bootinfo/bootinfo/efi"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/promslog"
 )

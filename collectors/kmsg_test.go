@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/prometheus/common/promslog"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bootinfo/bootinfo/internal/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
 	"github.com/bootinfo/bootinfo/systemd"
 	"github.com/prometheus/common/promslog"
 )

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/agenttest"
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 )
 
 var (
@@ -24,7 +24,7 @@ func bootinfoBinary(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		buildPath, buildErr = agenttest.Build(buildDir)
+		buildPath, buildErr = agent.Build(buildDir)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)

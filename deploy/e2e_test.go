@@ -17,13 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"sigs.k8s.io/yaml"
 )
 
-// The fixture root the end-to-end tests serve (internal/agenttest): proc
+// The fixture root the end-to-end tests serve (internal/testing/agent): proc
 // files, os release, machine id, and empty sys, dev and boot.
-const fixtureRoot = "../internal/agenttest/testdata/root"
+const fixtureRoot = "../internal/testing/agent/testdata/root"
 
 // fixtureCollectors are the collectors the fixture root feeds.
 var fixtureCollectors = map[string]bool{"host": true, "firmware": true, "dmi": true}

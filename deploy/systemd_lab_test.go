@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // labScript runs inside a private mount namespace (unshare -m) and starts a

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // BenchmarkBootState reads and decodes a whole efivarfs tree, as one scrape

@@ -34,7 +34,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/efivar-oracle-*.tsv from the efivar oracle")

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/bootinfo/bootinfo/dmi"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 )
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"golang.org/x/sys/unix"
 )
 

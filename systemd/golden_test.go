@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/bootinfo/bootinfo/internal/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
 )
 
 var (

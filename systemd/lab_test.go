@@ -1,6 +1,6 @@
 package systemd
 
-// Integration tests against a real systemd user manager (internal/systemdlab),
+// Integration tests against a real systemd user manager (internal/testing/systemdlab),
 // with systemctl and systemd-analyze as the oracles.
 
 import (
@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/bootinfo/bootinfo/internal/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
 )
 
 // safetyBound turns a hang into a failure; it is not a performance

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/bootinfo/bootinfo/collectors"
-	"github.com/bootinfo/bootinfo/internal/agenttest"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/promslog"
 )
@@ -22,7 +22,7 @@ import (
 // host and firmware collectors on a fixture root holding a real OVMF boot's
 // variables: what a scrape costs once boot facts are cached.
 func BenchmarkScrape(b *testing.B) {
-	root := agenttest.FixtureRoot(b)
+	root := agent.FixtureRoot(b)
 	enabled := map[string]*bool{}
 	for _, f := range collectors.Factories() {
 		on := f.Name == "host" || f.Name == "firmware"
@@ -72,7 +72,7 @@ func BenchmarkDMIProcesses(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(dumps)), "ns/dump")
 	}
-	b.Run("bootinfo", func(b *testing.B) { run(b, agenttest.Binary, "dmi") })
+	b.Run("bootinfo", func(b *testing.B) { run(b, agent.Binary, "dmi") })
 	b.Run("dmidecode", func(b *testing.B) { run(b, dmidecode) })
 }
 

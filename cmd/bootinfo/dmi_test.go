@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/agenttest"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // requiredTypes are the structure types whose text must match dmidecode 3.4
@@ -41,7 +41,7 @@ func TestDMICommandAgainstDmidecode(t *testing.T) {
 	for _, d := range dumps {
 		name := filepath.Base(d)
 		for _, args := range [][]string{{"-t", requiredTypes}, nil} {
-			oursOut, oursErr := out(agenttest.Binary, append([]string{"dmi", "--from-dump", name}, args...)...)
+			oursOut, oursErr := out(agent.Binary, append([]string{"dmi", "--from-dump", name}, args...)...)
 			theirOut, theirErr := out("dmidecode", append([]string{"--from-dump", name}, args...)...)
 			if oursOut != theirOut {
 				t.Errorf("%s %v: stdout differs from dmidecode:\n%s", name, args, firstDiff(theirOut, oursOut))
@@ -55,7 +55,7 @@ func TestDMICommandAgainstDmidecode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o, _ := out(agenttest.Binary, "dmi", "--from-dump", name); o != string(oracle) {
+		if o, _ := out(agent.Binary, "dmi", "--from-dump", name); o != string(oracle) {
 			t.Errorf("%s: differs from %s.dmidecode.txt:\n%s", name, name, firstDiff(string(oracle), o))
 		}
 	}

@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/agenttest"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	agenttest.Main(m)
+	agent.Main(m)
 }
 
 // volatile matches samples whose values change from run to run.
@@ -77,8 +77,8 @@ func promtoolCheck(t *testing.T, metrics []byte) {
 }
 
 func TestEndToEndFixtureMetrics(t *testing.T) {
-	root := agenttest.FixtureRoot(t)
-	a := agenttest.Start(t, append(agenttest.FixtureArgs(root), "--web.disable-exporter-metrics")...)
+	root := agent.FixtureRoot(t)
+	a := agent.Start(t, append(agent.FixtureArgs(root), "--web.disable-exporter-metrics")...)
 	code, hdr, body := a.Get(t, "GET", "/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics: %d %s", code, body)
@@ -90,7 +90,7 @@ func TestEndToEndFixtureMetrics(t *testing.T) {
 	promtoolCheck(t, body)
 
 	// The agent's own metrics are there unless disabled, and still lint clean.
-	b := agenttest.Start(t, agenttest.FixtureArgs(root)...)
+	b := agent.Start(t, agent.FixtureArgs(root)...)
 	_, _, full := b.Get(t, "GET", "/metrics")
 	for _, m := range []string{"process_resident_memory_bytes", "go_goroutines", "bootinfo_build_info", "go_gc_gogc_percent 25\n"} {
 		if !bytes.Contains(full, []byte("\n"+m)) {
@@ -104,15 +104,15 @@ func TestEndToEndFixtureMetrics(t *testing.T) {
 // operator's GOGC.
 func TestEndToEndGOGCOverrides(t *testing.T) {
 	t.Setenv("GOGC", "150")
-	a := agenttest.Start(t, agenttest.FixtureArgs(agenttest.FixtureRoot(t))...)
+	a := agent.Start(t, agent.FixtureArgs(agent.FixtureRoot(t))...)
 	if _, _, body := a.Get(t, "GET", "/metrics"); !bytes.Contains(body, []byte("\ngo_gc_gogc_percent 150\n")) {
 		t.Errorf("GOGC=150 not honoured")
 	}
 }
 
 func TestEndToEndDocumentMatchesShow(t *testing.T) {
-	root := agenttest.FixtureRoot(t)
-	a := agenttest.Start(t, agenttest.FixtureArgs(root)...)
+	root := agent.FixtureRoot(t)
+	a := agent.Start(t, agent.FixtureArgs(root)...)
 	code, hdr, body := a.Get(t, "GET", "/bootinfo")
 	if code != 200 || hdr.Get("Content-Type") != "application/json" {
 		t.Fatalf("/bootinfo: %d %q", code, hdr.Get("Content-Type"))
@@ -121,7 +121,7 @@ func TestEndToEndDocumentMatchesShow(t *testing.T) {
 	if err := json.Unmarshal(body, &served); err != nil {
 		t.Fatalf("/bootinfo is not JSON: %v\n%s", err, body)
 	}
-	out, err := exec.Command(agenttest.Binary, append([]string{"show", "--format", "json"}, agenttest.FixtureArgs(root)...)...).Output()
+	out, err := exec.Command(agent.Binary, append([]string{"show", "--format", "json"}, agent.FixtureArgs(root)...)...).Output()
 	if err != nil {
 		t.Fatalf("show: %v", err)
 	}
@@ -150,7 +150,7 @@ func TestEndToEndDocumentMatchesShow(t *testing.T) {
 }
 
 func TestEndToEndHTTP(t *testing.T) {
-	a := agenttest.Start(t, agenttest.FixtureArgs(agenttest.FixtureRoot(t))...)
+	a := agent.Start(t, agent.FixtureArgs(agent.FixtureRoot(t))...)
 	tests := []struct {
 		method, path string
 		code         int
@@ -182,7 +182,7 @@ func TestEndToEndHTTP(t *testing.T) {
 }
 
 func TestEndToEndSIGTERMShutsDownCleanly(t *testing.T) {
-	a := agenttest.Start(t, agenttest.FixtureArgs(agenttest.FixtureRoot(t))...)
+	a := agent.Start(t, agent.FixtureArgs(agent.FixtureRoot(t))...)
 	if err := a.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -196,9 +196,9 @@ func TestEndToEndSIGTERMShutsDownCleanly(t *testing.T) {
 }
 
 func TestShowCommand(t *testing.T) {
-	root := agenttest.FixtureRoot(t)
+	root := agent.FixtureRoot(t)
 	run := func(args ...string) (int, string, string) {
-		cmd := exec.Command(agenttest.Binary, append(args, agenttest.FixtureArgs(root)...)...)
+		cmd := exec.Command(agent.Binary, append(args, agent.FixtureArgs(root)...)...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -229,7 +229,7 @@ func TestShowCommand(t *testing.T) {
 // (and no /sys/class/dmi/id to fall back to) fail the dmi collector alone;
 // the others are served, and the failure shows in the metric and in errors.
 func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
-	root := agenttest.FixtureRoot(t)
+	root := agent.FixtureRoot(t)
 	tables := filepath.Join(root, "sys", "firmware", "dmi", "tables")
 	for _, f := range []string{"smbios_entry_point", "DMI"} {
 		p := filepath.Join(tables, f)
@@ -240,7 +240,7 @@ func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := agenttest.Start(t, agenttest.FixtureArgs(root)...)
+	a := agent.Start(t, agent.FixtureArgs(root)...)
 	_, _, metrics := a.Get(t, "GET", "/metrics")
 	for _, want := range []string{
 		`bootinfo_scrape_collector_success{collector="dmi"} 0`,
@@ -273,8 +273,8 @@ func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
 // boot clean; after a "reboot" (a new boot id and kernel in the fixture) the
 // next agent reports the previous boot clean and the kernel changed.
 func TestEndToEndHistoryCleanShutdown(t *testing.T) {
-	root := agenttest.FixtureRoot(t)
-	a := agenttest.Start(t, agenttest.FixtureArgs(root)...)
+	root := agent.FixtureRoot(t)
+	a := agent.Start(t, agent.FixtureArgs(root)...)
 	if err := a.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestEndToEndHistoryCleanShutdown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b := agenttest.Start(t, agenttest.FixtureArgs(root)...)
+	b := agent.Start(t, agent.FixtureArgs(root)...)
 	_, _, metrics := b.Get(t, "GET", "/metrics")
 	for _, want := range []string{"bootinfo_previous_boot_clean 1", `bootinfo_boot_changes{component="kernel"} 1`, `bootinfo_boot_changes{component="bios"} 0`, "bootinfo_boots_recorded 2"} {
 		if !bytes.Contains(metrics, []byte(want+"\n")) {
@@ -303,7 +303,7 @@ func TestEndToEndHistoryCleanShutdown(t *testing.T) {
 // query strings on plain sections are ignored, path tricks stay 404, and the
 // agent keeps serving afterwards.
 func TestEndToEndHostileRequests(t *testing.T) {
-	a := agenttest.Start(t, agenttest.FixtureArgs(agenttest.FixtureRoot(t))...)
+	a := agent.Start(t, agent.FixtureArgs(agent.FixtureRoot(t))...)
 	req, _ := http.NewRequest("GET", a.Base+"/metrics", nil)
 	req.Header.Set("X-Big", strings.Repeat("a", 200<<10))
 	resp, err := http.DefaultClient.Do(req)

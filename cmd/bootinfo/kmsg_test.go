@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/agenttest"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -23,7 +23,7 @@ func TestKmsgCommandMatchesDmesgText(t *testing.T) {
 		t.Fatal("no boots")
 	}
 	for _, b := range boots {
-		out, err := exec.Command(agenttest.Binary, "kmsg", "--file", filepath.Join(b, "dev-kmsg.txt")).Output()
+		out, err := exec.Command(agent.Binary, "kmsg", "--file", filepath.Join(b, "dev-kmsg.txt")).Output()
 		if err != nil {
 			t.Fatalf("%s: %v", b, err)
 		}
@@ -42,7 +42,7 @@ func TestKmsgCommandMatchesDmesgText(t *testing.T) {
 // --level filters what is printed.
 func TestKmsgCommandJSON(t *testing.T) {
 	in := testutil.Shared(t, "kmsg", "util-linux", "kmsg-input")
-	out, err := exec.Command(agenttest.Binary, "kmsg", "--file", in, "--format", "json", "--level", "err").Output()
+	out, err := exec.Command(agent.Binary, "kmsg", "--file", in, "--format", "json", "--level", "err").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestKmsgCommandLevelsLikeDmesg(t *testing.T) {
 	if err != nil {
 		testutil.SkipOrFail(t, "dmesg cannot read the log: %v", err)
 	}
-	ours, err := exec.Command(agenttest.Binary, "kmsg", "--level", "err,warn,notice").Output()
+	ours, err := exec.Command(agent.Binary, "kmsg", "--level", "err,warn,notice").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestKmsgCommandLevelsLikeDmesg(t *testing.T) {
 	if len(theirs) == 0 || !bytes.HasPrefix(ours, theirs) {
 		t.Errorf("dmesg --level:\n%s\nbootinfo kmsg --level:\n%s", theirs, ours)
 	}
-	if _, err := exec.Command(agenttest.Binary, "kmsg", "--level", "loud").Output(); err == nil {
+	if _, err := exec.Command(agent.Binary, "kmsg", "--level", "loud").Output(); err == nil {
 		t.Error("unknown level accepted")
 	}
 }
@@ -109,7 +109,7 @@ func TestEndToEndLiveKmsg(t *testing.T) {
 		testutil.SkipOrFail(t, "no /dev/kmsg: %v", err)
 	}
 	args := []string{"--no-collector.dmi", "--no-collector.firmware", "--no-collector.history", "--no-collector.systemd", "--path.dev=/dev"}
-	a := agenttest.Start(t, args...)
+	a := agent.Start(t, args...)
 	_, _, metrics := a.Get(t, "GET", "/metrics")
 	for _, want := range []string{`bootinfo_scrape_collector_success{collector="kmsg"} 1`, `bootinfo_kernel_problems_total{kind="oom_kill"}`, `bootinfo_kmsg_records_total{facility="kern"`} {
 		if !bytes.Contains(metrics, []byte(want)) {
@@ -125,7 +125,7 @@ func TestEndToEndLiveKmsg(t *testing.T) {
 		t.Errorf("bad limit: %d", code)
 	}
 
-	w := agenttest.Start(t, append(args, "--no-collector.kmsg.records")...)
+	w := agent.Start(t, append(args, "--no-collector.kmsg.records")...)
 	if code, _, _ := w.Get(t, "GET", "/bootinfo/kmsg/records"); code != 403 {
 		t.Errorf("withheld records: %d, want 403", code)
 	}

@@ -6,12 +6,12 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/agenttest"
-	"github.com/bootinfo/bootinfo/internal/systemdlab"
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
 )
 
 // TestEndToEndSystemdLab serves a real systemd user manager through the
-// agenttest.Binary: unit states in /metrics (linted by promtool), a unit's detail at
+// agent.Binary: unit states in /metrics (linted by promtool), a unit's detail at
 // /bootinfo/systemd/units/NAME and from show --unit, and 404 for a unit that
 // does not exist.
 func TestEndToEndSystemdLab(t *testing.T) {
@@ -22,7 +22,7 @@ func TestEndToEndSystemdLab(t *testing.T) {
 	})
 	args := []string{"--no-collector.kmsg", "--no-collector.dmi", "--no-collector.firmware", "--no-collector.history",
 		"--collector.systemd.user", "--collector.systemd.address=" + lab.PrivateAddress()}
-	a := agenttest.Start(t, args...)
+	a := agent.Start(t, args...)
 	var metrics []byte
 	for i := 0; i < 500; i++ {
 		_, _, metrics = a.Get(t, "GET", "/metrics")
@@ -53,7 +53,7 @@ func TestEndToEndSystemdLab(t *testing.T) {
 	if code, _, _ := a.Get(t, "GET", "/bootinfo/systemd/units/nosuch.service"); code != 404 {
 		t.Errorf("missing unit: %d, want 404", code)
 	}
-	out, err := exec.Command(agenttest.Binary, append([]string{"show", "systemd", "--unit", "web.service"}, args...)...).Output()
+	out, err := exec.Command(agent.Binary, append([]string{"show", "systemd", "--unit", "web.service"}, args...)...).Output()
 	if err != nil || !bytes.Contains(out, []byte(`"description": "lab web"`)) {
 		t.Errorf("show systemd --unit: %v\n%s", err, out)
 	}

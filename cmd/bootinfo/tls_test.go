@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bootinfo/bootinfo/internal/agenttest"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -72,9 +72,9 @@ func TestEndToEndTLSAndBasicAuth(t *testing.T) {
 	os.WriteFile(cfg, []byte("tls_server_config:\n  cert_file: "+certFile+"\n  key_file: "+keyFile+"\nbasic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o600)
 
 	addr := testutil.FreeAddr(t)
-	a := &agenttest.Agent{Base: "https://" + addr}
-	args := append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, agenttest.FixtureArgs(agenttest.FixtureRoot(t))...)
-	a.Cmd, a.Stderr, a.Done = agenttest.StartCmd(t, args...)
+	a := &agent.Agent{Base: "https://" + addr}
+	args := append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, agent.FixtureArgs(agent.FixtureRoot(t))...)
+	a.Cmd, a.Stderr, a.Done = agent.StartCmd(t, args...)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
 	get := func(user, pass string) int {
 		req, _ := http.NewRequest("GET", a.Base+"/metrics", nil)

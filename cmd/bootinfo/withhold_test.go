@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/agenttest"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // jsonStrings collects the string values under keys named one of names, anywhere
@@ -56,7 +56,7 @@ func TestEndToEndWithholding(t *testing.T) {
 	if _, err := os.Stat("/dev/kmsg"); err != nil {
 		testutil.SkipOrFail(t, "no /dev/kmsg: %v", err)
 	}
-	root := agenttest.FixtureRoot(t)
+	root := agent.FixtureRoot(t)
 	// A real machine whose tables carry serials, DIMM serials and a UUID.
 	tables := testutil.Shared(t, "smbios", "sysfs", "dell-precisiont7600")
 	for _, f := range []string{"smbios_entry_point", "DMI"} {
@@ -69,14 +69,14 @@ func TestEndToEndWithholding(t *testing.T) {
 		}
 	}
 	var args []string
-	for _, a := range agenttest.FixtureArgs(root) {
+	for _, a := range agent.FixtureArgs(root) {
 		if a != "--no-collector.kmsg" && !strings.HasPrefix(a, "--path.dev=") {
 			args = append(args, a)
 		}
 	}
 	args = append(args, "--path.dev=/dev")
 
-	open := agenttest.Start(t, args...)
+	open := agent.Start(t, args...)
 	_, _, dmiSec := open.Get(t, "GET", "/bootinfo/dmi")
 	serials := jsonStrings(t, dmiSec, "serial_number", "uuid", "asset_tag")
 	_, _, kmsgSec := open.Get(t, "GET", "/bootinfo/kmsg")
@@ -93,14 +93,14 @@ func TestEndToEndWithholding(t *testing.T) {
 	}
 
 	withheld := append(args, "--no-collector.dmi.serials", "--no-collector.kmsg.records")
-	a := agenttest.Start(t, withheld...)
+	a := agent.Start(t, withheld...)
 	outputs := map[string][]byte{}
 	for _, p := range []string{"/metrics", "/bootinfo", "/bootinfo/dmi", "/bootinfo/history", "/bootinfo/kmsg", "/bootinfo/host", "/bootinfo/bootloader", "/bootinfo/firmware"} {
 		_, _, b := a.Get(t, "GET", p)
 		outputs[p] = b
 	}
 	for _, format := range []string{"json", "text"} {
-		out, err := exec.Command(agenttest.Binary, append([]string{"show", "--format", format}, withheld...)...).Output()
+		out, err := exec.Command(agent.Binary, append([]string{"show", "--format", format}, withheld...)...).Output()
 		if err != nil {
 			t.Fatalf("show --format %s: %v", format, err)
 		}

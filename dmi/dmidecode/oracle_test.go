@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/bootinfo/bootinfo/dmi"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // requiredTypes must match dmidecode's output exactly, structure by

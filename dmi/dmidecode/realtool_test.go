@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/bootinfo/bootinfo/dmi"
-	"github.com/bootinfo/bootinfo/internal/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // dmidecodeBin finds the real dmidecode, which these tests compare with.

@@ -1,4 +1,0 @@
-// Package buildcheck holds the tests of the release build: the Dockerfile,
-// checked statically because no Docker engine runs on the test machines, and
-// scripts/build, the same recipe run without Docker.
-package buildcheck

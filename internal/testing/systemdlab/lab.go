@@ -1,0 +1,523 @@
+// Package systemdlab runs a real systemd user manager, with its own session
+// bus, for integration tests of code that talks to systemd over D-Bus.
+//
+// PID 1 on the test machines is not systemd, so the lab cannot test against
+// the system manager. A user manager (systemd --user) serves the same
+// org.freedesktop.systemd1 API, but refuses to start unless
+// /run/systemd/system exists. The lab therefore starts the manager through
+// unshare(1) in a private mount namespace with a tmpfs on /run/systemd; only
+// the manager lives in that namespace. Its sockets live under a private
+// XDG_RUNTIME_DIR in an ordinary temporary directory, so the test process
+// reaches them directly. See /work/shared/docs/systemd-lab.md.
+package systemdlab
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+)
+
+// Binaries the lab needs.
+const (
+	systemdBinary = "/lib/systemd/systemd"
+	dbusDaemon    = "/usr/bin/dbus-daemon"
+	unshareBinary = "unshare"
+)
+
+// startupBound is a safety bound on how long the lab waits for the manager
+// to come up. It only turns a hang into a readable failure; a healthy start
+// takes well under a second.
+const startupBound = 2 * time.Minute
+
+// GeneratedPrefix starts the names of the units Options.Units generates.
+const GeneratedPrefix = "lab-gen-"
+
+// Options configure a Lab.
+type Options struct {
+	// Targets is the number of generated targets (lab-gen-0000.target,
+	// ...), pulled in like the services. They run no process, so thousands
+	// start in seconds where as many services would take a minute here.
+	Targets int
+	// Units is the number of generated services (lab-gen-0000.service, ...):
+	// oneshot services running /bin/true with RemainAfterExit=yes, wanted
+	// by lab-gen-all.target (itself wanted by default.target), so each is
+	// loaded and active after startup without leaving a process behind.
+	Units int
+	// Files are extra unit files, file name to content, written into the
+	// manager's unit directory before it starts.
+	Files map[string]string
+	// Links are symlinks made in the unit directory before the manager
+	// starts, path relative to it to target: "x.service": "/dev/null"
+	// masks x.service, a link to another unit file makes an alias,
+	// "default.target.wants/t@a.service": "../t@.service" enables an
+	// instance.
+	Links map[string]string
+	// Wants names units among Files to enable into default.target (a
+	// symlink in default.target.wants), so the manager starts them at boot.
+	Wants []string
+}
+
+// Lab is a running systemd user manager and its session bus.
+type Lab struct {
+	t       testing.TB
+	dir     string
+	runDir  string
+	cfgDir  string
+	unitDir string
+	env     []string
+
+	mu      sync.Mutex
+	manager *exec.Cmd
+	mgrDone chan struct{}
+	orphans []int // processes left behind by killed managers
+}
+
+// Start starts a user manager (which socket-activates its session bus) with
+// the units opts asks for, waits until the manager has finished starting up and registers a
+// cleanup that kills every process the lab started. It skips the test (fails
+// it under CI=true) when the host cannot run a lab.
+func Start(t testing.TB, opts Options) *Lab {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		testutil.SkipOrFail(t, "systemdlab needs root to unshare a mount namespace")
+	}
+	if _, err := os.Stat(systemdBinary); err != nil {
+		testutil.SkipOrFail(t, "systemdlab: no systemd binary: %v", err)
+	}
+	if _, err := os.Stat(dbusDaemon); err != nil {
+		testutil.SkipOrFail(t, "systemdlab: no dbus-daemon for the manager to activate: %v", err)
+	}
+	for _, b := range []string{unshareBinary, "systemctl", "systemd-analyze"} {
+		if _, err := exec.LookPath(b); err != nil {
+			testutil.SkipOrFail(t, "systemdlab: %v", err)
+		}
+	}
+	if _, err := os.Stat("/run/systemd"); err != nil {
+		testutil.SkipOrFail(t, "systemdlab: no /run/systemd to mount a tmpfs on: %v", err)
+	}
+
+	// A short base path: unix socket paths are limited to 108 bytes, and
+	// t.TempDir names grow with the test's name.
+	dir, err := os.MkdirTemp("", "sdlab")
+	if err != nil {
+		t.Fatalf("systemdlab: %v", err)
+	}
+	l := &Lab{
+		t:       t,
+		dir:     dir,
+		runDir:  filepath.Join(dir, "run"),
+		cfgDir:  filepath.Join(dir, "config"),
+		unitDir: filepath.Join(dir, "config", "systemd", "user"),
+	}
+	t.Cleanup(l.cleanup)
+	if err := os.Mkdir(l.runDir, 0o700); err != nil {
+		t.Fatalf("systemdlab: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(l.unitDir, "default.target.wants"), 0o755); err != nil {
+		t.Fatalf("systemdlab: %v", err)
+	}
+	l.env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"XDG_RUNTIME_DIR=" + l.runDir,
+		"XDG_CONFIG_HOME=" + l.cfgDir,
+		"DBUS_SESSION_BUS_ADDRESS=" + l.BusAddress(),
+		"SYSTEMD_PAGER=",
+		"SYSTEMD_COLORS=0",
+		"LANG=C",
+	}
+	if err := l.writeUnits(opts); err != nil {
+		t.Fatalf("systemdlab: %v", err)
+	}
+	if err := l.startManager(); err != nil {
+		if inotifyExhausted() {
+			testutil.SkipOrFail(t, "systemdlab: the machine is out of inotify instances (leaked user managers?): %v", err)
+		}
+		t.Fatalf("systemdlab: %v", err)
+	}
+	return l
+}
+
+func (l *Lab) writeUnits(opts Options) error {
+	// Generated units are static (no [Install]) and pulled in by one
+	// umbrella target: with a thousand enablement symlinks, ListUnitFiles
+	// takes the manager seconds (it resolves every unit's install state
+	// against every symlink), which is a lab artefact, not a host's reality.
+	var wants strings.Builder
+	gen := func(name, body string) error {
+		wants.WriteString("Wants=" + name + "\n")
+		return os.WriteFile(filepath.Join(l.unitDir, name), []byte(body), 0o644)
+	}
+	for i := 0; i < opts.Units; i++ {
+		name := fmt.Sprintf("%s%04d.service", GeneratedPrefix, i)
+		if err := gen(name, fmt.Sprintf("[Unit]\nDescription=Generated lab unit %d\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n", i)); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < opts.Targets; i++ {
+		name := fmt.Sprintf("%s%04d.target", GeneratedPrefix, i)
+		if err := gen(name, fmt.Sprintf("[Unit]\nDescription=Generated lab target %d\n", i)); err != nil {
+			return err
+		}
+	}
+	if opts.Units+opts.Targets > 0 {
+		umbrella := GeneratedPrefix + "all.target"
+		if err := os.WriteFile(filepath.Join(l.unitDir, umbrella), []byte("[Unit]\nDescription=All generated lab units\n"+wants.String()), 0o644); err != nil {
+			return err
+		}
+		if err := os.Symlink(filepath.Join(l.unitDir, umbrella), filepath.Join(l.unitDir, "default.target.wants", umbrella)); err != nil {
+			return err
+		}
+	}
+	for name, body := range opts.Files {
+		if err := l.WriteUnit(name, body); err != nil {
+			return err
+		}
+	}
+	for name, target := range opts.Links {
+		if !filepath.IsLocal(name) {
+			return fmt.Errorf("bad unit link name %q", name)
+		}
+		p := filepath.Join(l.unitDir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.Symlink(target, p); err != nil {
+			return err
+		}
+	}
+	for _, name := range opts.Wants {
+		if err := os.Symlink(filepath.Join(l.unitDir, name), filepath.Join(l.unitDir, "default.target.wants", name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteUnit writes (or replaces) a unit file in the manager's unit
+// directory. The manager sees it after Systemctl("daemon-reload").
+func (l *Lab) WriteUnit(name, body string) error {
+	if strings.ContainsRune(name, '/') {
+		return fmt.Errorf("systemdlab: bad unit file name %q", name)
+	}
+	return os.WriteFile(filepath.Join(l.unitDir, name), []byte(body), 0o644)
+}
+
+// managerScript runs inside the private mount namespace: it makes
+// /run/systemd look like a host booted with systemd, then becomes the
+// manager (exec keeps the PID, so the lab can signal it directly).
+const managerScript = `set -e
+mount -t tmpfs -o mode=0755 tmpfs /run/systemd
+mkdir -p /run/systemd/system
+exec ` + systemdBinary + ` --user`
+
+func (l *Lab) startManager() error {
+	// A previous manager's private socket must not satisfy the wait below.
+	_ = os.Remove(filepath.Join(l.runDir, "systemd", "private"))
+	cmd := exec.Command(unshareBinary, "-m", "--propagation", "private", "sh", "-c", managerScript)
+	cmd.Env = l.env
+	cmd.Dir = l.dir
+	// If the test binary dies before its cleanup runs (a signal, a closed
+	// pipe), the manager must not outlive it. The death signal survives
+	// unshare's and sh's execs.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	logf, err := os.OpenFile(filepath.Join(l.dir, "manager.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start manager: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	l.mu.Lock()
+	l.manager, l.mgrDone = cmd, done
+	l.mu.Unlock()
+
+	var last string
+	err = waitFor(func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+		}
+		if _, err := os.Stat(filepath.Join(l.runDir, "systemd", "private")); err != nil {
+			return false
+		}
+		out, err := l.Systemctl("show", "--property=SystemState", "--value")
+		last = strings.TrimSpace(out)
+		if err != nil || (last != "running" && last != "degraded") {
+			return false
+		}
+		// systemctl talks to the private socket; clients of the bus need
+		// the manager's name there too (connecting activates the bus).
+		out, err = l.run("busctl", "--user", "call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			"org.freedesktop.DBus", "NameHasOwner", "s", "org.freedesktop.systemd1")
+		return err == nil && strings.TrimSpace(out) == "b true"
+	}, "manager startup")
+	select {
+	case <-done:
+		log, _ := os.ReadFile(filepath.Join(l.dir, "manager.log"))
+		return fmt.Errorf("manager exited during startup (%s): %s", inotifyUsage(), log)
+	default:
+	}
+	if err != nil {
+		return fmt.Errorf("%w (last SystemState %q)", err, last)
+	}
+	return nil
+}
+
+func waitFor(cond func() bool, what string) error {
+	deadline := time.Now().Add(startupBound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("systemdlab: gave up waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// Dir is the lab's temporary directory.
+func (l *Lab) Dir() string { return l.dir }
+
+// UnitDir is the directory the manager loads unit files from
+// ($XDG_CONFIG_HOME/systemd/user).
+func (l *Lab) UnitDir() string { return l.unitDir }
+
+// RuntimeDir is the manager's XDG_RUNTIME_DIR.
+func (l *Lab) RuntimeDir() string { return l.runDir }
+
+// PrivateAddress is the D-Bus address of the manager's private
+// peer-to-peer socket.
+func (l *Lab) PrivateAddress() string {
+	return "unix:path=" + filepath.Join(l.runDir, "systemd", "private")
+}
+
+// BusAddress is the D-Bus address of the session bus, on which the manager
+// owns org.freedesktop.systemd1. As in a real user session, the manager's
+// dbus.socket listens there and activates dbus-daemon on first use; a
+// killed manager leaves that daemon running, and a restarted one binds a
+// fresh socket in its place with a new daemon behind it.
+func (l *Lab) BusAddress() string { return "unix:path=" + filepath.Join(l.runDir, "bus") }
+
+// Env is the environment that points systemctl, busctl and D-Bus clients at
+// the lab (XDG_RUNTIME_DIR, XDG_CONFIG_HOME, DBUS_SESSION_BUS_ADDRESS).
+func (l *Lab) Env() []string { return append([]string(nil), l.env...) }
+
+// Systemctl runs `systemctl --user args...` against the lab and returns its
+// standard output. A non-zero exit is an error carrying standard error;
+// the output is returned all the same (systemctl is-active exits 3, say).
+func (l *Lab) Systemctl(args ...string) (string, error) {
+	return l.run("systemctl", append([]string{"--user", "--no-pager"}, args...)...)
+}
+
+// SystemdAnalyze runs `systemd-analyze --user args...` against the lab.
+func (l *Lab) SystemdAnalyze(args ...string) (string, error) {
+	return l.run("systemd-analyze", append([]string{"--user", "--no-pager"}, args...)...)
+}
+
+func (l *Lab) run(name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = l.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// ManagerPID is the PID of the running user manager (0 when none runs).
+func (l *Lab) ManagerPID() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.manager == nil {
+		return 0
+	}
+	return l.manager.Process.Pid
+}
+
+// PIDs returns the manager's PID followed by those of every process below
+// it (its services, the bus it activated), and of processes left behind by
+// managers KillManager killed.
+func (l *Lab) PIDs() []int {
+	var out []int
+	if pid := l.ManagerPID(); pid != 0 {
+		out = append(out, pid)
+		out = append(out, descendants(pid)...)
+	}
+	return append(out, l.orphans...)
+}
+
+// KillManager kills the manager with SIGKILL, as a crash would, and waits
+// for it to exit. The services it ran keep running (they are killed at
+// cleanup).
+func (l *Lab) KillManager() {
+	l.t.Helper()
+	l.mu.Lock()
+	cmd, done := l.manager, l.mgrDone
+	l.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	l.orphans = append(l.orphans, descendants(cmd.Process.Pid)...)
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+	l.mu.Lock()
+	l.manager, l.mgrDone = nil, nil
+	l.mu.Unlock()
+}
+
+// StopManager freezes the manager with SIGSTOP: its sockets stay open but
+// nothing answers.
+func (l *Lab) StopManager() { l.signalManager(syscall.SIGSTOP) }
+
+// ContinueManager resumes a manager frozen by StopManager.
+func (l *Lab) ContinueManager() { l.signalManager(syscall.SIGCONT) }
+
+func (l *Lab) signalManager(sig syscall.Signal) {
+	l.t.Helper()
+	l.mu.Lock()
+	cmd := l.manager
+	l.mu.Unlock()
+	if cmd == nil {
+		l.t.Fatalf("systemdlab: no manager running to send %v", sig)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		l.t.Fatalf("systemdlab: %v", err)
+	}
+}
+
+// RestartManager starts a new manager (killing the running one first, if
+// any) and waits until it is up.
+func (l *Lab) RestartManager() {
+	l.t.Helper()
+	l.KillManager()
+	if err := l.startManager(); err != nil {
+		l.t.Fatalf("systemdlab: restart: %v", err)
+	}
+}
+
+func (l *Lab) cleanup() {
+	l.mu.Lock()
+	mgr, done := l.manager, l.mgrDone
+	l.mu.Unlock()
+	if mgr != nil {
+		_ = mgr.Process.Signal(syscall.SIGCONT)
+		l.orphans = append(l.orphans, descendants(mgr.Process.Pid)...)
+		_ = mgr.Process.Signal(syscall.SIGKILL)
+		<-done
+	}
+	for _, pid := range l.orphans {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if !l.t.Failed() || os.Getenv("SYSTEMDLAB_KEEP") == "" {
+		_ = os.RemoveAll(l.dir)
+	} else {
+		l.t.Logf("systemdlab: kept %s", l.dir)
+	}
+}
+
+// inotifyUsage describes how many inotify instances processes hold against
+// the per-user limit. A user manager needs three; when leaked managers
+// exhaust fs.inotify.max_user_instances, a new one dies at once ("Failed to
+// create control group inotify object: Too many open files", logged to the
+// console only).
+func inotifyUsage() string {
+	n, limit := inotifyCount()
+	return fmt.Sprintf("%d inotify instances held on this machine, limit %d per user", n, limit)
+}
+
+func inotifyCount() (held, limit int) {
+	b, _ := os.ReadFile("/proc/sys/fs/inotify/max_user_instances")
+	limit, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	fds, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, fd := range fds {
+		if t, err := os.Readlink(fd); err == nil && t == "anon_inode:inotify" {
+			held++
+		}
+	}
+	return held, limit
+}
+
+// inotifyExhausted reports whether too few inotify instances are left for a
+// manager (it needs three).
+func inotifyExhausted() bool {
+	held, limit := inotifyCount()
+	return limit > 0 && held+3 > limit
+}
+
+// descendants returns the PIDs of every process below pid, read from
+// /proc/*/stat.
+func descendants(pid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		_, pp, err := procStat(p)
+		if err != nil {
+			continue
+		}
+		children[pp] = append(children[pp], p)
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
+
+// procStat returns the state letter and parent PID of a process.
+func procStat(pid int) (state byte, ppid int, err error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && line == "" {
+		return 0, 0, err
+	}
+	// The command name is in parentheses and may contain anything, so
+	// the fields after it are found from the last ')'.
+	i := strings.LastIndexByte(line, ')')
+	if i < 0 {
+		return 0, 0, errors.New("malformed stat")
+	}
+	fields := strings.Fields(line[i+1:])
+	if len(fields) < 2 || len(fields[0]) != 1 {
+		return 0, 0, errors.New("malformed stat")
+	}
+	ppid, err = strconv.Atoi(fields[1])
+	return fields[0][0], ppid, err
+}

@@ -1,0 +1,336 @@
+package fault
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/bootinfo/bootinfo/dmi"
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+)
+
+// nobody is the unprivileged user the agent runs as (uid and gid 65534, as
+// the Dockerfile's scratch image does).
+const nobody = 65534
+
+// Capabilities, from linux/capability.h.
+const (
+	capDACReadSearch = 2
+	capSyslog        = 34
+)
+
+// nonrootRoot is a world-traversable directory (t.TempDir is not) for
+// what an unprivileged agent must reach: a copy of the binary and the
+// fixture sysfs.
+func nonrootRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "faulttest-nonroot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// copyFile copies src to dst with mode perm (root-owned, as the test runs
+// as root).
+func copyFile(t *testing.T, src, dst string, perm os.FileMode) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dst, perm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dmiSection is the part of the dmi section the privilege test compares.
+type dmiSection struct {
+	Source string `json:"source"`
+	BIOS   struct {
+		Vendor      string `json:"vendor"`
+		Version     string `json:"version"`
+		ReleaseDate string `json:"release_date"`
+	} `json:"bios"`
+	System struct {
+		Manufacturer string `json:"manufacturer"`
+		ProductName  string `json:"product_name"`
+		Version      string `json:"version"`
+		SerialNumber string `json:"serial_number"`
+		UUID         string `json:"uuid"`
+		Family       string `json:"family"`
+	} `json:"system"`
+	Baseboard struct {
+		Manufacturer string `json:"manufacturer"`
+		ProductName  string `json:"product_name"`
+		Version      string `json:"version"`
+		SerialNumber string `json:"serial_number"`
+	} `json:"baseboard"`
+	Chassis struct {
+		Manufacturer string `json:"manufacturer"`
+		Type         string `json:"type"`
+		Version      string `json:"version"`
+		SerialNumber string `json:"serial_number"`
+	} `json:"chassis"`
+	Processors []json.RawMessage `json:"processors"`
+	Errors     map[string]string `json:"errors"`
+}
+
+// writeDMIID writes sys/class/dmi/id below sys as the kernel exports it
+// from the tables root read: identity attributes world-readable, serial
+// numbers and the UUID readable by root only.
+func writeDMIID(t *testing.T, sys string, s dmiSection) {
+	t.Helper()
+	chassisType := ""
+	for n := 1; n < 256; n++ {
+		if dmi.ChassisTypeName(uint8(n)) == s.Chassis.Type {
+			chassisType = strconv.Itoa(n)
+			break
+		}
+	}
+	dir := filepath.Join(sys, "class", "dmi", "id")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{
+		"bios_vendor": s.BIOS.Vendor, "bios_version": s.BIOS.Version, "bios_date": s.BIOS.ReleaseDate,
+		"sys_vendor": s.System.Manufacturer, "product_name": s.System.ProductName, "product_version": s.System.Version,
+		"product_family": s.System.Family, "board_vendor": s.Baseboard.Manufacturer, "board_name": s.Baseboard.ProductName,
+		"board_version": s.Baseboard.Version, "chassis_vendor": s.Chassis.Manufacturer, "chassis_type": chassisType,
+		"chassis_version": s.Chassis.Version,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, v := range map[string]string{
+		"product_serial": s.System.SerialNumber, "product_uuid": s.System.UUID,
+		"board_serial": s.Baseboard.SerialNumber, "chassis_serial": s.Chassis.SerialNumber,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o400); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// dmiInfo returns the labels of bootinfo_dmi_info.
+func dmiInfo(ms map[string]float64) string {
+	for k := range ms {
+		if strings.HasPrefix(k, "bootinfo_dmi_info{") {
+			return k
+		}
+	}
+	return ""
+}
+
+// capEff returns a process's effective capability set.
+func capEff(t *testing.T, pid int) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no CapEff in /proc/PID/status")
+	return 0
+}
+
+// TestNonRoot runs the agent as nobody, with no capability, with only
+// CAP_SYSLOG and with only CAP_DAC_READ_SEARCH, against the machine's own
+// /dev/kmsg and /proc and a sysfs whose SMBIOS tables are root-only (mode
+// 0400, as the kernel exports them) beside a world-readable
+// /sys/class/dmi/id (a Dell XPS 13 9365's tables, which have serial
+// numbers and a UUID to withhold), and checks each row of the README's privilege table
+// it can reach: dmi falls back to /sys/class/dmi/id with the same
+// identity labels and says so, kmsg fails naming CAP_SYSLOG while
+// kernel.dmesg_restrict=1, a grub.cfg of mode 0600 is reported in the
+// bootloader section's errors, history cannot write a root-owned state
+// directory; each capability lifts exactly its rows.
+func TestNonRoot(t *testing.T) {
+	needRoot(t)
+	restrict, err := os.ReadFile("/proc/sys/kernel/dmesg_restrict")
+	if err != nil {
+		testutil.SkipOrFail(t, "no kernel.dmesg_restrict: %v", err)
+	}
+	if strings.TrimSpace(string(restrict)) != "1" {
+		testutil.SkipOrFail(t, "kernel.dmesg_restrict is %s here; the test needs 1", strings.TrimSpace(string(restrict)))
+	}
+	if f, err := os.Open("/dev/kmsg"); err != nil {
+		testutil.SkipOrFail(t, "root cannot read /dev/kmsg here: %v", err)
+	} else {
+		f.Close()
+	}
+
+	dir := nonrootRoot(t)
+	bin := filepath.Join(dir, "bootinfo")
+	copyFile(t, agent.Binary, bin, 0o755)
+	sys := filepath.Join(dir, "sys")
+	tables := testutil.Shared(t, "smbios", "sysfs", "dell-xps9365")
+	for _, f := range []string{"smbios_entry_point", "DMI"} {
+		copyFile(t, filepath.Join(tables, f), filepath.Join(sys, "firmware", "dmi", "tables", f), 0o400)
+	}
+	// A boot directory whose grub.cfg is root's alone, as RHEL installs
+	// it (0600).
+	boot := filepath.Join(dir, "boot")
+	copyFile(t, filepath.Join("testdata", "grub.cfg"), filepath.Join(boot, "grub", "grub.cfg"), 0o600)
+	for _, k := range kernels {
+		write(t, filepath.Join(boot, "vmlinuz-"+k), []byte("kernel image"))
+	}
+	state := filepath.Join(dir, "state")
+	if err := os.Mkdir(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := func() []string {
+		return []string{timeoutArg, "--no-collector.systemd", "--path.sysfs=" + sys, "--path.boot=" + boot, "--state.dir=" + state}
+	}
+	run := func(t *testing.T, attr *syscall.SysProcAttr) (*agent.Agent, map[string]float64, document) {
+		t.Helper()
+		a := startBinary(t, bin, attr, args()...)
+		ms, d := scrapeOnce(t, a)
+		return a, ms, d
+	}
+	section := func(t *testing.T, d document) dmiSection {
+		t.Helper()
+		var s dmiSection
+		if err := json.Unmarshal(d.Sections["dmi"], &s); err != nil {
+			t.Fatalf("dmi section: %v", err)
+		}
+		return s
+	}
+
+	// Root reads the tables: the reference, and what the kernel would
+	// put in /sys/class/dmi/id.
+	_, rootMetrics, rootDoc := run(t, nil)
+	rootDMI := section(t, rootDoc)
+	if rootDMI.Source != "tables" || rootDMI.System.SerialNumber == "" && rootDMI.System.UUID == "" {
+		t.Fatalf("root: dmi section %+v", rootDMI)
+	}
+	wantServed(t, rootMetrics, rootDoc, "dmi", "kmsg", "host", "history")
+	writeDMIID(t, sys, rootDMI)
+	// The state directory stays root's: nobody cannot write it.
+	if err := os.Chmod(state, 0o555); err != nil {
+		t.Fatal(err)
+	}
+
+	cred := &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}
+	for _, tc := range []struct {
+		name    string
+		ambient []uintptr
+	}{
+		{"no capabilities", nil},
+		{"CAP_SYSLOG", []uintptr{capSyslog}},
+		{"CAP_DAC_READ_SEARCH", []uintptr{capDACReadSearch}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, ms, d := run(t, &syscall.SysProcAttr{Credential: cred, AmbientCaps: tc.ambient})
+			var want uint64
+			for _, c := range tc.ambient {
+				want |= 1 << c
+			}
+			if got := capEff(t, a.Cmd.Process.Pid); got != want {
+				t.Fatalf("the agent's effective capabilities are %#x, want %#x", got, want)
+			}
+			hasCap := func(c uintptr) bool { return want&(1<<c) != 0 }
+			wantServed(t, ms, d, "host", "firmware", "bootloader")
+
+			// kmsg: CAP_SYSLOG, since kernel.dmesg_restrict=1.
+			if hasCap(capSyslog) {
+				wantServed(t, ms, d, "kmsg")
+				var k struct {
+					RecordsSeen uint64 `json:"records_seen"`
+				}
+				if err := json.Unmarshal(d.Sections["kmsg"], &k); err != nil || k.RecordsSeen == 0 {
+					t.Errorf("kmsg with CAP_SYSLOG read no records: %v %s", err, d.Sections["kmsg"])
+				}
+			} else {
+				msg := wantFailed(t, ms, d, "kmsg", "/dev/kmsg", "operation not permitted", "CAP_SYSLOG")
+				t.Logf("errors.kmsg = %q", msg)
+			}
+
+			// dmi: root or CAP_DAC_READ_SEARCH for the tables, else
+			// /sys/class/dmi/id with the same identity.
+			s := section(t, d)
+			wantServed(t, ms, d, "dmi")
+			if got, want := dmiInfo(ms), dmiInfo(rootMetrics); got != want {
+				t.Errorf("bootinfo_dmi_info differs from root's:\n got %s\nwant %s", got, want)
+			}
+			if hasCap(capDACReadSearch) {
+				if s.Source != "tables" || ms["bootinfo_dmi_tables_readable"] != 1 || len(s.Processors) == 0 {
+					t.Errorf("with CAP_DAC_READ_SEARCH: source %q, tables readable %v, %d processors", s.Source, ms["bootinfo_dmi_tables_readable"], len(s.Processors))
+				}
+			} else {
+				if s.Source != "sysfs-dmi-id" || ms["bootinfo_dmi_tables_readable"] != 0 {
+					t.Errorf("without privileges: source %q, tables readable %v; want sysfs-dmi-id, 0", s.Source, ms["bootinfo_dmi_tables_readable"])
+				}
+				if !strings.Contains(s.Errors["tables"], "permission denied") {
+					t.Errorf("dmi errors.tables = %q, want the permission error", s.Errors["tables"])
+				}
+				if s.System.SerialNumber != "" || s.System.UUID != "" || len(s.Processors) != 0 {
+					t.Errorf("the fallback shows root-only data: serial %q uuid %q, %d processors", s.System.SerialNumber, s.System.UUID, len(s.Processors))
+				}
+				if !strings.Contains(a.Stderr.String(), "/sys/class/dmi/id") {
+					t.Errorf("the log does not say dmi fell back to /sys/class/dmi/id:\n%s", a.Stderr)
+				}
+				t.Logf("dmi errors.tables = %q", s.Errors["tables"])
+			}
+
+			// bootloader: read access to /boot.
+			var bl struct {
+				Entries []json.RawMessage `json:"entries"`
+				Errors  map[string]string `json:"errors"`
+			}
+			if err := json.Unmarshal(d.Sections["bootloader"], &bl); err != nil {
+				t.Fatal(err)
+			}
+			if hasCap(capDACReadSearch) {
+				if len(bl.Entries) == 0 || len(bl.Errors) > 0 {
+					t.Errorf("bootloader with CAP_DAC_READ_SEARCH: %s", d.Sections["bootloader"])
+				}
+			} else if len(bl.Entries) != 0 || !strings.Contains(bl.Errors["config"], "permission denied") {
+				t.Errorf("bootloader without read access to grub.cfg: %d entries, errors %v; want none and the permission error", len(bl.Entries), bl.Errors)
+			} else {
+				t.Logf("bootloader errors.config = %q", bl.Errors["config"])
+			}
+
+			// history: write access to the state directory, which no
+			// capability here gives.
+			msg := wantFailed(t, ms, d, "history", "permission denied")
+			t.Logf("errors.history = %q", msg)
+			checkHistoryServed(t, d, false)
+			noPanic(t, "agent", a)
+		})
+	}
+}
