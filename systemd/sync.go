@@ -1,0 +1,188 @@
+package systemd
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+)
+
+// fullSync rebuilds the cache from scratch; the unit file list only when
+// withFiles (else the cached one is kept).
+func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
+	nc := &cache{units: map[string]*entry{}, files: map[string]UnitFile{}}
+	if w.c != nil {
+		nc.files, nc.filesErr = w.c.files, w.c.filesErr
+	}
+	cctx, cancel := w.callCtx(ctx)
+	mp, err := c.getAll(cctx, managerPath, managerIface)
+	cancel()
+	if err != nil {
+		return err
+	}
+	nc.mgr, _ = managerFromProps(mp)
+	// A manager without a default target answers with an error; that is
+	// a fact to report, not a failure.
+	cctx, cancel = w.callCtx(ctx)
+	err = c.manager(cctx, "GetDefaultTarget", &nc.defaultTarget)
+	cancel()
+	if err != nil && dbusErrorName(err) == "" {
+		return err
+	}
+	var rows []unitRow
+	cctx, cancel = w.callCtx(ctx)
+	err = c.manager(cctx, "ListUnits", &rows)
+	cancel()
+	if err != nil {
+		return err
+	}
+	entries, err := w.fetchUnits(ctx, c, rows)
+	if err != nil {
+		return err
+	}
+	if withFiles {
+		if err := w.syncFiles(ctx, c, nc); err != nil {
+			return err
+		}
+	}
+	for _, e := range entries {
+		nc.units[e.unit.Name] = e
+	}
+	w.c = nc
+	w.syncedAt = time.Now()
+	w.fullSyncs.Add(1)
+	return nil
+}
+
+// syncFiles re-reads the unit file list into nc. A failed listing (slow:
+// the manager resolves every file's install state; seconds for thousands
+// of files) is recorded in nc.filesErr and the old list kept, so that it
+// never holds back the units; only a lost connection is an error.
+func (w *Watcher) syncFiles(ctx context.Context, c *conn, nc *cache) error {
+	files, err := w.listUnitFiles(ctx, c)
+	if err == nil {
+		nc.files, nc.filesErr = files, nil
+		return nil
+	}
+	if ctx.Err() != nil || c.c.Context().Err() != nil {
+		return err
+	}
+	nc.filesErr = fmt.Errorf("systemd: listing unit files: %w", err)
+	w.filesFailures.Add(1)
+	return nil
+}
+
+func (w *Watcher) listUnitFiles(ctx context.Context, c *conn) (map[string]UnitFile, error) {
+	var files []fileRow
+	cctx, cancel := context.WithTimeout(ctx, w.opts.UnitFilesTimeout)
+	err := c.manager(cctx, "ListUnitFiles", &files)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]UnitFile, len(files))
+	for _, f := range files {
+		name := path.Base(f.Path)
+		m[name] = UnitFile{Name: name, Path: f.Path, State: f.State}
+	}
+	w.filesAt = time.Now()
+	return m, nil
+}
+
+// refresh applies what signals reported: it re-reads only the units named
+// (those still loaded), the manager's properties and, when they changed,
+// the unit files.
+func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
+	if d.full {
+		return w.fullSync(ctx, c, true)
+	}
+	if len(d.units) > 0 {
+		names := make([]string, 0, len(d.units))
+		for n := range d.units {
+			names = append(names, n)
+		}
+		// ListUnitsByPatterns reports only loaded units and, unlike a
+		// property read, never loads one: a unit garbage-collected since
+		// its signal is dropped, not resurrected. It matches every unit
+		// against every pattern, so past a few hundred names one
+		// ListUnits filtered here is cheaper for the manager.
+		var rows []unitRow
+		cctx, cancel := w.callCtx(ctx)
+		var err error
+		if len(names) > maxPatterns {
+			var all []unitRow
+			if err = c.manager(cctx, "ListUnits", &all); err == nil {
+				for _, r := range all {
+					if d.units[r.Name] {
+						rows = append(rows, r)
+					}
+				}
+			}
+		} else {
+			patterns := make([]string, len(names))
+			for i, n := range names {
+				patterns[i] = globEscape(n)
+			}
+			err = c.manager(cctx, "ListUnitsByPatterns", &rows, []string{}, patterns)
+		}
+		cancel()
+		if err != nil {
+			return err
+		}
+		entries, err := w.fetchUnits(ctx, c, rows)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			delete(w.c.units, n)
+		}
+		for _, e := range entries {
+			w.c.units[e.unit.Name] = e
+		}
+	}
+	if d.files {
+		if err := w.syncFiles(ctx, c, w.c); err != nil {
+			return err
+		}
+	}
+	// Unit changes move SystemState, NFailedUnits and NJobs, which
+	// systemd does not signal: re-read the manager on every refresh.
+	return w.refreshManager(ctx, c)
+}
+
+// maxPatterns is the most unit names refresh looks up by pattern.
+const maxPatterns = 256
+
+// globEscape makes a unit name match itself as a pattern for
+// ListUnitsByPatterns, which calls fnmatch(3) with FNM_NOESCAPE: a backslash
+// (common in escaped names, "\x2d") is literal there, so the glob
+// characters are quoted with brackets instead.
+func globEscape(name string) string {
+	if !strings.ContainsAny(name, "*?[") {
+		return name
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch r {
+		case '*', '?', '[':
+			b.WriteByte('[')
+			b.WriteRune(r)
+			b.WriteByte(']')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func (w *Watcher) refreshManager(ctx context.Context, c *conn) error {
+	cctx, cancel := w.callCtx(ctx)
+	defer cancel()
+	mp, err := c.getAll(cctx, managerPath, managerIface)
+	if err != nil {
+		return err
+	}
+	w.c.mgr, _ = managerFromProps(mp)
+	return nil
+}
