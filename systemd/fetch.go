@@ -42,10 +42,6 @@ type fetched struct {
 	props map[string]props
 }
 
-// fetchUnits reads the properties of the units in rows, pipelining the
-// calls. A unit that vanished meanwhile is left out, a property the manager
-// does not know reads as zero; any other failure (including a deadline)
-// fails the whole fetch.
 // fetchChunk is how many units fetchUnits reads at a time: their
 // properties arrive as a map of variants per unit, which is turned into an
 // entry once the chunk is complete, so the transient memory of a sync is
@@ -53,7 +49,9 @@ type fetched struct {
 const fetchChunk = 256
 
 // fetchUnits reads the properties of the units in rows, fetchChunk units
-// at a time, through pipelined calls.
+// at a time, through pipelined calls. A unit that vanished meanwhile is
+// left out, a property the manager does not know reads as zero; any other
+// failure (including a deadline) fails the whole fetch.
 func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*entry, error) {
 	out := make([]*entry, 0, len(rows))
 	for len(rows) > 0 {
@@ -68,6 +66,9 @@ func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*e
 	return out, nil
 }
 
+// fetchBatch reads the properties of one chunk of rows, with up to
+// pipelineDepth calls in flight, and fails when no reply arrives for
+// Options.Timeout.
 func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*entry, error) {
 	all := make([]*fetched, 0, len(rows))
 	reqs := make([]propReq, 0, len(rows)*len(unitProps))
