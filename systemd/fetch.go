@@ -14,10 +14,9 @@ const pipelineDepth = 256
 
 // The properties read per unit, one Get each. GetAll would be one call per
 // interface, but it makes systemd compute every property: UnitFileState
-// (resolving the unit's install state on disk: 12s for the first read of a
-// thousand units here, again after every daemon-reload) and, for
-// services, cgroup accounting. The states and description come with
-// ListUnits.
+// (resolving the unit's install state on disk, afresh after every
+// daemon-reload) and, for services, cgroup accounting. The states and
+// description come with ListUnits.
 var (
 	unitProps = []string{"Names", "FragmentPath", "SourcePath", "StateChangeTimestamp",
 		"InactiveExitTimestampMonotonic", "ActiveEnterTimestampMonotonic",

@@ -55,10 +55,10 @@ func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 	return nil
 }
 
-// syncFiles re-reads the unit file list into nc. A failed listing (slow:
-// the manager resolves every file's install state; seconds for thousands
-// of files) is recorded in nc.filesErr and the old list kept, so that it
-// never holds back the units; only a lost connection is an error.
+// syncFiles re-reads the unit file list into nc. A failed listing (it can
+// be slow: the manager resolves every file's install state) is recorded in
+// nc.filesErr and the old list kept, so that it never holds back the
+// units; only a lost connection is an error.
 func (w *Watcher) syncFiles(ctx context.Context, c *conn, nc *cache) error {
 	files, err := w.listUnitFiles(ctx, c)
 	if err == nil {

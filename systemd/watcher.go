@@ -31,14 +31,15 @@ type Options struct {
 	// Debounce plus one refresh.
 	Debounce time.Duration
 	// ResyncInterval is the period of the full resync that repairs any
-	// missed signal (default 5min; at a thousand units one costs about
-	// 0.6s of D-Bus traffic here, the first after a daemon-reload more,
-	// as systemd then computes each UnitFileState afresh).
+	// missed signal (default 5min). A resync re-reads every loaded unit;
+	// the first after a daemon-reload costs the manager more, as it then
+	// computes each UnitFileState afresh.
 	ResyncInterval time.Duration
 	// UnitFilesInterval is how often the unit file list is re-read
 	// besides on connecting, daemon-reload and UnitFilesChanged
 	// (default 10min). ListUnitFiles blocks the manager while it resolves
-	// every file's install state: seconds with a thousand files here.
+	// every file's install state, so its cost grows with the number of
+	// unit files.
 	UnitFilesInterval time.Duration
 	// UnitFilesTimeout bounds ListUnitFiles (default 30s), for the same
 	// reason. A listing that fails or times out does not fail the sync:
