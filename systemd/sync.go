@@ -15,26 +15,18 @@ func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 	if w.c != nil {
 		nc.files, nc.filesErr = w.c.files, w.c.filesErr
 	}
-	cctx, cancel := w.callCtx(ctx)
-	mp, err := c.getAll(cctx, managerPath, managerIface)
-	cancel()
-	if err != nil {
+	var err error
+	if nc.mgr, err = w.readManager(ctx, c); err != nil {
 		return err
 	}
-	nc.mgr, _ = managerFromProps(mp)
 	// A manager without a default target answers with an error; that is
 	// a fact to report, not a failure.
-	cctx, cancel = w.callCtx(ctx)
-	err = c.manager(cctx, "GetDefaultTarget", &nc.defaultTarget)
-	cancel()
+	err = w.callManager(ctx, c, "GetDefaultTarget", &nc.defaultTarget)
 	if err != nil && dbusErrorName(err) == "" {
 		return err
 	}
 	var rows []unitRow
-	cctx, cancel = w.callCtx(ctx)
-	err = c.manager(cctx, "ListUnits", &rows)
-	cancel()
-	if err != nil {
+	if err := w.callManager(ctx, c, "ListUnits", &rows); err != nil {
 		return err
 	}
 	entries, err := w.fetchUnits(ctx, c, rows)
@@ -108,11 +100,10 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
 		// against every pattern, so past a few hundred names one
 		// ListUnits filtered here is cheaper for the manager.
 		var rows []unitRow
-		cctx, cancel := w.callCtx(ctx)
 		var err error
 		if len(names) > maxPatterns {
 			var all []unitRow
-			if err = c.manager(cctx, "ListUnits", &all); err == nil {
+			if err = w.callManager(ctx, c, "ListUnits", &all); err == nil {
 				for _, r := range all {
 					if d.units[r.Name] {
 						rows = append(rows, r)
@@ -124,9 +115,8 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
 			for i, n := range names {
 				patterns[i] = globEscape(n)
 			}
-			err = c.manager(cctx, "ListUnitsByPatterns", &rows, []string{}, patterns)
+			err = w.callManager(ctx, c, "ListUnitsByPatterns", &rows, []string{}, patterns)
 		}
-		cancel()
 		if err != nil {
 			return err
 		}
@@ -176,13 +166,25 @@ func globEscape(name string) string {
 	return b.String()
 }
 
+// refreshManager re-reads the manager's own properties into the cache; on
+// failure the cache keeps the last ones.
 func (w *Watcher) refreshManager(ctx context.Context, c *conn) error {
+	m, err := w.readManager(ctx, c)
+	if err != nil {
+		return err
+	}
+	w.c.mgr = m
+	return nil
+}
+
+// readManager reads the manager's own properties within one call timeout.
+func (w *Watcher) readManager(ctx context.Context, c *conn) (Manager, error) {
 	cctx, cancel := w.callCtx(ctx)
 	defer cancel()
 	mp, err := c.getAll(cctx, managerPath, managerIface)
 	if err != nil {
-		return err
+		return Manager{}, err
 	}
-	w.c.mgr, _ = managerFromProps(mp)
-	return nil
+	m, _ := managerFromProps(mp)
+	return m, nil
 }

@@ -230,3 +230,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 func (w *Watcher) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, w.opts.Timeout)
 }
+
+// callManager calls a Manager method, storing its reply in out, within one
+// call timeout.
+func (w *Watcher) callManager(ctx context.Context, c *conn, method string, out any, args ...any) error {
+	cctx, cancel := w.callCtx(ctx)
+	defer cancel()
+	return c.manager(cctx, method, out, args...)
+}
