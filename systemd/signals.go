@@ -37,10 +37,7 @@ func (d *dirty) add(s *dbus.Signal) error {
 		// Whether the unit is still there is asked at refresh time:
 		// godbus may deliver a burst of signals out of order.
 		d.units[str(0)] = true
-	case managerIface + ".JobNew":
-		d.units[str(2)] = true
-		d.manager = true
-	case managerIface + ".JobRemoved":
+	case managerIface + ".JobNew", managerIface + ".JobRemoved":
 		d.units[str(2)] = true
 		d.manager = true
 	case managerIface + ".StartupFinished":
