@@ -131,9 +131,8 @@ const kickInterval = 25 * time.Millisecond
 // sends NEGOTIATE_UNIX_FD and BEGIN in separate writes; sd-bus servers
 // (systemd's private socket) can read BEGIN while still flushing
 // AGREE_UNIX_FD and then leave it, and the first message behind it,
-// unprocessed until more bytes arrive (systemd issue #17425). Seen here on
-// about half of all new connections to systemd 252. Each Ping is such
-// bytes; the first answered one proves the connection works.
+// unprocessed until more bytes arrive. Each Ping is such bytes; the first
+// answered one proves the connection works.
 func (c *conn) kick(ctx context.Context) error {
 	for {
 		pctx, cancel := context.WithTimeout(ctx, kickInterval)

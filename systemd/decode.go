@@ -7,35 +7,23 @@ import "github.com/godbus/dbus/v5"
 // newer than expected degrades field by field instead of failing.
 type props map[string]dbus.Variant
 
-func (p props) str(k string) string {
-	s, _ := p[k].Value().(string)
-	return s
-}
-
-func (p props) u64(k string) uint64 {
-	v, _ := p[k].Value().(uint64)
+// prop reads property k as a T: the zero value when it is missing or of
+// another type.
+func prop[T any](p props, k string) T {
+	v, _ := p[k].Value().(T)
 	return v
 }
 
-func (p props) u32(k string) uint32 {
-	v, _ := p[k].Value().(uint32)
-	return v
-}
-
-func (p props) i32(k string) int32 {
-	v, _ := p[k].Value().(int32)
-	return v
-}
-
-func (p props) strs(k string) []string {
-	v, _ := p[k].Value().([]string)
-	return v
-}
+func (p props) str(k string) string    { return prop[string](p, k) }
+func (p props) u64(k string) uint64    { return prop[uint64](p, k) }
+func (p props) u32(k string) uint32    { return prop[uint32](p, k) }
+func (p props) i32(k string) int32     { return prop[int32](p, k) }
+func (p props) strs(k string) []string { return prop[[]string](p, k) }
 
 // execCommands decodes an Exec*= property (signature a(sasbttttuii)) into
 // argv lists (the path is argv[0]'s executable; systemctl shows argv).
 func (p props) execCommands(k string) [][]string {
-	rows, _ := p[k].Value().([][]any)
+	rows := prop[[][]any](p, k)
 	var out [][]string
 	for _, r := range rows {
 		if len(r) < 2 {

@@ -1,0 +1,206 @@
+package systemd
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// pipelineDepth is how many property reads are in flight at once: enough to
+// hide the round trips, few enough not to flood the manager's queue.
+const pipelineDepth = 256
+
+// The properties read per unit, one Get each. GetAll would be one call per
+// interface, but it makes systemd compute every property: UnitFileState
+// (resolving the unit's install state on disk, afresh after every
+// daemon-reload) and, for services, cgroup accounting. The states and
+// description come with ListUnits.
+var (
+	unitProps = []string{"Names", "FragmentPath", "SourcePath", "StateChangeTimestamp",
+		"InactiveExitTimestampMonotonic", "ActiveEnterTimestampMonotonic",
+		"ActiveExitTimestampMonotonic", "InactiveEnterTimestampMonotonic", "After"}
+	serviceProps = []string{"NRestarts", "Result", "ExecMainStatus", "MainPID", "Restart"}
+	timerProps   = []string{"LastTriggerUSec", "NextElapseUSecRealtime", "NextElapseUSecMonotonic"}
+)
+
+// errUnknownProp is what a manager too old for a property answers.
+const errUnknownProp = "org.freedesktop.DBus.Error.UnknownProperty"
+
+type propReq struct {
+	path  dbus.ObjectPath
+	iface string
+	prop  string
+	e     *fetched
+}
+
+// fetched collects one unit's property values by interface.
+type fetched struct {
+	row   unitRow
+	props map[string]props
+}
+
+// fetchChunk is how many units fetchUnits reads at a time: their
+// properties arrive as a map of variants per unit, which is turned into an
+// entry once the chunk is complete, so the transient memory of a sync is
+// bounded by the chunk, not by the number of units.
+const fetchChunk = 256
+
+// fetchUnits reads the properties of the units in rows, fetchChunk units
+// at a time, through pipelined calls. A unit that vanished meanwhile is
+// left out, a property the manager does not know reads as zero; any other
+// failure (including a deadline) fails the whole fetch.
+func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*entry, error) {
+	out := make([]*entry, 0, len(rows))
+	for len(rows) > 0 {
+		n := min(len(rows), fetchChunk)
+		entries, err := w.fetchBatch(ctx, c, rows[:n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, entries...)
+		rows = rows[n:]
+	}
+	return out, nil
+}
+
+// fetchBatch reads the properties of one chunk of rows, with up to
+// pipelineDepth calls in flight, and fails when no reply arrives for
+// Options.Timeout.
+func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*entry, error) {
+	all := make([]*fetched, 0, len(rows))
+	reqs := make([]propReq, 0, len(rows)*len(unitProps))
+	for _, r := range rows {
+		f := &fetched{row: r, props: map[string]props{unitIface: {
+			"Description": dbus.MakeVariant(r.Description),
+			"LoadState":   dbus.MakeVariant(r.LoadState),
+			"ActiveState": dbus.MakeVariant(r.ActiveState),
+			"SubState":    dbus.MakeVariant(r.SubState),
+		}}}
+		all = append(all, f)
+		add := func(iface string, names []string) {
+			if f.props[iface] == nil {
+				f.props[iface] = props{}
+			}
+			for _, p := range names {
+				reqs = append(reqs, propReq{r.Path, iface, p, f})
+			}
+		}
+		add(unitIface, unitProps)
+		if templateName(r.Name) != "" {
+			// An instance's unit file state is its own (enabled,
+			// disabled...) and ListUnitFiles lists only its template.
+			// systemd caches the answer, so only the first read costs.
+			add(unitIface, []string{"UnitFileState"})
+		}
+		switch unitType(r.Name) {
+		case "service":
+			add(serviceIface, serviceProps)
+		case "timer":
+			add(timerIface, timerProps)
+		}
+	}
+	// Each call has its own deadline; the batch as a whole may take as
+	// long as the manager keeps answering. A watchdog catches a writer
+	// stuck on a frozen manager, which no call deadline can.
+	bctx, cancelBatch := context.WithCancel(ctx)
+	defer cancelBatch()
+	done := make(chan error, 1)
+	progress := make(chan struct{}, 1)
+	gone := map[*fetched]bool{}
+	go func() {
+		ch := make(chan *dbus.Call, pipelineDepth)
+		type pending struct {
+			req    propReq
+			cancel context.CancelFunc
+		}
+		byCall := make(map[*dbus.Call]pending, pipelineDepth)
+		var firstErr error
+		handle := func(call *dbus.Call) {
+			p := byCall[call]
+			delete(byCall, call)
+			p.cancel()
+			req := p.req
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
+			if call.Err != nil {
+				switch dbusErrorName(call.Err) {
+				case errUnknownObj, errNoSuchUnit:
+					gone[req.e] = true
+				case errUnknownProp:
+				default:
+					if firstErr == nil {
+						firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, call.Err)
+					}
+				}
+				return
+			}
+			var v dbus.Variant
+			if err := call.Store(&v); err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, err)
+				}
+				return
+			}
+			req.e.props[req.iface][req.prop] = v
+		}
+		for _, req := range reqs {
+			if len(byCall) == pipelineDepth {
+				handle(<-ch)
+			}
+			if firstErr != nil || bctx.Err() != nil {
+				break
+			}
+			cctx, cancel := context.WithTimeout(bctx, w.opts.Timeout)
+			call := c.c.Object(busName, req.path).GoWithContext(cctx, propsGet, dbus.FlagNoAutoStart, ch, req.iface, req.prop)
+			byCall[call] = pending{req, cancel}
+		}
+		for len(byCall) > 0 {
+			handle(<-ch)
+		}
+		if firstErr == nil {
+			firstErr = bctx.Err()
+		}
+		done <- firstErr
+	}()
+	watchdog := time.NewTimer(w.opts.Timeout)
+	defer watchdog.Stop()
+wait:
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return nil, err
+			}
+			break wait
+		case <-progress:
+			watchdog.Reset(w.opts.Timeout)
+		case <-watchdog.C:
+			// The goroutine is released when the session closes the
+			// connection.
+			return nil, fmt.Errorf("systemd: reading unit properties: no reply for %v: %w", w.opts.Timeout, context.DeadlineExceeded)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	out := make([]*entry, 0, len(all))
+	for _, f := range all {
+		if gone[f] {
+			continue
+		}
+		up := f.props[unitIface]
+		e := &entry{unit: unitFromProps(f.row.Name, up), names: up.strs("Names"), after: up.strs("After")}
+		e.unit.UnitFileState = up.str("UnitFileState") // instances only
+		if sp, ok := f.props[serviceIface]; ok {
+			e.unit.Service = serviceFromProps(sp)
+		}
+		if tp, ok := f.props[timerIface]; ok {
+			e.unit.Timer = timerFromProps(tp)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}

@@ -1,0 +1,142 @@
+package systemd
+
+import (
+	"sort"
+	"time"
+)
+
+// publish builds an immutable snapshot from the cache and makes it current.
+func (w *Watcher) publish() {
+	s := BuildSnapshot(w.c.input(w.opts.Scope), w.filter)
+	w.gen++
+	s.Generation = w.gen
+	s.SyncedAt = w.syncedAt
+	s.UpdatedAt = time.Now()
+	w.snap.Store(s)
+	w.setStatus(nil)
+}
+
+// touch republishes the current snapshot as confirmed fresh now, without
+// rebuilding it.
+func (w *Watcher) touch() {
+	if old := w.snap.Load(); old != nil {
+		s := *old
+		s.UpdatedAt = time.Now()
+		w.snap.Store(&s)
+	}
+	w.setStatus(nil)
+}
+
+func (c *cache) input(scope Scope) SnapshotInput {
+	in := SnapshotInput{
+		Scope:         scope,
+		Manager:       c.mgr,
+		DefaultTarget: c.defaultTarget,
+		Units:         make([]Unit, 0, len(c.units)),
+		After:         make(map[string][]string, len(c.units)),
+		Aliases:       map[string]string{},
+		UnitFiles:     c.files,
+	}
+	if c.filesErr != nil {
+		in.UnitFilesError = c.filesErr.Error()
+	}
+	for name, e := range c.units {
+		in.Units = append(in.Units, e.unit)
+		in.After[name] = e.after
+		for _, n := range e.names {
+			if n != name {
+				in.Aliases[n] = name
+			}
+		}
+	}
+	return in
+}
+
+// SnapshotInput is what BuildSnapshot derives a snapshot from: the raw
+// state read from the manager.
+type SnapshotInput struct {
+	Scope         Scope   `json:"scope"`
+	Manager       Manager `json:"manager"`
+	DefaultTarget string  `json:"default_target"`
+	Units         []Unit  `json:"units"`
+	// After holds each unit's After= list; Aliases maps alias names
+	// (other entries of Names) to unit Ids.
+	After     map[string][]string `json:"after"`
+	Aliases   map[string]string   `json:"aliases"`
+	UnitFiles map[string]UnitFile `json:"unit_files"`
+	// UnitFilesError says why UnitFiles is stale or empty.
+	UnitFilesError string `json:"unit_files_error,omitempty"`
+}
+
+// BuildSnapshot derives a snapshot: unit file states joined onto units,
+// timeline, blame and critical chain over all units, then the units and unit
+// files f keeps, sorted by name, and their summary.
+func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
+	files := make(map[string]string, len(in.UnitFiles))
+	for n, uf := range in.UnitFiles {
+		files[n] = uf.State
+	}
+	units := make([]Unit, len(in.Units))
+	times := make(map[string]UnitTimes, len(in.Units))
+	for i, u := range in.Units {
+		// systemd reports no unit file state for a unit it loaded from
+		// no file (devices, scopes, units that failed to load), even when
+		// a broken file of that name is listed.
+		if u.FragmentPath == "" {
+			u.UnitFileState = ""
+		} else if u.UnitFileState == "" {
+			u.UnitFileState = UnitFileStateOf(u.Name, files)
+		}
+		units[i] = u
+		times[u.Name] = u.Times
+	}
+	sort.Slice(units, func(i, j int) bool { return units[i].Name < units[j].Name })
+
+	m := in.Manager
+	m.DefaultTarget = in.DefaultTarget
+	m.ActiveTargets = ActiveTargets(units)
+
+	alias := func(n string) string { return in.Aliases[n] }
+	defID := "default.target"
+	if a := alias(defID); a != "" {
+		defID = a
+	}
+	var defEnter uint64
+	if i, ok := searchUnits(units, defID); ok {
+		defEnter = units[i].Times.ActiveEnterUSec
+	} else {
+		defID = ""
+	}
+	tl := NewTimeline(m.BootTimes, in.Scope, defID, defEnter)
+	s := &Snapshot{
+		Scope:          in.Scope.String(),
+		Manager:        m,
+		Timeline:       tl,
+		UnitFilesError: in.UnitFilesError,
+	}
+	if tl.Finished {
+		ut := tl.UnitTimes(times)
+		for i := range units {
+			units[i].ActivationUSec = ut[units[i].Name].TimeUSec
+		}
+		s.Blame = Blame(ut)
+		s.CriticalChain = tl.CriticalChain("default.target", ut, func(n string) []string { return in.After[n] }, alias, 0)
+	}
+	// units is this snapshot's own copy: filter it in place.
+	kept := units[:0]
+	for _, u := range units {
+		if f.Match(u.Name) {
+			kept = append(kept, u)
+		}
+	}
+	s.Units = kept
+	s.UnitFiles = make([]UnitFile, 0, len(in.UnitFiles))
+	for _, uf := range in.UnitFiles {
+		if f.Match(uf.Name) {
+			s.UnitFiles = append(s.UnitFiles, uf)
+		}
+	}
+	sort.Slice(s.UnitFiles, func(i, j int) bool { return s.UnitFiles[i].Name < s.UnitFiles[j].Name })
+	s.Summary = Summarize(s.Units)
+	return s
+}
