@@ -59,6 +59,12 @@ export DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG_RUNTIME_DIR/bus"
 "$SYSTEMD" --user > "$LAB/manager.log" 2>&1 &
 echo $! > "$LAB/manager.pid"
 while [ ! -S "$XDG_RUNTIME_DIR/systemd/private" ] && [ ! -e "$LAB/stop" ]; do sleep 0.1; done
+# systemctl --wait talks to the manager over the bus, where the manager
+# takes its name a moment after it opens its private socket.
+until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.systemd1 | grep -q 'boolean true' || [ -e "$LAB/stop" ]; do
+	sleep 0.1
+done
 touch /run/systemd/private
 mount --bind "$XDG_RUNTIME_DIR/systemd/private" /run/systemd/private
 systemctl --user start --wait bootinfo-probe.service
