@@ -429,6 +429,19 @@ func (l *Lab) cleanup() {
 	for _, pid := range l.orphans {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
+	// A killed process takes a moment to exit (longer when its mount
+	// namespace goes with it); the lab is gone when they all have.
+	err := waitFor(func() bool {
+		for _, pid := range l.orphans {
+			if st, _, err := procStat(pid); err == nil && st != 'Z' {
+				return false
+			}
+		}
+		return true
+	}, "the lab's processes to exit")
+	if err != nil {
+		l.t.Errorf("systemdlab: %v", err)
+	}
 	if !l.t.Failed() || os.Getenv("SYSTEMDLAB_KEEP") == "" {
 		_ = os.RemoveAll(l.dir)
 	} else {
