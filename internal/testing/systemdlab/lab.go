@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -533,4 +534,49 @@ func procStat(pid int) (state byte, ppid int, err error) {
 	}
 	ppid, err = strconv.Atoi(fields[1])
 	return fields[0][0], ppid, err
+}
+
+// InstancePrefix starts the names of the target instances Instances
+// generates.
+const InstancePrefix = GeneratedPrefix + "inst@"
+
+// Instances returns the options of a lab of n generated units shaped like
+// a host's: a fifth oneshot services (Options.Units), the rest instances of
+// one template target (lab-gen-inst@NNNN.target), all started at startup.
+// A host's thousands of units are mostly instances, devices and mounts
+// rather than unit files. Thousands of unit files (Options.Targets) would
+// make the manager's ListUnitFiles, which bootinfo's first sync calls,
+// slow for a reason a host does not share: the manager resolves every unit
+// file's install state, at a cost that grows faster than the number of
+// files.
+func Instances(n int) Options {
+	services := n / 5
+	var wants strings.Builder
+	for i := range n - services {
+		fmt.Fprintf(&wants, "Wants=%s%04d.target\n", InstancePrefix, i)
+	}
+	return Options{
+		Units: services,
+		Files: map[string]string{
+			InstancePrefix + ".target":      "[Unit]\nDescription=Generated lab target instance %i\n",
+			GeneratedPrefix + "inst.target": "[Unit]\nDescription=All generated target instances\n" + wants.String(),
+		},
+		Wants: []string{GeneratedPrefix + "inst.target"},
+	}
+}
+
+// generatedRE matches the units Options.Units, Options.Targets and
+// Instances generate, not the targets that pull them in.
+var generatedRE = regexp.MustCompile(`^` + GeneratedPrefix + `(inst@)?[0-9]{4}\.(service|target)$`)
+
+// CountGenerated counts the generated units whose value in active (a state
+// set's "active" series, by unit name) is 1.
+func CountGenerated(active map[string]float64) int {
+	n := 0
+	for name, v := range active {
+		if v == 1 && generatedRE.MatchString(name) {
+			n++
+		}
+	}
+	return n
 }

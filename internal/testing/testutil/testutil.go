@@ -61,3 +61,21 @@ func Shared(tb testing.TB, elem ...string) string {
 	}
 	return p
 }
+
+// CopyFile copies src to dst with mode perm, creating dst's directory.
+func CopyFile(tb testing.TB, src, dst string, perm os.FileMode) {
+	tb.Helper()
+	b, err := os.ReadFile(src)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(dst), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(dst, b, perm)
+	}
+	if err == nil {
+		err = os.Chmod(dst, perm) // the umask may have taken bits away
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
