@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"sigs.k8s.io/yaml"
 )
@@ -178,7 +179,7 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 	if err != nil {
 		needTool(t, "prometheus (Debian package prometheus)")
 	}
-	bin := bootinfoBinary(t)
+	bin := agent.Binary(t)
 	root, err := filepath.Abs(fixtureRoot)
 	if err != nil {
 		t.Fatal(err)
@@ -357,3 +358,5 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 		t.Errorf("bootinfo on SIGTERM: %v\n%s", err, agent.output.String())
 	}
 }
+
+func TestMain(m *testing.M) { agent.Main(m) }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 )
 
 // helpFlag matches a flag's name in kingpin's help: --name=..., --[no-]name.
@@ -21,7 +23,7 @@ var pendingFlags = map[string]bool{"--state.dir": true}
 // (pendingFlags) skips with the list, and fails under CI=true; any other
 // unknown flag fails.
 func TestDeployedFlagsExist(t *testing.T) {
-	help, err := exec.Command(bootinfoBinary(t), "serve", "--help").CombinedOutput()
+	help, err := exec.Command(agent.Binary(t), "serve", "--help").CombinedOutput()
 	if err != nil {
 		t.Fatalf("bootinfo serve --help: %v\n%s", err, help)
 	}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
@@ -111,7 +112,7 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 		needTool(t, systemd+" (Debian package systemd)")
 	}
 
-	bin := bootinfoBinary(t)
+	bin := agent.Binary(t)
 	lab := t.TempDir()
 	for _, d := range []string{"run", "config/systemd/user"} {
 		if err := os.MkdirAll(filepath.Join(lab, d), 0o700); err != nil {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 )
 
 const unitPath = "systemd/bootinfo.service"
@@ -113,7 +115,7 @@ func TestUnitFileSettings(t *testing.T) {
 // executable.
 func installUnit(t *testing.T) string {
 	t.Helper()
-	bin := bootinfoBinary(t)
+	bin := agent.Binary(t)
 	data, err := os.ReadFile(unitPath)
 	if err != nil {
 		t.Fatal(err)

@@ -72,7 +72,7 @@ func BenchmarkDMIProcesses(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(dumps)), "ns/dump")
 	}
-	b.Run("bootinfo", func(b *testing.B) { run(b, agent.Binary, "dmi") })
+	b.Run("bootinfo", func(b *testing.B) { run(b, agent.Binary(b), "dmi") })
 	b.Run("dmidecode", func(b *testing.B) { run(b, dmidecode) })
 }
 

@@ -41,7 +41,7 @@ func TestDMICommandAgainstDmidecode(t *testing.T) {
 	for _, d := range dumps {
 		name := filepath.Base(d)
 		for _, args := range [][]string{{"-t", requiredTypes}, nil} {
-			oursOut, oursErr := out(agent.Binary, append([]string{"dmi", "--from-dump", name}, args...)...)
+			oursOut, oursErr := out(agent.Binary(t), append([]string{"dmi", "--from-dump", name}, args...)...)
 			theirOut, theirErr := out("dmidecode", append([]string{"--from-dump", name}, args...)...)
 			if oursOut != theirOut {
 				t.Errorf("%s %v: stdout differs from dmidecode:\n%s", name, args, firstDiff(theirOut, oursOut))
@@ -55,7 +55,7 @@ func TestDMICommandAgainstDmidecode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o, _ := out(agent.Binary, "dmi", "--from-dump", name); o != string(oracle) {
+		if o, _ := out(agent.Binary(t), "dmi", "--from-dump", name); o != string(oracle) {
 			t.Errorf("%s: differs from %s.dmidecode.txt:\n%s", name, name, firstDiff(string(oracle), o))
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
@@ -78,7 +77,7 @@ func promtoolCheck(t *testing.T, metrics []byte) {
 
 func TestEndToEndFixtureMetrics(t *testing.T) {
 	root := agent.FixtureRoot(t)
-	a := agent.Start(t, append(agent.FixtureArgs(root), "--web.disable-exporter-metrics")...)
+	a := agent.Start(t, agent.FixtureArgs(root, "--web.disable-exporter-metrics")...)
 	code, hdr, body := a.Get(t, "GET", "/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics: %d %s", code, body)
@@ -121,7 +120,7 @@ func TestEndToEndDocumentMatchesShow(t *testing.T) {
 	if err := json.Unmarshal(body, &served); err != nil {
 		t.Fatalf("/bootinfo is not JSON: %v\n%s", err, body)
 	}
-	out, err := exec.Command(agent.Binary, append([]string{"show", "--format", "json"}, agent.FixtureArgs(root)...)...).Output()
+	out, err := exec.Command(agent.Binary(t), append([]string{"show", "--format", "json"}, agent.FixtureArgs(root)...)...).Output()
 	if err != nil {
 		t.Fatalf("show: %v", err)
 	}
@@ -183,22 +182,18 @@ func TestEndToEndHTTP(t *testing.T) {
 
 func TestEndToEndSIGTERMShutsDownCleanly(t *testing.T) {
 	a := agent.Start(t, agent.FixtureArgs(agent.FixtureRoot(t))...)
-	if err := a.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if err := a.Stop(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, a.Output)
 	}
-	if err := <-a.Done; err != nil {
-		t.Errorf("exit after SIGTERM: %v\n%s", err, a.Stderr)
-	}
-	a.Done <- nil // for the cleanup's wait
-	if !strings.Contains(a.Stderr.String(), "shutting down") {
-		t.Errorf("no shutdown log line:\n%s", a.Stderr)
+	if !strings.Contains(a.Output.String(), "shutting down") {
+		t.Errorf("no shutdown log line:\n%s", a.Output)
 	}
 }
 
 func TestShowCommand(t *testing.T) {
 	root := agent.FixtureRoot(t)
 	run := func(args ...string) (int, string, string) {
-		cmd := exec.Command(agent.Binary, append(args, agent.FixtureArgs(root)...)...)
+		cmd := exec.Command(agent.Binary(t), append(args, agent.FixtureArgs(root)...)...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -275,13 +270,9 @@ func TestEndToEndBrokenSourceDoesNotHideOthers(t *testing.T) {
 func TestEndToEndHistoryCleanShutdown(t *testing.T) {
 	root := agent.FixtureRoot(t)
 	a := agent.Start(t, agent.FixtureArgs(root)...)
-	if err := a.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-a.Done; err != nil {
+	if err := a.Stop(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
-	a.Done <- nil
 	for p, v := range map[string]string{
 		"proc/sys/kernel/random/boot_id": "7d1f0c3e-0000-4000-8000-000000000002\n",
 		"proc/sys/kernel/osrelease":      "6.1.0-28-amd64\n",
@@ -306,7 +297,7 @@ func TestEndToEndHostileRequests(t *testing.T) {
 	a := agent.Start(t, agent.FixtureArgs(agent.FixtureRoot(t))...)
 	req, _ := http.NewRequest("GET", a.Base+"/metrics", nil)
 	req.Header.Set("X-Big", strings.Repeat("a", 200<<10))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

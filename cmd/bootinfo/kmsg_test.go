@@ -23,7 +23,7 @@ func TestKmsgCommandMatchesDmesgText(t *testing.T) {
 		t.Fatal("no boots")
 	}
 	for _, b := range boots {
-		out, err := exec.Command(agent.Binary, "kmsg", "--file", filepath.Join(b, "dev-kmsg.txt")).Output()
+		out, err := exec.Command(agent.Binary(t), "kmsg", "--file", filepath.Join(b, "dev-kmsg.txt")).Output()
 		if err != nil {
 			t.Fatalf("%s: %v", b, err)
 		}
@@ -42,7 +42,7 @@ func TestKmsgCommandMatchesDmesgText(t *testing.T) {
 // --level filters what is printed.
 func TestKmsgCommandJSON(t *testing.T) {
 	in := testutil.Shared(t, "kmsg", "util-linux", "kmsg-input")
-	out, err := exec.Command(agent.Binary, "kmsg", "--file", in, "--format", "json", "--level", "err").Output()
+	out, err := exec.Command(agent.Binary(t), "kmsg", "--file", in, "--format", "json", "--level", "err").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestKmsgCommandLevelsLikeDmesg(t *testing.T) {
 	if err != nil {
 		testutil.SkipOrFail(t, "dmesg cannot read the log: %v", err)
 	}
-	ours, err := exec.Command(agent.Binary, "kmsg", "--level", "err,warn,notice").Output()
+	ours, err := exec.Command(agent.Binary(t), "kmsg", "--level", "err,warn,notice").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestKmsgCommandLevelsLikeDmesg(t *testing.T) {
 	if len(theirs) == 0 || !bytes.HasPrefix(ours, theirs) {
 		t.Errorf("dmesg --level:\n%s\nbootinfo kmsg --level:\n%s", theirs, ours)
 	}
-	if _, err := exec.Command(agent.Binary, "kmsg", "--level", "loud").Output(); err == nil {
+	if _, err := exec.Command(agent.Binary(t), "kmsg", "--level", "loud").Output(); err == nil {
 		t.Error("unknown level accepted")
 	}
 }

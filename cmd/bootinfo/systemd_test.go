@@ -3,15 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os/exec"
 	"testing"
 
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // TestEndToEndSystemdLab serves a real systemd user manager through the
-// agent.Binary: unit states in /metrics (linted by promtool), a unit's detail at
+// agent.Binary(t): unit states in /metrics (linted by promtool), a unit's detail at
 // /bootinfo/systemd/units/NAME and from show --unit, and 404 for a unit that
 // does not exist.
 func TestEndToEndSystemdLab(t *testing.T) {
@@ -24,12 +26,13 @@ func TestEndToEndSystemdLab(t *testing.T) {
 		"--collector.systemd.user", "--collector.systemd.address=" + lab.PrivateAddress()}
 	a := agent.Start(t, args...)
 	var metrics []byte
-	for i := 0; i < 500; i++ {
+	testutil.WaitFor(t, "web.service active in /metrics", func() error {
 		_, _, metrics = a.Get(t, "GET", "/metrics")
-		if bytes.Contains(metrics, []byte(`bootinfo_systemd_unit_state{name="web.service",state="active"} 1`)) {
-			break
+		if !bytes.Contains(metrics, []byte(`bootinfo_systemd_unit_state{name="web.service",state="active"} 1`)) {
+			return errors.New("not yet")
 		}
-	}
+		return nil
+	}, a.Process)
 	for _, want := range []string{
 		`bootinfo_scrape_collector_success{collector="systemd"} 1`,
 		`bootinfo_systemd_unit_state{name="web.service",state="active"} 1`,
@@ -53,7 +56,7 @@ func TestEndToEndSystemdLab(t *testing.T) {
 	if code, _, _ := a.Get(t, "GET", "/bootinfo/systemd/units/nosuch.service"); code != 404 {
 		t.Errorf("missing unit: %d, want 404", code)
 	}
-	out, err := exec.Command(agent.Binary, append([]string{"show", "systemd", "--unit", "web.service"}, args...)...).Output()
+	out, err := exec.Command(agent.Binary(t), append([]string{"show", "systemd", "--unit", "web.service"}, args...)...).Output()
 	if err != nil || !bytes.Contains(out, []byte(`"description": "lab web"`)) {
 		t.Errorf("show systemd --unit: %v\n%s", err, out)
 	}

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
-	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -71,28 +70,24 @@ func TestEndToEndTLSAndBasicAuth(t *testing.T) {
 	cfg := filepath.Join(dir, "web.yml")
 	os.WriteFile(cfg, []byte("tls_server_config:\n  cert_file: "+certFile+"\n  key_file: "+keyFile+"\nbasic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o600)
 
-	addr := testutil.FreeAddr(t)
-	a := &agent.Agent{Base: "https://" + addr}
-	args := append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, agent.FixtureArgs(agent.FixtureRoot(t))...)
-	a.Cmd, a.Stderr, a.Done = agent.StartCmd(t, args...)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	a := agent.StartWith(t, agent.Options{
+		Args: agent.FixtureArgs(agent.FixtureRoot(t), "--web.config.file="+cfg),
+		TLS:  &tls.Config{RootCAs: pool},
+	})
 	get := func(user, pass string) int {
 		req, _ := http.NewRequest("GET", a.Base+"/metrics", nil)
 		if user != "" {
 			req.SetBasicAuth(user, pass)
 		}
-		resp, err := client.Do(req)
+		resp, err := a.Client.Do(req)
 		if err != nil {
-			return -1
+			t.Fatal(err)
 		}
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	for i := 0; get("prometheus", "s3cret") != 200; i++ {
-		if i > 500 {
-			t.Fatalf("TLS agent never answered:\n%s", a.Stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if code := get("prometheus", "s3cret"); code != 200 {
+		t.Errorf("right password: %d, want 200", code)
 	}
 	if code := get("prometheus", "wrong"); code != 401 {
 		t.Errorf("wrong password: %d, want 401", code)
@@ -100,14 +95,14 @@ func TestEndToEndTLSAndBasicAuth(t *testing.T) {
 	if code := get("", ""); code != 401 {
 		t.Errorf("no credentials: %d, want 401", code)
 	}
-	resp, err := http.Get("http://" + addr + "/metrics")
+	resp, err := http.Get("http://" + strings.TrimPrefix(a.Base, "https://") + "/metrics")
 	if err == nil {
 		defer resp.Body.Close()
 		if resp.StatusCode == 200 {
 			t.Error("plain HTTP got the metrics from a TLS listener")
 		}
 	}
-	if !strings.Contains(a.Stderr.String(), "TLS is enabled") {
-		t.Errorf("log does not say TLS is on:\n%s", a.Stderr)
+	if !strings.Contains(a.Output.String(), "TLS is enabled") {
+		t.Errorf("log does not say TLS is on:\n%s", a.Output)
 	}
 }

@@ -68,13 +68,7 @@ func TestEndToEndWithholding(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var args []string
-	for _, a := range agent.FixtureArgs(root) {
-		if a != "--no-collector.kmsg" && !strings.HasPrefix(a, "--path.dev=") {
-			args = append(args, a)
-		}
-	}
-	args = append(args, "--path.dev=/dev")
+	args := agent.FixtureArgs(root, "--collector.kmsg", "--path.dev=/dev")
 
 	open := agent.Start(t, args...)
 	_, _, dmiSec := open.Get(t, "GET", "/bootinfo/dmi")
@@ -100,7 +94,7 @@ func TestEndToEndWithholding(t *testing.T) {
 		outputs[p] = b
 	}
 	for _, format := range []string{"json", "text"} {
-		out, err := exec.Command(agent.Binary, append([]string{"show", "--format", format}, withheld...)...).Output()
+		out, err := exec.Command(agent.Binary(t), append([]string{"show", "--format", format}, withheld...)...).Output()
 		if err != nil {
 			t.Fatalf("show --format %s: %v", format, err)
 		}

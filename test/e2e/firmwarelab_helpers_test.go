@@ -19,10 +19,13 @@ import (
 
 	"github.com/bootinfo/bootinfo/dmi"
 	dmidecodefmt "github.com/bootinfo/bootinfo/dmi/dmidecode"
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/qemulab"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 )
+
+func TestMain(m *testing.M) { agent.Main(m) }
 
 // envLabArtifacts names a directory where each firmware lab boot leaves its
 // console transcript, SMBIOS dump and EFI variables (for CI logs and new fixtures).
@@ -36,9 +39,6 @@ const labBootTimeout = 5 * time.Minute
 // SecureBoot and SetupMode (UEFI 2.10 section 3.3).
 const efiGlobal = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
-// agentPackage is the command the guests run.
-const agentPackage = "./cmd/bootinfo"
-
 // labEnv is the firmware lab and the agent binary that its guests run.
 type labEnv struct {
 	*qemulab.Lab
@@ -48,8 +48,7 @@ type labEnv struct {
 
 // firmwareLab returns the lab that scripts/lab-setup prepared, skipping the
 // test when it is absent on a developer's machine (failing under CI=true) and
-// under -short, and builds the real bootinfo binary statically for the
-// guests (into the test's temporary directory).
+// under -short, and the real bootinfo binary built for the guests.
 func firmwareLab(t *testing.T) *labEnv {
 	t.Helper()
 	if testing.Short() {
@@ -62,14 +61,7 @@ func firmwareLab(t *testing.T) *labEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agent := filepath.Join(t.TempDir(), "bootinfo")
-	cmd := exec.Command("go", "build", "-o", agent, agentPackage)
-	cmd.Dir = testutil.RepoRoot(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", agentPackage, err, out)
-	}
-	return &labEnv{Lab: lab, Agent: agent}
+	return &labEnv{Lab: lab, Agent: agent.GuestBinary(t)}
 }
 
 // guestBoot is what one lab boot of the agent produced.

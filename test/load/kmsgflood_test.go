@@ -142,7 +142,7 @@ took
 		// No rate limit on user space's writes to /dev/kmsg (each
 		// echo opens the device afresh anyway).
 		Append:   qemulab.DefaultAppend + " printk.devkmsg=on",
-		Files:    []qemulab.File{{Path: "/bin/bootinfo", HostPath: agent.Binary, Mode: 0o755}},
+		Files:    []qemulab.File{{Path: "/bin/bootinfo", HostPath: agent.GuestBinary(t), Mode: 0o755}},
 		Commands: cmds,
 	})
 	if err != nil {
@@ -174,10 +174,17 @@ took
 	}
 	out("setup")
 	k0, k1, kStop, k2 := section("kmsg0"), section("kmsg1"), section("kmsg2stop"), section("kmsg2")
-	m1, m2 := parseSamples([]byte(out("metrics1"))), parseSamples([]byte(out("metrics2")))
-	tagged := func(m []sample) float64 {
-		v, _ := metricSum(m, "bootinfo_kmsg_records_total", map[string]string{"facility": "local7", "level": "debug"})
-		return v
+	metrics := func(name string) agent.Metrics {
+		t.Helper()
+		m, err := agent.ParseMetrics([]byte(out(name)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return m
+	}
+	m1, m2 := metrics("metrics1"), metrics("metrics2")
+	tagged := func(m agent.Metrics) float64 {
+		return m.Value("bootinfo_kmsg_records_total", "facility", "local7", "level", "debug")
 	}
 
 	// Phase 1.
@@ -279,10 +286,10 @@ type kmsgSection struct {
 
 // checkMetricsAgree compares /metrics, scraped right after /bootinfo/kmsg
 // in a quiet guest, with it.
-func checkMetricsAgree(t *testing.T, what string, m []sample, s kmsgSection) {
+func checkMetricsAgree(t *testing.T, what string, m agent.Metrics, s kmsgSection) {
 	t.Helper()
-	seen, _ := metricSum(m, "bootinfo_kmsg_records_total", nil)
-	lost, ok := metricSum(m, "bootinfo_kmsg_lost_records_total", nil)
+	seen := m.Value("bootinfo_kmsg_records_total")
+	lost, ok := m.Sum("bootinfo_kmsg_lost_records_total")
 	if !ok || uint64(seen) != s.RecordsSeen || uint64(lost) != s.RecordsLost {
 		t.Errorf("%s: /metrics says %v records read and %v lost, /bootinfo/kmsg %d and %d", what, seen, lost, s.RecordsSeen, s.RecordsLost)
 	}

@@ -1,0 +1,59 @@
+package agent
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+)
+
+// BareFixtureRoot returns a fresh copy of this package's testdata/root, a
+// host tree for the --path flags that the test may change: what the host
+// collector reads, and empty sys, dev and boot.
+func BareFixtureRoot(tb testing.TB) string {
+	tb.Helper()
+	dst := tb.TempDir()
+	src := filepath.Join(testutil.RepoRoot(tb), "internal", "testing", "agent", "testdata", "root")
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		tb.Fatal(err)
+	}
+	return filepath.Clean(dst)
+}
+
+// FixtureRoot returns a fresh BareFixtureRoot plus the UEFI variables and
+// SMBIOS tables of one real OVMF boot from the shared corpus (linked, not
+// copied).
+func FixtureRoot(tb testing.TB) string {
+	tb.Helper()
+	dst := BareFixtureRoot(tb)
+	boot := testutil.Shared(tb, "boots", "ovmf-q35-shellboot")
+	efiDir := filepath.Join(dst, "sys", "firmware", "efi")
+	if err := os.MkdirAll(filepath.Join(efiDir, "efivars"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(boot, "sys-firmware-efi-fw_platform_size"), filepath.Join(efiDir, "fw_platform_size")); err != nil {
+		tb.Fatal(err)
+	}
+	vars, err := os.ReadDir(filepath.Join(boot, "efivars"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, v := range vars {
+		if err := os.Symlink(filepath.Join(boot, "efivars", v.Name()), filepath.Join(efiDir, "efivars", v.Name())); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	// The same machine's SMBIOS tables, as the kernel exported them.
+	tables := testutil.Shared(tb, "smbios", "sysfs", "qemu-ovmf-q35-shellboot")
+	dmiDir := filepath.Join(dst, "sys", "firmware", "dmi", "tables")
+	if err := os.MkdirAll(dmiDir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range []string{"smbios_entry_point", "DMI"} {
+		if err := os.Symlink(filepath.Join(tables, f), filepath.Join(dmiDir, f)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dst
+}
