@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf16"
 
 	"github.com/bootinfo/bootinfo/dmi"
@@ -27,14 +24,6 @@ import (
 
 func TestMain(m *testing.M) { agent.Main(m) }
 
-// envLabArtifacts names a directory where each firmware lab boot leaves its
-// console transcript, SMBIOS dump and EFI variables (for CI logs and new fixtures).
-const envLabArtifacts = "BOOTINFO_LAB_ARTIFACTS"
-
-// labBootTimeout only stops a hung guest; boots take seconds to a minute under
-// TCG depending on load, and nothing asserts how long they took.
-const labBootTimeout = 5 * time.Minute
-
 // efiGlobal is EFI_GLOBAL_VARIABLE, the vendor GUID of BootOrder, Boot####,
 // SecureBoot and SetupMode (UEFI 2.10 section 3.3).
 const efiGlobal = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
@@ -46,22 +35,11 @@ type labEnv struct {
 	Agent string
 }
 
-// firmwareLab returns the lab that scripts/lab-setup prepared, skipping the
-// test when it is absent on a developer's machine (failing under CI=true) and
-// under -short, and the real bootinfo binary built for the guests.
+// firmwareLab returns the lab that scripts/lab-setup prepared (see
+// qemulab.Setup) and the real bootinfo binary built for the guests.
 func firmwareLab(t *testing.T) *labEnv {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("firmware lab boots QEMU guests; skipped with -short")
-	}
-	lab, err := qemulab.Find()
-	if errors.Is(err, qemulab.ErrNotSetUp) {
-		testutil.SkipOrFail(t, "%v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &labEnv{Lab: lab, Agent: agent.GuestBinary(t)}
+	return &labEnv{Lab: qemulab.Setup(t), Agent: agent.GuestBinary(t)}
 }
 
 // guestBoot is what one lab boot of the agent produced.
@@ -94,80 +72,19 @@ func bootAgent(t *testing.T, lab *labEnv, name string, cfg qemulab.Config) *gues
 		{Name: "dmi", Script: "bootinfo dmi\n"},
 	}, cfg.Commands...)
 
-	ctx, cancel := context.WithTimeout(context.Background(), labBootTimeout)
-	defer cancel()
-	res, err := lab.Boot(ctx, cfg)
-	if res != nil {
-		saveArtifacts(t, name, res)
-	}
-	if err != nil {
-		if res != nil {
-			t.Logf("qemu: %s", strings.Join(res.Args, " "))
-			t.Logf("console:\n%s\nqemu stderr:\n%s", res.Console, res.Stderr)
-		}
-		t.Fatalf("boot %s: %v", name, err)
-	}
-	t.Logf("boot %s (%v) took %v after waiting %v for other boots; guest uptime at /init %v, after its commands %v",
-		name, cfg.Firmware, res.Elapsed.Round(time.Millisecond), res.Waited.Round(time.Millisecond),
-		res.InitStart.Round(10*time.Millisecond), res.InitDone.Round(10*time.Millisecond))
-
+	res := lab.Run(t, name, cfg)
 	g := &guestBoot{Res: res, Append: cfg.Append}
-	show := res.Outputs["show"]
-	if show == nil {
-		t.Fatalf("boot %s: no output from bootinfo show", name)
+	show, err := res.Command("show")
+	if err != nil {
+		t.Errorf("boot %s: %v", name, err)
 	}
-	if show.ExitStatus != 0 {
-		t.Errorf("boot %s: bootinfo show exited %d; stderr:\n%s", name, show.ExitStatus, show.Stderr)
-	}
-	if err := json.Unmarshal(show.Stdout, &g.Show); err != nil {
-		t.Fatalf("boot %s: bootinfo show printed no JSON object: %v\n%s\nstderr:\n%s", name, err, show.Stdout, show.Stderr)
+	if err := json.Unmarshal(show, &g.Show); err != nil {
+		t.Fatalf("boot %s: bootinfo show printed no JSON object: %v\n%s", name, err, show)
 	}
 	if g.DumpBin, err = res.DumpBin(); err != nil {
 		t.Fatalf("boot %s: %v", name, err)
 	}
 	return g
-}
-
-// saveArtifacts writes a boot's console, dump and efivars below
-// $BOOTINFO_LAB_ARTIFACTS/name when that variable is set.
-func saveArtifacts(t *testing.T, name string, res *qemulab.Result) {
-	base := os.Getenv(envLabArtifacts)
-	if base == "" {
-		return
-	}
-	dir := filepath.Join(base, name)
-	files := map[string][]byte{"console.txt": res.Console, "qemu-stderr.txt": res.Stderr}
-	if ep, tab, err := res.SMBIOS(); err == nil {
-		files["smbios_entry_point"], files["DMI"] = ep, tab
-		if dump, err := qemulab.DumpBin(ep, tab); err == nil {
-			files["dump.bin"] = dump
-		}
-	}
-	for n, v := range res.EFIVars() {
-		files[filepath.Join("efivars", n)] = v
-	}
-	for n, o := range res.Outputs {
-		if !strings.HasPrefix(n, "file:") {
-			files[filepath.Join("commands", n+".stdout")] = o.Stdout
-			files[filepath.Join("commands", n+".stderr")] = o.Stderr
-		}
-	}
-	if err := writeFiles(dir, files); err != nil {
-		t.Logf("artifacts: %v", err)
-	}
-}
-
-func writeFiles(dir string, files map[string][]byte) error {
-	for n, b := range files {
-		p := filepath.Join(dir, n)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // jsonAt returns the value at a dotted path ("firmware.mode") in a decoded
@@ -240,9 +157,9 @@ func checkDMIDecoder(t *testing.T, dump []byte) {
 // header; the expected output is the host's with those two changes.
 func checkGuestDMI(t *testing.T, g *guestBoot) {
 	t.Helper()
-	o := g.Res.Outputs["dmi"]
-	if o == nil || o.ExitStatus != 0 {
-		t.Errorf("bootinfo dmi failed in the guest: %+v", o)
+	got, err := g.Res.Command("dmi")
+	if err != nil {
+		t.Errorf("bootinfo dmi in the guest: %v", err)
 		return
 	}
 	ep, _, err := g.Res.SMBIOS()
@@ -263,7 +180,7 @@ func checkGuestDMI(t *testing.T, g *guestBoot) {
 	if i := strings.Index(want, "\n\n"); i >= 0 {
 		want = want[:i+1] + fmt.Sprintf("Table at 0x%08X.\n", addr) + want[i+1:]
 	}
-	if d := cmp.Diff(want, string(o.Stdout)); d != "" {
+	if d := cmp.Diff(want, string(got)); d != "" {
 		t.Errorf("bootinfo dmi in the guest and dmidecode on its tables differ (-dmidecode +bootinfo):\n%s", d)
 	}
 }

@@ -66,11 +66,11 @@ func TestFirmwareLabFirmware(t *testing.T) {
 				},
 			})
 			guest := func(name string) string {
-				o := g.Res.Outputs[name]
-				if o == nil || o.ExitStatus != 0 {
-					t.Fatalf("guest command %s failed: %+v", name, o)
+				out, err := g.Res.Command(name)
+				if err != nil {
+					t.Fatal(err)
 				}
-				return strings.TrimSpace(string(o.Stdout))
+				return strings.TrimSpace(string(out))
 			}
 
 			// What the guest kernel itself says, checked against the lab.
@@ -183,7 +183,7 @@ func checkSecureBootFixture(t *testing.T, vars map[string][]byte) {
 		for n, v := range vars {
 			files[n] = v
 		}
-		if err := writeFiles(secureBootFixture, files); err != nil {
+		if err := qemulab.WriteFiles(secureBootFixture, files); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("wrote %d variables to %s", len(files), secureBootFixture)

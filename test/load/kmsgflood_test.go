@@ -1,18 +1,15 @@
 package load
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/qemulab"
-	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // floodRecords: the default, twice, is 20,000 records; the second flood
@@ -67,13 +64,7 @@ took() { read -r t1 _ </proc/uptime; echo "guest seconds $t0 $t1" >&2; }
 // --collector.kmsg.records-kept ending with the last marker, and resident
 // memory after the floods is at most twice what it was before.
 func TestKmsgFlood(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a QEMU guest; skipped with -short")
-	}
-	lab, err := qemulab.Find()
-	if err != nil {
-		testutil.SkipOrFail(t, "no firmware lab (scripts/lab-setup): %v", err)
-	}
+	lab := qemulab.Setup(t)
 	n := *floodRecords
 	flood := func(phase int) string {
 		return fmt.Sprintf(`i=0
@@ -135,9 +126,7 @@ took
 		{Name: "rss2", Script: floodPrelude + "grep VmRSS /proc/$pid/status\n"},
 		{Name: "agentlog", Script: "cat /tmp/agent.log\n"},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute) // a safety net
-	defer cancel()
-	res, err := lab.Boot(ctx, qemulab.Config{
+	res := lab.Run(t, "kmsg-flood", qemulab.Config{
 		Firmware: qemulab.SeaBIOS,
 		// No rate limit on user space's writes to /dev/kmsg (each
 		// echo opens the device afresh anyway).
@@ -145,21 +134,15 @@ took
 		Files:    []qemulab.File{{Path: "/bin/bootinfo", HostPath: agent.GuestBinary(t), Mode: 0o755}},
 		Commands: cmds,
 	})
-	if err != nil {
-		t.Fatalf("boot: %v", err)
-	}
-	t.Logf("guest ran for %v (/init from %v to %v of its uptime; phase 1 %s, phase 2 %s)", res.Elapsed.Round(time.Millisecond),
-		res.InitStart, res.InitDone, guestSeconds(res, "flood1"), guestSeconds(res, "overrun"))
+	t.Logf("phase 1 took %s, phase 2 %s by the guest's clock", guestSeconds(res, "flood1"), guestSeconds(res, "overrun"))
 	out := func(name string) string {
 		t.Helper()
-		o := res.Outputs[name]
-		if o == nil {
-			t.Fatalf("guest command %s did not run; console tail:\n%s", name, tailString(res.Console, 4000))
+		b, err := res.Command(name)
+		if err != nil {
+			agentLog, _ := res.Command("agentlog")
+			t.Fatalf("%v\n%s\nagent log:\n%s", err, b, agentLog)
 		}
-		if o.ExitStatus != 0 {
-			t.Fatalf("guest command %s exited %d: %s\n%s\nagent log:\n%s", name, o.ExitStatus, o.Stderr, o.Stdout, outputOf(res, "agentlog"))
-		}
-		return string(o.Stdout)
+		return string(b)
 	}
 	section := func(name string) kmsgSection {
 		t.Helper()
@@ -335,18 +318,4 @@ func guestSeconds(res *qemulab.Result, name string) string {
 		}
 	}
 	return "unknown"
-}
-
-func outputOf(res *qemulab.Result, name string) string {
-	if o := res.Outputs[name]; o != nil {
-		return string(o.Stdout)
-	}
-	return ""
-}
-
-func tailString(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
 }
