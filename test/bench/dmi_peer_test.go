@@ -3,12 +3,14 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
@@ -154,4 +156,30 @@ func TestDMIPeerBenchmark(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkDMIProcesses runs `bootinfo dmi --from-dump` and Debian's
+// `dmidecode --from-dump` as whole processes over every dump of the corpus,
+// side by side in one run; one op is the whole corpus. Compare the two
+// sub-benchmarks' ns/op for the ratio (the machine is shared and noisy).
+func BenchmarkDMIProcesses(b *testing.B) {
+	dmidecode, err := exec.LookPath("dmidecode")
+	if err != nil {
+		b.Skip("dmidecode not installed")
+	}
+	dir := testutil.Shared(b, "smbios", "dumps")
+	dumps, _ := filepath.Glob(filepath.Join(dir, "*.bin"))
+	bootinfo := agent.Binary(b)
+	run := func(b *testing.B, name string, args ...string) {
+		for b.Loop() {
+			for _, d := range dumps {
+				cmd := exec.Command(name, append(args, "--from-dump", d)...)
+				cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+				_ = cmd.Run() // broken tables exit non-zero in both
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(dumps)), "ns/dump")
+	}
+	b.Run("bootinfo", func(b *testing.B) { run(b, bootinfo, "dmi") })
+	b.Run("dmidecode", func(b *testing.B) { run(b, dmidecode) })
 }

@@ -22,8 +22,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestMain(m *testing.M) { agent.Main(m) }
-
 // efiGlobal is EFI_GLOBAL_VARIABLE, the vendor GUID of BootOrder, Boot####,
 // SecureBoot and SetupMode (UEFI 2.10 section 3.3).
 const efiGlobal = "8be4df61-93ca-11d2-aa0d-00e098032b8c"

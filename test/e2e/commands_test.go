@@ -1,4 +1,7 @@
-package main
+package e2e
+
+// End-to-end tests of the one-shot commands (show, dmi, kmsg): the real
+// binary, its output compared with the tools it stands in for.
 
 import (
 	"bytes"
@@ -13,6 +16,84 @@ import (
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 )
+
+func TestShowCommand(t *testing.T) {
+	root := agent.FixtureRoot(t)
+	run := func(args ...string) (int, string, string) {
+		cmd := exec.Command(agent.Binary(t), append(args, agent.FixtureArgs(root)...)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, stdout.String(), stderr.String()
+	}
+	if code, _, stderr := run("show", "nosuch"); code != 2 || !strings.Contains(stderr, `no such section "nosuch"`) {
+		t.Errorf("show nosuch: code %d, stderr %q", code, stderr)
+	}
+	code, out, _ := run("show", "host", "--format", "text")
+	if code != 0 || !strings.Contains(out, "hostname: node-a17\n") || !strings.Contains(out, "os:\n  id: debian\n") {
+		t.Errorf("show host --format text: code %d\n%s", code, out)
+	}
+	if code, _, stderr := run("show", "--format", "yaml"); code != 2 || !strings.Contains(stderr, "yaml") {
+		t.Errorf("bad format accepted: %d %q", code, stderr)
+	}
+	if code, out, _ := run("--version"); code != 0 || !strings.Contains(out, "bootinfo, version") {
+		t.Errorf("--version: %d %q", code, out)
+	}
+}
+
+// requiredTypes are the structure types whose text must match dmidecode 3.4
+// line for line.
+const requiredTypes = "0,1,2,3,4,16,17,19,32"
+
+// TestDMICommandAgainstDmidecode runs `bootinfo dmi --from-dump` as a whole
+// process over every dump of the shared corpus, next to Debian's dmidecode on
+// the same file: standard output and standard error must be equal, for the
+// required types alone and for the whole table.
+func TestDMICommandAgainstDmidecode(t *testing.T) {
+	if _, err := exec.LookPath("dmidecode"); err != nil {
+		testutil.SkipOrFail(t, "dmidecode not installed")
+	}
+	dir := testutil.Shared(t, "smbios", "dumps")
+	dumps, _ := filepath.Glob(filepath.Join(dir, "*.bin"))
+	if len(dumps) == 0 {
+		t.Fatal("no dumps")
+	}
+	out := func(name string, args ...string) (string, string) {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir // both print the file name as given
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		_ = cmd.Run() // dmidecode exits non-zero on broken tables; compare what it printed
+		return stdout.String(), stderr.String()
+	}
+	for _, d := range dumps {
+		name := filepath.Base(d)
+		for _, args := range [][]string{{"-t", requiredTypes}, nil} {
+			oursOut, oursErr := out(agent.Binary(t), append([]string{"dmi", "--from-dump", name}, args...)...)
+			theirOut, theirErr := out("dmidecode", append([]string{"--from-dump", name}, args...)...)
+			if d := cmp.Diff(theirOut, oursOut); d != "" {
+				t.Errorf("%s %v: stdout differs from dmidecode (-dmidecode +bootinfo):\n%s", name, args, d)
+			}
+			if d := cmp.Diff(theirErr, oursErr); d != "" {
+				t.Errorf("%s %v: stderr differs from dmidecode (-dmidecode +bootinfo):\n%s", name, args, d)
+			}
+		}
+		// The corpus's recorded oracle says the same.
+		oracle, err := os.ReadFile(strings.TrimSuffix(d, ".bin") + ".dmidecode.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, _ := out(agent.Binary(t), "dmi", "--from-dump", name); o != string(oracle) {
+			t.Errorf("%s: differs from %s.dmidecode.txt (-recorded +bootinfo):\n%s", name, name, cmp.Diff(string(oracle), o))
+		}
+	}
+}
 
 // TestKmsgCommandMatchesDmesgText: for each of the seven real QEMU boots,
 // `bootinfo kmsg --file dev-kmsg.txt` prints exactly what dmesg printed in
@@ -98,45 +179,6 @@ func TestKmsgCommandLevelsLikeDmesg(t *testing.T) {
 	}
 	if _, err := exec.Command(agent.Binary(t), "kmsg", "--level", "loud").Output(); err == nil {
 		t.Error("unknown level accepted")
-	}
-}
-
-// TestEndToEndLiveKmsg serves the machine's real kernel log and checks the
-// kmsg metrics and records endpoint, and that --no-collector.kmsg.records
-// withholds message text over HTTP.
-func TestEndToEndLiveKmsg(t *testing.T) {
-	if _, err := os.Stat("/dev/kmsg"); err != nil {
-		testutil.SkipOrFail(t, "no /dev/kmsg: %v", err)
-	}
-	args := []string{"--no-collector.dmi", "--no-collector.firmware", "--no-collector.history", "--no-collector.systemd", "--path.dev=/dev"}
-	a := agent.Start(t, args...)
-	_, _, metrics := a.Get(t, "GET", "/metrics")
-	for _, want := range []string{`bootinfo_scrape_collector_success{collector="kmsg"} 1`, `bootinfo_kernel_problems_total{kind="oom_kill"}`, `bootinfo_kmsg_records_total{facility="kern"`} {
-		if !bytes.Contains(metrics, []byte(want)) {
-			t.Errorf("/metrics lacks %s", want)
-		}
-	}
-	promtoolCheck(t, metrics)
-	code, _, body := a.Get(t, "GET", "/bootinfo/kmsg/records?limit=3")
-	if code != 200 || !strings.Contains(string(body), `"message"`) {
-		t.Errorf("records: %d %s", code, body)
-	}
-	if code, _, _ := a.Get(t, "GET", "/bootinfo/kmsg/records?limit=x"); code != 400 {
-		t.Errorf("bad limit: %d", code)
-	}
-
-	w := agent.Start(t, append(args, "--no-collector.kmsg.records")...)
-	if code, _, _ := w.Get(t, "GET", "/bootinfo/kmsg/records"); code != 403 {
-		t.Errorf("withheld records: %d, want 403", code)
-	}
-	_, _, doc := w.Get(t, "GET", "/bootinfo/kmsg")
-	var sec struct {
-		Milestones struct {
-			KernelBanner struct{ Message string } `json:"kernel_banner"`
-		} `json:"milestones"`
-	}
-	if err := json.Unmarshal(doc, &sec); err != nil || sec.Milestones.KernelBanner.Message != "" {
-		t.Errorf("kernel banner text served while withheld: %q (%v)", sec.Milestones.KernelBanner.Message, err)
 	}
 }
 
