@@ -102,64 +102,35 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the lab's mount namespace needs root")
 	}
-	for _, tool := range []string{"unshare", "dbus-daemon", "dbus-send", "systemctl", "dd", "mknod"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			needTool(t, tool)
-		}
+	for tool, pkg := range map[string]string{"unshare": "util-linux", "dbus-daemon": "dbus", "dbus-send": "dbus",
+		"systemctl": "systemd", "dd": "coreutils", "mknod": "coreutils"} {
+		testutil.Tool(t, tool, pkg)
 	}
 	systemd := "/lib/systemd/systemd"
 	if _, err := os.Stat(systemd); err != nil {
-		needTool(t, systemd+" (Debian package systemd)")
+		testutil.SkipOrFail(t, "%v (Debian package systemd)", err)
 	}
 
-	bin := agent.Binary(t)
 	lab := t.TempDir()
 	for _, d := range []string{"run", "config/systemd/user"} {
 		if err := os.MkdirAll(filepath.Join(lab, d), 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
-	copyFile(t, bin, filepath.Join(lab, "bootinfo"))
-
-	unit, err := os.ReadFile(unitPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const execStart = "ExecStart=/usr/local/bin/bootinfo serve --state.dir=/var/lib/bootinfo\n"
-	if !bytes.Contains(unit, []byte(execStart)) {
-		t.Fatalf("%s has no %q", unitPath, execStart)
-	}
+	testutil.CopyFile(t, agent.Binary(t), filepath.Join(lab, "bootinfo"), 0o755)
 	addr := testutil.FreeAddr(t)
-	args := "serve --web.listen-address=" + addr
-	if help, _ := exec.Command(bin, "serve", "--help").CombinedOutput(); bytes.Contains(help, []byte("--state.dir")) {
-		args += " --state.dir=/var/lib/bootinfo"
-	} else {
-		t.Log("this bootinfo has no --state.dir flag yet; running without it")
-	}
-	agentUnit := bytes.Replace(unit, []byte(execStart), []byte("ExecStart=/usr/local/bin/bootinfo "+args+"\n"), 1)
-	probeUnit := bytes.Replace(unit, []byte(execStart), []byte("ExecStart="+probeCommand+"\n"), 1)
 	userDir := filepath.Join(lab, "config/systemd/user")
-	writeFile(t, filepath.Join(userDir, "bootinfo.service"), agentUnit)
-	writeFile(t, filepath.Join(userDir, "bootinfo-probe.service"), probeUnit)
+	writeFile(t, filepath.Join(userDir, "bootinfo.service"), unitRunning(t, unitExecStart+" --web.listen-address="+addr))
+	writeFile(t, filepath.Join(userDir, "bootinfo-probe.service"), unitRunning(t, probeCommand))
 
-	out := &testutil.SyncBuffer{}
 	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-eu", "-c", labScript)
 	cmd.Env = append(os.Environ(), "LAB="+lab, "SYSTEMD="+systemd)
-	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	lab1 := &process{name: "systemd lab", cmd: cmd, output: out, done: done}
+	script := testutil.StartProcess(t, "systemd lab", cmd)
 	stop := func() { writeFile(t, filepath.Join(lab, "stop"), nil) }
 	t.Cleanup(func() {
 		stop()
-		select {
-		case err := <-done:
-			done <- err
-		default:
+		if script.Alive() == nil {
 			// The script is stuck: end what it started, by process id.
 			for _, f := range []string{"manager.pid", "dbus.pid"} {
 				if b, err := os.ReadFile(filepath.Join(lab, f)); err == nil {
@@ -170,31 +141,27 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 				}
 			}
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
 		}
 	})
 	logs := func() string {
 		m, _ := os.ReadFile(filepath.Join(lab, "manager.log"))
-		return fmt.Sprintf("lab script:\n%s\nmanager:\n%s", out.String(), m)
+		return fmt.Sprintf("lab script:\n%s\nmanager:\n%s", script.Output, m)
 	}
 
 	var metrics string
-	poll(t, "bootinfo under systemd", []*process{lab1}, func() error {
+	testutil.WaitFor(t, "bootinfo under systemd", func() error {
 		resp, err := client.Get("http://" + addr + "/metrics")
 		if err != nil {
 			return err
 		}
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("/metrics: %s", resp.Status)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("/metrics: %s", resp.Status)
 		}
 		metrics = string(b)
-		return nil
-	})
+		return err
+	}, script)
 	success := regexp.MustCompile(`(?m)^bootinfo_scrape_collector_success\{collector="([a-z]+)"\} (\S+)$`)
 	found := map[string]string{}
 	for _, m := range success.FindAllStringSubmatch(metrics, -1) {
@@ -208,10 +175,9 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 	t.Logf("collectors inside the sandbox: %v", found)
 
 	stop()
-	if err := <-done; err != nil {
+	if err := script.Wait(); err != nil {
 		t.Fatalf("lab: %v\n%s", err, logs())
 	}
-	done <- nil
 
 	result, err := os.ReadFile(filepath.Join(lab, "result"))
 	if err != nil {
@@ -235,17 +201,6 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 	}
 	if r, err := os.ReadFile("/proc/sys/kernel/dmesg_restrict"); err == nil && strings.TrimSpace(string(r)) != "1" {
 		t.Log("kernel.dmesg_restrict is 0 here: kmsg=ok does not prove CAP_SYSLOG is effective")
-	}
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o755); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 const unitPath = "systemd/bootinfo.service"
@@ -63,7 +64,7 @@ func TestUnitFileSettings(t *testing.T) {
 	u := parseUnit(t, data)
 	want := map[[2]string]string{
 		{"Install", "WantedBy"}:                "multi-user.target",
-		{"Service", "ExecStart"}:               "/usr/local/bin/bootinfo serve --state.dir=/var/lib/bootinfo",
+		{"Service", "ExecStart"}:               unitExecStart,
 		{"Service", "Restart"}:                 "on-failure",
 		{"Service", "KillSignal"}:              "SIGTERM",
 		{"Service", "StateDirectory"}:          "bootinfo",
@@ -110,21 +111,29 @@ func TestUnitFileSettings(t *testing.T) {
 	}
 }
 
+// unitExecStart is what the unit runs.
+const unitExecStart = "/usr/local/bin/bootinfo serve --state.dir=/var/lib/bootinfo"
+
+// unitRunning returns the unit file with cmd as its ExecStart.
+func unitRunning(t *testing.T, cmd string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(unitPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := "\nExecStart=" + unitExecStart + "\n"
+	if !bytes.Contains(data, []byte(line)) {
+		t.Fatalf("%s has no %q", unitPath, strings.TrimSpace(line))
+	}
+	return bytes.Replace(data, []byte(line), []byte("\nExecStart="+cmd+"\n"), 1)
+}
+
 // installUnit writes the unit into a temporary directory with ExecStart
 // pointing at a freshly built bootinfo, so systemd-analyze checks a real
 // executable.
 func installUnit(t *testing.T) string {
 	t.Helper()
-	bin := agent.Binary(t)
-	data, err := os.ReadFile(unitPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const installed = "ExecStart=/usr/local/bin/bootinfo "
-	if !bytes.Contains(data, []byte(installed)) {
-		t.Fatalf("%s has no %q", unitPath, installed)
-	}
-	data = bytes.ReplaceAll(data, []byte(installed), []byte("ExecStart="+bin+" "))
+	data := unitRunning(t, agent.Binary(t)+strings.TrimPrefix(unitExecStart, "/usr/local/bin/bootinfo"))
 	p := filepath.Join(t.TempDir(), "bootinfo.service")
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
@@ -132,14 +141,7 @@ func installUnit(t *testing.T) string {
 	return p
 }
 
-func systemdAnalyze(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		needTool(t, "systemd-analyze (Debian package systemd)")
-	}
-	return p
-}
+func systemdAnalyze(t *testing.T) string { return testutil.Tool(t, "systemd-analyze", "systemd") }
 
 // TestUnitFileVerifies runs systemd-analyze verify. It exits non-zero for
 // a missing executable or a broken dependency but only warns about unknown

@@ -4,6 +4,7 @@ package testutil
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -78,4 +79,16 @@ func CopyFile(tb testing.TB, src, dst string, perm os.FileMode) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// Tool returns the path of the program name. Where it is missing the test
+// skips, or fails under CI=true (scripts/test installs the Debian package
+// pkg, which has it).
+func Tool(tb testing.TB, name, pkg string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		SkipOrFail(tb, "%s not found (Debian package %s): %v", name, pkg, err)
+	}
+	return p
 }
