@@ -28,30 +28,26 @@ func FixtureRoot(tb testing.TB) string {
 	tb.Helper()
 	dst := BareFixtureRoot(tb)
 	boot := testutil.Shared(tb, "boots", "ovmf-q35-shellboot")
-	efiDir := filepath.Join(dst, "sys", "firmware", "efi")
-	if err := os.MkdirAll(filepath.Join(efiDir, "efivars"), 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Join(boot, "sys-firmware-efi-fw_platform_size"), filepath.Join(efiDir, "fw_platform_size")); err != nil {
-		tb.Fatal(err)
+	// The same machine's SMBIOS tables, as the kernel exported them.
+	tables := testutil.Shared(tb, "smbios", "sysfs", "qemu-ovmf-q35-shellboot")
+	links := map[string]string{
+		"sys/firmware/efi/fw_platform_size":          filepath.Join(boot, "sys-firmware-efi-fw_platform_size"),
+		"sys/firmware/dmi/tables/smbios_entry_point": filepath.Join(tables, "smbios_entry_point"),
+		"sys/firmware/dmi/tables/DMI":                filepath.Join(tables, "DMI"),
 	}
 	vars, err := os.ReadDir(filepath.Join(boot, "efivars"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, v := range vars {
-		if err := os.Symlink(filepath.Join(boot, "efivars", v.Name()), filepath.Join(efiDir, "efivars", v.Name())); err != nil {
+		links["sys/firmware/efi/efivars/"+v.Name()] = filepath.Join(boot, "efivars", v.Name())
+	}
+	for name, target := range links {
+		p := filepath.Join(dst, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			tb.Fatal(err)
 		}
-	}
-	// The same machine's SMBIOS tables, as the kernel exported them.
-	tables := testutil.Shared(tb, "smbios", "sysfs", "qemu-ovmf-q35-shellboot")
-	dmiDir := filepath.Join(dst, "sys", "firmware", "dmi", "tables")
-	if err := os.MkdirAll(dmiDir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	for _, f := range []string{"smbios_entry_point", "DMI"} {
-		if err := os.Symlink(filepath.Join(tables, f), filepath.Join(dmiDir, f)); err != nil {
+		if err := os.Symlink(target, p); err != nil {
 			tb.Fatal(err)
 		}
 	}
