@@ -238,6 +238,18 @@ type smbiosField struct {
 	want  string // what dmidecode should print; empty means value
 }
 
+// assetFields are the serial number, asset tag, part number or SKU number
+// (opts: "serial", "asset", "part", "sku") of a structure, each distinct:
+// PREFIX-SERIAL-tag and so on.
+func assetFields(prefix, tag string, opts ...string) []smbiosField {
+	keys := map[string]string{"serial": "Serial Number", "asset": "Asset Tag", "part": "Part Number", "sku": "SKU Number"}
+	var out []smbiosField
+	for _, o := range opts {
+		out = append(out, smbiosField{o, prefix + "-" + strings.ToUpper(o) + "-" + tag, keys[o], ""})
+	}
+	return out
+}
+
 // smbiosSpec is the -smbios option of one structure type.
 type smbiosSpec struct {
 	typ    int
@@ -304,40 +316,29 @@ func TestFirmwareLabSMBIOS(t *testing.T) {
 					{"sku", "SKU-" + tag, "SKU Number", ""},
 					{"family", "Lab Family " + tag, "Family", ""},
 				}},
-				{2, []smbiosField{
-					{"manufacturer", "Lab Boards " + tag, "Manufacturer", ""},
-					{"product", "LB-" + tag, "Product Name", ""},
-					{"version", "BV-" + tag, "Version", ""},
-					{"serial", "BOARD-SERIAL-" + tag, "Serial Number", ""},
-					{"asset", "BOARD-ASSET-" + tag, "Asset Tag", ""},
-					{"location", "Slot " + tag, "Location In Chassis", ""},
-				}},
-				{3, []smbiosField{
-					{"manufacturer", "Lab Chassis " + tag, "Manufacturer", ""},
-					{"version", "CV-" + tag, "Version", ""},
-					{"serial", "CHASSIS-SERIAL-" + tag, "Serial Number", ""},
-					{"asset", "CHASSIS-ASSET-" + tag, "Asset Tag", ""},
-					{"sku", "CHASSIS-SKU-" + tag, "SKU Number", ""},
-				}},
-				{4, []smbiosField{
-					{"sock_pfx", "Lab Socket", "Socket Designation", ""}, // numbered below
-					{"manufacturer", "Lab Silicon " + tag, "Manufacturer", ""},
-					{"version", "Lab CPU " + tag, "Version", ""},
-					{"serial", "CPU-SERIAL-" + tag, "Serial Number", ""},
-					{"asset", "CPU-ASSET-" + tag, "Asset Tag", ""},
-					{"part", "CPU-PART-" + tag, "Part Number", ""},
-					{"max-speed", "3600", "Max Speed", "3600 MHz"},
-					{"current-speed", "2400", "Current Speed", "2400 MHz"},
-				}},
-				{17, []smbiosField{
-					{"loc_pfx", "Lab DIMM", "Locator", ""}, // numbered below
-					{"bank", "Lab Bank " + tag, "Bank Locator", ""},
-					{"manufacturer", "Lab Memory " + tag, "Manufacturer", ""},
-					{"serial", "DIMM-SERIAL-" + tag, "Serial Number", ""},
-					{"asset", "DIMM-ASSET-" + tag, "Asset Tag", ""},
-					{"part", "DIMM-PART-" + tag, "Part Number", ""},
-					{"speed", "3200", "Speed", "3200 MT/s"},
-				}},
+				{2, append(assetFields("BOARD", tag, "serial", "asset"),
+					smbiosField{"manufacturer", "Lab Boards " + tag, "Manufacturer", ""},
+					smbiosField{"product", "LB-" + tag, "Product Name", ""},
+					smbiosField{"version", "BV-" + tag, "Version", ""},
+					smbiosField{"location", "Slot " + tag, "Location In Chassis", ""},
+				)},
+				{3, append(assetFields("CHASSIS", tag, "serial", "asset", "sku"),
+					smbiosField{"manufacturer", "Lab Chassis " + tag, "Manufacturer", ""},
+					smbiosField{"version", "CV-" + tag, "Version", ""},
+				)},
+				{4, append(assetFields("CPU", tag, "serial", "asset", "part"),
+					smbiosField{"sock_pfx", "Lab Socket", "Socket Designation", ""}, // numbered below
+					smbiosField{"manufacturer", "Lab Silicon " + tag, "Manufacturer", ""},
+					smbiosField{"version", "Lab CPU " + tag, "Version", ""},
+					smbiosField{"max-speed", "3600", "Max Speed", "3600 MHz"},
+					smbiosField{"current-speed", "2400", "Current Speed", "2400 MHz"},
+				)},
+				{17, append(assetFields("DIMM", tag, "serial", "asset", "part"),
+					smbiosField{"loc_pfx", "Lab DIMM", "Locator", ""}, // numbered below
+					smbiosField{"bank", "Lab Bank " + tag, "Bank Locator", ""},
+					smbiosField{"manufacturer", "Lab Memory " + tag, "Manufacturer", ""},
+					smbiosField{"speed", "3200", "Speed", "3200 MT/s"},
+				)},
 				{8, []smbiosField{
 					{"internal_reference", "J-INT-" + tag, "Internal Reference Designator", ""},
 					{"external_reference", "USB-" + tag, "External Reference Designator", ""},
