@@ -104,7 +104,7 @@ func grubLabMenu(rel, defaults string) string {
 	kernel := "/boot/vmlinuz-" + rel
 	initrd := "/boot/initrd.img-" + rel
 	var b strings.Builder
-	b.WriteString(`# The firmware lab's GRUB menu, written by e2e/grub_test.go.
+	b.WriteString(`# The firmware lab's GRUB menu, written by test/e2e/grub_test.go.
 if [ "${grub_platform}" = "pc" ]; then
 	# GRUB for BIOS talks to the VGA console unless told otherwise; the lab
 	# has none. (GRUB for EFI uses the firmware's console, already serial.)
