@@ -12,7 +12,6 @@
 package systemdlab
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -25,9 +24,9 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/prometheus/procfs"
 )
 
 // Binaries the lab needs.
@@ -36,11 +35,6 @@ const (
 	dbusDaemon    = "/usr/bin/dbus-daemon"
 	unshareBinary = "unshare"
 )
-
-// startupBound is a safety bound on how long the lab waits for the manager
-// to come up. It only turns a hang into a readable failure; a healthy start
-// takes well under a second.
-const startupBound = 2 * time.Minute
 
 // GeneratedPrefix starts the names of the units Options.Units generates.
 const GeneratedPrefix = "lab-gen-"
@@ -252,46 +246,33 @@ func (l *Lab) startManager() error {
 	l.manager, l.mgrDone = cmd, done
 	l.mu.Unlock()
 
-	var last string
-	err = waitFor(func() bool {
+	testutil.WaitFor(l.t, "the manager to start", func() error {
 		select {
 		case <-done:
-			return true
+			return nil // said below
 		default:
 		}
 		if _, err := os.Stat(filepath.Join(l.runDir, "systemd", "private")); err != nil {
-			return false
+			return err
 		}
 		out, err := l.Systemctl("show", "--property=SystemState", "--value")
-		last = strings.TrimSpace(out)
-		if err != nil || (last != "running" && last != "degraded") {
-			return false
+		if state := strings.TrimSpace(out); err != nil || (state != "running" && state != "degraded") {
+			return fmt.Errorf("SystemState %q (%v)", state, err)
 		}
 		// systemctl talks to the private socket; clients of the bus need
 		// the manager's name there too (connecting activates the bus).
 		out, err = l.run("busctl", "--user", "call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
 			"org.freedesktop.DBus", "NameHasOwner", "s", "org.freedesktop.systemd1")
-		return err == nil && strings.TrimSpace(out) == "b true"
-	}, "manager startup")
+		if err == nil && strings.TrimSpace(out) != "b true" {
+			err = errors.New("org.freedesktop.systemd1 has no owner on the bus")
+		}
+		return err
+	})
 	select {
 	case <-done:
 		log, _ := os.ReadFile(filepath.Join(l.dir, "manager.log"))
 		return fmt.Errorf("manager exited during startup (%s): %s", inotifyUsage(), log)
 	default:
-	}
-	if err != nil {
-		return fmt.Errorf("%w (last SystemState %q)", err, last)
-	}
-	return nil
-}
-
-func waitFor(cond func() bool, what string) error {
-	deadline := time.Now().Add(startupBound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("systemdlab: gave up waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return nil
 }
@@ -432,17 +413,14 @@ func (l *Lab) cleanup() {
 	}
 	// A killed process takes a moment to exit (longer when its mount
 	// namespace goes with it); the lab is gone when they all have.
-	err := waitFor(func() bool {
+	testutil.WaitFor(l.t, "the lab's processes to exit", func() error {
 		for _, pid := range l.orphans {
-			if st, _, err := procStat(pid); err == nil && st != 'Z' {
-				return false
+			if running(pid) {
+				return fmt.Errorf("process %d runs", pid)
 			}
 		}
-		return true
-	}, "the lab's processes to exit")
-	if err != nil {
-		l.t.Errorf("systemdlab: %v", err)
-	}
+		return nil
+	})
 	if !l.t.Failed() || os.Getenv("SYSTEMDLAB_KEEP") == "" {
 		_ = os.RemoveAll(l.dir)
 	} else {
@@ -479,24 +457,17 @@ func inotifyExhausted() bool {
 	return limit > 0 && held+3 > limit
 }
 
-// descendants returns the PIDs of every process below pid, read from
-// /proc/*/stat.
+// descendants returns the PIDs of every process below pid.
 func descendants(pid int) []int {
-	ents, err := os.ReadDir("/proc")
+	procs, err := procfs.AllProcs()
 	if err != nil {
 		return nil
 	}
 	children := map[int][]int{}
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+	for _, p := range procs {
+		if st, err := p.Stat(); err == nil {
+			children[st.PPID] = append(children[st.PPID], p.PID)
 		}
-		_, pp, err := procStat(p)
-		if err != nil {
-			continue
-		}
-		children[pp] = append(children[pp], p)
 	}
 	var out []int
 	queue := []int{pid}
@@ -511,29 +482,15 @@ func descendants(pid int) []int {
 	return out
 }
 
-// procStat returns the state letter and parent PID of a process.
-func procStat(pid int) (state byte, ppid int, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/stat", pid))
+// running reports whether process pid exists and is not a zombie (which
+// still answers kill(2) with signal 0).
+func running(pid int) bool {
+	p, err := procfs.NewProc(pid)
 	if err != nil {
-		return 0, 0, err
+		return false
 	}
-	defer f.Close()
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && line == "" {
-		return 0, 0, err
-	}
-	// The command name is in parentheses and may contain anything, so
-	// the fields after it are found from the last ')'.
-	i := strings.LastIndexByte(line, ')')
-	if i < 0 {
-		return 0, 0, errors.New("malformed stat")
-	}
-	fields := strings.Fields(line[i+1:])
-	if len(fields) < 2 || len(fields[0]) != 1 {
-		return 0, 0, errors.New("malformed stat")
-	}
-	ppid, err = strconv.Atoi(fields[1])
-	return fields[0][0], ppid, err
+	st, err := p.Stat()
+	return err == nil && st.State != "Z"
 }
 
 // InstancePrefix starts the names of the target instances Instances
