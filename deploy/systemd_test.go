@@ -169,9 +169,9 @@ func TestUnitFileVerifies(t *testing.T) {
 
 var exposureRE = regexp.MustCompile(`Overall exposure level for bootinfo\.service: ([0-9.]+) (\S+)`)
 
-// maxExposure is the exposure score systemd-analyze security may give the
-// unit: 2.1 ("OK") with systemd 252 when written; a change that loosens the sandbox has to
-// raise this deliberately.
+// maxExposure is the highest exposure score systemd-analyze security may
+// give the unit; a change that loosens the sandbox has to raise it
+// deliberately.
 const maxExposure = 2.1
 
 // TestUnitFileSecurity runs systemd-analyze security --offline=yes on the
@@ -198,7 +198,7 @@ func TestUnitFileSecurity(t *testing.T) {
 }
 
 // labScript runs inside a private mount namespace (unshare -m) and starts a
-// real systemd 252 manager (a user manager of root: PID 1 here is not
+// real systemd manager (a user manager of root: PID 1 here is not
 // systemd) that applies the unit's whole sandbox to what it starts. In the
 // namespace only: a tmpfs on /run/systemd holds what systemd PID 1 would
 // have created (/run/systemd/system, the inaccessible nodes that

@@ -88,8 +88,8 @@ func TestKmsgUnreadable(t *testing.T) {
 		name string
 		make func(t *testing.T, kmsg string)
 		want []string
-		// unnamed: the message does not name the device (a decode
-		// error from the reader; reported to the lead).
+		// unnamed: the message does not name the device (the
+		// reader's decode error).
 		unnamed bool
 	}{
 		{"absent", func(*testing.T, string) {}, []string{"no such file or directory"}, false},
@@ -300,8 +300,8 @@ func (zeros) Read(p []byte) (int, error) {
 }
 
 // TestFieldFaultsLogged breaks files that collectors report per field
-// while still succeeding (their section's errors): issue #8 wants such
-// faults in the log too, so an operator reading the journal sees them.
+// while still succeeding (their section's errors): such faults are in the
+// log too, so an operator reading the journal sees them.
 func TestFieldFaultsLogged(t *testing.T) {
 	needRoot(t)
 	for _, m := range []mutation{

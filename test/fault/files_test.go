@@ -299,8 +299,8 @@ var silent = map[string]string{
 	"removed boot":                                 "no boot directory",
 }
 
-// knownBugs are changes the agent mishandles today; the tests that meet
-// them skip with the bug, for the lead to fix.
+// knownBugs are changes the agent is known to mishandle, each with its bug;
+// the tests that meet them skip with it.
 var knownBugs = map[string]string{}
 
 // alsoFails lists collectors besides the owner that fail, and why.

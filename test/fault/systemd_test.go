@@ -75,7 +75,7 @@ func waitSystemdFailure(t *testing.T, l *loop) string {
 
 // TestSystemdFaults runs two agents against one systemd lab, one on the
 // manager's private socket and one on the session bus, each under a scrape
-// loop, and puts the manager and the bus through the faults of issue #8.
+// loop, and puts the manager and the bus through the faults a host sees.
 // For each: every scrape answers (200, within clientTimeout; a unit's
 // detail, which is a D-Bus call, with 200, 503 or 504), the systemd
 // collector of an agent the fault concerns reports failure in /metrics and
@@ -157,8 +157,8 @@ func TestSystemdFaults(t *testing.T) {
 		// The manager kills the daemon (SIGKILL to every process of
 		// dbus.service): a kill of the main PID alone can leave a
 		// forked dbus-daemon in the unit's cgroup, and the manager
-		// then waits out the 90 s stop timeout before it activates a
-		// new bus (seen here, with busctl as the only client).
+		// then waits out its stop timeout before it activates a new
+		// bus.
 		name:    "session bus daemon SIGKILL, three times",
 		effects: map[string]effect{"private": mustStay, "bus": mustFail},
 		repeat:  3,

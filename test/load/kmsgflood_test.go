@@ -12,9 +12,8 @@ import (
 	"github.com/bootinfo/bootinfo/internal/testing/qemulab"
 )
 
-// floodRecords: the default, twice, is 20,000 records; the second flood
-// must exceed what the guest's ring holds (about 4,000 of these records in
-// 128 KiB).
+// floodRecords is the size of each of the two floods. The second must
+// overrun the guest kernel's log buffer several times over.
 var floodRecords = flag.Int("kmsg.records", 10000, "records TestKmsgFlood writes in each of its two floods")
 
 // floodKept is the agent's --collector.kmsg.records-kept in the guest.
@@ -41,8 +40,8 @@ took() { read -r t1 _ </proc/uptime; echo "guest seconds $t0 $t1" >&2; }
 // TestKmsgFlood floods a kernel log with records written to /dev/kmsg and
 // checks that the agent accounts for every one of them. It runs the agent
 // in a QEMU guest (internal/testing/qemulab), whose kernel log it may fill: on the
-// host, a flood of this size overwrites the whole ring buffer (128 KiB
-// here), boot messages included, which other tests and the machine's users
+// host, a flood of this size overwrites the whole ring buffer, boot
+// messages included, which other tests and the machine's users
 // read. The guest is quiet, so the accounting can be exact.
 //
 // Phase 1: -kmsg.records records (local7.debug, a tag no one else uses)

@@ -258,10 +258,9 @@ func TestMethods(t *testing.T) {
 			}
 			requests++
 			if resp.Close && keepAlive {
-				// The server said it closes this connection (go1.26.10
-				// does after answering a CONNECT it did not take up;
-				// go1.26.8 did not): go on over a new one, as a client
-				// would.
+				// The server said it closes this connection (Go's
+				// does after answering a CONNECT it did not take
+				// up): go on over a new one, as a client would.
 				conn.Close()
 				if conn, err = net.Dial("tcp", host); err != nil {
 					t.Fatal(err)

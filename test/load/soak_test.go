@@ -31,10 +31,10 @@ var (
 
 // Flatness margins: the median of the last window may exceed the median of
 // the first by these before the test calls it growth. They are generous on
-// purpose: the Go heap breathes with the garbage collector (GOGC=100 lets
-// it double between collections), and a scrape in flight holds a
-// response's worth of memory and a goroutine or two per client. A leak of
-// one object per request grows past them within the full 60 s run.
+// purpose: the Go heap breathes with the garbage collector, and a scrape in
+// flight holds a response's worth of memory and a goroutine or two per
+// client. A leak of one object per request grows past them within the
+// run scripts/soak makes.
 const (
 	rssGrowthRatio   = 1.5 // last-window median VmRSS <= first-window median * this
 	goroutineSlack   = 0.5

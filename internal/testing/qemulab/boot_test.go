@@ -25,7 +25,7 @@ func buildProbe(t *testing.T) string {
 func TestBootProbe(t *testing.T) {
 	l := Setup(t)
 	probe := buildProbe(t)
-	// One firmware is enough to test the harness; e2e/firmwarelab_test.go
+	// One firmware is enough to test the harness; test/e2e/firmwarelab_test.go
 	// boots the real agent under every profile.
 	for _, fw := range []Firmware{SeaBIOS} {
 		t.Run(fw.String(), func(t *testing.T) {

@@ -60,11 +60,11 @@ type member struct {
 // /dev/console, busybox and its applet links, efivarfs.ko), built once per
 // process, and an uncompressed archive with the caller's files, the command
 // scripts and /init. The binary under test stays uncompressed because
-// deflating a 20 MB Go binary in the test process takes tens of seconds under
-// the race detector, on every boot.
+// deflating a Go binary in the test process is slow under the race
+// detector, and would be paid on every boot.
 //
 // A boot through an [Image] is the exception: there a boot loader reads the
-// initramfs through the firmware's disk services, a few MB/s under TCG, so
+// initramfs through the firmware's disk services, slow under TCG, so
 // the second archive is compressed too, by the host's gzip (a fraction of a
 // second) when there is one.
 

@@ -8,7 +8,8 @@
 // unshare(1) in a private mount namespace with a tmpfs on /run/systemd; only
 // the manager lives in that namespace. Its sockets live under a private
 // XDG_RUNTIME_DIR in an ordinary temporary directory, so the test process
-// reaches them directly. See /work/shared/docs/systemd-lab.md.
+// reaches them directly. See docs/systemd-lab.md in the shared material
+// beside the checkout (../shared).
 package systemdlab
 
 import (
@@ -43,7 +44,7 @@ const GeneratedPrefix = "lab-gen-"
 type Options struct {
 	// Targets is the number of generated targets (lab-gen-0000.target,
 	// ...), pulled in like the services. They run no process, so thousands
-	// start in seconds where as many services would take a minute here.
+	// start far sooner than as many services would.
 	Targets int
 	// Units is the number of generated services (lab-gen-0000.service, ...):
 	// oneshot services running /bin/true with RemainAfterExit=yes, wanted
@@ -147,9 +148,9 @@ func Start(t testing.TB, opts Options) *Lab {
 
 func (l *Lab) writeUnits(opts Options) error {
 	// Generated units are static (no [Install]) and pulled in by one
-	// umbrella target: with a thousand enablement symlinks, ListUnitFiles
-	// takes the manager seconds (it resolves every unit's install state
-	// against every symlink), which is a lab artefact, not a host's reality.
+	// umbrella target: with an enablement symlink each, ListUnitFiles would
+	// slow down (the manager resolves every unit's install state against
+	// every symlink), which is a lab artefact, not a host's reality.
 	var wants strings.Builder
 	gen := func(name, body string) error {
 		wants.WriteString("Wants=" + name + "\n")
