@@ -48,7 +48,6 @@ func nodeExporter(t *testing.T) string {
 func startBootinfo(t *testing.T, args ...string) *peer {
 	t.Helper()
 	a := agent.Start(t, append(args, "--web.disable-exporter-metrics")...)
-	a.Name = "bootinfo"
 	return &peer{Process: a.Process, base: a.Base}
 }
 

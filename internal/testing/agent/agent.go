@@ -120,7 +120,7 @@ func build(tb testing.TB, goarch string) string {
 // "no-"), since the agent refuses a flag given twice: "--collector.kmsg"
 // turns the kernel log back on, "--path.dev=/dev" reads the machine's.
 func FixtureArgs(root string, extra ...string) []string {
-	return Override([]string{
+	return override([]string{
 		"--no-collector.kmsg",
 		"--no-collector.systemd",
 		"--state.dir=" + filepath.Join(root, "var", "lib", "bootinfo"),
@@ -132,10 +132,10 @@ func FixtureArgs(root string, extra ...string) []string {
 	}, extra...)
 }
 
-// Override returns args without the flags that extra sets again, followed
+// override returns args without the flags that extra sets again, followed
 // by extra. A flag's name is what stands between its dashes (and a "no-"
 // prefix) and its "=".
-func Override(args []string, extra ...string) []string {
+func override(args []string, extra ...string) []string {
 	name := func(arg string) string {
 		n, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
 		return strings.TrimPrefix(n, "no-")
