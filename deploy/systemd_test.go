@@ -328,7 +328,7 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 		return fmt.Sprintf("lab script:\n%s\nmanager:\n%s", script.Output, m)
 	}
 
-	var metrics string
+	var metrics agent.Metrics
 	testutil.WaitFor(t, "bootinfo under systemd", func() error {
 		resp, err := client.Get("http://" + addr + "/metrics")
 		if err != nil {
@@ -339,20 +339,18 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 		if err == nil && resp.StatusCode != http.StatusOK {
 			err = fmt.Errorf("/metrics: %s", resp.Status)
 		}
-		metrics = string(b)
+		if err == nil {
+			metrics, err = agent.ParseMetrics(b)
+		}
 		return err
 	}, script)
-	success := regexp.MustCompile(`(?m)^bootinfo_scrape_collector_success\{collector="([a-z]+)"\} (\S+)$`)
-	found := map[string]string{}
-	for _, m := range success.FindAllStringSubmatch(metrics, -1) {
-		found[m[1]] = m[2]
-	}
+	success := metrics.ByLabel("bootinfo_scrape_collector_success", "collector")
 	for _, c := range []string{"dmi", "firmware", "host"} {
-		if found[c] != "1" {
-			t.Errorf("inside the sandbox, collector %s: success %q", c, found[c])
+		if success[c] != 1 {
+			t.Errorf("inside the sandbox, collector %s: success %v", c, success[c])
 		}
 	}
-	t.Logf("collectors inside the sandbox: %v", found)
+	t.Logf("collectors inside the sandbox: %v", success)
 
 	stop()
 	if err := script.Wait(); err != nil {
