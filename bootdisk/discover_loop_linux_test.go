@@ -78,6 +78,27 @@ func realPaths(root string) Paths {
 	return Paths{ProcFS: "/proc", SysFS: "/sys", DevFS: "/dev", RootFS: root}
 }
 
+// discover runs discovery with p.
+func discover(t *testing.T, p Paths) *BootDisk {
+	t.Helper()
+	fs, err := NewFS(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd, err := fs.Discover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bd
+}
+
+// mountExt4 makes an ext4 file system on dev and mounts it at dir.
+func mountExt4(t *testing.T, dev, dir string) {
+	t.Helper()
+	run(t, "", "mkfs.ext4", "-q", "-F", dev)
+	mountDev(t, dev, dir, "ext4")
+}
+
 func TestLiveGPTBootAndESP(t *testing.T) {
 	_, dev := liveSetup(t, `label: gpt
 start=2048, size=16MiB, type=U, name="EFI System Partition"
@@ -86,20 +107,11 @@ size=24MiB, type=L, name="root"
 `, 64<<20)
 	root := t.TempDir()
 	espFS := mkfsESP(t, dev+"p1", filepath.Join(t.TempDir(), "probe"))
-	run(t, "", "mkfs.ext4", "-q", "-F", dev+"p2")
-	run(t, "", "mkfs.ext4", "-q", "-F", dev+"p3")
-	mountDev(t, dev+"p3", root, "ext4")
-	mountDev(t, dev+"p2", filepath.Join(root, "boot"), "ext4")
+	mountExt4(t, dev+"p3", root)
+	mountExt4(t, dev+"p2", filepath.Join(root, "boot"))
 	mountDev(t, dev+"p1", filepath.Join(root, "boot", "efi"), espFS)
 
-	fs, err := NewFS(realPaths(root))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bd, err := fs.Discover()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bd := discover(t, realPaths(root))
 	disk := filepath.Base(dev)
 	if bd.Disk != disk || bd.Table != TableGPT || bd.BootMount != "/boot" || bd.BootPartition != 2 || bd.ESPPartition != 1 || bd.ESPMount != "/boot/efi" {
 		t.Errorf("disk %q table %s boot mount %q boot partition %d ESP %d at %q; want %s gpt /boot 2, ESP 1 at /boot/efi\n%+v",
@@ -146,18 +158,10 @@ size=24MiB, type=83, bootable
 `, 48<<20)
 	root := t.TempDir()
 	espFS := mkfsESP(t, dev+"p1", filepath.Join(t.TempDir(), "probe"))
-	run(t, "", "mkfs.ext4", "-q", "-F", dev+"p2")
-	mountDev(t, dev+"p2", root, "ext4")
+	mountExt4(t, dev+"p2", root)
 	mountDev(t, dev+"p1", filepath.Join(root, "efi"), espFS)
 
-	fs, err := NewFS(realPaths(root))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bd, err := fs.Discover()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bd := discover(t, realPaths(root))
 	if bd.Disk != filepath.Base(dev) || bd.Table != TableMBR || bd.ID != "0badcafe" || bd.BootMount != "/" || bd.BootPartition != 2 || bd.ESPPartition != 1 || bd.ESPMount != "/efi" {
 		t.Errorf("got %+v", bd)
 	}
@@ -166,18 +170,10 @@ size=24MiB, type=83, bootable
 func TestLiveWholeDiskFilesystem(t *testing.T) {
 	needTool(t, "mkfs.ext4")
 	img := newImage(t, 16<<20)
-	run(t, "", "mkfs.ext4", "-q", "-F", img)
 	dev := attachLoop(t, img, 512, false)
 	root := t.TempDir()
-	mountDev(t, dev, root, "ext4")
-	fs, err := NewFS(realPaths(root))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bd, err := fs.Discover()
-	if err != nil {
-		t.Fatal(err)
-	}
+	mountExt4(t, dev, root)
+	bd := discover(t, realPaths(root))
 	if bd.Disk != filepath.Base(dev) || bd.Table != TableNone || len(bd.Partitions) != 0 || bd.BootMount != "/" || bd.Mounts[0].Partition != "" {
 		t.Errorf("got %+v", bd)
 	}
@@ -195,8 +191,7 @@ start=2048, size=8MiB, type=U, name="EFI System Partition"
 size=8MiB, type=L, name="root fs", attrs="RequiredPartition"
 `, 24<<20)
 	root := t.TempDir()
-	run(t, "", "mkfs.ext4", "-q", "-F", dev+"p2")
-	mountDev(t, dev+"p2", root, "ext4")
+	mountExt4(t, dev+"p2", root)
 	// The udev database lives below the root; the root is the mounted
 	// file system, so put it on a tmpfs over root/run.
 	dbdir := filepath.Join(root, "run")
@@ -228,14 +223,7 @@ size=8MiB, type=L, name="root fs", attrs="RequiredPartition"
 	}
 	p := realPaths(root)
 	p.DevFS = t.TempDir()
-	fs, err := NewFS(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bd, err := fs.Discover()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bd := discover(t, p)
 	if bd.Source != SourceUdev || bd.Table != TableGPT || bd.ID != "11223344-5566-4778-8899-aabbccddeeff" || bd.ESPPartition != 1 || bd.BootPartition != 2 || bd.Errors["device"] == "" {
 		t.Fatalf("got %+v", bd)
 	}
@@ -265,14 +253,7 @@ size=150MiB, type=L
 	run(t, "", "mkfs.btrfs", "-q", "-f", dev+"p2")
 	root := t.TempDir()
 	mountDev(t, dev+"p2", root, "btrfs")
-	fs, err := NewFS(realPaths(root))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bd, err := fs.Discover()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bd := discover(t, realPaths(root))
 	if len(bd.Mounts) != 1 || !strings.HasPrefix(bd.Mounts[0].Device, "0:") || bd.Mounts[0].FSType != "btrfs" {
 		t.Fatalf("mounts %+v: want one btrfs mount with an anonymous device number", bd.Mounts)
 	}
@@ -291,8 +272,7 @@ start=2048, size=8MiB, type=U
 size=8MiB, type=L
 `, 24<<20)
 	root := t.TempDir()
-	run(t, "", "mkfs.ext4", "-q", "-F", dev+"p2")
-	mountDev(t, dev+"p2", root, "ext4")
+	mountExt4(t, dev+"p2", root)
 	f, err := os.OpenFile(dev, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -301,14 +281,7 @@ size=8MiB, type=L
 		t.Fatal(err)
 	}
 	f.Close()
-	fs, err := NewFS(realPaths(root))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bd, err := fs.Discover()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bd := discover(t, realPaths(root))
 	if bd.Source != SourceSysfs || bd.Table != TableUnknown || len(bd.Partitions) != 2 || bd.BootPartition != 2 || !strings.Contains(bd.Errors["table"], "the kernel sees 2 partitions") {
 		t.Errorf("got %+v", bd)
 	}

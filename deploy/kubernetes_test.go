@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
@@ -106,6 +107,13 @@ func hasContent(doc []byte) bool {
 
 // decodeStrict decodes one YAML document into v, failing on unknown or
 // duplicate fields.
+// collect returns a new object to decode a document into, and the function
+// that appends it to list.
+func collect[T any](list *[]*T) (any, func()) {
+	o := new(T)
+	return o, func() { *list = append(*list, o) }
+}
+
 func decodeStrict(doc []byte, v any) error {
 	return yaml.UnmarshalStrict(doc, v)
 }
@@ -128,20 +136,15 @@ func decodeStream(name string, data []byte, into *objects) error {
 		)
 		switch gvk := tm.APIVersion + "/" + tm.Kind; gvk {
 		case "v1/Namespace":
-			o := new(corev1.Namespace)
-			v, add = o, func() { into.namespaces = append(into.namespaces, o) }
+			v, add = collect(&into.namespaces)
 		case "v1/ServiceAccount":
-			o := new(corev1.ServiceAccount)
-			v, add = o, func() { into.serviceAccounts = append(into.serviceAccounts, o) }
+			v, add = collect(&into.serviceAccounts)
 		case "apps/v1/DaemonSet":
-			o := new(appsv1.DaemonSet)
-			v, add = o, func() { into.daemonSets = append(into.daemonSets, o) }
+			v, add = collect(&into.daemonSets)
 		case "v1/Service":
-			o := new(corev1.Service)
-			v, add = o, func() { into.services = append(into.services, o) }
+			v, add = collect(&into.services)
 		case "monitoring.coreos.com/v1/PodMonitor":
-			o := new(podMonitor)
-			v, add = o, func() { into.podMonitors = append(into.podMonitors, o) }
+			v, add = collect(&into.podMonitors)
 		default:
 			return fmt.Errorf("%s document %d: unexpected %s", name, i, gvk)
 		}
@@ -567,11 +570,7 @@ func flagFor(flags map[string]string, p string) (flag, rel string) {
 // stream it prints.
 func kustomize(t *testing.T, dir string) *objects {
 	t.Helper()
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		needTool(t, "kubectl (Debian package kubernetes-client)")
-	}
-	cmd := exec.Command(kubectl, "kustomize", dir)
+	cmd := exec.Command(testutil.Tool(t, "kubectl", "kubernetes-client"), "kustomize", dir)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -623,14 +622,4 @@ func TestKernelLogOverlay(t *testing.T) {
 	if diff := cmp.Diff(base, over, cmp.AllowUnexported(objects{}), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("the overlay changes more than privileged (-base +overlay):\n%s", diff)
 	}
-}
-
-// needTool skips a test that needs an external program this machine lacks,
-// or fails it under CI, where scripts/test installs everything.
-func needTool(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found; CI must provide it", what)
-	}
-	t.Skipf("%s not found", what)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"sigs.k8s.io/yaml"
 )
 
@@ -36,27 +37,27 @@ type ruleFile struct {
 	} `json:"groups"`
 }
 
-func readRules(t *testing.T) ruleFile {
-	t.Helper()
-	data, err := os.ReadFile(rulesPath)
+// readYAML decodes file strictly into v: an unknown or misspelt field
+// fails.
+func readYAML(tb testing.TB, file string, v any) {
+	tb.Helper()
+	data, err := os.ReadFile(file)
+	if err == nil {
+		err = yaml.UnmarshalStrict(data, v)
+	}
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatalf("%s: %v", file, err)
 	}
+}
+
+func readRules(tb testing.TB) ruleFile {
+	tb.Helper()
 	var rf ruleFile
-	if err := yaml.UnmarshalStrict(data, &rf); err != nil {
-		t.Fatalf("%s: %v", rulesPath, err)
-	}
+	readYAML(tb, rulesPath, &rf)
 	return rf
 }
 
-func promtool(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		needTool(t, "promtool (Debian package prometheus)")
-	}
-	return p
-}
+func promtool(t *testing.T) string { return testutil.Tool(t, "promtool", "prometheus") }
 
 func run(t *testing.T, dir, name string, args ...string) string {
 	t.Helper()
@@ -122,13 +123,7 @@ func TestKubernetesScrapeConfig(t *testing.T) {
 			} `json:"relabel_configs"`
 		} `json:"scrape_configs"`
 	}
-	data, err := os.ReadFile(scrapeK8s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
-		t.Fatal(err)
-	}
+	readYAML(t, scrapeK8s, &cfg)
 	if len(cfg.ScrapeConfigs) != 1 || len(cfg.ScrapeConfigs[0].KubernetesSDConfigs) != 1 {
 		t.Fatalf("want one job with one kubernetes_sd_config, got %+v", cfg.ScrapeConfigs)
 	}
@@ -222,13 +217,7 @@ func TestAlertRules(t *testing.T) {
 			} `json:"alert_rule_test"`
 		} `json:"tests"`
 	}
-	data, err := os.ReadFile(rulesTestPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.UnmarshalStrict(data, &tests); err != nil {
-		t.Fatal(err)
-	}
+	readYAML(t, rulesTestPath, &tests)
 	if !slices.Equal(tests.RuleFiles, []string{filepath.Base(rulesPath)}) {
 		t.Errorf("the unit tests load %v, want [%s]", tests.RuleFiles, filepath.Base(rulesPath))
 	}

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"sigs.k8s.io/yaml"
 )
 
 // selector is one vector selector in a PromQL expression: a metric name and
@@ -294,15 +292,7 @@ func TestSelectors(t *testing.T) {
 // it calls a metric is an identifier, seeded with every query of the rules
 // and the dashboard.
 func FuzzSelectors(f *testing.F) {
-	data, err := os.ReadFile(rulesPath)
-	if err != nil {
-		f.Fatal(err)
-	}
-	var rf ruleFile
-	if err := yaml.Unmarshal(data, &rf); err != nil {
-		f.Fatal(err)
-	}
-	for _, g := range rf.Groups {
+	for _, g := range readRules(f).Groups {
 		for _, r := range g.Rules {
 			f.Add(r.Expr)
 		}

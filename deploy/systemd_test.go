@@ -3,6 +3,9 @@ package deploy
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +13,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 const unitPath = "systemd/bootinfo.service"
@@ -61,7 +68,7 @@ func TestUnitFileSettings(t *testing.T) {
 	u := parseUnit(t, data)
 	want := map[[2]string]string{
 		{"Install", "WantedBy"}:                "multi-user.target",
-		{"Service", "ExecStart"}:               "/usr/local/bin/bootinfo serve --state.dir=/var/lib/bootinfo",
+		{"Service", "ExecStart"}:               unitExecStart,
 		{"Service", "Restart"}:                 "on-failure",
 		{"Service", "KillSignal"}:              "SIGTERM",
 		{"Service", "StateDirectory"}:          "bootinfo",
@@ -108,21 +115,29 @@ func TestUnitFileSettings(t *testing.T) {
 	}
 }
 
+// unitExecStart is what the unit runs.
+const unitExecStart = "/usr/local/bin/bootinfo serve --state.dir=/var/lib/bootinfo"
+
+// unitRunning returns the unit file with cmd as its ExecStart.
+func unitRunning(t *testing.T, cmd string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(unitPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := "\nExecStart=" + unitExecStart + "\n"
+	if !bytes.Contains(data, []byte(line)) {
+		t.Fatalf("%s has no %q", unitPath, strings.TrimSpace(line))
+	}
+	return bytes.Replace(data, []byte(line), []byte("\nExecStart="+cmd+"\n"), 1)
+}
+
 // installUnit writes the unit into a temporary directory with ExecStart
 // pointing at a freshly built bootinfo, so systemd-analyze checks a real
 // executable.
 func installUnit(t *testing.T) string {
 	t.Helper()
-	bin := bootinfoBinary(t)
-	data, err := os.ReadFile(unitPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const installed = "ExecStart=/usr/local/bin/bootinfo "
-	if !bytes.Contains(data, []byte(installed)) {
-		t.Fatalf("%s has no %q", unitPath, installed)
-	}
-	data = bytes.ReplaceAll(data, []byte(installed), []byte("ExecStart="+bin+" "))
+	data := unitRunning(t, agent.Binary(t)+strings.TrimPrefix(unitExecStart, "/usr/local/bin/bootinfo"))
 	p := filepath.Join(t.TempDir(), "bootinfo.service")
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
@@ -130,14 +145,7 @@ func installUnit(t *testing.T) string {
 	return p
 }
 
-func systemdAnalyze(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		needTool(t, "systemd-analyze (Debian package systemd)")
-	}
-	return p
-}
+func systemdAnalyze(t *testing.T) string { return testutil.Tool(t, "systemd-analyze", "systemd") }
 
 // TestUnitFileVerifies runs systemd-analyze verify. It exits non-zero for
 // a missing executable or a broken dependency but only warns about unknown
@@ -161,9 +169,9 @@ func TestUnitFileVerifies(t *testing.T) {
 
 var exposureRE = regexp.MustCompile(`Overall exposure level for bootinfo\.service: ([0-9.]+) (\S+)`)
 
-// maxExposure is the exposure score systemd-analyze security may give the
-// unit: 2.1 ("OK") with systemd 252 when written; a change that loosens the sandbox has to
-// raise this deliberately.
+// maxExposure is the highest exposure score systemd-analyze security may
+// give the unit; a change that loosens the sandbox has to raise it
+// deliberately.
 const maxExposure = 2.1
 
 // TestUnitFileSecurity runs systemd-analyze security --offline=yes on the
@@ -186,5 +194,197 @@ func TestUnitFileSecurity(t *testing.T) {
 	t.Logf("exposure %.1f %s", score, m[2])
 	if score > maxExposure {
 		t.Errorf("exposure level %.1f %s, above %.1f:\n%s", score, m[2], maxExposure, out)
+	}
+}
+
+// labScript runs inside a private mount namespace (unshare -m) and starts a
+// real systemd manager (a user manager of root: PID 1 here is not
+// systemd) that applies the unit's whole sandbox to what it starts. In the
+// namespace only: a tmpfs on /run/systemd holds what systemd PID 1 would
+// have created (/run/systemd/system, the inaccessible nodes that
+// ProtectHome= and ProtectKernelTunables= mount over paths) and, bound
+// to /run/systemd/private, this manager's private socket; /run is
+// bind-mounted onto itself first because on these machines it is not a
+// mount point, and the API file systems that ProtectKernelTunables= and
+// friends imply would otherwise put an empty tmpfs over it (a host booted
+// with systemd always has /run mounted). A tmpfs on
+// /usr/local/bin holds the binary where the unit expects it plus two
+// owner-only files, and a tmpfs on /var/lib holds the state directory.
+// It runs the probe unit to completion, then the agent until $LAB/stop
+// appears, records the agent unit's final state, and ends the manager and
+// the bus daemon it started, by process id, however it exits.
+const labScript = `
+cleanup() {
+	for f in "$LAB/manager.pid" "$LAB/dbus.pid"; do
+		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
+		rm -f "$f"
+	done
+}
+trap cleanup EXIT
+mount --bind /run /run
+mount -t tmpfs tmpfs /run/systemd
+mkdir -p /run/systemd/system /run/systemd/inaccessible
+cd /run/systemd/inaccessible
+touch reg && mkdir dir && mknod chr c 0 0 && mknod blk b 0 0 && mkfifo fifo
+chmod 0000 reg dir chr blk fifo
+cd /
+mount -t tmpfs tmpfs /usr/local/bin
+cp "$LAB/bootinfo" /usr/local/bin/bootinfo
+echo root > /usr/local/bin/root-0400 && chmod 0400 /usr/local/bin/root-0400
+echo nobody > /usr/local/bin/nobody-0400 && chmod 0400 /usr/local/bin/nobody-0400 && chown 65534 /usr/local/bin/nobody-0400
+mount -t tmpfs tmpfs /var/lib
+mkdir -p /var/lib/bootinfo
+export XDG_RUNTIME_DIR="$LAB/run" XDG_CONFIG_HOME="$LAB/config"
+dbus-daemon --session --address="unix:path=$XDG_RUNTIME_DIR/bus" --fork --print-pid > "$LAB/dbus.pid"
+export DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG_RUNTIME_DIR/bus"
+"$SYSTEMD" --user > "$LAB/manager.log" 2>&1 &
+echo $! > "$LAB/manager.pid"
+while [ ! -S "$XDG_RUNTIME_DIR/systemd/private" ] && [ ! -e "$LAB/stop" ]; do sleep 0.1; done
+# systemctl --wait talks to the manager over the bus, where the manager
+# takes its name a moment after it opens its private socket.
+until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.systemd1 | grep -q 'boolean true' || [ -e "$LAB/stop" ]; do
+	sleep 0.1
+done
+touch /run/systemd/private
+mount --bind "$XDG_RUNTIME_DIR/systemd/private" /run/systemd/private
+systemctl --user start --wait bootinfo-probe.service
+cp /var/lib/bootinfo/probe.txt "$LAB/probe.txt"
+systemctl --user start bootinfo.service
+while [ ! -e "$LAB/stop" ]; do sleep 0.1; done
+systemctl --user stop bootinfo.service
+systemctl --user show -p ActiveState,Result,ExecMainStatus,NRestarts bootinfo.service > "$LAB/result"
+`
+
+// probeCommand runs under the unit's sandbox in place of bootinfo and
+// records what the sources need: /dev/kmsg (CAP_SYSLOG under
+// kernel.dmesg_restrict=1), a file only root may read (the DMI table's
+// case), a D-Bus call over the manager's private socket at
+// /run/systemd/private (read-only mount, AF_UNIX), and that another user's
+// owner-only file stays closed (no CAP_DAC_OVERRIDE or
+// CAP_DAC_READ_SEARCH).
+const probeCommand = `/bin/sh -c 'exec >/var/lib/bootinfo/probe.txt 2>&1; ` +
+	`dd if=/dev/kmsg of=/dev/null bs=8192 count=1 iflag=nonblock status=none && echo kmsg=ok; ` +
+	`cat /usr/local/bin/root-0400 >/dev/null && echo root-file=ok; ` +
+	`cat /usr/local/bin/nobody-0400 >/dev/null || echo other-file=denied; ` +
+	`dbus-send --peer=unix:path=/run/systemd/private --print-reply --dest=org.freedesktop.systemd1 ` +
+	`/org/freedesktop/systemd1 org.freedesktop.DBus.Properties.Get ` +
+	`string:org.freedesktop.systemd1.Manager string:Version >/dev/null && echo private-socket=ok; ` +
+	`sed -n "s/^CapEff:[[:space:]]*/capeff=/p" /proc/self/status; true'`
+
+// TestUnitRunsUnderSystemd starts bootinfo with the unit file's complete
+// sandbox under a real systemd, scrapes it, and stops it: every collector
+// must work inside the sandbox and SIGTERM must end the service cleanly.
+func TestUnitRunsUnderSystemd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a systemd manager")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("the lab's mount namespace needs root")
+	}
+	for tool, pkg := range map[string]string{"unshare": "util-linux", "dbus-daemon": "dbus", "dbus-send": "dbus",
+		"systemctl": "systemd", "dd": "coreutils", "mknod": "coreutils"} {
+		testutil.Tool(t, tool, pkg)
+	}
+	systemd := "/lib/systemd/systemd"
+	if _, err := os.Stat(systemd); err != nil {
+		testutil.SkipOrFail(t, "%v (Debian package systemd)", err)
+	}
+
+	lab := t.TempDir()
+	for _, d := range []string{"run", "config/systemd/user"} {
+		if err := os.MkdirAll(filepath.Join(lab, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.CopyFile(t, agent.Binary(t), filepath.Join(lab, "bootinfo"), 0o755)
+	addr := testutil.FreeAddr(t)
+	userDir := filepath.Join(lab, "config/systemd/user")
+	writeFile(t, filepath.Join(userDir, "bootinfo.service"), unitRunning(t, unitExecStart+" --web.listen-address="+addr))
+	writeFile(t, filepath.Join(userDir, "bootinfo-probe.service"), unitRunning(t, probeCommand))
+
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-eu", "-c", labScript)
+	cmd.Env = append(os.Environ(), "LAB="+lab, "SYSTEMD="+systemd)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	script := testutil.StartProcess(t, "systemd lab", cmd)
+	stop := func() { writeFile(t, filepath.Join(lab, "stop"), nil) }
+	t.Cleanup(func() {
+		stop()
+		if script.Alive() == nil {
+			// The script is stuck: end what it started, by process id.
+			for _, f := range []string{"manager.pid", "dbus.pid"} {
+				if b, err := os.ReadFile(filepath.Join(lab, f)); err == nil {
+					var pid int
+					if _, err := fmt.Sscan(string(b), &pid); err == nil && pid > 1 {
+						_ = syscall.Kill(pid, syscall.SIGTERM)
+					}
+				}
+			}
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
+	})
+	logs := func() string {
+		m, _ := os.ReadFile(filepath.Join(lab, "manager.log"))
+		return fmt.Sprintf("lab script:\n%s\nmanager:\n%s", script.Output, m)
+	}
+
+	var metrics agent.Metrics
+	testutil.WaitFor(t, "bootinfo under systemd", func() error {
+		resp, err := client.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("/metrics: %s", resp.Status)
+		}
+		if err == nil {
+			metrics, err = agent.ParseMetrics(b)
+		}
+		return err
+	}, script)
+	success := metrics.ByLabel("bootinfo_scrape_collector_success", "collector")
+	for _, c := range []string{"dmi", "firmware", "host"} {
+		if success[c] != 1 {
+			t.Errorf("inside the sandbox, collector %s: success %v", c, success[c])
+		}
+	}
+	t.Logf("collectors inside the sandbox: %v", success)
+
+	stop()
+	if err := script.Wait(); err != nil {
+		t.Fatalf("lab: %v\n%s", err, logs())
+	}
+
+	result, err := os.ReadFile(filepath.Join(lab, "result"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs())
+	}
+	for _, want := range []string{"ActiveState=inactive", "Result=success", "ExecMainStatus=0", "NRestarts=0"} {
+		if !bytes.Contains(result, []byte(want+"\n")) {
+			t.Errorf("after systemctl stop: want %s in\n%s", want, result)
+		}
+	}
+
+	probe, err := os.ReadFile(filepath.Join(lab, "probe.txt"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs())
+	}
+	t.Logf("probe under the sandbox:\n%s", probe)
+	for _, want := range []string{"kmsg=ok", "root-file=ok", "other-file=denied", "private-socket=ok", "capeff=0000000400000000"} {
+		if !strings.Contains(string(probe), want+"\n") {
+			t.Errorf("probe under the unit's sandbox: want %s (CAP_SYSLOG only, root's files only, /dev/kmsg and the private socket reachable)", want)
+		}
+	}
+	if r, err := os.ReadFile("/proc/sys/kernel/dmesg_restrict"); err == nil && strings.TrimSpace(string(r)) != "1" {
+		t.Log("kernel.dmesg_restrict is 0 here: kmsg=ok does not prove CAP_SYSLOG is effective")
+	}
+}
+
+func writeFile(t *testing.T, p string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

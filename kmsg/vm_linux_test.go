@@ -1,17 +1,13 @@
 package kmsg
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,7 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/qemulab"
 )
 
 // The overrun test boots this test binary as /init of a QEMU guest, where
@@ -100,19 +96,27 @@ func vmRun() (res vmResult) {
 		return fail(err)
 	}
 	defer d.Close()
+	// drain hands each record to each until the reader reaches the end
+	// of the log.
+	drain := func(each func(Record)) error {
+		for {
+			r, err := d.Next(context.Background())
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			each(r)
+		}
+	}
 	s := NewSummary()
-	ctx := context.Background()
-	for {
-		r, err := d.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fail(err)
-		}
+	if err := drain(func(r Record) {
 		s.Add(r)
 		res.BootRecords++
 		res.LastBeforeSeq = r.Seq
+	}); err != nil {
+		return fail(err)
 	}
 	w, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
 	if err != nil {
@@ -126,25 +130,18 @@ func vmRun() (res vmResult) {
 	}
 	w.Close()
 	res.Consecutive = true
-	prev := uint64(0)
-	for {
-		r, err := d.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fail(err)
-		}
+	if err := drain(func(r Record) {
 		s.Add(r)
 		if res.After == 0 {
 			res.FirstAfterSeq = r.Seq
-		} else if r.Seq != prev+1 {
+		} else if r.Seq != res.LastSeq+1 {
 			res.Consecutive = false
 		}
-		prev = r.Seq
 		res.After++
 		res.LastSeq = r.Seq
 		res.LastMessage = r.Message
+	}); err != nil {
+		return fail(err)
 	}
 	res.Lost, res.Overruns = d.Lost(), d.Overruns()
 	snap := s.Snapshot()
@@ -174,16 +171,11 @@ func vmRun() (res vmResult) {
 		return fail(err)
 	}
 	deaths := NewSummary()
-	for {
-		r, err := d.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fail(err)
-		}
+	if err := drain(func(r Record) {
 		deaths.Add(r)
 		res.ChildRecords++
+	}); err != nil {
+		return fail(err)
 	}
 	res.Problems = map[Problem]uint64{}
 	res.ProblemLast = map[Problem]string{}
@@ -224,70 +216,6 @@ func vmChild(kind string) {
 	os.Exit(4)
 }
 
-// writeNewc writes a newc ("070701") cpio archive, the initramfs format.
-func writeNewc(w io.Writer, files map[string][]byte, dirs []string) error {
-	ino := 1
-	entry := func(name string, mode uint32, data []byte) error {
-		hdr := fmt.Sprintf("070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-			ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name)+1, 0)
-		ino++
-		buf := []byte(hdr + name + "\x00")
-		for len(buf)%4 != 0 {
-			buf = append(buf, 0)
-		}
-		buf = append(buf, data...)
-		for len(buf)%4 != 0 {
-			buf = append(buf, 0)
-		}
-		_, err := w.Write(buf)
-		return err
-	}
-	for _, d := range dirs {
-		if err := entry(d, syscall.S_IFDIR|0o755, nil); err != nil {
-			return err
-		}
-	}
-	for name, data := range files {
-		if err := entry(name, syscall.S_IFREG|0o755, data); err != nil {
-			return err
-		}
-	}
-	return entry("TRAILER!!!", 0, nil)
-}
-
-// guestBinary returns a statically linked build of this test binary for
-// the guest, which has no dynamic loader: the running binary when it is
-// static, else (under -race, which needs cgo) a CGO_ENABLED=0 build.
-func guestBinary(t *testing.T) string {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := elf.Open(self)
-	if err != nil {
-		t.Fatalf("test binary: %v", err)
-	}
-	defer f.Close()
-	static := true
-	for _, p := range f.Progs {
-		static = static && p.Type != elf.PT_INTERP
-	}
-	if static {
-		return self
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		testutil.SkipOrFail(t, "the go tool is needed to build a static binary for the guest: %v", err)
-	}
-	out := filepath.Join(t.TempDir(), "kmsg.test")
-	cmd := exec.Command(goTool, "test", "-c", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build a static test binary for the guest: %v\n%s", err, b)
-	}
-	return out
-}
-
 // TestRealKernelUnderQEMU proves on a real kernel (a QEMU guest, whose log
 // may be flooded without harm) what the host's log cannot show:
 //   - EPIPE: the reader stops after the boot log, user space floods the log
@@ -298,51 +226,17 @@ func guestBinary(t *testing.T) string {
 //     records) counts as one oom_kill naming the victim, and a real
 //     unhandled segfault as one segfault.
 func TestRealKernelUnderQEMU(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a QEMU guest; skipped with -short")
-	}
-	qemu, err := exec.LookPath("qemu-system-x86_64")
-	if err != nil {
-		testutil.SkipOrFail(t, "qemu-system-x86_64 not installed: %v", err)
-	}
-	kernel := os.Getenv("BOOTINFO_LAB_KERNEL")
-	if kernel == "" {
-		m, _ := filepath.Glob("/var/cache/bootinfo-lab/*/vmlinuz")
-		if len(m) == 0 {
-			testutil.SkipOrFail(t, "no guest kernel: set BOOTINFO_LAB_KERNEL or cache one in /var/cache/bootinfo-lab/VERSION/vmlinuz (see docs/firmware-lab.md)")
-		}
-		kernel = m[0]
-	}
-	self := guestBinary(t)
-	bin, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	initrd := filepath.Join(t.TempDir(), "initrd.cpio")
-	f, err := os.Create(initrd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bw := bufio.NewWriter(f)
-	if err := writeNewc(bw, map[string][]byte{"init": bin}, []string{"dev", "proc"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := bw.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-
-	cmd := exec.Command(qemu, "-accel", "tcg", "-cpu", "max", "-m", "512", "-nographic", "-no-reboot",
-		"-kernel", kernel, "-initrd", initrd,
-		"-append", "console=ttyS0 quiet panic=-1 printk.devkmsg=on "+vmInitEnv+"=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("qemu: %v\n%s", err, out.Bytes())
-	}
+	lab := qemulab.Setup(t)
+	boot := lab.Run(t, "kmsg-overrun", qemulab.Config{
+		Firmware: qemulab.SeaBIOS,
+		// No rate limit on writes to /dev/kmsg; vmInitEnv reaches this
+		// binary, /init, as an environment variable.
+		Append: qemulab.DefaultAppend + " printk.devkmsg=on " + vmInitEnv + "=1",
+		Init:   qemulab.GuestTestBinary(t),
+	})
 	var res vmResult
 	found := false
-	for _, line := range strings.Split(out.String(), "\n") {
+	for _, line := range strings.Split(string(boot.Console), "\n") {
 		if i := strings.Index(line, vmResultPrefix); i >= 0 {
 			if err := json.Unmarshal([]byte(strings.TrimSpace(line[i+len(vmResultPrefix):])), &res); err != nil {
 				t.Fatalf("guest result %q: %v", line, err)
@@ -351,7 +245,7 @@ func TestRealKernelUnderQEMU(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Fatalf("guest printed no result:\n%s", out.Bytes())
+		t.Fatalf("guest printed no result:\n%s", boot.Console)
 	}
 	t.Logf("guest: %+v", res)
 	if res.Error != "" {

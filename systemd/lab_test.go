@@ -325,7 +325,9 @@ var checkAnalyze = map[string]func(t *testing.T, s *Snapshot, out string){
 	},
 }
 
-func TestLabRestartIsSeen(t *testing.T) {
+// forEachConnection runs f in a subtest for each way a watcher reaches a
+// lab's manager: its private socket and the session bus.
+func forEachConnection(t *testing.T, f func(t *testing.T, l *systemdlab.Lab, w *Watcher)) {
 	for _, bus := range []bool{false, true} {
 		t.Run("bus="+strconv.FormatBool(bus), func(t *testing.T) {
 			l := startLab(t, systemdlab.Options{})
@@ -333,33 +335,38 @@ func TestLabRestartIsSeen(t *testing.T) {
 			if bus {
 				addr = l.BusAddress()
 			}
-			w := startWatcher(t, Options{Address: addr, Bus: bus})
-			s := waitSnapshot(t, w, "sleeper running", func(s *Snapshot) bool {
-				u, ok := s.Unit("sleeper.service")
-				return ok && u.Service != nil && u.Service.MainPID != 0 && u.SubState == "running"
-			})
-			u, _ := s.Unit("sleeper.service")
-			before := *u.Service
-			killed := time.Now()
-			if err := syscall.Kill(int(before.MainPID), syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			s = waitSnapshot(t, w, "restart counted", func(s *Snapshot) bool {
-				u, _ := s.Unit("sleeper.service")
-				return u.Service != nil && u.Service.NRestarts == before.NRestarts+1 &&
-					u.Service.MainPID != 0 && u.Service.MainPID != before.MainPID
-			})
-			t.Logf("restart visible %v after kill -9 (RestartSec=10ms)", time.Since(killed))
-			if st := w.Stats(); st.Signals == 0 || st.Refreshes == 0 {
-				t.Errorf("the restart was not seen through signals: %+v", st)
-			}
-			u, _ = s.Unit("sleeper.service")
-			want := strings.TrimSpace(systemctl(t, l, "show", "--property=MainPID", "--value", "sleeper.service"))
-			if strconv.Itoa(int(u.Service.MainPID)) != want {
-				t.Errorf("MainPID %d, systemctl says %s", u.Service.MainPID, want)
-			}
+			f(t, l, startWatcher(t, Options{Address: addr, Bus: bus}))
 		})
 	}
+}
+
+func TestLabRestartIsSeen(t *testing.T) {
+	forEachConnection(t, func(t *testing.T, l *systemdlab.Lab, w *Watcher) {
+		s := waitSnapshot(t, w, "sleeper running", func(s *Snapshot) bool {
+			u, ok := s.Unit("sleeper.service")
+			return ok && u.Service != nil && u.Service.MainPID != 0 && u.SubState == "running"
+		})
+		u, _ := s.Unit("sleeper.service")
+		before := *u.Service
+		killed := time.Now()
+		if err := syscall.Kill(int(before.MainPID), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		s = waitSnapshot(t, w, "restart counted", func(s *Snapshot) bool {
+			u, _ := s.Unit("sleeper.service")
+			return u.Service != nil && u.Service.NRestarts == before.NRestarts+1 &&
+				u.Service.MainPID != 0 && u.Service.MainPID != before.MainPID
+		})
+		t.Logf("restart visible %v after kill -9 (RestartSec=10ms)", time.Since(killed))
+		if st := w.Stats(); st.Signals == 0 || st.Refreshes == 0 {
+			t.Errorf("the restart was not seen through signals: %+v", st)
+		}
+		u, _ = s.Unit("sleeper.service")
+		want := strings.TrimSpace(systemctl(t, l, "show", "--property=MainPID", "--value", "sleeper.service"))
+		if strconv.Itoa(int(u.Service.MainPID)) != want {
+			t.Errorf("MainPID %d, systemctl says %s", u.Service.MainPID, want)
+		}
+	})
 }
 
 // TestLabGenerationOnlyMovesOnChange: the periodic ping republishes the
@@ -513,59 +520,51 @@ func snapshotReturns(t *testing.T, w *Watcher) error {
 }
 
 func TestLabManagerKilledAndRestarted(t *testing.T) {
-	for _, bus := range []bool{false, true} {
-		t.Run("bus="+strconv.FormatBool(bus), func(t *testing.T) {
-			l := startLab(t, systemdlab.Options{})
-			addr := l.PrivateAddress()
-			if bus {
-				addr = l.BusAddress()
+	forEachConnection(t, func(t *testing.T, l *systemdlab.Lab, w *Watcher) {
+		s, _ := w.Snapshot()
+		oldStart := s.Manager.BootTimes.UserspaceUSec
+		l.KillManager()
+		deadline := time.Now().Add(safetyBound)
+		for snapshotReturns(t, w) == nil {
+			if time.Now().After(deadline) {
+				t.Fatal("Snapshot kept succeeding with the manager dead")
 			}
-			w := startWatcher(t, Options{Address: addr, Bus: bus})
-			s, _ := w.Snapshot()
-			oldStart := s.Manager.BootTimes.UserspaceUSec
-			l.KillManager()
-			deadline := time.Now().Add(safetyBound)
-			for snapshotReturns(t, w) == nil {
-				if time.Now().After(deadline) {
-					t.Fatal("Snapshot kept succeeding with the manager dead")
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-			_, err := w.Snapshot()
-			if !errors.Is(err, ErrDisconnected) {
-				t.Errorf("Snapshot error %v, want ErrDisconnected", err)
-			}
-			if w.LastGood() == nil {
-				t.Error("no last good snapshot while disconnected")
-			}
-			if _, err := w.Detail(context.Background(), "sleeper.service"); err == nil {
-				t.Error("Detail succeeded with the manager dead")
-			}
-			l.RestartManager()
-			s = waitSnapshot(t, w, "recovery", func(s *Snapshot) bool {
-				return s.Manager.BootTimes.UserspaceUSec != oldStart
-			})
-			if _, ok := s.Unit("sleeper.service"); !ok {
-				t.Error("sleeper.service missing after recovery")
-			}
-			if st := w.Stats(); !st.Connected || st.Sessions < 2 || st.FullSyncs < 2 {
-				t.Errorf("stats after a reconnect: %+v", st)
-			}
-
-			// daemon-reexec drops every connection to the manager; the
-			// watcher must come back and keep following changes.
-			systemctl(t, l, "daemon-reexec")
-			if err := l.WriteUnit("after-reexec.service", "[Service]\nExecStart=/bin/sleep infinity\n"); err != nil {
-				t.Fatal(err)
-			}
-			systemctl(t, l, "daemon-reload")
-			systemctl(t, l, "start", "after-reexec.service")
-			waitSnapshot(t, w, "a unit started after daemon-reexec", func(s *Snapshot) bool {
-				u, ok := s.Unit("after-reexec.service")
-				return ok && u.SubState == "running"
-			})
+			time.Sleep(5 * time.Millisecond)
+		}
+		_, err := w.Snapshot()
+		if !errors.Is(err, ErrDisconnected) {
+			t.Errorf("Snapshot error %v, want ErrDisconnected", err)
+		}
+		if w.LastGood() == nil {
+			t.Error("no last good snapshot while disconnected")
+		}
+		if _, err := w.Detail(context.Background(), "sleeper.service"); err == nil {
+			t.Error("Detail succeeded with the manager dead")
+		}
+		l.RestartManager()
+		s = waitSnapshot(t, w, "recovery", func(s *Snapshot) bool {
+			return s.Manager.BootTimes.UserspaceUSec != oldStart
 		})
-	}
+		if _, ok := s.Unit("sleeper.service"); !ok {
+			t.Error("sleeper.service missing after recovery")
+		}
+		if st := w.Stats(); !st.Connected || st.Sessions < 2 || st.FullSyncs < 2 {
+			t.Errorf("stats after a reconnect: %+v", st)
+		}
+
+		// daemon-reexec drops every connection to the manager; the
+		// watcher must come back and keep following changes.
+		systemctl(t, l, "daemon-reexec")
+		if err := l.WriteUnit("after-reexec.service", "[Service]\nExecStart=/bin/sleep infinity\n"); err != nil {
+			t.Fatal(err)
+		}
+		systemctl(t, l, "daemon-reload")
+		systemctl(t, l, "start", "after-reexec.service")
+		waitSnapshot(t, w, "a unit started after daemon-reexec", func(s *Snapshot) bool {
+			u, ok := s.Unit("after-reexec.service")
+			return ok && u.SubState == "running"
+		})
+	})
 }
 
 func TestLabStoppedManagerNeverBlocks(t *testing.T) {

@@ -3,17 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http/httptest"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/bootinfo/bootinfo/collectors"
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
-	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/promslog"
 )
@@ -49,31 +45,6 @@ func BenchmarkScrape(b *testing.B) {
 			}
 		})
 	}
-}
-
-// BenchmarkDMIProcesses runs `bootinfo dmi --from-dump` and Debian's
-// `dmidecode --from-dump` as whole processes over every dump of the corpus,
-// side by side in one run; one op is the whole corpus. Compare the two
-// sub-benchmarks' ns/op for the ratio (the machine is shared and noisy).
-func BenchmarkDMIProcesses(b *testing.B) {
-	dmidecode, err := exec.LookPath("dmidecode")
-	if err != nil {
-		b.Skip("dmidecode not installed")
-	}
-	dir := testutil.Shared(b, "smbios", "dumps")
-	dumps, _ := filepath.Glob(filepath.Join(dir, "*.bin"))
-	run := func(b *testing.B, name string, args ...string) {
-		for b.Loop() {
-			for _, d := range dumps {
-				cmd := exec.Command(name, append(args, "--from-dump", d)...)
-				cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-				_ = cmd.Run() // broken tables exit non-zero in both
-			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(dumps)), "ns/dump")
-	}
-	b.Run("bootinfo", func(b *testing.B) { run(b, agent.Binary, "dmi") })
-	b.Run("dmidecode", func(b *testing.B) { run(b, dmidecode) })
 }
 
 // staticCollector returns one unchanging snapshot, as the systemd collector

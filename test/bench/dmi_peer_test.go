@@ -3,14 +3,14 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
@@ -113,25 +113,6 @@ func dmiSysfs(t *testing.T) (root, what string) {
 	return root, "a fixture sysfs made from the corpus dump " + name + ".bin"
 }
 
-// cpuTicks returns a process's user plus system time from /proc/PID/stat,
-// in clock ticks.
-func cpuTicks(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Fields after the command name (which may hold spaces) in parentheses:
-	// state is field 3, utime 14 and stime 15.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return u + s
-}
-
-// clockTicks is USER_HZ, which Linux fixes at 100 for /proc.
-const clockTicks = 100
-
 // TestDMIPeerBenchmark measures bootinfo's dmi collector against
 // node_exporter's, each alone in its exporter, on the same sysfs:
 // interleaved gzip scrapes as Prometheus makes them, then the median and
@@ -149,54 +130,25 @@ func TestDMIPeerBenchmark(t *testing.T) {
 	sysfs, what := dmiSysfs(t)
 	t.Logf("sysfs: %s (%s)", sysfs, what)
 
-	bin := buildBootinfo(t)
-	addr := testutil.FreeAddr(t)
-	bootinfo := startPeer(t, "bootinfo", exec.Command(bin, "serve", "--web.listen-address="+addr,
-		"--path.sysfs="+sysfs, "--no-collector.host", "--no-collector.kmsg", "--no-collector.history",
-		"--no-collector.systemd", "--no-collector.bootloader", "--no-collector.firmware",
-		"--web.disable-exporter-metrics"), addr)
+	bootinfo := startBootinfo(t, "--path.sysfs="+sysfs, "--no-collector.host", "--no-collector.kmsg", "--no-collector.history",
+		"--no-collector.systemd", "--no-collector.bootloader", "--no-collector.firmware")
 	ne, err := exec.LookPath(nodeExporterBinary)
 	if err != nil {
 		testutil.SkipOrFail(t, "no %s to compare with: %v", nodeExporterBinary, err)
 	}
-	addr = testutil.FreeAddr(t)
+	addr := testutil.FreeAddr(t)
 	nodeExporter := startPeer(t, "node_exporter", exec.Command(ne, "--web.listen-address="+addr,
 		"--path.sysfs="+sysfs, "--collector.disable-defaults", "--collector.dmi",
 		"--web.disable-exporter-metrics"), addr)
-	all := []*peer{bootinfo, nodeExporter}
 	want := map[string]string{"bootinfo": "bootinfo_dmi_info{", "node_exporter": "node_dmi_info{"}
-
-	times := make([][]time.Duration, len(all))
-	sizes := make([]int, len(all))
-	ticks := make([]int64, len(all))
-	for round := range warmup + scrapes {
-		if round == warmup {
-			for i, p := range all {
-				ticks[i] = cpuTicks(t, p.cmd.Process.Pid)
-			}
+	results := measure(t, []*peer{bootinfo, nodeExporter}, warmup, scrapes, func(p *peer, body []byte) {
+		if !bytes.Contains(body, []byte(want[p.Name])) {
+			t.Fatalf("%s reports no %s...}:\n%s", p.Name, want[p.Name], body)
 		}
-		for k := range all {
-			i := (round + k) % len(all)
-			p := all[i]
-			d, body := p.scrape(t)
-			if round == 0 && !bytes.Contains(body, []byte(want[p.name])) {
-				t.Fatalf("%s reports no %s...}:\n%s", p.name, want[p.name], body)
-			}
-			sizes[i] = len(body)
-			if round >= warmup {
-				times[i] = append(times[i], d)
-			}
-		}
-	}
+	})
 	var md strings.Builder
-	base := median(times[0])
-	for i, p := range all {
-		pid := p.cmd.Process.Pid
-		cpu := time.Duration(cpuTicks(t, pid)-ticks[i]) * time.Second / clockTicks / time.Duration(scrapes)
-		m := median(times[i])
-		fmt.Fprintf(&md, "| %s | %s | %s | %.1f× | %s | %.1f MiB | %.1f MiB | %.1f KiB |\n",
-			p.name, ms(m), ms(quantile(times[i], 0.9)), float64(m)/float64(base), ms(cpu),
-			float64(procStatus(t, pid, "VmRSS"))/1024, float64(procStatus(t, pid, "VmHWM"))/1024, float64(sizes[i])/1024)
+	for _, m := range results {
+		fmt.Fprintf(&md, "| %s | %s | %.1f KiB |\n", m.peer.Name, m.cells(), float64(m.body)/1024)
 	}
 	t.Logf("dmi on %s, %d scrapes of each after %d warm-up:\n%s", what, scrapes, warmup, md.String())
 	if out := os.Getenv(envOut); out != "" {
@@ -204,4 +156,30 @@ func TestDMIPeerBenchmark(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkDMIProcesses runs `bootinfo dmi --from-dump` and Debian's
+// `dmidecode --from-dump` as whole processes over every dump of the corpus,
+// side by side in one run; one op is the whole corpus. Compare the two
+// sub-benchmarks' ns/op for the ratio (the machine is shared and noisy).
+func BenchmarkDMIProcesses(b *testing.B) {
+	dmidecode, err := exec.LookPath("dmidecode")
+	if err != nil {
+		b.Skip("dmidecode not installed")
+	}
+	dir := testutil.Shared(b, "smbios", "dumps")
+	dumps, _ := filepath.Glob(filepath.Join(dir, "*.bin"))
+	bootinfo := agent.Binary(b)
+	run := func(b *testing.B, name string, args ...string) {
+		for b.Loop() {
+			for _, d := range dumps {
+				cmd := exec.Command(name, append(args, "--from-dump", d)...)
+				cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+				_ = cmd.Run() // broken tables exit non-zero in both
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(dumps)), "ns/dump")
+	}
+	b.Run("bootinfo", func(b *testing.B) { run(b, bootinfo, "dmi") })
+	b.Run("dmidecode", func(b *testing.B) { run(b, dmidecode) })
 }

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -10,41 +9,23 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
+
+func TestMain(m *testing.M) { agent.Main(m) }
 
 // nodeExporterBinary is Debian's name for node_exporter.
 const nodeExporterBinary = "prometheus-node-exporter"
 
 // peer is one exporter process serving /metrics on the loopback.
 type peer struct {
-	name   string
-	base   string
-	cmd    *exec.Cmd
-	stderr *bytes.Buffer
-	done   chan error
-}
-
-// buildBootinfo builds the agent the way scripts/build builds the release
-// binary (static, stripped), so its resident memory is the shipped one's.
-func buildBootinfo(t *testing.T) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "bootinfo")
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "netgo,osusergo", "-ldflags", "-s -w", "-o", out, "./cmd/bootinfo")
-	cmd.Dir = testutil.RepoRoot(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	return out
+	*testutil.Process
+	base string
 }
 
 // nodeExporter finds Debian's node_exporter, skipping (failing in CI) when
@@ -63,16 +44,11 @@ func nodeExporter(t *testing.T) string {
 	return p
 }
 
-// startBootinfo serves only the systemd collector, watching the lab's
-// manager over its private socket.
-func startBootinfo(t *testing.T, bin string, lab *systemdlab.Lab) *peer {
+// startBootinfo runs the agent with args as a peer.
+func startBootinfo(t *testing.T, args ...string) *peer {
 	t.Helper()
-	addr := testutil.FreeAddr(t)
-	cmd := exec.Command(bin, "serve", "--web.listen-address="+addr,
-		"--no-collector.kmsg", "--no-collector.dmi", "--no-collector.firmware", "--no-collector.history",
-		"--collector.systemd.user", "--collector.systemd.address="+lab.PrivateAddress(),
-		"--web.disable-exporter-metrics")
-	return startPeer(t, "bootinfo", cmd, addr)
+	a := agent.Start(t, append(args, "--web.disable-exporter-metrics")...)
+	return &peer{Process: a.Process, base: a.Base}
 }
 
 // nodeExporterScript runs in a private mount namespace: it bind-mounts the
@@ -105,46 +81,19 @@ func startNodeExporter(t *testing.T, name, bin string, lab *systemdlab.Lab, extr
 	return startPeer(t, name, cmd, addr)
 }
 
+// startPeer starts cmd, an exporter serving on addr, and waits until it
+// answers.
 func startPeer(t *testing.T, name string, cmd *exec.Cmd, addr string) *peer {
 	t.Helper()
-	p := &peer{name: name, base: "http://" + addr, cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = p.stderr
-	// Never outlive the test binary, even if it dies before its cleanups.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	go func() { p.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("%s stderr:\n%s", name, p.stderr)
-		}
-	})
-	for {
+	p := &peer{Process: testutil.StartProcess(t, name, cmd), base: "http://" + addr}
+	testutil.WaitFor(t, name+" to serve", func() error {
 		resp, err := http.Get(p.base + "/")
 		if err == nil {
 			resp.Body.Close()
-			return p
 		}
-		select {
-		case err := <-p.done:
-			t.Fatalf("%s exited before serving: %v\n%s", name, err, p.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// alive fails the test if the peer has exited.
-func (p *peer) alive(t *testing.T) {
-	t.Helper()
-	select {
-	case err := <-p.done:
-		p.done <- err
-		t.Fatalf("%s exited: %v\n%s", p.name, err, p.stderr)
-	default:
-	}
+		return err
+	}, p.Process)
+	return p
 }
 
 // scrapeClient keeps one connection per peer open, as Prometheus does.
@@ -164,100 +113,39 @@ func (p *peer) scrape(t *testing.T) (time.Duration, []byte) {
 	start := time.Now()
 	resp, err := scrapeClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s: scrape: %v", p.name, err)
+		t.Fatalf("%s: scrape: %v", p.Name, err)
 	}
 	raw, err := io.ReadAll(resp.Body)
 	d := time.Since(start)
 	resp.Body.Close()
 	if err != nil {
-		t.Fatalf("%s: scrape: %v", p.name, err)
+		t.Fatalf("%s: scrape: %v", p.Name, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: scrape: HTTP %d\n%s", p.name, resp.StatusCode, raw)
+		t.Fatalf("%s: scrape: HTTP %d\n%s", p.Name, resp.StatusCode, raw)
 	}
 	body := raw
 	if resp.Header.Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
-			t.Fatalf("%s: gzip: %v", p.name, err)
+			t.Fatalf("%s: gzip: %v", p.Name, err)
 		}
 		if body, err = io.ReadAll(zr); err != nil {
-			t.Fatalf("%s: gzip: %v", p.name, err)
+			t.Fatalf("%s: gzip: %v", p.Name, err)
 		}
 	}
 	return d, body
 }
 
-// unitStates reads the samples of a unit state metric
-// (bootinfo_systemd_unit_state or node_systemd_unit_state) from a text
-// exposition: unit name to state to value.
-func unitStates(body []byte, metric string) map[string]map[string]float64 {
-	units := map[string]map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	prefix := metric + "{"
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, prefix) {
-			continue
-		}
-		end := strings.LastIndexByte(line, '}')
-		if end < 0 {
-			continue
-		}
-		labels := parseLabels(line[len(prefix):end])
-		v, err := strconv.ParseFloat(strings.Fields(line[end+1:])[0], 64)
-		if err != nil {
-			continue
-		}
-		name, state := labels["name"], labels["state"]
-		if units[name] == nil {
-			units[name] = map[string]float64{}
-		}
-		units[name][state] = v
+// activeUnits counts the lab's generated units that body reports active
+// in metric (bootinfo_systemd_unit_state or node_systemd_unit_state).
+func activeUnits(t *testing.T, p *peer, body []byte, metric string) int {
+	t.Helper()
+	m, err := agent.ParseMetrics(body)
+	if err != nil {
+		t.Fatalf("%s: /metrics: %v", p.Name, err)
 	}
-	return units
-}
-
-// parseLabels splits `a="x",b="y"` (unit names carry no quotes or
-// backslashes, but escapes are honoured all the same).
-func parseLabels(s string) map[string]string {
-	m := map[string]string{}
-	for s != "" {
-		eq := strings.IndexByte(s, '=')
-		if eq < 0 || eq+1 >= len(s) || s[eq+1] != '"' {
-			return m
-		}
-		key := strings.TrimLeft(s[:eq], ", ")
-		var val strings.Builder
-		i := eq + 2
-		for ; i < len(s) && s[i] != '"'; i++ {
-			if s[i] == '\\' && i+1 < len(s) {
-				i++
-			}
-			val.WriteByte(s[i])
-		}
-		m[key] = val.String()
-		if i+1 >= len(s) {
-			break
-		}
-		s = s[i+1:]
-	}
-	return m
-}
-
-// generatedActive counts the lab's generated units (lab-gen-NNNN.service and
-// lab-gen-inst@NNNN.target, not the umbrella targets) reported active.
-func generatedActive(units map[string]map[string]float64) int {
-	n := 0
-	for name, states := range units {
-		generated := strings.HasPrefix(name, instancePrefix) ||
-			strings.HasPrefix(name, systemdlab.GeneratedPrefix) && strings.HasSuffix(name, ".service")
-		if generated && states["active"] == 1 {
-			n++
-		}
-	}
-	return n
+	return systemdlab.CountGenerated(m.ByLabel(metric, "name", "state", "active"))
 }
 
 // waitSynced polls bootinfo until its snapshot reports want generated units
@@ -265,13 +153,9 @@ func generatedActive(units map[string]map[string]float64) int {
 func waitSynced(t *testing.T, p *peer, want int) {
 	t.Helper()
 	last := -1
-	for {
-		p.alive(t)
+	testutil.WaitFor(t, "bootinfo's first sync", func() error {
 		_, body := p.scrape(t)
-		n := generatedActive(unitStates(body, "bootinfo_systemd_unit_state"))
-		if n == want {
-			return
-		}
+		n := activeUnits(t, p, body, "bootinfo_systemd_unit_state")
 		if n > want {
 			t.Fatalf("bootinfo reports %d generated units active, the lab has %d", n, want)
 		}
@@ -279,78 +163,102 @@ func waitSynced(t *testing.T, p *peer, want int) {
 			t.Logf("bootinfo: %d of %d generated units synced", n, want)
 			last = n
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// procStatus reads a field of /proc/PID/status (VmRSS, VmHWM in kB;
-// voluntary_ctxt_switches) as a number.
-func procStatus(t *testing.T, pid int, field string) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || k != field {
-			continue
+		if n < want {
+			return fmt.Errorf("%d of %d generated units synced", n, want)
 		}
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			break
-		}
-		n, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			t.Fatalf("/proc/%d/status %s: %v", pid, field, err)
-		}
-		return n
-	}
-	t.Fatalf("/proc/%d/status has no %s", pid, field)
-	return 0
+		return nil
+	}, p.Process)
 }
 
 // managerWakeups counts how often the manager's main thread went to sleep
 // and was woken again. An idle manager sleeps in epoll_wait; every D-Bus
 // message that reaches it wakes it, so a client that makes calls raises this
 // by at least one per call it makes in sequence.
-func managerWakeups(t *testing.T, lab *systemdlab.Lab) int64 {
+func managerWakeups(t *testing.T, lab *systemdlab.Lab) uint64 {
 	t.Helper()
-	return procStatus(t, lab.ManagerPID(), "voluntary_ctxt_switches")
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	n := len(s)
-	if n == 0 {
-		return 0
+	r, err := testutil.ReadResources(lab.ManagerPID())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// quantile returns the q-quantile (nearest rank) of ds.
-func quantile(ds []time.Duration, q float64) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	i := int(q*float64(len(s))+0.5) - 1
-	return s[max(0, min(i, len(s)-1))]
+	return r.Wakeups
 }
 
 // waitManagerQuiet waits until the manager has slept through 200 ms.
 func waitManagerQuiet(t *testing.T, lab *systemdlab.Lab) {
 	t.Helper()
-	for {
+	testutil.WaitFor(t, "the manager to go quiet", func() error {
 		before := managerWakeups(t, lab)
 		time.Sleep(200 * time.Millisecond)
-		if managerWakeups(t, lab) == before {
-			return
+		if n := managerWakeups(t, lab) - before; n != 0 {
+			return fmt.Errorf("woken %d times in 200 ms", n)
+		}
+		return nil
+	})
+}
+
+// measurement is what one peer showed over the measured scrapes.
+type measurement struct {
+	peer        *peer
+	median, p90 time.Duration
+	// ratio is median over the first peer's median.
+	ratio float64
+	// cpu is the user and system time the peer used per measured scrape.
+	cpu time.Duration
+	// res is what the peer holds after the scrapes.
+	res testutil.Resources
+	// body is the size of the last body, uncompressed.
+	body int
+}
+
+// measure scrapes the peers in turn, warmup rounds and then scrapes
+// measured rounds, the first peer rotating (A, B, C, then B, C, A...) so
+// that noise from other jobs on the machine falls on all of them alike.
+// check sees each peer's body of the first and of the last round.
+func measure(t *testing.T, peers []*peer, warmup, scrapes int, check func(p *peer, body []byte)) []measurement {
+	t.Helper()
+	times := make([][]time.Duration, len(peers))
+	sizes := make([]int, len(peers))
+	cpu := make([]time.Duration, len(peers))
+	for round := range warmup + scrapes {
+		if round == warmup {
+			for i, p := range peers {
+				cpu[i] = resources(t, p).CPU
+			}
+		}
+		for k := range peers {
+			i := (round + k) % len(peers)
+			d, body := peers[i].scrape(t)
+			if round == 0 || round == warmup+scrapes-1 {
+				check(peers[i], body)
+			}
+			sizes[i] = len(body)
+			if round >= warmup {
+				times[i] = append(times[i], d)
+			}
 		}
 	}
+	out := make([]measurement, len(peers))
+	for i, p := range peers {
+		r := resources(t, p)
+		out[i] = measurement{peer: p, median: testutil.Median(times[i]), p90: testutil.Quantile(times[i], 0.9),
+			cpu: (r.CPU - cpu[i]) / time.Duration(scrapes), res: r, body: sizes[i]}
+		out[i].ratio = float64(out[i].median) / float64(out[0].median)
+	}
+	return out
+}
+
+func resources(t *testing.T, p *peer) testutil.Resources {
+	t.Helper()
+	r, err := p.Resources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// cells are the measurement's middle columns of the reports' tables:
+// median, p90, ratio, CPU per scrape, VmRSS and VmHWM.
+func (m measurement) cells() string {
+	return fmt.Sprintf("%s | %s | %.1f× | %s | %.1f MiB | %.1f MiB", ms(m.median), ms(m.p90), m.ratio, ms(m.cpu),
+		float64(m.res.RSS)/(1<<20), float64(m.res.PeakRSS)/(1<<20))
 }

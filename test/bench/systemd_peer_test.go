@@ -3,11 +3,13 @@ package bench
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
 )
 
@@ -29,52 +31,17 @@ const (
 // configuration: per-service properties fetched on every scrape.
 var nodeExporterExtra = []string{"--collector.systemd.enable-restarts-metrics", "--collector.systemd.enable-start-time-metrics"}
 
-// split divides n generated units between oneshot services and target
-// instances: a fifth services (each runs /bin/true once at startup), the
-// rest targets, since thousands of services take minutes to start on a
-// 2-core machine.
-func split(n int) (services, targets int) {
-	services = n / 5
-	return services, n - services
-}
-
-// instancePrefix names the target instances labOptions adds.
-const instancePrefix = systemdlab.GeneratedPrefix + "inst@"
-
-// labOptions builds a lab of units generated units: services from
-// Options.Units, and targets as instances of one template
-// (lab-gen-inst@NNNN.target), all pulled in by one umbrella target.
-//
-// Instances, not Options.Targets: the manager resolves every unit file's
-// install state for ListUnitFiles, which bootinfo's first sync calls, and
-// that grows faster than linearly in the number of files (minutes for
-// 5,000 generated target files here, past the watcher's 30 s bound). A
-// host's thousands of units are mostly instances, devices and mounts, not
-// files; the template keeps the lab at a host's few unit files.
-func labOptions(units int) systemdlab.Options {
-	svc, tgt := split(units)
-	var wants strings.Builder
-	for i := range tgt {
-		fmt.Fprintf(&wants, "Wants=%s%04d.target\n", instancePrefix, i)
-	}
-	return systemdlab.Options{
-		Units: svc,
-		Files: map[string]string{
-			instancePrefix + ".target":                 "[Unit]\nDescription=Generated lab target instance %i\n",
-			systemdlab.GeneratedPrefix + "inst.target": "[Unit]\nDescription=All generated target instances\n" + wants.String(),
-		},
-		Wants: []string{systemdlab.GeneratedPrefix + "inst.target"},
-	}
-}
-
 // peers starts bootinfo and node_exporter's two configurations against one
 // lab and waits until bootinfo's snapshot holds all generated units.
 func peers(t *testing.T, lab *systemdlab.Lab, units int) (bootinfo *peer, others []*peer, sync time.Duration) {
 	t.Helper()
 	ne := nodeExporter(t)
-	bin := buildBootinfo(t)
+	agent.Binary(t) // built before the clock starts
 	start := time.Now()
-	bootinfo = startBootinfo(t, bin, lab)
+	// Only the systemd collector, watching the lab's manager over its
+	// private socket.
+	bootinfo = startBootinfo(t, "--no-collector.kmsg", "--no-collector.dmi", "--no-collector.firmware", "--no-collector.history",
+		"--collector.systemd.user", "--collector.systemd.address="+lab.PrivateAddress())
 	waitSynced(t, bootinfo, units)
 	sync = time.Since(start)
 	others = []*peer{
@@ -88,11 +55,11 @@ func peers(t *testing.T, lab *systemdlab.Lab, units int) (bootinfo *peer, others
 func checkUnits(t *testing.T, p *peer, body []byte, units int) {
 	t.Helper()
 	metric := "node_systemd_unit_state"
-	if p.name == "bootinfo" {
+	if p.Name == "bootinfo" {
 		metric = "bootinfo_systemd_unit_state"
 	}
-	if n := generatedActive(unitStates(body, metric)); n != units {
-		t.Errorf("%s: %s reports %d generated units active, want %d", p.name, metric, n, units)
+	if n := activeUnits(t, p, body, metric); n != units {
+		t.Errorf("%s: %s reports %d generated units active, want %d", p.Name, metric, n, units)
 	}
 }
 
@@ -103,8 +70,8 @@ func checkUnits(t *testing.T, p *peer, body []byte, units int) {
 func TestSystemdPeersAnswer(t *testing.T) {
 	const units = 200
 	nodeExporter(t) // skip before starting anything when it is missing
-	svc, _ := split(units)
-	lab := systemdlab.Start(t, labOptions(units))
+	opts := systemdlab.Instances(units)
+	lab := systemdlab.Start(t, opts)
 	bootinfo, others, _ := peers(t, lab, units)
 	for _, p := range append([]*peer{bootinfo}, others...) {
 		for range 3 {
@@ -135,20 +102,10 @@ func TestSystemdPeersAnswer(t *testing.T) {
 	before = managerWakeups(t, lab)
 	others[1].scrape(t)
 	d = managerWakeups(t, lab) - before
-	t.Logf("one scrape of %s woke the manager %d times", others[1].name, d)
-	if d < int64(svc) {
-		t.Errorf("a scrape of %s woke the manager %d times, want at least %d (one per service): the probe does not see D-Bus calls", others[1].name, d, svc)
+	t.Logf("one scrape of %s woke the manager %d times", others[1].Name, d)
+	if d < uint64(opts.Units) {
+		t.Errorf("a scrape of %s woke the manager %d times, want at least %d (one per service): the probe does not see D-Bus calls", others[1].Name, d, opts.Units)
 	}
-}
-
-// result is one peer's figures at one lab size.
-type result struct {
-	peer          string
-	median, p90   time.Duration
-	rss, hwm      int64 // kB
-	bytes         int
-	ratioBootinfo float64       // median / bootinfo's median
-	cpu           time.Duration // user+system time per measured scrape
 }
 
 // TestSystemdPeerBenchmark measures the median /metrics scrape time and
@@ -173,65 +130,27 @@ func TestSystemdPeerBenchmark(t *testing.T) {
 }
 
 func benchUnits(t *testing.T, units, scrapes, warmup int) {
-	svc, tgt := split(units)
+	opts := systemdlab.Instances(units)
+	svc, tgt := opts.Units, units-opts.Units
 	start := time.Now()
-	lab := systemdlab.Start(t, labOptions(units))
+	lab := systemdlab.Start(t, opts)
 	t.Logf("lab of %d services + %d target instances up in %v", svc, tgt, time.Since(start).Round(time.Millisecond))
 	bootinfo, others, sync := peers(t, lab, units)
 	t.Logf("bootinfo's first full sync: %v after start", sync.Round(time.Millisecond))
-	all := append([]*peer{bootinfo}, others...)
-
-	times := make([][]time.Duration, len(all))
-	sizes := make([]int, len(all))
-	ticks := make([]int64, len(all))
-	for round := range warmup + scrapes {
-		if round == warmup {
-			for i, p := range all {
-				ticks[i] = cpuTicks(t, p.cmd.Process.Pid)
-			}
-		}
-		// A, B, C, then B, C, A...: no peer always goes first.
-		for k := range all {
-			i := (round + k) % len(all)
-			p := all[i]
-			d, body := p.scrape(t)
-			if round == 0 || round == warmup+scrapes-1 {
-				checkUnits(t, p, body, units)
-			}
-			sizes[i] = len(body)
-			if round >= warmup {
-				times[i] = append(times[i], d)
-			}
-		}
-	}
+	results := measure(t, append([]*peer{bootinfo}, others...), warmup, scrapes, func(p *peer, body []byte) {
+		checkUnits(t, p, body, units)
+	})
 	if t.Failed() {
 		return
 	}
-
-	var rows []result
-	for i, p := range all {
-		pid := p.cmd.Process.Pid
-		rows = append(rows, result{
-			peer:   p.name,
-			median: median(times[i]),
-			p90:    quantile(times[i], 0.9),
-			rss:    procStatus(t, pid, "VmRSS"),
-			hwm:    procStatus(t, pid, "VmHWM"),
-			bytes:  sizes[i],
-			cpu:    time.Duration(cpuTicks(t, pid)-ticks[i]) * time.Second / clockTicks / time.Duration(scrapes),
-		})
-	}
-	for i := range rows {
-		rows[i].ratioBootinfo = float64(rows[i].median) / float64(rows[0].median)
-	}
 	var md strings.Builder
-	for i, r := range rows {
+	for i, m := range results {
 		first := "—"
 		if i == 0 {
 			first = fmt.Sprintf("%.1f s", sync.Seconds())
 		}
-		fmt.Fprintf(&md, "| %d (%d services + %d target instances) | %s | %s | %s | %.1f× | %s | %.1f MiB | %.1f MiB | %d KiB | %s |\n",
-			units, svc, tgt, r.peer, ms(r.median), ms(r.p90), r.ratioBootinfo, ms(r.cpu), float64(r.rss)/1024, float64(r.hwm)/1024, r.bytes/1024, first)
+		fmt.Fprintf(&md, "| %d (%d services + %d target instances) | %s | %s | %d KiB | %s |\n",
+			units, svc, tgt, m.peer.Name, m.cells(), m.body/1024, first)
 	}
 	t.Logf("%d units, %d scrapes of each peer after %d warm-up, bootinfo synced in %v:\n%s",
 		units, scrapes, warmup, sync.Round(time.Millisecond), md.String())
@@ -278,4 +197,34 @@ func envInts(t *testing.T, name, def string) []int {
 		out = append(out, n)
 	}
 	return out
+}
+
+// envUnitFiles=1 runs TestSystemdListUnitFilesCost.
+const envUnitFiles = "BOOTINFO_BENCH_UNITFILES"
+
+// TestSystemdListUnitFilesCost times the manager's ListUnitFiles, which
+// bootinfo's first sync needs, on labs with a unit file per generated
+// target (Options.Targets), one call each over the session bus (busctl
+// cannot call over the private peer-to-peer socket). It
+// reports; it asserts only that the call answers.
+func TestSystemdListUnitFilesCost(t *testing.T) {
+	if os.Getenv(envUnitFiles) != "1" {
+		t.Skipf("a measurement of the manager; set %s=1", envUnitFiles)
+	}
+	for _, n := range envInts(t, envUnits, "1000,5000") {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			lab := systemdlab.Start(t, systemdlab.Options{Targets: n})
+			start := time.Now()
+			cmd := exec.Command("busctl", "--user", "--timeout=20min", "call",
+				"org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "ListUnitFiles")
+			cmd.Env = lab.Env()
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("ListUnitFiles: %v: %s", err, stderr.String())
+			}
+			t.Logf("%d target files: ListUnitFiles took %v (%d bytes of reply)", n, time.Since(start).Round(time.Millisecond), len(out))
+		})
+	}
 }

@@ -75,15 +75,13 @@ func parseDockerfile(t *testing.T, path string) []stage {
 	return stages
 }
 
-func repoRoot(t *testing.T) string { return testutil.RepoRoot(t) }
-
 // TestDockerfile checks the image recipe without a Docker engine: a Go build
 // stage pinned to the toolchain go.mod names and running scripts/build, and
 // a final stage from scratch holding only the binary, run as a non-root
 // user with an exec-form entry point (there is no shell to run anything
 // else), the port exposed and OCI labels set.
 func TestDockerfile(t *testing.T) {
-	root := repoRoot(t)
+	root := testutil.RepoRoot(t)
 	stages := parseDockerfile(t, filepath.Join(root, "Dockerfile"))
 	if len(stages) != 2 {
 		t.Fatalf("%d stages, want a build stage and a final stage", len(stages))
@@ -164,7 +162,7 @@ func TestScriptsBuildIsStatic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the release binary")
 	}
-	root := repoRoot(t)
+	root := testutil.RepoRoot(t)
 	out := filepath.Join(t.TempDir(), "bootinfo")
 	cmd := exec.Command(filepath.Join(root, "scripts", "build"), out)
 	cmd.Dir = root

@@ -9,7 +9,6 @@ package e2e
 // booted. Needs scripts/lab-setup and grub-mkrescue with its helpers.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bootinfo/bootinfo/internal/testing/qemulab"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
@@ -106,7 +104,7 @@ func grubLabMenu(rel, defaults string) string {
 	kernel := "/boot/vmlinuz-" + rel
 	initrd := "/boot/initrd.img-" + rel
 	var b strings.Builder
-	b.WriteString(`# The firmware lab's GRUB menu, written by e2e/grub_test.go.
+	b.WriteString(`# The firmware lab's GRUB menu, written by test/e2e/grub_test.go.
 if [ "${grub_platform}" = "pc" ]; then
 	# GRUB for BIOS talks to the VGA console unless told otherwise; the lab
 	# has none. (GRUB for EFI uses the firmware's console, already serial.)
@@ -312,29 +310,14 @@ func bootGRUB(t *testing.T, lab *labEnv, name string, fw qemulab.Firmware, media
 			{Name: "host", Script: "bootinfo show host --format json\n"},
 		},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), labBootTimeout)
-	defer cancel()
-	res, err := lab.Boot(ctx, cfg)
-	if res != nil {
-		saveArtifacts(t, name, res)
-	}
-	if err != nil {
-		if res != nil {
-			t.Logf("qemu: %s", strings.Join(res.Args, " "))
-			t.Logf("console:\n%s\nqemu stderr:\n%s", res.Console, res.Stderr)
-		}
-		t.Fatalf("boot %s: %v", name, err)
-	}
-	t.Logf("boot %s (%v, %v) took %v (QEMU used %v of CPU) after waiting %v for other boots; guest uptime at /init %v, after its commands %v",
-		name, fw, media, res.Elapsed.Round(time.Millisecond), res.CPU.Round(time.Millisecond), res.Waited.Round(time.Millisecond),
-		res.InitStart.Round(10*time.Millisecond), res.InitDone.Round(10*time.Millisecond))
+	res := lab.Run(t, name, cfg)
 	g := &grubLabBoot{res: res}
 	out := func(name string) []byte {
-		o := res.Outputs[name]
-		if o == nil || o.ExitStatus != 0 {
-			t.Fatalf("guest command %s failed: %+v", name, o)
+		b, err := res.Command(name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return o.Stdout
+		return b
 	}
 	g.procCmdline = strings.TrimSpace(string(out("cmdline")))
 	for name, dst := range map[string]*map[string]any{"bootloader": &g.bootloader, "host": &g.host} {

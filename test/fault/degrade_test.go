@@ -3,6 +3,7 @@ package fault
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,15 +15,18 @@ import (
 )
 
 // scrapeOnce fetches /metrics and /bootinfo, failing the test unless both
-// answer 200 and the document parses.
-func scrapeOnce(t *testing.T, a *agent.Agent) (map[string]float64, document) {
+// answer 200 and parse.
+func scrapeOnce(t *testing.T, a *agent.Agent) (agent.Metrics, document) {
 	t.Helper()
 	c := newClient()
 	code, body, err := get(c, a.Base+"/metrics")
 	if err != nil || code != 200 {
 		t.Fatalf("/metrics: %d %v", code, err)
 	}
-	ms := metrics(body)
+	ms, err := agent.ParseMetrics(body)
+	if err != nil {
+		t.Fatalf("/metrics: %v", err)
+	}
 	code, body, err = get(c, a.Base+"/bootinfo")
 	if err != nil || code != 200 {
 		t.Fatalf("/bootinfo: %d %v", code, err)
@@ -36,11 +40,11 @@ func scrapeOnce(t *testing.T, a *agent.Agent) (map[string]float64, document) {
 
 // wantServed fails the test unless every collector named succeeded, with a
 // section and no entry in errors.
-func wantServed(t *testing.T, ms map[string]float64, d document, collectors ...string) {
+func wantServed(t *testing.T, ms agent.Metrics, d document, collectors ...string) {
 	t.Helper()
 	for _, c := range collectors {
-		if ms[successSeries(c)] != 1 || d.Errors[c] != "" || d.Sections[c] == nil {
-			t.Errorf("%s not served: success %v, errors.%s %q", c, ms[successSeries(c)], c, d.Errors[c])
+		if success(ms, c) != 1 || d.Errors[c] != "" || d.Sections[c] == nil {
+			t.Errorf("%s not served: success %v, errors.%s %q", c, success(ms, c), c, d.Errors[c])
 		}
 	}
 }
@@ -48,11 +52,11 @@ func wantServed(t *testing.T, ms map[string]float64, d document, collectors ...s
 // wantFailed fails the test unless collector failed, in /metrics and in
 // errors, with a message containing every one of want; it returns the
 // message.
-func wantFailed(t *testing.T, ms map[string]float64, d document, collector string, want ...string) string {
+func wantFailed(t *testing.T, ms agent.Metrics, d document, collector string, want ...string) string {
 	t.Helper()
 	msg := d.Errors[collector]
-	if ms[successSeries(collector)] != 0 || msg == "" {
-		t.Errorf("%s: success %v, errors.%s %q; want a failure", collector, ms[successSeries(collector)], collector, msg)
+	if success(ms, collector) != 0 || msg == "" {
+		t.Errorf("%s: success %v, errors.%s %q; want a failure", collector, success(ms, collector), collector, msg)
 	}
 	for _, w := range want {
 		if !strings.Contains(msg, w) {
@@ -65,7 +69,7 @@ func wantFailed(t *testing.T, ms map[string]float64, d document, collector strin
 // logLines counts the agent's log lines at level or above (logfmt).
 func logLines(a *agent.Agent, levels ...string) []string {
 	var out []string
-	for _, line := range strings.Split(a.Stderr.String(), "\n") {
+	for _, line := range strings.Split(a.Output.String(), "\n") {
 		for _, l := range levels {
 			if strings.Contains(line, "level="+l) {
 				out = append(out, line)
@@ -84,8 +88,8 @@ func TestKmsgUnreadable(t *testing.T) {
 		name string
 		make func(t *testing.T, kmsg string)
 		want []string
-		// unnamed: the message does not name the device (a decode
-		// error from the reader; reported to the lead).
+		// unnamed: the message does not name the device (the
+		// reader's decode error).
 		unnamed bool
 	}{
 		{"absent", func(*testing.T, string) {}, []string{"no such file or directory"}, false},
@@ -102,7 +106,7 @@ func TestKmsgUnreadable(t *testing.T) {
 			dev := filepath.Join(root, "dev")
 			kmsg := filepath.Join(dev, "kmsg")
 			tc.make(t, kmsg)
-			a := start(t, nil, fixtureArgs(root, timeoutArg, "--collector.kmsg", "--path.dev="+dev)...)
+			a := start(t, root, "--collector.kmsg", "--path.dev="+dev)
 			ms, d := scrapeOnce(t, a)
 			want := tc.want
 			if !tc.unnamed {
@@ -141,18 +145,17 @@ func TestNoEFI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := fixtureRoot(t)
 			removed(t, filepath.Join(root, tc.remove))
-			a := start(t, nil, fixtureArgs(root, timeoutArg, "--collector.firmware.refresh=1ns")...)
+			a := start(t, root, "--collector.firmware.refresh=1ns")
 			var (
-				ms map[string]float64
+				ms agent.Metrics
 				d  document
 			)
 			for i := 0; i < 20; i++ {
 				ms, d = scrapeOnce(t, a)
 			}
 			wantServed(t, ms, d, fixtureStable...)
-			series := `bootinfo_firmware_info{mode="` + tc.mode + `",secure_boot="` + tc.secureBoot + `"}`
-			if ms[series] != 1 {
-				t.Errorf("/metrics lacks %s 1", series)
+			if ms.Value("bootinfo_firmware_info", "mode", tc.mode, "secure_boot", tc.secureBoot) != 1 {
+				t.Errorf("/metrics lacks bootinfo_firmware_info{mode=%q,secure_boot=%q} 1", tc.mode, tc.secureBoot)
 			}
 			var fw struct {
 				Mode       string            `json:"mode"`
@@ -235,14 +238,14 @@ func TestStateDirUnwritable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := fixtureRoot(t)
 			dir := tc.dir(t)
-			a := start(t, nil, fixtureArgs(root, timeoutArg, "--state.dir="+dir)...)
+			a := start(t, root, "--state.dir="+dir)
 			ms, d := scrapeOnce(t, a)
 			msg := wantFailed(t, ms, d, "history", tc.want)
 			t.Logf("errors.history = %q", msg)
 			wantServed(t, ms, d, "bootloader", "dmi", "firmware", "host")
 			checkHistoryServed(t, d, false)
-			if !strings.Contains(a.Stderr.String(), tc.want) {
-				t.Errorf("the log does not say %q:\n%s", tc.want, a.Stderr)
+			if !strings.Contains(a.Output.String(), tc.want) {
+				t.Errorf("the log does not say %q:\n%s", tc.want, a.Output)
 			}
 			noPanic(t, "agent", a)
 		})
@@ -279,24 +282,26 @@ func checkHistoryServed(t *testing.T, d document, persisted bool) {
 func fill(t *testing.T, path string) {
 	t.Helper()
 	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		defer f.Close()
+		_, err = io.Copy(f, zeros{})
 	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return
-		}
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("filling %s: %v", path, err)
 	}
 }
 
+// zeros reads as an endless run of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
 // TestFieldFaultsLogged breaks files that collectors report per field
-// while still succeeding (their section's errors): issue #8 wants such
-// faults in the log too, so an operator reading the journal sees them.
+// while still succeeding (their section's errors): such faults are in the
+// log too, so an operator reading the journal sees them.
 func TestFieldFaultsLogged(t *testing.T) {
 	needRoot(t)
 	for _, m := range []mutation{
@@ -308,7 +313,7 @@ func TestFieldFaultsLogged(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			root := fixtureRoot(t)
 			m.do(t, filepath.Join(root, m.path))
-			a := start(t, nil, fixtureArgs(root, timeoutArg)...)
+			a := start(t, root)
 			ms, d := scrapeOnce(t, a)
 			wantServed(t, ms, d, fixtureStable...)
 			// A file, or an EFI variable by its name (without the GUID).
@@ -316,8 +321,8 @@ func TestFieldFaultsLogged(t *testing.T) {
 			if name, _, ok := strings.Cut(want, "-"); ok && strings.Contains(m.path, "efivars/") {
 				want = name
 			}
-			if !strings.Contains(a.Stderr.String(), want) {
-				t.Errorf("the log does not mention %s:\n%s", want, a.Stderr)
+			if !strings.Contains(a.Output.String(), want) {
+				t.Errorf("the log does not mention %s:\n%s", want, a.Output)
 			}
 		})
 	}
@@ -344,7 +349,7 @@ func TestStateDirFailsWhileRunning(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := mountTmpfs(t, "size=64k")
-			a := start(t, nil, fixtureArgs(fixtureRoot(t), timeoutArg, "--state.dir="+dir)...)
+			a := start(t, fixtureRoot(t), "--state.dir="+dir)
 			ms, d := scrapeOnce(t, a)
 			wantServed(t, ms, d, fixtureStable...)
 			checkHistoryServed(t, d, true)
@@ -353,13 +358,10 @@ func TestStateDirFailsWhileRunning(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.breakIt(t, dir)
-			if err := a.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			if err := <-a.Done; err != nil {
+			if err := a.Stop(); err != nil {
 				t.Errorf("the agent exited with %v after SIGTERM", err)
 			}
-			if log := a.Stderr.String(); !strings.Contains(log, "clean shutdown") || !strings.Contains(log, tc.want) {
+			if log := a.Output.String(); !strings.Contains(log, "clean shutdown") || !strings.Contains(log, tc.want) {
 				t.Errorf("the log does not say the clean shutdown could not be marked (%s):\n%s", tc.want, log)
 			}
 			after, err := os.ReadFile(filepath.Join(dir, "history.json"))

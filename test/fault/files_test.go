@@ -140,7 +140,7 @@ func TestFilesChangeUnderScrapes(t *testing.T) {
 	if err := os.CopyFS(pristine, os.DirFS(root)); err != nil {
 		t.Fatal(err)
 	}
-	a := start(t, nil, fixtureArgs(root, timeoutArg, "--collector.firmware.refresh=1ns")...)
+	a := start(t, root, "--collector.firmware.refresh=1ns")
 	l := startLoop(t, "agent", a, nil)
 	l.waitRounds(t, 2)
 	for _, m := range mutations() {
@@ -299,8 +299,8 @@ var silent = map[string]string{
 	"removed boot":                                 "no boot directory",
 }
 
-// knownBugs are changes the agent mishandles today; the tests that meet
-// them skip with the bug, for the lead to fix.
+// knownBugs are changes the agent is known to mishandle, each with its bug;
+// the tests that meet them skip with it.
 var knownBugs = map[string]string{}
 
 // alsoFails lists collectors besides the owner that fail, and why.
@@ -320,7 +320,6 @@ var alsoFails = map[string][]string{
 // collector is served.
 func TestFilesBrokenAtStart(t *testing.T) {
 	needRoot(t)
-	client := newClient()
 	for _, m := range mutations() {
 		t.Run(m.name, func(t *testing.T) {
 			if bug, ok := knownBugs[m.name]; ok {
@@ -329,30 +328,18 @@ func TestFilesBrokenAtStart(t *testing.T) {
 			t.Parallel()
 			root := fixtureRoot(t)
 			m.do(t, filepath.Join(root, m.path))
-			a := start(t, nil, fixtureArgs(root, timeoutArg)...)
-			code, body, err := get(client, a.Base+"/metrics")
-			if err != nil || code != 200 {
-				t.Fatalf("/metrics: %d %v", code, err)
-			}
-			ms := metrics(body)
-			code, body, err = get(client, a.Base+"/bootinfo")
-			if err != nil || code != 200 {
-				t.Fatalf("/bootinfo: %d %v", code, err)
-			}
-			d, err := parseDocument(body)
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := start(t, root)
+			ms, d := scrapeOnce(t, a)
 			own := owner(m.path)
 			mayFail := map[string]bool{own: true}
 			for _, c := range alsoFails[m.name] {
 				mayFail[c] = true
 			}
 			for _, c := range fixtureStable {
-				ok := ms[successSeries(c)] == 1
+				ok := success(ms, c) == 1
 				_, inErrors := d.Errors[c]
 				if ok == inErrors {
-					t.Errorf("%s: success %v but errors.%s %q", c, ms[successSeries(c)], c, d.Errors[c])
+					t.Errorf("%s: success %v but errors.%s %q", c, success(ms, c), c, d.Errors[c])
 				}
 				if !ok && !mayFail[c] {
 					t.Errorf("%s failed: %s", c, d.Errors[c])
@@ -395,7 +382,7 @@ func TestInvalidUTF8HostFields(t *testing.T) {
 		t.Run(tc.path, func(t *testing.T) {
 			root := fixtureRoot(t)
 			write(t, filepath.Join(root, tc.path), []byte(tc.content))
-			a := start(t, nil, fixtureArgs(root, timeoutArg)...)
+			a := start(t, root)
 			ms, d := scrapeOnce(t, a)
 			wantServed(t, ms, d, fixtureStable...)
 			noPanic(t, "agent", a)

@@ -1,20 +1,15 @@
 package fault
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -36,87 +31,14 @@ const collectorTimeout = 10 * time.Second
 // that does not answer by then is one the deadline did not bound.
 const clientTimeout = collectorTimeout + 20*time.Second
 
-// safetyBound turns a condition that never comes true into a readable
-// failure instead of the test binary's timeout. Healthy runs wait seconds.
-const safetyBound = 90 * time.Second
-
 // timeoutArg sets the collector deadline the tests assume.
 var timeoutArg = "--collector.timeout=" + collectorTimeout.String()
 
-// flagName is the name of a command-line flag, without dashes, a "no-"
-// prefix or a value.
-func flagName(arg string) string {
-	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-	return strings.TrimPrefix(name, "no-")
-}
-
-// fixtureArgs is agent.FixtureArgs(root) with the flags of extra
-// replacing those it sets: kingpin refuses a repeated flag, so later flags
-// do not simply win.
-func fixtureArgs(root string, extra ...string) []string {
-	override := map[string]bool{}
-	for _, e := range extra {
-		override[flagName(e)] = true
-	}
-	var out []string
-	for _, a := range agent.FixtureArgs(root) {
-		if !override[flagName(a)] {
-			out = append(out, a)
-		}
-	}
-	return append(out, extra...)
-}
-
-// start runs `bootinfo serve` with args on a free loopback port, as
-// agent.Start does, with attr applied to the process (credentials,
-// capabilities; nil for none). It waits until /healthz answers and fails
-// the test, with the agent's log, if the agent exits first. The agent is
-// killed when the test ends; a.Done receives its exit status.
-func start(t *testing.T, attr *syscall.SysProcAttr, args ...string) *agent.Agent {
+// start runs the agent on a fixture root with the collector deadline the
+// tests assume and the flags of extra (which replace the fixture's).
+func start(t *testing.T, root string, extra ...string) *agent.Agent {
 	t.Helper()
-	return startBinary(t, agent.Binary, attr, args...)
-}
-
-// startBinary is start with another copy of the binary.
-func startBinary(t *testing.T, bin string, attr *syscall.SysProcAttr, args ...string) *agent.Agent {
-	t.Helper()
-	addr := testutil.FreeAddr(t)
-	a := &agent.Agent{Base: "http://" + addr, Stderr: &testutil.SyncBuffer{}, Done: make(chan error, 1)}
-	a.Cmd = exec.Command(bin, append([]string{"serve", "--web.listen-address=" + addr}, args...)...)
-	a.Cmd.Stderr = a.Stderr
-	a.Cmd.SysProcAttr = attr
-	if err := a.Cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var exitErr error
-	go func() {
-		exitErr = a.Cmd.Wait()
-		a.Done <- exitErr
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = a.Cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("agent %s stderr:\n%s", strings.Join(args, " "), a.Stderr)
-		}
-	})
-	c := &http.Client{Timeout: clientTimeout}
-	for {
-		resp, err := c.Get(a.Base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return a
-			}
-		}
-		select {
-		case <-exited:
-			t.Fatalf("agent exited before serving: %v\n%s", exitErr, a.Stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return agent.Start(t, agent.FixtureArgs(root, append([]string{timeoutArg}, extra...)...)...)
 }
 
 // needRoot skips (fails under CI=true) a test that needs root.
@@ -127,45 +49,10 @@ func needRoot(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond until it holds, failing the test with what after
-// safetyBound.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(safetyBound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// metrics parses the text exposition format into series ("name{labels}",
-// as printed) and values. Only what the tests look up needs to be right.
-func metrics(body []byte) map[string]float64 {
-	out := map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
-
-func successSeries(collector string) string {
-	return `bootinfo_scrape_collector_success{collector="` + collector + `"}`
+// success is bootinfo_scrape_collector_success of a collector (0 when
+// absent).
+func success(ms agent.Metrics, collector string) float64 {
+	return ms.Value("bootinfo_scrape_collector_success", "collector", collector)
 }
 
 // document is the part of /bootinfo the tests read: the errors and the raw
@@ -292,12 +179,14 @@ func (l *loop) round() (sample, bool) {
 		l.problem("/metrics: %d %v %.200s", code, err, body)
 		return sample{}, false
 	}
-	m := metrics(body)
-	s := sample{success: map[string]float64{}, goroutines: m["go_goroutines"]}
-	for k, v := range m {
-		if c, ok := strings.CutPrefix(k, `bootinfo_scrape_collector_success{collector="`); ok {
-			s.success[strings.TrimSuffix(c, `"}`)] = v
-		}
+	m, err := agent.ParseMetrics(body)
+	if err != nil {
+		l.problem("/metrics: %v", err)
+		return sample{}, false
+	}
+	s := sample{success: map[string]float64{}, goroutines: m.Value("go_goroutines")}
+	for _, c := range m.Samples("bootinfo_scrape_collector_success") {
+		s.success[c.Labels["collector"]] = c.Value
 	}
 	for _, c := range l.stable {
 		if s.success[c] != 1 {
@@ -354,10 +243,20 @@ func (l *loop) latest() (sample, int) {
 func (l *loop) waitRounds(t *testing.T, n int) {
 	t.Helper()
 	_, start := l.latest()
-	waitUntil(t, fmt.Sprintf("%s: %d scrape rounds", l.name, n), func() bool {
-		_, r := l.latest()
-		return r >= start+n
+	testutil.WaitFor(t, fmt.Sprintf("%s: %d scrape rounds", l.name, n), func() error {
+		if _, r := l.latest(); r < start+n {
+			return fmt.Errorf("%d rounds so far", r-start)
+		}
+		return nil
 	})
+}
+
+// failure returns the error /bootinfo gave for collector while its success
+// was 0, since the last reset; "" if none.
+func (l *loop) failure(collector string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failed[collector]
 }
 
 // reset forgets the failures seen so far.
@@ -392,35 +291,23 @@ func (r resources) String() string {
 // /metrics.
 func measure(t *testing.T, a *agent.Agent) resources {
 	t.Helper()
-	_, body, err := get(newClient(), a.Base+"/metrics")
+	code, body, err := get(newClient(), a.Base+"/metrics")
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("/metrics: %d %v", code, err)
+	}
+	m, err := agent.ParseMetrics(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := resources{goroutines: int(metrics(body)["go_goroutines"])}
-	pid := a.Cmd.Process.Pid
-	unixInodes := map[string]bool{}
-	if f, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/unix", pid)); err == nil {
-		for _, line := range strings.Split(string(f), "\n")[1:] {
-			if fields := strings.Fields(line); len(fields) >= 7 {
-				unixInodes[fields[6]] = true
-			}
-		}
-	}
-	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	proc, err := a.Resources()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, fd := range fds {
-		target, err := os.Readlink(filepath.Join(fmt.Sprintf("/proc/%d/fd", pid), fd.Name()))
-		if err != nil {
-			continue
-		}
-		r.fds++
-		if ino, ok := strings.CutPrefix(target, "socket:["); ok && unixInodes[strings.TrimSuffix(ino, "]")] {
-			r.unix++
-		}
+	unix, err := testutil.UnixSockets(a.PID())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return r
+	return resources{goroutines: int(m.Value("go_goroutines")), fds: proc.FDs, unix: unix}
 }
 
 // settled measures a few times a moment apart and returns the smallest
@@ -450,27 +337,21 @@ const (
 func checkNoLeak(t *testing.T, name string, a *agent.Agent, base resources) resources {
 	t.Helper()
 	var now resources
-	deadline := time.Now().Add(safetyBound / 3)
-	for {
+	testutil.WaitFor(t, name+": resources back to the baseline "+base.String(), func() error {
 		now = settled(t, a)
-		if now.goroutines <= base.goroutines+goroutineMargin && now.fds <= base.fds+fdMargin && now.unix <= base.unix+unixMargin {
-			return now
+		if now.goroutines > base.goroutines+goroutineMargin || now.fds > base.fds+fdMargin || now.unix > base.unix+unixMargin {
+			return errors.New(now.String())
 		}
-		if time.Now().After(deadline) {
-			t.Errorf("%s: resources did not return to baseline: %v, baseline %v", name, now, base)
-			return now
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
+	return now
 }
 
 // noPanic fails the test if the agent's log mentions a panic (the
 // collectors recover one into an error, which is logged).
 func noPanic(t *testing.T, name string, a *agent.Agent) {
 	t.Helper()
-	if s := a.Stderr.String(); strings.Contains(s, "panic") {
+	if s := a.Output.String(); strings.Contains(s, "panic") {
 		t.Errorf("%s: the agent's log mentions a panic:\n%s", name, s)
 	}
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

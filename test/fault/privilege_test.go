@@ -2,8 +2,6 @@ package fault
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 	"github.com/bootinfo/bootinfo/dmi"
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/google/go-cmp/cmp"
 )
 
 // nobody is the unprivileged user the agent runs as (uid and gid 65534, as
@@ -40,33 +39,6 @@ func nonrootRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-// copyFile copies src to dst with mode perm (root-owned, as the test runs
-// as root).
-func copyFile(t *testing.T, src, dst string, perm os.FileMode) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dst, perm); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // dmiSection is the part of the dmi section the privilege test compares.
@@ -138,36 +110,6 @@ func writeDMIID(t *testing.T, sys string, s dmiSection) {
 	}
 }
 
-// dmiInfo returns the labels of bootinfo_dmi_info.
-func dmiInfo(ms map[string]float64) string {
-	for k := range ms {
-		if strings.HasPrefix(k, "bootinfo_dmi_info{") {
-			return k
-		}
-	}
-	return ""
-}
-
-// capEff returns a process's effective capability set.
-func capEff(t *testing.T, pid int) uint64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatal("no CapEff in /proc/PID/status")
-	return 0
-}
-
 // TestNonRoot runs the agent as nobody, with no capability, with only
 // CAP_SYSLOG and with only CAP_DAC_READ_SEARCH, against the machine's own
 // /dev/kmsg and /proc and a sysfs whose SMBIOS tables are root-only (mode
@@ -196,16 +138,16 @@ func TestNonRoot(t *testing.T) {
 
 	dir := nonrootRoot(t)
 	bin := filepath.Join(dir, "bootinfo")
-	copyFile(t, agent.Binary, bin, 0o755)
+	testutil.CopyFile(t, agent.Binary(t), bin, 0o755)
 	sys := filepath.Join(dir, "sys")
 	tables := testutil.Shared(t, "smbios", "sysfs", "dell-xps9365")
 	for _, f := range []string{"smbios_entry_point", "DMI"} {
-		copyFile(t, filepath.Join(tables, f), filepath.Join(sys, "firmware", "dmi", "tables", f), 0o400)
+		testutil.CopyFile(t, filepath.Join(tables, f), filepath.Join(sys, "firmware", "dmi", "tables", f), 0o400)
 	}
 	// A boot directory whose grub.cfg is root's alone, as RHEL installs
 	// it (0600).
 	boot := filepath.Join(dir, "boot")
-	copyFile(t, filepath.Join("testdata", "grub.cfg"), filepath.Join(boot, "grub", "grub.cfg"), 0o600)
+	testutil.CopyFile(t, filepath.Join("testdata", "grub.cfg"), filepath.Join(boot, "grub", "grub.cfg"), 0o600)
 	for _, k := range kernels {
 		write(t, filepath.Join(boot, "vmlinuz-"+k), []byte("kernel image"))
 	}
@@ -216,9 +158,9 @@ func TestNonRoot(t *testing.T) {
 	args := func() []string {
 		return []string{timeoutArg, "--no-collector.systemd", "--path.sysfs=" + sys, "--path.boot=" + boot, "--state.dir=" + state}
 	}
-	run := func(t *testing.T, attr *syscall.SysProcAttr) (*agent.Agent, map[string]float64, document) {
+	run := func(t *testing.T, attr *syscall.SysProcAttr) (*agent.Agent, agent.Metrics, document) {
 		t.Helper()
-		a := startBinary(t, bin, attr, args()...)
+		a := agent.StartWith(t, agent.Options{Binary: bin, SysProcAttr: attr, Args: args()})
 		ms, d := scrapeOnce(t, a)
 		return a, ms, d
 	}
@@ -260,8 +202,8 @@ func TestNonRoot(t *testing.T) {
 			for _, c := range tc.ambient {
 				want |= 1 << c
 			}
-			if got := capEff(t, a.Cmd.Process.Pid); got != want {
-				t.Fatalf("the agent's effective capabilities are %#x, want %#x", got, want)
+			if r, err := a.Resources(); err != nil || r.CapEff != want {
+				t.Fatalf("the agent's effective capabilities are %#x (%v), want %#x", r.CapEff, err, want)
 			}
 			hasCap := func(c uintptr) bool { return want&(1<<c) != 0 }
 			wantServed(t, ms, d, "host", "firmware", "bootloader")
@@ -284,16 +226,16 @@ func TestNonRoot(t *testing.T) {
 			// /sys/class/dmi/id with the same identity.
 			s := section(t, d)
 			wantServed(t, ms, d, "dmi")
-			if got, want := dmiInfo(ms), dmiInfo(rootMetrics); got != want {
-				t.Errorf("bootinfo_dmi_info differs from root's:\n got %s\nwant %s", got, want)
+			if d := cmp.Diff(rootMetrics.Samples("bootinfo_dmi_info"), ms.Samples("bootinfo_dmi_info")); d != "" {
+				t.Errorf("bootinfo_dmi_info differs from root's (-root +nobody):\n%s", d)
 			}
 			if hasCap(capDACReadSearch) {
-				if s.Source != "tables" || ms["bootinfo_dmi_tables_readable"] != 1 || len(s.Processors) == 0 {
-					t.Errorf("with CAP_DAC_READ_SEARCH: source %q, tables readable %v, %d processors", s.Source, ms["bootinfo_dmi_tables_readable"], len(s.Processors))
+				if s.Source != "tables" || ms.Value("bootinfo_dmi_tables_readable") != 1 || len(s.Processors) == 0 {
+					t.Errorf("with CAP_DAC_READ_SEARCH: source %q, tables readable %v, %d processors", s.Source, ms.Value("bootinfo_dmi_tables_readable"), len(s.Processors))
 				}
 			} else {
-				if s.Source != "sysfs-dmi-id" || ms["bootinfo_dmi_tables_readable"] != 0 {
-					t.Errorf("without privileges: source %q, tables readable %v; want sysfs-dmi-id, 0", s.Source, ms["bootinfo_dmi_tables_readable"])
+				if s.Source != "sysfs-dmi-id" || ms.Value("bootinfo_dmi_tables_readable") != 0 {
+					t.Errorf("without privileges: source %q, tables readable %v; want sysfs-dmi-id, 0", s.Source, ms.Value("bootinfo_dmi_tables_readable"))
 				}
 				if !strings.Contains(s.Errors["tables"], "permission denied") {
 					t.Errorf("dmi errors.tables = %q, want the permission error", s.Errors["tables"])
@@ -301,8 +243,8 @@ func TestNonRoot(t *testing.T) {
 				if s.System.SerialNumber != "" || s.System.UUID != "" || len(s.Processors) != 0 {
 					t.Errorf("the fallback shows root-only data: serial %q uuid %q, %d processors", s.System.SerialNumber, s.System.UUID, len(s.Processors))
 				}
-				if !strings.Contains(a.Stderr.String(), "/sys/class/dmi/id") {
-					t.Errorf("the log does not say dmi fell back to /sys/class/dmi/id:\n%s", a.Stderr)
+				if !strings.Contains(a.Output.String(), "/sys/class/dmi/id") {
+					t.Errorf("the log does not say dmi fell back to /sys/class/dmi/id:\n%s", a.Output)
 				}
 				t.Logf("dmi errors.tables = %q", s.Errors["tables"])
 			}

@@ -1,6 +1,8 @@
 package fault
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // effect is what a fault must do to one agent's systemd collector while it
@@ -34,13 +37,12 @@ type systemdAgent struct {
 // systemd faults must never touch them.
 var fixtureStable = []string{"bootloader", "dmi", "firmware", "history", "host"}
 
-func startSystemdAgent(t *testing.T, root, name string, extra ...string) *agent.Agent {
+func startSystemdAgent(t *testing.T, root string, extra ...string) *agent.Agent {
 	t.Helper()
-	args := fixtureArgs(root, append([]string{timeoutArg,
+	return start(t, root, append([]string{
 		"--collector.systemd", "--collector.systemd.user", "--collector.systemd.timeout=1s",
 		// A state directory per agent: history is not under test.
 		"--state.dir=" + filepath.Join(t.TempDir(), "state")}, extra...)...)
-	return start(t, nil, args...)
 }
 
 // unitProbe fetches a unit's detail every round: a live D-Bus call, not
@@ -48,17 +50,32 @@ func startSystemdAgent(t *testing.T, root, name string, extra ...string) *agent.
 // 504).
 var unitProbe = map[string][]int{"/bootinfo/systemd/units/web.service": {200, 503, 504}}
 
-// systemdHealthy reports whether the loop's last round saw the systemd
+// systemdHealthy returns nil once the loop's last round saw the systemd
 // collector succeed and /bootinfo without its error.
-func systemdHealthy(l *loop) bool {
+func systemdHealthy(l *loop) error {
 	s, _ := l.latest()
-	_, failed := s.errors["systemd"]
-	return s.success != nil && s.success["systemd"] == 1 && !failed
+	if e, failed := s.errors["systemd"]; failed || s.success["systemd"] != 1 {
+		return fmt.Errorf("success %v, errors.systemd %q", s.success["systemd"], e)
+	}
+	return nil
+}
+
+// waitSystemdFailure waits until the loop has seen the systemd collector
+// fail in /metrics and /bootinfo, and returns the error it gave.
+func waitSystemdFailure(t *testing.T, l *loop) string {
+	t.Helper()
+	testutil.WaitFor(t, l.name+": systemd failure in /metrics and /bootinfo", func() error {
+		if l.failure("systemd") == "" {
+			return errors.New("not seen yet")
+		}
+		return nil
+	})
+	return l.failure("systemd")
 }
 
 // TestSystemdFaults runs two agents against one systemd lab, one on the
 // manager's private socket and one on the session bus, each under a scrape
-// loop, and puts the manager and the bus through the faults of issue #8.
+// loop, and puts the manager and the bus through the faults a host sees.
 // For each: every scrape answers (200, within clientTimeout; a unit's
 // detail, which is a D-Bus call, with 200, 503 or 504), the systemd
 // collector of an agent the fault concerns reports failure in /metrics and
@@ -74,14 +91,14 @@ func TestSystemdFaults(t *testing.T) {
 	})
 	root := agent.FixtureRoot(t)
 	agents := []*systemdAgent{
-		{name: "private", a: startSystemdAgent(t, root, "private", "--collector.systemd.address="+lab.PrivateAddress())},
-		{name: "bus", a: startSystemdAgent(t, root, "bus", "--collector.systemd.address="+lab.BusAddress(), "--collector.systemd.address-is-bus")},
+		{name: "private", a: startSystemdAgent(t, root, "--collector.systemd.address="+lab.PrivateAddress())},
+		{name: "bus", a: startSystemdAgent(t, root, "--collector.systemd.address="+lab.BusAddress(), "--collector.systemd.address-is-bus")},
 	}
 	for _, ag := range agents {
 		ag.loop = startLoop(t, ag.name, ag.a, unitProbe, fixtureStable...)
 	}
 	for _, ag := range agents {
-		waitUntil(t, ag.name+": first systemd sync", func() bool { return systemdHealthy(ag.loop) })
+		testutil.WaitFor(t, ag.name+": first systemd sync", func() error { return systemdHealthy(ag.loop) })
 		ag.loop.waitRounds(t, 3)
 		ag.base = settled(t, ag.a)
 		t.Logf("%s: baseline %v", ag.name, ag.base)
@@ -116,16 +133,9 @@ func TestSystemdFaults(t *testing.T) {
 			}
 		},
 		during: func(t *testing.T) {
-			fresh = startSystemdAgent(t, root, "fresh", "--collector.systemd.address="+lab.PrivateAddress())
+			fresh = startSystemdAgent(t, root, "--collector.systemd.address="+lab.PrivateAddress())
 			freshLoop = startLoop(t, "fresh", fresh, unitProbe, fixtureStable...)
-			waitUntil(t, "fresh agent: systemd failure", func() bool {
-				freshLoop.mu.Lock()
-				defer freshLoop.mu.Unlock()
-				return freshLoop.failed["systemd"] != ""
-			})
-			freshLoop.mu.Lock()
-			msg := freshLoop.failed["systemd"]
-			freshLoop.mu.Unlock()
+			msg := waitSystemdFailure(t, freshLoop)
 			if !strings.Contains(msg, privateSocket) || !strings.Contains(msg, "no such file") {
 				t.Errorf("fresh agent: errors.systemd = %q, want it to name %s and say it does not exist", msg, privateSocket)
 			}
@@ -135,7 +145,7 @@ func TestSystemdFaults(t *testing.T) {
 			if _, err := lab.Systemctl("daemon-reexec"); err != nil {
 				t.Fatal(err)
 			}
-			waitUntil(t, "fresh agent: recovery after the socket is back", func() bool { return systemdHealthy(freshLoop) })
+			testutil.WaitFor(t, "fresh agent: recovery after the socket is back", func() error { return systemdHealthy(freshLoop) })
 			freshLoop.check(t)
 			noPanic(t, "fresh", fresh)
 		},
@@ -147,8 +157,8 @@ func TestSystemdFaults(t *testing.T) {
 		// The manager kills the daemon (SIGKILL to every process of
 		// dbus.service): a kill of the main PID alone can leave a
 		// forked dbus-daemon in the unit's cgroup, and the manager
-		// then waits out the 90 s stop timeout before it activates a
-		// new bus (seen here, with busctl as the only client).
+		// then waits out its stop timeout before it activates a new
+		// bus.
 		name:    "session bus daemon SIGKILL, three times",
 		effects: map[string]effect{"private": mustStay, "bus": mustFail},
 		repeat:  3,
@@ -211,14 +221,7 @@ func runFault(t *testing.T, agents []*systemdAgent, f systemdFault) {
 		if f.effects[ag.name] != mustFail {
 			continue
 		}
-		waitUntil(t, ag.name+": systemd failure in /metrics and /bootinfo", func() bool {
-			ag.loop.mu.Lock()
-			defer ag.loop.mu.Unlock()
-			return ag.loop.failed["systemd"] != ""
-		})
-		ag.loop.mu.Lock()
-		t.Logf("%s: errors.systemd = %q", ag.name, ag.loop.failed["systemd"])
-		ag.loop.mu.Unlock()
+		t.Logf("%s: errors.systemd = %q", ag.name, waitSystemdFailure(t, ag.loop))
 	}
 	// Let the agents that must not notice scrape a while
 	// under the fault.
@@ -230,17 +233,18 @@ func runFault(t *testing.T, agents []*systemdAgent, f systemdFault) {
 	}
 	for _, ag := range agents {
 		ag.loop.mu.Lock()
-		if f.effects[ag.name] == mustStay && (ag.loop.zero["systemd"] || ag.loop.failed["systemd"] != "") {
-			t.Errorf("%s: systemd failed (%q) under a fault that does not concern it", ag.name, ag.loop.failed["systemd"])
-		}
+		zero := ag.loop.zero["systemd"]
 		ag.loop.mu.Unlock()
+		if msg := ag.loop.failure("systemd"); f.effects[ag.name] == mustStay && (zero || msg != "") {
+			t.Errorf("%s: systemd failed (%q) under a fault that does not concern it", ag.name, msg)
+		}
 	}
 	f.undo(t)
 	for _, ag := range agents {
-		waitUntil(t, ag.name+": systemd recovery", func() bool { return systemdHealthy(ag.loop) })
+		testutil.WaitFor(t, ag.name+": systemd recovery", func() error { return systemdHealthy(ag.loop) })
 		ag.loop.waitRounds(t, 3)
-		if !systemdHealthy(ag.loop) {
-			t.Errorf("%s: systemd failed again after recovering", ag.name)
+		if err := systemdHealthy(ag.loop); err != nil {
+			t.Errorf("%s: systemd failed again after recovering: %v", ag.name, err)
 		}
 	}
 }

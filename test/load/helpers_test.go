@@ -1,17 +1,14 @@
 package load
 
 import (
-	"bufio"
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,151 +19,6 @@ import (
 )
 
 func TestMain(m *testing.M) { agent.Main(m) }
-
-// safetyNet bounds every wait on a condition. It turns a hang into a
-// readable failure and is far above what a healthy run needs; it is not a
-// timing assertion.
-const safetyNet = 5 * time.Minute
-
-// waitFor polls cond until it holds, failing the test (with cond's last
-// explanation) after safetyNet.
-func waitFor(tb testing.TB, what string, cond func() (bool, string)) {
-	tb.Helper()
-	deadline := time.Now().Add(safetyNet)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up after %v waiting for %s: %s", safetyNet, what, why)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// pid is the agent's process ID.
-func pid(a *agent.Agent) int { return a.Cmd.Process.Pid }
-
-// procStatusKB reads a kB field (VmRSS, VmHWM) of /proc/PID/status.
-func procStatusKB(pid int, field string) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || k != field {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			break
-		}
-		return strconv.ParseInt(f[0], 10, 64)
-	}
-	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
-}
-
-// fdCount counts the open file descriptors of a process.
-func fdCount(pid int) (int, error) {
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	return len(ents), err
-}
-
-// sample is one line of the Prometheus text format.
-type sample struct {
-	name   string
-	labels map[string]string
-	value  float64
-}
-
-// parseSamples reads the samples of a /metrics body (text format; the
-// label values the agent writes hold no escaped quotes where this is used).
-func parseSamples(body []byte) []sample {
-	var out []sample
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		s := sample{labels: map[string]string{}}
-		rest := line
-		if i := strings.IndexByte(line, '{'); i >= 0 {
-			end := strings.LastIndexByte(line, '}')
-			if end < i {
-				continue
-			}
-			s.name = line[:i]
-			for _, kv := range splitLabels(line[i+1 : end]) {
-				k, v, _ := strings.Cut(kv, "=")
-				s.labels[k] = strings.Trim(v, `"`)
-			}
-			rest = line[end+1:]
-		} else {
-			var ok bool
-			s.name, rest, ok = strings.Cut(line, " ")
-			if !ok {
-				continue
-			}
-		}
-		f := strings.Fields(rest)
-		if len(f) == 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			continue
-		}
-		s.value = v
-		out = append(out, s)
-	}
-	return out
-}
-
-// splitLabels splits `a="x",b="y,z"` at the commas outside quotes.
-func splitLabels(s string) []string {
-	var out []string
-	quoted, start := false, 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			quoted = !quoted
-		case ',':
-			if !quoted {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
-	}
-	return out
-}
-
-// metricSum adds up the samples of one metric whose labels include match.
-func metricSum(samples []sample, name string, match map[string]string) (float64, bool) {
-	sum, found := 0.0, false
-outer:
-	for _, s := range samples {
-		if s.name != name {
-			continue
-		}
-		for k, v := range match {
-			if s.labels[k] != v {
-				continue outer
-			}
-		}
-		sum += s.value
-		found = true
-	}
-	return sum, found
-}
 
 // scrape GETs path with c and returns the body, failing on anything but 200.
 func scrape(tb testing.TB, c *http.Client, base, path string) []byte {
@@ -186,43 +38,19 @@ func scrape(tb testing.TB, c *http.Client, base, path string) []byte {
 	return body
 }
 
-// Lab sizes follow bench/systemd_peer_test.go: a fifth services (a unit
-// file each), the rest instances of one template target, all pulled in at
-// startup. A thousand unit files would make the manager's ListUnitFiles, and
-// so bootinfo's first sync, slow for reasons a host with many units (mostly
-// instances, devices and mounts) does not share.
-const instancePrefix = systemdlab.GeneratedPrefix + "inst@"
-
-func labOptions(units int) systemdlab.Options {
-	svc := units / 5
-	var wants strings.Builder
-	for i := range units - svc {
-		fmt.Fprintf(&wants, "Wants=%s%04d.target\n", instancePrefix, i)
+// scrapeMetrics scrapes /metrics with c and parses it.
+func scrapeMetrics(tb testing.TB, c *http.Client, base string) agent.Metrics {
+	tb.Helper()
+	m, err := agent.ParseMetrics(scrape(tb, c, base, "/metrics"))
+	if err != nil {
+		tb.Fatalf("/metrics: %v", err)
 	}
-	return systemdlab.Options{
-		Units: svc,
-		Files: map[string]string{
-			instancePrefix + ".target":                 "[Unit]\nDescription=Generated lab target instance %i\n",
-			systemdlab.GeneratedPrefix + "inst.target": "[Unit]\nDescription=All generated target instances\n" + wants.String(),
-		},
-		Wants: []string{systemdlab.GeneratedPrefix + "inst.target"},
-	}
+	return m
 }
 
-// generatedActive counts the generated units that samples report active.
-func generatedActive(samples []sample) int {
-	n := 0
-	for _, s := range samples {
-		if s.name != "bootinfo_systemd_unit_state" || s.labels["state"] != "active" || s.value != 1 {
-			continue
-		}
-		name := s.labels["name"]
-		if strings.HasPrefix(name, instancePrefix) ||
-			strings.HasPrefix(name, systemdlab.GeneratedPrefix) && strings.HasSuffix(name, ".service") && !strings.HasSuffix(name, "all.service") {
-			n++
-		}
-	}
-	return n
+// generatedActive counts the lab's generated units that m reports active.
+func generatedActive(m agent.Metrics) int {
+	return systemdlab.CountGenerated(m.ByLabel("bootinfo_systemd_unit_state", "name", "state", "active"))
 }
 
 // allCollectors is every collector the agent has, each checked on in
@@ -242,32 +70,21 @@ func startAll(tb testing.TB, lab *systemdlab.Lab, extra ...string) *agent.Agent 
 		testutil.SkipOrFail(tb, "cannot read /dev/kmsg: %v", err)
 	}
 	f.Close()
-	var args []string
-	// FixtureArgs turns kmsg and systemd off and points --path.dev into
-	// the tree, and kingpin refuses a flag given twice, so "later flags
-	// win" does not hold: drop those three instead.
-	for _, f := range agent.FixtureArgs(agent.FixtureRoot(tb)) {
-		if f != "--no-collector.kmsg" && f != "--no-collector.systemd" && !strings.HasPrefix(f, "--path.dev=") {
-			args = append(args, f)
-		}
-	}
-	args = append(args, "--path.dev=/dev")
+	args := []string{"--collector.kmsg", "--path.dev=/dev"}
 	if lab != nil {
-		args = append(args, "--collector.systemd.user", "--collector.systemd.address="+lab.PrivateAddress())
-	} else {
-		args = append(args, "--no-collector.systemd")
+		args = append(args, "--collector.systemd", "--collector.systemd.user", "--collector.systemd.address="+lab.PrivateAddress())
 	}
-	return agent.Start(tb, append(args, extra...)...)
+	return agent.Start(tb, agent.FixtureArgs(agent.FixtureRoot(tb), append(args, extra...)...)...)
 }
 
-// checkCollectors fails unless every enabled collector succeeded in body.
-func checkCollectors(tb testing.TB, samples []sample, withSystemd bool) {
+// checkCollectors fails unless every enabled collector succeeded in m.
+func checkCollectors(tb testing.TB, m agent.Metrics, withSystemd bool) {
 	tb.Helper()
 	for _, c := range allCollectors {
 		if c == "systemd" && !withSystemd {
 			continue
 		}
-		v, ok := metricSum(samples, "bootinfo_scrape_collector_success", map[string]string{"collector": c})
+		v, ok := m.Sum("bootinfo_scrape_collector_success", "collector", c)
 		if !ok || v != 1 {
 			tb.Errorf("collector %s: bootinfo_scrape_collector_success %v (present %v), want 1", c, v, ok)
 		}
@@ -282,11 +99,10 @@ func newClient() *http.Client {
 
 // resources is one look at the agent from outside.
 type resources struct {
-	at         time.Duration // since the start of measurement
-	took       time.Duration // how long the scrape for goroutines took
-	rssKB      int64
+	at   time.Duration // since the start of measurement
+	took time.Duration // how long the scrape for goroutines took
+	testutil.Resources
 	goroutines float64 // go_goroutines from its own /metrics
-	fds        int
 }
 
 // observe reads the agent's resident memory and open descriptors from /proc
@@ -295,10 +111,7 @@ type resources struct {
 func observe(a *agent.Agent, c *http.Client) (resources, error) {
 	var r resources
 	var err error
-	if r.rssKB, err = procStatusKB(pid(a), "VmRSS"); err != nil {
-		return r, err
-	}
-	if r.fds, err = fdCount(pid(a)); err != nil {
+	if r.Resources, err = a.Resources(); err != nil {
 		return r, err
 	}
 	resp, err := c.Get(a.Base + "/metrics")
@@ -313,7 +126,11 @@ func observe(a *agent.Agent, c *http.Client) (resources, error) {
 	if resp.StatusCode != http.StatusOK {
 		return r, fmt.Errorf("/metrics: %s", resp.Status)
 	}
-	g, ok := metricSum(parseSamples(body), "go_goroutines", nil)
+	m, err := agent.ParseMetrics(body)
+	if err != nil {
+		return r, err
+	}
+	g, ok := m.Sum("go_goroutines")
 	if !ok {
 		return r, fmt.Errorf("/metrics has no go_goroutines")
 	}
@@ -327,27 +144,29 @@ func observe(a *agent.Agent, c *http.Client) (resources, error) {
 // are not counted.
 func look(tb testing.TB, a *agent.Agent) resources {
 	tb.Helper()
-	// agenttest's Start and Get use http.DefaultClient, whose idle
-	// connection the agent would hold until its idle timeout.
-	http.DefaultClient.CloseIdleConnections()
+	// The agent's own client may hold an idle connection, which the agent
+	// would keep until its idle timeout.
+	a.Client.CloseIdleConnections()
 	c := newClient()
 	defer c.CloseIdleConnections()
 	var prev []resources
-	waitFor(tb, "the agent's goroutines and descriptors to settle", func() (bool, string) {
+	testutil.WaitFor(tb, "the agent's goroutines and descriptors to settle", func() error {
 		// Closed after the request, so that the agent has noticed by
 		// the next look, which counts descriptors before connecting.
 		r, err := observe(a, c)
 		c.CloseIdleConnections()
 		if err != nil {
-			return false, err.Error()
+			return err
 		}
 		prev = append(prev, r)
 		if len(prev) < 3 {
-			return false, "fewer than three looks"
+			return errors.New("fewer than three looks")
 		}
 		p := prev[len(prev)-3:]
-		return p[0].goroutines == r.goroutines && p[1].goroutines == r.goroutines && p[0].fds == r.fds && p[1].fds == r.fds,
-			fmt.Sprintf("last three: %+v", p)
+		if p[0].goroutines != r.goroutines || p[1].goroutines != r.goroutines || p[0].FDs != r.FDs || p[1].FDs != r.FDs {
+			return fmt.Errorf("last three: %+v", p)
+		}
+		return nil
 	})
 	return prev[len(prev)-1]
 }
@@ -357,21 +176,27 @@ func look(tb testing.TB, a *agent.Agent) resources {
 func waitBaseline(tb testing.TB, a *agent.Agent, base resources, gSlack float64, fdSlack int) resources {
 	tb.Helper()
 	var last resources
-	http.DefaultClient.CloseIdleConnections()
+	a.Client.CloseIdleConnections()
 	c := newClient()
 	defer c.CloseIdleConnections()
-	waitFor(tb, "goroutines and descriptors back to baseline", func() (bool, string) {
+	testutil.WaitFor(tb, "goroutines and descriptors back to baseline", func() error {
 		// A fresh connection each time: the observer's own would count.
 		r, err := observe(a, c)
 		c.CloseIdleConnections()
 		if err != nil {
-			return false, err.Error()
+			return err
 		}
 		last = r
-		return r.goroutines <= base.goroutines+gSlack && r.fds <= base.fds+fdSlack,
-			fmt.Sprintf("goroutines %v (baseline %v), fds %d (baseline %d)", r.goroutines, base.goroutines, r.fds, base.fds)
+		if r.goroutines > base.goroutines+gSlack || r.FDs > base.FDs+fdSlack {
+			return fmt.Errorf("goroutines %v (baseline %v), fds %d (baseline %d)", r.goroutines, base.goroutines, r.FDs, base.FDs)
+		}
+		return nil
 	})
 	return last
+}
+
+func (r resources) String() string {
+	return fmt.Sprintf("%v goroutines, %d fds, %.1f MiB", r.goroutines, r.FDs, mib(r.RSS))
 }
 
 // latencies collects request durations per endpoint from many goroutines.
@@ -387,27 +212,6 @@ func (l *latencies) add(path string, ds []time.Duration) {
 		l.byPath = map[string][]time.Duration{}
 	}
 	l.byPath[path] = append(l.byPath[path], ds...)
-}
-
-// quantile returns the q-quantile (nearest rank) of sorted durations.
-func quantile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(q*float64(len(sorted))+0.5) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-func medianOf[T int64 | float64 | int](xs []T) T {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // failures counts failed requests by kind and keeps the first few.

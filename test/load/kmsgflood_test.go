@@ -1,23 +1,19 @@
 package load
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/qemulab"
-	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
-// floodRecords: the default, twice, is 20,000 records; the second flood
-// must exceed what the guest's ring holds (about 4,000 of these records in
-// 128 KiB).
+// floodRecords is the size of each of the two floods. The second must
+// overrun the guest kernel's log buffer several times over.
 var floodRecords = flag.Int("kmsg.records", 10000, "records TestKmsgFlood writes in each of its two floods")
 
 // floodKept is the agent's --collector.kmsg.records-kept in the guest.
@@ -44,8 +40,8 @@ took() { read -r t1 _ </proc/uptime; echo "guest seconds $t0 $t1" >&2; }
 // TestKmsgFlood floods a kernel log with records written to /dev/kmsg and
 // checks that the agent accounts for every one of them. It runs the agent
 // in a QEMU guest (internal/testing/qemulab), whose kernel log it may fill: on the
-// host, a flood of this size overwrites the whole ring buffer (128 KiB
-// here), boot messages included, which other tests and the machine's users
+// host, a flood of this size overwrites the whole ring buffer, boot
+// messages included, which other tests and the machine's users
 // read. The guest is quiet, so the accounting can be exact.
 //
 // Phase 1: -kmsg.records records (local7.debug, a tag no one else uses)
@@ -67,13 +63,7 @@ took() { read -r t1 _ </proc/uptime; echo "guest seconds $t0 $t1" >&2; }
 // --collector.kmsg.records-kept ending with the last marker, and resident
 // memory after the floods is at most twice what it was before.
 func TestKmsgFlood(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a QEMU guest; skipped with -short")
-	}
-	lab, err := qemulab.Find()
-	if err != nil {
-		testutil.SkipOrFail(t, "no firmware lab (scripts/lab-setup): %v", err)
-	}
+	lab := qemulab.Setup(t)
 	n := *floodRecords
 	flood := func(phase int) string {
 		return fmt.Sprintf(`i=0
@@ -135,31 +125,23 @@ took
 		{Name: "rss2", Script: floodPrelude + "grep VmRSS /proc/$pid/status\n"},
 		{Name: "agentlog", Script: "cat /tmp/agent.log\n"},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute) // a safety net
-	defer cancel()
-	res, err := lab.Boot(ctx, qemulab.Config{
+	res := lab.Run(t, "kmsg-flood", qemulab.Config{
 		Firmware: qemulab.SeaBIOS,
 		// No rate limit on user space's writes to /dev/kmsg (each
 		// echo opens the device afresh anyway).
 		Append:   qemulab.DefaultAppend + " printk.devkmsg=on",
-		Files:    []qemulab.File{{Path: "/bin/bootinfo", HostPath: agent.Binary, Mode: 0o755}},
+		Files:    []qemulab.File{{Path: "/bin/bootinfo", HostPath: agent.GuestBinary(t), Mode: 0o755}},
 		Commands: cmds,
 	})
-	if err != nil {
-		t.Fatalf("boot: %v", err)
-	}
-	t.Logf("guest ran for %v (/init from %v to %v of its uptime; phase 1 %s, phase 2 %s)", res.Elapsed.Round(time.Millisecond),
-		res.InitStart, res.InitDone, guestSeconds(res, "flood1"), guestSeconds(res, "overrun"))
+	t.Logf("phase 1 took %s, phase 2 %s by the guest's clock", guestSeconds(res, "flood1"), guestSeconds(res, "overrun"))
 	out := func(name string) string {
 		t.Helper()
-		o := res.Outputs[name]
-		if o == nil {
-			t.Fatalf("guest command %s did not run; console tail:\n%s", name, tailString(res.Console, 4000))
+		b, err := res.Command(name)
+		if err != nil {
+			agentLog, _ := res.Command("agentlog")
+			t.Fatalf("%v\n%s\nagent log:\n%s", err, b, agentLog)
 		}
-		if o.ExitStatus != 0 {
-			t.Fatalf("guest command %s exited %d: %s\n%s\nagent log:\n%s", name, o.ExitStatus, o.Stderr, o.Stdout, outputOf(res, "agentlog"))
-		}
-		return string(o.Stdout)
+		return string(b)
 	}
 	section := func(name string) kmsgSection {
 		t.Helper()
@@ -174,10 +156,17 @@ took
 	}
 	out("setup")
 	k0, k1, kStop, k2 := section("kmsg0"), section("kmsg1"), section("kmsg2stop"), section("kmsg2")
-	m1, m2 := parseSamples([]byte(out("metrics1"))), parseSamples([]byte(out("metrics2")))
-	tagged := func(m []sample) float64 {
-		v, _ := metricSum(m, "bootinfo_kmsg_records_total", map[string]string{"facility": "local7", "level": "debug"})
-		return v
+	metrics := func(name string) agent.Metrics {
+		t.Helper()
+		m, err := agent.ParseMetrics([]byte(out(name)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return m
+	}
+	m1, m2 := metrics("metrics1"), metrics("metrics2")
+	tagged := func(m agent.Metrics) float64 {
+		return m.Value("bootinfo_kmsg_records_total", "facility", "local7", "level", "debug")
 	}
 
 	// Phase 1.
@@ -279,10 +268,10 @@ type kmsgSection struct {
 
 // checkMetricsAgree compares /metrics, scraped right after /bootinfo/kmsg
 // in a quiet guest, with it.
-func checkMetricsAgree(t *testing.T, what string, m []sample, s kmsgSection) {
+func checkMetricsAgree(t *testing.T, what string, m agent.Metrics, s kmsgSection) {
 	t.Helper()
-	seen, _ := metricSum(m, "bootinfo_kmsg_records_total", nil)
-	lost, ok := metricSum(m, "bootinfo_kmsg_lost_records_total", nil)
+	seen := m.Value("bootinfo_kmsg_records_total")
+	lost, ok := m.Sum("bootinfo_kmsg_lost_records_total")
 	if !ok || uint64(seen) != s.RecordsSeen || uint64(lost) != s.RecordsLost {
 		t.Errorf("%s: /metrics says %v records read and %v lost, /bootinfo/kmsg %d and %d", what, seen, lost, s.RecordsSeen, s.RecordsLost)
 	}
@@ -328,18 +317,4 @@ func guestSeconds(res *qemulab.Result, name string) string {
 		}
 	}
 	return "unknown"
-}
-
-func outputOf(res *qemulab.Result, name string) string {
-	if o := res.Outputs[name]; o != nil {
-		return string(o.Stdout)
-	}
-	return ""
-}
-
-func tailString(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
 }

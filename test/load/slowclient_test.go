@@ -14,6 +14,7 @@ import (
 	"time"
 
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // slowConns is how many connections each slow-client case holds open.
@@ -38,18 +39,19 @@ func TestSlowClients(t *testing.T) {
 	}
 	c.CloseIdleConnections()
 	base := look(t, a)
-	t.Logf("baseline: %v goroutines, %d fds, %d kB", base.goroutines, base.fds, base.rssKB)
+	t.Logf("baseline: %v", base)
+	dial := func() (net.Conn, error) { return net.Dial("tcp", host) }
 
 	// Trickling the headers: the read-header timeout must end it.
 	t.Run("slowloris", func(t *testing.T) {
-		trickle(t, a, base, host, "GET /metrics HTTP/1.1\r\nHost: loadtest\r\nX-Trickle: ")
+		holdSlow(t, a, base, "trickled their headers", dial, trickle("GET /metrics HTTP/1.1\r\nHost: loadtest\r\nX-Trickle: "))
 	})
 	// Complete headers, then a body trickled. The handler does not read
 	// it (POST is refused); before replying, the server reads what is
 	// left of a body under 256 KiB, to keep the connection, and the
 	// whole-request read timeout must end that wait.
 	t.Run("slow-body", func(t *testing.T) {
-		trickle(t, a, base, host, "POST /metrics HTTP/1.1\r\nHost: loadtest\r\nContent-Length: 100000\r\n\r\n")
+		holdSlow(t, a, base, "trickled a body", dial, trickle("POST /metrics HTTP/1.1\r\nHost: loadtest\r\nContent-Length: 100000\r\n\r\n"))
 	})
 
 	t.Run("stalled-reader", func(t *testing.T) {
@@ -59,96 +61,96 @@ func TestSlowClients(t *testing.T) {
 		// that a write of the agent's blocks.
 		_, _, body := a.Get(t, http.MethodGet, "/bootinfo?pretty")
 		pipelined := max(64, (32<<20)/max(len(body), 1))
-		req := "GET /bootinfo?pretty HTTP/1.1\r\nHost: loadtest\r\n\r\n"
-		start := time.Now()
-		closed := make([]chan struct{}, slowConns)
-		for i := range slowConns {
-			d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-				var serr error
-				err := rc.Control(func(fd uintptr) {
-					serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-				})
-				return errors.Join(err, serr)
-			}}
-			conn, err := d.Dial("tcp", host)
-			if err != nil {
-				t.Fatal(err)
+		req := []byte("GET /bootinfo?pretty HTTP/1.1\r\nHost: loadtest\r\n\r\n")
+		d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			})
+			return errors.Join(err, serr)
+		}}
+		what := fmt.Sprintf("sent %d pipelined requests each (responses of %d bytes) and read none", pipelined, len(body))
+		holdSlow(t, a, base, what, func() (net.Conn, error) { return d.Dial("tcp", host) }, func(conn net.Conn, stop <-chan struct{}) {
+			// Never read; only notice the agent closing the
+			// connection, when writing more fails.
+			for range pipelined {
+				if _, err := conn.Write(req); err != nil {
+					return
+				}
 			}
-			defer conn.Close()
-			closed[i] = make(chan struct{})
-			go func() {
-				defer close(closed[i])
-				// Never read; only notice the agent closing the
-				// connection, when writing more fails.
-				for range pipelined {
-					if _, err := conn.Write([]byte(req)); err != nil {
-						return
-					}
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-tick.C:
+				case <-stop:
+					return
 				}
-				tick := time.NewTicker(time.Second)
-				defer tick.Stop()
-				for range tick.C {
-					if _, err := conn.Write([]byte(req)); err != nil {
-						return
-					}
+				if _, err := conn.Write(req); err != nil {
+					return
 				}
-			}()
-		}
-		served := serveWhileHeld(t, a, base, closed)
-		waitClosed(t, closed, "the agent to close every connection that does not read")
-		t.Logf("%d connections sent %d pipelined requests each (responses of %d bytes) and read none; %d requests of others served meanwhile; the agent closed them all %v after they opened",
-			slowConns, pipelined, len(body), served, time.Since(start).Round(100*time.Millisecond))
-		r := waitBaseline(t, a, base, 2, 2)
-		t.Logf("after: %v goroutines, %d fds, %d kB", r.goroutines, r.fds, r.rssKB)
+			}
+		})
 	})
 }
 
-// trickle opens slowConns connections that send head and then one byte
-// every 300 ms, never finishing, until the agent closes them.
-func trickle(t *testing.T, a *agent.Agent, base resources, host, head string) {
+// trickle returns a slow client that sends head and then one byte every
+// 300 ms, never finishing, until the agent closes the connection.
+func trickle(head string) func(net.Conn, <-chan struct{}) {
+	return func(conn net.Conn, stop <-chan struct{}) {
+		eof := make(chan struct{})
+		go func() {
+			defer close(eof)
+			_, _ = io.Copy(io.Discard, conn)
+		}()
+		if _, err := conn.Write([]byte(head)); err != nil {
+			<-eof
+			return
+		}
+		for k := 0; ; k++ {
+			if _, err := conn.Write([]byte{byte('a' + k%26)}); err != nil {
+				<-eof
+				return
+			}
+			select {
+			case <-eof:
+				return
+			case <-stop:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// holdSlow opens slowConns connections with dial, each driven by client
+// until the agent closes it (or stop closes at the end of the test). It
+// checks that others are served while they are held, that the agent closes
+// every one, and that its goroutines and descriptors then return to base.
+func holdSlow(t *testing.T, a *agent.Agent, base resources, what string, dial func() (net.Conn, error), client func(conn net.Conn, stop <-chan struct{})) {
+	t.Helper()
 	start := time.Now()
 	closed := make([]chan struct{}, slowConns)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range slowConns {
-		conn, err := net.Dial("tcp", host)
+		conn, err := dial()
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close()
 		closed[i] = make(chan struct{})
-		// The reader sees the agent close the connection.
-		go func() {
+		wg.Go(func() {
 			defer close(closed[i])
-			_, _ = io.Copy(io.Discard, conn)
-		}()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := conn.Write([]byte(head)); err != nil {
-				return
-			}
-			for k := 0; ; k++ {
-				if _, err := conn.Write([]byte{byte('a' + k%26)}); err != nil {
-					return
-				}
-				select {
-				case <-closed[i]:
-					return
-				case <-stop:
-					return
-				case <-time.After(300 * time.Millisecond):
-				}
-			}
-		}()
+			client(conn, stop)
+		})
 	}
 	defer func() { close(stop); wg.Wait() }()
 	served := serveWhileHeld(t, a, base, closed)
-	waitClosed(t, closed, "the agent to close every trickling connection")
-	t.Logf("%d trickling connections held; %d requests of others served meanwhile; the agent closed them all %v after they opened",
-		slowConns, served, time.Since(start).Round(100*time.Millisecond))
-	r := waitBaseline(t, a, base, 2, 2)
-	t.Logf("after: %v goroutines, %d fds, %d kB", r.goroutines, r.fds, r.rssKB)
+	waitClosed(t, closed, "the agent to close every slow connection")
+	t.Logf("%d connections %s; %d requests of others served meanwhile; the agent closed them all %v after they opened",
+		slowConns, what, served, time.Since(start).Round(100*time.Millisecond))
+	t.Logf("after: %v", waitBaseline(t, a, base, 2, 2))
 }
 
 // serveWhileHeld waits until the agent holds a descriptor for every slow
@@ -157,12 +159,12 @@ func trickle(t *testing.T, a *agent.Agent, base resources, host, head string) {
 // returns how many requests were served.
 func serveWhileHeld(t *testing.T, a *agent.Agent, base resources, closed []chan struct{}) int {
 	t.Helper()
-	waitFor(t, "the agent to accept the slow connections", func() (bool, string) {
-		n, err := fdCount(pid(a))
-		if err != nil {
-			return false, err.Error()
+	testutil.WaitFor(t, "the agent to accept the slow connections", func() error {
+		r, err := a.Resources()
+		if err == nil && r.FDs < base.FDs+len(closed) {
+			err = fmt.Errorf("%d fds, baseline %d", r.FDs, base.FDs)
 		}
-		return n >= base.fds+len(closed), fmt.Sprintf("%d fds, baseline %d", n, base.fds)
+		return err
 	})
 	c := newClient()
 	defer c.CloseIdleConnections()
@@ -187,7 +189,7 @@ func serveWhileHeld(t *testing.T, a *agent.Agent, base resources, closed []chan 
 
 func waitClosed(t *testing.T, closed []chan struct{}, what string) {
 	t.Helper()
-	waitFor(t, what, func() (bool, string) {
+	testutil.WaitFor(t, what, func() error {
 		open := 0
 		for _, c := range closed {
 			select {
@@ -196,7 +198,10 @@ func waitClosed(t *testing.T, closed []chan struct{}, what string) {
 				open++
 			}
 		}
-		return open == 0, fmt.Sprintf("%d of %d still open", open, len(closed))
+		if open > 0 {
+			return fmt.Errorf("%d of %d still open", open, len(closed))
+		}
+		return nil
 	})
 }
 
@@ -253,10 +258,9 @@ func TestMethods(t *testing.T) {
 			}
 			requests++
 			if resp.Close && keepAlive {
-				// The server said it closes this connection (go1.26.10
-				// does after answering a CONNECT it did not take up;
-				// go1.26.8 did not): go on over a new one, as a client
-				// would.
+				// The server said it closes this connection (Go's
+				// does after answering a CONNECT it did not take
+				// up): go on over a new one, as a client would.
 				conn.Close()
 				if conn, err = net.Dial("tcp", host); err != nil {
 					t.Fatal(err)
@@ -290,6 +294,5 @@ func TestMethods(t *testing.T) {
 		conn.Close()
 	}
 	r := waitBaseline(t, a, base, 2, 2)
-	t.Logf("%d requests; before: %v goroutines, %d fds, %d kB; after: %v goroutines, %d fds, %d kB",
-		requests, base.goroutines, base.fds, base.rssKB, r.goroutines, r.fds, r.rssKB)
+	t.Logf("%d requests; before: %v; after: %v", requests, base, r)
 }

@@ -13,7 +13,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // The defaults are the short version CI runs; scripts/soak runs the full one
@@ -29,10 +31,10 @@ var (
 
 // Flatness margins: the median of the last window may exceed the median of
 // the first by these before the test calls it growth. They are generous on
-// purpose: the Go heap breathes with the garbage collector (GOGC=100 lets
-// it double between collections), and a scrape in flight holds a
-// response's worth of memory and a goroutine or two per client. A leak of
-// one object per request grows past them within the full 60 s run.
+// purpose: the Go heap breathes with the garbage collector, and a scrape in
+// flight holds a response's worth of memory and a goroutine or two per
+// client. A leak of one object per request grows past them within the
+// run scripts/soak makes.
 const (
 	rssGrowthRatio   = 1.5 // last-window median VmRSS <= first-window median * this
 	goroutineSlack   = 0.5
@@ -59,7 +61,7 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("-soak.clients %d, -soak.duration %v: want at least one client and 3 s", *soakClients, *soakDuration)
 	}
 	labStart := time.Now()
-	lab := systemdlab.Start(t, labOptions(*soakUnits))
+	lab := systemdlab.Start(t, systemdlab.Instances(*soakUnits))
 	labUp := time.Since(labStart)
 	// The agent's default --web.max-requests (128) admits the clients and
 	// the observer; -soak.max-requests sets another limit.
@@ -70,15 +72,17 @@ func TestSoak(t *testing.T) {
 	a := startAll(t, lab, extra...)
 	obs := newClient()
 	defer obs.CloseIdleConnections()
-	var samples []sample
-	waitFor(t, "the agent's first systemd sync", func() (bool, string) {
-		samples = parseSamples(scrape(t, obs, a.Base, "/metrics"))
-		n := generatedActive(samples)
-		return n == *soakUnits, fmt.Sprintf("%d of %d generated units active", n, *soakUnits)
+	var m agent.Metrics
+	testutil.WaitFor(t, "the agent's first systemd sync", func() error {
+		m = scrapeMetrics(t, obs, a.Base)
+		if n := generatedActive(m); n != *soakUnits {
+			return fmt.Errorf("%d of %d generated units active", n, *soakUnits)
+		}
+		return nil
 	})
 	synced := time.Since(labStart) - labUp
 	t.Logf("lab of %d units up in %v; the agent synced them %v later", *soakUnits, labUp.Round(time.Millisecond), synced.Round(time.Millisecond))
-	checkCollectors(t, samples, true)
+	checkCollectors(t, m, true)
 	for _, p := range soakPaths {
 		scrape(t, obs, a.Base, p)
 	}
@@ -115,13 +119,9 @@ func TestSoak(t *testing.T) {
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		for {
-			var r resources
+			r := resources{at: time.Since(start)}
 			var err error
-			r.at = time.Since(start)
-			if r.rssKB, err = procStatusKB(pid(a), "VmRSS"); err == nil {
-				r.fds, err = fdCount(pid(a))
-			}
-			if err != nil {
+			if r.Resources, err = a.Resources(); err != nil {
 				lookErrs = append(lookErrs, err.Error())
 			} else {
 				looks = append(looks, r)
@@ -208,20 +208,19 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("no looks at the agent in the first or last %v (%d and %d at /proc, %d and %d at /metrics)",
 			window, len(first), len(last), len(gFirst), len(gLast))
 	}
-	rss0, rss1 := medianOf(field(first, func(r resources) int64 { return r.rssKB })), medianOf(field(last, func(r resources) int64 { return r.rssKB }))
+	rss0, rss1 := medianRSS(first), medianRSS(last)
 	if float64(rss1) > float64(rss0)*rssGrowthRatio {
-		t.Errorf("resident memory grew: median %d kB in the first %v, %d kB in the last (more than %.2fx)", rss0, window, rss1, rssGrowthRatio)
+		t.Errorf("resident memory grew: median %.1f MiB in the first %v, %.1f MiB in the last (more than %.2fx)", mib(rss0), window, mib(rss1), rssGrowthRatio)
 	}
-	g0, g1 := medianOf(field(gFirst, func(r resources) float64 { return r.goroutines })), medianOf(field(gLast, func(r resources) float64 { return r.goroutines }))
+	g0, g1 := medianGoroutines(gFirst), medianGoroutines(gLast)
 	if g1 > g0*(1+goroutineSlack)+goroutineSlackAt {
 		t.Errorf("goroutines grew: median %v in the first %v, %v in the last", g0, window, g1)
 	}
 
 	// The clients are gone: the agent must let go of their connections.
 	after := waitBaseline(t, a, before, 2, 2)
-	t.Logf("before the load: %v goroutines, %d fds, %d kB; after it: %v goroutines, %d fds, %d kB",
-		before.goroutines, before.fds, before.rssKB, after.goroutines, after.fds, after.rssKB)
-	checkCollectors(t, parseSamples(scrape(t, obs, a.Base, "/metrics")), true)
+	t.Logf("before the load: %v; after it: %v", before, after)
+	checkCollectors(t, scrapeMetrics(t, obs, a.Base), true)
 }
 
 // windowed returns the looks taken in the first and the last window of a
@@ -244,6 +243,14 @@ func field[T any](rs []resources, f func(resources) T) []T {
 		out[i] = f(r)
 	}
 	return out
+}
+
+func medianRSS(rs []resources) uint64 {
+	return testutil.Median(field(rs, func(r resources) uint64 { return r.RSS }))
+}
+
+func medianGoroutines(rs []resources) float64 {
+	return testutil.Median(field(rs, func(r resources) float64 { return r.goroutines }))
 }
 
 // loadavg is /proc/loadavg's first three fields, for the report.
@@ -291,22 +298,18 @@ func (r soakFigures) String() string {
 			mx = ds[len(ds)-1]
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%v\t%v\t%v\t%v\t\n", p, len(ds), float64(len(ds))/r.duration.Seconds(),
-			round(quantile(ds, 0.5)), round(quantile(ds, 0.9)), round(quantile(ds, 0.99)), round(mx))
+			round(testutil.Quantile(ds, 0.5)), round(testutil.Quantile(ds, 0.9)), round(testutil.Quantile(ds, 0.99)), round(mx))
 	}
 	tw.Flush()
 	r.fail.mu.Lock()
 	fmt.Fprintf(&b, "\nsuccessful requests measured: %d; failed requests: %d %v\n", total, sum(r.fail.count), r.fail.count)
 	r.fail.mu.Unlock()
 
-	rss := func(rs []resources) int64 { return medianOf(field(rs, func(x resources) int64 { return x.rssKB })) }
-	gor := func(rs []resources) float64 {
-		return medianOf(field(rs, func(x resources) float64 { return x.goroutines }))
-	}
-	fds := func(rs []resources) int { return medianOf(field(rs, func(x resources) int { return x.fds })) }
+	fds := func(rs []resources) int { return testutil.Median(field(rs, func(x resources) int { return x.FDs })) }
 	fmt.Fprintf(&b, "\nmedians, first %v vs last %v (%d and %d looks at /proc, %d and %d at /metrics):\n",
 		r.window, r.window, len(r.first), len(r.last), len(r.gFirst), len(r.gLast))
-	fmt.Fprintf(&b, "  VmRSS       %8.1f MiB -> %8.1f MiB (x%.3f; limit x%.2f)\n", mib(rss(r.first)), mib(rss(r.last)), ratio(float64(rss(r.last)), float64(rss(r.first))), rssGrowthRatio)
-	fmt.Fprintf(&b, "  goroutines  %8.0f     -> %8.0f     (limit first*%.2f+%d)\n", gor(r.gFirst), gor(r.gLast), 1+goroutineSlack, goroutineSlackAt)
+	fmt.Fprintf(&b, "  VmRSS       %8.1f MiB -> %8.1f MiB (x%.3f; limit x%.2f)\n", mib(medianRSS(r.first)), mib(medianRSS(r.last)), ratio(float64(medianRSS(r.last)), float64(medianRSS(r.first))), rssGrowthRatio)
+	fmt.Fprintf(&b, "  goroutines  %8.0f     -> %8.0f     (limit first*%.2f+%d)\n", medianGoroutines(r.gFirst), medianGoroutines(r.gLast), 1+goroutineSlack, goroutineSlackAt)
 	fmt.Fprintf(&b, "  open fds    %8d     -> %8d\n", fds(r.first), fds(r.last))
 	fmt.Fprintf(&b, "\nper second (goroutines: the agent's go_goroutines, from a scrape of its /metrics started that second):\n")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -318,7 +321,7 @@ func (r soakFigures) String() string {
 			gs += fmt.Sprintf(" %.0f (scrape at %.1fs took %v)", r.gLooks[g].goroutines, r.gLooks[g].at.Seconds(), r.gLooks[g].took.Round(time.Millisecond))
 			g++
 		}
-		fmt.Fprintf(tw, "%.0fs\t%.1f\t%d\t%s\t\n", l.at.Seconds(), mib(l.rssKB), l.fds, strings.TrimSpace(gs))
+		fmt.Fprintf(tw, "%.0fs\t%.1f\t%d\t%s\t\n", l.at.Seconds(), mib(l.RSS), l.FDs, strings.TrimSpace(gs))
 	}
 	tw.Flush()
 	return b.String()
@@ -334,7 +337,7 @@ func round(d time.Duration) time.Duration {
 	return d.Round(time.Microsecond)
 }
 
-func mib(kb int64) float64 { return float64(kb) / 1024 }
+func mib(bytes uint64) float64 { return float64(bytes) / (1 << 20) }
 
 func ratio(a, b float64) float64 {
 	if b == 0 {

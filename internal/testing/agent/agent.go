@@ -1,85 +1,126 @@
-// Package agent runs the real bootinfo binary for end-to-end tests: it
-// builds it once per test binary, starts `bootinfo serve` on a free port
-// against a fixture host tree, and scrapes it over real HTTP.
+// Package agent runs the real bootinfo binary for tests. It builds the
+// binary once per test process, starts `bootinfo serve` on a free loopback
+// port with the flags, credentials and capabilities a test asks for
+// (usually against a fixture host tree), and reads what the agent serves
+// and what the kernel says it holds.
 package agent
 
 import (
-	"errors"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
-	"time"
 
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
-// Binary is the path of the bootinfo binary that Main built.
-var Binary string
+// guestArch is the architecture of the QEMU guests of
+// internal/testing/qemulab (qemu-system-x86_64).
+const guestArch = "amd64"
 
-// Main builds the static bootinfo binary into a temporary directory, sets
-// Binary, runs the tests and removes the binary. Call it from TestMain.
+// builds are this test process's binaries, by GOARCH ("" for the host's).
+var builds struct {
+	sync.Mutex
+	main  bool   // Main runs the tests
+	dir   string // where the binaries are, removed by Main
+	paths map[string]string
+	errs  map[string]error
+}
+
+// Main runs the tests and then removes the binaries they built. A package
+// whose tests run the binary calls it from TestMain.
 func Main(m *testing.M) {
-	dir, err := os.MkdirTemp("", "bootinfo-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	Binary, err = Build(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	builds.Lock()
+	builds.main = true
+	builds.Unlock()
 	code := m.Run()
-	os.RemoveAll(dir)
+	builds.Lock()
+	if builds.dir != "" {
+		os.RemoveAll(builds.dir)
+	}
+	builds.Unlock()
 	os.Exit(code)
 }
 
-// Build compiles ./cmd/bootinfo of the enclosing module, statically, into
-// dir and returns the binary's path.
-func Build(dir string) (string, error) {
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "bootinfo")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/bootinfo")
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building bootinfo: %v\n%s", err, out)
-	}
-	return bin, nil
+// Binary returns the path of bootinfo built for this machine as
+// scripts/build builds the release binary, building it at the first call
+// of the test process.
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	return build(tb, "")
 }
 
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
+// GuestBinary returns the path of bootinfo built alike for the QEMU guests
+// of internal/testing/qemulab (linux/amd64): on an amd64 Linux host, the
+// binary Binary returns.
+func GuestBinary(tb testing.TB) string {
+	tb.Helper()
+	if runtime.GOOS == "linux" && runtime.GOARCH == guestArch {
+		return build(tb, "")
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("agent: no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return build(tb, guestArch)
 }
 
-// FixtureArgs points every --path flag and the state directory into root.
-// The kernel log is a character device and systemd a live service, which a
-// fixture tree cannot hold: kmsg and systemd are off. The agent refuses a
-// repeated flag, so a test that wants them drops those two from the list
-// rather than appending --collector.kmsg.
-func FixtureArgs(root string) []string {
-	return []string{
+func build(tb testing.TB, goarch string) string {
+	tb.Helper()
+	builds.Lock()
+	defer builds.Unlock()
+	if !builds.main {
+		tb.Fatal("agent: the package's TestMain must call agent.Main to build the binary")
+	}
+	if p, ok := builds.paths[goarch]; ok {
+		return p
+	}
+	if err, ok := builds.errs[goarch]; ok {
+		tb.Fatal(err)
+	}
+	err := func() error {
+		if builds.dir == "" {
+			dir, err := os.MkdirTemp("", "bootinfo-test-")
+			if err != nil {
+				return err
+			}
+			builds.dir = dir
+		}
+		out := filepath.Join(builds.dir, "bootinfo")
+		if goarch != "" {
+			out += "-" + goarch
+		}
+		if err := (testutil.StaticBuild{Dir: filepath.Join(testutil.RepoRoot(tb), "cmd", "bootinfo"), GOARCH: goarch}).Run(out); err != nil {
+			return err
+		}
+		if builds.paths == nil {
+			builds.paths = map[string]string{}
+		}
+		builds.paths[goarch] = out
+		return nil
+	}()
+	if err != nil {
+		if builds.errs == nil {
+			builds.errs = map[string]error{}
+		}
+		builds.errs[goarch] = fmt.Errorf("agent: building bootinfo: %w", err)
+		tb.Fatal(builds.errs[goarch])
+	}
+	return builds.paths[goarch]
+}
+
+// FixtureArgs points every --path flag and the state directory into root,
+// with the kernel log and systemd off: the first is a character device and
+// the second a live service, which a fixture tree cannot hold. The flags
+// of extra come last and replace those of the same name (with or without
+// "no-"), since the agent refuses a flag given twice: "--collector.kmsg"
+// turns the kernel log back on, "--path.dev=/dev" reads the machine's.
+func FixtureArgs(root string, extra ...string) []string {
+	return override([]string{
 		"--no-collector.kmsg",
 		"--no-collector.systemd",
 		"--state.dir=" + filepath.Join(root, "var", "lib", "bootinfo"),
@@ -88,63 +129,88 @@ func FixtureArgs(root string) []string {
 		"--path.sysfs=" + filepath.Join(root, "sys"),
 		"--path.dev=" + filepath.Join(root, "dev"),
 		"--path.boot=" + filepath.Join(root, "boot"),
+	}, extra...)
+}
+
+// override returns args without the flags that extra sets again, followed
+// by extra. A flag's name is what stands between its dashes (and a "no-"
+// prefix) and its "=".
+func override(args []string, extra ...string) []string {
+	name := func(arg string) string {
+		n, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		return strings.TrimPrefix(n, "no-")
 	}
+	replaced := map[string]bool{}
+	for _, e := range extra {
+		replaced[name(e)] = true
+	}
+	var out []string
+	for _, a := range args {
+		if !replaced[name(a)] {
+			out = append(out, a)
+		}
+	}
+	return append(out, extra...)
+}
+
+// Options say how to start the agent.
+type Options struct {
+	// Args follow `serve --web.listen-address=ADDR`.
+	Args []string
+	// Binary is the executable to run; empty means Binary's.
+	Binary string
+	// SysProcAttr applies to the process: the credentials and ambient
+	// capabilities to run with (nil: the test's own).
+	SysProcAttr *syscall.SysProcAttr
+	// TLS is for an agent whose --web.config.file turns TLS on: its base
+	// URL is https and its client trusts what TLS says.
+	TLS *tls.Config
 }
 
 // Agent is a running `bootinfo serve`.
 type Agent struct {
-	Cmd    *exec.Cmd
-	Base   string // http://host:port
-	Stderr *testutil.SyncBuffer
-	// Done receives the process's exit status once. A test that consumes
-	// it must send a value back for the cleanup's wait.
-	Done chan error
+	*testutil.Process
+	// Base is the URL the agent serves: http://127.0.0.1:PORT.
+	Base string
+	// Client talks to the agent, over connections of its own.
+	Client *http.Client
 }
 
-// StartCmd runs the binary with args; it is killed when the test ends, and
-// its stderr is logged if the test failed.
-func StartCmd(tb testing.TB, args ...string) (*exec.Cmd, *testutil.SyncBuffer, chan error) {
-	tb.Helper()
-	stderr := &testutil.SyncBuffer{}
-	done := make(chan error, 1)
-	cmd := exec.Command(Binary, args...)
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if tb.Failed() {
-			tb.Logf("agent stderr:\n%s", stderr)
-		}
-	})
-	return cmd, stderr, done
-}
-
-// Start runs `bootinfo serve` on a free loopback port with args and waits
-// until /healthz answers.
+// Start runs `bootinfo serve` with args; see StartWith.
 func Start(tb testing.TB, args ...string) *Agent {
 	tb.Helper()
-	addr := testutil.FreeAddr(tb)
-	a := &Agent{Base: "http://" + addr}
-	a.Cmd, a.Stderr, a.Done = StartCmd(tb, append([]string{"serve", "--web.listen-address=" + addr}, args...)...)
-	for {
-		resp, err := http.Get(a.Base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return a
-			}
-		}
-		select {
-		case err := <-a.Done:
-			a.Done <- err // for the cleanup's wait
-			tb.Fatalf("agent exited before serving: %v\n%s", err, a.Stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
+	return StartWith(tb, Options{Args: args})
+}
+
+// StartWith runs `bootinfo serve` on a free loopback port as o says and
+// waits until it answers /healthz (with any status: a web configuration
+// may ask for credentials). It fails the test, with the agent's log, if the
+// agent exits first; the agent is killed when the test ends.
+func StartWith(tb testing.TB, o Options) *Agent {
+	tb.Helper()
+	bin := o.Binary
+	if bin == "" {
+		bin = Binary(tb)
 	}
+	addr := testutil.FreeAddr(tb)
+	cmd := exec.Command(bin, append([]string{"serve", "--web.listen-address=" + addr}, o.Args...)...)
+	cmd.SysProcAttr = o.SysProcAttr
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	a := &Agent{Base: "http://" + addr, Client: &http.Client{Transport: transport}}
+	if o.TLS != nil {
+		a.Base = "https://" + addr
+		transport.TLSClientConfig = o.TLS
+	}
+	a.Process = testutil.StartProcess(tb, "bootinfo", cmd)
+	testutil.WaitFor(tb, "the agent to serve", func() error {
+		resp, err := a.Client.Get(a.Base + "/healthz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	}, a.Process)
+	return a
 }
 
 // Get makes one request and returns the status, headers and body.
@@ -154,7 +220,7 @@ func (a *Agent) Get(tb testing.TB, method, path string) (int, http.Header, []byt
 	if err != nil {
 		tb.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.Client.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -166,47 +232,17 @@ func (a *Agent) Get(tb testing.TB, method, path string) (int, http.Header, []byt
 	return resp.StatusCode, resp.Header, b
 }
 
-// FixtureRoot builds a host tree to point the --path flags at: testdata/root
-// of this package, plus the UEFI variables and SMBIOS tables of one real OVMF
-// boot from the shared corpus (linked, not copied). Each call returns a fresh
-// copy that the test may change.
-func FixtureRoot(tb testing.TB) string {
+// Metrics scrapes /metrics and parses it, failing the test unless it
+// answers 200 with the text format.
+func (a *Agent) Metrics(tb testing.TB) Metrics {
 	tb.Helper()
-	repo, err := repoRoot()
+	code, _, body := a.Get(tb, http.MethodGet, "/metrics")
+	if code != http.StatusOK {
+		tb.Fatalf("/metrics: %d %s", code, body)
+	}
+	m, err := ParseMetrics(body)
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("/metrics: %v", err)
 	}
-	dst := tb.TempDir()
-	if err := os.CopyFS(dst, os.DirFS(filepath.Join(repo, "internal", "testing", "agent", "testdata", "root"))); err != nil {
-		tb.Fatal(err)
-	}
-	boot := testutil.Shared(tb, "boots", "ovmf-q35-shellboot")
-	efiDir := filepath.Join(dst, "sys", "firmware", "efi")
-	if err := os.MkdirAll(filepath.Join(efiDir, "efivars"), 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Join(boot, "sys-firmware-efi-fw_platform_size"), filepath.Join(efiDir, "fw_platform_size")); err != nil {
-		tb.Fatal(err)
-	}
-	vars, err := os.ReadDir(filepath.Join(boot, "efivars"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, v := range vars {
-		if err := os.Symlink(filepath.Join(boot, "efivars", v.Name()), filepath.Join(efiDir, "efivars", v.Name())); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	// The same machine's SMBIOS tables, as the kernel exported them.
-	tables := testutil.Shared(tb, "smbios", "sysfs", "qemu-ovmf-q35-shellboot")
-	dmiDir := filepath.Join(dst, "sys", "firmware", "dmi", "tables")
-	if err := os.MkdirAll(dmiDir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	for _, f := range []string{"smbios_entry_point", "DMI"} {
-		if err := os.Symlink(filepath.Join(tables, f), filepath.Join(dmiDir, f)); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return filepath.Clean(dst)
+	return m
 }

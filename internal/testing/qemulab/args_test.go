@@ -10,6 +10,28 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// commandLine builds QEMU's command line for cfg in tmp and checks that it
+// holds every string of want and none of not.
+func commandLine(t *testing.T, l *Lab, cfg Config, tmp string, want, not []string) string {
+	t.Helper()
+	args, err := l.args(&cfg, tmp, "/tmp/initrd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Join(args, " ")
+	for _, s := range want {
+		if !strings.Contains(line, s) {
+			t.Errorf("command line lacks %q:\n%s", s, line)
+		}
+	}
+	for _, s := range not {
+		if strings.Contains(line, s) {
+			t.Errorf("command line has %q:\n%s", s, line)
+		}
+	}
+	return line
+}
+
 func TestArgs(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, data string) string {
@@ -62,21 +84,7 @@ func TestArgs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tmp := t.TempDir()
-			args, err := l.args(&tt.cfg, tmp, "/tmp/initrd")
-			if err != nil {
-				t.Fatal(err)
-			}
-			line := strings.Join(args, " ")
-			for _, s := range tt.want {
-				if !strings.Contains(line, s) {
-					t.Errorf("command line lacks %q:\n%s", s, line)
-				}
-			}
-			for _, s := range tt.not {
-				if strings.Contains(line, s) {
-					t.Errorf("command line has %q:\n%s", s, line)
-				}
-			}
+			line := commandLine(t, l, tt.cfg, tmp, tt.want, tt.not)
 			if tt.varsData != "" {
 				copyPath := filepath.Join(tmp, "OVMF_VARS.fd")
 				if !strings.Contains(line, "unit=1,file="+copyPath) {
@@ -142,22 +150,8 @@ func TestArgsImage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got = ImageInputs{}
 			tmp := t.TempDir()
-			args, err := l.args(&tt.cfg, tmp, "/tmp/initrd")
-			if err != nil {
-				t.Fatal(err)
-			}
-			line := strings.Join(args, " ")
-			for _, s := range tt.want {
-				if !strings.Contains(line, s) {
-					t.Errorf("command line lacks %q:\n%s", s, line)
-				}
-			}
 			// The firmware boots the image: QEMU loads no kernel itself.
-			for _, s := range []string{"-kernel", "-initrd", "-append"} {
-				if strings.Contains(line, s) {
-					t.Errorf("command line has %s:\n%s", s, line)
-				}
-			}
+			line := commandLine(t, l, tt.cfg, tmp, tt.want, []string{"-kernel", "-initrd", "-append"})
 			if !strings.Contains(line, "file="+strings.ReplaceAll(filepath.Join(tmp, "a,b.iso"), ",", ",,")) {
 				t.Errorf("image is not the one Build wrote into the boot's directory:\n%s", line)
 			}

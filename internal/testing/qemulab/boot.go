@@ -103,6 +103,13 @@ type Config struct {
 	Capture []string
 	// Commands run in order after the captures.
 	Commands []Command
+	// Init, when set, is the host path of a statically linked program the
+	// guest runs as /init instead of the script that runs Capture and
+	// Commands (which must then be empty). It reports through the console
+	// alone: Boot returns once QEMU exits (the program powers the guest
+	// off, or the kernel panics and QEMU exits instead of rebooting), with
+	// what it printed in [Result.Console] and no Outputs.
+	Init string
 	// MaxConsole bounds the console transcript in bytes; zero means
 	// [DefaultMaxConsole]. QEMU is stopped when the guest prints more.
 	MaxConsole int
@@ -256,8 +263,13 @@ func (l *Lab) Boot(ctx context.Context, cfg Config) (*Result, error) {
 	res.Console = console.buf.Bytes()
 	res.Stderr = qerr.buf.Bytes()
 
-	outs, times, done, perr := parseConsole(res.Console, token)
-	res.Outputs, res.InitStart, res.InitDone = outs, times.start, times.done
+	done, perr := ctx.Err() == nil, error(nil)
+	res.Outputs = map[string]*Output{}
+	if cfg.Init == "" {
+		var times initTimes
+		res.Outputs, times, done, perr = parseConsole(res.Console, token)
+		res.InitStart, res.InitDone = times.start, times.done
+	}
 	switch {
 	case console.overflow:
 		return res, fmt.Errorf("%w: console output passed %d bytes", ErrIncomplete, limit)

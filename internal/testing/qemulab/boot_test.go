@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,46 +12,25 @@ import (
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
-// findLab returns the lab or skips (fails under CI=true) when it is not set up.
-func findLab(t *testing.T) *Lab {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("boots a QEMU guest; skipped with -short")
-	}
-	l, err := Find()
-	if errors.Is(err, ErrNotSetUp) {
-		testutil.SkipOrFail(t, "%v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 // buildProbe compiles testdata/probe as a static binary.
 func buildProbe(t *testing.T) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "probe")
-	cmd := exec.Command("go", "build", "-o", out, "./testdata/probe")
-	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build probe: %v\n%s", err, b)
+	if err := (testutil.StaticBuild{Dir: filepath.Join("testdata", "probe")}).Run(out); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
 
 func TestBootProbe(t *testing.T) {
-	l := findLab(t)
+	l := Setup(t)
 	probe := buildProbe(t)
-	// One firmware is enough to test the harness; e2e/firmwarelab_test.go
+	// One firmware is enough to test the harness; test/e2e/firmwarelab_test.go
 	// boots the real agent under every profile.
 	for _, fw := range []Firmware{SeaBIOS} {
 		t.Run(fw.String(), func(t *testing.T) {
-			// Safety net against a hung guest only; nothing here measures time.
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
 			const serial = "LAB-PROBE-0042"
-			res, err := l.Boot(ctx, Config{
+			res := l.Run(t, "probe-"+fw.String(), Config{
 				Firmware: fw,
 				SMBIOS:   []string{"type=1,manufacturer=Probe Labs,serial=" + serial},
 				Files:    []File{{Path: "/bin/probe", HostPath: probe}},
@@ -62,14 +40,6 @@ func TestBootProbe(t *testing.T) {
 					{Name: "fails", Script: "echo to-stderr >&2; exit 3\n"},
 				},
 			})
-			if err != nil {
-				if res != nil {
-					t.Logf("console:\n%s\nqemu stderr:\n%s", res.Console, res.Stderr)
-				}
-				t.Fatal(err)
-			}
-			t.Logf("%s boot took %v (guest uptime at /init %v, done %v)", fw, res.Elapsed.Round(time.Millisecond),
-				res.InitStart.Round(10*time.Millisecond), res.InitDone.Round(10*time.Millisecond))
 			var facts struct {
 				KernelRelease  string   `json:"kernel_release"`
 				Cmdline        string   `json:"cmdline"`
@@ -79,12 +49,12 @@ func TestBootProbe(t *testing.T) {
 				ProductSerial  string   `json:"product_serial"`
 				Args           []string `json:"args"`
 			}
-			p := res.Outputs["probe"]
-			if p == nil || p.ExitStatus != 0 {
-				t.Fatalf("probe output: %+v", p)
+			out, err := res.Command("probe")
+			if err != nil {
+				t.Fatal(err)
 			}
-			if err := json.Unmarshal(p.Stdout, &facts); err != nil {
-				t.Fatalf("probe printed %q: %v", p.Stdout, err)
+			if err := json.Unmarshal(out, &facts); err != nil {
+				t.Fatalf("probe printed %q: %v", out, err)
 			}
 			t.Logf("probe: %+v", facts)
 			if facts.KernelRelease != l.KernelRelease {
@@ -117,7 +87,7 @@ func TestBootProbe(t *testing.T) {
 // is stopped once the transcript reaches its bound, and the boot reports
 // ErrIncomplete rather than hanging or growing without end.
 func TestBootBoundsConsole(t *testing.T) {
-	l := findLab(t)
+	l := Setup(t)
 	const limit = 4 << 10
 	res, err := l.Boot(context.Background(), Config{
 		Firmware:   SeaBIOS,

@@ -1,7 +1,6 @@
 package qemulab
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -105,15 +104,8 @@ func TestCPIOWriterRejectsBadNames(t *testing.T) {
 }
 
 func TestInitramfs(t *testing.T) {
-	bb, err := findBusybox()
-	if errors.Is(err, ErrNotSetUp) {
-		testutil.SkipOrFail(t, "%v", err)
-	}
-	ko := filepath.Join(t.TempDir(), "efivarfs.ko")
-	if err := os.WriteFile(ko, []byte("not really a module"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l := &Lab{Busybox: bb, EfivarfsModule: ko}
+	l := initramfsLab(t, "not really a module")
+	bb := l.Busybox
 	cfg := &Config{
 		Files: []File{
 			{Path: "/bin/agent", HostPath: bb},
@@ -128,32 +120,21 @@ func TestInitramfs(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A gzip-compressed archive, zeros up to a 4-byte boundary, then an
-	// uncompressed one: unpack both into one tree, as the kernel does.
-	br := bufio.NewReader(bytes.NewReader(img))
-	zr, err := gzip.NewReader(br)
-	if err != nil {
-		t.Fatal(err)
+	// uncompressed one.
+	archives := splitArchives(t, img)
+	if len(archives) != 2 || !archives[0].compressed || archives[1].compressed {
+		t.Fatalf("%d archives (%+v), want a compressed one and a plain one", len(archives), archives)
 	}
-	zr.Multistream(false)
-	baseArchive, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
+	rest := archives[1]
+	if rest.offset%4 != 0 {
+		t.Errorf("second archive starts at offset %d, not on a 4-byte boundary", rest.offset)
 	}
-	rest, err := io.ReadAll(br)
-	if err != nil {
-		t.Fatal(err)
+	if rest.pad > 3 {
+		t.Errorf("%d bytes of padding", rest.pad)
 	}
-	pad := len(rest) - len(bytes.TrimLeft(rest, "\x00"))
-	if (len(img)-len(rest)+pad)%4 != 0 {
-		t.Errorf("second archive starts at offset %d, not on a 4-byte boundary", len(img)-len(rest)+pad)
-	}
-	if pad > 3 {
-		t.Errorf("%d bytes of padding", pad)
-	}
-	dir := extractCPIO(t, baseArchive)
-	extractCPIOInto(t, dir, rest[pad:])
+	dir := unpack(t, archives)
 	// The caller's files travel uncompressed.
-	if bb, _ := os.ReadFile(bb); !bytes.Contains(rest, bb) {
+	if bb, _ := os.ReadFile(bb); !bytes.Contains(rest.data, bb) {
 		t.Error("the host binary is not stored uncompressed in the second archive")
 	}
 
@@ -203,16 +184,52 @@ func TestInitramfs(t *testing.T) {
 	}
 }
 
-func TestInitramfsRejects(t *testing.T) {
+// initramfsLab is a lab with this machine's busybox and an efivarfs module
+// holding module, enough to build initramfs images.
+func initramfsLab(t *testing.T, module string) *Lab {
+	t.Helper()
 	bb, err := findBusybox()
 	if errors.Is(err, ErrNotSetUp) {
 		testutil.SkipOrFail(t, "%v", err)
 	}
 	ko := filepath.Join(t.TempDir(), "efivarfs.ko")
-	if err := os.WriteFile(ko, nil, 0o644); err != nil {
+	if err := os.WriteFile(ko, []byte(module), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l := &Lab{Busybox: bb, EfivarfsModule: ko}
+	return &Lab{Busybox: bb, EfivarfsModule: ko}
+}
+
+// TestInitramfsOwnInit: with Config.Init the caller's program is /init,
+// and no script of the lab's is in the image.
+func TestInitramfsOwnInit(t *testing.T) {
+	l := initramfsLab(t, "")
+	img, err := l.initramfs(&Config{Init: l.Busybox, Files: []File{{Path: "/etc/x", Data: []byte("x")}}}, "00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := unpack(t, splitArchives(t, img))
+	if got, err := os.ReadFile(filepath.Join(dir, "init")); err != nil || !bytes.Equal(got, mustRead(t, l.Busybox)) {
+		t.Errorf("/init is not the program given (%v)", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "init")); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("/init mode: %v %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "lab")); err == nil {
+		t.Error("the image holds the lab's command scripts")
+	}
+	for _, bad := range []Config{
+		{Init: l.Busybox, Commands: []Command{{Name: "a", Script: "true\n"}}},
+		{Init: l.Busybox, Capture: FirmwareCapture},
+		{Init: "/nonexistent/qemulab"},
+	} {
+		if _, err := l.initramfs(&bad, "00"); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+func TestInitramfsRejects(t *testing.T) {
+	l := initramfsLab(t, "")
 	tests := []struct {
 		name string
 		cfg  Config
@@ -249,15 +266,8 @@ func TestInitramfsRejects(t *testing.T) {
 // compressed too because a boot loader reads it through slow firmware disk
 // services, each unpacking to a newc archive.
 func TestInitramfsImage(t *testing.T) {
-	bb, err := findBusybox()
-	if errors.Is(err, ErrNotSetUp) {
-		testutil.SkipOrFail(t, "%v", err)
-	}
-	ko := filepath.Join(t.TempDir(), "efivarfs.ko")
-	if err := os.WriteFile(ko, []byte("module"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l := &Lab{Busybox: bb, EfivarfsModule: ko}
+	l := initramfsLab(t, "module")
+	bb := l.Busybox
 	cfg := &Config{
 		Image:    &Image{Media: CDROM},
 		Files:    []File{{Path: "/bin/agent", HostPath: bb}, {Path: "/boot/grub/grub.cfg", Data: []byte("set timeout=0\n")}},
@@ -274,34 +284,11 @@ func TestInitramfsImage(t *testing.T) {
 	if len(img) >= len(plain) {
 		t.Errorf("image initramfs is %d bytes, the direct boot's %d: not compressed", len(img), len(plain))
 	}
-	br := bytes.NewReader(img)
-	var archives [][]byte
-	for br.Len() > 0 {
-		if len(archives) > 0 {
-			// Zeros up to a 4-byte boundary may separate the members.
-			for br.Len() > 0 {
-				if c, _ := br.ReadByte(); c != 0 {
-					br.UnreadByte()
-					break
-				}
-			}
-		}
-		zr, err := gzip.NewReader(br) // a bytes.Reader: gzip reads no further than its member
-		if err != nil {
-			t.Fatalf("member %d: %v", len(archives), err)
-		}
-		zr.Multistream(false)
-		a, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("member %d: %v", len(archives), err)
-		}
-		archives = append(archives, a)
+	archives := splitArchives(t, img)
+	if len(archives) != 2 || !archives[0].compressed || !archives[1].compressed {
+		t.Fatalf("%d archives (%+v), want 2 gzip members", len(archives), archives)
 	}
-	if len(archives) != 2 {
-		t.Fatalf("%d gzip members, want 2", len(archives))
-	}
-	dir := extractCPIO(t, archives[0])
-	extractCPIOInto(t, dir, archives[1])
+	dir := unpack(t, archives)
 	for p, want := range map[string]string{"boot/grub/grub.cfg": "set timeout=0\n", "lab/cmd/0.sh": "cat /proc/cmdline\n", "lib/modules/efivarfs.ko": "module"} {
 		if b, err := os.ReadFile(filepath.Join(dir, p)); err != nil || string(b) != want {
 			t.Errorf("%s = %q (%v), want %q", p, b, err, want)
@@ -313,6 +300,58 @@ func TestInitramfsImage(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(dir, "bin", "agent")); !bytes.Equal(got, mustRead(t, bb)) {
 		t.Error("bin/agent differs from the host file")
 	}
+}
+
+// archive is one newc archive of an initramfs image.
+type archive struct {
+	offset, pad int // where it starts, and the zeros before it
+	compressed  bool
+	data        []byte
+}
+
+// splitArchives splits an initramfs image into its archives, each a gzip
+// member or, at the end, an uncompressed archive, as the kernel reads them
+// (Documentation/driver-api/early-userspace/buffer-format.rst).
+func splitArchives(t *testing.T, img []byte) []archive {
+	t.Helper()
+	var out []archive
+	br := bytes.NewReader(img)
+	for br.Len() > 0 {
+		a := archive{offset: len(img) - br.Len()}
+		for br.Len() > 0 {
+			if c, _ := br.ReadByte(); c != 0 {
+				br.UnreadByte()
+				break
+			}
+			a.offset++
+			a.pad++
+		}
+		if !bytes.HasPrefix(img[a.offset:], []byte{0x1f, 0x8b}) {
+			a.data = img[a.offset:]
+			return append(out, a)
+		}
+		zr, err := gzip.NewReader(br) // a bytes.Reader: gzip reads no further than its member
+		if err != nil {
+			t.Fatalf("archive %d: %v", len(out), err)
+		}
+		zr.Multistream(false)
+		if a.data, err = io.ReadAll(zr); err != nil {
+			t.Fatalf("archive %d: %v", len(out), err)
+		}
+		a.compressed = true
+		out = append(out, a)
+	}
+	return out
+}
+
+// unpack extracts archives into one tree, as the kernel does.
+func unpack(t *testing.T, archives []archive) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, a := range archives {
+		extractCPIOInto(t, dir, a.data)
+	}
+	return dir
 }
 
 func mustRead(t *testing.T, p string) []byte {

@@ -60,11 +60,11 @@ type member struct {
 // /dev/console, busybox and its applet links, efivarfs.ko), built once per
 // process, and an uncompressed archive with the caller's files, the command
 // scripts and /init. The binary under test stays uncompressed because
-// deflating a 20 MB Go binary in the test process takes tens of seconds under
-// the race detector, on every boot.
+// deflating a Go binary in the test process is slow under the race
+// detector, and would be paid on every boot.
 //
 // A boot through an [Image] is the exception: there a boot loader reads the
-// initramfs through the firmware's disk services, a few MB/s under TCG, so
+// initramfs through the firmware's disk services, slow under TCG, so
 // the second archive is compressed too, by the host's gzip (a fraction of a
 // second) when there is one.
 
@@ -149,12 +149,19 @@ func (l *Lab) base() ([]byte, map[string]bool, error) {
 }
 
 // initramfs returns the initramfs image for one boot, with the /init script
-// that reports through markers carrying token. The caller's archive is
-// gzip-compressed when the boot goes through an image.
+// that reports through markers carrying token (or the caller's own /init).
+// The caller's archive is gzip-compressed when the boot goes through an
+// image.
 func (l *Lab) initramfs(cfg *Config, token string) ([]byte, error) {
-	script, err := initScript(cfg, token)
-	if err != nil {
-		return nil, err
+	init := File{Path: "/init", HostPath: cfg.Init, Mode: 0o755}
+	if cfg.Init == "" {
+		script, err := initScript(cfg, token)
+		if err != nil {
+			return nil, err
+		}
+		init.Data = []byte(script)
+	} else if len(cfg.Capture) > 0 || len(cfg.Commands) > 0 {
+		return nil, fmt.Errorf("qemulab: a boot with its own /init (%s) runs no captures or commands", cfg.Init)
 	}
 	base, baseFiles, err := l.base()
 	if err != nil {
@@ -163,7 +170,7 @@ func (l *Lab) initramfs(cfg *Config, token string) ([]byte, error) {
 	isBaseDir := func(p string) bool { return p == "/" || slices.Contains(baseDirs, p) }
 
 	var files []member
-	for _, f := range cfg.Files {
+	for _, f := range append(slices.Clip(cfg.Files), init) {
 		if !path.IsAbs(f.Path) || path.Clean(f.Path) != f.Path || f.Path == "/" {
 			return nil, fmt.Errorf("qemulab: guest path %q is not a clean absolute path", f.Path)
 		}
@@ -188,7 +195,6 @@ func (l *Lab) initramfs(cfg *Config, token string) ([]byte, error) {
 	for i, c := range cfg.Commands {
 		files = append(files, member{fmt.Sprintf("/lab/cmd/%d.sh", i), modeReg | 0o644, []byte(c.Script)})
 	}
-	files = append(files, member{"/init", modeReg | 0o755, []byte(script)})
 
 	// Directories first, parents before children, so the kernel can create
 	// every member where the archive puts it.

@@ -8,25 +8,26 @@
 // unshare(1) in a private mount namespace with a tmpfs on /run/systemd; only
 // the manager lives in that namespace. Its sockets live under a private
 // XDG_RUNTIME_DIR in an ordinary temporary directory, so the test process
-// reaches them directly. See /work/shared/docs/systemd-lab.md.
+// reaches them directly. See docs/systemd-lab.md in the shared material
+// beside the checkout (../shared).
 package systemdlab
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/prometheus/procfs"
 )
 
 // Binaries the lab needs.
@@ -36,11 +37,6 @@ const (
 	unshareBinary = "unshare"
 )
 
-// startupBound is a safety bound on how long the lab waits for the manager
-// to come up. It only turns a hang into a readable failure; a healthy start
-// takes well under a second.
-const startupBound = 2 * time.Minute
-
 // GeneratedPrefix starts the names of the units Options.Units generates.
 const GeneratedPrefix = "lab-gen-"
 
@@ -48,7 +44,7 @@ const GeneratedPrefix = "lab-gen-"
 type Options struct {
 	// Targets is the number of generated targets (lab-gen-0000.target,
 	// ...), pulled in like the services. They run no process, so thousands
-	// start in seconds where as many services would take a minute here.
+	// start far sooner than as many services would.
 	Targets int
 	// Units is the number of generated services (lab-gen-0000.service, ...):
 	// oneshot services running /bin/true with RemainAfterExit=yes, wanted
@@ -152,9 +148,9 @@ func Start(t testing.TB, opts Options) *Lab {
 
 func (l *Lab) writeUnits(opts Options) error {
 	// Generated units are static (no [Install]) and pulled in by one
-	// umbrella target: with a thousand enablement symlinks, ListUnitFiles
-	// takes the manager seconds (it resolves every unit's install state
-	// against every symlink), which is a lab artefact, not a host's reality.
+	// umbrella target: with an enablement symlink each, ListUnitFiles would
+	// slow down (the manager resolves every unit's install state against
+	// every symlink), which is a lab artefact, not a host's reality.
 	var wants strings.Builder
 	gen := func(name, body string) error {
 		wants.WriteString("Wants=" + name + "\n")
@@ -251,46 +247,33 @@ func (l *Lab) startManager() error {
 	l.manager, l.mgrDone = cmd, done
 	l.mu.Unlock()
 
-	var last string
-	err = waitFor(func() bool {
+	testutil.WaitFor(l.t, "the manager to start", func() error {
 		select {
 		case <-done:
-			return true
+			return nil // said below
 		default:
 		}
 		if _, err := os.Stat(filepath.Join(l.runDir, "systemd", "private")); err != nil {
-			return false
+			return err
 		}
 		out, err := l.Systemctl("show", "--property=SystemState", "--value")
-		last = strings.TrimSpace(out)
-		if err != nil || (last != "running" && last != "degraded") {
-			return false
+		if state := strings.TrimSpace(out); err != nil || (state != "running" && state != "degraded") {
+			return fmt.Errorf("SystemState %q (%v)", state, err)
 		}
 		// systemctl talks to the private socket; clients of the bus need
 		// the manager's name there too (connecting activates the bus).
 		out, err = l.run("busctl", "--user", "call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
 			"org.freedesktop.DBus", "NameHasOwner", "s", "org.freedesktop.systemd1")
-		return err == nil && strings.TrimSpace(out) == "b true"
-	}, "manager startup")
+		if err == nil && strings.TrimSpace(out) != "b true" {
+			err = errors.New("org.freedesktop.systemd1 has no owner on the bus")
+		}
+		return err
+	})
 	select {
 	case <-done:
 		log, _ := os.ReadFile(filepath.Join(l.dir, "manager.log"))
 		return fmt.Errorf("manager exited during startup (%s): %s", inotifyUsage(), log)
 	default:
-	}
-	if err != nil {
-		return fmt.Errorf("%w (last SystemState %q)", err, last)
-	}
-	return nil
-}
-
-func waitFor(cond func() bool, what string) error {
-	deadline := time.Now().Add(startupBound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("systemdlab: gave up waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return nil
 }
@@ -429,6 +412,16 @@ func (l *Lab) cleanup() {
 	for _, pid := range l.orphans {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
+	// A killed process takes a moment to exit (longer when its mount
+	// namespace goes with it); the lab is gone when they all have.
+	testutil.WaitFor(l.t, "the lab's processes to exit", func() error {
+		for _, pid := range l.orphans {
+			if running(pid) {
+				return fmt.Errorf("process %d runs", pid)
+			}
+		}
+		return nil
+	})
 	if !l.t.Failed() || os.Getenv("SYSTEMDLAB_KEEP") == "" {
 		_ = os.RemoveAll(l.dir)
 	} else {
@@ -465,24 +458,17 @@ func inotifyExhausted() bool {
 	return limit > 0 && held+3 > limit
 }
 
-// descendants returns the PIDs of every process below pid, read from
-// /proc/*/stat.
+// descendants returns the PIDs of every process below pid.
 func descendants(pid int) []int {
-	ents, err := os.ReadDir("/proc")
+	procs, err := procfs.AllProcs()
 	if err != nil {
 		return nil
 	}
 	children := map[int][]int{}
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+	for _, p := range procs {
+		if st, err := p.Stat(); err == nil {
+			children[st.PPID] = append(children[st.PPID], p.PID)
 		}
-		_, pp, err := procStat(p)
-		if err != nil {
-			continue
-		}
-		children[pp] = append(children[pp], p)
 	}
 	var out []int
 	queue := []int{pid}
@@ -497,27 +483,58 @@ func descendants(pid int) []int {
 	return out
 }
 
-// procStat returns the state letter and parent PID of a process.
-func procStat(pid int) (state byte, ppid int, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/stat", pid))
+// running reports whether process pid exists and is not a zombie (which
+// still answers kill(2) with signal 0).
+func running(pid int) bool {
+	p, err := procfs.NewProc(pid)
 	if err != nil {
-		return 0, 0, err
+		return false
 	}
-	defer f.Close()
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && line == "" {
-		return 0, 0, err
+	st, err := p.Stat()
+	return err == nil && st.State != "Z"
+}
+
+// InstancePrefix starts the names of the target instances Instances
+// generates.
+const InstancePrefix = GeneratedPrefix + "inst@"
+
+// Instances returns the options of a lab of n generated units shaped like
+// a host's: a fifth oneshot services (Options.Units), the rest instances of
+// one template target (lab-gen-inst@NNNN.target), all started at startup.
+// A host's thousands of units are mostly instances, devices and mounts
+// rather than unit files. Thousands of unit files (Options.Targets) would
+// make the manager's ListUnitFiles, which bootinfo's first sync calls,
+// slow for a reason a host does not share: the manager resolves every unit
+// file's install state, at a cost that grows faster than the number of
+// files.
+func Instances(n int) Options {
+	services := n / 5
+	var wants strings.Builder
+	for i := range n - services {
+		fmt.Fprintf(&wants, "Wants=%s%04d.target\n", InstancePrefix, i)
 	}
-	// The command name is in parentheses and may contain anything, so
-	// the fields after it are found from the last ')'.
-	i := strings.LastIndexByte(line, ')')
-	if i < 0 {
-		return 0, 0, errors.New("malformed stat")
+	return Options{
+		Units: services,
+		Files: map[string]string{
+			InstancePrefix + ".target":      "[Unit]\nDescription=Generated lab target instance %i\n",
+			GeneratedPrefix + "inst.target": "[Unit]\nDescription=All generated target instances\n" + wants.String(),
+		},
+		Wants: []string{GeneratedPrefix + "inst.target"},
 	}
-	fields := strings.Fields(line[i+1:])
-	if len(fields) < 2 || len(fields[0]) != 1 {
-		return 0, 0, errors.New("malformed stat")
+}
+
+// generatedRE matches the units Options.Units, Options.Targets and
+// Instances generate, not the targets that pull them in.
+var generatedRE = regexp.MustCompile(`^` + GeneratedPrefix + `(inst@)?[0-9]{4}\.(service|target)$`)
+
+// CountGenerated counts the generated units whose value in active (a state
+// set's "active" series, by unit name) is 1.
+func CountGenerated(active map[string]float64) int {
+	n := 0
+	for name, v := range active {
+		if v == 1 && generatedRE.MatchString(name) {
+			n++
+		}
 	}
-	ppid, err = strconv.Atoi(fields[1])
-	return fields[0][0], ppid, err
+	return n
 }

@@ -4,6 +4,7 @@ package testutil
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -58,6 +59,36 @@ func Shared(tb testing.TB, elem ...string) string {
 	p := filepath.Join(append([]string{base}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
 		SkipOrFail(tb, "shared test corpus not available: %v", err)
+	}
+	return p
+}
+
+// CopyFile copies src to dst with mode perm, creating dst's directory.
+func CopyFile(tb testing.TB, src, dst string, perm os.FileMode) {
+	tb.Helper()
+	b, err := os.ReadFile(src)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(dst), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(dst, b, perm)
+	}
+	if err == nil {
+		err = os.Chmod(dst, perm) // the umask may have taken bits away
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Tool returns the path of the program name. Where it is missing the test
+// skips, or fails under CI=true (scripts/test installs the Debian package
+// pkg, which has it).
+func Tool(tb testing.TB, name, pkg string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		SkipOrFail(tb, "%s not found (Debian package %s): %v", name, pkg, err)
 	}
 	return p
 }

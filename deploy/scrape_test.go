@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,17 +12,15 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"sigs.k8s.io/yaml"
 )
 
-// The fixture root the end-to-end tests serve (internal/testing/agent): proc
-// files, os release, machine id, and empty sys, dev and boot.
-const fixtureRoot = "../internal/testing/agent/testdata/root"
+func TestMain(m *testing.M) { agent.Main(m) }
 
 // fixtureCollectors are the collectors the fixture root feeds.
 var fixtureCollectors = map[string]bool{"host": true, "firmware": true, "dmi": true}
@@ -32,86 +29,8 @@ var fixtureCollectors = map[string]bool{"host": true, "firmware": true, "dmi": t
 // options (--collector.dmi.serials).
 var collectorFlag = regexp.MustCompile(`--\[no-\]collector\.([a-z_]+)\s`)
 
-// pollLimit bounds every wait for a peer so a broken peer fails the test
-// instead of hanging it; it is a safety net, not a timing assertion.
-const pollLimit = 2 * time.Minute
-
-// process is a peer started by a test, stopped with SIGTERM at cleanup.
-type process struct {
-	name   string
-	cmd    *exec.Cmd
-	output *testutil.SyncBuffer
-	done   chan error
-}
-
-func start(t *testing.T, name string, args ...string) *process {
-	t.Helper()
-	p := &process{name: filepath.Base(name), output: &testutil.SyncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(name, args...)
-	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		select {
-		case err := <-p.done:
-			p.done <- err
-			return
-		default:
-		}
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-p.done:
-			p.done <- err
-		case <-time.After(pollLimit):
-			_ = p.cmd.Process.Kill()
-			p.done <- <-p.done
-		}
-	})
-	return p
-}
-
-// stop sends SIGTERM and returns how the process ended.
-func (p *process) stop() error {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		p.done <- err
-		return err
-	case <-time.After(pollLimit):
-		return fmt.Errorf("%s ignored SIGTERM", p.name)
-	}
-}
-
-// poll calls f until it returns nil, the process dies or pollLimit passes.
-func poll(t *testing.T, what string, procs []*process, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(pollLimit)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		for _, p := range procs {
-			select {
-			case perr := <-p.done:
-				p.done <- perr
-				t.Fatalf("waiting for %s: %s exited (%v):\n%s", what, p.name, perr, p.output.String())
-			default:
-			}
-		}
-		if time.Now().After(deadline) {
-			var logs strings.Builder
-			for _, p := range procs {
-				fmt.Fprintf(&logs, "--- %s:\n%s\n", p.name, p.output.String())
-			}
-			t.Fatalf("waiting for %s: %v\n%s", what, err, logs.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
+// client talks to the servers the tests start; its timeout turns a request
+// that hangs into an error that the wait for an answer reports.
 var client = &http.Client{Timeout: 10 * time.Second}
 
 // promAPI GETs a Prometheus HTTP API path and decodes its data field.
@@ -174,68 +93,34 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts bootinfo and Prometheus")
 	}
-	promBin, err := exec.LookPath("prometheus")
-	if err != nil {
-		needTool(t, "prometheus (Debian package prometheus)")
-	}
-	bin := bootinfoBinary(t)
-	root, err := filepath.Abs(fixtureRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "proc", "cmdline")); err != nil {
-		t.Fatalf("fixture root: %v", err)
-	}
+	promBin := testutil.Tool(t, "prometheus", "prometheus")
 	rules, err := filepath.Abs(rulesPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	agentAddr := testutil.FreeAddr(t)
-	args := []string{"serve",
-		"--web.listen-address=" + agentAddr,
-		"--path.rootfs=" + root,
-		"--path.procfs=" + filepath.Join(root, "proc"),
-		"--path.sysfs=" + filepath.Join(root, "sys"),
-		"--path.dev=" + filepath.Join(root, "dev"),
-		"--path.boot=" + filepath.Join(root, "boot"),
-	}
-	// Collectors whose sources the fixture root does not provide are
-	// turned off, by name, so that "every collector succeeds" means every
-	// collector the fixture feeds; add a collector to fixtureCollectors
-	// when the fixture grows its source.
-	help, err := exec.Command(bin, "serve", "--help").CombinedOutput()
+	// bootinfo on the bare fixture root (proc files, os-release, machine
+	// id, and empty sys, dev and boot). Collectors whose sources the root
+	// does not provide are turned off, by name, so that "every collector
+	// succeeds" means every collector the fixture feeds; add a collector
+	// to fixtureCollectors when the fixture grows its source.
+	help, err := exec.Command(agent.Binary(t), "serve", "--help").CombinedOutput()
 	if err != nil {
 		t.Fatalf("bootinfo serve --help: %v\n%s", err, help)
 	}
+	var off []string
 	for _, m := range collectorFlag.FindAllStringSubmatch(string(help), -1) {
 		if !fixtureCollectors[m[1]] {
-			args = append(args, "--no-collector."+m[1])
+			off = append(off, "--no-collector."+m[1])
 			t.Logf("collector %s is off: the fixture root has no source for it", m[1])
 		}
 	}
-	agent := start(t, bin, args...)
-	poll(t, "bootinfo /healthz", []*process{agent}, func() error {
-		resp, err := client.Get("http://" + agentAddr + "/healthz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return errors.New(resp.Status)
-		}
-		return nil
-	})
+	bootinfo := agent.Start(t, agent.FixtureArgs(agent.BareFixtureRoot(t), off...)...)
+	agentAddr := strings.TrimPrefix(bootinfo.Base, "http://")
 
 	// The example configuration, pointed at this agent.
-	data, err := os.ReadFile(scrapeConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cfg map[string]any
-	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		t.Fatal(err)
-	}
+	readYAML(t, scrapeConfig, &cfg)
 	cfg["global"] = map[string]any{"scrape_interval": "1s", "evaluation_interval": "1s"}
 	cfg["rule_files"] = []any{rules}
 	jobs, _ := cfg["scrape_configs"].([]any)
@@ -259,16 +144,16 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 
 	promAddr := testutil.FreeAddr(t)
 	base := "http://" + promAddr
-	prom := start(t, promBin,
+	prom := testutil.StartProcess(t, "prometheus", exec.Command(promBin,
 		"--config.file="+cfgPath,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+promAddr,
 		"--log.level=warn",
-	)
-	peers := []*process{agent, prom}
+	))
+	peers := []*testutil.Process{bootinfo.Process, prom}
 
 	// A successful scrape of the agent.
-	poll(t, "a scrape of bootinfo", peers, func() error {
+	testutil.WaitFor(t, "a scrape of bootinfo", func() error {
 		s, err := query(base, `up{job="bootinfo"}`)
 		if err != nil {
 			return err
@@ -280,7 +165,7 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 			return fmt.Errorf("up = %v", s[0].Value[1])
 		}
 		return nil
-	})
+	}, peers...)
 	success, err := query(base, `bootinfo_scrape_collector_success{job="bootinfo"}`)
 	if err != nil {
 		t.Fatal(err)
@@ -307,7 +192,7 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 		wantGroups = append(wantGroups, g.Name)
 	}
 	slices.Sort(wantGroups)
-	poll(t, "every rule evaluated", peers, func() error {
+	testutil.WaitFor(t, "every rule evaluated", func() error {
 		var d struct {
 			Groups []struct {
 				Name  string `json:"name"`
@@ -340,7 +225,7 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 			return fmt.Errorf("rule groups %v, want %v", got, wantGroups)
 		}
 		return nil
-	})
+	}, peers...)
 
 	// Every dashboard query is valid PromQL to this Prometheus, with the
 	// variables as Grafana would fill them for "All".
@@ -353,7 +238,7 @@ func TestPrometheusScrapesBootinfo(t *testing.T) {
 
 	// The agent stops cleanly on SIGTERM (the systemd unit and the DaemonSet
 	// rely on it to mark a clean shutdown).
-	if err := agent.stop(); err != nil {
-		t.Errorf("bootinfo on SIGTERM: %v\n%s", err, agent.output.String())
+	if err := bootinfo.Stop(); err != nil {
+		t.Errorf("bootinfo on SIGTERM: %v\n%s", err, bootinfo.Output)
 	}
 }
