@@ -10,7 +10,9 @@ type System struct {
 	SerialNumber string // 07h
 	// UUID (08h, 2.1+) in canonical lower-case form; "" when the firmware
 	// stores all 0xFF ("Not Present") or all 0x00 ("Not Settable").
-	UUID       string
+	UUID string
+	// UUIDState tells whether the UUID field holds a value (2.1+).
+	UUIDState  UUIDState
 	WakeUpType string // 18h, as named by WakeUpTypeName
 	SKUNumber  string // 19h (2.4+)
 	Family     string // 1Ah (2.4+)
@@ -31,7 +33,7 @@ func ParseSystem(s *Structure, v Version) (*System, error) {
 		Family:       s.str(0x1A),
 	}
 	if s.Length >= 0x19 {
-		sys.UUID, _ = FormatUUID(s.Raw[0x08:0x18], v)
+		sys.UUID, sys.UUIDState = FormatUUID(s.Raw[0x08:0x18], v)
 		sys.WakeUpType = WakeUpTypeName(s.Raw[0x18])
 	}
 	return sys, nil
