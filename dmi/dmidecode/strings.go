@@ -125,25 +125,24 @@ func writeString(w *bufio.Writer, t *dmi.Table, kw string) error {
 		if s.Type != k.typ || k.offset >= int(s.Length) {
 			continue
 		}
-		d := fields(s.Data())
 		off := k.offset
 		switch int(k.typ)<<8 | off {
 		case 0x015, 0x017:
-			if d.b(off-1) != 0xFF && d.b(off) != 0xFF {
-				fmt.Fprintf(w, "%d.%d\n", d.b(off-1), d.b(off))
+			if s.U8(off-1) != 0xFF && s.U8(off) != 0xFF {
+				fmt.Fprintf(w, "%d.%d\n", s.U8(off-1), s.U8(off))
 			}
 		case 0x108:
-			if off+16 <= len(d) {
-				fmt.Fprintf(w, "%s\n", uuid(d[off:off+16], ver))
+			if off+16 <= int(s.Length) {
+				fmt.Fprintf(w, "%s\n", uuid(dmi.FormatUUID(s.Raw[off:off+16], t.Version)))
 			}
 		case 0x305:
-			fmt.Fprintf(w, "%s\n", dmi.ChassisTypeName(d.b(off)))
+			fmt.Fprintf(w, "%s\n", dmi.ChassisTypeName(s.U8(off)))
 		case 0x406:
-			fmt.Fprintf(w, "%s\n", processorFamily(s, d, int(s.Length), ver))
+			fmt.Fprintf(w, "%s\n", processorFamily(s, ver))
 		case 0x416:
-			fmt.Fprintf(w, "%s\n", freq(d.w(off)))
+			fmt.Fprintf(w, "%s\n", freq(s.U16(off)))
 		default:
-			fmt.Fprintf(w, "%s\n", s.String(d.b(off)))
+			fmt.Fprintf(w, "%s\n", s.String(s.U8(off)))
 		}
 	}
 	return nil

@@ -1,0 +1,226 @@
+package dmidecode
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bootinfo/bootinfo/dmi"
+)
+
+// A field is one "Name: value" line of a regular type: a value decoded from
+// a fixed offset of the formatted area and formatted.
+type field struct {
+	name string
+	// since is the formatted area length a structure needs to hold the
+	// field; printing stops at the first field a structure is too short
+	// for, as dmidecode's does. 0 means the type's minimum.
+	since int
+	// value appends the field's text to b; appending nothing omits the
+	// line (dmidecode prints some fields only when they are set).
+	value func(b []byte, s *dmi.Structure) []byte
+}
+
+// fields prints fs in order and reports whether s held them all.
+func (p *printer) fields(s *dmi.Structure, fs []field) bool {
+	for _, f := range fs {
+		if int(s.Length) < f.since {
+			return false
+		}
+		b := f.value(p.buf[:0], s)
+		if len(b) > 0 {
+			p.w.WriteString("\t")
+			p.w.WriteString(f.name)
+			p.w.WriteString(": ")
+			p.w.Write(b)
+			p.w.WriteString("\n")
+		}
+		p.buf = b
+	}
+	return true
+}
+
+// str formats the string whose number is at off.
+func str(off int) func([]byte, *dmi.Structure) []byte {
+	return func(b []byte, s *dmi.Structure) []byte { return append(b, s.String(s.U8(off))...) }
+}
+
+// named formats the byte at off with name.
+func named(off int, name func(uint8) string) func([]byte, *dmi.Structure) []byte {
+	return func(b []byte, s *dmi.Structure) []byte { return append(b, name(s.U8(off))...) }
+}
+
+// enum names the byte at off from names, whose first entry is value base.
+func enum(off int, names []string, base int) func([]byte, *dmi.Structure) []byte {
+	return func(b []byte, s *dmi.Structure) []byte { return append(b, dmi.Lookup(names, base, int(s.U8(off)))...) }
+}
+
+// decimal formats the byte at off in decimal.
+func decimal(off int) func([]byte, *dmi.Structure) []byte {
+	return func(b []byte, s *dmi.Structure) []byte { return strconv.AppendUint(b, uint64(s.U8(off)), 10) }
+}
+
+// handle formats the word at off as dmidecode prints handles, "0x%04X";
+// with optional set, 0xFFFF (no handle) omits the line.
+func handle(off int, optional bool) func([]byte, *dmi.Structure) []byte {
+	return func(b []byte, s *dmi.Structure) []byte {
+		h := s.U16(off)
+		if optional && h == 0xFFFF {
+			return b
+		}
+		return fmt.Appendf(b, "0x%04X", h)
+	}
+}
+
+// hex32 formats the double word at off as "0x%08X".
+func hex32(off int) func([]byte, *dmi.Structure) []byte {
+	return func(b []byte, s *dmi.Structure) []byte { return fmt.Appendf(b, "0x%08X", s.U32(off)) }
+}
+
+// word formats the word at off with format, or as "Unknown" when it holds
+// unknown.
+func word(off int, unknown uint16, format func([]byte, uint16) []byte) func([]byte, *dmi.Structure) []byte {
+	return func(b []byte, s *dmi.Structure) []byte {
+		if v := s.U16(off); v != unknown {
+			return format(b, v)
+		}
+		return append(b, "Unknown"...)
+	}
+}
+
+// unit formats a value in decimal followed by suffix.
+func unit(suffix string) func([]byte, uint16) []byte {
+	return func(b []byte, v uint16) []byte { return append(strconv.AppendUint(b, uint64(v), 10), suffix...) }
+}
+
+// enabled words a flag as dmidecode does.
+func enabled(b bool) string {
+	if b {
+		return "Enabled"
+	}
+	return "Disabled"
+}
+
+// memorySize prints a size the way dmidecode does: the value is split into
+// 10-bit groups (bytes, kB, MB, ...), the highest non-zero group is printed,
+// combined with the next lower group when that one is non-zero too. shift
+// is the unit of v (0 bytes, 1 kB, 2 MB).
+func memorySize(v uint64, shift int) string {
+	units := []string{"bytes", "kB", "MB", "GB", "TB", "PB", "EB", "ZB"}
+	var split [7]uint64
+	for i := 0; i < 7; i++ {
+		split[i] = (v >> (10 * i)) & 0x3FF
+	}
+	i := 6
+	for ; i > 0; i-- {
+		if split[i] != 0 {
+			break
+		}
+	}
+	var c uint64
+	if i > 0 && split[i-1] != 0 {
+		i--
+		c = split[i] + split[i+1]<<10
+	} else {
+		c = split[i]
+	}
+	return fmt.Sprintf("%d %s", c, units[i+shift])
+}
+
+// memSize64 formats a 64-bit size in bytes, all ones meaning unknown.
+func memSize64(v uint64) string {
+	switch v {
+	case 0xFFFFFFFFFFFFFFFF:
+		return "Unknown"
+	case 0:
+		return "None"
+	}
+	return memorySize(v, 0)
+}
+
+// errorHandle prints a memory error information handle.
+func (p *printer) errorHandle(h uint16) {
+	switch h {
+	case 0xFFFE:
+		p.text("Error Information Handle", "Not Provided")
+	case 0xFFFF:
+		p.text("Error Information Handle", "No Error")
+	default:
+		p.attr("Error Information Handle", "0x%04X", h)
+	}
+}
+
+// addressRange prints a memory range as types 19 and 20 do: extended ranges
+// are byte addresses, the others KiB addresses (the end inclusive).
+func (p *printer) addressRange(extended bool, start, end uint64) {
+	if extended {
+		p.attr("Starting Address", "0x%016X", start)
+		p.attr("Ending Address", "0x%016X", end)
+		if start == end {
+			p.text("Range Size", "Invalid")
+		} else {
+			p.text("Range Size", memorySize(end-start+1, 0))
+		}
+		return
+	}
+	s, e := uint32(start), uint32(end)
+	p.attr("Starting Address", "0x%08X%03X", s>>2, (s&3)<<10)
+	p.attr("Ending Address", "0x%08X%03X", e>>2, ((e&3)<<10)+0x3FF)
+	if sz := e - s + 1; sz == 0 {
+		p.text("Range Size", "Invalid")
+	} else {
+		p.text("Range Size", memorySize(uint64(sz), 1))
+	}
+}
+
+// moduleSpeed formats a speed in nanoseconds, 0 meaning unknown.
+func moduleSpeed(v uint8) string {
+	if v == 0 {
+		return "Unknown"
+	}
+	return fmt.Sprintf("%d ns", v)
+}
+
+// processorVoltage formats a type 4 voltage byte (also type 5's module
+// voltage): bit 7 set, the voltage in tenths of a volt; clear, the
+// supported legacy voltages.
+func processorVoltage(c uint8) string {
+	if c&0x80 != 0 {
+		return fmt.Sprintf("%.1f V", float32(c&0x7F)/10)
+	}
+	if c&7 == 0 {
+		return "Unknown"
+	}
+	return strings.Join(dmi.FlagNames(uint64(c), []string{"5.0 V", "3.3 V", "2.9 V"}, 0), " ")
+}
+
+// noBusAddress is the all-ones PCI address dmidecode does not print.
+const noBusAddress = "ffff:ff:1f.7"
+
+// numbered prints strings as "prefix N: string", N from 1.
+func (p *printer) numbered(prefix string, strs []string) {
+	for i, s := range strs {
+		p.text(prefix+" "+strconv.Itoa(i+1), s)
+	}
+}
+
+// words reads n words from off.
+func words(s *dmi.Structure, off, n int) []uint16 {
+	w := make([]uint16, n)
+	for i := range w {
+		w[i] = s.U16(off + 2*i)
+	}
+	return w
+}
+
+// view decodes s with a typed decoder of package dmi, its strings in
+// dmidecode's form; nil when s is too short for the decoder, in which case
+// dmidecode prints only the title.
+func view[V any](s *dmi.Structure, parse func(*dmi.Structure) (*V, error)) *V {
+	d := s.DmidecodeStrings()
+	v, err := parse(&d)
+	if err != nil {
+		return nil
+	}
+	return v
+}

@@ -1,0 +1,28 @@
+package dmidecode
+
+import "github.com/bootinfo/bootinfo/dmi"
+
+var firmwareStates = []string{"Other", "Unknown", "Disabled", "Enabled", "Absent", "Stand-by Offline",
+	"Stand-by Spare", "Unavailable Offline"}
+
+// firmwareInventoryInformation prints a type 45 structure (DSP0134 7.46).
+// Only structures shorter than 0x18 bytes occur in the corpus (dmidecode
+// prints just the title); the longer form follows DSP0134's layout and has
+// not been compared with dmidecode.
+func (p *printer) firmwareInventoryInformation(s *dmi.Structure) {
+	str := func(off int) string { return s.String(s.U8(off)) }
+	p.text("Firmware Component Name", str(4))
+	p.text("Firmware Version", str(5))
+	p.text("Firmware ID", str(7))
+	p.text("Release Date", str(9))
+	p.text("Manufacturer", str(0x0A))
+	p.text("Lowest Supported Firmware Version", str(0x0B))
+	p.text("Image Size", memSize64(s.U64(0x0C)))
+	p.flags("Characteristics", dmi.FlagNames(uint64(s.U16(0x14)), []string{"Updatable", "Write-Protect"}, 0), false)
+	p.text("State", dmi.Lookup(firmwareStates, 1, int(s.U8(0x16))))
+	n := int(s.U8(0x17))
+	if int(s.Length) < 0x18+2*n {
+		return
+	}
+	p.handles("Associated Components", words(s, 0x18, n))
+}
