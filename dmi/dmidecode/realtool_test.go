@@ -50,7 +50,6 @@ func TestAgainstDmidecodeOptions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs dmidecode about 3000 times")
 	}
-	kws := []string{"bios", "system", "baseboard", "chassis", "processor", "memory", "cache", "connector", "slot"}
 	for i, p := range dumpPaths(t) {
 		dir, name := filepath.Dir(p), filepath.Base(p)
 		allStrings := os.Getenv("DMIDECODE_ALL_STRINGS") != "" || i%4 == 0 // -s for every keyword on a quarter of the dumps keeps the run short
@@ -75,7 +74,7 @@ func TestAgainstDmidecodeOptions(t *testing.T) {
 					}
 				}
 			}
-			for _, kw := range kws {
+			for _, kw := range TypeKeywords() {
 				types, err := ParseTypes([]string{kw})
 				if err != nil {
 					t.Fatal(err)

@@ -40,23 +40,42 @@ func Keywords() []string {
 	return out
 }
 
-// typeKeywords maps -t keywords to the types dmidecode selects for them.
-var typeKeywords = map[string][]int{
-	"bios":      {0, 13},
-	"system":    {1, 12, 15, 23, 32},
-	"baseboard": {2, 10, 41},
-	"chassis":   {3},
-	"processor": {4},
-	"memory":    {5, 6, 16, 17},
-	"cache":     {7},
-	"connector": {8},
-	"slot":      {9},
+// typeKeywords are dmidecode's -t keywords, in its order, with the types
+// each selects.
+var typeKeywords = []struct {
+	name  string
+	types []int
+}{
+	{"bios", []int{0, 13}},
+	{"system", []int{1, 12, 15, 23, 32}},
+	{"baseboard", []int{2, 10, 41}},
+	{"chassis", []int{3}},
+	{"processor", []int{4}},
+	{"memory", []int{5, 6, 16, 17}},
+	{"cache", []int{7}},
+	{"connector", []int{8}},
+	{"slot", []int{9}},
 }
 
 // TypeKeywords returns the keywords -t accepts, in dmidecode's order (for
 // the "Valid type keywords are:" list).
 func TypeKeywords() []string {
-	return []string{"bios", "system", "baseboard", "chassis", "processor", "memory", "cache", "connector", "slot"}
+	out := make([]string, len(typeKeywords))
+	for i, k := range typeKeywords {
+		out[i] = k.name
+	}
+	return out
+}
+
+// typesOf returns the types keyword kw selects, and whether it is one.
+func typesOf(kw string) ([]int, bool) {
+	kw = strings.ToLower(kw)
+	for _, k := range typeKeywords {
+		if k.name == kw {
+			return k.types, true
+		}
+	}
+	return nil, false
 }
 
 // ParseTypes turns -t arguments (keywords, numbers, comma-separated lists of
@@ -68,7 +87,7 @@ func ParseTypes(args []string) ([]int, error) {
 	}
 	seen := map[int]bool{}
 	for _, a := range args {
-		if ts, ok := typeKeywords[strings.ToLower(a)]; ok {
+		if ts, ok := typesOf(a); ok {
 			for _, t := range ts {
 				seen[t] = true
 			}
