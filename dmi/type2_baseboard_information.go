@@ -3,10 +3,7 @@ package dmi
 // Baseboard is a decoded Baseboard (or Module) Information structure (type 2,
 // DSP0134 7.3).
 type Baseboard struct {
-	Manufacturer      string   // 04h
-	ProductName       string   // 05h
-	Version           string   // 06h
-	SerialNumber      string   // 07h
+	Product
 	AssetTag          string   // 08h
 	Features          []string // 09h, as names
 	LocationInChassis string   // 0Ah
@@ -23,10 +20,7 @@ func ParseBaseboard(s *Structure) (*Baseboard, error) {
 		return nil, err
 	}
 	b := &Baseboard{
-		Manufacturer:      s.str(0x04),
-		ProductName:       s.str(0x05),
-		Version:           s.str(0x06),
-		SerialNumber:      s.str(0x07),
+		Product:           parseProduct(s),
 		AssetTag:          s.str(0x08),
 		LocationInChassis: s.str(0x0A),
 		ChassisHandle:     s.U16(0x0B),

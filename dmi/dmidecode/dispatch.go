@@ -17,50 +17,50 @@ type typePrinter struct {
 // types without one (and OEM types the vendor code does not know) are
 // printed as a hex dump.
 var typePrinters = [...]typePrinter{
-	0:   {title: "BIOS Information", body: (*printer).biosInformation},
-	1:   {title: "System Information", body: (*printer).systemInformation},
-	2:   {title: "Base Board Information", body: (*printer).baseboardInformation},
-	3:   {title: "Chassis Information", body: (*printer).systemEnclosure},
-	4:   {title: "Processor Information", body: (*printer).processorInformation},
-	5:   {title: "Memory Controller Information", min: 0x0F, body: (*printer).memoryControllerInformation},
-	6:   {title: "Memory Module Information", min: 0x0C, body: (*printer).memoryModuleInformation},
-	7:   {title: "Cache Information", body: (*printer).cacheInformation},
-	8:   {title: "Port Connector Information", min: 0x09, fields: portConnectorFields},
-	9:   {title: "System Slot Information", body: (*printer).systemSlots},
-	10:  {body: (*printer).onboardDevicesInformation},
-	11:  {title: "OEM Strings", body: (*printer).oemStrings},
-	12:  {title: "System Configuration Options", body: (*printer).systemConfigurationOptions},
-	13:  {title: "BIOS Language Information", min: 0x16, body: (*printer).biosLanguageInformation},
-	14:  {title: "Group Associations", min: 0x05, body: (*printer).groupAssociations},
-	15:  {title: "System Event Log", min: 0x14, body: (*printer).systemEventLog},
-	16:  {title: "Physical Memory Array", body: (*printer).physicalMemoryArray},
-	17:  {title: "Memory Device", body: (*printer).memoryDevice},
-	18:  {title: "32-bit Memory Error Information", min: 0x17, fields: memoryError32Fields},
-	19:  {title: "Memory Array Mapped Address", body: (*printer).memoryArrayMappedAddress},
-	20:  {title: "Memory Device Mapped Address", min: 0x13, body: (*printer).memoryDeviceMappedAddress},
-	21:  {title: "Built-in Pointing Device", min: 0x07, fields: pointingDeviceFields},
-	22:  {title: "Portable Battery", min: 0x10, body: (*printer).portableBattery},
-	23:  {title: "System Reset", min: 0x0D, body: (*printer).systemReset},
-	24:  {title: "Hardware Security", min: 0x05, fields: hardwareSecurityFields},
-	25:  {title: "System Power Controls", min: 0x09, body: (*printer).systemPowerControls},
-	26:  {title: "Voltage Probe", min: 0x14, fields: voltageProbeFields},
-	27:  {title: "Cooling Device", min: 0x0C, fields: coolingDeviceFields},
-	28:  {title: "Temperature Probe", min: 0x14, fields: temperatureProbeFields},
-	29:  {title: "Electrical Current Probe", min: 0x14, fields: currentProbeFields},
-	30:  {title: "Out-of-band Remote Access", min: 0x06, fields: remoteAccessFields},
-	31:  {title: "Boot Integrity Services Entry Point", min: 0x1C, body: (*printer).bootIntegrityServices},
-	32:  {title: "System Boot Information", body: (*printer).systemBootInformation},
-	33:  {title: "64-bit Memory Error Information", min: 0x1F, fields: memoryError64Fields},
-	34:  {title: "Management Device", min: 0x0B, fields: managementDeviceFields},
-	35:  {title: "Management Device Component", min: 0x0B, fields: managementDeviceComponentFields},
-	36:  {title: "Management Device Threshold Data", min: 0x10, fields: thresholdFields},
-	37:  {title: "Memory Channel", min: 0x07, body: (*printer).memoryChannel},
-	38:  {title: "IPMI Device Information", body: (*printer).ipmiDeviceInformation},
-	39:  {title: "System Power Supply", min: 0x10, body: (*printer).systemPowerSupply},
-	40:  {min: 0x0B, body: (*printer).additionalInformation},
-	41:  {title: "Onboard Device", body: (*printer).onboardDevicesExtended},
-	43:  {title: "TPM Device", min: 0x1B, body: (*printer).tpmDevice},
-	45:  {title: "Firmware Inventory Information", min: 0x18, body: (*printer).firmwareInventoryInformation},
+	0:   biosInformation,
+	1:   systemInformation,
+	2:   baseboardInformation,
+	3:   systemEnclosure,
+	4:   processorInformation,
+	5:   memoryControllerInformation,
+	6:   memoryModuleInformation,
+	7:   cacheInformation,
+	8:   portConnectorInformation,
+	9:   systemSlots,
+	10:  onboardDevicesInformation,
+	11:  oemStrings,
+	12:  systemConfigurationOptions,
+	13:  biosLanguageInformation,
+	14:  groupAssociations,
+	15:  systemEventLog,
+	16:  physicalMemoryArray,
+	17:  memoryDevice,
+	18:  memoryError32Information,
+	19:  memoryArrayMappedAddress,
+	20:  memoryDeviceMappedAddress,
+	21:  builtInPointingDevice,
+	22:  portableBattery,
+	23:  systemReset,
+	24:  hardwareSecurity,
+	25:  systemPowerControls,
+	26:  voltageProbe,
+	27:  coolingDevice,
+	28:  temperatureProbe,
+	29:  electricalCurrentProbe,
+	30:  outOfBandRemoteAccess,
+	31:  bootIntegrityServices,
+	32:  systemBootInformation,
+	33:  memoryError64Information,
+	34:  managementDevice,
+	35:  managementDeviceComponent,
+	36:  managementDeviceThresholdData,
+	37:  memoryChannel,
+	38:  ipmiDeviceInformation,
+	39:  systemPowerSupply,
+	40:  additionalInformation,
+	41:  onboardDevicesExtended,
+	43:  tpmDevice,
+	45:  firmwareInventoryInformation,
 	126: {title: "Inactive"},
 	127: {title: "End Of Table"},
 }
@@ -73,18 +73,7 @@ func (p *printer) decode(s *dmi.Structure) {
 	}
 	switch {
 	case tp.title != "" || tp.body != nil:
-		if tp.title != "" {
-			p.w.WriteString(tp.title)
-			p.w.WriteString("\n")
-		}
-		if int(s.Length) < tp.min {
-			break
-		}
-		if tp.body != nil {
-			tp.body(p, s)
-		} else {
-			p.fields(s, tp.fields)
-		}
+		p.print(tp, s)
 	case s.Type >= 128 && p.decodeOEM(s):
 	case s.Type >= 128:
 		p.f("OEM-specific Type\n")
@@ -94,4 +83,19 @@ func (p *printer) decode(s *dmi.Structure) {
 		p.dumpWith(s, false)
 	}
 	p.f("\n")
+}
+
+// print prints s as tp says.
+func (p *printer) print(tp typePrinter, s *dmi.Structure) {
+	if tp.title != "" {
+		p.w.WriteString(tp.title)
+		p.w.WriteString("\n")
+	}
+	switch {
+	case int(s.Length) < tp.min:
+	case tp.body != nil:
+		tp.body(p, s)
+	default:
+		p.fields(s, tp.fields)
+	}
 }

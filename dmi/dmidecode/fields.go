@@ -93,6 +93,22 @@ func unit(suffix string) func([]byte, uint16) []byte {
 	return func(b []byte, v uint16) []byte { return append(strconv.AppendUint(b, uint64(v), 10), suffix...) }
 }
 
+// flag words the bits mask of the byte at off: set when any is set,
+// otherwise clear.
+func flag(off int, mask uint8, set, clear string) func([]byte, *dmi.Structure) []byte {
+	return func(b []byte, s *dmi.Structure) []byte {
+		if s.U8(off)&mask != 0 {
+			return append(b, set...)
+		}
+		return append(b, clear...)
+	}
+}
+
+// enabledBit words bit of the byte at off as enabled or disabled.
+func enabledBit(off int, bit uint) func([]byte, *dmi.Structure) []byte {
+	return flag(off, 1<<bit, "Enabled", "Disabled")
+}
+
 // enabled words a flag as dmidecode does.
 func enabled(b bool) string {
 	if b {
@@ -213,14 +229,15 @@ func words(s *dmi.Structure, off, n int) []uint16 {
 	return w
 }
 
-// view decodes s with a typed decoder of package dmi, its strings in
-// dmidecode's form; nil when s is too short for the decoder, in which case
-// dmidecode prints only the title.
-func view[V any](s *dmi.Structure, parse func(*dmi.Structure) (*V, error)) *V {
-	d := s.DmidecodeStrings()
-	v, err := parse(&d)
-	if err != nil {
-		return nil
+// viewBody adapts a printer of one of package dmi's typed views to a type
+// body: the structure is decoded by parse with its strings in dmidecode's
+// form; one too short for the view prints only its title, as dmidecode
+// does.
+func viewBody[V any](parse func(*dmi.Structure) (*V, error), print func(*printer, *dmi.Structure, *V)) func(*printer, *dmi.Structure) {
+	return func(p *printer, s *dmi.Structure) {
+		d := s.DmidecodeStrings()
+		if v, err := parse(&d); err == nil {
+			print(p, s, v)
+		}
 	}
-	return v
 }

@@ -13,9 +13,8 @@ type printer struct {
 	w   *bufio.Writer
 	t   *dmi.Table
 	ver uint32
-	// vendor and product come from the last type 1 structure walked.
-	vendor  vendor
-	product string
+	// vendor comes from the last type 1 structure walked.
+	vendor vendor
 	// buf is scratch space for field values.
 	buf []byte
 }

@@ -2,12 +2,10 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var biosInformation = typePrinter{title: "BIOS Information", body: viewBody(dmi.ParseBIOS, (*printer).biosInformation)}
+
 // biosInformation prints a type 0 structure (DSP0134 7.1).
-func (p *printer) biosInformation(s *dmi.Structure) {
-	b := view(s, dmi.ParseBIOS)
-	if b == nil {
-		return
-	}
+func (p *printer) biosInformation(s *dmi.Structure, b *dmi.BIOS) {
 	p.text("Vendor", b.Vendor)
 	p.text("Version", b.Version)
 	p.text("Release Date", b.ReleaseDate)

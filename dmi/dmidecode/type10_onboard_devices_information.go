@@ -2,6 +2,8 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var onboardDevicesInformation = typePrinter{body: (*printer).onboardDevicesInformation}
+
 // onboardDevicesInformation prints a type 10 structure (DSP0134 7.11,
 // obsolete): one titled block per device.
 func (p *printer) onboardDevicesInformation(s *dmi.Structure) {

@@ -6,6 +6,8 @@ import (
 	"github.com/bootinfo/bootinfo/dmi"
 )
 
+var biosLanguageInformation = typePrinter{title: "BIOS Language Information", min: 0x16, body: (*printer).biosLanguageInformation}
+
 // biosLanguageInformation prints a type 13 structure (DSP0134 7.14).
 func (p *printer) biosLanguageInformation(s *dmi.Structure) {
 	if p.ver >= 0x020100 {

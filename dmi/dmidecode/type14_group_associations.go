@@ -6,6 +6,8 @@ import (
 	"github.com/bootinfo/bootinfo/dmi"
 )
 
+var groupAssociations = typePrinter{title: "Group Associations", min: 0x05, body: (*printer).groupAssociations}
+
 // groupAssociations prints a type 14 structure (DSP0134 7.15).
 func (p *printer) groupAssociations(s *dmi.Structure) {
 	p.text("Name", s.String(s.U8(4)))

@@ -34,6 +34,8 @@ func oemOr(tbl []string, v uint8) string {
 	return dmi.Lookup(tbl, 0, int(v))
 }
 
+var systemEventLog = typePrinter{title: "System Event Log", min: 0x14, body: (*printer).systemEventLog}
+
 // systemEventLog prints a type 15 structure (DSP0134 7.16).
 func (p *printer) systemEventLog(s *dmi.Structure) {
 	p.attr("Area Length", "%d bytes", s.U16(4))

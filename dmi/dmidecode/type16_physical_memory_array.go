@@ -2,12 +2,10 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var physicalMemoryArray = typePrinter{title: "Physical Memory Array", body: viewBody(dmi.ParseMemoryArray, (*printer).physicalMemoryArray)}
+
 // physicalMemoryArray prints a type 16 structure (DSP0134 7.17).
-func (p *printer) physicalMemoryArray(s *dmi.Structure) {
-	a := view(s, dmi.ParseMemoryArray)
-	if a == nil {
-		return
-	}
+func (p *printer) physicalMemoryArray(s *dmi.Structure, a *dmi.MemoryArray) {
 	p.text("Location", a.Location)
 	p.text("Use", a.Use)
 	p.text("Error Correction Type", a.ErrorCorrection)

@@ -79,12 +79,10 @@ func productID(c uint16) string {
 	return fmt.Sprintf("0x%04X", c)
 }
 
+var memoryDevice = typePrinter{title: "Memory Device", body: viewBody(dmi.ParseMemoryDevice, (*printer).memoryDevice)}
+
 // memoryDevice prints a type 17 structure (DSP0134 7.18).
-func (p *printer) memoryDevice(s *dmi.Structure) {
-	m := view(s, dmi.ParseMemoryDevice)
-	if m == nil {
-		return
-	}
+func (p *printer) memoryDevice(s *dmi.Structure, m *dmi.MemoryDevice) {
 	l := s.Length
 	p.attr("Array Handle", "0x%04X", m.ArrayHandle)
 	p.errorHandle(m.ErrorInformationHandle)

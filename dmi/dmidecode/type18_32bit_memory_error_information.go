@@ -30,9 +30,9 @@ func errorAddress32(off int, unknown uint32) func([]byte, *dmi.Structure) []byte
 	}
 }
 
-// memoryError32Fields print a type 18 structure (DSP0134 7.19).
-var memoryError32Fields = slices.Concat(memoryErrorFields, []field{
+// memoryError32Information prints type 18 structures (DSP0134 7.19).
+var memoryError32Information = typePrinter{title: "32-bit Memory Error Information", min: 0x17, fields: slices.Concat(memoryErrorFields, []field{
 	{"Memory Array Address", 0, errorAddress32(0x0B, 0x80000000)},
 	{"Device Address", 0, errorAddress32(0x0F, 0x80000000)},
 	{"Resolution", 0, errorAddress32(0x13, 0x80000000)},
-})
+})}

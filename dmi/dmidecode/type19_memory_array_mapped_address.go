@@ -2,12 +2,10 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var memoryArrayMappedAddress = typePrinter{title: "Memory Array Mapped Address", body: viewBody(dmi.ParseMemoryArrayMappedAddress, (*printer).memoryArrayMappedAddress)}
+
 // memoryArrayMappedAddress prints a type 19 structure (DSP0134 7.20).
-func (p *printer) memoryArrayMappedAddress(s *dmi.Structure) {
-	m := view(s, dmi.ParseMemoryArrayMappedAddress)
-	if m == nil {
-		return
-	}
+func (p *printer) memoryArrayMappedAddress(s *dmi.Structure, m *dmi.MemoryArrayMappedAddress) {
 	if m.ExtendedAddresses {
 		p.addressRange(true, m.StartAddress, m.EndAddress)
 	} else {

@@ -2,16 +2,16 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var systemInformation = typePrinter{title: "System Information", body: (*printer).systemInformation}
+
 // systemInformation prints a type 1 structure (DSP0134 7.2).
 func (p *printer) systemInformation(s *dmi.Structure) {
-	y := view(s, func(s *dmi.Structure) (*dmi.System, error) { return dmi.ParseSystem(s, p.t.Version) })
-	if y == nil {
+	d := s.DmidecodeStrings()
+	y, err := dmi.ParseSystem(&d, p.t.Version)
+	if err != nil {
 		return
 	}
-	p.text("Manufacturer", y.Manufacturer)
-	p.text("Product Name", y.ProductName)
-	p.text("Version", y.Version)
-	p.text("Serial Number", y.SerialNumber)
+	p.product(y.Product)
 	if s.Length < 0x19 {
 		return
 	}
@@ -22,4 +22,12 @@ func (p *printer) systemInformation(s *dmi.Structure) {
 	}
 	p.text("SKU Number", y.SKUNumber)
 	p.text("Family", y.Family)
+}
+
+// product prints the four strings types 1 and 2 start with.
+func (p *printer) product(v dmi.Product) {
+	p.text("Manufacturer", v.Manufacturer)
+	p.text("Product Name", v.ProductName)
+	p.text("Version", v.Version)
+	p.text("Serial Number", v.SerialNumber)
 }

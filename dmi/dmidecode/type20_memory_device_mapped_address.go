@@ -6,6 +6,8 @@ import (
 	"github.com/bootinfo/bootinfo/dmi"
 )
 
+var memoryDeviceMappedAddress = typePrinter{title: "Memory Device Mapped Address", min: 0x13, body: (*printer).memoryDeviceMappedAddress}
+
 // memoryDeviceMappedAddress prints a type 20 structure (DSP0134 7.21).
 func (p *printer) memoryDeviceMappedAddress(s *dmi.Structure) {
 	if s.Length >= 0x23 && s.U32(0x04) == 0xFFFFFFFF {

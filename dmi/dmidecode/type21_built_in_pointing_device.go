@@ -14,10 +14,10 @@ func pointingDeviceInterface(v uint8) string {
 	return dmi.Lookup(pointingDeviceInterfaces, 1, int(v))
 }
 
-// pointingDeviceFields print a type 21 structure (DSP0134 7.22).
-var pointingDeviceFields = []field{
+// builtInPointingDevice prints type 21 structures (DSP0134 7.22).
+var builtInPointingDevice = typePrinter{title: "Built-in Pointing Device", min: 0x07, fields: []field{
 	{"Type", 0, enum(0x04, []string{"Other", "Unknown", "Mouse", "Track Ball", "Track Point", "Glide Point",
 		"Touch Pad", "Touch Screen", "Optical Sensor"}, 1)},
 	{"Interface", 0, named(0x05, pointingDeviceInterface)},
 	{"Buttons", 0, decimal(0x06)},
-}
+}}

@@ -7,6 +7,8 @@ import (
 var batteryChemistries = []string{"Other", "Unknown", "Lead Acid", "Nickel Cadmium", "Nickel metal hydride",
 	"Lithium Ion", "Zinc Air", "Lithium Polymer"}
 
+var portableBattery = typePrinter{title: "Portable Battery", min: 0x10, body: (*printer).portableBattery}
+
 // portableBattery prints a type 22 structure (DSP0134 7.23). Structures
 // of 1Ah bytes and more give the manufacture date, serial number and
 // chemistry either as strings or in their SBDS form.

@@ -14,6 +14,8 @@ var systemResetFields = []field{
 	{"Timeout", 0, word(0x0B, 0xFFFF, unit(" min"))},
 }
 
+var systemReset = typePrinter{title: "System Reset", min: 0x0D, body: (*printer).systemReset}
+
 // systemReset prints a type 23 structure (DSP0134 7.24).
 func (p *printer) systemReset(s *dmi.Structure) {
 	c := s.U8(4)

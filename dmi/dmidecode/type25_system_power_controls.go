@@ -11,6 +11,8 @@ func bcdOK(v, lo, hi uint8) bool {
 	return v <= 0x99 && v&0x0F <= 9 && v >= lo && v <= hi
 }
 
+var systemPowerControls = typePrinter{title: "System Power Controls", min: 0x09, body: (*printer).systemPowerControls}
+
 // systemPowerControls prints a type 25 structure (DSP0134 7.26): the next
 // power-on as BCD month, day, hour, minute and second, "*" for an invalid
 // part.

@@ -45,8 +45,10 @@ func probeFields(locations []string, scale float32, prec int, unit string, resSc
 	}
 }
 
+// voltageProbe, temperatureProbe and electricalCurrentProbe print types 26,
+// 28 and 29.
 var (
-	voltageProbeFields     = probeFields(voltageLocations, 1000, 3, "V", 10, 1, "mV")
-	temperatureProbeFields = probeFields(temperatureLocations, 10, 1, "deg C", 1000, 3, "deg C")
-	currentProbeFields     = probeFields(voltageLocations, 1000, 3, "A", 10, 1, "mA")
+	voltageProbe           = typePrinter{title: "Voltage Probe", min: 0x14, fields: probeFields(voltageLocations, 1000, 3, "V", 10, 1, "mV")}
+	temperatureProbe       = typePrinter{title: "Temperature Probe", min: 0x14, fields: probeFields(temperatureLocations, 10, 1, "deg C", 1000, 3, "deg C")}
+	electricalCurrentProbe = typePrinter{title: "Electrical Current Probe", min: 0x14, fields: probeFields(voltageLocations, 1000, 3, "A", 10, 1, "mA")}
 )

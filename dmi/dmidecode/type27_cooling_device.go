@@ -18,8 +18,8 @@ func coolingDeviceType(v uint8) string {
 	return dmi.Lookup(coolingDeviceTypes, 1, int(v&0x1F))
 }
 
-// coolingDeviceFields print a type 27 structure (DSP0134 7.28).
-var coolingDeviceFields = []field{
+// coolingDevice prints type 27 structures (DSP0134 7.28).
+var coolingDevice = typePrinter{title: "Cooling Device", min: 0x0C, fields: []field{
 	{"Temperature Probe Handle", 0, handle(0x04, true)},
 	{"Type", 0, named(0x06, coolingDeviceType)},
 	{"Status", 0, probeStatus(0x06)},
@@ -37,4 +37,4 @@ var coolingDeviceFields = []field{
 		return append(b, "Unknown Or Non-rotating"...)
 	}},
 	{"Description", 0x0F, str(0x0E)},
-}
+}}

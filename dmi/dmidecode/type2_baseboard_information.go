@@ -2,16 +2,11 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var baseboardInformation = typePrinter{title: "Base Board Information", body: viewBody(dmi.ParseBaseboard, (*printer).baseboardInformation)}
+
 // baseboardInformation prints a type 2 structure (DSP0134 7.3).
-func (p *printer) baseboardInformation(s *dmi.Structure) {
-	b := view(s, dmi.ParseBaseboard)
-	if b == nil {
-		return
-	}
-	p.text("Manufacturer", b.Manufacturer)
-	p.text("Product Name", b.ProductName)
-	p.text("Version", b.Version)
-	p.text("Serial Number", b.SerialNumber)
+func (p *printer) baseboardInformation(s *dmi.Structure, b *dmi.Baseboard) {
+	p.product(b.Product)
 	if s.Length < 0x09 {
 		return
 	}

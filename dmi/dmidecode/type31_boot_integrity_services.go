@@ -2,6 +2,8 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var bootIntegrityServices = typePrinter{title: "Boot Integrity Services Entry Point", min: 0x1C, body: (*printer).bootIntegrityServices}
+
 // bootIntegrityServices prints a type 31 structure (DSP0134 7.32).
 func (p *printer) bootIntegrityServices(s *dmi.Structure) {
 	var sum byte

@@ -17,9 +17,9 @@ func errorAddress64(off int) func([]byte, *dmi.Structure) []byte {
 	}
 }
 
-// memoryError64Fields print a type 33 structure (DSP0134 7.34).
-var memoryError64Fields = slices.Concat(memoryErrorFields, []field{
+// memoryError64Information prints type 33 structures (DSP0134 7.34).
+var memoryError64Information = typePrinter{title: "64-bit Memory Error Information", min: 0x1F, fields: slices.Concat(memoryErrorFields, []field{
 	{"Memory Array Address", 0, errorAddress64(0x0B)},
 	{"Device Address", 0, errorAddress64(0x13)},
 	{"Resolution", 0, errorAddress32(0x1B, 0x80000000)},
-})
+})}

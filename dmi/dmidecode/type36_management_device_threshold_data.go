@@ -17,12 +17,12 @@ func threshold(off int) func([]byte, *dmi.Structure) []byte {
 	}
 }
 
-// thresholdFields print a type 36 structure (DSP0134 7.37).
-var thresholdFields = []field{
+// managementDeviceThresholdData prints type 36 structures (DSP0134 7.37).
+var managementDeviceThresholdData = typePrinter{title: "Management Device Threshold Data", min: 0x10, fields: []field{
 	{"Lower Non-critical Threshold", 0, threshold(0x04)},
 	{"Upper Non-critical Threshold", 0, threshold(0x06)},
 	{"Lower Critical Threshold", 0, threshold(0x08)},
 	{"Upper Critical Threshold", 0, threshold(0x0A)},
 	{"Lower Non-recoverable Threshold", 0, threshold(0x0C)},
 	{"Upper Non-recoverable Threshold", 0, threshold(0x0E)},
-}
+}}

@@ -7,6 +7,8 @@ import (
 	"github.com/bootinfo/bootinfo/dmi"
 )
 
+var memoryChannel = typePrinter{title: "Memory Channel", min: 0x07, body: (*printer).memoryChannel}
+
 // memoryChannel prints a type 37 structure (DSP0134 7.38). dmidecode 3.4
 // numbers the devices from 1 but indexes the load/handle triplets with that
 // number, so device i shows the triplet of device i+1; the last one reads

@@ -2,12 +2,10 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var ipmiDeviceInformation = typePrinter{title: "IPMI Device Information", body: viewBody(dmi.ParseIPMIDevice, (*printer).ipmiDeviceInformation)}
+
 // ipmiDeviceInformation prints a type 38 structure (DSP0134 7.39).
-func (p *printer) ipmiDeviceInformation(s *dmi.Structure) {
-	d := view(s, dmi.ParseIPMIDevice)
-	if d == nil {
-		return
-	}
+func (p *printer) ipmiDeviceInformation(s *dmi.Structure, d *dmi.IPMIDevice) {
 	smbus := d.InterfaceTypeCode == 4
 	p.text("Interface Type", d.InterfaceType)
 	p.text("Specification Version", d.SpecificationVersion)

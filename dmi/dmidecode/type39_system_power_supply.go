@@ -52,6 +52,8 @@ var systemPowerSupplyFields = []field{
 	{"Input Current Probe Handle", 0x16, handle(0x14, true)},
 }
 
+var systemPowerSupply = typePrinter{title: "System Power Supply", min: 0x10, body: (*printer).systemPowerSupply}
+
 // systemPowerSupply prints a type 39 structure: the power unit group, when
 // there is one, then its fields.
 func (p *printer) systemPowerSupply(s *dmi.Structure) {

@@ -6,12 +6,10 @@ import (
 	"github.com/bootinfo/bootinfo/dmi"
 )
 
+var systemEnclosure = typePrinter{title: "Chassis Information", body: viewBody(dmi.ParseChassis, (*printer).systemEnclosure)}
+
 // systemEnclosure prints a type 3 structure (DSP0134 7.4).
-func (p *printer) systemEnclosure(s *dmi.Structure) {
-	c := view(s, dmi.ParseChassis)
-	if c == nil {
-		return
-	}
+func (p *printer) systemEnclosure(s *dmi.Structure, c *dmi.Chassis) {
 	p.text("Manufacturer", c.Manufacturer)
 	p.text("Type", c.Type)
 	if c.Lock {

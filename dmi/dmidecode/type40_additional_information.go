@@ -2,6 +2,8 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var additionalInformation = typePrinter{min: 0x0B, body: (*printer).additionalInformation}
+
 // additionalInformation prints a type 40 structure (DSP0134 7.41): each
 // entry gets its own title.
 func (p *printer) additionalInformation(s *dmi.Structure) {

@@ -5,6 +5,8 @@ import "github.com/bootinfo/bootinfo/dmi"
 var tpmCharacteristics = []string{"Family configurable via firmware update",
 	"Family configurable via platform software support", "Family configurable via OEM proprietary mechanism"}
 
+var tpmDevice = typePrinter{title: "TPM Device", min: 0x1B, body: (*printer).tpmDevice}
+
 // tpmDevice prints a type 43 structure (DSP0134 7.44).
 func (p *printer) tpmDevice(s *dmi.Structure) {
 	var vid []byte

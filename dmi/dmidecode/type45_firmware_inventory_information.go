@@ -5,6 +5,8 @@ import "github.com/bootinfo/bootinfo/dmi"
 var firmwareStates = []string{"Other", "Unknown", "Disabled", "Enabled", "Absent", "Stand-by Offline",
 	"Stand-by Spare", "Unavailable Offline"}
 
+var firmwareInventoryInformation = typePrinter{title: "Firmware Inventory Information", min: 0x18, body: (*printer).firmwareInventoryInformation}
+
 // firmwareInventoryInformation prints a type 45 structure (DSP0134 7.46).
 // Only structures shorter than 0x18 bytes occur in the corpus (dmidecode
 // prints just the title); the longer form follows DSP0134's layout and has

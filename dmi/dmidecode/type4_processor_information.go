@@ -141,12 +141,10 @@ func freq(v uint16) string {
 	return fmt.Sprintf("%d MHz", v)
 }
 
+var processorInformation = typePrinter{title: "Processor Information", body: viewBody(dmi.ParseProcessor, (*printer).processorInformation)}
+
 // processorInformation prints a type 4 structure (DSP0134 7.5).
-func (p *printer) processorInformation(s *dmi.Structure) {
-	c := view(s, dmi.ParseProcessor)
-	if c == nil {
-		return
-	}
+func (p *printer) processorInformation(s *dmi.Structure, c *dmi.Processor) {
 	p.text("Socket Designation", c.SocketDesignation)
 	p.text("Type", c.Type)
 	p.text("Family", processorFamily(s, p.ver))

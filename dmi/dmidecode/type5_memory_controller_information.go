@@ -10,6 +10,8 @@ var errorCorrectingCapabilities = []string{"Other", "Unknown", "None", "Single-b
 var interleaves = []string{"Other", "Unknown", "One-way Interleave", "Two-way Interleave", "Four-way Interleave",
 	"Eight-way Interleave", "Sixteen-way Interleave"}
 
+var memoryControllerInformation = typePrinter{title: "Memory Controller Information", min: 0x0F, body: (*printer).memoryControllerInformation}
+
 // memoryControllerInformation prints a type 5 structure (DSP0134 7.6).
 func (p *printer) memoryControllerInformation(s *dmi.Structure) {
 	ed := []string{"Other", "Unknown", "None", "8-bit Parity", "32-bit ECC", "64-bit ECC", "128-bit ECC", "CRC"}

@@ -21,6 +21,8 @@ func (p *printer) moduleSize(attr string, c uint8) {
 	}
 }
 
+var memoryModuleInformation = typePrinter{title: "Memory Module Information", min: 0x0C, body: (*printer).memoryModuleInformation}
+
 // memoryModuleInformation prints a type 6 structure (DSP0134 7.7).
 func (p *printer) memoryModuleInformation(s *dmi.Structure) {
 	p.text("Socket Designation", s.String(s.U8(4)))

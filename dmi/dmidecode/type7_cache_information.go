@@ -2,14 +2,12 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var cacheInformation = typePrinter{title: "Cache Information", body: viewBody(dmi.ParseCache, (*printer).cacheInformation)}
+
 // cacheInformation prints a type 7 structure (DSP0134 7.8). Where the
 // structure has the 32-bit sizes (3.1+), dmidecode prints them even when
 // the 16-bit ones are larger.
-func (p *printer) cacheInformation(s *dmi.Structure) {
-	c := view(s, dmi.ParseCache)
-	if c == nil {
-		return
-	}
+func (p *printer) cacheInformation(s *dmi.Structure, c *dmi.Cache) {
 	p.text("Socket Designation", c.SocketDesignation)
 	en, so := "Disabled", "Not Socketed"
 	if c.Enabled {

@@ -46,11 +46,11 @@ func portType(v uint8) string {
 	return dmi.Lookup(portTypes, 0, int(v))
 }
 
-// portConnectorFields print a type 8 structure (DSP0134 7.9).
-var portConnectorFields = []field{
+// portConnectorInformation prints type 8 structures (DSP0134 7.9).
+var portConnectorInformation = typePrinter{title: "Port Connector Information", min: 0x09, fields: []field{
 	{"Internal Reference Designator", 0, str(0x04)},
 	{"Internal Connector Type", 0, named(0x05, connectorType)},
 	{"External Reference Designator", 0, str(0x06)},
 	{"External Connector Type", 0, named(0x07, connectorType)},
 	{"Port Type", 0, named(0x08, portType)},
-}
+}}

@@ -2,12 +2,10 @@ package dmidecode
 
 import "github.com/bootinfo/bootinfo/dmi"
 
+var systemSlots = typePrinter{title: "System Slot Information", body: viewBody(dmi.ParseSystemSlot, (*printer).systemSlots)}
+
 // systemSlots prints a type 9 structure (DSP0134 7.10).
-func (p *printer) systemSlots(s *dmi.Structure) {
-	c := view(s, dmi.ParseSystemSlot)
-	if c == nil {
-		return
-	}
+func (p *printer) systemSlots(s *dmi.Structure, c *dmi.SystemSlot) {
 	p.text("Designation", c.Designation)
 	switch c.BusWidth {
 	case "Other", "Unknown":
