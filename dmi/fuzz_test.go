@@ -6,15 +6,15 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 )
 
 // seedDumps adds every corpus dump (and sysfs copy, as a dump) to f.
 func seedDumps(f *testing.F, add func([]byte)) {
-	for _, p := range dumps(f) {
-		add(readFile(f, p))
+	for _, p := range dmitest.Dumps(f) {
+		add(dmitest.ReadFile(f, p))
 	}
-	base := testutil.Shared(f, "smbios", "sysfs")
+	base := dmitest.SysfsDir(f)
 	entries, _ := os.ReadDir(base)
 	for _, e := range entries {
 		ep, _ := os.ReadFile(filepath.Join(base, e.Name(), "smbios_entry_point"))

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 )
 
 // oracleBlock is one structure as dmidecode 3.4 printed it: its handle and
@@ -17,7 +19,7 @@ type oracleBlock struct {
 }
 
 func oracleBlocks(t *testing.T, dumpPath string) map[uint16]oracleBlock {
-	txt := string(readFile(t, strings.TrimSuffix(dumpPath, ".bin")+".dmidecode.txt"))
+	txt := string(dmitest.ReadFile(t, strings.TrimSuffix(dumpPath, ".bin")+".dmidecode.txt"))
 	out := map[uint16]oracleBlock{}
 	for _, part := range strings.Split(txt, "\nHandle ")[1:] {
 		lines := strings.Split(part, "\n")
@@ -225,9 +227,9 @@ var viewChecks = map[uint8]viewCheck{
 // what dmidecode 3.4 printed for every structure of every dump.
 func TestTypedDecodersAgainstOracle(t *testing.T) {
 	checked := 0
-	for _, p := range dumps(t) {
+	for _, p := range dmitest.Dumps(t) {
 		name := filepath.Base(p)
-		tb, _ := ParseDumpBin(readFile(t, p))
+		tb, _ := ParseDumpBin(dmitest.ReadFile(t, p))
 		oracle := oracleBlocks(t, p)
 		for i := range tb.Structures {
 			s := &tb.Structures[i]

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 
 	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/google/go-cmp/cmp"
 )
 
 // requiredTypes are the structure types whose text must match dmidecode 3.4
@@ -44,10 +44,10 @@ func TestDMICommandAgainstDmidecode(t *testing.T) {
 			oursOut, oursErr := out(agent.Binary, append([]string{"dmi", "--from-dump", name}, args...)...)
 			theirOut, theirErr := out("dmidecode", append([]string{"--from-dump", name}, args...)...)
 			if oursOut != theirOut {
-				t.Errorf("%s %v: stdout differs from dmidecode:\n%s", name, args, firstDiff(theirOut, oursOut))
+				t.Errorf("%s %v: stdout differs from dmidecode:\n%s", name, args, lineDiff(theirOut, oursOut))
 			}
 			if oursErr != theirErr {
-				t.Errorf("%s %v: stderr differs from dmidecode:\n%s", name, args, firstDiff(theirErr, oursErr))
+				t.Errorf("%s %v: stderr differs from dmidecode:\n%s", name, args, lineDiff(theirErr, oursErr))
 			}
 		}
 		// The corpus's recorded oracle says the same.
@@ -56,25 +56,12 @@ func TestDMICommandAgainstDmidecode(t *testing.T) {
 			t.Fatal(err)
 		}
 		if o, _ := out(agent.Binary, "dmi", "--from-dump", name); o != string(oracle) {
-			t.Errorf("%s: differs from %s.dmidecode.txt:\n%s", name, name, firstDiff(string(oracle), o))
+			t.Errorf("%s: differs from %s.dmidecode.txt:\n%s", name, name, lineDiff(string(oracle), o))
 		}
 	}
 }
 
-// firstDiff shows the first differing line of two texts.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n  dmidecode: %s\n  bootinfo:  %s", i+1, wl, gl)
-		}
-	}
-	return "(equal)"
+// lineDiff shows how two texts differ, line by line.
+func lineDiff(want, got string) string {
+	return cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n"))
 }

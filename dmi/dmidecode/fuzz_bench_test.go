@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/bootinfo/bootinfo/dmi"
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 )
 
 // FuzzWrite renders arbitrary dump-bin input with every option: it must never
 // panic, whatever the table holds.
 func FuzzWrite(f *testing.F) {
-	for _, p := range dumpPaths(f) {
+	for _, p := range dmitest.Dumps(f) {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)
@@ -40,7 +41,7 @@ func FuzzWrite(f *testing.F) {
 func BenchmarkRenderAllDumps(b *testing.B) {
 	var tables []*dmi.Table
 	size := 0
-	for _, p := range dumpPaths(b) {
+	for _, p := range dmitest.Dumps(b) {
 		raw, err := os.ReadFile(p)
 		if err != nil {
 			b.Fatal(err)
