@@ -63,8 +63,8 @@ func ParseBIOS(s *Structure) (*BIOS, error) {
 	b.UEFISupported = x2&(1<<3) != 0
 	b.VirtualMachine = x2&(1<<4) != 0
 	if s.Length >= 0x18 {
-		b.Revision = release(s.Raw[0x14], s.Raw[0x15])
-		b.FirmwareRevision = release(s.Raw[0x16], s.Raw[0x17])
+		b.Revision = release(s.U8(0x14), s.U8(0x15))
+		b.FirmwareRevision = release(s.U8(0x16), s.U8(0x17))
 	}
 	return b, nil
 }

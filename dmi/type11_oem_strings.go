@@ -13,7 +13,7 @@ func countedStrings(s *Structure, typ uint8) []string {
 	if s.Type != typ || s.Length < 5 {
 		return nil
 	}
-	n := int(s.Raw[0x04])
+	n := int(s.U8(0x04))
 	out := make([]string, 0, min(n, 16))
 	for i := 1; i <= n; i++ {
 		if s.dmidecodeStrings {

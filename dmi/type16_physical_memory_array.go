@@ -21,11 +21,10 @@ func ParseMemoryArray(s *Structure) (*MemoryArray, error) {
 	if err := need(s, 16, 0x0F); err != nil {
 		return nil, err
 	}
-	r := s.Raw
 	a := &MemoryArray{
-		Location:               MemoryArrayLocationName(r[0x04]),
-		Use:                    MemoryArrayUseName(r[0x05]),
-		ErrorCorrection:        MemoryErrorCorrectionName(r[0x06]),
+		Location:               MemoryArrayLocationName(s.U8(0x04)),
+		Use:                    MemoryArrayUseName(s.U8(0x05)),
+		ErrorCorrection:        MemoryErrorCorrectionName(s.U8(0x06)),
 		MaxCapacityBytes:       uint64(s.U32(0x07)) << 10,
 		ExtendedMaxCapacity:    s.U32(0x07) == 0x80000000,
 		ErrorInformationHandle: s.U16(0x0B),

@@ -57,18 +57,17 @@ func ParseMemoryDevice(s *Structure) (*MemoryDevice, error) {
 	if err := need(s, 17, 0x15); err != nil {
 		return nil, err
 	}
-	r := s.Raw
 	m := &MemoryDevice{
 		ArrayHandle:              s.U16(0x04),
 		ErrorInformationHandle:   s.U16(0x06),
 		TotalWidth:               s.U16(0x08),
 		DataWidth:                s.U16(0x0A),
 		SizeCode:                 s.U16(0x0C),
-		FormFactor:               MemoryFormFactorName(r[0x0E]),
-		Set:                      r[0x0F],
+		FormFactor:               MemoryFormFactorName(s.U8(0x0E)),
+		Set:                      s.U8(0x0F),
 		Locator:                  s.str(0x10),
 		BankLocator:              s.str(0x11),
-		Type:                     MemoryTypeName(r[0x12]),
+		Type:                     MemoryTypeName(s.U8(0x12)),
 		TypeDetail:               MemoryTypeDetailNames(s.U16(0x13)),
 		SpeedMTs:                 speed(s, 0x15, 0x54),
 		Manufacturer:             s.str(0x17),
@@ -105,7 +104,7 @@ func ParseMemoryDevice(s *Structure) (*MemoryDevice, error) {
 		m.SizeBytes = uint64(size) << 20
 	}
 	if s.Length > 0x28 {
-		m.Technology = MemoryTechnologyName(r[0x28])
+		m.Technology = MemoryTechnologyName(s.U8(0x28))
 	}
 	if s.Length >= 0x2B {
 		m.OperatingModes = MemoryOperatingModeNames(s.U16(0x29))

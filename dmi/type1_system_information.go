@@ -37,7 +37,7 @@ func ParseSystem(s *Structure, v Version) (*System, error) {
 	sys := &System{Product: parseProduct(s), SKUNumber: s.str(0x19), Family: s.str(0x1A)}
 	if s.Length >= 0x19 {
 		sys.UUID, sys.UUIDState = FormatUUID(s.Raw[0x08:0x18], v)
-		sys.WakeUpType = WakeUpTypeName(s.Raw[0x18])
+		sys.WakeUpType = WakeUpTypeName(s.U8(0x18))
 	}
 	return sys, nil
 }

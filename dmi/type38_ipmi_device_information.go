@@ -25,16 +25,15 @@ func ParseIPMIDevice(s *Structure) (*IPMIDevice, error) {
 	if err := need(s, 38, 0x10); err != nil {
 		return nil, err
 	}
-	r := s.Raw
 	mod := s.U8(0x10)
 	d := &IPMIDevice{
-		InterfaceType:           IPMIInterfaceTypeName(r[0x04]),
-		InterfaceTypeCode:       r[0x04],
-		SpecificationVersion:    itoa(r[0x05]>>4) + "." + itoa(r[0x05]&0x0F),
-		I2CTargetAddress:        r[0x06] >> 1,
-		NVStorageAddress:        r[0x07],
+		InterfaceType:           IPMIInterfaceTypeName(s.U8(0x04)),
+		InterfaceTypeCode:       s.U8(0x04),
+		SpecificationVersion:    itoa(s.U8(0x05)>>4) + "." + itoa(s.U8(0x05)&0x0F),
+		I2CTargetAddress:        s.U8(0x06) >> 1,
+		NVStorageAddress:        s.U8(0x07),
 		BaseAddress:             s.U64(0x08)&^1 | uint64(mod>>4)&1,
-		IOSpace:                 r[0x08]&1 != 0,
+		IOSpace:                 s.U8(0x08)&1 != 0,
 		Interrupt:               s.U8(0x11),
 		InterruptInfo:           mod&(1<<3) != 0,
 		InterruptActiveHigh:     mod&2 != 0,

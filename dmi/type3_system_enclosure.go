@@ -40,7 +40,7 @@ func ParseChassis(s *Structure) (*Chassis, error) {
 	if err := need(s, 3, 0x09); err != nil {
 		return nil, err
 	}
-	t := s.Raw[0x05]
+	t := s.U8(0x05)
 	c := &Chassis{
 		Manufacturer:   s.str(0x04),
 		TypeCode:       t & 0x7F,
@@ -54,26 +54,26 @@ func ParseChassis(s *Structure) (*Chassis, error) {
 		PowerCords:     s.U8(0x12),
 	}
 	if s.Length >= 0x0D {
-		c.BootUpState = ChassisStateName(s.Raw[0x09])
-		c.PowerSupplyState = ChassisStateName(s.Raw[0x0A])
-		c.ThermalState = ChassisStateName(s.Raw[0x0B])
-		c.SecurityStatus = ChassisSecurityName(s.Raw[0x0C])
+		c.BootUpState = ChassisStateName(s.U8(0x09))
+		c.PowerSupplyState = ChassisStateName(s.U8(0x0A))
+		c.ThermalState = ChassisStateName(s.U8(0x0B))
+		c.SecurityStatus = ChassisSecurityName(s.U8(0x0C))
 	}
 	if s.Length < 0x15 {
 		return c, nil
 	}
-	n, m := int(s.Raw[0x13]), int(s.Raw[0x14])
+	n, m := int(s.U8(0x13)), int(s.U8(0x14))
 	c.ContainedElementCount, c.ContainedElementLength = uint8(n), uint8(m)
 	c.SKUNumber = s.str(0x15 + n*m)
 	if m >= 3 && int(s.Length) >= 0x15+n*m {
 		c.ContainedElements = make([]ChassisElement, n)
 		for i := range c.ContainedElements {
-			e := s.Raw[0x15+i*m:]
-			ty := BoardTypeName(e[0] & 0x7F)
-			if e[0]&0x80 != 0 {
-				ty = StructureTypeName(e[0] & 0x7F)
+			e := 0x15 + i*m
+			ty := BoardTypeName(s.U8(e) & 0x7F)
+			if s.U8(e)&0x80 != 0 {
+				ty = StructureTypeName(s.U8(e) & 0x7F)
 			}
-			c.ContainedElements[i] = ChassisElement{Type: ty, Minimum: e[1], Maximum: e[2]}
+			c.ContainedElements[i] = ChassisElement{Type: ty, Minimum: s.U8(e + 1), Maximum: s.U8(e + 2)}
 		}
 	}
 	return c, nil

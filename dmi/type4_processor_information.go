@@ -44,21 +44,20 @@ func ParseProcessor(s *Structure) (*Processor, error) {
 	if err := need(s, 4, 0x1A); err != nil {
 		return nil, err
 	}
-	r := s.Raw
 	p := &Processor{
 		SocketDesignation: s.str(0x04),
-		Type:              ProcessorTypeName(r[0x05]),
-		FamilyCode:        uint16(r[0x06]),
+		Type:              ProcessorTypeName(s.U8(0x05)),
+		FamilyCode:        uint16(s.U8(0x06)),
 		Manufacturer:      s.str(0x07),
 		ID:                s.U64(0x08),
 		Version:           s.str(0x10),
-		VoltageCode:       r[0x11],
+		VoltageCode:       s.U8(0x11),
 		ExternalClockMHz:  s.U16(0x12),
 		MaxSpeedMHz:       s.U16(0x14),
 		CurrentSpeedMHz:   s.U16(0x16),
-		Populated:         r[0x18]&0x40 != 0,
-		Status:            ProcessorStatusName(r[0x18]),
-		Upgrade:           ProcessorUpgradeName(r[0x19]),
+		Populated:         s.U8(0x18)&0x40 != 0,
+		Status:            ProcessorStatusName(s.U8(0x18)),
+		Upgrade:           ProcessorUpgradeName(s.U8(0x19)),
 		L1CacheHandle:     s.U16(0x1A),
 		L2CacheHandle:     s.U16(0x1C),
 		L3CacheHandle:     s.U16(0x1E),
@@ -69,7 +68,7 @@ func ParseProcessor(s *Structure) (*Processor, error) {
 		CoresEnabled:      count8or16(s, 0x24, 0x2C),
 		ThreadCount:       count8or16(s, 0x25, 0x2E),
 	}
-	if r[0x06] == 0xFE && s.Length >= 0x2A {
+	if s.U8(0x06) == 0xFE && s.Length >= 0x2A {
 		p.FamilyCode = s.U16(0x28)
 	}
 	p.Family = ProcessorFamilyName(p.FamilyCode)

@@ -61,13 +61,13 @@ func ParseCache(s *Structure) (*Cache, error) {
 	c.MaxSizeBytes = max(c.MaxSizeBytes, c.MaxSize2Bytes)
 	c.InstalledSizeBytes = max(c.InstalledSizeBytes, c.InstalledSize2Bytes)
 	if s.Length > 0x10 {
-		c.ErrorCorrection = CacheErrorCorrectionName(s.Raw[0x10])
+		c.ErrorCorrection = CacheErrorCorrectionName(s.U8(0x10))
 	}
 	if s.Length > 0x11 {
-		c.SystemType = CacheTypeName(s.Raw[0x11])
+		c.SystemType = CacheTypeName(s.U8(0x11))
 	}
 	if s.Length > 0x12 {
-		c.Associativity = CacheAssociativityName(s.Raw[0x12])
+		c.Associativity = CacheAssociativityName(s.U8(0x12))
 	}
 	return c, nil
 }

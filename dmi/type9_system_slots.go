@@ -36,22 +36,21 @@ func ParseSystemSlot(s *Structure) (*SystemSlot, error) {
 	if err := need(s, 9, 0x0C); err != nil {
 		return nil, err
 	}
-	r := s.Raw
 	sl := &SystemSlot{
 		Designation:            s.str(0x04),
-		Type:                   SlotTypeName(r[0x05]),
-		TypeCode:               r[0x05],
-		BusWidth:               SlotBusWidthName(r[0x06]),
-		CurrentUsage:           SlotUsageName(r[0x07]),
-		Length:                 SlotLengthName(r[0x08]),
+		Type:                   SlotTypeName(s.U8(0x05)),
+		TypeCode:               s.U8(0x05),
+		BusWidth:               SlotBusWidthName(s.U8(0x06)),
+		CurrentUsage:           SlotUsageName(s.U8(0x07)),
+		Length:                 SlotLengthName(s.U8(0x08)),
 		ID:                     s.U16(0x09),
-		CharacteristicsUnknown: r[0x0B]&1 != 0,
-		Characteristics:        SlotCharacteristicNames(r[0x0B], s.U8(0x0C)),
+		CharacteristicsUnknown: s.U8(0x0B)&1 != 0,
+		Characteristics:        SlotCharacteristicNames(s.U8(0x0B), s.U8(0x0C)),
 		DataBusWidth:           s.U8(0x11),
 		PeerGroupCount:         s.U8(0x12),
 	}
 	if s.Length >= 0x11 {
-		seg, bus, df := s.U16(0x0D), r[0x0F], r[0x10]
+		seg, bus, df := s.U16(0x0D), s.U8(0x0F), s.U8(0x10)
 		if !(seg == 0xFFFF && bus == 0xFF && df == 0xFF) {
 			sl.BusAddress = pciAddress(seg, bus, df)
 		}
@@ -60,7 +59,7 @@ func ParseSystemSlot(s *Structure) (*SystemSlot, error) {
 		sl.PeerGroups = make([]SlotPeer, n)
 		for i := range sl.PeerGroups {
 			e := 0x13 + 5*i
-			sl.PeerGroups[i] = SlotPeer{BusAddress: pciAddress(s.U16(e), r[e+2], r[e+3]), Width: r[e+4]}
+			sl.PeerGroups[i] = SlotPeer{BusAddress: pciAddress(s.U16(e), s.U8(e+2), s.U8(e+3)), Width: s.U8(e + 4)}
 		}
 	}
 	return sl, nil
