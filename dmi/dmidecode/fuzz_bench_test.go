@@ -2,7 +2,6 @@ package dmidecode
 
 import (
 	"io"
-	"os"
 	"testing"
 
 	"github.com/bootinfo/bootinfo/dmi"
@@ -13,11 +12,7 @@ import (
 // panic, whatever the table holds.
 func FuzzWrite(f *testing.F) {
 	for _, p := range dmitest.Dumps(f) {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
+		f.Add(dmitest.ReadFile(f, p))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tb, _ := dmi.ParseDumpBin(b)
@@ -42,10 +37,7 @@ func BenchmarkRenderAllDumps(b *testing.B) {
 	var tables []*dmi.Table
 	size := 0
 	for _, p := range dmitest.Dumps(b) {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			b.Fatal(err)
-		}
+		raw := dmitest.ReadFile(b, p)
 		tb, _ := dmi.ParseDumpBin(raw)
 		tables = append(tables, tb)
 		size += len(raw)

@@ -45,11 +45,7 @@ func splitBlocks(out string) []block {
 }
 
 func render(t testing.TB, path string, opts Options) (string, *dmi.Table) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, _ := dmi.ParseDumpBin(raw)
+	tb, _ := dmi.ParseDumpBin(dmitest.ReadFile(t, path))
 	if tb == nil {
 		t.Fatalf("%s: no table", path)
 	}
@@ -68,10 +64,7 @@ func TestOracleDumps(t *testing.T) {
 	perType := map[int][2]int{}
 	for _, p := range dmitest.Dumps(t) {
 		name := strings.TrimSuffix(filepath.Base(p), ".bin")
-		want, err := os.ReadFile(strings.TrimSuffix(p, ".bin") + ".dmidecode.txt")
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := dmitest.ReadFile(t, strings.TrimSuffix(p, ".bin")+".dmidecode.txt")
 		var stderr bytes.Buffer
 		got, _ := render(t, p, Options{Stderr: &stderr})
 		wantErr, _ := os.ReadFile(strings.TrimSuffix(p, ".bin") + ".dmidecode.stderr")
