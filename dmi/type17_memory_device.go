@@ -23,10 +23,10 @@ type MemoryDevice struct {
 	// Speed (54h, 3.3+) when 15h is 0xFFFF. 0 unknown.
 	SpeedMTs     uint32
 	Manufacturer string // 17h
-	SerialNumber string // 18h
-	AssetTag     string // 19h
-	PartNumber   string // 1Ah
-	Rank         uint8  // 1Bh bits 3:0 (2.6+); 0 unknown
+	// Part holds the serial number, asset tag and part number (18h, 19h,
+	// 1Ah).
+	Part
+	Rank uint8 // 1Bh bits 3:0 (2.6+); 0 unknown
 	// ConfiguredSpeedMTs (20h, 2.7+; Extended Configured Speed 58h when
 	// 20h is 0xFFFF). 0 unknown.
 	ConfiguredSpeedMTs uint32
@@ -47,6 +47,18 @@ type MemoryDevice struct {
 	// Sizes of the non-volatile, volatile, cache and logical portions
 	// (34h, 3Ch, 44h, 4Ch; 3.2+), in bytes: 0 none, all ones unknown.
 	NonVolatileSizeBytes, VolatileSizeBytes, CacheSizeBytes, LogicalSizeBytes uint64
+}
+
+// Part identifies a replaceable part: processors and memory devices hold
+// these three strings one after the other.
+type Part struct {
+	SerialNumber string
+	AssetTag     string
+	PartNumber   string
+}
+
+func parsePart(s *Structure, off int) Part {
+	return Part{SerialNumber: s.str(off), AssetTag: s.str(off + 1), PartNumber: s.str(off + 2)}
 }
 
 // Populated reports whether a module is installed.
@@ -71,9 +83,7 @@ func ParseMemoryDevice(s *Structure) (*MemoryDevice, error) {
 		TypeDetail:               MemoryTypeDetailNames(s.U16(0x13)),
 		SpeedMTs:                 speed(s, 0x15, 0x54),
 		Manufacturer:             s.str(0x17),
-		SerialNumber:             s.str(0x18),
-		AssetTag:                 s.str(0x19),
-		PartNumber:               s.str(0x1A),
+		Part:                     parsePart(s, 0x18),
 		Rank:                     s.U8(0x1B) & 0x0F,
 		ConfiguredSpeedMTs:       speed(s, 0x20, 0x58),
 		SpeedCode:                s.U16(0x15),

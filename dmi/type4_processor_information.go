@@ -29,9 +29,9 @@ type Processor struct {
 	Upgrade   string // 19h, socket name
 	// L1/L2/L3CacheHandle (1Ah, 1Ch, 1Eh, 2.1+); 0xFFFF when none.
 	L1CacheHandle, L2CacheHandle, L3CacheHandle uint16
-	SerialNumber                                string // 20h (2.3+)
-	AssetTag                                    string // 21h
-	PartNumber                                  string // 22h
+	// Part holds the serial number, asset tag and part number (20h, 21h,
+	// 22h; 2.3+).
+	Part
 	// CoreCount, CoresEnabled and ThreadCount come from 23h, 24h, 25h
 	// (2.5+), or from the 16-bit 2Ah, 2Ch, 2Eh (3.0+) when the byte reads
 	// 0xFF. 0 means unknown.
@@ -61,9 +61,7 @@ func ParseProcessor(s *Structure) (*Processor, error) {
 		L1CacheHandle:     s.U16(0x1A),
 		L2CacheHandle:     s.U16(0x1C),
 		L3CacheHandle:     s.U16(0x1E),
-		SerialNumber:      s.str(0x20),
-		AssetTag:          s.str(0x21),
-		PartNumber:        s.str(0x22),
+		Part:              parsePart(s, 0x20),
 		CoreCount:         count8or16(s, 0x23, 0x2A),
 		CoresEnabled:      count8or16(s, 0x24, 0x2C),
 		ThreadCount:       count8or16(s, 0x25, 0x2E),

@@ -40,6 +40,16 @@ func (p *printer) fields(s *dmi.Structure, fs []field) bool {
 	return true
 }
 
+// sequence returns fields named names whose values are at offsets first,
+// first+stride, ..., each formatted by format.
+func sequence(first, stride int, format func(off int) func([]byte, *dmi.Structure) []byte, names ...string) []field {
+	fs := make([]field, len(names))
+	for i, n := range names {
+		fs[i] = field{n, 0, format(first + i*stride)}
+	}
+	return fs
+}
+
 // str formats the string whose number is at off.
 func str(off int) func([]byte, *dmi.Structure) []byte {
 	return func(b []byte, s *dmi.Structure) []byte { return append(b, s.String(s.U8(off))...) }
@@ -189,13 +199,17 @@ func (p *printer) addressRange(extended bool, start, end uint64) {
 	}
 }
 
-// moduleSpeed formats a speed in nanoseconds, 0 meaning unknown.
-func moduleSpeed(v uint8) string {
+// orUnknown formats v with format, or as "Unknown" when it is 0, which
+// most SMBIOS numbers use for unknown.
+func orUnknown[T uint8 | uint16 | uint32](v T, format string) string {
 	if v == 0 {
 		return "Unknown"
 	}
-	return fmt.Sprintf("%d ns", v)
+	return fmt.Sprintf(format, v)
 }
+
+// moduleSpeed formats a speed in nanoseconds.
+func moduleSpeed(v uint8) string { return orUnknown(v, "%d ns") }
 
 // processorVoltage formats a type 4 voltage byte (also type 5's module
 // voltage): bit 7 set, the voltage in tenths of a volt; clear, the
@@ -208,6 +222,21 @@ func processorVoltage(c uint8) string {
 		return "Unknown"
 	}
 	return strings.Join(dmi.FlagNames(uint64(c), []string{"5.0 V", "3.3 V", "2.9 V"}, 0), " ")
+}
+
+// product prints the four strings types 1 and 2 start with.
+func (p *printer) product(v dmi.Product) {
+	p.text("Manufacturer", v.Manufacturer)
+	p.text("Product Name", v.ProductName)
+	p.text("Version", v.Version)
+	p.text("Serial Number", v.SerialNumber)
+}
+
+// part prints the three strings types 4 and 17 identify a part with.
+func (p *printer) part(v dmi.Part) {
+	p.text("Serial Number", v.SerialNumber)
+	p.text("Asset Tag", v.AssetTag)
+	p.text("Part Number", v.PartNumber)
 }
 
 // noBusAddress is the all-ones PCI address dmidecode does not print.

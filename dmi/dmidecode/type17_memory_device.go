@@ -7,25 +7,20 @@ import (
 	"github.com/bootinfo/bootinfo/dmi"
 )
 
+// width formats a bus width in bits, 0xFFFF also meaning unknown.
 func width(v uint16) string {
-	if v == 0xFFFF || v == 0 {
+	if v == 0xFFFF {
 		return "Unknown"
 	}
-	return fmt.Sprintf("%d bits", v)
+	return orUnknown(v, "%d bits")
 }
 
 // speedMTs formats a 16-bit speed, or the extended one when it is 0xFFFF.
 func speedMTs(c1 uint16, c2 uint32) string {
 	if c1 == 0xFFFF {
-		if c2 == 0 {
-			return "Unknown"
-		}
-		return fmt.Sprintf("%d MT/s", c2)
+		return orUnknown(c2, "%d MT/s")
 	}
-	if c1 == 0 {
-		return "Unknown"
-	}
-	return fmt.Sprintf("%d MT/s", c1)
+	return orUnknown(c1, "%d MT/s")
 }
 
 func voltage(v uint16) string {
@@ -71,14 +66,6 @@ func jedecID(c uint16) string {
 	return fmt.Sprintf("Bank %d, Hex 0x%02X", (c&0x7F)+1, c>>8)
 }
 
-// productID formats a product ID, 0 unknown.
-func productID(c uint16) string {
-	if c == 0 {
-		return "Unknown"
-	}
-	return fmt.Sprintf("0x%04X", c)
-}
-
 var memoryDevice = typePrinter{title: "Memory Device", body: viewBody(dmi.ParseMemoryDevice, (*printer).memoryDevice)}
 
 // memoryDevice prints a type 17 structure (DSP0134 7.18).
@@ -114,9 +101,7 @@ func (p *printer) memoryDevice(s *dmi.Structure, m *dmi.MemoryDevice) {
 		return
 	}
 	p.text("Manufacturer", m.Manufacturer)
-	p.text("Serial Number", m.SerialNumber)
-	p.text("Asset Tag", m.AssetTag)
-	p.text("Part Number", m.PartNumber)
+	p.part(m.Part)
 	if l < 0x1C {
 		return
 	}
@@ -142,9 +127,9 @@ func (p *printer) memoryDevice(s *dmi.Structure, m *dmi.MemoryDevice) {
 	p.flags("Memory Operating Mode Capability", m.OperatingModes, true)
 	p.text("Firmware Version", m.FirmwareVersion)
 	p.text("Module Manufacturer ID", jedecID(m.ModuleManufacturerID))
-	p.text("Module Product ID", productID(m.ModuleProductID))
+	p.text("Module Product ID", orUnknown(m.ModuleProductID, "0x%04X"))
 	p.text("Memory Subsystem Controller Manufacturer ID", jedecID(m.ControllerManufacturerID))
-	p.text("Memory Subsystem Controller Product ID", productID(m.ControllerProductID))
+	p.text("Memory Subsystem Controller Product ID", orUnknown(m.ControllerProductID, "0x%04X"))
 	for _, f := range []struct {
 		name string
 		min  uint8

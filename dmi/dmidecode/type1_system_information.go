@@ -23,11 +23,3 @@ func (p *printer) systemInformation(s *dmi.Structure) {
 	p.text("SKU Number", y.SKUNumber)
 	p.text("Family", y.Family)
 }
-
-// product prints the four strings types 1 and 2 start with.
-func (p *printer) product(v dmi.Product) {
-	p.text("Manufacturer", v.Manufacturer)
-	p.text("Product Name", v.ProductName)
-	p.text("Version", v.Version)
-	p.text("Serial Number", v.SerialNumber)
-}

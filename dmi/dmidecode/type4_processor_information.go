@@ -2,7 +2,6 @@ package dmidecode
 
 import (
 	"encoding/binary"
-	"fmt"
 	"strings"
 
 	"github.com/bootinfo/bootinfo/dmi"
@@ -133,13 +132,8 @@ func (p *printer) processorID(c *dmi.Processor) {
 	}
 }
 
-// freq formats a speed in MHz, 0 meaning unknown.
-func freq(v uint16) string {
-	if v == 0 {
-		return "Unknown"
-	}
-	return fmt.Sprintf("%d MHz", v)
-}
+// freq formats a speed in MHz.
+func freq(v uint16) string { return orUnknown(v, "%d MHz") }
 
 var processorInformation = typePrinter{title: "Processor Information", body: viewBody(dmi.ParseProcessor, (*printer).processorInformation)}
 
@@ -178,9 +172,7 @@ func (p *printer) processorInformation(s *dmi.Structure, c *dmi.Processor) {
 	if s.Length < 0x23 {
 		return
 	}
-	p.text("Serial Number", c.SerialNumber)
-	p.text("Asset Tag", c.AssetTag)
-	p.text("Part Number", c.PartNumber)
+	p.part(c.Part)
 	if s.Length < 0x28 {
 		return
 	}
