@@ -18,11 +18,6 @@ func threshold(off int) func([]byte, *dmi.Structure) []byte {
 }
 
 // managementDeviceThresholdData prints type 36 structures (DSP0134 7.37).
-var managementDeviceThresholdData = typePrinter{title: "Management Device Threshold Data", min: 0x10, fields: []field{
-	{"Lower Non-critical Threshold", 0, threshold(0x04)},
-	{"Upper Non-critical Threshold", 0, threshold(0x06)},
-	{"Lower Critical Threshold", 0, threshold(0x08)},
-	{"Upper Critical Threshold", 0, threshold(0x0A)},
-	{"Lower Non-recoverable Threshold", 0, threshold(0x0C)},
-	{"Upper Non-recoverable Threshold", 0, threshold(0x0E)},
-}}
+var managementDeviceThresholdData = typePrinter{title: "Management Device Threshold Data", min: 0x10, fields: sequence(0x04, 2, threshold,
+	"Lower Non-critical Threshold", "Upper Non-critical Threshold", "Lower Critical Threshold",
+	"Upper Critical Threshold", "Lower Non-recoverable Threshold", "Upper Non-recoverable Threshold")}

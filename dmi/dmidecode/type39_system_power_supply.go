@@ -1,6 +1,10 @@
 package dmidecode
 
-import "github.com/bootinfo/bootinfo/dmi"
+import (
+	"slices"
+
+	"github.com/bootinfo/bootinfo/dmi"
+)
 
 var powerSupplyStatuses = []string{"Other", "Unknown", "OK", "Non-critical", "Critical"}
 
@@ -28,14 +32,8 @@ func yesNo(bit uint16, invert bool) func([]byte, *dmi.Structure) []byte {
 }
 
 // systemPowerSupplyFields print a type 39 structure (DSP0134 7.40).
-var systemPowerSupplyFields = []field{
-	{"Location", 0, str(0x05)},
-	{"Name", 0, str(0x06)},
-	{"Manufacturer", 0, str(0x07)},
-	{"Serial Number", 0, str(0x08)},
-	{"Asset Tag", 0, str(0x09)},
-	{"Model Part Number", 0, str(0x0A)},
-	{"Revision", 0, str(0x0B)},
+var systemPowerSupplyFields = slices.Concat(sequence(0x05, 1, str,
+	"Location", "Name", "Manufacturer", "Serial Number", "Asset Tag", "Model Part Number", "Revision"), []field{
 	{"Max Power Capacity", 0, word(0x0C, 0x8000, unit(" W"))},
 	{"Status", 0, func(b []byte, s *dmi.Structure) []byte {
 		if c := s.U16(0x0E); c&2 != 0 {
@@ -50,7 +48,7 @@ var systemPowerSupplyFields = []field{
 	{"Input Voltage Probe Handle", 0x16, handle(0x10, true)},
 	{"Cooling Device Handle", 0x16, handle(0x12, true)},
 	{"Input Current Probe Handle", 0x16, handle(0x14, true)},
-}
+})
 
 var systemPowerSupply = typePrinter{title: "System Power Supply", min: 0x10, body: (*printer).systemPowerSupply}
 

@@ -14,15 +14,7 @@ var connectorTypes = []string{
 
 var connectorTypesA0 = []string{"PC-98", "PC-98 Hireso", "PC-H98", "PC-98 Note", "PC-98 Full"}
 
-func connectorType(v uint8) string {
-	switch {
-	case v == 0xFF:
-		return "Other"
-	case v >= 0xA0:
-		return dmi.Lookup(connectorTypesA0, 0xA0, int(v))
-	}
-	return dmi.Lookup(connectorTypes, 0, int(v))
-}
+func connectorType(v uint8) string { return connectorName(v, connectorTypes, connectorTypesA0) }
 
 var portTypes = []string{
 	"None", "Parallel Port XT/AT Compatible", "Parallel Port PS/2", "Parallel Port ECP", "Parallel Port EPP",
@@ -36,14 +28,18 @@ var portTypes = []string{
 
 var portTypesA0 = []string{"8251 Compatible", "8251 FIFO Compatible"}
 
-func portType(v uint8) string {
+func portType(v uint8) string { return connectorName(v, portTypes, portTypesA0) }
+
+// connectorName names a connector or port type: from low, or from high for
+// values 0xA0 and up; 0xFF is "Other".
+func connectorName(v uint8, low, high []string) string {
 	switch {
 	case v == 0xFF:
 		return "Other"
 	case v >= 0xA0:
-		return dmi.Lookup(portTypesA0, 0xA0, int(v))
+		return dmi.Lookup(high, 0xA0, int(v))
 	}
-	return dmi.Lookup(portTypes, 0, int(v))
+	return dmi.Lookup(low, 0, int(v))
 }
 
 // portConnectorInformation prints type 8 structures (DSP0134 7.9).
