@@ -90,8 +90,7 @@ func TestOracleDumps(t *testing.T) {
 			}
 			perType[wb[i].typ] = c
 			if !ok && !requiredTypes[wb[i].typ] {
-				// Every other type matched too when this test was written;
-				// keep it that way.
+				// The other types must match too.
 				t.Errorf("%s: structure %d (type %d) differs:\n%s", name, i, wb[i].typ, lineDiff(wb[i].text, gb[i].text))
 			}
 			if requiredTypes[wb[i].typ] {

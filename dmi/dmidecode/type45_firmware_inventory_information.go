@@ -7,10 +7,9 @@ var firmwareStates = []string{"Other", "Unknown", "Disabled", "Enabled", "Absent
 
 var firmwareInventoryInformation = typePrinter{title: "Firmware Inventory Information", min: 0x18, body: (*printer).firmwareInventoryInformation}
 
-// firmwareInventoryInformation prints a type 45 structure (DSP0134 7.46).
-// Only structures shorter than 0x18 bytes occur in the corpus (dmidecode
-// prints just the title); the longer form follows DSP0134's layout and has
-// not been compared with dmidecode.
+// firmwareInventoryInformation prints a type 45 structure (DSP0134 7.46)
+// of 0x18 bytes or more, the fields in DSP0134's layout; shorter ones print
+// only the title, as dmidecode prints them.
 func (p *printer) firmwareInventoryInformation(s *dmi.Structure) {
 	str := func(off int) string { return s.String(s.U8(off)) }
 	p.text("Firmware Component Name", str(4))
