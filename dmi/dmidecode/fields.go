@@ -21,11 +21,11 @@ type field struct {
 	value func(b []byte, s *dmi.Structure) []byte
 }
 
-// fields prints fs in order and reports whether s held them all.
-func (p *printer) fields(s *dmi.Structure, fs []field) bool {
+// fields prints fs in order, up to the first one s is too short for.
+func (p *printer) fields(s *dmi.Structure, fs []field) {
 	for _, f := range fs {
 		if int(s.Length) < f.since {
-			return false
+			return
 		}
 		b := f.value(p.buf[:0], s)
 		if len(b) > 0 {
@@ -37,7 +37,6 @@ func (p *printer) fields(s *dmi.Structure, fs []field) bool {
 		}
 		p.buf = b
 	}
-	return true
 }
 
 // sequence returns fields named names whose values are at offsets first,
