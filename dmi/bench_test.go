@@ -3,15 +3,17 @@ package dmi
 import (
 	"os"
 	"testing"
+
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 )
 
 // largestDump returns the bytes of the biggest corpus dump.
 func largestDump(b *testing.B) []byte {
 	var best []byte
-	for _, p := range dumps(b) {
+	for _, p := range dmitest.Dumps(b) {
 		fi, err := os.Stat(p)
 		if err == nil && int(fi.Size()) > len(best) {
-			best = readFile(b, p)
+			best = dmitest.ReadFile(b, p)
 		}
 	}
 	return best

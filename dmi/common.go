@@ -26,13 +26,17 @@ func itoa(v uint8) string { return strconv.Itoa(int(v)) }
 func parseAll[T any](t *Table, typ uint8, parse func(*Structure) (*T, error)) ([]T, error) {
 	var out []T
 	var first error
-	for _, s := range t.ByType(typ) {
+	ss := t.ByType(typ)
+	for _, s := range ss {
 		v, err := parse(s)
 		if err != nil {
 			if first == nil {
 				first = err
 			}
 			continue
+		}
+		if out == nil {
+			out = make([]T, 0, len(ss))
 		}
 		out = append(out, *v)
 	}

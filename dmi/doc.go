@@ -5,10 +5,11 @@
 // world-readable /sys/class/dmi/id/* attributes.
 //
 // Reading and parsing are separate: FS reads files below an injected sysfs
-// root, while ParseEntryPoint, ParseTable, ParseDumpBin and the typed decoders
-// (BIOSInfo, SystemInfo, MemoryDevices, ...) work on bytes. Firmware lies, so
-// every decoder bounds its reads, keeps what decoded before a fault, and reports
-// the fault as an error wrapping one of the package's sentinels.
+// root, while ParseEntryPoint, ParseTable, ParseDumpBin and the typed views
+// (ParseBIOS, ParseMemoryDevice, ..., and Table's BIOS, MemoryDevices, ...)
+// work on bytes. Firmware lies, so every decoder bounds its reads (through
+// Structure's U8 to U64), keeps what decoded before a fault, and reports the
+// fault as an error wrapping one of the package's sentinels.
 //
 // The structure walk follows the rules dmidecode 3.4 applies (see ParseTable),
 // so that the dmidecode subpackage can reproduce its text output exactly.

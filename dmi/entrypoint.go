@@ -139,23 +139,43 @@ func ParseEntryPoint(b []byte) (*EntryPoint, error) {
 	return nil, fmt.Errorf("%w: no _SM3_, _SM_ or _DMI_ anchor", ErrEntryPoint)
 }
 
-func parseEP64(b []byte) (*EntryPoint, error) {
-	if len(b) < 0x18 {
-		return nil, fmt.Errorf("%w: _SM3_ entry point is %d bytes, need 24", ErrEntryPoint, len(b))
+// entryPointBytes returns a copy of the entry point at the start of b, as
+// long as its length byte (at lenOff) says: from minLen to 0x20 bytes (need
+// is the length the error message asks for).
+func entryPointBytes(b []byte, anchor string, lenOff, minLen, need int) ([]byte, error) {
+	if len(b) < minLen {
+		return nil, fmt.Errorf("%w: %s entry point is %d bytes, need %d", ErrEntryPoint, anchor, len(b), need)
 	}
-	l := int(b[0x06])
-	if l < 0x18 || l > 0x20 || l > len(b) {
-		return nil, fmt.Errorf("%w: _SM3_ entry point length %d out of range", ErrEntryPoint, l)
+	l := int(b[lenOff])
+	if l < minLen || l > 0x20 || l > len(b) {
+		return nil, fmt.Errorf("%w: %s entry point length %d out of range", ErrEntryPoint, anchor, l)
 	}
-	// go-smbios sums every byte it is given, so hand it exactly Length bytes.
-	raw := bytes.Clone(b[:l])
-	ep, err := smbios.ParseEntryPoint(bytes.NewReader(raw))
+	return bytes.Clone(b[:l]), nil
+}
+
+// goSMBIOS decodes an entry point with go-smbios, which must find one of
+// type T.
+func goSMBIOS[T any](b []byte) (*T, error) {
+	ep, err := smbios.ParseEntryPoint(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrEntryPoint, err)
 	}
-	e, ok := ep.(*smbios.EntryPoint64Bit)
+	e, ok := any(ep).(*T)
 	if !ok {
 		return nil, fmt.Errorf("%w: unexpected entry point type %T", ErrEntryPoint, ep)
+	}
+	return e, nil
+}
+
+func parseEP64(b []byte) (*EntryPoint, error) {
+	raw, err := entryPointBytes(b, "_SM3_", 0x06, 0x18, 24)
+	if err != nil {
+		return nil, err
+	}
+	// go-smbios sums every byte it is given, so hand it exactly Length bytes.
+	e, err := goSMBIOS[smbios.EntryPoint64Bit](raw)
+	if err != nil {
+		return nil, err
 	}
 	return &EntryPoint{
 		Kind:            EntryPoint64,
@@ -168,14 +188,10 @@ func parseEP64(b []byte) (*EntryPoint, error) {
 }
 
 func parseEP32(b []byte) (*EntryPoint, error) {
-	if len(b) < 0x1E {
-		return nil, fmt.Errorf("%w: _SM_ entry point is %d bytes, need 31", ErrEntryPoint, len(b))
+	raw, err := entryPointBytes(b, "_SM_", 0x05, 0x1E, 31)
+	if err != nil {
+		return nil, err
 	}
-	l := int(b[0x05])
-	if l < 0x1E || l > 0x20 || l > len(b) {
-		return nil, fmt.Errorf("%w: _SM_ entry point length %d out of range", ErrEntryPoint, l)
-	}
-	raw := bytes.Clone(b[:l])
 	// dmidecode sums the 15-byte intermediate area even when Length says
 	// 0x1E, so do the same whenever the bytes are there.
 	if !bytes.Equal(raw[0x10:0x15], []byte("_DMI_")) || len(b) >= 0x1F && !checksumOK(b[0x10:0x1F]) {
@@ -187,13 +203,9 @@ func parseEP32(b []byte) (*EntryPoint, error) {
 	if len(in) < 0x1F {
 		in = append(bytes.Clone(raw), make([]byte, 0x1F-len(raw))...)
 	}
-	ep, err := smbios.ParseEntryPoint(bytes.NewReader(in))
+	e, err := goSMBIOS[smbios.EntryPoint32Bit](in)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrEntryPoint, err)
-	}
-	e, ok := ep.(*smbios.EntryPoint32Bit)
-	if !ok {
-		return nil, fmt.Errorf("%w: unexpected entry point type %T", ErrEntryPoint, ep)
+		return nil, err
 	}
 	return &EntryPoint{
 		Kind:             EntryPoint32,

@@ -6,15 +6,15 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 )
 
 // seedDumps adds every corpus dump (and sysfs copy, as a dump) to f.
 func seedDumps(f *testing.F, add func([]byte)) {
-	for _, p := range dumps(f) {
-		add(readFile(f, p))
+	for _, p := range dmitest.Dumps(f) {
+		add(dmitest.ReadFile(f, p))
 	}
-	base := testutil.Shared(f, "smbios", "sysfs")
+	base := dmitest.SysfsDir(f)
 	entries, _ := os.ReadDir(base)
 	for _, e := range entries {
 		ep, _ := os.ReadFile(filepath.Join(base, e.Name(), "smbios_entry_point"))
@@ -90,7 +90,8 @@ func FuzzParseTable(f *testing.F) {
 	})
 }
 
-// FuzzTypedDecoders feeds single structures to the typed decoders.
+// FuzzTypedDecoders feeds single structures to the typed decoders, in both
+// string forms.
 func FuzzTypedDecoders(f *testing.F) {
 	seedDumps(f, func(b []byte) {
 		tb, _ := ParseDumpBin(b)
@@ -99,7 +100,7 @@ func FuzzTypedDecoders(f *testing.F) {
 		}
 		for _, s := range tb.Structures {
 			switch s.Type {
-			case 0, 1, 2, 3, 4, 7, 9, 11, 16, 17, 19, 32, 38, 41:
+			case 0, 1, 2, 3, 4, 7, 9, 11, 12, 16, 17, 19, 32, 38, 41:
 				f.Add(s.Raw)
 			}
 		}
@@ -107,21 +108,24 @@ func FuzzTypedDecoders(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		tb, _ := ParseRawTable(raw, Version{Major: 3, Minor: 2})
 		for i := range tb.Structures {
-			s := &tb.Structures[i]
-			ParseBIOS(s)
-			ParseSystem(s, tb.Version)
-			ParseBaseboard(s)
-			ParseChassis(s)
-			ParseProcessor(s)
-			ParseCache(s)
-			ParseSystemSlot(s)
-			ParseOEMStrings(s)
-			ParseMemoryArray(s)
-			ParseMemoryDevice(s)
-			ParseMemoryArrayMappedAddress(s)
-			ParseSystemBoot(s)
-			ParseIPMIDevice(s)
-			ParseOnboardDevice(s)
+			d := tb.Structures[i].DmidecodeStrings()
+			for _, s := range []*Structure{&tb.Structures[i], &d} {
+				ParseBIOS(s)
+				ParseSystem(s, tb.Version)
+				ParseBaseboard(s)
+				ParseChassis(s)
+				ParseProcessor(s)
+				ParseCache(s)
+				ParseSystemSlot(s)
+				ParseOEMStrings(s)
+				ParseSystemConfigurationOptions(s)
+				ParseMemoryArray(s)
+				ParseMemoryDevice(s)
+				ParseMemoryArrayMappedAddress(s)
+				ParseSystemBoot(s)
+				ParseIPMIDevice(s)
+				ParseOnboardDevice(s)
+			}
 		}
 		checkTable(t, raw, tb)
 	})

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden summaries in testdata/summary")
@@ -26,16 +28,16 @@ var goldenInputs = []string{
 // dmidecode; this test makes any change to the JSON visible in review.
 func TestSummaryGolden(t *testing.T) {
 	inputs := map[string]*Table{}
-	for _, p := range dumps(t) {
-		tb, _ := ParseDumpBin(readFile(t, p))
+	for _, p := range dmitest.Dumps(t) {
+		tb, _ := ParseDumpBin(dmitest.ReadFile(t, p))
 		inputs[strings.TrimSuffix(filepath.Base(p), ".bin")] = tb
 	}
-	entries, err := os.ReadDir(sysfsRootDir(t))
+	entries, err := os.ReadDir(dmitest.SysfsDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		tb, _ := NewFS(sysfsRoot(t, e.Name())).Table()
+		tb, _ := NewFS(dmitest.SysfsRoot(t, e.Name(), TablesDir)).Table()
 		inputs["sysfs-"+e.Name()] = tb
 	}
 	for _, name := range goldenInputs {

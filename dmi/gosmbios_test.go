@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 	smbios "github.com/digitalocean/go-smbios/smbios"
 )
 
@@ -26,7 +27,7 @@ func TestGoSMBIOSDropsTables(t *testing.T) {
 	if err != nil || len(ours.Structures) != len(full.Structures)-1 {
 		t.Errorf("ParseRawTable: %d structures, %v", len(ours.Structures), err)
 	}
-	hv := dump(t, "go-smbios-HyperV.synth-ep")
+	hv := dmitest.Dump(t, "go-smbios-HyperV.synth-ep")
 	ss, err = smbios.NewDecoder(bytes.NewReader(hv[0x20:])).Decode()
 	t.Logf("go-smbios on the Hyper-V table: %d structures, err %v", len(ss), err)
 }

@@ -7,12 +7,27 @@ package dmi
 // OutOfSpec is what the name functions return for an undefined value.
 const OutOfSpec = "<OUT OF SPEC>"
 
-func lookup(tbl []string, base int, v int) string {
+// Lookup names value v from tbl, whose first entry names value base: the
+// name tables of this package and of the dmidecode printer all read this
+// way. A value outside tbl, or whose entry is "", is OutOfSpec.
+func Lookup(tbl []string, base int, v int) string {
 	i := v - base
 	if i < 0 || i >= len(tbl) || tbl[i] == "" {
 		return OutOfSpec
 	}
 	return tbl[i]
+}
+
+// FlagNames lists the entries of names whose bits are set in v, entry i
+// naming bit first+i, in bit order; nil when none is set.
+func FlagNames(v uint64, names []string, first int) []string {
+	var out []string
+	for i, n := range names {
+		if v&(1<<(first+i)) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 var biosCharacteristics = []string{
@@ -73,29 +88,40 @@ var biosCharacteristicsX2 = []string{
 func BIOSCharacteristicNames(chars uint64, x1, x2 uint8, hasX1, hasX2 bool) []string {
 	var out []string
 	if chars&(1<<3) != 0 {
-		out = append(out, "BIOS characteristics not supported")
+		out = []string{"BIOS characteristics not supported"}
 	} else {
-		for i := 4; i <= 31; i++ {
-			if chars&(1<<i) != 0 {
-				out = append(out, biosCharacteristics[i-4])
-			}
-		}
+		out = FlagNames(chars, biosCharacteristics, 4)
 	}
 	if hasX1 {
-		for i := 0; i < 8; i++ {
-			if x1&(1<<i) != 0 {
-				out = append(out, biosCharacteristicsX1[i])
-			}
-		}
+		out = append(out, FlagNames(uint64(x1), biosCharacteristicsX1, 0)...)
 	}
 	if hasX2 {
-		for i := 0; i < len(biosCharacteristicsX2); i++ {
-			if x2&(1<<i) != 0 {
-				out = append(out, biosCharacteristicsX2[i])
-			}
-		}
+		out = append(out, FlagNames(uint64(x2), biosCharacteristicsX2, 0)...)
 	}
 	return out
+}
+
+var structureTypeNames = []string{
+	"BIOS", "System", "Base Board", "Chassis", "Processor", "Memory Controller", "Memory Module", "Cache",
+	"Port Connector", "System Slots", "On Board Devices", "OEM Strings", "System Configuration Options",
+	"BIOS Language", "Group Associations", "System Event Log", "Physical Memory Array", "Memory Device",
+	"32-bit Memory Error", "Memory Array Mapped Address", "Memory Device Mapped Address",
+	"Built-in Pointing Device", "Portable Battery", "System Reset", "Hardware Security", "System Power Controls",
+	"Voltage Probe", "Cooling Device", "Temperature Probe", "Electrical Current Probe", "Out-of-band Remote Access",
+	"Boot Integrity Services", "System Boot", "64-bit Memory Error", "Management Device",
+	"Management Device Component", "Management Device Threshold Data", "Memory Channel", "IPMI Device",
+	"Power Supply", "Additional Information", "Onboard Device", "Management Controller Host Interface",
+	"TPM Device", "Processor Additional Information", "Firmware Inventory", "String Property",
+}
+
+// StructureTypeName names a structure type briefly, as dmidecode does where
+// one structure refers to the type of others (type 3 contained elements,
+// type 14 group items): types 128 and up are "OEM-specific".
+func StructureTypeName(v uint8) string {
+	if v >= 128 {
+		return "OEM-specific"
+	}
+	return Lookup(structureTypeNames, 0, int(v))
 }
 
 var wakeUpTypes = []string{
@@ -103,7 +129,7 @@ var wakeUpTypes = []string{
 }
 
 // WakeUpTypeName names a type 1 wake-up type (18h).
-func WakeUpTypeName(v uint8) string { return lookup(wakeUpTypes, 0, int(v)) }
+func WakeUpTypeName(v uint8) string { return Lookup(wakeUpTypes, 0, int(v)) }
 
 var boardFeatures = []string{
 	"Board is a hosting board",
@@ -114,15 +140,7 @@ var boardFeatures = []string{
 }
 
 // BoardFeatureNames lists the type 2 feature flags (09h) that are set.
-func BoardFeatureNames(v uint8) []string {
-	var out []string
-	for i, n := range boardFeatures {
-		if v&(1<<i) != 0 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+func BoardFeatureNames(v uint8) []string { return FlagNames(uint64(v), boardFeatures, 0) }
 
 var boardTypes = []string{
 	"Unknown", "Other", "Server Blade", "Connectivity Switch", "System Management Module", "Processor Module",
@@ -131,7 +149,7 @@ var boardTypes = []string{
 }
 
 // BoardTypeName names a type 2 board type (0Dh).
-func BoardTypeName(v uint8) string { return lookup(boardTypes, 1, int(v)) }
+func BoardTypeName(v uint8) string { return Lookup(boardTypes, 1, int(v)) }
 
 var chassisTypes = []string{
 	"Other", "Unknown", "Desktop", "Low Profile Desktop", "Pizza Box", "Mini Tower", "Tower", "Portable", "Laptop",
@@ -143,22 +161,22 @@ var chassisTypes = []string{
 
 // ChassisTypeName names a type 3 chassis type (05h, bit 7 is the lock bit
 // and is ignored).
-func ChassisTypeName(v uint8) string { return lookup(chassisTypes, 1, int(v&0x7F)) }
+func ChassisTypeName(v uint8) string { return Lookup(chassisTypes, 1, int(v&0x7F)) }
 
 var chassisStates = []string{"Other", "Unknown", "Safe", "Warning", "Critical", "Non-recoverable"}
 
 // ChassisStateName names a type 3 boot-up, power supply or thermal state.
-func ChassisStateName(v uint8) string { return lookup(chassisStates, 1, int(v)) }
+func ChassisStateName(v uint8) string { return Lookup(chassisStates, 1, int(v)) }
 
 var chassisSecurity = []string{"Other", "Unknown", "None", "External Interface Locked Out", "External Interface Enabled"}
 
 // ChassisSecurityName names a type 3 security status (0Ch).
-func ChassisSecurityName(v uint8) string { return lookup(chassisSecurity, 1, int(v)) }
+func ChassisSecurityName(v uint8) string { return Lookup(chassisSecurity, 1, int(v)) }
 
 var processorTypes = []string{"Other", "Unknown", "Central Processor", "Math Processor", "DSP Processor", "Video Processor"}
 
 // ProcessorTypeName names a type 4 processor type (05h).
-func ProcessorTypeName(v uint8) string { return lookup(processorTypes, 1, int(v)) }
+func ProcessorTypeName(v uint8) string { return Lookup(processorTypes, 1, int(v)) }
 
 // processorFamilies maps DSP0134 7.5.2 processor family codes to names.
 var processorFamilies = map[uint16]string{
@@ -242,7 +260,7 @@ var processorUpgrades = []string{
 }
 
 // ProcessorUpgradeName names a type 4 processor upgrade (socket) code (19h).
-func ProcessorUpgradeName(v uint8) string { return lookup(processorUpgrades, 1, int(v)) }
+func ProcessorUpgradeName(v uint8) string { return Lookup(processorUpgrades, 1, int(v)) }
 
 var processorCharacteristics = []string{
 	"64-bit capable", "Multi-Core", "Hardware Thread", "Execute Protection", "Enhanced Virtualization",
@@ -252,19 +270,13 @@ var processorCharacteristics = []string{
 // ProcessorCharacteristicNames lists the type 4 characteristics (26h) that
 // are set (bit 2 and up; bits 0 and 1 are "reserved" and "unknown").
 func ProcessorCharacteristicNames(v uint16) []string {
-	var out []string
-	for i := 2; i <= 9; i++ {
-		if v&(1<<i) != 0 {
-			out = append(out, processorCharacteristics[i-2])
-		}
-	}
-	return out
+	return FlagNames(uint64(v), processorCharacteristics, 2)
 }
 
 var processorStatuses = []string{"Unknown", "Enabled", "Disabled By User", "Disabled By BIOS", "Idle", "", "", "Other"}
 
 // ProcessorStatusName names the CPU status (bits 2:0 of type 4 byte 18h).
-func ProcessorStatusName(v uint8) string { return lookup(processorStatuses, 0, int(v&7)) }
+func ProcessorStatusName(v uint8) string { return Lookup(processorStatuses, 0, int(v&7)) }
 
 var memoryArrayLocations = []string{
 	"Other", "Unknown", "System Board Or Motherboard", "ISA Add-on Card", "EISA Add-on Card", "PCI Add-on Card",
@@ -278,20 +290,20 @@ var memoryArrayLocationsA0 = []string{
 // MemoryArrayLocationName names a type 16 location (04h).
 func MemoryArrayLocationName(v uint8) string {
 	if v >= 0xA0 {
-		return lookup(memoryArrayLocationsA0, 0xA0, int(v))
+		return Lookup(memoryArrayLocationsA0, 0xA0, int(v))
 	}
-	return lookup(memoryArrayLocations, 1, int(v))
+	return Lookup(memoryArrayLocations, 1, int(v))
 }
 
 var memoryArrayUses = []string{"Other", "Unknown", "System Memory", "Video Memory", "Flash Memory", "Non-volatile RAM", "Cache Memory"}
 
 // MemoryArrayUseName names a type 16 use (05h).
-func MemoryArrayUseName(v uint8) string { return lookup(memoryArrayUses, 1, int(v)) }
+func MemoryArrayUseName(v uint8) string { return Lookup(memoryArrayUses, 1, int(v)) }
 
 var memoryECCTypes = []string{"Other", "Unknown", "None", "Parity", "Single-bit ECC", "Multi-bit ECC", "CRC"}
 
 // MemoryErrorCorrectionName names a type 16 error correction type (06h).
-func MemoryErrorCorrectionName(v uint8) string { return lookup(memoryECCTypes, 1, int(v)) }
+func MemoryErrorCorrectionName(v uint8) string { return Lookup(memoryECCTypes, 1, int(v)) }
 
 var memoryFormFactors = []string{
 	"Other", "Unknown", "SIMM", "SIP", "Chip", "DIP", "ZIP", "Proprietary Card", "DIMM", "TSOP", "Row Of Chips",
@@ -299,7 +311,7 @@ var memoryFormFactors = []string{
 }
 
 // MemoryFormFactorName names a type 17 form factor (0Eh).
-func MemoryFormFactorName(v uint8) string { return lookup(memoryFormFactors, 1, int(v)) }
+func MemoryFormFactorName(v uint8) string { return Lookup(memoryFormFactors, 1, int(v)) }
 
 var memoryTypes = []string{
 	"Other", "Unknown", "DRAM", "EDRAM", "VRAM", "SRAM", "RAM", "ROM", "Flash", "EEPROM", "FEPROM", "EPROM", "CDRAM",
@@ -309,7 +321,7 @@ var memoryTypes = []string{
 }
 
 // MemoryTypeName names a type 17 memory type (12h).
-func MemoryTypeName(v uint8) string { return lookup(memoryTypes, 1, int(v)) }
+func MemoryTypeName(v uint8) string { return Lookup(memoryTypes, 1, int(v)) }
 
 var memoryTypeDetails = []string{
 	"Other", "Unknown", "Fast-paged", "Static Column", "Pseudo-static", "RAMBus", "Synchronous", "CMOS", "EDO",
@@ -318,22 +330,14 @@ var memoryTypeDetails = []string{
 
 // MemoryTypeDetailNames lists the type 17 type detail flags (13h) that are
 // set (bit 1 and up; bit 0 is reserved).
-func MemoryTypeDetailNames(v uint16) []string {
-	var out []string
-	for i := 1; i <= 15; i++ {
-		if v&(1<<i) != 0 {
-			out = append(out, memoryTypeDetails[i-1])
-		}
-	}
-	return out
-}
+func MemoryTypeDetailNames(v uint16) []string { return FlagNames(uint64(v), memoryTypeDetails, 1) }
 
 var memoryTechnologies = []string{
 	"Other", "Unknown", "DRAM", "NVDIMM-N", "NVDIMM-F", "NVDIMM-P", "Intel Optane DC persistent memory",
 }
 
 // MemoryTechnologyName names a type 17 memory technology (28h).
-func MemoryTechnologyName(v uint8) string { return lookup(memoryTechnologies, 1, int(v)) }
+func MemoryTechnologyName(v uint8) string { return Lookup(memoryTechnologies, 1, int(v)) }
 
 var memoryOperatingModes = []string{
 	"Other", "Unknown", "Volatile memory", "Byte-accessible persistent memory", "Block-accessible persistent memory",
@@ -342,13 +346,7 @@ var memoryOperatingModes = []string{
 // MemoryOperatingModeNames lists the type 17 operating mode capability
 // flags (29h) that are set (bit 1 and up).
 func MemoryOperatingModeNames(v uint16) []string {
-	var out []string
-	for i := 1; i <= 5; i++ {
-		if v&(1<<i) != 0 {
-			out = append(out, memoryOperatingModes[i-1])
-		}
-	}
-	return out
+	return FlagNames(uint64(v), memoryOperatingModes, 1)
 }
 
 var bootStatuses = []string{
@@ -383,30 +381,22 @@ var cacheECCTypes = []string{"Other", "Unknown", "None", "Parity", "Single-bit E
 var cacheSRAMTypes = []string{"Other", "Unknown", "Non-Burst", "Burst", "Pipeline Burst", "Synchronous", "Asynchronous"}
 
 // CacheOperationalModeName names bits 9:8 of a type 7 configuration word.
-func CacheOperationalModeName(v uint8) string { return lookup(cacheOperationalModes, 0, int(v&3)) }
+func CacheOperationalModeName(v uint8) string { return Lookup(cacheOperationalModes, 0, int(v&3)) }
 
 // CacheLocationName names bits 6:5 of a type 7 configuration word.
-func CacheLocationName(v uint8) string { return lookup(cacheLocations, 0, int(v&3)) }
+func CacheLocationName(v uint8) string { return Lookup(cacheLocations, 0, int(v&3)) }
 
 // CacheTypeName names a type 7 system cache type (11h).
-func CacheTypeName(v uint8) string { return lookup(cacheTypes, 1, int(v)) }
+func CacheTypeName(v uint8) string { return Lookup(cacheTypes, 1, int(v)) }
 
 // CacheAssociativityName names a type 7 associativity (12h).
-func CacheAssociativityName(v uint8) string { return lookup(cacheAssociativities, 1, int(v)) }
+func CacheAssociativityName(v uint8) string { return Lookup(cacheAssociativities, 1, int(v)) }
 
 // CacheErrorCorrectionName names a type 7 error correction type (10h).
-func CacheErrorCorrectionName(v uint8) string { return lookup(cacheECCTypes, 1, int(v)) }
+func CacheErrorCorrectionName(v uint8) string { return Lookup(cacheECCTypes, 1, int(v)) }
 
 // CacheSRAMTypeNames lists the SRAM type flags (type 7, 0Bh/0Dh) set.
-func CacheSRAMTypeNames(v uint16) []string {
-	var out []string
-	for i := 0; i < len(cacheSRAMTypes); i++ {
-		if v&(1<<i) != 0 {
-			out = append(out, cacheSRAMTypes[i])
-		}
-	}
-	return out
-}
+func CacheSRAMTypeNames(v uint16) []string { return FlagNames(uint64(v), cacheSRAMTypes, 0) }
 
 var onboardDeviceTypes = []string{
 	"Other", "Unknown", "Video", "SCSI Controller", "Ethernet", "Token Ring", "Sound", "PATA Controller",
@@ -415,9 +405,15 @@ var onboardDeviceTypes = []string{
 }
 
 // OnboardDeviceTypeName names a type 41 (or type 10) device type (bits 6:0).
-func OnboardDeviceTypeName(v uint8) string { return lookup(onboardDeviceTypes, 1, int(v&0x7F)) }
+func OnboardDeviceTypeName(v uint8) string { return Lookup(onboardDeviceTypes, 1, int(v&0x7F)) }
 
 var ipmiInterfaceTypes = []string{"Unknown", "KCS (Keyboard Control Style)", "SMIC (Server Management Interface Chip)", "BT (Block Transfer)", "SSIF (SMBus System Interface)"}
 
 // IPMIInterfaceTypeName names a type 38 interface type (04h).
-func IPMIInterfaceTypeName(v uint8) string { return lookup(ipmiInterfaceTypes, 0, int(v)) }
+func IPMIInterfaceTypeName(v uint8) string { return Lookup(ipmiInterfaceTypes, 0, int(v)) }
+
+var ipmiRegisterSpacings = []string{"Successive Byte Boundaries", "32-bit Boundaries", "16-byte Boundaries"}
+
+// IPMIRegisterSpacingName names the register spacing of a type 38 base
+// address modifier (10h bits 7:6).
+func IPMIRegisterSpacingName(v uint8) string { return Lookup(ipmiRegisterSpacings, 0, int(v&3)) }

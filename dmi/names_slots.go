@@ -28,22 +28,40 @@ func SlotTypeName(v uint8) string {
 	case v == 0x30:
 		return "CXL FLexbus 1.0"
 	case v >= 0xA0:
-		return lookup(slotTypesA0, 0xA0, int(v))
+		return Lookup(slotTypesA0, 0xA0, int(v))
 	}
-	return lookup(slotTypes, 1, int(v))
+	return Lookup(slotTypes, 1, int(v))
 }
 
 var slotBusWidths = []string{"Other", "Unknown", "8-bit", "16-bit", "32-bit", "64-bit", "128-bit", "x1", "x2", "x4", "x8", "x12", "x16", "x32"}
 
 // SlotBusWidthName names a type 9 data bus width (06h).
-func SlotBusWidthName(v uint8) string { return lookup(slotBusWidths, 1, int(v)) }
+func SlotBusWidthName(v uint8) string { return Lookup(slotBusWidths, 1, int(v)) }
 
 var slotUsages = []string{"Other", "Unknown", "Available", "In Use", "Unavailable"}
 
 // SlotUsageName names a type 9 current usage (07h).
-func SlotUsageName(v uint8) string { return lookup(slotUsages, 1, int(v)) }
+func SlotUsageName(v uint8) string { return Lookup(slotUsages, 1, int(v)) }
 
 var slotLengths = []string{"Other", "Unknown", "Short", "Long", "2.5\" drive form factor", "3.5\" drive form factor"}
 
 // SlotLengthName names a type 9 slot length (08h).
-func SlotLengthName(v uint8) string { return lookup(slotLengths, 1, int(v)) }
+func SlotLengthName(v uint8) string { return Lookup(slotLengths, 1, int(v)) }
+
+var slotCharacteristics1 = []string{
+	"5.0 V is provided", "3.3 V is provided", "Opening is shared", "PC Card-16 is supported",
+	"Cardbus is supported", "Zoom Video is supported", "Modem ring resume is supported",
+}
+
+var slotCharacteristics2 = []string{
+	"PME signal is supported", "Hot-plug devices are supported", "SMBus signal is supported",
+	"PCIe slot bifurcation is supported", "Async/surprise removal is supported", "Flexbus slot, CXL 1.0 capable",
+	"Flexbus slot, CXL 2.0 capable",
+}
+
+// SlotCharacteristicNames lists the type 9 characteristics set in the two
+// characteristics bytes (0Bh bits 1-7, 0Ch bits 0-6); bit 0 of 0Bh,
+// "characteristics unknown", is not a name.
+func SlotCharacteristicNames(c1, c2 uint8) []string {
+	return append(FlagNames(uint64(c1), slotCharacteristics1, 1), FlagNames(uint64(c2), slotCharacteristics2, 0)...)
+}

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -49,8 +49,8 @@ func TestSummary(t *testing.T) {
 		t.Errorf("boot status %q", got.BootStatus)
 	}
 	// Every dump summarises, and the JSON names are the agreed ones.
-	for _, p := range dumps(t) {
-		tb, _ := ParseDumpBin(readFile(t, p))
+	for _, p := range dmitest.Dumps(t) {
+		tb, _ := ParseDumpBin(dmitest.ReadFile(t, p))
 		s, _ := tb.Summary()
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -176,13 +176,13 @@ func unwrapAll(err error) error {
 // Every sysfs copy reads through NewFS, and its dump-bin form parses back to
 // the same structures.
 func TestSysfsAndDumpBin(t *testing.T) {
-	entries, err := os.ReadDir(filepath.Join(strings.TrimSuffix(sysfsRootDir(t), "/")))
+	entries, err := os.ReadDir(dmitest.SysfsDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
 		t.Run(e.Name(), func(t *testing.T) {
-			tb, err := NewFS(sysfsRoot(t, e.Name())).Table()
+			tb, err := NewFS(dmitest.SysfsRoot(t, e.Name(), TablesDir)).Table()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -204,8 +204,8 @@ func TestSysfsAndDumpBin(t *testing.T) {
 	}
 	// The corpus dumps were written by dmidecode --dump-bin: rewriting them
 	// must give the same bytes.
-	for _, p := range dumps(t) {
-		raw := readFile(t, p)
+	for _, p := range dmitest.Dumps(t) {
+		raw := dmitest.ReadFile(t, p)
 		tb, _ := ParseDumpBin(raw)
 		var buf bytes.Buffer
 		if err := tb.WriteDumpBin(&buf); err != nil {
@@ -219,7 +219,7 @@ func TestSysfsAndDumpBin(t *testing.T) {
 
 func TestFSSummaryFallback(t *testing.T) {
 	// With the raw tables, they are used.
-	root := sysfsRoot(t, "qemu-ovmf-q35")
+	root := dmitest.SysfsRoot(t, "qemu-ovmf-q35", TablesDir)
 	s, fromTables, err := NewFS(root).Summary()
 	if err != nil || !fromTables || s.System.Manufacturer != "QEMU" || s.SMBIOSVersion != "2.8" {
 		t.Errorf("with tables: %v, %v, %+v", fromTables, err, s)

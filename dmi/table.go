@@ -24,6 +24,20 @@ type Structure struct {
 	Offset int
 	// Raw is the whole structure: formatted area, strings and terminator.
 	Raw []byte
+
+	// dmidecodeStrings selects the string form of the typed views, see
+	// DmidecodeStrings.
+	dmidecodeStrings bool
+}
+
+// DmidecodeStrings returns a copy of s for which the typed views (ParseBIOS,
+// ParseMemoryDevice, ...) hold every string field as String gives it, the
+// way dmidecode prints it, instead of cleaned up for the Go API. A string
+// field beyond the formatted area is "" in both forms.
+func (s *Structure) DmidecodeStrings() Structure {
+	c := *s
+	c.dmidecodeStrings = true
+	return c
 }
 
 // Data returns the formatted area (header included), Length bytes.
@@ -106,41 +120,53 @@ func filterASCII(r string) string {
 	return string(b)
 }
 
-// u8, u16, u32 and u64 read little-endian fields of the formatted area at
-// offset off; they return ok=false when the formatted area is too short.
-func (s *Structure) u8(off int) (uint8, bool) {
-	if off+1 > int(s.Length) {
-		return 0, false
+// U8, U16, U32 and U64 read the little-endian field at offset off of the
+// formatted area. A field the formatted area is too short to hold reads as
+// 0: where 0 is a meaningful value, check Length first.
+func (s *Structure) U8(off int) uint8 {
+	if off < 0 || off+1 > int(s.Length) {
+		return 0
 	}
-	return s.Raw[off], true
+	return s.Raw[off]
 }
 
-func (s *Structure) u16(off int) (uint16, bool) {
-	if off+2 > int(s.Length) {
-		return 0, false
+// U16 reads a little-endian word; see U8.
+func (s *Structure) U16(off int) uint16 {
+	if off < 0 || off+2 > int(s.Length) {
+		return 0
 	}
-	return binary.LittleEndian.Uint16(s.Raw[off:]), true
+	return binary.LittleEndian.Uint16(s.Raw[off:])
 }
 
-func (s *Structure) u32(off int) (uint32, bool) {
-	if off+4 > int(s.Length) {
-		return 0, false
+// U32 reads a little-endian double word; see U8.
+func (s *Structure) U32(off int) uint32 {
+	if off < 0 || off+4 > int(s.Length) {
+		return 0
 	}
-	return binary.LittleEndian.Uint32(s.Raw[off:]), true
+	return binary.LittleEndian.Uint32(s.Raw[off:])
 }
 
-func (s *Structure) u64(off int) (uint64, bool) {
-	if off+8 > int(s.Length) {
-		return 0, false
+// U64 reads a little-endian quad word; see U8.
+func (s *Structure) U64(off int) uint64 {
+	if off < 0 || off+8 > int(s.Length) {
+		return 0
 	}
-	return binary.LittleEndian.Uint64(s.Raw[off:]), true
+	return binary.LittleEndian.Uint64(s.Raw[off:])
 }
 
-// str returns the string whose number is stored at off, cleaned as String
-// does, or "" when the field is absent or the number is 0 or bad.
+// str returns the string whose number is stored at off, "" when the field is
+// beyond the formatted area. In the API form (the default) the string is
+// cleaned by cleanString and a number that is 0 or bad gives ""; in the
+// dmidecode form it is what String returns.
 func (s *Structure) str(off int) string {
-	n, ok := s.u8(off)
-	if !ok || n == 0 {
+	if off >= int(s.Length) {
+		return ""
+	}
+	n := s.Raw[off]
+	if s.dmidecodeStrings {
+		return s.String(n)
+	}
+	if n == 0 {
 		return ""
 	}
 	r, ok := s.RawString(n)

@@ -8,39 +8,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 )
-
-// dumps returns the paths of the shared corpus's dmidecode dumps.
-func dumps(t testing.TB) []string {
-	dir := testutil.Shared(t, "smbios", "dumps")
-	m, err := filepath.Glob(filepath.Join(dir, "*.bin"))
-	if err != nil || len(m) == 0 {
-		t.Fatalf("no dumps in %s: %v", dir, err)
-	}
-	return m
-}
-
-func readFile(t testing.TB, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // TestWalkMatchesOracle checks that the walk finds exactly the structures
 // dmidecode 3.4 printed a "Handle" line for.
 func TestWalkMatchesOracle(t *testing.T) {
-	for _, p := range dumps(t) {
+	for _, p := range dmitest.Dumps(t) {
 		name := strings.TrimSuffix(filepath.Base(p), ".bin")
 		t.Run(name, func(t *testing.T) {
-			tb, err := ParseDumpBin(readFile(t, p))
+			tb, err := ParseDumpBin(dmitest.ReadFile(t, p))
 			if tb == nil {
 				t.Fatalf("ParseDumpBin: %v", err)
 			}
-			oracle := readFile(t, strings.TrimSuffix(p, ".bin")+".dmidecode.txt")
+			oracle := dmitest.ReadFile(t, strings.TrimSuffix(p, ".bin")+".dmidecode.txt")
 			var want []string
 			for _, l := range strings.Split(string(oracle), "\n") {
 				if strings.HasPrefix(l, "Handle ") {

@@ -3,60 +3,27 @@ package dmi
 import (
 	"bytes"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 )
 
-func dump(t testing.TB, name string) []byte {
-	t.Helper()
-	return readFile(t, filepath.Join(testutil.Shared(t, "smbios", "dumps"), name+".bin"))
-}
-
 func parseDump(t testing.TB, name string) (*Table, error) {
 	t.Helper()
-	tb, err := ParseDumpBin(dump(t, name))
+	tb, err := ParseDumpBin(dmitest.Dump(t, name))
 	if tb == nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return tb, err
 }
 
-// sysfsRoot builds a sysfs tree whose firmware/dmi/tables points at one of
-// the shared corpus's copies of /sys/firmware/dmi/tables.
-func sysfsRootDir(t testing.TB) string { return testutil.Shared(t, "smbios", "sysfs") }
-
-func sysfsRoot(t testing.TB, name string) string {
-	t.Helper()
-	src := testutil.Shared(t, "smbios", "sysfs", name)
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "firmware", "dmi"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(src, filepath.Join(root, TablesDir)); err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-// withChecksum returns ep with byte idx set so that ep[from:to] sums to 0.
-func withChecksum(ep []byte, idx, from, to int) []byte {
-	ep[idx] = 0
-	var s byte
-	for _, c := range ep[from:to] {
-		s += c
-	}
-	ep[idx] = -s
-	return ep
-}
-
 // Trap: a 2.x entry point gives a structure count and a table length; the
 // walk stops after Count structures even when bytes remain.
 func TestTrapStructureCount(t *testing.T) {
-	raw := dump(t, "qemu-seabios-pc")
+	raw := dmitest.Dump(t, "qemu-seabios-pc")
 	tb, err := ParseDumpBin(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -67,8 +34,8 @@ func TestTrapStructureCount(t *testing.T) {
 	// Announce two fewer structures: the walk must stop there.
 	ep := bytes.Clone(raw[:0x20])
 	ep[0x1C] -= 2
-	ep = withChecksum(ep, 0x15, 0x10, 0x1F)
-	ep = withChecksum(ep, 0x04, 0, int(ep[5]))
+	ep = dmitest.WithChecksum(ep, 0x15, 0x10, 0x1F)
+	ep = dmitest.WithChecksum(ep, 0x04, 0, int(ep[5]))
 	short, err := ParseDumpBin(append(ep, raw[0x20:]...))
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +46,8 @@ func TestTrapStructureCount(t *testing.T) {
 	// Announce a table 10 bytes shorter: the last structure no longer fits.
 	ep = bytes.Clone(raw[:0x20])
 	ep[0x16] -= 10
-	ep = withChecksum(ep, 0x15, 0x10, 0x1F)
-	ep = withChecksum(ep, 0x04, 0, int(ep[5]))
+	ep = dmitest.WithChecksum(ep, 0x15, 0x10, 0x1F)
+	ep = dmitest.WithChecksum(ep, 0x04, 0, int(ep[5]))
 	cut, err := ParseDumpBin(append(ep, raw[0x20:]...))
 	fit := 0
 	for _, s := range tb.Structures {
@@ -96,7 +63,7 @@ func TestTrapStructureCount(t *testing.T) {
 // Trap: the 3.x maximum table size (7483) exceeds the exported table (3894
 // bytes); everything up to the end-of-table record decodes without error.
 func TestTrapSMBIOS3MaxSize(t *testing.T) {
-	tb, err := NewFS(sysfsRoot(t, "jcreekmore-supermicro-v3-short")).Table()
+	tb, err := NewFS(dmitest.SysfsRoot(t, "jcreekmore-supermicro-v3-short", TablesDir)).Table()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +160,11 @@ func TestTrapVersionFixups(t *testing.T) {
 	if tb.EntryPoint.DeclaredVersion.Minor != 31 || tb.Version != (Version{Major: 2, Minor: 3}) || !tb.VersionFixed {
 		t.Errorf("VMware: declared %v, version %v, fixed %v", tb.EntryPoint.DeclaredVersion, tb.Version, tb.VersionFixed)
 	}
-	raw := dump(t, "qemu-seabios-pc")
+	raw := dmitest.Dump(t, "qemu-seabios-pc")
 	for minor, want := range map[byte]Version{0x1F: {2, 3, 0}, 0x21: {2, 3, 0}, 0x33: {2, 6, 0}, 0x08: {2, 8, 0}} {
 		ep := bytes.Clone(raw[:0x20])
 		ep[0x07] = minor
-		ep = withChecksum(ep, 0x04, 0, int(ep[5]))
+		ep = dmitest.WithChecksum(ep, 0x04, 0, int(ep[5]))
 		tb, err := ParseDumpBin(append(ep, raw[0x20:]...))
 		if err != nil {
 			t.Fatal(err)
@@ -216,10 +183,10 @@ func TestTrapEntryPointLength(t *testing.T) {
 			t.Errorf("%s: err %v, length %#x, %d structures", name, err, tb.EntryPoint.Length, len(tb.Structures))
 		}
 	}
-	raw := dump(t, "qemu-seabios-pc")
+	raw := dmitest.Dump(t, "qemu-seabios-pc")
 	ep := bytes.Clone(raw[:0x20])
 	ep[0x05] = 0x1E
-	ep = withChecksum(ep, 0x04, 0, 0x1E)
+	ep = dmitest.WithChecksum(ep, 0x04, 0, 0x1E)
 	e, err := ParseEntryPoint(ep[:0x1E])
 	if err != nil || e.Length != 0x1E || e.TableAddress != 0x20 {
 		t.Errorf("0x1E: %+v, %v", e, err)
@@ -310,7 +277,7 @@ func TestTrapUUID(t *testing.T) {
 func TestRawTables(t *testing.T) {
 	dir := testutil.Shared(t, "smbios", "raw-tables")
 	for _, name := range []string{"ASRock-Single-Ryzen", "Dell-PowerEdge-R630-Dual-Xeon", "HyperV", "SuperMicro-Dual-Xeon", "SuperMicro-Quad-Opteron"} {
-		raw := readFile(t, filepath.Join(dir, name+".dmi"))
+		raw := dmitest.ReadFile(t, filepath.Join(dir, name+".dmi"))
 		got, gotErr := ParseRawTable(raw, Version{Major: 3})
 		want, wantErr := parseDump(t, "go-smbios-"+name+".synth-ep")
 		if len(got.Structures) != len(want.Structures) || errors.Is(gotErr, ErrBrokenTable) != errors.Is(wantErr, ErrBrokenTable) {

@@ -10,9 +10,14 @@ type BIOS struct {
 	StartSegment uint16
 	// ROMSizeBytes comes from 09h ((n+1) x 64 KiB) or, when 09h is 0xFF,
 	// from the extended ROM size (18h, SMBIOS 3.1: bits 13:0 in MiB or GiB
-	// as bits 15:14 say). 0xFF without the extended field means 16 MiB or
-	// more, reported as 16 MiB as dmidecode does.
-	ROMSizeBytes    uint64
+	// as bits 15:14 say; 0 for a unit the specification does not define).
+	// 0xFF without the extended field means 16 MiB or more, reported as
+	// 16 MiB as dmidecode does.
+	ROMSizeBytes uint64
+	// ROMSizeCode is 09h as stored; 0xFF refers to ExtendedROMSize.
+	ROMSizeCode uint8
+	// ExtendedROMSize is 18h as stored (3.1+), 0 when absent.
+	ExtendedROMSize uint16
 	Characteristics []string // 0Ah, 12h, 13h, as names
 	// UEFISupported is characteristics extension byte 2 (13h) bit 3.
 	UEFISupported bool
@@ -32,38 +37,43 @@ func ParseBIOS(s *Structure) (*BIOS, error) {
 		return nil, err
 	}
 	b := &BIOS{
-		Vendor:      s.str(0x04),
-		Version:     s.str(0x05),
-		ReleaseDate: s.str(0x08),
+		Vendor:          s.str(0x04),
+		Version:         s.str(0x05),
+		ReleaseDate:     s.str(0x08),
+		StartSegment:    s.U16(0x06),
+		ROMSizeCode:     s.U8(0x09),
+		ExtendedROMSize: s.U16(0x18),
 	}
-	b.StartSegment, _ = s.u16(0x06)
-	rom, _ := s.u8(0x09)
-	if rom != 0xFF {
-		b.ROMSizeBytes = (uint64(rom) + 1) << 16
-	} else if ext, ok := s.u16(0x18); ok {
-		v := uint64(ext & 0x3FFF)
-		switch ext >> 14 {
+	switch {
+	case b.ROMSizeCode != 0xFF:
+		b.ROMSizeBytes = (uint64(b.ROMSizeCode) + 1) << 16
+	case s.Length >= 0x1A:
+		v := uint64(b.ExtendedROMSize & 0x3FFF)
+		switch b.ExtendedROMSize >> 14 {
 		case 0:
 			b.ROMSizeBytes = v << 20
 		case 1:
 			b.ROMSizeBytes = v << 30
 		}
-	} else {
+	default:
 		b.ROMSizeBytes = 16 << 20
 	}
-	chars, _ := s.u64(0x0A)
-	x1, hasX1 := s.u8(0x12)
-	x2, hasX2 := s.u8(0x13)
-	b.Characteristics = BIOSCharacteristicNames(chars, x1, x2, hasX1, hasX2)
-	b.UEFISupported = hasX2 && x2&(1<<3) != 0
-	b.VirtualMachine = hasX2 && x2&(1<<4) != 0
+	x2 := s.U8(0x13)
+	b.Characteristics = BIOSCharacteristicNames(s.U64(0x0A), s.U8(0x12), x2, s.Length >= 0x13, s.Length >= 0x14)
+	b.UEFISupported = x2&(1<<3) != 0
+	b.VirtualMachine = x2&(1<<4) != 0
 	if s.Length >= 0x18 {
-		if s.Raw[0x14] != 0xFF && s.Raw[0x15] != 0xFF {
-			b.Revision = itoa(s.Raw[0x14]) + "." + itoa(s.Raw[0x15])
-		}
-		if s.Raw[0x16] != 0xFF && s.Raw[0x17] != 0xFF {
-			b.FirmwareRevision = itoa(s.Raw[0x16]) + "." + itoa(s.Raw[0x17])
-		}
+		b.Revision = release(s.U8(0x14), s.U8(0x15))
+		b.FirmwareRevision = release(s.U8(0x16), s.U8(0x17))
 	}
 	return b, nil
+}
+
+// release formats a major and minor release byte pair as "major.minor",
+// "" when either is 0xFF (not supported).
+func release(major, minor uint8) string {
+	if major == 0xFF || minor == 0xFF {
+		return ""
+	}
+	return itoa(major) + "." + itoa(minor)
 }

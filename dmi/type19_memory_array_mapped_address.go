@@ -5,8 +5,9 @@ package dmi
 type MemoryArrayMappedAddress struct {
 	// StartAddress and EndAddress are byte addresses: 04h and 08h are in
 	// KiB; when 04h is 0xFFFFFFFF the extended 0Fh and 17h (2.7+, bytes)
-	// are used. EndAddress is inclusive.
+	// are used, as ExtendedAddresses tells. EndAddress is inclusive.
 	StartAddress, EndAddress uint64
+	ExtendedAddresses        bool
 	ArrayHandle              uint16 // 0Ch
 	PartitionWidth           uint8  // 0Eh
 }
@@ -24,20 +25,14 @@ func ParseMemoryArrayMappedAddress(s *Structure) (*MemoryArrayMappedAddress, err
 	if err := need(s, 19, 0x0F); err != nil {
 		return nil, err
 	}
-	m := &MemoryArrayMappedAddress{}
-	start, _ := s.u32(0x04)
-	end, _ := s.u32(0x08)
-	m.ArrayHandle, _ = s.u16(0x0C)
-	m.PartitionWidth, _ = s.u8(0x0E)
-	if start == 0xFFFFFFFF {
-		xs, ok1 := s.u64(0x0F)
-		xe, ok2 := s.u64(0x17)
-		if ok1 && ok2 {
-			m.StartAddress, m.EndAddress = xs, xe
-			return m, nil
-		}
+	m := &MemoryArrayMappedAddress{
+		StartAddress:   uint64(s.U32(0x04)) << 10,
+		EndAddress:     uint64(s.U32(0x08))<<10 | 0x3FF,
+		ArrayHandle:    s.U16(0x0C),
+		PartitionWidth: s.U8(0x0E),
 	}
-	m.StartAddress = uint64(start) << 10
-	m.EndAddress = uint64(end)<<10 | 0x3FF
+	if s.U32(0x04) == 0xFFFFFFFF && s.Length >= 0x1F {
+		m.StartAddress, m.EndAddress, m.ExtendedAddresses = s.U64(0x0F), s.U64(0x17), true
+	}
 	return m, nil
 }

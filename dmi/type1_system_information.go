@@ -2,15 +2,27 @@ package dmi
 
 import "fmt"
 
-// System is a decoded System Information structure (type 1, DSP0134 7.2).
-type System struct {
+// Product identifies a system or a board: types 1 and 2 start with these
+// four strings.
+type Product struct {
 	Manufacturer string // 04h
 	ProductName  string // 05h
 	Version      string // 06h
 	SerialNumber string // 07h
+}
+
+func parseProduct(s *Structure) Product {
+	return Product{Manufacturer: s.str(0x04), ProductName: s.str(0x05), Version: s.str(0x06), SerialNumber: s.str(0x07)}
+}
+
+// System is a decoded System Information structure (type 1, DSP0134 7.2).
+type System struct {
+	Product
 	// UUID (08h, 2.1+) in canonical lower-case form; "" when the firmware
 	// stores all 0xFF ("Not Present") or all 0x00 ("Not Settable").
-	UUID       string
+	UUID string
+	// UUIDState tells whether the UUID field holds a value (2.1+).
+	UUIDState  UUIDState
 	WakeUpType string // 18h, as named by WakeUpTypeName
 	SKUNumber  string // 19h (2.4+)
 	Family     string // 1Ah (2.4+)
@@ -22,17 +34,10 @@ func ParseSystem(s *Structure, v Version) (*System, error) {
 	if err := need(s, 1, 0x08); err != nil {
 		return nil, err
 	}
-	sys := &System{
-		Manufacturer: s.str(0x04),
-		ProductName:  s.str(0x05),
-		Version:      s.str(0x06),
-		SerialNumber: s.str(0x07),
-		SKUNumber:    s.str(0x19),
-		Family:       s.str(0x1A),
-	}
+	sys := &System{Product: parseProduct(s), SKUNumber: s.str(0x19), Family: s.str(0x1A)}
 	if s.Length >= 0x19 {
-		sys.UUID, _ = FormatUUID(s.Raw[0x08:0x18], v)
-		sys.WakeUpType = WakeUpTypeName(s.Raw[0x18])
+		sys.UUID, sys.UUIDState = FormatUUID(s.Raw[0x08:0x18], v)
+		sys.WakeUpType = WakeUpTypeName(s.U8(0x18))
 	}
 	return sys, nil
 }

@@ -3,15 +3,15 @@ package dmi
 // Baseboard is a decoded Baseboard (or Module) Information structure (type 2,
 // DSP0134 7.3).
 type Baseboard struct {
-	Manufacturer      string   // 04h
-	ProductName       string   // 05h
-	Version           string   // 06h
-	SerialNumber      string   // 07h
+	Product
 	AssetTag          string   // 08h
 	Features          []string // 09h, as names
 	LocationInChassis string   // 0Ah
 	ChassisHandle     uint16   // 0Bh
 	Type              string   // 0Dh, as named by BoardTypeName
+	// ContainedObjectHandles are the handles at 0Fh, as many as 0Eh says;
+	// nil when the structure does not hold them all.
+	ContainedObjectHandles []uint16
 }
 
 // ParseBaseboard decodes a type 2 structure.
@@ -20,19 +20,22 @@ func ParseBaseboard(s *Structure) (*Baseboard, error) {
 		return nil, err
 	}
 	b := &Baseboard{
-		Manufacturer:      s.str(0x04),
-		ProductName:       s.str(0x05),
-		Version:           s.str(0x06),
-		SerialNumber:      s.str(0x07),
+		Product:           parseProduct(s),
 		AssetTag:          s.str(0x08),
 		LocationInChassis: s.str(0x0A),
+		ChassisHandle:     s.U16(0x0B),
 	}
-	if f, ok := s.u8(0x09); ok {
-		b.Features = BoardFeatureNames(f)
+	if s.Length >= 0x0A {
+		b.Features = BoardFeatureNames(s.U8(0x09))
 	}
-	b.ChassisHandle, _ = s.u16(0x0B)
-	if t, ok := s.u8(0x0D); ok {
-		b.Type = BoardTypeName(t)
+	if s.Length >= 0x0E {
+		b.Type = BoardTypeName(s.U8(0x0D))
+	}
+	if n := int(s.U8(0x0E)); s.Length >= 0x0F && int(s.Length) >= 0x0F+2*n {
+		b.ContainedObjectHandles = make([]uint16, n)
+		for i := range b.ContainedObjectHandles {
+			b.ContainedObjectHandles[i] = s.U16(0x0F + 2*i)
+		}
 	}
 	return b, nil
 }

@@ -14,5 +14,5 @@ func ParseSystemBoot(s *Structure) (*SystemBoot, error) {
 	if err := need(s, 32, 0x0B); err != nil {
 		return nil, err
 	}
-	return &SystemBoot{StatusCode: s.Raw[0x0A], Status: BootStatusName(s.Raw[0x0A])}, nil
+	return &SystemBoot{StatusCode: s.U8(0x0A), Status: BootStatusName(s.U8(0x0A))}, nil
 }

@@ -1,7 +1,5 @@
 package dmi
 
-import "fmt"
-
 // OnboardDevice is a decoded Onboard Devices Extended Information structure
 // (type 41, DSP0134 7.42).
 type OnboardDevice struct {
@@ -18,13 +16,11 @@ func ParseOnboardDevice(s *Structure) (*OnboardDevice, error) {
 	if err := need(s, 41, 0x0B); err != nil {
 		return nil, err
 	}
-	r := s.Raw
-	seg, _ := s.u16(0x07)
 	return &OnboardDevice{
 		ReferenceDesignation: s.str(0x04),
-		Type:                 OnboardDeviceTypeName(r[0x05]),
-		Enabled:              r[0x05]&0x80 != 0,
-		TypeInstance:         r[0x06],
-		BusAddress:           fmt.Sprintf("%04x:%02x:%02x.%x", seg, r[0x09], r[0x0A]>>3, r[0x0A]&7),
+		Type:                 OnboardDeviceTypeName(s.U8(0x05)),
+		Enabled:              s.U8(0x05)&0x80 != 0,
+		TypeInstance:         s.U8(0x06),
+		BusAddress:           pciAddress(s.U16(0x07), s.U8(0x09), s.U8(0x0A)),
 	}, nil
 }

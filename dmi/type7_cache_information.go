@@ -12,9 +12,15 @@ type Cache struct {
 	// 32-bit 13h/17h (3.1+) when those are larger; granularity bit 15 (31)
 	// selects 64 KiB units.
 	MaxSizeBytes, InstalledSizeBytes uint64
-	ErrorCorrection                  string // 10h (2.1+)
-	SystemType                       string // 11h
-	Associativity                    string // 12h
+	// MaxSize2Bytes and InstalledSize2Bytes are the 32-bit 13h and 17h
+	// (3.1+) alone, 0 when absent.
+	MaxSize2Bytes, InstalledSize2Bytes uint64
+	SupportedSRAMTypes                 []string // 0Bh, as names
+	CurrentSRAMType                    []string // 0Dh, as names
+	SpeedNS                            uint8    // 0Fh (2.1+); 0 unknown
+	ErrorCorrection                    string   // 10h (2.1+)
+	SystemType                         string   // 11h
+	Associativity                      string   // 12h
 }
 
 func cacheSize16(v uint16) uint64 {
@@ -36,36 +42,32 @@ func ParseCache(s *Structure) (*Cache, error) {
 	if err := need(s, 7, 0x0F); err != nil {
 		return nil, err
 	}
-	cfg, _ := s.u16(0x05)
+	cfg := s.U16(0x05)
 	c := &Cache{
-		SocketDesignation: s.str(0x04),
-		Level:             uint8(cfg&7) + 1,
-		Enabled:           cfg&0x80 != 0,
-		Socketed:          cfg&0x08 != 0,
-		Location:          CacheLocationName(uint8(cfg >> 5)),
-		OperationalMode:   CacheOperationalModeName(uint8(cfg >> 8)),
+		SocketDesignation:   s.str(0x04),
+		Level:               uint8(cfg&7) + 1,
+		Enabled:             cfg&0x80 != 0,
+		Socketed:            cfg&0x08 != 0,
+		Location:            CacheLocationName(uint8(cfg >> 5)),
+		OperationalMode:     CacheOperationalModeName(uint8(cfg >> 8)),
+		MaxSizeBytes:        cacheSize16(s.U16(0x07)),
+		InstalledSizeBytes:  cacheSize16(s.U16(0x09)),
+		MaxSize2Bytes:       cacheSize32(s.U32(0x13)),
+		InstalledSize2Bytes: cacheSize32(s.U32(0x17)),
+		SupportedSRAMTypes:  CacheSRAMTypeNames(s.U16(0x0B)),
+		CurrentSRAMType:     CacheSRAMTypeNames(s.U16(0x0D)),
+		SpeedNS:             s.U8(0x0F),
 	}
-	maxs, _ := s.u16(0x07)
-	inst, _ := s.u16(0x09)
-	c.MaxSizeBytes, c.InstalledSizeBytes = cacheSize16(maxs), cacheSize16(inst)
-	if m2, ok := s.u32(0x13); ok {
-		if v := cacheSize32(m2); v > c.MaxSizeBytes {
-			c.MaxSizeBytes = v
-		}
+	c.MaxSizeBytes = max(c.MaxSizeBytes, c.MaxSize2Bytes)
+	c.InstalledSizeBytes = max(c.InstalledSizeBytes, c.InstalledSize2Bytes)
+	if s.Length > 0x10 {
+		c.ErrorCorrection = CacheErrorCorrectionName(s.U8(0x10))
 	}
-	if i2, ok := s.u32(0x17); ok {
-		if v := cacheSize32(i2); v > c.InstalledSizeBytes {
-			c.InstalledSizeBytes = v
-		}
+	if s.Length > 0x11 {
+		c.SystemType = CacheTypeName(s.U8(0x11))
 	}
-	if v, ok := s.u8(0x10); ok {
-		c.ErrorCorrection = CacheErrorCorrectionName(v)
-	}
-	if v, ok := s.u8(0x11); ok {
-		c.SystemType = CacheTypeName(v)
-	}
-	if v, ok := s.u8(0x12); ok {
-		c.Associativity = CacheAssociativityName(v)
+	if s.Length > 0x12 {
+		c.Associativity = CacheAssociativityName(s.U8(0x12))
 	}
 	return c, nil
 }

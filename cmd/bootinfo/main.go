@@ -106,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	dmiCmd := app.Command("dmi", "Decode the SMBIOS/DMI tables as dmidecode 3.4 does, for hosts and containers without dmidecode.")
 	var df dmiFlags
 	dmiCmd.Flag("from-dump", "Read the tables from a binary dump (as written by dmidecode --dump-bin) instead of the host's.").PlaceHolder("FILE").StringVar(&df.fromDump)
-	dmiCmd.Flag("type", "Only print structures of this type: a number, a comma-separated list, or a keyword ("+joinKeywords(dmiTypeKeywords)+"). Repeatable.").Short('t').PlaceHolder("TYPE").StringsVar(&df.types)
+	dmiCmd.Flag("type", "Only print structures of this type: a number, a comma-separated list, or a keyword ("+joinKeywords(dmidecode.TypeKeywords())+"). Repeatable.").Short('t').PlaceHolder("TYPE").StringsVar(&df.types)
 	dmiCmd.Flag("string", "Only print the value of this DMI string ("+joinKeywords(dmidecode.Keywords())+").").Short('s').PlaceHolder("KEYWORD").StringVar(&df.keyword)
 	dmiCmd.Flag("dump", "Print every structure as hex instead of decoding it.").Short('u').BoolVar(&df.dump)
 	dmiCmd.Flag("dump-bin", "Write the tables to FILE in dmidecode's binary dump format instead of printing them.").PlaceHolder("FILE").StringVar(&df.dumpBin)
@@ -195,9 +195,6 @@ func enabledNames(o options) []string {
 	sort.Strings(out)
 	return out
 }
-
-// dmiTypeKeywords are the -t keywords dmidecode accepts.
-var dmiTypeKeywords = []string{"bios", "system", "baseboard", "chassis", "processor", "memory", "cache", "connector", "slot"}
 
 func joinKeywords(kw []string) string { return strings.Join(kw, ", ") }
 

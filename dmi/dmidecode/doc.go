@@ -5,7 +5,9 @@
 // not decode. It also implements dmidecode's -t (type selection), -s (single
 // string) and -u (dump) options.
 //
-// The output rules were learnt from dmidecode's documented behaviour and by
-// comparing with its output over a corpus of real tables; the field layouts
-// are those of DMTF DSP0134.
+// The field layouts are those of DMTF DSP0134. The structures come from
+// dmi's typed views where package dmi has one (types 0 to 4, 7, 9, 11, 12,
+// 16, 17, 19, 32, 38, 41), in their dmidecode string form; the other types
+// are read from the formatted area through dmi.Structure's accessors, most
+// of them through a field table (name, offset, formatter) per type.
 package dmidecode

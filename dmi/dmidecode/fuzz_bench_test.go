@@ -2,21 +2,17 @@ package dmidecode
 
 import (
 	"io"
-	"os"
 	"testing"
 
 	"github.com/bootinfo/bootinfo/dmi"
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 )
 
 // FuzzWrite renders arbitrary dump-bin input with every option: it must never
 // panic, whatever the table holds.
 func FuzzWrite(f *testing.F) {
-	for _, p := range dumpPaths(f) {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
+	for _, p := range dmitest.Dumps(f) {
+		f.Add(dmitest.ReadFile(f, p))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tb, _ := dmi.ParseDumpBin(b)
@@ -40,11 +36,8 @@ func FuzzWrite(f *testing.F) {
 func BenchmarkRenderAllDumps(b *testing.B) {
 	var tables []*dmi.Table
 	size := 0
-	for _, p := range dumpPaths(b) {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, p := range dmitest.Dumps(b) {
+		raw := dmitest.ReadFile(b, p)
 		tb, _ := dmi.ParseDumpBin(raw)
 		tables = append(tables, tb)
 		size += len(raw)

@@ -27,7 +27,6 @@ func (p *printer) setVendor(s *dmi.Structure) {
 		return
 	}
 	m, _ := s.RawString(s.Raw[4])
-	prod, _ := s.RawString(s.Raw[5])
 	switch strings.TrimRight(m, " \t\n") {
 	case "HP", "Hewlett-Packard":
 		p.vendor = vendorHP
@@ -40,114 +39,107 @@ func (p *printer) setVendor(s *dmi.Structure) {
 	default:
 		p.vendor = vendorNone
 	}
-	p.product = prod
+}
+
+// An oemType prints one OEM type of a vendor: structures match accepts
+// (all when it is nil) print as typePrinter says.
+type oemType struct {
+	typePrinter
+	match func(*dmi.Structure) bool
 }
 
 // decodeOEM prints a vendor-specific structure and reports whether it knew
 // it.
-func (p *printer) decodeOEM(s *dmi.Structure, d fields, l int) bool {
+func (p *printer) decodeOEM(s *dmi.Structure) bool {
+	var o oemType
+	company := ""
 	switch p.vendor {
-	case vendorHP, vendorHPE:
-		return p.decodeHP(s, d, l)
+	case vendorHP:
+		o, company = hpTypes[s.Type], "HP "
+	case vendorHPE:
+		o, company = hpTypes[s.Type], "HPE "
 	case vendorIBM, vendorLenovo:
-		return p.decodeLenovo(s, d, l)
+		o = lenovoTypes[s.Type]
 	}
-	return false
-}
-
-func enabled(b bool) string {
-	if b {
-		return "Enabled"
-	}
-	return "Disabled"
-}
-
-func (p *printer) decodeHP(s *dmi.Structure, d fields, l int) bool {
-	company := "HP"
-	if p.vendor == vendorHPE {
-		company = "HPE"
-	}
-	switch s.Type {
-	case 194:
-		p.f("%s ProLiant Super IO Enable/Disable Indicator\n", company)
-		if l < 0x05 {
-			return true
-		}
-		f := d.b(4)
-		p.attr("Serial Port A", "%s", enabled(f&1 != 0))
-		p.attr("Serial Port B", "%s", enabled(f&2 != 0))
-		p.attr("Parallel Port", "%s", enabled(f&4 != 0))
-		p.attr("Floppy Disk Port", "%s", enabled(f&8 != 0))
-		p.attr("Virtual Serial Port", "%s", enabled(f&16 != 0))
-	case 204:
-		p.f("%s ProLiant System/Rack Locator\n", company)
-		if l < 0x0B {
-			return true
-		}
-		str := func(off int) string { return s.String(d.b(off)) }
-		p.attr("Rack Name", "%s", str(4))
-		p.attr("Enclosure Name", "%s", str(5))
-		p.attr("Enclosure Model", "%s", str(6))
-		p.attr("Enclosure Serial", "%s", str(0x0A))
-		p.attr("Enclosure Bays", "%d", d.b(8))
-		p.attr("Server Bay", "%s", str(7))
-		p.attr("Bays Filled", "%d", d.b(9))
-	case 209, 221:
-		if s.Type == 221 {
-			p.f("%s BIOS iSCSI NIC PCI and MAC Information\n", company)
-		} else {
-			p.f("%s BIOS PXE NIC PCI and MAC Information\n", company)
-		}
-		for nic, ptr := 1, 4; l >= ptr+8; nic, ptr = nic+1, ptr+8 {
-			name := fmt.Sprintf("NIC %d", nic)
-			switch {
-			case d.b(ptr) == 0 && d.b(ptr+1) == 0:
-				p.attr(name, "Disabled")
-			case d.b(ptr) == 0xFF && d.b(ptr+1) == 0xFF:
-				p.attr(name, "Not Installed")
-			default:
-				p.attr(name, "PCI device %02x:%02x.%x, MAC address %02X:%02X:%02X:%02X:%02X:%02X",
-					d.b(ptr+1), d.b(ptr)>>3, d.b(ptr)&7, d.b(ptr+2), d.b(ptr+3), d.b(ptr+4), d.b(ptr+5), d.b(ptr+6), d.b(ptr+7))
-			}
-		}
-	case 212:
-		p.f("%s 64-bit CRU Information\n", company)
-		if l < 0x18 {
-			return true
-		}
-		sig := d.dw(4)
-		if printable(d[4:8]) {
-			p.attr("Signature", "0x%08x (%s)", sig, string(d[4:8]))
-		} else {
-			p.attr("Signature", "0x%08x", sig)
-		}
-		if sig == 0x55524324 {
-			addr := d.qw(8) + uint64(d.dw(0x14))
-			p.attr("Physical Address", "0x%016x", addr)
-			p.attr("Length", "0x%08x", d.dw(0x10))
-		}
-	case 219:
-		p.f("%s ProLiant Information\n", company)
-		if l < 0x08 {
-			return true
-		}
-		p.attr("Power Features", "0x%08x", d.dw(4))
-		if l < 0x0C {
-			return true
-		}
-		p.attr("Omega Features", "0x%08x", d.dw(8))
-		if l < 0x14 {
-			return true
-		}
-		f := d.dw(0x10)
-		p.attr("Misc. Features", "0x%08x", f)
-		yes := map[bool]string{true: "Yes", false: "No"}
-		p.item("iCRU: %s", yes[f&0x0001 != 0])
-		p.item("UEFI: %s", yes[f&0x1400 != 0])
-	default:
+	if o.title == "" || o.match != nil && !o.match(s) {
 		return false
 	}
+	p.w.WriteString(company)
+	p.print(o.typePrinter, s)
 	return true
+}
+
+// hpTypes are the HP and HPE OEM types dmidecode decodes; their titles
+// follow the company name.
+var hpTypes = map[uint8]oemType{
+	194: {typePrinter: typePrinter{title: "ProLiant Super IO Enable/Disable Indicator", min: 0x05, fields: []field{
+		{"Serial Port A", 0, enabledBit(0x04, 0)},
+		{"Serial Port B", 0, enabledBit(0x04, 1)},
+		{"Parallel Port", 0, enabledBit(0x04, 2)},
+		{"Floppy Disk Port", 0, enabledBit(0x04, 3)},
+		{"Virtual Serial Port", 0, enabledBit(0x04, 4)},
+	}}},
+	204: {typePrinter: typePrinter{title: "ProLiant System/Rack Locator", min: 0x0B, fields: []field{
+		{"Rack Name", 0, str(0x04)},
+		{"Enclosure Name", 0, str(0x05)},
+		{"Enclosure Model", 0, str(0x06)},
+		{"Enclosure Serial", 0, str(0x0A)},
+		{"Enclosure Bays", 0, decimal(0x08)},
+		{"Server Bay", 0, str(0x07)},
+		{"Bays Filled", 0, decimal(0x09)},
+	}}},
+	209: {typePrinter: typePrinter{title: "BIOS PXE NIC PCI and MAC Information", body: (*printer).hpNICs}},
+	212: {typePrinter: typePrinter{title: "64-bit CRU Information", min: 0x18, body: (*printer).hpCRU}},
+	219: {typePrinter: typePrinter{title: "ProLiant Information", min: 0x08, body: (*printer).hpProLiantInformation}},
+	221: {typePrinter: typePrinter{title: "BIOS iSCSI NIC PCI and MAC Information", body: (*printer).hpNICs}},
+}
+
+// hpNICs prints HP types 209 and 221: a PCI address and MAC address per
+// 8-byte record.
+func (p *printer) hpNICs(s *dmi.Structure) {
+	for nic, ptr := 1, 4; int(s.Length) >= ptr+8; nic, ptr = nic+1, ptr+8 {
+		name := fmt.Sprintf("NIC %d", nic)
+		switch {
+		case s.U8(ptr) == 0 && s.U8(ptr+1) == 0:
+			p.text(name, "Disabled")
+		case s.U8(ptr) == 0xFF && s.U8(ptr+1) == 0xFF:
+			p.text(name, "Not Installed")
+		default:
+			p.attr(name, "PCI device %02x:%02x.%x, MAC address %02X:%02X:%02X:%02X:%02X:%02X",
+				s.U8(ptr+1), s.U8(ptr)>>3, s.U8(ptr)&7, s.U8(ptr+2), s.U8(ptr+3), s.U8(ptr+4), s.U8(ptr+5), s.U8(ptr+6), s.U8(ptr+7))
+		}
+	}
+}
+
+// hpCRU prints HP type 212.
+func (p *printer) hpCRU(s *dmi.Structure) {
+	sig := s.U32(4)
+	if d := s.Data(); printable(d[4:8]) {
+		p.attr("Signature", "0x%08x (%s)", sig, string(d[4:8]))
+	} else {
+		p.attr("Signature", "0x%08x", sig)
+	}
+	if sig == 0x55524324 {
+		p.attr("Physical Address", "0x%016x", s.U64(8)+uint64(s.U32(0x14)))
+		p.attr("Length", "0x%08x", s.U32(0x10))
+	}
+}
+
+// hpProLiantInformation prints HP type 219.
+func (p *printer) hpProLiantInformation(s *dmi.Structure) {
+	p.attr("Power Features", "0x%08x", s.U32(4))
+	if s.Length < 0x0C {
+		return
+	}
+	p.attr("Omega Features", "0x%08x", s.U32(8))
+	if s.Length < 0x14 {
+		return
+	}
+	f := s.U32(0x10)
+	p.attr("Misc. Features", "0x%08x", f)
+	yes := map[bool]string{true: "Yes", false: "No"}
+	p.item("iCRU: %s", yes[f&0x0001 != 0])
+	p.item("UEFI: %s", yes[f&0x1400 != 0])
 }
 
 func printable(b []byte) bool {
@@ -159,38 +151,32 @@ func printable(b []byte) bool {
 	return true
 }
 
-func (p *printer) decodeLenovo(s *dmi.Structure, d fields, l int) bool {
-	switch s.Type {
-	case 131:
-		if l != 0x16 || s.String(1) != "TVT-Enablement" {
-			return false
-		}
-		p.f("ThinkVantage Technologies\n")
-		p.attr("Version", "%d", d.b(4))
-		diag := "No"
-		if d.b(0x14)&0x80 != 0 {
-			diag = "Available"
-		}
-		p.attr("Diagnostics", "%s", diag)
-	case 135:
-		if l < 0x0A || string(d[4:6]) != "TP" || d.b(6) != 0x07 || d.b(7) != 0x03 {
-			return false
-		}
-		p.f("ThinkPad Device Presence Detection\n")
-		fp := "No"
-		if d.b(9)&1 != 0 {
-			fp = "Present"
-		}
-		p.attr("Fingerprint Reader", "%s", fp)
-	case 140:
-		if l < 0x0F || string(d[4:10]) != "LENOVO" || d.b(0x0A) != 0x0B || d.b(0x0B) != 0x07 {
-			return false
-		}
-		p.f("ThinkPad Embedded Controller Program\n")
-		p.attr("Version ID", "%s", s.String(d.b(0x0D)))
-		p.attr("Release Date", "%s", s.String(d.b(0x0E)))
-	default:
-		return false
-	}
-	return true
+// signature reports whether the formatted area holds sig at offset 4.
+func signature(s *dmi.Structure, sig string) bool {
+	return int(s.Length) >= 4+len(sig) && string(s.Raw[4:4+len(sig)]) == sig
+}
+
+// lenovoTypes are the Lenovo (and IBM) OEM types dmidecode decodes, each
+// recognised by its length and a signature.
+var lenovoTypes = map[uint8]oemType{
+	131: {
+		typePrinter: typePrinter{title: "ThinkVantage Technologies", fields: []field{
+			{"Version", 0, decimal(0x04)},
+			{"Diagnostics", 0, flag(0x14, 0x80, "Available", "No")},
+		}},
+		match: func(s *dmi.Structure) bool { return s.Length == 0x16 && s.String(1) == "TVT-Enablement" },
+	},
+	135: {
+		typePrinter: typePrinter{title: "ThinkPad Device Presence Detection", fields: []field{
+			{"Fingerprint Reader", 0, flag(0x09, 1, "Present", "No")},
+		}},
+		match: func(s *dmi.Structure) bool { return s.Length >= 0x0A && signature(s, "TP\x07\x03") },
+	},
+	140: {
+		typePrinter: typePrinter{title: "ThinkPad Embedded Controller Program", fields: []field{
+			{"Version ID", 0, str(0x0D)},
+			{"Release Date", 0, str(0x0E)},
+		}},
+		match: func(s *dmi.Structure) bool { return s.Length >= 0x0F && signature(s, "LENOVO\x0B\x07") },
+	},
 }

@@ -8,21 +8,13 @@ import (
 	"testing"
 
 	"github.com/bootinfo/bootinfo/dmi"
-	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
+	"github.com/google/go-cmp/cmp"
 )
 
 // requiredTypes must match dmidecode's output exactly, structure by
 // structure.
 var requiredTypes = map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 16: true, 17: true, 19: true, 32: true}
-
-func dumpPaths(t testing.TB) []string {
-	dir := testutil.Shared(t, "smbios", "dumps")
-	m, err := filepath.Glob(filepath.Join(dir, "*.bin"))
-	if err != nil || len(m) == 0 {
-		t.Fatalf("no dumps in %s: %v", dir, err)
-	}
-	return m
-}
 
 // block is one "Handle ..." section of dmidecode output, or the header.
 type block struct {
@@ -53,11 +45,7 @@ func splitBlocks(out string) []block {
 }
 
 func render(t testing.TB, path string, opts Options) (string, *dmi.Table) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, _ := dmi.ParseDumpBin(raw)
+	tb, _ := dmi.ParseDumpBin(dmitest.ReadFile(t, path))
 	if tb == nil {
 		t.Fatalf("%s: no table", path)
 	}
@@ -74,12 +62,9 @@ func render(t testing.TB, path string, opts Options) (string, *dmi.Table) {
 func TestOracleDumps(t *testing.T) {
 	var total, same, reqTotal, reqSame int
 	perType := map[int][2]int{}
-	for _, p := range dumpPaths(t) {
+	for _, p := range dmitest.Dumps(t) {
 		name := strings.TrimSuffix(filepath.Base(p), ".bin")
-		want, err := os.ReadFile(strings.TrimSuffix(p, ".bin") + ".dmidecode.txt")
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := dmitest.ReadFile(t, strings.TrimSuffix(p, ".bin")+".dmidecode.txt")
 		var stderr bytes.Buffer
 		got, _ := render(t, p, Options{Stderr: &stderr})
 		wantErr, _ := os.ReadFile(strings.TrimSuffix(p, ".bin") + ".dmidecode.stderr")
@@ -105,8 +90,7 @@ func TestOracleDumps(t *testing.T) {
 			}
 			perType[wb[i].typ] = c
 			if !ok && !requiredTypes[wb[i].typ] {
-				// Every other type matched too when this test was written;
-				// keep it that way.
+				// The other types must match too.
 				t.Errorf("%s: structure %d (type %d) differs:\n%s", name, i, wb[i].typ, lineDiff(wb[i].text, gb[i].text))
 			}
 			if requiredTypes[wb[i].typ] {
@@ -128,38 +112,7 @@ func TestOracleDumps(t *testing.T) {
 	}
 }
 
-// lineDiff shows the first differing lines of two texts.
+// lineDiff shows how two texts differ, line by line.
 func lineDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var sb strings.Builder
-	for i := 0; i < max(len(wl), len(gl)); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			sb.WriteString("  line " + itoa(i+1) + ":\n    want: " + strings.ReplaceAll(w, "\t", "\\t") + "\n    got:  " + strings.ReplaceAll(g, "\t", "\\t") + "\n")
-			if sb.Len() > 600 {
-				break
-			}
-		}
-	}
-	return sb.String()
-}
-
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(i)) }
-
-func fmtInt(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for i > 0 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-		i /= 10
-	}
-	return string(b)
+	return cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n"))
 }

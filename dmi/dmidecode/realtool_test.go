@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bootinfo/bootinfo/dmi"
+	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
@@ -50,8 +51,7 @@ func TestAgainstDmidecodeOptions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs dmidecode about 3000 times")
 	}
-	kws := []string{"bios", "system", "baseboard", "chassis", "processor", "memory", "cache", "connector", "slot"}
-	for i, p := range dumpPaths(t) {
+	for i, p := range dmitest.Dumps(t) {
 		dir, name := filepath.Dir(p), filepath.Base(p)
 		allStrings := os.Getenv("DMIDECODE_ALL_STRINGS") != "" || i%4 == 0 // -s for every keyword on a quarter of the dumps keeps the run short
 		t.Run(name, func(t *testing.T) {
@@ -75,7 +75,7 @@ func TestAgainstDmidecodeOptions(t *testing.T) {
 					}
 				}
 			}
-			for _, kw := range kws {
+			for _, kw := range TypeKeywords() {
 				types, err := ParseTypes([]string{kw})
 				if err != nil {
 					t.Fatal(err)
@@ -106,21 +106,13 @@ func TestAgainstDmidecodeOptions(t *testing.T) {
 // its output with ours for the same file.
 func TestSysfsAgainstDmidecode(t *testing.T) {
 	bin := dmidecodeBin(t)
-	base := testutil.Shared(t, "smbios", "sysfs")
-	entries, err := os.ReadDir(base)
+	entries, err := os.ReadDir(dmitest.SysfsDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
 		t.Run(e.Name(), func(t *testing.T) {
-			root := t.TempDir()
-			if err := os.MkdirAll(filepath.Join(root, "firmware", "dmi"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(filepath.Join(base, e.Name()), filepath.Join(root, dmi.TablesDir)); err != nil {
-				t.Fatal(err)
-			}
-			tb, err := dmi.NewFS(root).Table()
+			tb, err := dmi.NewFS(dmitest.SysfsRoot(t, e.Name(), dmi.TablesDir)).Table()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,61 +179,45 @@ func TestSysfsHeader(t *testing.T) {
 // real dmidecode.
 func TestMalformedAgainstDmidecode(t *testing.T) {
 	bin := dmidecodeBin(t)
-	dir := testutil.Shared(t, "smbios", "dumps")
-	fix := func(ep []byte, idx, from, to int) {
-		ep[idx] = 0
-		var s byte
-		for _, c := range ep[from:to] {
-			s += c
-		}
-		ep[idx] = -s
-	}
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, name+".bin"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	cases := map[string][]byte{}
 	{
-		b := read("qemu-seabios-pc")
+		b := dmitest.Dump(t, "qemu-seabios-pc")
 		b[0x16] -= 10 // table length
-		fix(b, 0x15, 0x10, 0x1F)
-		fix(b, 0x04, 0, int(b[5]))
+		dmitest.WithChecksum(b, 0x15, 0x10, 0x1F)
+		dmitest.WithChecksum(b, 0x04, 0, int(b[5]))
 		cases["2x-short-length"] = b
 	}
 	{
-		b := read("qemu-seabios-pc")
+		b := dmitest.Dump(t, "qemu-seabios-pc")
 		b[0x1C] += 3 // structure count
-		fix(b, 0x15, 0x10, 0x1F)
-		fix(b, 0x04, 0, int(b[5]))
+		dmitest.WithChecksum(b, 0x15, 0x10, 0x1F)
+		dmitest.WithChecksum(b, 0x04, 0, int(b[5]))
 		cases["2x-count-too-large"] = b
 	}
 	{
-		b := read("u-root-Lenovo-ThinkPad-T480")
+		b := dmitest.Dump(t, "u-root-Lenovo-ThinkPad-T480")
 		cases["2x-file-cut"] = b[:len(b)-300]
 	}
 	{
-		b := read("qemu-ovmf-q35-ep64")
+		b := dmitest.Dump(t, "qemu-ovmf-q35-ep64")
 		cases["3x-cut-mid-structure"] = b[:len(b)-20]
 	}
 	{
-		b := read("qemu-ovmf-q35-ep64")
+		b := dmitest.Dump(t, "qemu-ovmf-q35-ep64")
 		tb, _ := dmi.ParseDumpBin(b)
 		last := tb.Structures[len(tb.Structures)-1]
 		cases["3x-no-end-of-table"] = b[:0x20+last.Offset]
 	}
 	{
 		// A DMI 2.0 legacy entry point ("_DMI_") in front of a real table.
-		b := read("dell-libsmbios-PE2650")
+		b := dmitest.Dump(t, "dell-libsmbios-PE2650")
 		ep := make([]byte, 0x20)
 		copy(ep, "_DMI_")
 		copy(ep[6:8], b[0x16:0x18])   // table length
 		ep[8] = 0x20                  // table address
 		copy(ep[0x0C:0x0E], b[0x1C:]) // structure count
 		ep[0x0E] = 0x20               // BCD revision 2.0
-		fix(ep, 0x05, 0, 0x0F)
+		dmitest.WithChecksum(ep, 0x05, 0, 0x0F)
 		cases["legacy-dmi-entry-point"] = append(ep, b[0x20:]...)
 	}
 	for name, b := range cases {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/bootinfo/bootinfo/dmi"
 )
@@ -57,7 +56,7 @@ func Write(w io.Writer, src Source, opts Options) error {
 		}
 		return bw.Flush()
 	}
-	p := &printer{w: bw, ver: t.Version.Uint()}
+	p := &printer{w: bw, t: t, ver: t.Version.Uint()}
 	warn := func(format string, a ...any) {
 		if opts.Stderr != nil {
 			fmt.Fprintf(opts.Stderr, format, a...)
@@ -121,7 +120,7 @@ func Write(w io.Writer, src Source, opts Options) error {
 			p.dump(s)
 			p.f("\n")
 		} else {
-			p.decode(s, t)
+			p.decode(s)
 		}
 	}
 	// A structure running past the table end is announced, not decoded.
@@ -208,80 +207,3 @@ func truncatedAfter(t *dmi.Table) *truncation {
 	}
 	return &truncation{typ: int(b[off]), length: int(b[off+1]), handle: uint16(b[off+2]) | uint16(b[off+3])<<8, next: next}
 }
-
-// printer accumulates dmidecode-formatted text.
-type printer struct {
-	w   *bufio.Writer
-	ver uint32
-	// vendor and product come from the last type 1 structure walked.
-	vendor  vendor
-	product string
-}
-
-func (p *printer) f(format string, a ...any) { fmt.Fprintf(p.w, format, a...) }
-
-// attr prints "\tname: value".
-func (p *printer) attr(name, format string, a ...any) {
-	p.w.WriteString("\t" + name + ": ")
-	fmt.Fprintf(p.w, format, a...)
-	p.w.WriteString("\n")
-}
-
-// listStart prints "\tname:" with an optional value.
-func (p *printer) listStart(name string, value string) {
-	if value != "" {
-		p.w.WriteString("\t" + name + ": " + value + "\n")
-		return
-	}
-	p.w.WriteString("\t" + name + ":\n")
-}
-
-func (p *printer) item(format string, a ...any) {
-	p.w.WriteString("\t\t")
-	fmt.Fprintf(p.w, format, a...)
-	p.w.WriteString("\n")
-}
-
-func hexRow(b []byte) string {
-	var sb strings.Builder
-	for i, c := range b {
-		if i > 0 {
-			sb.WriteByte(' ')
-		}
-		fmt.Fprintf(&sb, "%02X", c)
-	}
-	return sb.String()
-}
-
-// dumpWith prints a structure's "Header and Data:" and "Strings:" blocks:
-// with hexStrings each string's bytes (NUL included) in hex before its text,
-// as dmidecode -u does; without, only the text, as dmidecode prints types it
-// cannot decode.
-func (p *printer) dumpWith(s *dmi.Structure, hexStrings bool) {
-	d := s.Data()
-	p.listStart("Header and Data", "")
-	for off := 0; off < len(d); off += 16 {
-		p.item("%s", hexRow(d[off:min(off+16, len(d))]))
-	}
-	r := s.Raw
-	l := int(s.Length)
-	if l+1 < len(r) && (r[l] != 0 || r[l+1] != 0) {
-		p.listStart("Strings", "")
-		for i := 1; i < 256; i++ {
-			str, ok := s.RawString(uint8(i))
-			if !ok {
-				break
-			}
-			if hexStrings {
-				sb := append([]byte(str), 0)
-				for off := 0; off < len(sb); off += 16 {
-					p.item("%s", hexRow(sb[off:min(off+16, len(sb))]))
-				}
-			}
-			p.item("%s", s.String(uint8(i)))
-		}
-	}
-}
-
-// dump prints a structure as dmidecode -u does.
-func (p *printer) dump(s *dmi.Structure) { p.dumpWith(s, true) }

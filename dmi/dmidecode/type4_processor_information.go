@@ -1,7 +1,7 @@
 package dmidecode
 
 import (
-	"fmt"
+	"encoding/binary"
 	"strings"
 
 	"github.com/bootinfo/bootinfo/dmi"
@@ -22,25 +22,22 @@ var cpuidFlags = [32]string{
 	"TM (Thermal monitor supported)", "", "PBE (Pending break enabled)",
 }
 
-func familyCode(d fields, l int) uint16 {
-	if d.b(0x06) == 0xFE && l >= 0x2A {
-		return d.w(0x28)
-	}
-	return uint16(d.b(0x06))
-}
-
-// processorFamily names the family as dmidecode does, including its guesses
-// for the ambiguous codes 0x30 (SMBIOS 2.0) and 0xBE.
-func processorFamily(s *dmi.Structure, d fields, l int, ver uint32) string {
-	if ver == 0x020000 && d.b(0x06) == 0x30 && l >= 0x08 {
-		if strings.Contains(s.String(d.b(0x07)), "Intel") {
+// processorFamily names the family of a type 4 structure as dmidecode does,
+// including its guesses for the ambiguous codes 0x30 (SMBIOS 2.0) and 0xBE.
+// It works on structures of any length, as -s processor-family needs.
+func processorFamily(s *dmi.Structure, ver uint32) string {
+	if ver == 0x020000 && s.U8(0x06) == 0x30 && s.Length >= 0x08 {
+		if strings.Contains(s.String(s.U8(0x07)), "Intel") {
 			return "Pentium Pro"
 		}
 	}
-	code := familyCode(d, l)
+	code := uint16(s.U8(0x06))
+	if code == 0xFE && s.Length >= 0x2A {
+		code = s.U16(0x28)
+	}
 	if code == 0xBE {
-		if l >= 0x08 {
-			m := s.String(d.b(0x07))
+		if s.Length >= 0x08 {
+			m := s.String(s.U8(0x07))
 			if strings.Contains(m, "Intel") {
 				return "Core 2"
 			}
@@ -62,12 +59,14 @@ func in(v uint16, ranges ...uint16) bool {
 	return false
 }
 
-func (p *printer) processorID(s *dmi.Structure, d fields, l int) {
-	id := d[0x08:0x10]
-	p.attr("ID", "%s", hexRow(id))
-	typ := familyCode(d, l)
-	eax := uint32(id[0]) | uint32(id[1])<<8 | uint32(id[2])<<16 | uint32(id[3])<<24
-	edx := uint32(id[4]) | uint32(id[5])<<8 | uint32(id[6])<<16 | uint32(id[7])<<24
+// processorID prints the ID and, where dmidecode knows the family's
+// layout, the signature and CPUID flags.
+func (p *printer) processorID(c *dmi.Processor) {
+	var id [8]byte
+	binary.LittleEndian.PutUint64(id[:], c.ID)
+	p.text("ID", hexRow(id[:]))
+	typ := c.FamilyCode
+	eax, edx := uint32(c.ID), uint32(c.ID>>32)
 	sig := 0
 	switch {
 	case typ == 0x05:
@@ -95,7 +94,7 @@ func (p *printer) processorID(s *dmi.Structure, d fields, l int) {
 	case in(typ, 0x18, 0x1D, 0x1F, 0x1F, 0x38, 0x3F, 0x46, 0x4F, 0x66, 0x6B, 0x83, 0x8F, 0xB6, 0xB7, 0xE4, 0xEF):
 		sig = 2
 	case typ == 0x01 || typ == 0x02:
-		v := s.String(d.b(0x10))
+		v := c.Version
 		switch {
 		case strings.HasPrefix(v, "Pentium III MMX") || strings.HasPrefix(v, "Intel(R) Core(TM)2") ||
 			strings.HasPrefix(v, "Intel(R) Pentium(R)") || v == "Genuine Intel(R) CPU U1400":
@@ -133,93 +132,56 @@ func (p *printer) processorID(s *dmi.Structure, d fields, l int) {
 	}
 }
 
-func processorVoltage(c uint8) string {
-	if c&0x80 != 0 {
-		return fmt.Sprintf("%.1f V", float32(c&0x7F)/10)
-	}
-	if c&7 == 0 {
-		return "Unknown"
-	}
-	var v []string
-	for i, n := range []string{"5.0 V", "3.3 V", "2.9 V"} {
-		if c&(1<<i) != 0 {
-			v = append(v, n)
-		}
-	}
-	return strings.Join(v, " ")
-}
+// freq formats a speed in MHz.
+func freq(v uint16) string { return orUnknown(v, "%d MHz") }
 
-func freq(v uint16) string {
-	if v == 0 {
-		return "Unknown"
-	}
-	return fmt.Sprintf("%d MHz", v)
-}
+var processorInformation = typePrinter{title: "Processor Information", body: viewBody(dmi.ParseProcessor, (*printer).processorInformation)}
 
-func (p *printer) type4(s *dmi.Structure, d fields, l int, str func(int) string) {
-	p.f("Processor Information\n")
-	if l < 0x1A {
-		return
-	}
-	p.attr("Socket Designation", "%s", str(0x04))
-	p.attr("Type", "%s", dmi.ProcessorTypeName(d.b(0x05)))
-	p.attr("Family", "%s", processorFamily(s, d, l, p.ver))
-	p.attr("Manufacturer", "%s", str(0x07))
-	p.processorID(s, d, l)
-	p.attr("Version", "%s", str(0x10))
-	p.attr("Voltage", "%s", processorVoltage(d.b(0x11)))
-	p.attr("External Clock", "%s", freq(d.w(0x12)))
-	p.attr("Max Speed", "%s", freq(d.w(0x14)))
-	p.attr("Current Speed", "%s", freq(d.w(0x16)))
-	if st := d.b(0x18); st&0x40 != 0 {
-		p.attr("Status", "Populated, %s", dmi.ProcessorStatusName(st))
+// processorInformation prints a type 4 structure (DSP0134 7.5).
+func (p *printer) processorInformation(s *dmi.Structure, c *dmi.Processor) {
+	p.text("Socket Designation", c.SocketDesignation)
+	p.text("Type", c.Type)
+	p.text("Family", processorFamily(s, p.ver))
+	p.text("Manufacturer", c.Manufacturer)
+	p.processorID(c)
+	p.text("Version", c.Version)
+	p.text("Voltage", processorVoltage(c.VoltageCode))
+	p.text("External Clock", freq(c.ExternalClockMHz))
+	p.text("Max Speed", freq(c.MaxSpeedMHz))
+	p.text("Current Speed", freq(c.CurrentSpeedMHz))
+	if c.Populated {
+		p.text("Status", "Populated, "+c.Status)
 	} else {
-		p.attr("Status", "Unpopulated")
+		p.text("Status", "Unpopulated")
 	}
-	p.attr("Upgrade", "%s", dmi.ProcessorUpgradeName(d.b(0x19)))
-	if l < 0x20 {
+	p.text("Upgrade", c.Upgrade)
+	if s.Length < 0x20 {
 		return
 	}
-	for i, lv := range []string{"L1", "L2", "L3"} {
-		h := d.w(0x1A + 2*i)
+	for i, h := range []uint16{c.L1CacheHandle, c.L2CacheHandle, c.L3CacheHandle} {
+		lv := []string{"L1", "L2", "L3"}[i]
 		switch {
 		case h != 0xFFFF:
 			p.attr(lv+" Cache Handle", "0x%04X", h)
 		case p.ver >= 0x020300:
-			p.attr(lv+" Cache Handle", "Not Provided")
+			p.text(lv+" Cache Handle", "Not Provided")
 		default:
 			p.attr(lv+" Cache Handle", "No %s Cache", lv)
 		}
 	}
-	if l < 0x23 {
+	if s.Length < 0x23 {
 		return
 	}
-	p.attr("Serial Number", "%s", str(0x20))
-	p.attr("Asset Tag", "%s", str(0x21))
-	p.attr("Part Number", "%s", str(0x22))
-	if l < 0x28 {
+	p.part(c.Part)
+	if s.Length < 0x28 {
 		return
 	}
-	count := func(name string, off8, off16 int) {
-		v := d.b(off8)
-		if v == 0 {
-			return
-		}
-		if l >= off16+2 && v == 0xFF {
-			p.attr(name, "%d", d.w(off16))
-		} else {
-			p.attr(name, "%d", v)
+	// dmidecode omits a count whose byte is 0, but prints a 16-bit count
+	// of 0 (byte 0xFF); the view has 0 for both, so the byte decides.
+	for i, n := range []uint16{c.CoreCount, c.CoresEnabled, c.ThreadCount} {
+		if s.U8(0x23+i) != 0 {
+			p.attr([]string{"Core Count", "Core Enabled", "Thread Count"}[i], "%d", n)
 		}
 	}
-	count("Core Count", 0x23, 0x2A)
-	count("Core Enabled", 0x24, 0x2C)
-	count("Thread Count", 0x25, 0x2E)
-	if c := d.w(0x26); c&0x3FC == 0 {
-		p.attr("Characteristics", "None")
-	} else {
-		p.listStart("Characteristics", "")
-		for _, n := range dmi.ProcessorCharacteristicNames(c) {
-			p.item("%s", n)
-		}
-	}
+	p.flags("Characteristics", c.Characteristics, false)
 }

@@ -40,23 +40,42 @@ func Keywords() []string {
 	return out
 }
 
-// typeKeywords maps -t keywords to the types dmidecode selects for them.
-var typeKeywords = map[string][]int{
-	"bios":      {0, 13},
-	"system":    {1, 12, 15, 23, 32},
-	"baseboard": {2, 10, 41},
-	"chassis":   {3},
-	"processor": {4},
-	"memory":    {5, 6, 16, 17},
-	"cache":     {7},
-	"connector": {8},
-	"slot":      {9},
+// typeKeywords are dmidecode's -t keywords, in its order, with the types
+// each selects.
+var typeKeywords = []struct {
+	name  string
+	types []int
+}{
+	{"bios", []int{0, 13}},
+	{"system", []int{1, 12, 15, 23, 32}},
+	{"baseboard", []int{2, 10, 41}},
+	{"chassis", []int{3}},
+	{"processor", []int{4}},
+	{"memory", []int{5, 6, 16, 17}},
+	{"cache", []int{7}},
+	{"connector", []int{8}},
+	{"slot", []int{9}},
 }
 
 // TypeKeywords returns the keywords -t accepts, in dmidecode's order (for
 // the "Valid type keywords are:" list).
 func TypeKeywords() []string {
-	return []string{"bios", "system", "baseboard", "chassis", "processor", "memory", "cache", "connector", "slot"}
+	out := make([]string, len(typeKeywords))
+	for i, k := range typeKeywords {
+		out[i] = k.name
+	}
+	return out
+}
+
+// typesOf returns the types keyword kw selects, and whether it is one.
+func typesOf(kw string) ([]int, bool) {
+	kw = strings.ToLower(kw)
+	for _, k := range typeKeywords {
+		if k.name == kw {
+			return k.types, true
+		}
+	}
+	return nil, false
 }
 
 // ParseTypes turns -t arguments (keywords, numbers, comma-separated lists of
@@ -68,7 +87,7 @@ func ParseTypes(args []string) ([]int, error) {
 	}
 	seen := map[int]bool{}
 	for _, a := range args {
-		if ts, ok := typeKeywords[strings.ToLower(a)]; ok {
+		if ts, ok := typesOf(a); ok {
 			for _, t := range ts {
 				seen[t] = true
 			}
@@ -125,25 +144,24 @@ func writeString(w *bufio.Writer, t *dmi.Table, kw string) error {
 		if s.Type != k.typ || k.offset >= int(s.Length) {
 			continue
 		}
-		d := fields(s.Data())
 		off := k.offset
 		switch int(k.typ)<<8 | off {
 		case 0x015, 0x017:
-			if d.b(off-1) != 0xFF && d.b(off) != 0xFF {
-				fmt.Fprintf(w, "%d.%d\n", d.b(off-1), d.b(off))
+			if s.U8(off-1) != 0xFF && s.U8(off) != 0xFF {
+				fmt.Fprintf(w, "%d.%d\n", s.U8(off-1), s.U8(off))
 			}
 		case 0x108:
-			if off+16 <= len(d) {
-				fmt.Fprintf(w, "%s\n", uuid(d[off:off+16], ver))
+			if off+16 <= int(s.Length) {
+				fmt.Fprintf(w, "%s\n", uuid(dmi.FormatUUID(s.Raw[off:off+16], t.Version)))
 			}
 		case 0x305:
-			fmt.Fprintf(w, "%s\n", dmi.ChassisTypeName(d.b(off)))
+			fmt.Fprintf(w, "%s\n", dmi.ChassisTypeName(s.U8(off)))
 		case 0x406:
-			fmt.Fprintf(w, "%s\n", processorFamily(s, d, int(s.Length), ver))
+			fmt.Fprintf(w, "%s\n", processorFamily(s, ver))
 		case 0x416:
-			fmt.Fprintf(w, "%s\n", freq(d.w(off)))
+			fmt.Fprintf(w, "%s\n", freq(s.U16(off)))
 		default:
-			fmt.Fprintf(w, "%s\n", s.String(d.b(off)))
+			fmt.Fprintf(w, "%s\n", s.String(s.U8(off)))
 		}
 	}
 	return nil

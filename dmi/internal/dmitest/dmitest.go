@@ -1,0 +1,72 @@
+// Package dmitest holds what the tests of package dmi and of its dmidecode
+// printer share: the shared corpus's SMBIOS dumps and sysfs copies, and
+// helpers to build inputs from them.
+package dmitest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+)
+
+// Dumps returns the paths of the corpus's dumps (smbios/dumps/*.bin), each
+// beside the dmidecode output it was compared with (NAME.dmidecode.txt).
+func Dumps(tb testing.TB) []string {
+	tb.Helper()
+	dir := testutil.Shared(tb, "smbios", "dumps")
+	m, err := filepath.Glob(filepath.Join(dir, "*.bin"))
+	if err != nil || len(m) == 0 {
+		tb.Fatalf("no dumps in %s: %v", dir, err)
+	}
+	return m
+}
+
+// Dump returns the bytes of the corpus dump smbios/dumps/NAME.bin.
+func Dump(tb testing.TB, name string) []byte {
+	tb.Helper()
+	return ReadFile(tb, filepath.Join(testutil.Shared(tb, "smbios", "dumps"), name+".bin"))
+}
+
+// ReadFile returns the bytes of p, failing tb when it cannot be read.
+func ReadFile(tb testing.TB, p string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// SysfsDir is the folder of the corpus's copies of /sys/firmware/dmi/tables.
+func SysfsDir(tb testing.TB) string {
+	tb.Helper()
+	return testutil.Shared(tb, "smbios", "sysfs")
+}
+
+// SysfsRoot builds a sysfs tree whose tablesDir (dmi.TablesDir, relative
+// to the root) is the corpus's copy name, and returns its root.
+func SysfsRoot(tb testing.TB, name, tablesDir string) string {
+	tb.Helper()
+	root := tb.TempDir()
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(root, tablesDir)), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(SysfsDir(tb), name), filepath.Join(root, tablesDir)); err != nil {
+		tb.Fatal(err)
+	}
+	return root
+}
+
+// WithChecksum sets b[idx] so that b[from:to] sums to 0, as entry point
+// checksums require, and returns b.
+func WithChecksum(b []byte, idx, from, to int) []byte {
+	b[idx] = 0
+	var s byte
+	for _, c := range b[from:to] {
+		s += c
+	}
+	b[idx] = -s
+	return b
+}
