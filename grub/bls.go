@@ -72,7 +72,7 @@ func ParseBLSEntry(id string, data []byte) (BLSEntry, error) {
 		case "grub_users":
 			e.GrubUsers = v
 		case "":
-			bad = append(bad, "line "+itoa(line))
+			bad = append(bad, "line "+strconv.Itoa(line))
 		}
 	})
 	if err == nil && len(bad) > 0 {
@@ -313,7 +313,7 @@ func ParseLoaderConf(data []byte) (*LoaderConf, error) {
 			default:
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 0 {
-					bad = append(bad, "line "+itoa(line)+": timeout "+strconv.Quote(v))
+					bad = append(bad, "line "+strconv.Itoa(line)+": timeout "+strconv.Quote(v))
 					return
 				}
 				lc.Timeout = &n
@@ -347,7 +347,7 @@ func SystemdBootConfig(lc *LoaderConf, entries []BLSEntry) *Config {
 	for i := range es {
 		b := &es[i]
 		e := Entry{
-			Title: b.Title, ID: b.ID, Index: itoa(i), Kind: KindLinux,
+			Title: b.Title, ID: b.ID, Index: strconv.Itoa(i), Kind: KindLinux,
 			Kernel: b.Linux, Initrd: b.Initrd, Args: b.CommandLine(),
 			Source: "bls:" + b.ID + ".conf", path: []int{i},
 			sortKey: b.SortKey, machineID: b.MachineID, version: b.Version,

@@ -72,10 +72,10 @@ func ParseDefaults(data []byte) (*Defaults, error) {
 						val += " " + extra.s
 					}
 					if w.cmdSubst {
-						d.Warnings = append(d.Warnings, "line "+itoa(n.line)+": "+name+" uses command substitution, which is not run")
+						d.Warnings = append(d.Warnings, "line "+strconv.Itoa(n.line)+": "+name+" uses command substitution, which is not run")
 					}
 					if cond {
-						d.Warnings = append(d.Warnings, "line "+itoa(n.line)+": "+name+" is assigned under a condition")
+						d.Warnings = append(d.Warnings, "line "+strconv.Itoa(n.line)+": "+name+" is assigned under a condition")
 					}
 					f.v.set(name, value{s: val, known: true})
 					d.Vars[name] = val

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func instrument(src []byte) ([]byte, int) {
 	for i := len(locs) - 1; i >= 0; i-- {
 		start, end := locs[i][0], locs[i][1]
 		line := 1 + strings.Count(text[:start], "\n")
-		text = text[:end] + " echo \"BOOTED=" + itoa(line) + "\"; reboot;" + text[end:]
+		text = text[:end] + " echo \"BOOTED=" + strconv.Itoa(line) + "\"; reboot;" + text[end:]
 	}
 	n := len(locs)
 	out := []byte(text)
@@ -104,7 +105,7 @@ func checkAgainstEmu(t *testing.T, bin, name string, src, env []byte) bool {
 		t.Errorf("%s: GRUB boots the entry at line %s, we resolve nothing (%s)", name, got, r.Reason)
 		return false
 	}
-	if want := itoa(r.Entry.line); want != got {
+	if want := strconv.Itoa(r.Entry.line); want != got {
 		t.Errorf("%s: GRUB boots the entry at line %s, we resolve line %s %q (%s)", name, got, want, r.Entry.Title, r.Reason)
 		return false
 	}

@@ -2,6 +2,7 @@ package grub
 
 import (
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -186,19 +187,19 @@ func quote(s string) string { return "\"" + s + "\"" }
 func entryNumber(items []menuNode, spec string, upstream bool) (int, string) {
 	sel := selector(spec)
 	if n, ok := grubNumber(sel); ok {
-		return n, "index " + itoa(n)
+		return n, "index " + strconv.Itoa(n)
 	}
 	if n, ok := leadingNumber(sel); ok {
 		if upstream {
-			return n, quote(sel) + " starts with digits, which upstream GRUB reads as index " + itoa(n)
+			return n, quote(sel) + " starts with digits, which upstream GRUB reads as index " + strconv.Itoa(n)
 		}
 	}
 	for i, it := range items {
 		if it.title == sel {
-			return i, "matched the title at index " + itoa(i)
+			return i, "matched the title at index " + strconv.Itoa(i)
 		}
 		if it.id != "" && it.id == sel {
-			return i, "matched the id at index " + itoa(i)
+			return i, "matched the id at index " + strconv.Itoa(i)
 		}
 	}
 	return -1, quote(sel) + " matches no entry"

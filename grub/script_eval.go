@@ -329,7 +329,7 @@ func indexString(p []int) string {
 		if i > 0 {
 			b.WriteByte('>')
 		}
-		b.WriteString(itoa(n))
+		b.WriteString(strconv.Itoa(n))
 	}
 	return b.String()
 }
@@ -338,7 +338,7 @@ func (ev *evaluator) step() bool {
 	ev.steps++
 	if ev.steps > maxSteps {
 		if !ev.tooComplex {
-			ev.cfg.warn("evaluation stopped after " + itoa(maxSteps) + " commands")
+			ev.cfg.warn("evaluation stopped after " + strconv.Itoa(maxSteps) + " commands")
 		}
 		ev.tooComplex = true
 	}
@@ -370,7 +370,7 @@ func (ev *evaluator) exec(nodes []node, f *frame) tri {
 			st = triTrue
 		case *loopNode:
 			if !ev.loopWarned && containsMenu(n.body) {
-				ev.cfg.warn("line " + itoa(n.line) + ": menu entries inside a " + n.kind + " loop are not evaluated")
+				ev.cfg.warn("line " + strconv.Itoa(n.line) + ": menu entries inside a " + n.kind + " loop are not evaluated")
 				ev.loopWarned = true
 			}
 			st = triUnknown
@@ -450,7 +450,7 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 		results[i] = g
 	}
 	if defined {
-		ev.cfg.warn("line " + itoa(n.line) + ": menu entries defined under a condition decided only at boot time")
+		ev.cfg.warn("line " + strconv.Itoa(n.line) + ": menu entries defined under a condition decided only at boot time")
 	}
 	keys := map[string]bool{}
 	for _, r := range results {
@@ -477,7 +477,7 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 			f.v.set(k, value{s: "${" + k + "}", known: false, origin: "unresolved"})
 			if importantVars[k] && f.topLevel && !ev.unresolvedW[k] {
 				ev.unresolvedW[k] = true
-				ev.cfg.warn("line " + itoa(n.line) + ": " + k + " is set under a condition decided only at boot time")
+				ev.cfg.warn("line " + strconv.Itoa(n.line) + ": " + k + " is set under a condition decided only at boot time")
 			}
 		}
 	}
@@ -486,7 +486,7 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 		*f.entry = *results[0].entry
 		for _, r := range results[1:] {
 			if r.entry.kernel != results[0].entry.kernel || r.entry.args != results[0].entry.args {
-				ev.cfg.warn("line " + itoa(n.line) + ": the kernel an entry loads depends on a condition decided only at boot time; the first branch is reported")
+				ev.cfg.warn("line " + strconv.Itoa(n.line) + ": the kernel an entry loads depends on a condition decided only at boot time; the first branch is reported")
 				break
 			}
 		}
@@ -497,7 +497,7 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 func (ev *evaluator) menuBlock(n *blockNode, f *frame) {
 	if ev.nEntries >= maxEntries {
 		if ev.nEntries == maxEntries {
-			ev.cfg.warn("more than " + itoa(maxEntries) + " menu entries; the rest are ignored")
+			ev.cfg.warn("more than " + strconv.Itoa(maxEntries) + " menu entries; the rest are ignored")
 			ev.nEntries++
 		}
 		return
@@ -526,7 +526,7 @@ func (ev *evaluator) menuBlock(n *blockNode, f *frame) {
 	}
 	if len(positional) == 0 {
 		// GRUB's menuentry fails with "missing arguments" and adds nothing.
-		ev.cfg.warn("line " + itoa(n.line) + ": menu entry without a title is not added (GRUB: missing arguments)")
+		ev.cfg.warn("line " + strconv.Itoa(n.line) + ": menu entry without a title is not added (GRUB: missing arguments)")
 		return
 	}
 	it.title = positional[0]
@@ -539,7 +539,7 @@ const maxEntries = 4096
 
 func (ev *evaluator) setVar(f *frame, name string, fl field) {
 	if len(fl.s) > maxValueLen {
-		ev.cfg.warn("value of " + name + " longer than " + itoa(maxValueLen) + " bytes; treated as unknown")
+		ev.cfg.warn("value of " + name + " longer than " + strconv.Itoa(maxValueLen) + " bytes; treated as unknown")
 		f.v.set(name, value{s: "${" + name + "}", origin: "unresolved"})
 		return
 	}
@@ -615,7 +615,7 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 		return triTrue
 	case "menuentry", "submenu":
 		// Only reached without a { } body, which GRUB refuses at run time.
-		ev.cfg.warn("line " + itoa(n.line) + ": " + name + " without a body is not added")
+		ev.cfg.warn("line " + strconv.Itoa(n.line) + ": " + name + " without a body is not added")
 		return triFalse
 	case "false":
 		return triFalse
@@ -643,7 +643,7 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 			*f.items = append(*f.items, menuItem{title: b.grubTitle(), id: b.ID, bls: b, conditional: f.conditional, line: n.line})
 		}
 		if len(ev.opts.BLS) == 0 {
-			ev.cfg.warn("line " + itoa(n.line) + ": blscfg runs but no Boot Loader Specification entries were found")
+			ev.cfg.warn("line " + strconv.Itoa(n.line) + ": blscfg runs but no Boot Loader Specification entries were found")
 		}
 		return triTrue
 	case "configfile", "source", ".":
@@ -653,7 +653,7 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 		target := rest[len(rest)-1].s
 		if name == "configfile" && f.entry == nil && f.topLevel {
 			if f.conditional {
-				ev.cfg.warn("line " + itoa(n.line) + ": configfile " + target + " under a condition decided only at boot time")
+				ev.cfg.warn("line " + strconv.Itoa(n.line) + ": configfile " + target + " under a condition decided only at boot time")
 			}
 			if ev.cfg.ConfigFile == "" {
 				ev.cfg.ConfigFile = target
@@ -675,12 +675,12 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 				}
 				return ev.exec(nodes, f)
 			} else if !f.conditional {
-				ev.cfg.warn("line " + itoa(n.line) + ": " + name + " " + target + ": " + err.Error())
+				ev.cfg.warn("line " + strconv.Itoa(n.line) + ": " + name + " " + target + ": " + err.Error())
 			}
 			return triFalse
 		}
 		if f.entry == nil && !f.conditional {
-			ev.cfg.warn("line " + itoa(n.line) + ": " + name + " " + target + " not followed")
+			ev.cfg.warn("line " + strconv.Itoa(n.line) + ": " + name + " " + target + " not followed")
 		}
 		return triUnknown
 	}
@@ -838,7 +838,7 @@ func (ev *evaluator) lookup(name string, f *frame) value {
 	}
 	switch name {
 	case "#":
-		return value{s: itoa(len(f.pos)), known: true}
+		return value{s: strconv.Itoa(len(f.pos)), known: true}
 	case "*", "@":
 		return value{s: strings.Join(f.pos, " "), known: true}
 	}
@@ -866,7 +866,7 @@ func (ev *evaluator) expand(w word, f *frame, out []field) []field {
 		}
 		ev.expanded += len(s)
 		if ev.expanded > maxExpanded && !ev.tooComplex {
-			ev.cfg.warn("evaluation stopped after expanding " + itoa(maxExpanded) + " bytes")
+			ev.cfg.warn("evaluation stopped after expanding " + strconv.Itoa(maxExpanded) + " bytes")
 			ev.tooComplex = true
 		}
 		out = append(out, field{s: s, known: known, origin: origin})

@@ -1,5 +1,7 @@
 package grub
 
+import "strconv"
+
 // The lexer follows GRUB 2's script lexer (grub-core/script/yylex.l) as the
 // GRUB manual describes the language: words are built from unquoted
 // characters, 'single-quoted' strings (literal), "double-quoted" strings
@@ -106,7 +108,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func (l *lexer) errorf(msg string) {
 	if len(l.errs) < maxWarnings {
-		l.errs = append(l.errs, "line "+itoa(l.line)+": "+msg)
+		l.errs = append(l.errs, "line "+strconv.Itoa(l.line)+": "+msg)
 	}
 }
 
@@ -370,28 +372,6 @@ func countNewlines(b []byte) int {
 		}
 	}
 	return n
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // skipSubst skips a `...` or $(...) command substitution (sh mode).

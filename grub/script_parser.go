@@ -1,5 +1,7 @@
 package grub
 
+import "strconv"
+
 // The parser builds a small syntax tree of the GRUB script constructs that
 // grub-mkconfig and hand-written configurations use: simple commands, if /
 // elif / else / fi, function definitions, menuentry and submenu blocks, and
@@ -104,7 +106,7 @@ func parseWith(lx lexer) (nodes []node, errs []string, tooDeep bool) {
 
 func (p *parser) errorf(line int, msg string) {
 	if len(p.errs) < maxWarnings {
-		p.errs = append(p.errs, "line "+itoa(line)+": "+msg)
+		p.errs = append(p.errs, "line "+strconv.Itoa(line)+": "+msg)
 	}
 }
 
@@ -206,7 +208,7 @@ func (p *parser) enter(line int) bool {
 	p.depth++
 	if p.depth > p.maxDepth {
 		if !p.tooDeep {
-			p.errorf(line, "nesting deeper than "+itoa(p.maxDepth))
+			p.errorf(line, "nesting deeper than "+strconv.Itoa(p.maxDepth))
 		}
 		p.tooDeep = true
 		return false
