@@ -373,3 +373,5 @@ func globMatch(pattern, id string) bool {
 	}
 	return false
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -134,6 +134,9 @@ func (e *Entry) LinuxKernel() string {
 	return ""
 }
 
+// maxWarnings bounds Config.Warnings.
+const maxWarnings = 200
+
 func (c *Config) warn(msg string) {
 	if len(c.Warnings) < maxWarnings {
 		c.Warnings = append(c.Warnings, msg)

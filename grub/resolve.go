@@ -4,6 +4,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/bootinfo/bootinfo/grub/script"
 )
 
 // Resolution says which entry boots next and why.
@@ -123,7 +125,7 @@ func resolveGRUB(cfg *Config) Resolution {
 	spec, set := cfg.DefaultEntry, cfg.DefaultFrom != "unset"
 	var p []int
 	var notes []string
-	for depth := 0; depth <= maxDepth; depth++ {
+	for depth := 0; depth <= script.MaxDepth; depth++ {
 		items := children(cfg, p)
 		if len(items) == 0 {
 			r.Reason = "the selected submenu is empty"

@@ -1,4 +1,4 @@
-package grub
+package script
 
 import "strconv"
 
@@ -19,53 +19,6 @@ const (
 	tokRBrace
 	tokEOF
 )
-
-// partKind says how one piece of a word expands.
-type partKind uint8
-
-const (
-	partLit  partKind = iota // literal text, quoting already removed
-	partVar                  // variable reference outside double quotes (field-split)
-	partQVar                 // variable reference inside double quotes
-)
-
-type wordPart struct {
-	kind partKind
-	text string // literal text, or the variable name
-}
-
-// word is one shell word before expansion.
-type word struct {
-	parts []wordPart
-	// quoted is set when any part of the word was quoted, so that an empty
-	// expansion still yields an (empty) argument.
-	quoted bool
-	// cmdSubst is set (in sh mode only) when the word holds a `command`
-	// or $(command) substitution, which is never run.
-	cmdSubst bool
-	line     int
-}
-
-// literal returns the word's text when it has no variable references.
-func (w word) literal() (string, bool) {
-	s := ""
-	for _, p := range w.parts {
-		if p.kind != partLit {
-			return "", false
-		}
-		s += p.text
-	}
-	return s, true
-}
-
-// keyword reports whether w is the unquoted bare word kw, as GRUB only
-// recognises reserved words that are written plainly.
-func (w word) keyword(kw string) bool {
-	if w.quoted || len(w.parts) != 1 || w.parts[0].kind != partLit {
-		return false
-	}
-	return w.parts[0].text == kw
-}
 
 type token struct {
 	kind tokKind
@@ -98,16 +51,8 @@ func isWordBreak(c byte) bool {
 // syntax errors.
 func isOperator(c byte) bool { return c == '|' || c == '&' || c == '<' || c == '>' }
 
-func isNameStart(c byte) bool {
-	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-}
-
-func isNameChar(c byte) bool { return isNameStart(c) || (c >= '0' && c <= '9') }
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
 func (l *lexer) errorf(msg string) {
-	if len(l.errs) < maxWarnings {
+	if len(l.errs) < maxErrors {
 		l.errs = append(l.errs, "line "+strconv.Itoa(l.line)+": "+msg)
 	}
 }

@@ -1,4 +1,4 @@
-package grub
+package script
 
 import (
 	"strconv"
@@ -7,10 +7,10 @@ import (
 
 // test evaluates GRUB's test / [ command (grub-core/commands/test.c) in three
 // values: true, false, or unknown when an operand is unknown or the test
-// looks at a file. The grubenv file tests grub-mkconfig writes
-// ([ -s $prefix/grubenv ], [ -f ${config_directory}/grubenv ]) are answered
-// from whether a grubenv was given.
-func (ev *evaluator) test(f *frame, args []field) tri {
+// looks at a file. The environment block file tests grub-mkconfig writes
+// ([ -s $prefix/grubenv ], [ -f ${config_directory}/grubenv ]) are
+// answered from Options.HaveEnv.
+func (ev *evaluator) test(args []field) tri {
 	t := testParser{ev: ev, args: args}
 	r := t.or()
 	if t.i < len(args) {
@@ -78,7 +78,7 @@ func (t *testParser) not() tri {
 	if ok && a.known && a.s == "!" && t.i+1 < len(t.args) {
 		t.i++
 		t.depth++
-		if t.depth > maxDepth {
+		if t.depth > MaxDepth {
 			t.i = len(t.args)
 			return triUnknown
 		}
@@ -101,7 +101,7 @@ func (t *testParser) primary() tri {
 	if a.known && a.s == "(" {
 		t.i++
 		t.depth++
-		if t.depth > maxDepth {
+		if t.depth > MaxDepth {
 			t.i = len(t.args)
 			return triUnknown
 		}
@@ -139,7 +139,7 @@ func (t *testParser) primary() tri {
 			return triOf(arg.s == "")
 		default: // file tests
 			if isGrubenvPath(arg.s) {
-				return triOf(t.ev.opts.Env != nil)
+				return triOf(t.ev.opts.HaveEnv)
 			}
 			return triUnknown
 		}
