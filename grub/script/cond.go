@@ -33,44 +33,42 @@ func (t *testParser) peek() (field, bool) {
 	return field{}, false
 }
 
-func (t *testParser) or() tri {
-	r := t.and()
+// or parses operands joined by -o, and and operands joined by -a: GRUB's
+// -a binds tighter.
+func (t *testParser) or() tri  { return t.chain("-o", t.and, triTrue) }
+func (t *testParser) and() tri { return t.chain("-a", t.not, triFalse) }
+
+// chain parses operands joined by the operator op, in which an operand
+// whose value is decides decides the whole: true for -o, false for -a.
+func (t *testParser) chain(op string, operand func() tri, decides tri) tri {
+	r := operand()
 	for {
 		a, ok := t.peek()
-		if !ok || !a.known || a.s != "-o" {
+		if !ok || !a.known || a.s != op {
 			return r
 		}
 		t.i++
-		r2 := t.and()
+		r2 := operand()
 		switch {
-		case r == triTrue || r2 == triTrue:
-			r = triTrue
+		case r == decides || r2 == decides:
+			r = decides
 		case r == triUnknown || r2 == triUnknown:
 			r = triUnknown
 		default:
-			r = triFalse
+			r = negate(decides)
 		}
 	}
 }
 
-func (t *testParser) and() tri {
-	r := t.not()
-	for {
-		a, ok := t.peek()
-		if !ok || !a.known || a.s != "-a" {
-			return r
-		}
-		t.i++
-		r2 := t.not()
-		switch {
-		case r == triFalse || r2 == triFalse:
-			r = triFalse
-		case r == triUnknown || r2 == triUnknown:
-			r = triUnknown
-		default:
-			r = triTrue
-		}
+// negate is three-valued logic's not: unknown stays unknown.
+func negate(r tri) tri {
+	switch r {
+	case triTrue:
+		return triFalse
+	case triFalse:
+		return triTrue
 	}
+	return triUnknown
 }
 
 func (t *testParser) not() tri {
@@ -82,13 +80,7 @@ func (t *testParser) not() tri {
 			t.i = len(t.args)
 			return triUnknown
 		}
-		switch t.not() {
-		case triTrue:
-			return triFalse
-		case triFalse:
-			return triTrue
-		}
-		return triUnknown
+		return negate(t.not())
 	}
 	return t.primary()
 }

@@ -118,3 +118,33 @@ func TestValueExplosionBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestTestConnectives checks -o, -a and ! in three values: an operand
+// that depends on boot-time state ($root) is unknown, and only an operand
+// that decides the connective makes the result known.
+func TestTestConnectives(t *testing.T) {
+	const yes, no, unknown = "y", "n", "${r}"
+	tests := map[string]string{
+		"a = a -o a = b":          yes,
+		"a = b -o a = b":          no,
+		"a = b -o $root = x":      unknown,
+		"$root = x -o a = a":      yes,
+		"a = a -a a = b":          no,
+		"a = a -a a = a":          yes,
+		"a = a -a $root = x":      unknown,
+		"$root = x -a a = b":      no,
+		"a = b -o a = a -a a = b": no,
+		"a = a -o a = b -a a = b": yes,
+		"! a = b":                 yes,
+		"! $root = x":             unknown,
+		"! ( a = b -o a = a )":    no,
+		"-n a -a -z '' -o a != a": yes,
+	}
+	for cond, want := range tests {
+		r := Start([]byte("if [ "+cond+" ]; then set r=y; else set r=n; fi\n"), Options{})
+		got, _ := r.Var("r")
+		if got.Text != want {
+			t.Errorf("[ %s ]: r=%q, want %q", cond, got.Text, want)
+		}
+	}
+}
