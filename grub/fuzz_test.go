@@ -140,8 +140,8 @@ func FuzzBLS(f *testing.F) {
 				t.Fatalf("systemd-boot resolution %+v", r)
 			}
 		}
-		if rpmvercmp(s, e.Version) != -rpmvercmp(e.Version, s) {
-			t.Fatalf("rpmvercmp not antisymmetric for %q, %q", s, e.Version)
+		if CompareVersions(s, e.Version) != -CompareVersions(e.Version, s) {
+			t.Fatalf("CompareVersions not antisymmetric for %q, %q", s, e.Version)
 		}
 		// GRUB's blscfg path: the entry's values become script text.
 		gcfg, _ := ParseConfig([]byte("blscfg\n"), ConfigOptions{BLS: []BLSEntry{e}})
