@@ -46,31 +46,23 @@ const maxSmallFile = 1 << 20
 // skipped.
 func ParseBLSEntry(id string, data []byte) (BLSEntry, error) {
 	e := BLSEntry{ID: id}
+	// The keys that hold one value; a repeated one keeps its last.
+	single := map[string]*string{
+		"title": &e.Title, "version": &e.Version, "machine-id": &e.MachineID,
+		"sort-key": &e.SortKey, "linux": &e.Linux, "efi": &e.EFI,
+		"grub_arg": &e.GrubArg, "grub_class": &e.GrubClass, "grub_users": &e.GrubUsers,
+	}
 	var bad []string
 	err := eachKeyValue(data, func(line int, k, v string) {
+		if p, ok := single[k]; ok {
+			*p = v
+			return
+		}
 		switch k {
-		case "title":
-			e.Title = v
-		case "version":
-			e.Version = v
-		case "machine-id":
-			e.MachineID = v
-		case "sort-key":
-			e.SortKey = v
-		case "linux":
-			e.Linux = v
-		case "efi":
-			e.EFI = v
 		case "initrd":
 			e.Initrd = append(e.Initrd, strings.Fields(v)...)
 		case "options":
 			e.Options = append(e.Options, v)
-		case "grub_arg":
-			e.GrubArg = v
-		case "grub_class":
-			e.GrubClass = v
-		case "grub_users":
-			e.GrubUsers = v
 		case "":
 			bad = append(bad, "line "+strconv.Itoa(line))
 		}
