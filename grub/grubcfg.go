@@ -129,12 +129,9 @@ func entryOf(m *script.Entry, bls []BLSEntry) Entry {
 
 // indexString writes a menu path as GRUB does: "1>0".
 func indexString(p []int) string {
-	var b strings.Builder
+	parts := make([]string, len(p))
 	for i, n := range p {
-		if i > 0 {
-			b.WriteByte('>')
-		}
-		b.WriteString(strconv.Itoa(n))
+		parts[i] = strconv.Itoa(n)
 	}
-	return b.String()
+	return strings.Join(parts, ">")
 }
