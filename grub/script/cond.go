@@ -1,6 +1,7 @@
 package script
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 )
@@ -151,57 +152,45 @@ func isUnaryOp(s string) bool {
 	return false
 }
 
+// comparisons maps test's binary operators to the outcomes they hold for:
+// '<' when the left operand comes first, '=' when the operands are equal,
+// '>' when it comes last. The -xx operators compare integers (GRUB reads
+// one that is not a number as 0), the others strings. The file and prefix
+// comparisons (-nt, -ot, -pgt, -plt) hold for none: they are never decided
+// statically.
+var comparisons = map[string]string{
+	"=": "=", "==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
+	"-eq": "=", "-ne": "<>", "-lt": "<", "-le": "<=", "-gt": ">", "-ge": ">=",
+	"-nt": "", "-ot": "", "-pgt": "", "-plt": "",
+}
+
 func isBinaryOp(s string) bool {
-	switch s {
-	case "=", "==", "!=", "<", "<=", ">", ">=", "-eq", "-ne", "-lt", "-le",
-		"-gt", "-ge", "-pgt", "-plt", "-nt", "-ot":
-		return true
-	}
-	return false
+	_, ok := comparisons[s]
+	return ok
 }
 
 func binary(l, op, r string) tri {
-	switch op {
-	case "=", "==":
-		return triOf(l == r)
-	case "!=":
-		return triOf(l != r)
-	case "<":
-		return triOf(l < r)
-	case "<=":
-		return triOf(l <= r)
-	case ">":
-		return triOf(l > r)
-	case ">=":
-		return triOf(l >= r)
-	case "-nt", "-ot", "-pgt", "-plt":
+	holds := comparisons[op]
+	if holds == "" {
 		return triUnknown
 	}
-	a, err1 := strconv.ParseInt(strings.TrimSpace(l), 10, 64)
-	b, err2 := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
-	if err1 != nil || err2 != nil {
-		// GRUB reads a non-number as 0.
-		if err1 != nil {
-			a = 0
-		}
-		if err2 != nil {
-			b = 0
-		}
+	var c int
+	if op[0] == '-' {
+		c = cmp.Compare(testInt(l), testInt(r))
+	} else {
+		c = strings.Compare(l, r)
 	}
-	switch op {
-	case "-eq":
-		return triOf(a == b)
-	case "-ne":
-		return triOf(a != b)
-	case "-lt":
-		return triOf(a < b)
-	case "-le":
-		return triOf(a <= b)
-	case "-gt":
-		return triOf(a > b)
-	default: // -ge
-		return triOf(a >= b)
+	return triOf(strings.IndexByte(holds, "<=>"[c+1]) >= 0)
+}
+
+// testInt reads an integer operand as GRUB's test does: a decimal number,
+// and 0 for anything else.
+func testInt(s string) int64 {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0
 	}
+	return n
 }
 
 // isGrubenvPath reports the environment block paths grub-mkconfig tests.
