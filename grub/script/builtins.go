@@ -150,24 +150,26 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// cmdSearch marks the variable a search command sets as known only at
-// boot time.
+// cmdSearch marks the variables a search command sets as known only at
+// boot time: the one --set (or -s) names, root when it names none, and
+// the one a search.fs_uuid, search.fs_label or search.file names after
+// what it searches for.
 func cmdSearch(_ *evaluator, f *frame, c *call) tri {
 	var positional []string
 	for i := 0; i < len(c.args); i++ {
 		a := c.args[i].s
-		switch {
-		case a == "--set" || a == "-s":
-			if i+1 < len(c.args) && !strings.HasPrefix(c.args[i+1].s, "-") {
-				i++
-				f.v.set(c.args[i].s, unresolved(c.args[i].s))
-			} else {
-				f.v.set("root", unresolved("root"))
+		if a != "--set" && a != "-s" {
+			if !strings.HasPrefix(a, "-") {
+				positional = append(positional, a)
 			}
-		case strings.HasPrefix(a, "-"):
-		default:
-			positional = append(positional, a)
+			continue
 		}
+		name := "root"
+		if i+1 < len(c.args) && !strings.HasPrefix(c.args[i+1].s, "-") {
+			i++
+			name = c.args[i].s
+		}
+		f.v.set(name, unresolved(name))
 	}
 	if c.name != "search" && len(positional) >= 2 && validName(positional[1]) {
 		f.v.set(positional[1], unresolved(positional[1]))

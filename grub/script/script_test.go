@@ -148,3 +148,29 @@ func TestTestConnectives(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchSetsUnknown checks which variables a search command leaves
+// known only at boot time.
+func TestSearchSetsUnknown(t *testing.T) {
+	tests := map[string][]string{
+		"search --set dev --fs-uuid 1234":    {"dev"},
+		"search --fs-uuid 1234 -s":           {"root"},
+		"search -s --fs-uuid 1234":           {"root"},
+		"search --set=dev --label boot":      {"dev"},
+		"search.fs_uuid 1234 dev hd0,gpt2":   {"dev"},
+		"search.file /boot/vmlinuz":          {},
+		"search --no-floppy --set dev a b c": {"dev"},
+	}
+	for src, want := range tests {
+		r := Start([]byte("set dev=d root=r\n"+src+"\n"), Options{})
+		var got []string
+		for _, name := range []string{"dev", "root"} {
+			if v, _ := r.Var(name); !v.Known {
+				got = append(got, name)
+			}
+		}
+		if len(got) != len(want) || (len(got) > 0 && got[0] != want[0]) {
+			t.Errorf("%s: unknown %q, want %q", src, got, want)
+		}
+	}
+}
