@@ -50,17 +50,23 @@ func CheckKernel(e *Entry, installed []string) *KernelCheck {
 // kernelCandidates maps a GRUB or BLS kernel path to the file system paths
 // it can name.
 func kernelCandidates(k string) []string {
-	p := k
-	if strings.HasPrefix(p, "(") {
-		if i := strings.IndexByte(p, ')'); i >= 0 {
-			p = p[i+1:]
-		}
-	}
-	p = path.Clean("/" + p)
+	p := path.Clean("/" + withoutDevice(k))
 	if strings.HasPrefix(p, "/boot/") {
 		return []string{p}
 	}
 	return []string{"/boot" + p, p}
+}
+
+// withoutDevice drops the GRUB device a path starts with, as in
+// "(hd0,gpt2)/vmlinuz" or "($root)/boot/grub/grub.cfg", leaving the path
+// on that device.
+func withoutDevice(p string) string {
+	if strings.HasPrefix(p, "(") {
+		if i := strings.IndexByte(p, ')'); i >= 0 {
+			return p[i+1:]
+		}
+	}
+	return p
 }
 
 // kernelPrefixes start the file names of kernel images; the release
