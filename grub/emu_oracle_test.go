@@ -125,10 +125,9 @@ func TestResolveAgainstGrubEmu(t *testing.T) {
 		}
 	}
 	// Synthetic defaults, with every entry's probe written in.
-	synth := header
 	for _, def := range []string{"2", "0x2", "1>1", "1", "Last", "last", "more>second", "More>A>>B", "1>third",
 		"9", "Nope", "1>7", "", "2abc", "1x>1", " 2", "More", "more>A>>B"} {
-		check("default="+def, []byte(strings.Replace(synth, "%s", def, 1)), nil)
+		check("default="+def, synthConfig(t, def), nil)
 	}
 	for _, env := range []*Env{
 		envOf("next_entry", "last", "saved_entry", "first"),
@@ -140,7 +139,7 @@ func TestResolveAgainstGrubEmu(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		check("grubenv "+env.List(), []byte(strings.Replace(synth, "%s", "0", 1)), block)
+		check("grubenv "+env.List(), synthConfig(t, "0"), block)
 	}
 
 	mk, _ := filepath.Glob(filepath.Join("testdata", "mkconfig", "*.cfg"))

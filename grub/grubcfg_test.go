@@ -19,37 +19,32 @@ func TestMultibootModules(t *testing.T) {
 	}
 }
 
-// header is grub-mkconfig's 00_header logic for the default.
-const header = `if [ -s $prefix/grubenv ]; then
-  set have_grubenv=true
-  load_env
-fi
-if [ "${next_entry}" ] ; then
-   set default="${next_entry}"
-   set next_entry=
-   save_env next_entry
-   set boot_once=true
-else
-   set default="%s"
-fi
-if [ x"${feature_menuentry_id}" = xy ]; then
-  menuentry_id_option="--id"
-else
-  menuentry_id_option=""
-fi
-export menuentry_id_option
-if [ "${recordfail}" = 1 ] ; then
-  set timeout=30
-else
-  set timeout=5
-fi
-menuentry 'First' $menuentry_id_option first { linux /vmlinuz-1 }
+// synthMenu is a menu with a submenu, ids on every entry and a '>' in a
+// title, as grub-mkconfig writes one: entries pass $menuentry_id_option.
+const synthMenu = `menuentry 'First' $menuentry_id_option first { linux /vmlinuz-1 }
 submenu 'More' $menuentry_id_option more {
   menuentry 'Second' $menuentry_id_option second { linux /vmlinuz-2 }
   menuentry 'A>B' $menuentry_id_option third { linux /vmlinuz-3 }
 }
 menuentry 'Last' $menuentry_id_option last { linux /vmlinuz-4 }
 `
+
+// synthConfig is synthMenu after the header grub-mkconfig itself wrote
+// for the Debian fixture (its 00_header: grubenv, next_entry, the
+// menuentry_id_option feature test, the recordfail timeout), with the
+// default it sets when there is no next_entry replaced by def.
+func synthConfig(t testing.TB, def string) []byte {
+	t.Helper()
+	data := mkconfigFixture(t, "debian.cfg")
+	const begin, end = "### BEGIN /etc/grub.d/00_header ###\n", "### END /etc/grub.d/00_header ###\n"
+	_, rest, ok1 := strings.Cut(string(data), begin)
+	hdr, _, ok2 := strings.Cut(rest, end)
+	const literal = `set default="0"`
+	if !ok1 || !ok2 || strings.Count(hdr, literal) != 1 {
+		t.Fatal("debian.cfg: no 00_header with one literal default")
+	}
+	return []byte(strings.Replace(hdr, literal, `set default="`+def+`"`, 1) + synthMenu)
+}
 
 func envOf(kv ...string) *Env {
 	e := &Env{Vars: []EnvVar{}}
@@ -90,8 +85,7 @@ func TestResolveGRUB(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src := strings.Replace(header, "%s", tt.def, 1)
-			cfg, err := ParseConfig([]byte(src), ConfigOptions{Env: tt.env})
+			cfg, err := ParseConfig(synthConfig(t, tt.def), ConfigOptions{Env: tt.env})
 			if err != nil {
 				t.Fatal(err)
 			}
