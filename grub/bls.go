@@ -37,7 +37,7 @@ type BLSEntry struct {
 	GrubUsers string `json:"grub_users,omitempty"`
 }
 
-// Bound on one BLS or loader.conf file, far above any real one.
+// maxSmallFile bounds one BLS entry or loader.conf file.
 const maxSmallFile = 1 << 20
 
 // ParseBLSEntry parses one entry file; id is its file name without

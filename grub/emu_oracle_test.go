@@ -112,7 +112,7 @@ func checkAgainstEmu(t *testing.T, bin, name string, src, env []byte) bool {
 	return true
 }
 
-// TestResolveAgainstGrubEmu runs the synthetic menu of TestResolveGRUB, the
+// TestResolveAgainstGrubEmu runs the synthetic menu (synthConfig), the
 // grub-mkconfig fixtures, grubby's configurations and u-root's layouts in
 // grub-emu, with and without their grubenv files.
 func TestResolveAgainstGrubEmu(t *testing.T) {

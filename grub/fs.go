@@ -52,7 +52,7 @@ var loaderConfPaths = []string{
 	"loader/loader.conf",
 }
 
-// maxConfigSize bounds a grub.cfg read; real ones are tens of kilobytes.
+// maxConfigSize bounds a grub.cfg read.
 const maxConfigSize = 16 << 20
 
 // readFile reads rel (slash-separated, relative to the root), following

@@ -13,7 +13,7 @@ import (
 )
 
 // compareVersionsCases are RPM's own documented comparisons (rpm's
-// tests/rpmvercmp.at), checked against rpm itself in TestCompareVersionsOracle.
+// tests/rpmvercmp.at); the oracle test checks them against rpm itself.
 var compareVersionsCases = []struct {
 	a, b string
 	want int
