@@ -53,6 +53,7 @@ func ParseConfig(data []byte, opts ConfigOptions) (*Config, error) {
 	for _, s := range menu.Submenus {
 		cfg.Submenus = append(cfg.Submenus, Submenu{Title: s.Title, ID: s.ID, Index: indexString(s.Path), path: s.Path})
 	}
+	cfg.Entries = make([]Entry, 0, len(menu.Entries))
 	for i := range menu.Entries {
 		cfg.Entries = append(cfg.Entries, entryOf(&menu.Entries[i], opts.BLS))
 	}
@@ -116,8 +117,11 @@ func entryOf(m *script.Entry, bls []BLSEntry) Entry {
 		Kind: kinds[m.Kind], Kernel: m.Kernel, Initrd: m.Initrd, Args: m.Args,
 		Source: "grub.cfg", Conditional: m.Conditional, path: m.Path, line: m.Line,
 	}
-	for _, mod := range m.Modules {
-		e.Modules = append(e.Modules, Module{Path: mod.Path, Args: mod.Args})
+	if len(m.Modules) > 0 {
+		e.Modules = make([]Module, len(m.Modules))
+		for i, mod := range m.Modules {
+			e.Modules[i] = Module{Path: mod.Path, Args: mod.Args}
+		}
 	}
 	if m.BLS >= 0 {
 		b := &bls[m.BLS]

@@ -5,7 +5,7 @@ import "strings"
 // A builtin is what running one of GRUB's own commands means statically:
 // it applies the command's effect on what the run tracks (variables, menu
 // items, followed files) and returns its exit status.
-type builtin func(ev *evaluator, f *frame, c *call) tri
+type builtin func(ev *evaluator, f *frame, c call) tri
 
 // call is one command as a builtin sees it: its name, its arguments after
 // expansion, and where it stands.
@@ -16,7 +16,7 @@ type call struct {
 }
 
 // words returns the arguments' texts.
-func (c *call) words() []string {
+func (c call) words() []string {
 	out := make([]string, 0, len(c.args))
 	for _, a := range c.args {
 		out = append(out, a.s)
@@ -70,12 +70,12 @@ func init() {
 	}
 }
 
-func succeed(*evaluator, *frame, *call) tri { return triTrue }
+func succeed(*evaluator, *frame, call) tri { return triTrue }
 
-func fail(*evaluator, *frame, *call) tri { return triFalse }
+func fail(*evaluator, *frame, call) tri { return triFalse }
 
 // cmdSet assigns each NAME=value argument.
-func cmdSet(ev *evaluator, f *frame, c *call) tri {
+func cmdSet(ev *evaluator, f *frame, c call) tri {
 	for _, a := range c.args {
 		k, val, ok := strings.Cut(a.s, "=")
 		if !ok || !validName(k) {
@@ -88,7 +88,7 @@ func cmdSet(ev *evaluator, f *frame, c *call) tri {
 	return triTrue
 }
 
-func cmdUnset(_ *evaluator, f *frame, c *call) tri {
+func cmdUnset(_ *evaluator, f *frame, c call) tri {
 	for _, a := range c.args {
 		f.v.del(a.s)
 	}
@@ -97,7 +97,7 @@ func cmdUnset(_ *evaluator, f *frame, c *call) tri {
 
 // cmdExport marks variables exported, so that submenus see them; an unset
 // one is exported empty.
-func cmdExport(_ *evaluator, f *frame, c *call) tri {
+func cmdExport(_ *evaluator, f *frame, c call) tri {
 	for _, a := range c.args {
 		x, ok := f.v.get(a.s)
 		if !ok {
@@ -109,14 +109,14 @@ func cmdExport(_ *evaluator, f *frame, c *call) tri {
 	return triTrue
 }
 
-func cmdMenuWithoutBody(ev *evaluator, _ *frame, c *call) tri {
+func cmdMenuWithoutBody(ev *evaluator, _ *frame, c call) tri {
 	ev.warnAt(c.line, c.name+" without a body is not added")
 	return triFalse
 }
 
 // cmdLoadEnv sets the environment block's variables, or those of them
 // the arguments name.
-func cmdLoadEnv(ev *evaluator, f *frame, c *call) tri {
+func cmdLoadEnv(ev *evaluator, f *frame, c call) tri {
 	var whitelist []string
 	for i := 0; i < len(c.args); i++ {
 		a := c.args[i].s
@@ -154,7 +154,7 @@ func contains(list []string, s string) bool {
 // boot time: the one --set (or -s) names, root when it names none, and
 // the one a search.fs_uuid, search.fs_label or search.file names after
 // what it searches for.
-func cmdSearch(_ *evaluator, f *frame, c *call) tri {
+func cmdSearch(_ *evaluator, f *frame, c call) tri {
 	var positional []string
 	for i := 0; i < len(c.args); i++ {
 		a := c.args[i].s
@@ -178,17 +178,17 @@ func cmdSearch(_ *evaluator, f *frame, c *call) tri {
 }
 
 // cmdBracket is test written as [ ... ].
-func cmdBracket(ev *evaluator, f *frame, c *call) tri {
+func cmdBracket(ev *evaluator, f *frame, c call) tri {
 	if len(c.args) == 0 || c.args[len(c.args)-1].s != "]" {
 		return triUnknown
 	}
 	return ev.test(c.args[:len(c.args)-1])
 }
 
-func cmdTest(ev *evaluator, _ *frame, c *call) tri { return ev.test(c.args) }
+func cmdTest(ev *evaluator, _ *frame, c call) tri { return ev.test(c.args) }
 
 // cmdBLSCfg adds a menu entry for each Boot Loader Specification entry.
-func cmdBLSCfg(ev *evaluator, f *frame, c *call) tri {
+func cmdBLSCfg(ev *evaluator, f *frame, c call) tri {
 	ev.menu.BLS = true
 	for i, b := range ev.opts.BLS {
 		if ev.nEntries >= MaxEntries {
@@ -205,7 +205,7 @@ func cmdBLSCfg(ev *evaluator, f *frame, c *call) tri {
 
 // cmdConfigfile records the file a top-level configfile replaces the menu
 // with; an unconditional one ends the run, as GRUB leaves this script.
-func cmdConfigfile(ev *evaluator, f *frame, c *call) tri {
+func cmdConfigfile(ev *evaluator, f *frame, c call) tri {
 	if len(c.args) == 0 {
 		return triUnknown
 	}
@@ -227,7 +227,7 @@ func cmdConfigfile(ev *evaluator, f *frame, c *call) tri {
 
 // cmdSource runs the named file in place, when Options.ReadFile can read
 // it.
-func cmdSource(ev *evaluator, f *frame, c *call) tri {
+func cmdSource(ev *evaluator, f *frame, c call) tri {
 	if len(c.args) == 0 {
 		return triUnknown
 	}
@@ -254,7 +254,7 @@ func cmdSource(ev *evaluator, f *frame, c *call) tri {
 }
 
 // notFollowed is a configfile or source the run does not follow.
-func (ev *evaluator) notFollowed(f *frame, c *call, target string) tri {
+func (ev *evaluator) notFollowed(f *frame, c call, target string) tri {
 	if f.entry == nil && !f.conditional {
 		ev.warnAt(c.line, c.name+" "+target+" not followed")
 	}

@@ -124,7 +124,7 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 	if !args[0].known {
 		return triUnknown
 	}
-	c := &call{name: args[0].s, args: args[1:], line: n.line}
+	c := call{name: args[0].s, args: args[1:], line: n.line}
 	if run, ok := builtins[c.name]; ok {
 		return run(ev, f, c)
 	}
