@@ -134,7 +134,7 @@ func (ev *evaluator) menuBlock(n *blockNode, f *frame) {
 	}
 	if len(positional) == 0 {
 		// GRUB's menuentry fails with "missing arguments" and adds nothing.
-		ev.warn("line " + strconv.Itoa(n.line) + ": menu entry without a title is not added (GRUB: missing arguments)")
+		ev.warnAt(n.line, "menu entry without a title is not added (GRUB: missing arguments)")
 		return
 	}
 	it.title = positional[0]
