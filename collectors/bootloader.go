@@ -5,7 +5,6 @@ import (
 	"errors"
 	iofs "io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -291,61 +290,12 @@ func (c *bootloaderCollector) loaderVars() grub.LoaderVars {
 
 // kernelRelease takes the release out of a kernel file name
 // ("/vmlinuz-6.1.0-27-amd64" → "6.1.0-27-amd64").
-func kernelRelease(p string) string {
-	base := path.Base(strings.ReplaceAll(p, "\\", "/"))
-	for _, prefix := range []string{"vmlinuz-", "vmlinux-", "kernel-", "bzImage-", "Image-"} {
-		if rel, ok := strings.CutPrefix(base, prefix); ok {
-			return rel
-		}
-	}
-	return ""
-}
+func kernelRelease(p string) string { return grub.KernelRelease(p) }
 
-// newestKernel picks the highest release among installed kernels, comparing
-// version numbers numerically ("6.1.0-10" after "6.1.0-9").
-func newestKernel(paths []string) string {
-	best := ""
-	for _, p := range paths {
-		rel := kernelRelease(p)
-		if rel != "" && (best == "" || versionLess(best, rel)) {
-			best = rel
-		}
-	}
-	return best
-}
-
-func versionLess(a, b string) bool {
-	split := func(s string) []string {
-		return strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '-' || r == '+' || r == '~' || r == '_' })
-	}
-	as, bs := split(a), split(b)
-	for i := 0; i < len(as) && i < len(bs); i++ {
-		if as[i] == bs[i] {
-			continue
-		}
-		an, aerr := atoiStrict(as[i])
-		bn, berr := atoiStrict(bs[i])
-		if aerr == nil && berr == nil {
-			return an < bn
-		}
-		return as[i] < bs[i]
-	}
-	return len(as) < len(bs)
-}
-
-func atoiStrict(s string) (int, error) {
-	n := 0
-	if s == "" || len(s) > 9 {
-		return 0, errors.New("not a small number")
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, errors.New("not a number")
-		}
-		n = n*10 + int(r-'0')
-	}
-	return n, nil
-}
+// newestKernel picks the highest release among installed kernels, in the
+// one kernel version order the grub package keeps ("6.1.0-10" after
+// "6.1.0-9").
+func newestKernel(paths []string) string { return grub.NewestKernel(paths) }
 
 func uniqueLines(s string) []string {
 	seen := map[string]bool{}

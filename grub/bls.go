@@ -37,7 +37,7 @@ type BLSEntry struct {
 	GrubUsers string `json:"grub_users,omitempty"`
 }
 
-// Bound on one BLS or loader.conf file, far above any real one.
+// maxSmallFile bounds one BLS entry or loader.conf file.
 const maxSmallFile = 1 << 20
 
 // ParseBLSEntry parses one entry file; id is its file name without
@@ -46,33 +46,25 @@ const maxSmallFile = 1 << 20
 // skipped.
 func ParseBLSEntry(id string, data []byte) (BLSEntry, error) {
 	e := BLSEntry{ID: id}
+	// The keys that hold one value; a repeated one keeps its last.
+	single := map[string]*string{
+		"title": &e.Title, "version": &e.Version, "machine-id": &e.MachineID,
+		"sort-key": &e.SortKey, "linux": &e.Linux, "efi": &e.EFI,
+		"grub_arg": &e.GrubArg, "grub_class": &e.GrubClass, "grub_users": &e.GrubUsers,
+	}
 	var bad []string
 	err := eachKeyValue(data, func(line int, k, v string) {
+		if p, ok := single[k]; ok {
+			*p = v
+			return
+		}
 		switch k {
-		case "title":
-			e.Title = v
-		case "version":
-			e.Version = v
-		case "machine-id":
-			e.MachineID = v
-		case "sort-key":
-			e.SortKey = v
-		case "linux":
-			e.Linux = v
-		case "efi":
-			e.EFI = v
 		case "initrd":
 			e.Initrd = append(e.Initrd, strings.Fields(v)...)
 		case "options":
 			e.Options = append(e.Options, v)
-		case "grub_arg":
-			e.GrubArg = v
-		case "grub_class":
-			e.GrubClass = v
-		case "grub_users":
-			e.GrubUsers = v
 		case "":
-			bad = append(bad, "line "+itoa(line))
+			bad = append(bad, "line "+strconv.Itoa(line))
 		}
 	})
 	if err == nil && len(bad) > 0 {
@@ -137,18 +129,18 @@ func (e *BLSEntry) grubScript() string {
 
 // SortBLSGrub sorts entries the way GRUB's blscfg (Fedora grub2 2.02/2.06)
 // orders its menu: newest first by the "version" key compared with RPM's
-// version comparison (entries with a version before those without), then by
-// file name compared the same way.
+// version comparison, CompareVersions (entries with a version before those
+// without), then by file name compared the same way.
 func SortBLSGrub(entries []BLSEntry) {
 	sort.SliceStable(entries, func(i, j int) bool {
 		a, b := &entries[i], &entries[j]
 		if (a.Version != "") != (b.Version != "") {
 			return a.Version != ""
 		}
-		if r := rpmvercmp(a.Version, b.Version); r != 0 {
+		if r := CompareVersions(a.Version, b.Version); r != 0 {
 			return r > 0
 		}
-		return rpmvercmp(a.ID, b.ID) > 0
+		return CompareVersions(a.ID, b.ID) > 0
 	})
 }
 
@@ -169,117 +161,12 @@ func SortBLSSystemd(entries []BLSEntry) {
 			if a.MachineID != b.MachineID {
 				return a.MachineID < b.MachineID
 			}
-			if r := rpmvercmp(a.Version, b.Version); r != 0 {
+			if r := CompareVersions(a.Version, b.Version); r != 0 {
 				return r > 0
 			}
 		}
-		return rpmvercmp(a.ID, b.ID) > 0
+		return CompareVersions(a.ID, b.ID) > 0
 	})
-}
-
-// rpmvercmp compares two version strings as RPM does (and the copy in GRUB's
-// blscfg): alphanumeric segments, numbers numerically and newer than
-// letters, '~' sorting before everything and '^' after the end. It returns
-// 1 when a is newer, -1 when b is, 0 when equal.
-func rpmvercmp(a, b string) int {
-	if a == b {
-		return 0
-	}
-	isAlnum := func(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') }
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		for i < len(a) && !isAlnum(a[i]) && a[i] != '~' && a[i] != '^' {
-			i++
-		}
-		for j < len(b) && !isAlnum(b[j]) && b[j] != '~' && b[j] != '^' {
-			j++
-		}
-		ca, cb := at(a, i), at(b, j)
-		if ca == '~' || cb == '~' {
-			if ca != '~' {
-				return 1
-			}
-			if cb != '~' {
-				return -1
-			}
-			i++
-			j++
-			continue
-		}
-		if ca == '^' || cb == '^' {
-			if i >= len(a) {
-				return -1
-			}
-			if j >= len(b) {
-				return 1
-			}
-			if ca != '^' {
-				return 1
-			}
-			if cb != '^' {
-				return -1
-			}
-			i++
-			j++
-			continue
-		}
-		if i >= len(a) || j >= len(b) {
-			break
-		}
-		si, sj := i, j
-		num := isDigit(a[i])
-		if num {
-			for i < len(a) && isDigit(a[i]) {
-				i++
-			}
-			for j < len(b) && isDigit(b[j]) {
-				j++
-			}
-		} else {
-			for i < len(a) && isAlnum(a[i]) && !isDigit(a[i]) {
-				i++
-			}
-			for j < len(b) && isAlnum(b[j]) && !isDigit(b[j]) {
-				j++
-			}
-		}
-		sa, sb := a[si:i], b[sj:j]
-		if sb == "" {
-			// Segments of different types: numbers are newer.
-			if num {
-				return 1
-			}
-			return -1
-		}
-		if num {
-			sa = strings.TrimLeft(sa, "0")
-			sb = strings.TrimLeft(sb, "0")
-			if len(sa) != len(sb) {
-				if len(sa) > len(sb) {
-					return 1
-				}
-				return -1
-			}
-		}
-		if c := strings.Compare(sa, sb); c != 0 {
-			return c
-		}
-	}
-	switch {
-	case i >= len(a) && j >= len(b):
-		return 0
-	case i < len(a):
-		return 1
-	default:
-		return -1
-	}
-}
-
-func at(s string, i int) byte {
-	if i < len(s) {
-		return s[i]
-	}
-	return 0
 }
 
 // LoaderConf is systemd-boot's loader/loader.conf.
@@ -313,7 +200,7 @@ func ParseLoaderConf(data []byte) (*LoaderConf, error) {
 			default:
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 0 {
-					bad = append(bad, "line "+itoa(line)+": timeout "+strconv.Quote(v))
+					bad = append(bad, "line "+strconv.Itoa(line)+": timeout "+strconv.Quote(v))
 					return
 				}
 				lc.Timeout = &n
@@ -347,7 +234,7 @@ func SystemdBootConfig(lc *LoaderConf, entries []BLSEntry) *Config {
 	for i := range es {
 		b := &es[i]
 		e := Entry{
-			Title: b.Title, ID: b.ID, Index: itoa(i), Kind: KindLinux,
+			Title: b.Title, ID: b.ID, Index: strconv.Itoa(i), Kind: KindLinux,
 			Kernel: b.Linux, Initrd: b.Initrd, Args: b.CommandLine(),
 			Source: "bls:" + b.ID + ".conf", path: []int{i},
 			sortKey: b.SortKey, machineID: b.MachineID, version: b.Version,

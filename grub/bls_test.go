@@ -2,62 +2,14 @@ package grub
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 )
-
-// rpmvercmpCases are RPM's own documented comparisons (rpm's
-// tests/rpmvercmp.at), checked against rpm itself in TestRpmvercmpOracle.
-var rpmvercmpCases = []struct {
-	a, b string
-	want int
-}{
-	{"1.0", "1.0", 0}, {"1.0", "2.0", -1}, {"2.0", "1.0", 1},
-	{"2.0.1", "2.0.1", 0}, {"2.0", "2.0.1", -1}, {"2.0.1", "2.0", 1},
-	{"2.0.1a", "2.0.1a", 0}, {"2.0.1a", "2.0.1", 1}, {"2.0.1", "2.0.1a", -1},
-	{"5.5p1", "5.5p1", 0}, {"5.5p1", "5.5p2", -1}, {"5.5p2", "5.5p1", 1},
-	{"5.5p10", "5.5p10", 0}, {"5.5p1", "5.5p10", -1}, {"5.5p10", "5.5p1", 1},
-	{"10xyz", "10.1xyz", -1}, {"10.1xyz", "10xyz", 1},
-	{"xyz10", "xyz10", 0}, {"xyz10", "xyz10.1", -1}, {"xyz10.1", "xyz10", 1},
-	{"xyz.4", "xyz.4", 0}, {"xyz.4", "8", -1}, {"8", "xyz.4", 1},
-	{"xyz.4", "2", -1}, {"2", "xyz.4", 1},
-	{"5.5p2", "5.6p1", -1}, {"5.6p1", "5.5p2", 1},
-	{"5.6p1", "6.5p1", -1}, {"6.5p1", "5.6p1", 1},
-	{"6.0.rc1", "6.0", 1}, {"6.0", "6.0.rc1", -1},
-	{"10b2", "10a1", 1}, {"10a2", "10b2", -1},
-	{"1.0aa", "1.0aa", 0}, {"1.0a", "1.0aa", -1}, {"1.0aa", "1.0a", 1},
-	{"10.0001", "10.0001", 0}, {"10.0001", "10.1", 0}, {"10.1", "10.0001", 0},
-	{"10.0001", "10.0039", -1}, {"10.0039", "10.0001", 1},
-	{"4.999.9", "5.0", -1}, {"5.0", "4.999.9", 1},
-	{"20101121", "20101121", 0}, {"20101121", "20101122", -1},
-	{"2_0", "2_0", 0}, {"2.0", "2_0", 0}, {"2_0", "2.0", 0},
-	{"a", "a", 0}, {"a+", "a+", 0}, {"a+", "a_", 0}, {"+a", "+a", 0},
-	{"+a", "_a", 0}, {"+_", "_+", 0}, {"_+", "+_", 0}, {"_+", "_+", 0},
-	{"1.0~rc1", "1.0~rc1", 0}, {"1.0~rc1", "1.0", -1}, {"1.0", "1.0~rc1", 1},
-	{"1.0~rc1", "1.0~rc2", -1}, {"1.0~rc2", "1.0~rc1", 1},
-	{"1.0~rc1~git123", "1.0~rc1~git123", 0}, {"1.0~rc1~git123", "1.0~rc1", -1},
-	{"1.0^", "1.0^", 0}, {"1.0^", "1.0", 1}, {"1.0", "1.0^", -1},
-	{"1.0^git1", "1.0^git1", 0}, {"1.0^git1", "1.0", 1}, {"1.0^git1", "1.0^git2", -1},
-	{"1.0^git1", "1.01", -1}, {"1.0^20160101", "1.0.1", -1},
-	{"1.0~rc1^git1", "1.0~rc1", 1}, {"1.0^git1~pre", "1.0^git1", -1},
-	{"0-rescue-9af7b02ac08149d985841c07c8ff366e", "5.18.0", -1},
-}
-
-func TestRpmvercmp(t *testing.T) {
-	for _, c := range rpmvercmpCases {
-		if got := rpmvercmp(c.a, c.b); got != c.want {
-			t.Errorf("rpmvercmp(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
-		}
-	}
-}
 
 func TestBLSCorpus(t *testing.T) {
 	dir := testutil.Shared(t, "grub", "u-root", "bls", "testdata")
@@ -244,48 +196,4 @@ func TestBrokenDefault(t *testing.T) {
 	if CheckKernel(&Entry{Kind: KindChainload, Kernel: "+1"}, installedRoot) != nil {
 		t.Error("chainload entry checked")
 	}
-}
-
-// TestRpmvercmpOracle checks every case, both ways round, against RPM's own
-// rpm.vercmp (Debian package rpm), and a set of kernel version strings of
-// the kind BLS entries carry.
-func TestRpmvercmpOracle(t *testing.T) {
-	bin, err := exec.LookPath("rpm")
-	if err != nil {
-		testutil.SkipOrFail(t, "rpm (Debian package rpm) not installed")
-	}
-	type pair struct{ a, b string }
-	var pairs []pair
-	for _, c := range rpmvercmpCases {
-		pairs = append(pairs, pair{c.a, c.b}, pair{c.b, c.a})
-	}
-	kernels := []string{"5.14.0-70.el9", "5.14.0-162.6.1.el9_1", "0-rescue-0123", "6.1.0-13-amd64",
-		"6.1.0-rc7", "6.10.0-0.rc1.fc41", "4.18.0-553.el8_10", "4.18.0-80.el8", "5.18.0", "3.10.0-957.el7.x86_64"}
-	for _, a := range kernels {
-		for _, b := range kernels {
-			pairs = append(pairs, pair{a, b})
-		}
-	}
-	// One rpm run: a Lua loop printing each result on its own line.
-	var lua strings.Builder
-	lua.WriteString("%{lua:\n")
-	for _, p := range pairs {
-		fmt.Fprintf(&lua, "io.write(rpm.vercmp(%q, %q), \"\\n\")\n", p.a, p.b)
-	}
-	lua.WriteString("}")
-	out, err := exec.Command(bin, "--eval", lua.String()).Output()
-	if err != nil {
-		t.Fatalf("rpm: %v", err)
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) != len(pairs) {
-		t.Fatalf("rpm printed %d results for %d pairs", len(lines), len(pairs))
-	}
-	for i, p := range pairs {
-		want, _ := strconv.Atoi(lines[i])
-		if got := rpmvercmp(p.a, p.b); got != want {
-			t.Errorf("rpmvercmp(%q, %q) = %d, rpm says %d", p.a, p.b, got, want)
-		}
-	}
-	t.Logf("%d comparisons agree with rpm", len(pairs))
 }

@@ -56,9 +56,9 @@ type Config struct {
 	BLS bool `json:"bls,omitempty"`
 	// Flavor is the GRUB build whose menu rules Resolve applies:
 	// FlavorUpstream reads a default that starts with digits as an index
-	// ("9af7...-5.18.0" is index 9), as upstream and Debian GRUB 2.06 do
-	// (checked with grub-emu); FlavorFedora, whose GRUB carries the blscfg
-	// patches, compares such a default with ids and titles instead.
+	// ("9af7...-5.18.0" is index 9), as upstream and Debian GRUB 2.06 do;
+	// FlavorFedora, whose GRUB carries the blscfg patches, compares such a
+	// default with ids and titles instead.
 	// ParseConfig sets FlavorFedora when the configuration runs blscfg; a
 	// caller that knows better (from os-release) may change it.
 	Flavor string `json:"flavor,omitempty"`
@@ -133,6 +133,9 @@ func (e *Entry) LinuxKernel() string {
 	}
 	return ""
 }
+
+// maxWarnings bounds Config.Warnings.
+const maxWarnings = 200
 
 func (c *Config) warn(msg string) {
 	if len(c.Warnings) < maxWarnings {

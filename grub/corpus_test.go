@@ -170,7 +170,7 @@ func TestURootLayoutsAgainstJSON(t *testing.T) {
 	t.Logf("%d of %d u-root Linux boot images matched", matched, total)
 }
 
-// TestGrubbyConfigs checks grubby's 24 grub2-mkconfig outputs, alone and
+// TestGrubbyConfigs checks grubby's grub2-mkconfig outputs, alone and
 // with the grubenv files grubby's tests pair them with.
 func TestGrubbyConfigs(t *testing.T) {
 	dir := testutil.Shared(t, "grub", "grubby")

@@ -1,9 +1,12 @@
 package grub
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/bootinfo/bootinfo/grub/script"
 )
 
 // /etc/default/grub is a POSIX sh fragment that grub-mkconfig sources
@@ -44,51 +47,16 @@ type Defaults struct {
 // are kept.
 func ParseDefaults(data []byte) (*Defaults, error) {
 	d := &Defaults{Vars: map[string]string{}}
-	nodes, errs, tooDeep := parseWith(lexer{src: data, line: 1, sh: true})
-	cfg := &Config{}
-	ev := &evaluator{cfg: cfg, unresolvedW: map[string]bool{}}
-	f := &frame{v: newVars(), items: &[]menuItem{}}
-	var walk func([]node, bool)
-	walk = func(ns []node, cond bool) {
-		for _, n := range ns {
-			switch n := n.(type) {
-			case *cmdNode:
-				words := n.words
-				if len(words) > 0 && words[0].keyword("export") {
-					words = words[1:]
-				}
-				for _, w := range words {
-					lit, _ := firstLiteral(w)
-					name, _, ok := strings.Cut(lit, "=")
-					if !ok || !validName(name) {
-						break
-					}
-					fs := ev.expand(w, f, nil)
-					if len(fs) == 0 {
-						continue
-					}
-					_, val, _ := strings.Cut(fs[0].s, "=")
-					for _, extra := range fs[1:] {
-						val += " " + extra.s
-					}
-					if w.cmdSubst {
-						d.Warnings = append(d.Warnings, "line "+itoa(n.line)+": "+name+" uses command substitution, which is not run")
-					}
-					if cond {
-						d.Warnings = append(d.Warnings, "line "+itoa(n.line)+": "+name+" is assigned under a condition")
-					}
-					f.v.set(name, value{s: val, known: true})
-					d.Vars[name] = val
-				}
-			case *ifNode:
-				for _, c := range n.clauses {
-					walk(c.body, true)
-				}
-				walk(n.elseBody, true)
-			}
+	as, errs, err := script.ShellAssignments(data)
+	for _, a := range as {
+		if a.CmdSubst {
+			d.Warnings = append(d.Warnings, "line "+strconv.Itoa(a.Line)+": "+a.Name+" uses command substitution, which is not run")
 		}
+		if a.Conditional {
+			d.Warnings = append(d.Warnings, "line "+strconv.Itoa(a.Line)+": "+a.Name+" is assigned under a condition")
+		}
+		d.Vars[a.Name] = a.Value
 	}
-	walk(nodes, false)
 	for _, e := range errs {
 		d.Warnings = append(d.Warnings, "syntax: "+e)
 	}
@@ -121,18 +89,10 @@ func ParseDefaults(data []byte) (*Defaults, error) {
 		}
 	}
 	switch {
-	case tooDeep:
+	case errors.Is(err, script.ErrTooComplex):
 		return d, fmt.Errorf("grub: default/grub: %w", ErrTooComplex)
-	case len(errs) > 0:
+	case err != nil:
 		return d, fmt.Errorf("grub: default/grub: %w: %s", ErrMalformed, strings.Join(errs, "; "))
 	}
 	return d, nil
-}
-
-// firstLiteral returns the literal text a word starts with.
-func firstLiteral(w word) (string, bool) {
-	if len(w.parts) == 0 || w.parts[0].kind != partLit {
-		return "", false
-	}
-	return w.parts[0].text, true
 }

@@ -6,12 +6,12 @@
 // Specification type #1 entries (loader/entries/*.conf, as read by GRUB's
 // blscfg command and by systemd-boot) and systemd-boot's loader/loader.conf.
 //
-// It is its own package, beside dmi and efi, because these formats form one
-// parser of their own: a GRUB script lexer and parser, a static evaluator that
-// follows the standard grub-mkconfig patterns (load_env, next_entry,
-// saved_entry, feature tests) without executing anything, and the rules GRUB
-// and systemd-boot use to pick the entry that boots next. The bootloader
-// collector and the fuzz targets share that code and feed it bytes.
+// GRUB's script language is run by package script, statically: it follows
+// the standard grub-mkconfig patterns (load_env, next_entry, saved_entry,
+// feature tests) without executing anything and hands back the menu and the
+// variables the script leaves. This package turns that into a Config and
+// applies the rules GRUB and systemd-boot use to pick the entry that boots
+// next.
 //
 // Reading and parsing are separate: FS reads files below an injected root
 // (a whole file system, a separate /boot partition or an EFI system

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func instrument(src []byte) ([]byte, int) {
 	for i := len(locs) - 1; i >= 0; i-- {
 		start, end := locs[i][0], locs[i][1]
 		line := 1 + strings.Count(text[:start], "\n")
-		text = text[:end] + " echo \"BOOTED=" + itoa(line) + "\"; reboot;" + text[end:]
+		text = text[:end] + " echo \"BOOTED=" + strconv.Itoa(line) + "\"; reboot;" + text[end:]
 	}
 	n := len(locs)
 	out := []byte(text)
@@ -104,14 +105,14 @@ func checkAgainstEmu(t *testing.T, bin, name string, src, env []byte) bool {
 		t.Errorf("%s: GRUB boots the entry at line %s, we resolve nothing (%s)", name, got, r.Reason)
 		return false
 	}
-	if want := itoa(r.Entry.line); want != got {
+	if want := strconv.Itoa(r.Entry.line); want != got {
 		t.Errorf("%s: GRUB boots the entry at line %s, we resolve line %s %q (%s)", name, got, want, r.Entry.Title, r.Reason)
 		return false
 	}
 	return true
 }
 
-// TestResolveAgainstGrubEmu runs the synthetic menu of TestResolveGRUB, the
+// TestResolveAgainstGrubEmu runs the synthetic menu (synthConfig), the
 // grub-mkconfig fixtures, grubby's configurations and u-root's layouts in
 // grub-emu, with and without their grubenv files.
 func TestResolveAgainstGrubEmu(t *testing.T) {
@@ -124,10 +125,9 @@ func TestResolveAgainstGrubEmu(t *testing.T) {
 		}
 	}
 	// Synthetic defaults, with every entry's probe written in.
-	synth := header
 	for _, def := range []string{"2", "0x2", "1>1", "1", "Last", "last", "more>second", "More>A>>B", "1>third",
 		"9", "Nope", "1>7", "", "2abc", "1x>1", " 2", "More", "more>A>>B"} {
-		check("default="+def, []byte(strings.Replace(synth, "%s", def, 1)), nil)
+		check("default="+def, synthConfig(t, def), nil)
 	}
 	for _, env := range []*Env{
 		envOf("next_entry", "last", "saved_entry", "first"),
@@ -139,7 +139,7 @@ func TestResolveAgainstGrubEmu(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		check("grubenv "+env.List(), []byte(strings.Replace(synth, "%s", "0", 1)), block)
+		check("grubenv "+env.List(), synthConfig(t, "0"), block)
 	}
 
 	mk, _ := filepath.Glob(filepath.Join("testdata", "mkconfig", "*.cfg"))

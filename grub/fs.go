@@ -52,7 +52,7 @@ var loaderConfPaths = []string{
 	"loader/loader.conf",
 }
 
-// maxConfigSize bounds a grub.cfg read; real ones are tens of kilobytes.
+// maxConfigSize bounds a grub.cfg read.
 const maxConfigSize = 16 << 20
 
 // readFile reads rel (slash-separated, relative to the root), following
@@ -193,12 +193,7 @@ func (f FS) parseGRUBAt(rel, platform string) (*Config, error) {
 // "$prefix/grub.cfg" after set prefix=($dev)/grub2) to a file below the
 // root.
 func (f FS) findConfigFile(target, from string) string {
-	p := target
-	if strings.HasPrefix(p, "(") {
-		if i := strings.IndexByte(p, ')'); i >= 0 {
-			p = p[i+1:]
-		}
-	}
+	p := withoutDevice(target)
 	if strings.Contains(p, "${") {
 		return ""
 	}

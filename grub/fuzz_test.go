@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/grub/script"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
@@ -56,11 +57,11 @@ func FuzzParseConfig(f *testing.F) {
 			if cfg == nil {
 				t.Fatalf("nil config (err %v)", err)
 			}
-			if len(cfg.Entries)+len(cfg.Submenus) > maxEntries+len(bls) || len(cfg.Warnings) > maxWarnings {
+			if len(cfg.Entries)+len(cfg.Submenus) > script.MaxEntries+len(bls) || len(cfg.Warnings) > maxWarnings {
 				t.Fatalf("%d entries, %d warnings", len(cfg.Entries), len(cfg.Warnings))
 			}
 			for _, e := range cfg.Entries {
-				if len(e.Title) > maxValueLen || len(e.Kernel) > maxValueLen {
+				if len(e.Title) > script.MaxValueLen || len(e.Kernel) > script.MaxValueLen {
 					t.Fatalf("unbounded title or kernel: %d, %d bytes", len(e.Title), len(e.Kernel))
 				}
 				CheckKernel(&e, []string{"/boot/vmlinuz-1"})
@@ -139,8 +140,8 @@ func FuzzBLS(f *testing.F) {
 				t.Fatalf("systemd-boot resolution %+v", r)
 			}
 		}
-		if rpmvercmp(s, e.Version) != -rpmvercmp(e.Version, s) {
-			t.Fatalf("rpmvercmp not antisymmetric for %q, %q", s, e.Version)
+		if CompareVersions(s, e.Version) != -CompareVersions(e.Version, s) {
+			t.Fatalf("CompareVersions not antisymmetric for %q, %q", s, e.Version)
 		}
 		// GRUB's blscfg path: the entry's values become script text.
 		gcfg, _ := ParseConfig([]byte("blscfg\n"), ConfigOptions{BLS: []BLSEntry{e}})

@@ -73,23 +73,26 @@ func TestMkconfigResolve(t *testing.T) {
 	}
 }
 
-func parseMkconfig(t *testing.T, name, env string) *Config {
+// mkconfigFixture reads a file of testdata/mkconfig.
+func mkconfigFixture(t testing.TB, file string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "mkconfig", name+".cfg"))
+	data, err := os.ReadFile(filepath.Join("testdata", "mkconfig", file))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return data
+}
+
+func parseMkconfig(t *testing.T, name, env string) *Config {
+	t.Helper()
 	var opts ConfigOptions
 	if env != "" {
-		b, err := os.ReadFile(filepath.Join("testdata", "mkconfig", env+".grubenv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if opts.Env, err = ParseEnv(b); err != nil {
+		var err error
+		if opts.Env, err = ParseEnv(mkconfigFixture(t, env+".grubenv")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := ParseConfig(data, opts)
+	cfg, err := ParseConfig(mkconfigFixture(t, name+".cfg"), opts)
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
 	}

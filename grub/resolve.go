@@ -1,8 +1,10 @@
 package grub
 
 import (
-	"path"
+	"strconv"
 	"strings"
+
+	"github.com/bootinfo/bootinfo/grub/script"
 )
 
 // Resolution says which entry boots next and why.
@@ -122,7 +124,7 @@ func resolveGRUB(cfg *Config) Resolution {
 	spec, set := cfg.DefaultEntry, cfg.DefaultFrom != "unset"
 	var p []int
 	var notes []string
-	for depth := 0; depth <= maxDepth; depth++ {
+	for depth := 0; depth <= script.MaxDepth; depth++ {
 		items := children(cfg, p)
 		if len(items) == 0 {
 			r.Reason = "the selected submenu is empty"
@@ -186,19 +188,19 @@ func quote(s string) string { return "\"" + s + "\"" }
 func entryNumber(items []menuNode, spec string, upstream bool) (int, string) {
 	sel := selector(spec)
 	if n, ok := grubNumber(sel); ok {
-		return n, "index " + itoa(n)
+		return n, "index " + strconv.Itoa(n)
 	}
 	if n, ok := leadingNumber(sel); ok {
 		if upstream {
-			return n, quote(sel) + " starts with digits, which upstream GRUB reads as index " + itoa(n)
+			return n, quote(sel) + " starts with digits, which upstream GRUB reads as index " + strconv.Itoa(n)
 		}
 	}
 	for i, it := range items {
 		if it.title == sel {
-			return i, "matched the title at index " + itoa(i)
+			return i, "matched the title at index " + strconv.Itoa(i)
 		}
 		if it.id != "" && it.id == sel {
-			return i, "matched the id at index " + itoa(i)
+			return i, "matched the id at index " + strconv.Itoa(i)
 		}
 	}
 	return -1, quote(sel) + " matches no entry"
@@ -351,62 +353,4 @@ func resolveSystemd(cfg *Config, lv LoaderVars) Resolution {
 	r.Entry, r.Index, r.Source = &cfg.Entries[0], 0, "first_entry"
 	r.Reason = strings.Join(append(notes, "the first entry in systemd-boot's order boots"), "; ")
 	return r
-}
-
-// KernelCheck says whether a kernel an entry loads exists under the boot
-// root.
-type KernelCheck struct {
-	// Kernel is the path as the entry writes it.
-	Kernel string `json:"kernel"`
-	// Path is the installed kernel it maps to ("" when missing).
-	Path string `json:"path,omitempty"`
-	// Missing is set when no installed kernel matches: the "broken
-	// default" case, where the boot loader would fail to load it.
-	Missing bool `json:"missing"`
-	// Candidates are the paths (relative to the root of the file system,
-	// starting with "/") the kernel path was looked up as.
-	Candidates []string `json:"candidates"`
-}
-
-// CheckKernel tells whether the Linux kernel e loads is among installed,
-// the kernels present (paths such as "/boot/vmlinuz-6.1.0-13-amd64",
-// relative to the file system root; see FS.InstalledKernels). GRUB paths are
-// relative to the partition GRUB's root is set to, which is either the root
-// file system ("/boot/vmlinuz-...") or a separate /boot ("/vmlinuz-..."),
-// and may start with a device ("($root)/...", "(hd0,gpt2)/..."); both
-// readings are tried. Entries that load no Linux kernel return nil.
-func CheckKernel(e *Entry, installed []string) *KernelCheck {
-	k := e.LinuxKernel()
-	if k == "" {
-		return nil
-	}
-	kc := &KernelCheck{Kernel: k, Candidates: kernelCandidates(k)}
-	have := map[string]bool{}
-	for _, p := range installed {
-		have[path.Clean("/"+p)] = true
-	}
-	for _, c := range kc.Candidates {
-		if have[c] {
-			kc.Path = c
-			return kc
-		}
-	}
-	kc.Missing = true
-	return kc
-}
-
-// kernelCandidates maps a GRUB or BLS kernel path to the file system paths
-// it can name.
-func kernelCandidates(k string) []string {
-	p := k
-	if strings.HasPrefix(p, "(") {
-		if i := strings.IndexByte(p, ')'); i >= 0 {
-			p = p[i+1:]
-		}
-	}
-	p = path.Clean("/" + p)
-	if strings.HasPrefix(p, "/boot/") {
-		return []string{p}
-	}
-	return []string{"/boot" + p, p}
 }

@@ -1,4 +1,4 @@
-package grub
+package script
 
 import (
 	"math/rand/v2"
@@ -70,7 +70,7 @@ func TestSyntaxAgainstGrubScriptCheck(t *testing.T) {
 		m, _ := filepath.Glob(filepath.Join(base, g))
 		files = append(files, m...)
 	}
-	own, _ := filepath.Glob(filepath.Join("testdata", "mkconfig", "*.cfg"))
+	own, _ := filepath.Glob(filepath.Join("..", "testdata", "mkconfig", "*.cfg"))
 	files = append(files, own...)
 	var corpus [][]byte
 	for _, f := range files {

@@ -1,21 +1,11 @@
-package grub
+package script
+
+import "strconv"
 
 // The parser builds a small syntax tree of the GRUB script constructs that
 // grub-mkconfig and hand-written configurations use: simple commands, if /
 // elif / else / fi, function definitions, menuentry and submenu blocks, and
 // for / while / until loops (kept but never executed).
-
-// Bounds that keep parsing and evaluation proportional to the input.
-const (
-	maxDepth    = 64      // nesting of blocks, ifs and loops
-	maxWarnings = 200     // warnings kept per configuration
-	maxValueLen = 1 << 16 // length of one expanded variable value
-	maxSteps    = 1 << 15 // commands evaluated (real configurations: < 300)
-	// maxExpanded bounds the bytes all expansions of one configuration
-	// produce, so that many commands each expanding a large value stay
-	// cheap (real configurations expand < 10 KiB).
-	maxExpanded = 4 << 20
-)
 
 type node interface{ nodeLine() int }
 
@@ -81,7 +71,7 @@ func parseScript(src []byte) (nodes []node, errs []string, tooDeep bool) {
 }
 
 func parseWith(lx lexer) (nodes []node, errs []string, tooDeep bool) {
-	p := &parser{lex: lx, maxDepth: maxDepth, atStart: true}
+	p := &parser{lex: lx, maxDepth: MaxDepth, atStart: true}
 	for {
 		nodes = append(nodes, p.list(nil)...)
 		t := p.peek()
@@ -103,8 +93,8 @@ func parseWith(lx lexer) (nodes []node, errs []string, tooDeep bool) {
 }
 
 func (p *parser) errorf(line int, msg string) {
-	if len(p.errs) < maxWarnings {
-		p.errs = append(p.errs, "line "+itoa(line)+": "+msg)
+	if len(p.errs) < maxErrors {
+		p.errs = append(p.errs, "line "+strconv.Itoa(line)+": "+msg)
 	}
 }
 
@@ -206,7 +196,7 @@ func (p *parser) enter(line int) bool {
 	p.depth++
 	if p.depth > p.maxDepth {
 		if !p.tooDeep {
-			p.errorf(line, "nesting deeper than "+itoa(p.maxDepth))
+			p.errorf(line, "nesting deeper than "+strconv.Itoa(p.maxDepth))
 		}
 		p.tooDeep = true
 		return false

@@ -1,4 +1,6 @@
-package grub
+package script
+
+import "strconv"
 
 // The lexer follows GRUB 2's script lexer (grub-core/script/yylex.l) as the
 // GRUB manual describes the language: words are built from unquoted
@@ -17,53 +19,6 @@ const (
 	tokRBrace
 	tokEOF
 )
-
-// partKind says how one piece of a word expands.
-type partKind uint8
-
-const (
-	partLit  partKind = iota // literal text, quoting already removed
-	partVar                  // variable reference outside double quotes (field-split)
-	partQVar                 // variable reference inside double quotes
-)
-
-type wordPart struct {
-	kind partKind
-	text string // literal text, or the variable name
-}
-
-// word is one shell word before expansion.
-type word struct {
-	parts []wordPart
-	// quoted is set when any part of the word was quoted, so that an empty
-	// expansion still yields an (empty) argument.
-	quoted bool
-	// cmdSubst is set (in sh mode only) when the word holds a `command`
-	// or $(command) substitution, which is never run.
-	cmdSubst bool
-	line     int
-}
-
-// literal returns the word's text when it has no variable references.
-func (w word) literal() (string, bool) {
-	s := ""
-	for _, p := range w.parts {
-		if p.kind != partLit {
-			return "", false
-		}
-		s += p.text
-	}
-	return s, true
-}
-
-// keyword reports whether w is the unquoted bare word kw, as GRUB only
-// recognises reserved words that are written plainly.
-func (w word) keyword(kw string) bool {
-	if w.quoted || len(w.parts) != 1 || w.parts[0].kind != partLit {
-		return false
-	}
-	return w.parts[0].text == kw
-}
 
 type token struct {
 	kind tokKind
@@ -96,17 +51,9 @@ func isWordBreak(c byte) bool {
 // syntax errors.
 func isOperator(c byte) bool { return c == '|' || c == '&' || c == '<' || c == '>' }
 
-func isNameStart(c byte) bool {
-	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-}
-
-func isNameChar(c byte) bool { return isNameStart(c) || (c >= '0' && c <= '9') }
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
 func (l *lexer) errorf(msg string) {
-	if len(l.errs) < maxWarnings {
-		l.errs = append(l.errs, "line "+itoa(l.line)+": "+msg)
+	if len(l.errs) < maxErrors {
+		l.errs = append(l.errs, "line "+strconv.Itoa(l.line)+": "+msg)
 	}
 }
 
@@ -161,30 +108,38 @@ func (l *lexer) next() token {
 	return token{kind: tokEOF, line: l.line}
 }
 
+// wordBuilder collects the parts of a word as the lexer scans it.
+type wordBuilder struct {
+	w   word
+	lit []byte
+}
+
+// flush ends the literal part being collected.
+func (b *wordBuilder) flush() {
+	if len(b.lit) > 0 {
+		b.w.parts = append(b.w.parts, wordPart{kind: partLit, text: string(b.lit)})
+		b.lit = b.lit[:0]
+	}
+}
+
+func (b *wordBuilder) addVar(name string, quoted bool) {
+	b.flush()
+	k := partVar
+	if quoted {
+		k = partQVar
+	}
+	b.w.parts = append(b.w.parts, wordPart{kind: k, text: name})
+}
+
 // word scans one word starting at a non-break byte.
 func (l *lexer) word() word {
-	var w word
-	var lit []byte
-	flush := func() {
-		if len(lit) > 0 {
-			w.parts = append(w.parts, wordPart{kind: partLit, text: string(lit)})
-			lit = lit[:0]
-		}
-	}
-	addVar := func(name string, quoted bool) {
-		flush()
-		k := partVar
-		if quoted {
-			k = partQVar
-		}
-		w.parts = append(w.parts, wordPart{kind: k, text: name})
-	}
+	var b wordBuilder
 	for l.pos < len(l.src) {
 		c := l.src[l.pos]
 		switch {
 		case isWordBreak(c):
-			flush()
-			return w
+			b.flush()
+			return b.w
 		case c == '\\':
 			if l.pos+1 >= len(l.src) {
 				l.errorf("'\\' at the end of the input")
@@ -205,12 +160,12 @@ func (l *lexer) word() word {
 			// with its backslash (CentOS's LABEL=CentOS\x207\x20x86_64 is
 			// decoded by the kernel's initramfs, not by GRUB).
 			if !l.sh && !isEscapable(n) {
-				lit = append(lit, '\\')
+				b.lit = append(b.lit, '\\')
 			}
-			lit = append(lit, n)
-			w.quoted = true
+			b.lit = append(b.lit, n)
+			b.w.quoted = true
 		case c == '\'':
-			w.quoted = true
+			b.w.quoted = true
 			end := indexByteFrom(l.src, l.pos+1, '\'')
 			if end < 0 {
 				l.errorf("unterminated single quote")
@@ -218,47 +173,38 @@ func (l *lexer) word() word {
 			}
 			s := l.src[l.pos+1 : end]
 			l.line += countNewlines(s)
-			lit = append(lit, s...)
+			b.lit = append(b.lit, s...)
 			l.pos = end + 1
 		case c == '"':
-			w.quoted = true
+			b.w.quoted = true
 			l.pos++
 			l.sawSubst = false
-			l.dquote(&lit, addVar, flush)
-			w.cmdSubst = w.cmdSubst || l.sawSubst
-		case l.sh && (c == '`' || (c == '$' && l.pos+1 < len(l.src) && l.src[l.pos+1] == '(')):
-			w.cmdSubst = true
-			start := l.pos
-			l.skipSubst()
-			lit = append(lit, l.src[start:l.pos]...)
+			l.dquote(&b)
+			b.w.cmdSubst = b.w.cmdSubst || l.sawSubst
+		case l.atSubst():
+			b.w.cmdSubst = true
+			l.substitution(&b)
 		case c == '$':
 			if l.pos+1 < len(l.src) && l.src[l.pos+1] == '"' {
 				// $"..." is a translatable string, expanded like "...".
-				w.quoted = true
+				b.w.quoted = true
 				l.pos += 2
-				l.dquote(&lit, addVar, flush)
+				l.dquote(&b)
 				continue
 			}
-			if name, ok := l.varRef(); ok {
-				addVar(name, false)
-			} else {
-				if !l.sh {
-					l.errorf("'$' without a variable name")
-				}
-				lit = append(lit, '$')
-			}
+			l.dollar(&b, false)
 		default:
-			lit = append(lit, c)
+			b.lit = append(b.lit, c)
 			l.pos++
 		}
 	}
-	flush()
-	return w
+	b.flush()
+	return b.w
 }
 
 // dquote scans the inside of a double-quoted string; the opening quote has
 // been consumed.
-func (l *lexer) dquote(lit *[]byte, addVar func(string, bool), flush func()) {
+func (l *lexer) dquote(b *wordBuilder) {
 	for l.pos < len(l.src) {
 		c := l.src[l.pos]
 		switch c {
@@ -270,7 +216,7 @@ func (l *lexer) dquote(lit *[]byte, addVar func(string, bool), flush func()) {
 				n := l.src[l.pos+1]
 				switch n {
 				case '$', '"', '\\':
-					*lit = append(*lit, n)
+					b.lit = append(b.lit, n)
 					l.pos += 2
 					continue
 				case '\n':
@@ -279,38 +225,56 @@ func (l *lexer) dquote(lit *[]byte, addVar func(string, bool), flush func()) {
 					continue
 				}
 			}
-			*lit = append(*lit, c)
+			b.lit = append(b.lit, c)
 			l.pos++
 		case '$', '`':
-			if l.sh && (c == '`' || (l.pos+1 < len(l.src) && l.src[l.pos+1] == '(')) {
-				start := l.pos
-				l.skipSubst()
-				*lit = append(*lit, l.src[start:l.pos]...)
+			switch {
+			case l.atSubst():
+				l.substitution(b)
 				l.sawSubst = true
-				continue
-			}
-			if c == '`' {
-				*lit = append(*lit, c)
+			case c == '`':
+				b.lit = append(b.lit, c)
 				l.pos++
-				continue
-			}
-			if name, ok := l.varRef(); ok {
-				addVar(name, true)
-			} else {
-				if !l.sh {
-					l.errorf("'$' without a variable name")
-				}
-				*lit = append(*lit, '$')
+			default:
+				l.dollar(b, true)
 			}
 		default:
 			if c == '\n' {
 				l.line++
 			}
-			*lit = append(*lit, c)
+			b.lit = append(b.lit, c)
 			l.pos++
 		}
 	}
 	l.errorf("unterminated double quote")
+}
+
+// dollar scans a variable reference at l.pos (which holds '$'); without a
+// valid name after it, the '$' is literal.
+func (l *lexer) dollar(b *wordBuilder, quoted bool) {
+	if name, ok := l.varRef(); ok {
+		b.addVar(name, quoted)
+		return
+	}
+	if !l.sh {
+		l.errorf("'$' without a variable name")
+	}
+	b.lit = append(b.lit, '$')
+}
+
+// atSubst reports whether a command substitution (`...` or $(...)) starts
+// at l.pos; only sh mode reads them.
+func (l *lexer) atSubst() bool {
+	c := l.src[l.pos]
+	return l.sh && (c == '`' || (c == '$' && l.pos+1 < len(l.src) && l.src[l.pos+1] == '('))
+}
+
+// substitution copies the command substitution at l.pos into the word as
+// literal text: it is never run.
+func (l *lexer) substitution(b *wordBuilder) {
+	start := l.pos
+	l.skipSubst()
+	b.lit = append(b.lit, l.src[start:l.pos]...)
 }
 
 // varRef scans a variable reference at l.pos (which holds '$'). It reports
@@ -370,28 +334,6 @@ func countNewlines(b []byte) int {
 		}
 	}
 	return n
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // skipSubst skips a `...` or $(...) command substitution (sh mode).
