@@ -37,7 +37,7 @@ type BootloaderSection struct {
 	InstalledKernels []string          `json:"installed_kernels"`
 	ModuleTrees      []string          `json:"module_trees"`
 	NewestKernel     string            `json:"newest_kernel,omitempty"`
-	Cmdline          CmdlineFacts      `json:"cmdline"`
+	Cmdline          host.CmdlineFacts `json:"cmdline"`
 	RebootRequired   bool              `json:"reboot_required"`
 	RebootReasons    []string          `json:"reboot_reasons"`
 	RebootPackages   []string          `json:"reboot_required_packages,omitempty"`
@@ -48,59 +48,6 @@ type BootloaderSection struct {
 	BootDisk *bootdisk.BootDisk `json:"boot_disk,omitempty"`
 	Warnings []string           `json:"warnings,omitempty"`
 	Errors   map[string]string  `json:"errors,omitempty"`
-}
-
-// CmdlineFacts are what the kernel command line says about how this boot
-// was asked to go.
-type CmdlineFacts struct {
-	// BootMode is the mode requested: "normal", "single" (single, S, 1),
-	// "rescue", "emergency", or "unit:NAME" for systemd.unit=.
-	BootMode  string `json:"boot_mode"`
-	Init      string `json:"init,omitempty"`
-	Root      string `json:"root,omitempty"`
-	ReadOnly  *bool  `json:"read_only,omitempty"`
-	Debug     bool   `json:"debug"`
-	BootImage string `json:"boot_image,omitempty"`
-}
-
-// ParseCmdlineFacts derives CmdlineFacts from a parsed command line.
-func ParseCmdlineFacts(c host.Cmdline) CmdlineFacts {
-	f := CmdlineFacts{BootMode: "normal"}
-	for _, p := range c.Params {
-		switch {
-		case !p.HasValue && (p.Key == "single" || p.Key == "S" || p.Key == "1"):
-			f.BootMode = "single"
-		case !p.HasValue && (p.Key == "rescue" || p.Key == "emergency" || p.Key == "-b"):
-			f.BootMode = strings.TrimPrefix(p.Key, "-b")
-			if p.Key == "-b" {
-				f.BootMode = "emergency"
-			}
-		case p.Key == "systemd.unit":
-			switch p.Value {
-			case "rescue.target":
-				f.BootMode = "rescue"
-			case "emergency.target":
-				f.BootMode = "emergency"
-			default:
-				f.BootMode = "unit:" + p.Value
-			}
-		case p.Key == "init":
-			f.Init = p.Value
-		case p.Key == "root":
-			f.Root = p.Value
-		case p.Key == "ro" && !p.HasValue:
-			t := true
-			f.ReadOnly = &t
-		case p.Key == "rw" && !p.HasValue:
-			v := false
-			f.ReadOnly = &v
-		case p.Key == "debug":
-			f.Debug = true
-		case p.Key == "BOOT_IMAGE":
-			f.BootImage = p.Value
-		}
-	}
-	return f
 }
 
 // BootloaderConfig holds the bootloader collector's options.
@@ -173,7 +120,7 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 	if hfs, err := host.NewFS(c.paths.ProcFS, c.paths.RootFS); err == nil {
 		b, _ := hfs.Boot()
 		sec.RunningKernel = b.KernelRelease
-		sec.Cmdline = ParseCmdlineFacts(b.Cmdline)
+		sec.Cmdline = b.Cmdline.Facts()
 	}
 	gfs := c.grubFS()
 	cfg, err := gfs.Load(c.platform())

@@ -7,35 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/host"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
-	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/common/promslog"
 )
-
-func TestParseCmdlineFacts(t *testing.T) {
-	ro, rw := true, false
-	tests := []struct {
-		in   string
-		want CmdlineFacts
-	}{
-		{"BOOT_IMAGE=/vmlinuz-6.1.0-27-amd64 root=UUID=abc ro quiet", CmdlineFacts{BootMode: "normal", Root: "UUID=abc", ReadOnly: &ro, BootImage: "/vmlinuz-6.1.0-27-amd64"}},
-		{"root=/dev/sda1 rw single", CmdlineFacts{BootMode: "single", Root: "/dev/sda1", ReadOnly: &rw}},
-		{"S", CmdlineFacts{BootMode: "single"}},
-		{"1 debug", CmdlineFacts{BootMode: "single", Debug: true}},
-		{"systemd.unit=rescue.target", CmdlineFacts{BootMode: "rescue"}},
-		{"systemd.unit=emergency.target", CmdlineFacts{BootMode: "emergency"}},
-		{"emergency", CmdlineFacts{BootMode: "emergency"}},
-		{"systemd.unit=multi-user.target init=/bin/bash", CmdlineFacts{BootMode: "unit:multi-user.target", Init: "/bin/bash"}},
-		{"console=ttyS0 -- single", CmdlineFacts{BootMode: "normal"}}, // after "--" it is init's
-		{"single=1", CmdlineFacts{BootMode: "normal"}},
-	}
-	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, ParseCmdlineFacts(host.ParseCmdline(tt.in))); diff != "" {
-			t.Errorf("%q (-want +got):\n%s", tt.in, diff)
-		}
-	}
-}
 
 func TestNewestKernel(t *testing.T) {
 	got := newestKernel([]string{"/boot/vmlinuz-6.1.0-9-amd64", "/boot/vmlinuz-6.1.0-10-amd64", "/boot/vmlinuz-5.10.0-28-amd64", "/boot/config-7.0"})
