@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -58,13 +57,9 @@ type BootloaderConfig struct {
 }
 
 type bootloaderCollector struct {
-	paths   Paths
-	logind  string
-	refresh time.Duration
-
-	mu   sync.Mutex
-	read time.Time
-	snap *Snapshot
+	paths  Paths
+	logind string
+	cache  snapshotCache
 
 	info, reboot, kernels, missing, shutdown *prometheus.Desc
 	diskInfo, espPresent, espMounted         *prometheus.Desc
@@ -73,35 +68,28 @@ type bootloaderCollector struct {
 // NewBootloaderCollector reports what will boot next and whether a reboot
 // is pending.
 func NewBootloaderCollector(cfg Config) (Collector, error) {
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
-	}
 	return &bootloaderCollector{
 		paths:      cfg.Paths,
 		logind:     cfg.Bootloader.LogindAddress,
-		refresh:    time.Minute,
-		shutdown:   d("scheduled_shutdown_timestamp_seconds", "When logind's scheduled shutdown or reboot happens (shutdown -r +10), in seconds since the Unix epoch; absent when none is scheduled.", "kind"),
-		info:       d("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
-		reboot:     d("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
-		kernels:    d("kernels_installed", "Kernel images installed under the boot directory."),
-		missing:    d("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
-		diskInfo:   d("boot_disk_info", "The disk holding /boot (disk=\"\" when /boot is not on a disk partition: overlay, LVM over several disks, RAID), its partition table (gpt, mbr, none, unknown) and where the table was read (device, udev, sysfs); value 1.", "disk", "table", "source"),
-		espPresent: d("esp_present", "Whether the boot disk has an EFI system partition (1)."),
-		espMounted: d("esp_mounted", "Whether the boot disk's EFI system partition is mounted at /boot/efi, /efi or /boot (1); 0 when it is not, or there is none."),
+		cache:      snapshotCache{refresh: time.Minute},
+		shutdown:   desc("scheduled_shutdown_timestamp_seconds", "When logind's scheduled shutdown or reboot happens (shutdown -r +10), in seconds since the Unix epoch; absent when none is scheduled.", "kind"),
+		info:       desc("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
+		reboot:     desc("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
+		kernels:    desc("kernels_installed", "Kernel images installed under the boot directory."),
+		missing:    desc("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
+		diskInfo:   desc("boot_disk_info", "The disk holding /boot (disk=\"\" when /boot is not on a disk partition: overlay, LVM over several disks, RAID), its partition table (gpt, mbr, none, unknown) and where the table was read (device, udev, sysfs); value 1.", "disk", "table", "source"),
+		espPresent: desc("esp_present", "Whether the boot disk has an EFI system partition (1)."),
+		espMounted: desc("esp_mounted", "Whether the boot disk's EFI system partition is mounted at /boot/efi, /efi or /boot (1); 0 when it is not, or there is none."),
 	}, nil
 }
 
 // Collect reads the boot loader files at most once a minute: package
 // upgrades change them while the host runs, but not between two scrapes.
 func (c *bootloaderCollector) Collect(ctx context.Context) (*Snapshot, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.snap != nil && time.Since(c.read) < c.refresh {
-		return c.snap, nil
-	}
-	sec := c.build(ctx)
-	c.snap, c.read = &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: sec.Errors}, time.Now()
-	return c.snap, nil
+	return c.cache.get(func() (*Snapshot, error) {
+		sec := c.build(ctx)
+		return &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: sec.Errors}, nil
+	})
 }
 
 // grubFS chooses the root the boot loader files are read below: the whole

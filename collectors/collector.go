@@ -128,12 +128,10 @@ func NewSet(collectors map[string]Collector, timeout time.Duration, logger *slog
 	}
 	sort.Strings(names)
 	s := &Set{
-		timeout: timeout,
-		logger:  logger,
-		durationDesc: prometheus.NewDesc(Namespace+"_scrape_collector_duration_seconds",
-			"Time a collector took in this scrape.", []string{"collector"}, nil),
-		successDesc: prometheus.NewDesc(Namespace+"_scrape_collector_success",
-			"Whether a collector succeeded in this scrape (1) or not (0).", []string{"collector"}, nil),
+		timeout:      timeout,
+		logger:       logger,
+		durationDesc: desc("scrape_collector_duration_seconds", "Time a collector took in this scrape.", "collector"),
+		successDesc:  desc("scrape_collector_success", "Whether a collector succeeded in this scrape (1) or not (0).", "collector"),
 	}
 	for _, n := range names {
 		s.runners = append(s.runners, &runner{name: n, c: collectors[n], logger: logger})

@@ -87,9 +87,6 @@ func NewKmsgCollector(cfg Config) (Collector, error) {
 	if keep <= 0 {
 		keep = 1000
 	}
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
-	}
 	return &kmsgCollector{
 		fs:           kmsg.NewFS(cfg.Paths.DevFS),
 		cfg:          cfg.Kmsg,
@@ -98,12 +95,12 @@ func NewKmsgCollector(cfg Config) (Collector, error) {
 		ring:         kmsg.NewRing(keep),
 		counts:       map[levelFacility]uint64{},
 		caughtUp:     make(chan struct{}),
-		records:      d("kmsg_records_total", "Kernel log records read since boot, by syslog facility and level.", "facility", "level"),
-		lost:         d("kmsg_lost_records_total", "Kernel log records overwritten in the ring buffer before they could be read (sequence gaps)."),
-		problems:     d("kernel_problems_total", "Kernel problems logged since boot by kind (oom_kill, hung_task, soft_lockup, rcu_stall, io_error, fs_error, hardware_error, segfault, oops, panic, firmware_bug); kernel-facility records only.", "kind"),
-		milestone:    d("kernel_milestone_seconds", "Seconds after boot at which the kernel logged a boot milestone.", "milestone"),
-		restartsDesc: d("kmsg_reader_restarts_total", "Times the kernel log reader failed and reopened the device."),
-		tainted:      d("kernel_tainted", "Whether the kernel log says the kernel is tainted (1) or not (0)."),
+		records:      desc("kmsg_records_total", "Kernel log records read since boot, by syslog facility and level.", "facility", "level"),
+		lost:         desc("kmsg_lost_records_total", "Kernel log records overwritten in the ring buffer before they could be read (sequence gaps)."),
+		problems:     desc("kernel_problems_total", "Kernel problems logged since boot by kind (oom_kill, hung_task, soft_lockup, rcu_stall, io_error, fs_error, hardware_error, segfault, oops, panic, firmware_bug); kernel-facility records only.", "kind"),
+		milestone:    desc("kernel_milestone_seconds", "Seconds after boot at which the kernel logged a boot milestone.", "milestone"),
+		restartsDesc: desc("kmsg_reader_restarts_total", "Times the kernel log reader failed and reopened the device."),
+		tainted:      desc("kernel_tainted", "Whether the kernel log says the kernel is tainted (1) or not (0)."),
 	}, nil
 }
 
