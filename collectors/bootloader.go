@@ -9,13 +9,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/bootinfo/bootinfo/bootdisk"
 	"github.com/bootinfo/bootinfo/efi"
 	"github.com/bootinfo/bootinfo/grub"
 	"github.com/bootinfo/bootinfo/host"
+	"github.com/bootinfo/bootinfo/systemd"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -41,7 +41,7 @@ type BootloaderSection struct {
 	RebootReasons    []string          `json:"reboot_reasons"`
 	RebootPackages   []string          `json:"reboot_required_packages,omitempty"`
 	// ScheduledShutdown is logind's scheduled shutdown or reboot, if any.
-	ScheduledShutdown *ScheduledShutdown `json:"scheduled_shutdown,omitempty"`
+	ScheduledShutdown *systemd.ScheduledShutdown `json:"scheduled_shutdown,omitempty"`
 	// BootDisk is the disk holding /boot, its partition table and where
 	// the EFI system partition is mounted; absent without procfs/sysfs.
 	BootDisk *bootdisk.BootDisk `json:"boot_disk,omitempty"`
@@ -160,16 +160,7 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 	}
 	sort.Strings(sec.RebootReasons)
 	sec.RebootRequired = len(sec.RebootReasons) > 0
-	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	switch ss, err := scheduledShutdown(lctx, c.logind, c.paths.RootFS); {
-	case err == nil:
-		sec.ScheduledShutdown = ss
-	case errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED):
-		// No system bus (containers without it, hosts without systemd).
-	default:
-		errs["scheduled_shutdown"] = err.Error()
-	}
+	c.scheduledShutdown(ctx, sec, errs)
 	c.bootDisk(sec, errs)
 	if len(errs) > 0 {
 		sec.Errors = errs
