@@ -190,9 +190,7 @@ func TestKmsgReaderFailsWithoutSpinning(t *testing.T) {
 		t.Fatal("a reader that cannot read reported no error")
 	}
 	time.Sleep(300 * time.Millisecond)
-	kc.mu.Lock()
-	restarts := kc.restarts
-	kc.mu.Unlock()
+	restarts := kc.follower.State().Restarts
 	// The first retry waits a second; a spinning reader would have
 	// restarted thousands of times by now.
 	if restarts < 1 || restarts > 2 {
