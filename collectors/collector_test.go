@@ -245,18 +245,28 @@ func TestExpositionReusesEqualMetricsKeys(t *testing.T) {
 	}
 }
 
-// TestExpositionRefusesDuplicateFamilies: two collectors exporting the same
-// family cannot be spliced; Exposition says so, and GatherFamilies (the
-// fallback) still reports the clash as an error rather than hiding it.
-func TestExpositionRefusesDuplicateFamilies(t *testing.T) {
+// TestDuplicateFamiliesAreRefused: two collectors exporting the same
+// family cannot be spliced; CheckDisjoint over Exposition's blocks says so
+// and where, and GatherFamilies (the fallback) still reports the clash as
+// an error rather than hiding it.
+func TestDuplicateFamiliesAreRefused(t *testing.T) {
 	one := func(v float64) Collector {
 		return funcCollector(func(context.Context) (*Snapshot, error) {
 			return &Snapshot{Metrics: []prometheus.Metric{prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, v)}}, nil
 		})
 	}
 	s := NewSet(map[string]Collector{"a": one(1), "b": one(2)}, time.Minute, promslog.NewNopLogger())
-	if _, err := s.Exposition(context.Background()); !errors.Is(err, ErrDuplicateFamily) {
-		t.Errorf("Exposition error %v, want ErrDuplicateFamily", err)
+	blocks, err := s.Exposition(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckDisjoint(blocks...)
+	var dup *DuplicateFamilyError
+	if !errors.Is(err, ErrDuplicateFamily) || !errors.As(err, &dup) || dup.Family != "bootinfo_test_value" || dup.Block != 1 {
+		t.Errorf("CheckDisjoint error %v, want bootinfo_test_value again in block 1", err)
+	}
+	if err.Error() != "metric family in more than one block: bootinfo_test_value" {
+		t.Errorf("error reads %q", err)
 	}
 	if _, err := s.GatherFamilies(); err == nil || !strings.Contains(err.Error(), "bootinfo_test_value") {
 		t.Errorf("GatherFamilies error %v, want the duplicate series named", err)
