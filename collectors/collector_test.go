@@ -167,6 +167,23 @@ func TestSetQuery(t *testing.T) {
 	}
 }
 
+// collectorBlock returns the block of the one collector of s, after
+// checking that Exposition returned it and the scrape's block.
+func collectorBlock(t *testing.T, s *Set) *Block {
+	t.Helper()
+	blocks, err := s.Exposition(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("%d blocks, want the collector's and the scrape's", len(blocks))
+	}
+	if got := strings.Join(blocks[1].Names, ","); got != "bootinfo_scrape_collector_duration_seconds,bootinfo_scrape_collector_success" {
+		t.Errorf("scrape block holds %s", got)
+	}
+	return blocks[0]
+}
+
 // TestExpositionReusesUnchangedSnapshots: a collector that returns the
 // same snapshot is not encoded again; a new snapshot is, and a snapshot
 // whose metrics are made on demand is encoded like one that holds them.
@@ -179,19 +196,7 @@ func TestExpositionReusesUnchangedSnapshots(t *testing.T) {
 	cur := snap
 	c := funcCollector(func(context.Context) (*Snapshot, error) { return cur, nil })
 	s := NewSet(map[string]Collector{"c": c}, time.Minute, promslog.NewNopLogger())
-	block := func() *Block {
-		blocks, err := s.Exposition(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(blocks) != 2 {
-			t.Fatalf("%d blocks, want the collector's and the scrape's", len(blocks))
-		}
-		if got := strings.Join(blocks[1].Names, ","); got != "bootinfo_scrape_collector_duration_seconds,bootinfo_scrape_collector_success" {
-			t.Errorf("scrape block holds %s", got)
-		}
-		return blocks[0]
-	}
+	block := func() *Block { return collectorBlock(t, s) }
 	first := block()
 	if !strings.Contains(string(first.Text), "\nbootinfo_test_value 1\n") {
 		t.Errorf("block text:\n%s", first.Text)
@@ -227,13 +232,7 @@ func TestExpositionReusesEqualMetricsKeys(t *testing.T) {
 	cur := &Snapshot{Section: 1, MetricsFunc: metrics(1), MetricsKey: 1}
 	c := funcCollector(func(context.Context) (*Snapshot, error) { return cur, nil })
 	s := NewSet(map[string]Collector{"c": c}, time.Minute, promslog.NewNopLogger())
-	block := func() *Block {
-		blocks, err := s.Exposition(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return blocks[0]
-	}
+	block := func() *Block { return collectorBlock(t, s) }
 	first := block()
 	cur = &Snapshot{Section: 2, MetricsFunc: metrics(1), MetricsKey: 1}
 	if block() != first || made != 1 {
