@@ -171,8 +171,8 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 // bootDisk finds the boot disk on every refresh with the rest of the
 // section: mounts change while the host runs (an automounted /efi, a
 // remounted /boot) and disks get repartitioned, and finding it costs one
-// mountinfo parse, a few sysfs files and a read of the table's sectors
-// (17 KiB on a 512-byte-sector GPT disk).
+// mountinfo parse, a few sysfs files and a read of the partition table's
+// sectors.
 func (c *bootloaderCollector) bootDisk(sec *BootloaderSection, errs map[string]string) {
 	fs, err := bootdisk.NewFS(bootdisk.Paths{ProcFS: c.paths.ProcFS, SysFS: c.paths.SysFS, DevFS: c.paths.DevFS, RootFS: c.paths.RootFS})
 	switch {
