@@ -134,7 +134,9 @@ func NewSet(collectors map[string]Collector, timeout time.Duration, logger *slog
 		successDesc:  desc("scrape_collector_success", "Whether a collector succeeded in this scrape (1) or not (0).", "collector"),
 	}
 	for _, n := range names {
-		s.runners = append(s.runners, &runner{name: n, c: collectors[n], logger: logger})
+		r := &runner{name: n, c: collectors[n], logger: logger}
+		r.flight.fn = func(start time.Time) outcome { return r.execute(start, timeout) }
+		s.runners = append(s.runners, r)
 	}
 	return s
 }
@@ -207,7 +209,7 @@ var ErrTimeout = errors.New("deadline exceeded")
 
 func (r *runner) run(ctx context.Context, timeout time.Duration) Outcome {
 	start := time.Now()
-	c := r.flight.join(func(start time.Time) outcome { return r.execute(start, timeout) })
+	c := r.flight.join()
 
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()

@@ -15,6 +15,10 @@ import (
 // another. It is the one mechanism behind the Set's runners (join, each
 // caller waiting up to its own deadline) and SharedGatherer (do).
 type flight[T any] struct {
+	// fn is the function called, told when the call started; it is set
+	// once, before the first call.
+	fn func(start time.Time) T
+
 	mu  sync.Mutex
 	cur *flightCall[T]
 }
@@ -46,31 +50,31 @@ func (f *flight[T]) end(c *flightCall[T]) {
 	close(c.done)
 }
 
-// join returns the call in flight, starting fn (told when the call
-// started) in a goroutine of its own when there is none. The caller waits
-// on done for as long as it chooses.
-func (f *flight[T]) join(fn func(start time.Time) T) *flightCall[T] {
+// join returns the call in flight, starting one in a goroutine of its own
+// when there is none. The caller waits on done for as long as it chooses.
+func (f *flight[T]) join() *flightCall[T] {
 	c, started := f.begin()
 	if started {
 		go func() {
 			defer f.end(c)
-			c.val = fn(c.start)
+			c.val = f.fn(c.start)
 		}()
 	}
 	return c
 }
 
-// do runs fn in the caller's goroutine when no call is in flight, and
+// do makes the call in the caller's goroutine when none is in flight, and
 // otherwise waits for the one that is and returns its value. A panic in
-// fn goes to the caller that ran it; the waiters get the zero value.
-func (f *flight[T]) do(fn func() T) T {
+// the call goes to the caller that made it; the waiters get the zero
+// value.
+func (f *flight[T]) do() T {
 	c, started := f.begin()
 	if !started {
 		<-c.done
 		return c.val
 	}
 	defer f.end(c)
-	c.val = fn()
+	c.val = f.fn(c.start)
 	return c.val
 }
 
@@ -81,7 +85,6 @@ func (f *flight[T]) do(fn func() T) T {
 // stops the world to read memory statistics; without sharing, concurrent
 // scrapes would queue one behind the other there.
 type SharedGatherer struct {
-	g      prometheus.Gatherer
 	flight flight[gathered]
 }
 
@@ -92,16 +95,18 @@ type gathered struct {
 
 // NewSharedGatherer shares the gatherings of g.
 func NewSharedGatherer(g prometheus.Gatherer) *SharedGatherer {
-	return &SharedGatherer{g: g}
+	s := &SharedGatherer{}
+	s.flight.fn = func(time.Time) gathered {
+		fams, err := g.Gather()
+		b, encErr := EncodeBlock(fams, flate.BestSpeed)
+		return gathered{b, errors.Join(err, encErr)}
+	}
+	return s
 }
 
 // Block returns a block gathered during the call, and any error gathering
 // or encoding it met (with what could be encoded).
 func (s *SharedGatherer) Block() (*Block, error) {
-	r := s.flight.do(func() gathered {
-		fams, err := s.g.Gather()
-		b, encErr := EncodeBlock(fams, flate.BestSpeed)
-		return gathered{b, errors.Join(err, encErr)}
-	})
+	r := s.flight.do()
 	return r.block, r.err
 }
