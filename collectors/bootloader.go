@@ -8,14 +8,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/bootinfo/bootinfo/bootdisk"
 	"github.com/bootinfo/bootinfo/efi"
 	"github.com/bootinfo/bootinfo/grub"
 	"github.com/bootinfo/bootinfo/host"
+	"github.com/bootinfo/bootinfo/systemd"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -36,70 +35,17 @@ type BootloaderSection struct {
 	InstalledKernels []string          `json:"installed_kernels"`
 	ModuleTrees      []string          `json:"module_trees"`
 	NewestKernel     string            `json:"newest_kernel,omitempty"`
-	Cmdline          CmdlineFacts      `json:"cmdline"`
+	Cmdline          host.CmdlineFacts `json:"cmdline"`
 	RebootRequired   bool              `json:"reboot_required"`
 	RebootReasons    []string          `json:"reboot_reasons"`
 	RebootPackages   []string          `json:"reboot_required_packages,omitempty"`
 	// ScheduledShutdown is logind's scheduled shutdown or reboot, if any.
-	ScheduledShutdown *ScheduledShutdown `json:"scheduled_shutdown,omitempty"`
+	ScheduledShutdown *systemd.ScheduledShutdown `json:"scheduled_shutdown,omitempty"`
 	// BootDisk is the disk holding /boot, its partition table and where
 	// the EFI system partition is mounted; absent without procfs/sysfs.
 	BootDisk *bootdisk.BootDisk `json:"boot_disk,omitempty"`
 	Warnings []string           `json:"warnings,omitempty"`
 	Errors   map[string]string  `json:"errors,omitempty"`
-}
-
-// CmdlineFacts are what the kernel command line says about how this boot
-// was asked to go.
-type CmdlineFacts struct {
-	// BootMode is the mode requested: "normal", "single" (single, S, 1),
-	// "rescue", "emergency", or "unit:NAME" for systemd.unit=.
-	BootMode  string `json:"boot_mode"`
-	Init      string `json:"init,omitempty"`
-	Root      string `json:"root,omitempty"`
-	ReadOnly  *bool  `json:"read_only,omitempty"`
-	Debug     bool   `json:"debug"`
-	BootImage string `json:"boot_image,omitempty"`
-}
-
-// ParseCmdlineFacts derives CmdlineFacts from a parsed command line.
-func ParseCmdlineFacts(c host.Cmdline) CmdlineFacts {
-	f := CmdlineFacts{BootMode: "normal"}
-	for _, p := range c.Params {
-		switch {
-		case !p.HasValue && (p.Key == "single" || p.Key == "S" || p.Key == "1"):
-			f.BootMode = "single"
-		case !p.HasValue && (p.Key == "rescue" || p.Key == "emergency" || p.Key == "-b"):
-			f.BootMode = strings.TrimPrefix(p.Key, "-b")
-			if p.Key == "-b" {
-				f.BootMode = "emergency"
-			}
-		case p.Key == "systemd.unit":
-			switch p.Value {
-			case "rescue.target":
-				f.BootMode = "rescue"
-			case "emergency.target":
-				f.BootMode = "emergency"
-			default:
-				f.BootMode = "unit:" + p.Value
-			}
-		case p.Key == "init":
-			f.Init = p.Value
-		case p.Key == "root":
-			f.Root = p.Value
-		case p.Key == "ro" && !p.HasValue:
-			t := true
-			f.ReadOnly = &t
-		case p.Key == "rw" && !p.HasValue:
-			v := false
-			f.ReadOnly = &v
-		case p.Key == "debug":
-			f.Debug = true
-		case p.Key == "BOOT_IMAGE":
-			f.BootImage = p.Value
-		}
-	}
-	return f
 }
 
 // BootloaderConfig holds the bootloader collector's options.
@@ -110,13 +56,9 @@ type BootloaderConfig struct {
 }
 
 type bootloaderCollector struct {
-	paths   Paths
-	logind  string
-	refresh time.Duration
-
-	mu   sync.Mutex
-	read time.Time
-	snap *Snapshot
+	paths  Paths
+	logind string
+	cache  snapshotCache
 
 	info, reboot, kernels, missing, shutdown *prometheus.Desc
 	diskInfo, espPresent, espMounted         *prometheus.Desc
@@ -125,35 +67,28 @@ type bootloaderCollector struct {
 // NewBootloaderCollector reports what will boot next and whether a reboot
 // is pending.
 func NewBootloaderCollector(cfg Config) (Collector, error) {
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
-	}
 	return &bootloaderCollector{
 		paths:      cfg.Paths,
 		logind:     cfg.Bootloader.LogindAddress,
-		refresh:    time.Minute,
-		shutdown:   d("scheduled_shutdown_timestamp_seconds", "When logind's scheduled shutdown or reboot happens (shutdown -r +10), in seconds since the Unix epoch; absent when none is scheduled.", "kind"),
-		info:       d("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
-		reboot:     d("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
-		kernels:    d("kernels_installed", "Kernel images installed under the boot directory."),
-		missing:    d("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
-		diskInfo:   d("boot_disk_info", "The disk holding /boot (disk=\"\" when /boot is not on a disk partition: overlay, LVM over several disks, RAID), its partition table (gpt, mbr, none, unknown) and where the table was read (device, udev, sysfs); value 1.", "disk", "table", "source"),
-		espPresent: d("esp_present", "Whether the boot disk has an EFI system partition (1)."),
-		espMounted: d("esp_mounted", "Whether the boot disk's EFI system partition is mounted at /boot/efi, /efi or /boot (1); 0 when it is not, or there is none."),
+		cache:      snapshotCache{refresh: time.Minute},
+		shutdown:   desc("scheduled_shutdown_timestamp_seconds", "When logind's scheduled shutdown or reboot happens (shutdown -r +10), in seconds since the Unix epoch; absent when none is scheduled.", "kind"),
+		info:       desc("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
+		reboot:     desc("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
+		kernels:    desc("kernels_installed", "Kernel images installed under the boot directory."),
+		missing:    desc("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
+		diskInfo:   desc("boot_disk_info", "The disk holding /boot (disk=\"\" when /boot is not on a disk partition: overlay, LVM over several disks, RAID), its partition table (gpt, mbr, none, unknown) and where the table was read (device, udev, sysfs); value 1.", "disk", "table", "source"),
+		espPresent: desc("esp_present", "Whether the boot disk has an EFI system partition (1)."),
+		espMounted: desc("esp_mounted", "Whether the boot disk's EFI system partition is mounted at /boot/efi, /efi or /boot (1); 0 when it is not, or there is none."),
 	}, nil
 }
 
 // Collect reads the boot loader files at most once a minute: package
 // upgrades change them while the host runs, but not between two scrapes.
 func (c *bootloaderCollector) Collect(ctx context.Context) (*Snapshot, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.snap != nil && time.Since(c.read) < c.refresh {
-		return c.snap, nil
-	}
-	sec := c.build(ctx)
-	c.snap, c.read = &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: sec.Errors}, time.Now()
-	return c.snap, nil
+	return c.cache.get(func() (*Snapshot, error) {
+		sec := c.build(ctx)
+		return &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: sec.Errors}, nil
+	})
 }
 
 // grubFS chooses the root the boot loader files are read below: the whole
@@ -172,7 +107,7 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 	if hfs, err := host.NewFS(c.paths.ProcFS, c.paths.RootFS); err == nil {
 		b, _ := hfs.Boot()
 		sec.RunningKernel = b.KernelRelease
-		sec.Cmdline = ParseCmdlineFacts(b.Cmdline)
+		sec.Cmdline = b.Cmdline.Facts()
 	}
 	gfs := c.grubFS()
 	cfg, err := gfs.Load(c.platform())
@@ -224,16 +159,7 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 	}
 	sort.Strings(sec.RebootReasons)
 	sec.RebootRequired = len(sec.RebootReasons) > 0
-	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	switch ss, err := scheduledShutdown(lctx, c.logind, c.paths.RootFS); {
-	case err == nil:
-		sec.ScheduledShutdown = ss
-	case errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED):
-		// No system bus (containers without it, hosts without systemd).
-	default:
-		errs["scheduled_shutdown"] = err.Error()
-	}
+	c.scheduledShutdown(ctx, sec, errs)
 	c.bootDisk(sec, errs)
 	if len(errs) > 0 {
 		sec.Errors = errs
@@ -244,8 +170,8 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 // bootDisk finds the boot disk on every refresh with the rest of the
 // section: mounts change while the host runs (an automounted /efi, a
 // remounted /boot) and disks get repartitioned, and finding it costs one
-// mountinfo parse, a few sysfs files and a read of the table's sectors
-// (17 KiB on a 512-byte-sector GPT disk).
+// mountinfo parse, a few sysfs files and a read of the partition table's
+// sectors.
 func (c *bootloaderCollector) bootDisk(sec *BootloaderSection, errs map[string]string) {
 	fs, err := bootdisk.NewFS(bootdisk.Paths{ProcFS: c.paths.ProcFS, SysFS: c.paths.SysFS, DevFS: c.paths.DevFS, RootFS: c.paths.RootFS})
 	switch {

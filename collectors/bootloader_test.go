@@ -1,41 +1,13 @@
 package collectors
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/host"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
-	"github.com/google/go-cmp/cmp"
-	"github.com/prometheus/common/promslog"
 )
-
-func TestParseCmdlineFacts(t *testing.T) {
-	ro, rw := true, false
-	tests := []struct {
-		in   string
-		want CmdlineFacts
-	}{
-		{"BOOT_IMAGE=/vmlinuz-6.1.0-27-amd64 root=UUID=abc ro quiet", CmdlineFacts{BootMode: "normal", Root: "UUID=abc", ReadOnly: &ro, BootImage: "/vmlinuz-6.1.0-27-amd64"}},
-		{"root=/dev/sda1 rw single", CmdlineFacts{BootMode: "single", Root: "/dev/sda1", ReadOnly: &rw}},
-		{"S", CmdlineFacts{BootMode: "single"}},
-		{"1 debug", CmdlineFacts{BootMode: "single", Debug: true}},
-		{"systemd.unit=rescue.target", CmdlineFacts{BootMode: "rescue"}},
-		{"systemd.unit=emergency.target", CmdlineFacts{BootMode: "emergency"}},
-		{"emergency", CmdlineFacts{BootMode: "emergency"}},
-		{"systemd.unit=multi-user.target init=/bin/bash", CmdlineFacts{BootMode: "unit:multi-user.target", Init: "/bin/bash"}},
-		{"console=ttyS0 -- single", CmdlineFacts{BootMode: "normal"}}, // after "--" it is init's
-		{"single=1", CmdlineFacts{BootMode: "normal"}},
-	}
-	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, ParseCmdlineFacts(host.ParseCmdline(tt.in))); diff != "" {
-			t.Errorf("%q (-want +got):\n%s", tt.in, diff)
-		}
-	}
-}
 
 func TestNewestKernel(t *testing.T) {
 	got := newestKernel([]string{"/boot/vmlinuz-6.1.0-9-amd64", "/boot/vmlinuz-6.1.0-10-amd64", "/boot/vmlinuz-5.10.0-28-amd64", "/boot/config-7.0"})
@@ -50,35 +22,29 @@ func TestNewestKernel(t *testing.T) {
 func debianRoot(t *testing.T, running string, kernels ...string) Paths {
 	t.Helper()
 	cfg := testutil.Shared(t, "grub", "u-root", "grub", "testdata_new", "debian_10_4_installed", "boot", "grub", "grub.cfg")
-	root := t.TempDir()
-	for _, d := range []string{"boot/grub", "proc/sys/kernel/random", "lib/modules", "run"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// Copied into the temporary tree: the grub package does not follow
 	// symbolic links out of the boot root.
 	b, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(root, "boot/grub/grub.cfg"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range kernels {
-		if err := os.WriteFile(filepath.Join(root, "boot", "vmlinuz-"+k), []byte("kernel"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Join(root, "lib/modules", k), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for p, c := range map[string]string{
+	root := t.TempDir()
+	files := map[string]string{
+		"boot/grub/grub.cfg":             string(b),
 		"proc/sys/kernel/osrelease":      running + "\n",
 		"proc/sys/kernel/random/boot_id": "5e1d7a3c-0000-4000-8000-000000000001\n",
 		"proc/cmdline":                   "BOOT_IMAGE=/boot/vmlinuz-" + running + " root=UUID=39ec20e2 ro quiet\n",
-	} {
-		if err := os.WriteFile(filepath.Join(root, p), []byte(c), 0o644); err != nil {
+	}
+	for _, k := range kernels {
+		files["boot/vmlinuz-"+k] = "kernel"
+	}
+	writeFiles(t, root, files)
+	dirs := []string{"run", "lib/modules"}
+	for _, k := range kernels {
+		dirs = append(dirs, "lib/modules/"+k)
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,14 +53,7 @@ func debianRoot(t *testing.T, running string, kernels ...string) Paths {
 
 func collectBootloader(t *testing.T, p Paths) (*BootloaderSection, *Snapshot) {
 	t.Helper()
-	c, err := NewBootloaderCollector(Config{Paths: p, Logger: promslog.NewNopLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := c.Collect(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, snap := collect(t, NewBootloaderCollector, Config{Paths: p})
 	return snap.Section.(*BootloaderSection), snap
 }
 
@@ -201,14 +160,7 @@ func bootDiskTree(t *testing.T, espMounted bool) Paths {
 		"run/udev/data/b254:2":             "E:ID_PART_ENTRY_TYPE=4f68bce3-e8cd-4db1-96e7-fbcaf984b709\nE:ID_PART_ENTRY_NAME=root\n",
 		"boot/efi/.keep":                   "",
 	}
-	for p, c := range files {
-		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, p), []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, root, files)
 	for name, target := range map[string]string{"vda": disk, "vda1": disk + "/vda1", "vda2": disk + "/vda2"} {
 		dev, _ := os.ReadFile(filepath.Join(root, target, "dev"))
 		for _, l := range []string{"sys/class/block/" + name, "sys/dev/block/" + string(dev)} {

@@ -128,15 +128,15 @@ func NewSet(collectors map[string]Collector, timeout time.Duration, logger *slog
 	}
 	sort.Strings(names)
 	s := &Set{
-		timeout: timeout,
-		logger:  logger,
-		durationDesc: prometheus.NewDesc(Namespace+"_scrape_collector_duration_seconds",
-			"Time a collector took in this scrape.", []string{"collector"}, nil),
-		successDesc: prometheus.NewDesc(Namespace+"_scrape_collector_success",
-			"Whether a collector succeeded in this scrape (1) or not (0).", []string{"collector"}, nil),
+		timeout:      timeout,
+		logger:       logger,
+		durationDesc: desc("scrape_collector_duration_seconds", "Time a collector took in this scrape.", "collector"),
+		successDesc:  desc("scrape_collector_success", "Whether a collector succeeded in this scrape (1) or not (0).", "collector"),
 	}
 	for _, n := range names {
-		s.runners = append(s.runners, &runner{name: n, c: collectors[n], logger: logger})
+		r := &runner{name: n, c: collectors[n], logger: logger}
+		r.flight.fn = func(start time.Time) outcome { return r.execute(start, timeout) }
+		s.runners = append(s.runners, r)
 	}
 	return s
 }
@@ -191,19 +191,17 @@ type runner struct {
 	// faults are the Faults last logged; only execute touches them.
 	faults map[string]string
 
-	mu  sync.Mutex
-	cur *call
+	flight flight[outcome]
 	// blocks caches the encoded metrics of the last snapshot (see
 	// Set.Exposition).
 	blocks blockCache
 }
 
-type call struct {
-	done  chan struct{}
-	start time.Time
-	snap  *Snapshot
-	err   error
-	took  time.Duration
+// outcome is what one call of Collect produced, and how long it took.
+type outcome struct {
+	snap *Snapshot
+	err  error
+	took time.Duration
 }
 
 // ErrTimeout is wrapped by the error of a collector that missed its deadline.
@@ -211,20 +209,13 @@ var ErrTimeout = errors.New("deadline exceeded")
 
 func (r *runner) run(ctx context.Context, timeout time.Duration) Outcome {
 	start := time.Now()
-	r.mu.Lock()
-	c := r.cur
-	if c == nil {
-		c = &call{done: make(chan struct{}), start: start}
-		r.cur = c
-		go r.execute(c, timeout)
-	}
-	r.mu.Unlock()
+	c := r.flight.join()
 
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
 	case <-c.done:
-		return Outcome{Name: r.name, Snapshot: c.snap, Err: c.err, Duration: c.took}
+		return Outcome{Name: r.name, Snapshot: c.val.snap, Err: c.val.err, Duration: c.val.took}
 	case <-timer.C:
 		return Outcome{Name: r.name, Err: fmt.Errorf("%w: no answer within %s (running for %s)", ErrTimeout, timeout, time.Since(c.start).Round(time.Millisecond)), Duration: time.Since(start)}
 	case <-ctx.Done():
@@ -232,23 +223,22 @@ func (r *runner) run(ctx context.Context, timeout time.Duration) Outcome {
 	}
 }
 
-func (r *runner) execute(c *call, timeout time.Duration) {
+// execute runs Collect, under its own deadline, for a call that started
+// at start. A panic is the call's error.
+func (r *runner) execute(start time.Time, timeout time.Duration) (o outcome) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			c.snap, c.err = nil, fmt.Errorf("panic: %v", p)
+			o.snap, o.err = nil, fmt.Errorf("panic: %v", p)
 		}
-		c.took = time.Since(c.start)
-		r.mu.Lock()
-		r.cur = nil
-		r.mu.Unlock()
-		close(c.done)
+		o.took = time.Since(start)
 	}()
-	c.snap, c.err = r.c.Collect(ctx)
-	if c.snap != nil {
-		r.logFaults(c.snap.Faults)
+	o.snap, o.err = r.c.Collect(ctx)
+	if o.snap != nil {
+		r.logFaults(o.snap.Faults)
 	}
+	return o
 }
 
 // logFaults logs the faults a collector reports beside its data when they

@@ -167,6 +167,23 @@ func TestSetQuery(t *testing.T) {
 	}
 }
 
+// collectorBlock returns the block of the one collector of s, after
+// checking that Exposition returned it and the scrape's block.
+func collectorBlock(t *testing.T, s *Set) *Block {
+	t.Helper()
+	blocks, err := s.Exposition(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("%d blocks, want the collector's and the scrape's", len(blocks))
+	}
+	if got := strings.Join(blocks[1].Names, ","); got != "bootinfo_scrape_collector_duration_seconds,bootinfo_scrape_collector_success" {
+		t.Errorf("scrape block holds %s", got)
+	}
+	return blocks[0]
+}
+
 // TestExpositionReusesUnchangedSnapshots: a collector that returns the
 // same snapshot is not encoded again; a new snapshot is, and a snapshot
 // whose metrics are made on demand is encoded like one that holds them.
@@ -179,19 +196,7 @@ func TestExpositionReusesUnchangedSnapshots(t *testing.T) {
 	cur := snap
 	c := funcCollector(func(context.Context) (*Snapshot, error) { return cur, nil })
 	s := NewSet(map[string]Collector{"c": c}, time.Minute, promslog.NewNopLogger())
-	block := func() *Block {
-		blocks, err := s.Exposition(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(blocks) != 2 {
-			t.Fatalf("%d blocks, want the collector's and the scrape's", len(blocks))
-		}
-		if got := strings.Join(blocks[1].Names, ","); got != "bootinfo_scrape_collector_duration_seconds,bootinfo_scrape_collector_success" {
-			t.Errorf("scrape block holds %s", got)
-		}
-		return blocks[0]
-	}
+	block := func() *Block { return collectorBlock(t, s) }
 	first := block()
 	if !strings.Contains(string(first.Text), "\nbootinfo_test_value 1\n") {
 		t.Errorf("block text:\n%s", first.Text)
@@ -227,13 +232,7 @@ func TestExpositionReusesEqualMetricsKeys(t *testing.T) {
 	cur := &Snapshot{Section: 1, MetricsFunc: metrics(1), MetricsKey: 1}
 	c := funcCollector(func(context.Context) (*Snapshot, error) { return cur, nil })
 	s := NewSet(map[string]Collector{"c": c}, time.Minute, promslog.NewNopLogger())
-	block := func() *Block {
-		blocks, err := s.Exposition(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return blocks[0]
-	}
+	block := func() *Block { return collectorBlock(t, s) }
 	first := block()
 	cur = &Snapshot{Section: 2, MetricsFunc: metrics(1), MetricsKey: 1}
 	if block() != first || made != 1 {
@@ -245,18 +244,28 @@ func TestExpositionReusesEqualMetricsKeys(t *testing.T) {
 	}
 }
 
-// TestExpositionRefusesDuplicateFamilies: two collectors exporting the same
-// family cannot be spliced; Exposition says so, and GatherFamilies (the
-// fallback) still reports the clash as an error rather than hiding it.
-func TestExpositionRefusesDuplicateFamilies(t *testing.T) {
+// TestDuplicateFamiliesAreRefused: two collectors exporting the same
+// family cannot be spliced; CheckDisjoint over Exposition's blocks says so
+// and where, and GatherFamilies (the fallback) still reports the clash as
+// an error rather than hiding it.
+func TestDuplicateFamiliesAreRefused(t *testing.T) {
 	one := func(v float64) Collector {
 		return funcCollector(func(context.Context) (*Snapshot, error) {
 			return &Snapshot{Metrics: []prometheus.Metric{prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, v)}}, nil
 		})
 	}
 	s := NewSet(map[string]Collector{"a": one(1), "b": one(2)}, time.Minute, promslog.NewNopLogger())
-	if _, err := s.Exposition(context.Background()); !errors.Is(err, ErrDuplicateFamily) {
-		t.Errorf("Exposition error %v, want ErrDuplicateFamily", err)
+	blocks, err := s.Exposition(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckDisjoint(blocks...)
+	var dup *DuplicateFamilyError
+	if !errors.Is(err, ErrDuplicateFamily) || !errors.As(err, &dup) || dup.Family != "bootinfo_test_value" || dup.Block != 1 {
+		t.Errorf("CheckDisjoint error %v, want bootinfo_test_value again in block 1", err)
+	}
+	if err.Error() != "metric family in more than one block: bootinfo_test_value" {
+		t.Errorf("error reads %q", err)
 	}
 	if _, err := s.GatherFamilies(); err == nil || !strings.Contains(err.Error(), "bootinfo_test_value") {
 		t.Errorf("GatherFamilies error %v, want the duplicate series named", err)

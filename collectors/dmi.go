@@ -7,7 +7,6 @@ import (
 	iofs "io/fs"
 	"log/slog"
 	"strconv"
-	"sync"
 
 	"github.com/bootinfo/bootinfo/dmi"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,45 +35,40 @@ type dmiCollector struct {
 	serials bool
 	logger  *slog.Logger
 
-	mu   sync.Mutex
-	snap *Snapshot
+	cache snapshotCache
 
 	info, tables, memTotal, memMax, memSlots, dimm, cpuInfo, cores, threads, maxSpeed, bootStatus *prometheus.Desc
 }
 
 // NewDMICollector reports the SMBIOS/DMI hardware inventory.
 func NewDMICollector(cfg Config) (Collector, error) {
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
-	}
 	return &dmiCollector{
 		fs:      dmi.NewFS(cfg.Paths.SysFS),
 		serials: cfg.DMI.Serials,
 		logger:  cfg.Logger,
-		info: d("dmi_info", "SMBIOS identity of the machine; the same labels whether read from the tables (root) or /sys/class/dmi/id; value 1.",
+		info: desc("dmi_info", "SMBIOS identity of the machine; the same labels whether read from the tables (root) or /sys/class/dmi/id; value 1.",
 			"bios_vendor", "bios_version", "bios_date", "system_vendor", "product_name", "product_version", "product_family", "board_vendor", "board_name", "chassis_type"),
-		tables:   d("dmi_tables_readable", "Whether the raw SMBIOS tables could be read (1) or only /sys/class/dmi/id (0)."),
-		memTotal: d("memory_installed_bytes", "Total size of the populated memory devices (SMBIOS type 17)."),
-		memMax:   d("memory_max_capacity_bytes", "Maximum memory the system's memory arrays can hold (SMBIOS type 16)."),
-		memSlots: d("memory_slots", "Number of memory device slots, populated or not (SMBIOS type 17)."),
-		dimm: d("memory_device_size_bytes", "Size of one populated memory device (DIMM).",
+		tables:   desc("dmi_tables_readable", "Whether the raw SMBIOS tables could be read (1) or only /sys/class/dmi/id (0)."),
+		memTotal: desc("memory_installed_bytes", "Total size of the populated memory devices (SMBIOS type 17)."),
+		memMax:   desc("memory_max_capacity_bytes", "Maximum memory the system's memory arrays can hold (SMBIOS type 16)."),
+		memSlots: desc("memory_slots", "Number of memory device slots, populated or not (SMBIOS type 17)."),
+		dimm: desc("memory_device_size_bytes", "Size of one populated memory device (DIMM).",
 			"locator", "bank", "type", "form_factor", "manufacturer", "part_number"),
-		cpuInfo:    d("processor_info", "One populated processor socket (SMBIOS type 4); value 1.", "socket", "manufacturer", "family", "version"),
-		cores:      d("processor_cores", "Cores of the processor in one socket.", "socket"),
-		threads:    d("processor_threads", "Threads of the processor in one socket.", "socket"),
-		maxSpeed:   d("processor_max_speed_hertz", "Maximum speed the processor in one socket supports, as the firmware states it.", "socket"),
-		bootStatus: d("dmi_boot_status_ok", "Whether the firmware's SMBIOS system boot status (type 32) reports no errors (1) or an error (0); status names it.", "status"),
+		cpuInfo:    desc("processor_info", "One populated processor socket (SMBIOS type 4); value 1.", "socket", "manufacturer", "family", "version"),
+		cores:      desc("processor_cores", "Cores of the processor in one socket.", "socket"),
+		threads:    desc("processor_threads", "Threads of the processor in one socket.", "socket"),
+		maxSpeed:   desc("processor_max_speed_hertz", "Maximum speed the processor in one socket supports, as the firmware states it.", "socket"),
+		bootStatus: desc("dmi_boot_status_ok", "Whether the firmware's SMBIOS system boot status (type 32) reports no errors (1) or an error (0); status names it.", "status"),
 	}, nil
 }
 
 // Collect decodes the tables once per boot; they cannot change before the
 // next one.
 func (c *dmiCollector) Collect(ctx context.Context) (*Snapshot, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.snap != nil {
-		return c.snap, nil
-	}
+	return c.cache.get(c.read)
+}
+
+func (c *dmiCollector) read() (*Snapshot, error) {
 	sec := &DMISection{Source: "tables"}
 	t, err := c.fs.Table()
 	if t != nil && len(t.Structures) == 0 {
@@ -104,10 +98,9 @@ func (c *dmiCollector) Collect(ctx context.Context) (*Snapshot, error) {
 			// No SMBIOS at all (some VMs, most ARM boards): nothing to
 			// report, and nothing failed.
 			sec.Source = "none"
-			c.snap = &Snapshot{Section: sec, Metrics: []prometheus.Metric{
+			return &Snapshot{Section: sec, Metrics: []prometheus.Metric{
 				gauge(c.tables, 0),
-			}}
-			return c.snap, nil
+			}}, nil
 		case idErr != nil:
 			return nil, fmt.Errorf("dmi: tables: %v; /sys/class/dmi/id: %w", err, idErr)
 		}
@@ -123,8 +116,7 @@ func (c *dmiCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		withholdSerials(sec.Summary)
 		sec.SerialsWithheld = true
 	}
-	c.snap = &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: sec.Errors}
-	return c.snap, nil
+	return &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: sec.Errors}, nil
 }
 
 // withholdSerials blanks every serial number, UUID and asset tag.

@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/bootinfo/bootinfo/dmi"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
-	"github.com/prometheus/common/promslog"
 )
 
 // dmiRoot builds a sysfs root whose firmware/dmi/tables links to one of the
@@ -35,14 +33,7 @@ func dmiRoot(t *testing.T, sample string) string {
 
 func collectDMI(t *testing.T, sys string, serials bool) (*DMISection, *Snapshot) {
 	t.Helper()
-	c, err := NewDMICollector(Config{Paths: Paths{SysFS: sys}, Logger: promslog.NewNopLogger(), DMI: DMIConfig{Serials: serials}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := c.Collect(context.Background())
-	if err != nil {
-		t.Fatalf("Collect: %v", err)
-	}
+	_, snap := collect(t, NewDMICollector, Config{Paths: Paths{SysFS: sys}, DMI: DMIConfig{Serials: serials}})
 	return snap.Section.(*DMISection), snap
 }
 

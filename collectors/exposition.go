@@ -42,19 +42,32 @@ func EncodeBlock(fams []*dto.MetricFamily, level int) (*Block, error) {
 	return b, errors.Join(errs...)
 }
 
-// ErrDuplicateFamily is returned by Exposition when two blocks would hold
-// families of the same name, which the text format does not allow; callers
-// fall back to merging families (GatherFamilies).
+// ErrDuplicateFamily is wrapped by CheckDisjoint's error when two blocks
+// hold families of the same name, which the text format does not allow;
+// callers fall back to merging families (GatherFamilies).
 var ErrDuplicateFamily = errors.New("metric family in more than one block")
+
+// DuplicateFamilyError is CheckDisjoint's error: Family is in blocks[Block]
+// and in an earlier one.
+type DuplicateFamilyError struct {
+	Family string
+	Block  int
+}
+
+func (e *DuplicateFamilyError) Error() string { return ErrDuplicateFamily.Error() + ": " + e.Family }
+
+// Unwrap returns ErrDuplicateFamily.
+func (e *DuplicateFamilyError) Unwrap() error { return ErrDuplicateFamily }
 
 // Exposition gathers every collector and returns the scrape as text-format
 // blocks: one per collector that has a snapshot, in collector order, then
 // one for the per-collector success and duration. A collector's block is
 // encoded and compressed once per snapshot and reused while the snapshot
-// is unchanged, so serving ten thousand unchanged series costs a copy. The
-// blocks' family names are disjoint (else ErrDuplicateFamily); families
-// are sorted within a block, not across blocks, which the format allows.
-// A collector whose metrics cannot be encoded is left out and named in the
+// is unchanged, so serving ten thousand unchanged series costs a copy.
+// Families are sorted within a block, not across blocks, which the format
+// allows. Whether the blocks' family names are disjoint is left to the
+// caller, to check once with CheckDisjoint over every block it serves. A
+// collector whose metrics cannot be encoded is left out and named in the
 // error; the other blocks are still returned.
 func (s *Set) Exposition(ctx context.Context) ([]*Block, error) {
 	outcomes := s.Gather(ctx) // all runners, in their order
@@ -83,20 +96,17 @@ func (s *Set) Exposition(ctx context.Context) ([]*Block, error) {
 		errs = append(errs, err)
 	}
 	blocks = append(blocks, b)
-	if err := CheckDisjoint(blocks...); err != nil {
-		return nil, err
-	}
 	return blocks, errors.Join(errs...)
 }
 
-// CheckDisjoint returns ErrDuplicateFamily if a family name appears in
-// more than one of blocks.
+// CheckDisjoint returns a *DuplicateFamilyError for the first family name,
+// in block order, that appears in more than one of blocks.
 func CheckDisjoint(blocks ...*Block) error {
 	seen := make(map[string]bool, 128)
-	for _, b := range blocks {
+	for i, b := range blocks {
 		for _, n := range b.Names {
 			if seen[n] {
-				return fmt.Errorf("%w: %s", ErrDuplicateFamily, n)
+				return &DuplicateFamilyError{Family: n, Block: i}
 			}
 			seen[n] = true
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	iofs "io/fs"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/bootinfo/bootinfo/efi"
@@ -27,12 +26,8 @@ type FirmwareSection struct {
 }
 
 type firmwareCollector struct {
-	fs      efi.FS
-	refresh time.Duration
-
-	mu   sync.Mutex
-	read time.Time
-	snap *Snapshot
+	fs    efi.FS
+	cache snapshotCache
 
 	info, setupMode, bits, entries, entryInfo, varErrors, tpmInfo *prometheus.Desc
 }
@@ -44,28 +39,26 @@ func NewFirmwareCollector(cfg Config) (Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
-	}
 	return &firmwareCollector{
 		fs:        fs,
-		refresh:   cfg.Firmware.Refresh,
-		info:      d("firmware_info", "How the machine booted: mode (uefi or bios) and secure_boot (enabled, disabled, unsupported, unknown); value 1.", "mode", "secure_boot"),
-		setupMode: d("firmware_setup_mode", "Whether UEFI Setup Mode is on (1): platform keys can be enrolled without authentication."),
-		bits:      d("firmware_word_size_bytes", "Word size of the UEFI firmware in bytes (4 or 8; fw_platform_size 32 or 64)."),
-		entries:   d("efi_boot_entries", "Number of Boot#### load options the firmware holds."),
-		entryInfo: d("efi_boot_entry_info", "One EFI boot entry (Boot####); current is true for the entry this boot came from; value 1.", "id", "description", "active", "current"),
-		varErrors: d("efi_variable_errors", "Number of EFI variables that exist but could not be read or decoded (see the JSON section's errors)."),
-		tpmInfo:   d("tpm_info", "A Trusted Platform Module the kernel found; version is the major version (1 or 2, empty when unknown); value 1.", "name", "version"),
+		cache:     snapshotCache{refresh: cfg.Firmware.Refresh},
+		info:      desc("firmware_info", "How the machine booted: mode (uefi or bios) and secure_boot (enabled, disabled, unsupported, unknown); value 1.", "mode", "secure_boot"),
+		setupMode: desc("firmware_setup_mode", "Whether UEFI Setup Mode is on (1): platform keys can be enrolled without authentication."),
+		bits:      desc("firmware_word_size_bytes", "Word size of the UEFI firmware in bytes (4 or 8; fw_platform_size 32 or 64)."),
+		entries:   desc("efi_boot_entries", "Number of Boot#### load options the firmware holds."),
+		entryInfo: desc("efi_boot_entry_info", "One EFI boot entry (Boot####); current is true for the entry this boot came from; value 1.", "id", "description", "active", "current"),
+		varErrors: desc("efi_variable_errors", "Number of EFI variables that exist but could not be read or decoded (see the JSON section's errors)."),
+		tpmInfo:   desc("tpm_info", "A Trusted Platform Module the kernel found; version is the major version (1 or 2, empty when unknown); value 1.", "name", "version"),
 	}, nil
 }
 
+// Collect reads the EFI variables again once the last reading is older
+// than FirmwareConfig.Refresh.
 func (c *firmwareCollector) Collect(ctx context.Context) (*Snapshot, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.snap != nil && (c.refresh == 0 || time.Since(c.read) < c.refresh) {
-		return c.snap, nil
-	}
+	return c.cache.get(c.read)
+}
+
+func (c *firmwareCollector) read() (*Snapshot, error) {
 	st, err := c.fs.BootState()
 	if err != nil {
 		return nil, err
@@ -79,12 +72,11 @@ func (c *firmwareCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		}
 		st.Errors["tpm"] = err
 	}
-	c.snap = &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: map[string]string{}}
+	snap := &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: map[string]string{}}
 	for f, err := range st.Errors {
-		c.snap.Faults[f] = err.Error()
+		snap.Faults[f] = err.Error()
 	}
-	c.read = time.Now()
-	return c.snap, nil
+	return snap, nil
 }
 
 func (c *firmwareCollector) metrics(sec *FirmwareSection) []prometheus.Metric {
@@ -112,11 +104,4 @@ func (c *firmwareCollector) metrics(sec *FirmwareSection) []prometheus.Metric {
 		ms = append(ms, gauge(c.tpmInfo, 1, t.Name, v))
 	}
 	return ms
-}
-
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

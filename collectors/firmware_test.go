@@ -12,7 +12,6 @@ import (
 	"github.com/bootinfo/bootinfo/efi"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/promslog"
 )
 
 // efiRoot builds a sysfs root whose efivarfs holds links to every file in
@@ -45,14 +44,7 @@ func efiRoot(t *testing.T, platformBits string, varDirs ...string) string {
 
 func collectFirmware(t *testing.T, sys string, refresh time.Duration) (*FirmwareSection, *Snapshot, Collector) {
 	t.Helper()
-	c, err := NewFirmwareCollector(Config{Paths: Paths{SysFS: sys}, Logger: promslog.NewNopLogger(), Firmware: FirmwareConfig{Refresh: refresh}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := c.Collect(context.Background())
-	if err != nil {
-		t.Fatalf("Collect: %v", err)
-	}
+	c, snap := collect(t, NewFirmwareCollector, Config{Paths: Paths{SysFS: sys}, Firmware: FirmwareConfig{Refresh: refresh}})
 	return snap.Section.(*FirmwareSection), snap, c
 }
 

@@ -45,10 +45,11 @@ type historyCollector struct {
 	paths   Paths
 	logger  *slog.Logger
 
-	mu    sync.Mutex
+	cache snapshotCache
+
+	mu    sync.Mutex // held while building, and by Stop
 	store *history.Store
 	cur   *history.Record
-	snap  *Snapshot
 
 	boots, changes, clean *prometheus.Desc
 }
@@ -64,17 +65,14 @@ func NewHistoryCollector(cfg Config) (Collector, error) {
 	if dir == "" {
 		dir = history.DefaultDir
 	}
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
-	}
 	return &historyCollector{
 		cfg:     HistoryConfig{Dir: dir, Keep: keep},
 		serials: cfg.DMI.Serials,
 		paths:   cfg.Paths,
 		logger:  cfg.Logger,
-		boots:   d("boots_recorded", "Boots kept in the state directory's history."),
-		changes: d("boot_changes", "Whether a component changed between the previous boot and this one (1) or not (0).", "component"),
-		clean:   d("previous_boot_clean", "How the previous boot ended: 1 clean shutdown, 0 crashed (pstore holds its panic or oops), -1 unknown."),
+		boots:   desc("boots_recorded", "Boots kept in the state directory's history."),
+		changes: desc("boot_changes", "Whether a component changed between the previous boot and this one (1) or not (0).", "component"),
+		clean:   desc("previous_boot_clean", "How the previous boot ended: 1 clean shutdown, 0 crashed (pstore holds its panic or oops), -1 unknown."),
 	}, nil
 }
 
@@ -141,11 +139,14 @@ func (c *historyCollector) Collect(context.Context) (*Snapshot, error) {
 // written to the state directory; without (show), the history is only read
 // and compared, so a one-shot command changes nothing on disk.
 func (c *historyCollector) build(persist bool) (*Snapshot, error) {
+	return c.cache.get(func() (*Snapshot, error) { return c.compare(persist) })
+}
+
+// compare reads the history, records this boot in it with persist, and
+// compares this boot with the previous one.
+func (c *historyCollector) compare(persist bool) (*Snapshot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.snap != nil {
-		return c.snap, c.stateErr(c.snap.Section.(*HistorySection))
-	}
 	cur, err := c.current()
 	if err != nil {
 		return nil, err
@@ -200,18 +201,14 @@ func (c *historyCollector) build(persist bool) (*Snapshot, error) {
 	sec.PreviousBootEnd = history.PreviousBootEndArchived(prev, history.PstoreDir(c.paths.SysFS),
 		filepath.Join(c.paths.RootFS, history.SystemdPstoreArchive), cur.BootTime)
 	c.store, c.cur = store, &cur
-	c.snap = &Snapshot{Section: sec, Metrics: c.metrics(sec)}
-	return c.snap, c.stateErr(sec)
-}
-
-// stateErr turns a history that cannot be saved into the collector's error,
-// so it shows in the success metric and the document's errors, while the
-// comparison is still served.
-func (c *historyCollector) stateErr(sec *HistorySection) error {
+	// A history that cannot be saved is the collector's error, so it
+	// shows in the success metric and the document's errors, while the
+	// comparison is still served.
+	var stateErr error
 	if sec.StateError != "" {
-		return errors.New(sec.StateError)
+		stateErr = errors.New(sec.StateError)
 	}
-	return nil
+	return &Snapshot{Section: sec, Metrics: c.metrics(sec)}, stateErr
 }
 
 // withholdHistorySerials returns copies of boots without serial numbers and

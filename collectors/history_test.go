@@ -15,21 +15,13 @@ import (
 func bootRoot(t *testing.T, bootID, kernel, smbios string) Paths {
 	t.Helper()
 	root := t.TempDir()
-	for p, c := range map[string]string{
+	writeFiles(t, root, map[string]string{
 		"proc/sys/kernel/random/boot_id": bootID + "\n",
 		"proc/sys/kernel/osrelease":      kernel + "\n",
 		"proc/sys/kernel/hostname":       "h\n",
 		"proc/cmdline":                   "BOOT_IMAGE=/vmlinuz-" + kernel + " root=/dev/vda1 ro\n",
 		"proc/stat":                      "cpu  1 1 1 1 1 1 1 1 1 1\nbtime 1732500000\n",
-	} {
-		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	sys := dmiRoot(t, smbios)
 	return Paths{RootFS: root, ProcFS: filepath.Join(root, "proc"), SysFS: sys}
 }

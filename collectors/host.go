@@ -52,11 +52,9 @@ func NewHostCollector(cfg Config) (Collector, error) {
 	}
 	return &hostCollector{
 		fs: fs,
-		info: prometheus.NewDesc(Namespace+"_host_info",
-			"Host identity: kernel, architecture and operating system; value 1.",
-			[]string{"hostname", "kernel_release", "kernel_version", "architecture", "os_id", "os_version_id", "os_pretty_name"}, nil),
-		bootTime: prometheus.NewDesc(Namespace+"_boot_time_seconds",
-			"When the host booted, in seconds since the Unix epoch.", nil, nil),
+		info: desc("host_info", "Host identity: kernel, architecture and operating system; value 1.",
+			"hostname", "kernel_release", "kernel_version", "architecture", "os_id", "os_version_id", "os_pretty_name"),
+		bootTime: desc("boot_time_seconds", "When the host booted, in seconds since the Unix epoch."),
 	}, nil
 }
 

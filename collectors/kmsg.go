@@ -2,11 +2,7 @@ package collectors
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	iofs "io/fs"
-	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -61,21 +57,15 @@ type levelFacility struct {
 }
 
 type kmsgCollector struct {
-	fs     kmsg.FS
-	cfg    KmsgConfig
-	logger *slog.Logger
+	fs       kmsg.FS
+	cfg      KmsgConfig
+	follower *kmsg.Follower
 
 	mu        sync.Mutex
 	summary   *kmsg.Summary
 	ring      *kmsg.Ring
 	counts    map[levelFacility]uint64
-	lastSeq   uint64
-	seenAny   bool
 	following bool
-	restarts  uint64
-	readerErr error
-	caughtUp  chan struct{} // closed once the initial read reached the end or failed
-	upOnce    sync.Once
 
 	records, lost, problems, milestone, restartsDesc, tainted *prometheus.Desc
 }
@@ -87,110 +77,41 @@ func NewKmsgCollector(cfg Config) (Collector, error) {
 	if keep <= 0 {
 		keep = 1000
 	}
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
-	}
-	return &kmsgCollector{
+	c := &kmsgCollector{
 		fs:           kmsg.NewFS(cfg.Paths.DevFS),
 		cfg:          cfg.Kmsg,
-		logger:       cfg.Logger,
 		summary:      kmsg.NewSummary(),
 		ring:         kmsg.NewRing(keep),
 		counts:       map[levelFacility]uint64{},
-		caughtUp:     make(chan struct{}),
-		records:      d("kmsg_records_total", "Kernel log records read since boot, by syslog facility and level.", "facility", "level"),
-		lost:         d("kmsg_lost_records_total", "Kernel log records overwritten in the ring buffer before they could be read (sequence gaps)."),
-		problems:     d("kernel_problems_total", "Kernel problems logged since boot by kind (oom_kill, hung_task, soft_lockup, rcu_stall, io_error, fs_error, hardware_error, segfault, oops, panic, firmware_bug); kernel-facility records only.", "kind"),
-		milestone:    d("kernel_milestone_seconds", "Seconds after boot at which the kernel logged a boot milestone.", "milestone"),
-		restartsDesc: d("kmsg_reader_restarts_total", "Times the kernel log reader failed and reopened the device."),
-		tainted:      d("kernel_tainted", "Whether the kernel log says the kernel is tainted (1) or not (0)."),
-	}, nil
+		records:      desc("kmsg_records_total", "Kernel log records read since boot, by syslog facility and level.", "facility", "level"),
+		lost:         desc("kmsg_lost_records_total", "Kernel log records overwritten in the ring buffer before they could be read (sequence gaps)."),
+		problems:     desc("kernel_problems_total", "Kernel problems logged since boot by kind (oom_kill, hung_task, soft_lockup, rcu_stall, io_error, fs_error, hardware_error, segfault, oops, panic, firmware_bug); kernel-facility records only.", "kind"),
+		milestone:    desc("kernel_milestone_seconds", "Seconds after boot at which the kernel logged a boot milestone.", "milestone"),
+		restartsDesc: desc("kmsg_reader_restarts_total", "Times the kernel log reader failed and reopened the device."),
+		tainted:      desc("kernel_tainted", "Whether the kernel log says the kernel is tainted (1) or not (0)."),
+	}
+	logger := cfg.Logger
+	c.follower = kmsg.NewFollower(c.fs, c.add, func(err error, retryIn time.Duration) {
+		logger.Error("kernel log reader failed; reopening", "err", err, "retry_in", retryIn)
+	})
+	return c, nil
 }
 
-// add takes one record into the summary, ring and counters, skipping records
-// already seen (after a reopen the device starts from the oldest record).
+// add takes one new record into the summary, ring and counters.
 func (c *kmsgCollector) add(r kmsg.Record) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.seenAny && r.Seq <= c.lastSeq {
-		return
-	}
-	c.seenAny, c.lastSeq = true, r.Seq
 	c.summary.Add(r)
 	c.ring.Add(r)
 	c.counts[levelFacility{r.Facility, r.Level}]++
 }
 
-// read reads from the device until its end (follow=false) or until ctx ends
-// or a read fails (follow=true).
-func (c *kmsgCollector) read(ctx context.Context, follow bool) error {
-	dev, err := c.fs.Open(kmsg.OpenOptions{Follow: follow})
-	if err != nil {
-		return err
-	}
-	defer dev.Close()
-	for {
-		if !follow {
-			// A one-shot read must not outlive the scrape's deadline.
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		r, err := dev.Next(ctx)
-		switch {
-		case err == nil:
-			c.add(r)
-		case errors.Is(err, io.EOF):
-			c.upOnce.Do(func() { close(c.caughtUp) })
-			return nil
-		default:
-			return err
-		}
-	}
-}
-
-// Run starts following the device until ctx ends, reopening it with capped
-// backoff when a read fails; it never spins.
+// Run starts following the device until ctx ends (see kmsg.Follower).
 func (c *kmsgCollector) Run(ctx context.Context) {
 	c.mu.Lock()
 	c.following = true
 	c.mu.Unlock()
-	go c.follow(ctx)
-}
-
-func (c *kmsgCollector) follow(ctx context.Context) {
-	backoff := time.Second
-	for {
-		start := time.Now()
-		// Read to the end first, so a scrape can tell when the whole
-		// buffer is in; then follow. Records read twice are skipped.
-		err := c.read(ctx, false)
-		if err == nil {
-			err = c.read(ctx, true)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		c.mu.Lock()
-		c.readerErr = err
-		c.restarts++
-		c.mu.Unlock()
-		// A reader that cannot read must not hold scrapes until their
-		// deadline: they report the error instead.
-		c.upOnce.Do(func() { close(c.caughtUp) })
-		if time.Since(start) > time.Minute {
-			backoff = time.Second
-		}
-		c.logger.Error("kernel log reader failed; reopening", "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		if backoff < time.Minute {
-			backoff *= 2
-		}
-	}
+	go c.follower.Run(ctx)
 }
 
 func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
@@ -201,24 +122,25 @@ func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	if following {
 		// Serve the first scrape from the whole buffer, not half of it.
 		select {
-		case <-c.caughtUp:
+		case <-c.follower.CaughtUp():
 		case <-ctx.Done():
 		}
-	} else if err := c.read(ctx, false); err != nil {
-		readErr = fmt.Errorf("reading %s: %w%s", c.fs.Path(), err, privilegeHint(err))
+	} else if err := c.follower.ReadToEnd(ctx); err != nil {
+		readErr = c.readError(err)
 	}
 
+	st := c.follower.State()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if following && c.readerErr != nil && !c.seenAny {
-		readErr = fmt.Errorf("reading %s: %w%s", c.fs.Path(), c.readerErr, privilegeHint(c.readerErr))
+	if following && st.Err != nil && !st.Seen {
+		readErr = c.readError(st.Err)
 	}
-	if readErr != nil && !c.seenAny {
+	if readErr != nil && !st.Seen {
 		return nil, readErr
 	}
-	sec := &KmsgSection{Snapshot: c.summary.Snapshot(), Following: following, ReaderRestarts: c.restarts}
-	if c.readerErr != nil {
-		sec.ReaderError = c.readerErr.Error()
+	sec := &KmsgSection{Snapshot: c.summary.Snapshot(), Following: following, ReaderRestarts: st.Restarts}
+	if st.Err != nil {
+		sec.ReaderError = st.Err.Error()
 	}
 	if !c.cfg.Records {
 		withholdKmsgText(&sec.Snapshot)
@@ -227,11 +149,10 @@ func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	return &Snapshot{Section: sec, Metrics: c.metrics(sec)}, readErr
 }
 
-func privilegeHint(err error) string {
-	if errors.Is(err, iofs.ErrPermission) {
-		return " (reading /dev/kmsg needs CAP_SYSLOG when kernel.dmesg_restrict=1)"
-	}
-	return ""
+// readError names the device a reading failed on, and what reading it
+// takes when it was refused.
+func (c *kmsgCollector) readError(err error) error {
+	return fmt.Errorf("reading %s: %w%s", c.fs.Path(), err, kmsg.PermissionHint(err))
 }
 
 // withholdKmsgText blanks every message the summary quotes.

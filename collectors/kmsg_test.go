@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/bootinfo/bootinfo/kmsg"
 	"github.com/prometheus/common/promslog"
 )
 
@@ -23,87 +24,61 @@ func newKmsg(t *testing.T, records bool) *kmsgCollector {
 	return c.(*kmsgCollector)
 }
 
-func writeKmsg(t *testing.T, line string) {
+// liveKmsg is newKmsg on this machine's /dev/kmsg, read once.
+func liveKmsg(t *testing.T, records bool) (*kmsgCollector, *KmsgSection) {
 	t.Helper()
-	f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
-	if err != nil {
-		testutil.SkipOrFail(t, "cannot write /dev/kmsg (needs root): %v", err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString(line); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// TestKmsgFollowsLiveDevice runs the collector as serve does, on this
-// machine's real /dev/kmsg, writes records from user space, and watches the
-// follow reader count them: a user-space line that reads like an OOM kill
-// must not count as a kernel problem.
-func TestKmsgFollowsLiveDevice(t *testing.T) {
 	if _, err := os.Stat("/dev/kmsg"); err != nil {
 		testutil.SkipOrFail(t, "no /dev/kmsg: %v", err)
 	}
-	c := newKmsg(t, true)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c.Run(ctx)
-	first, err := c.Collect(context.Background())
+	c := newKmsg(t, records)
+	snap, err := c.Collect(context.Background())
+	if errors.Is(err, os.ErrPermission) {
+		testutil.SkipOrFail(t, "cannot read /dev/kmsg: %v", err)
+	}
 	if err != nil {
-		t.Fatalf("Collect: %v", err)
+		t.Fatal(err)
 	}
-	before := first.Section.(*KmsgSection)
-	if before.RecordsSeen == 0 || !before.Following {
-		t.Fatalf("initial read: %+v", before)
-	}
-	oomBefore := before.Problems["oom_kill"].Count
-	userWarnBefore := metricValue(t, first, "bootinfo_kmsg_records_total", "facility=user,level=warning")
+	return c, snap.Section.(*KmsgSection)
+}
 
-	tag := fmt.Sprintf("bootinfo-collector-test-%d", time.Now().UnixNano())
-	writeKmsg(t, "<12>"+tag+": Out of memory: Killed process 4242 (fake) total-vm:1kB\n")
-
-	var after *KmsgSection
-	for i := 0; ; i++ {
-		snap, err := c.Collect(context.Background())
+// TestKmsgAdaptsRecords: the records the follower passes on become the
+// section, the counters and the answers to queries; a user-space line that
+// reads like an OOM kill counts as a record, not as a kernel problem.
+func TestKmsgAdaptsRecords(t *testing.T) {
+	c := newKmsg(t, true)
+	for i, line := range []string{
+		"6,1,10,-;Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org)",
+		"12,2,20,-;fake: Out of memory: Killed process 4242 (fake) total-vm:1kB",
+		"3,3,30,-;Out of memory: Killed process 812 (stress) total-vm:1052804kB",
+		"12,4,40,-;second user warning",
+	} {
+		r, err := kmsg.ParseRecord([]byte(line))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("record %d: %v", i, err)
 		}
-		after = snap.Section.(*KmsgSection)
-		if got := metricValue(t, snap, "bootinfo_kmsg_records_total", "facility=user,level=warning"); got == userWarnBefore+1 {
-			break
-		}
-		if i > 500 { // 5 s: a safety net, not a timing assertion
-			t.Fatalf("the follow reader never counted the record written to /dev/kmsg")
-		}
-		time.Sleep(10 * time.Millisecond)
+		c.add(r)
 	}
-	if after.Problems["oom_kill"].Count != oomBefore {
-		t.Errorf("a user-space record counted as an OOM kill")
+	snap := &Snapshot{Metrics: c.metrics(&KmsgSection{Snapshot: c.summary.Snapshot()})}
+	if got := metricValue(t, snap, "bootinfo_kmsg_records_total", "facility=user,level=warning"); got != 2 {
+		t.Errorf("user warnings counted %v, want 2", got)
 	}
-	res, err := c.Query(context.Background(), "records", url.Values{"limit": {"5"}, "level": {"warn"}})
+	if got := metricValue(t, snap, "bootinfo_kernel_problems_total", "kind=oom_kill"); got != 1 {
+		t.Errorf("OOM kills counted %v, want the kernel's one", got)
+	}
+	res, err := c.Query(context.Background(), "records", url.Values{"limit": {"1"}, "level": {"warn"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	recs := res.(map[string]any)["records"].([]KmsgRecord)
-	if len(recs) == 0 || !strings.HasPrefix(recs[len(recs)-1].Message, tag) || recs[len(recs)-1].Facility != "user" || recs[len(recs)-1].Priority != 12 {
+	if len(recs) != 1 || recs[0].Message != "second user warning" || recs[0].Facility != "user" || recs[0].Priority != 12 {
 		t.Errorf("newest warning record: %+v", recs)
 	}
 }
 
-// TestKmsgOneShotMatchesDmesg: outside serve, Collect reads the device to
+// TestKmsgOneShotReadsWholeBuffer: outside serve, Collect reads the device to
 // its end; the count of kernel records is what util-linux's dmesg sees.
 func TestKmsgOneShotReadsWholeBuffer(t *testing.T) {
-	if _, err := os.Stat("/dev/kmsg"); err != nil {
-		testutil.SkipOrFail(t, "no /dev/kmsg: %v", err)
-	}
-	c := newKmsg(t, true)
-	snap, err := c.Collect(context.Background())
-	if err != nil {
-		if errors.Is(err, os.ErrPermission) {
-			testutil.SkipOrFail(t, "cannot read /dev/kmsg: %v", err)
-		}
-		t.Fatal(err)
-	}
-	sec := snap.Section.(*KmsgSection)
+	c, sec := liveKmsg(t, true)
 	if sec.Following || sec.RecordsSeen == 0 || sec.RecordsSeen != sec.LastSeq-sec.FirstSeq+1-sec.RecordsLost {
 		t.Errorf("seen %d, seq %d..%d, lost %d", sec.RecordsSeen, sec.FirstSeq, sec.LastSeq, sec.RecordsLost)
 	}
@@ -118,15 +93,7 @@ func TestKmsgOneShotReadsWholeBuffer(t *testing.T) {
 }
 
 func TestKmsgWithheldAndBadQueries(t *testing.T) {
-	if _, err := os.Stat("/dev/kmsg"); err != nil {
-		testutil.SkipOrFail(t, "no /dev/kmsg: %v", err)
-	}
-	c := newKmsg(t, false)
-	snap, err := c.Collect(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sec := snap.Section.(*KmsgSection)
+	c, sec := liveKmsg(t, false)
 	if !sec.MessageWithheld || sec.Milestones.KernelBanner == nil || sec.Milestones.KernelBanner.Message != "" || sec.Milestones.CommandLineText != "" {
 		t.Errorf("messages not withheld: %+v", sec.Milestones)
 	}
@@ -190,9 +157,7 @@ func TestKmsgReaderFailsWithoutSpinning(t *testing.T) {
 		t.Fatal("a reader that cannot read reported no error")
 	}
 	time.Sleep(300 * time.Millisecond)
-	kc.mu.Lock()
-	restarts := kc.restarts
-	kc.mu.Unlock()
+	restarts := kc.follower.State().Restarts
 	// The first retry waits a second; a spinning reader would have
 	// restarted thousands of times by now.
 	if restarts < 1 || restarts > 2 {

@@ -3,60 +3,25 @@ package collectors
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
+	iofs "io/fs"
+	"syscall"
 	"time"
 
-	"github.com/godbus/dbus/v5"
+	"github.com/bootinfo/bootinfo/systemd"
 )
 
-// ScheduledShutdown is a shutdown or reboot that logind has scheduled
-// (`shutdown -r +10`).
-type ScheduledShutdown struct {
-	// Kind is logind's word for it: "reboot", "poweroff", "halt", "kexec",
-	// "dry-reboot", ...
-	Kind string `json:"kind"`
-	// At is when it happens.
-	At time.Time `json:"at"`
-}
-
-// scheduledShutdown reads logind's ScheduledShutdown property, (st): the
-// kind and the time in microseconds since the epoch, ("", 0) when none is
-// scheduled. address is a D-Bus address; "" is the system bus socket below
-// rootFS, and its absence (no system bus) is an error wrapping
-// fs.ErrNotExist.
-func scheduledShutdown(ctx context.Context, address, rootFS string) (*ScheduledShutdown, error) {
-	if address == "" {
-		sock := filepath.Join(rootFS, "run", "dbus", "system_bus_socket")
-		if _, err := os.Stat(sock); err != nil {
-			return nil, fmt.Errorf("logind: no system bus: %w", err)
-		}
-		address = "unix:path=" + sock
+// scheduledShutdown puts logind's scheduled shutdown or reboot in sec, or
+// why it could not be read in errs. A host without a system bus has none
+// to report, and that is no fault.
+func (c *bootloaderCollector) scheduledShutdown(ctx context.Context, sec *BootloaderSection, errs map[string]string) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	switch ss, err := systemd.ReadScheduledShutdown(ctx, c.logind, c.paths.RootFS); {
+	case err == nil:
+		sec.ScheduledShutdown = ss
+	case errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED):
+		// No system bus (containers without it, hosts without systemd).
+	default:
+		errs["scheduled_shutdown"] = err.Error()
 	}
-	conn, err := dbus.Connect(address, dbus.WithContext(ctx))
-	if err != nil {
-		return nil, fmt.Errorf("logind: %w", err)
-	}
-	defer conn.Close()
-	var v dbus.Variant
-	err = conn.Object("org.freedesktop.login1", "/org/freedesktop/login1").
-		CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, "org.freedesktop.login1.Manager", "ScheduledShutdown").Store(&v)
-	if err != nil {
-		return nil, fmt.Errorf("logind: ScheduledShutdown: %w", err)
-	}
-	var raw struct {
-		Kind string
-		USec uint64
-	}
-	if err := dbus.Store([]any{v.Value()}, &raw); err != nil {
-		return nil, fmt.Errorf("logind: ScheduledShutdown has type %s: %w", v.Signature(), err)
-	}
-	if raw.Kind == "" || raw.USec == 0 {
-		return nil, nil
-	}
-	if raw.USec > uint64(1<<62) {
-		return nil, errors.New("logind: ScheduledShutdown time out of range")
-	}
-	return &ScheduledShutdown{Kind: raw.Kind, At: time.UnixMicro(int64(raw.USec)).UTC()}, nil
 }

@@ -7,6 +7,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// desc describes the metric Namespace_name with its help and variable
+// labels.
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
+}
+
 // constMetric makes a sample of d. Label values come from hosts and
 // firmware, which owe us nothing: Linux allows any bytes in a host name,
 // SMBIOS strings and grub.cfg titles are whatever the vendor wrote. A value
@@ -31,4 +37,12 @@ func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
 // counter makes a counter sample of d (see constMetric).
 func counter(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
 	return constMetric(d, prometheus.CounterValue, v, labels...)
+}
+
+// boolFloat is a boolean as a sample value: 1 or 0.
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

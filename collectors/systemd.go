@@ -63,26 +63,23 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 	if sc.User {
 		opts.Scope = systemd.ScopeUser
 	}
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
-	}
 	return &systemdCollector{
 		opts:        opts,
 		logger:      cfg.Logger,
-		info:        d("systemd_info", "The service manager: version, virtualization, architecture and default target; value 1.", "version", "virtualization", "architecture", "default_target"),
-		unitState:   d("systemd_unit_state", "A unit's active state as a state set: 1 for the state it is in, 0 for the others.", "name", "state"),
-		restarts:    d("systemd_unit_restarts_total", "Times the manager restarted a service (NRestarts).", "name"),
-		systemState: d("systemd_system_state", "The manager's SystemState as a state set.", "state"),
-		failed:      d("systemd_failed_units", "Units in the failed state (NFailedUnits)."),
-		jobs:        d("systemd_queued_jobs", "Jobs queued in the manager (NJobs)."),
-		phase:       d("boot_phase_seconds", "Time the boot spent in each phase, as systemd-analyze time computes it (phases this boot did not have are absent).", "phase"),
-		activation:  d("systemd_unit_activation_seconds", "Time a unit took to start during boot, as systemd-analyze blame computes it.", "name"),
-		fileState:   d("systemd_unit_file_state", "An installed unit file's state (enabled, disabled, static, masked, ...); value 1.", "name", "state"),
-		loadError:   d("systemd_unit_load_error", "A unit that failed to load (not-found, bad-setting, error); value 1.", "name", "load_state"),
-		target:      d("systemd_target_active", "Whether a well-known boot target (the runlevel of old) is active.", "target"),
-		timerLast:   d("systemd_timer_last_trigger_seconds", "When a timer last triggered, in seconds since the Unix epoch.", "name"),
-		timerNext:   d("systemd_timer_next_trigger_seconds", "When a timer next triggers, in seconds since the Unix epoch (realtime timers).", "name"),
-		finished:    d("systemd_boot_finished", "Whether the manager finished starting up (1) or boot is still in progress (0)."),
+		info:        desc("systemd_info", "The service manager: version, virtualization, architecture and default target; value 1.", "version", "virtualization", "architecture", "default_target"),
+		unitState:   desc("systemd_unit_state", "A unit's active state as a state set: 1 for the state it is in, 0 for the others.", "name", "state"),
+		restarts:    desc("systemd_unit_restarts_total", "Times the manager restarted a service (NRestarts).", "name"),
+		systemState: desc("systemd_system_state", "The manager's SystemState as a state set.", "state"),
+		failed:      desc("systemd_failed_units", "Units in the failed state (NFailedUnits)."),
+		jobs:        desc("systemd_queued_jobs", "Jobs queued in the manager (NJobs)."),
+		phase:       desc("boot_phase_seconds", "Time the boot spent in each phase, as systemd-analyze time computes it (phases this boot did not have are absent).", "phase"),
+		activation:  desc("systemd_unit_activation_seconds", "Time a unit took to start during boot, as systemd-analyze blame computes it.", "name"),
+		fileState:   desc("systemd_unit_file_state", "An installed unit file's state (enabled, disabled, static, masked, ...); value 1.", "name", "state"),
+		loadError:   desc("systemd_unit_load_error", "A unit that failed to load (not-found, bad-setting, error); value 1.", "name", "load_state"),
+		target:      desc("systemd_target_active", "Whether a well-known boot target (the runlevel of old) is active.", "target"),
+		timerLast:   desc("systemd_timer_last_trigger_seconds", "When a timer last triggered, in seconds since the Unix epoch.", "name"),
+		timerNext:   desc("systemd_timer_next_trigger_seconds", "When a timer next triggers, in seconds since the Unix epoch (realtime timers).", "name"),
+		finished:    desc("systemd_boot_finished", "Whether the manager finished starting up (1) or boot is still in progress (0)."),
 	}, nil
 }
 

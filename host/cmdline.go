@@ -104,3 +104,57 @@ func splitWords(s string) []word {
 func isSpace(ch byte) bool {
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f'
 }
+
+// CmdlineFacts are what the kernel command line says about how this boot
+// was asked to go.
+type CmdlineFacts struct {
+	// BootMode is the mode requested: "normal", "single" (single, S, 1),
+	// "rescue", "emergency", or "unit:NAME" for systemd.unit=.
+	BootMode  string `json:"boot_mode"`
+	Init      string `json:"init,omitempty"`
+	Root      string `json:"root,omitempty"`
+	ReadOnly  *bool  `json:"read_only,omitempty"`
+	Debug     bool   `json:"debug"`
+	BootImage string `json:"boot_image,omitempty"`
+}
+
+// Facts derives CmdlineFacts from the parameters; the words after "--"
+// are init's and say nothing.
+func (c Cmdline) Facts() CmdlineFacts {
+	f := CmdlineFacts{BootMode: "normal"}
+	for _, p := range c.Params {
+		switch {
+		case !p.HasValue && (p.Key == "single" || p.Key == "S" || p.Key == "1"):
+			f.BootMode = "single"
+		case !p.HasValue && (p.Key == "rescue" || p.Key == "emergency" || p.Key == "-b"):
+			f.BootMode = p.Key
+			if p.Key == "-b" {
+				f.BootMode = "emergency"
+			}
+		case p.Key == "systemd.unit":
+			switch p.Value {
+			case "rescue.target":
+				f.BootMode = "rescue"
+			case "emergency.target":
+				f.BootMode = "emergency"
+			default:
+				f.BootMode = "unit:" + p.Value
+			}
+		case p.Key == "init":
+			f.Init = p.Value
+		case p.Key == "root":
+			f.Root = p.Value
+		case p.Key == "ro" && !p.HasValue:
+			t := true
+			f.ReadOnly = &t
+		case p.Key == "rw" && !p.HasValue:
+			v := false
+			f.ReadOnly = &v
+		case p.Key == "debug":
+			f.Debug = true
+		case p.Key == "BOOT_IMAGE":
+			f.BootImage = p.Value
+		}
+	}
+	return f
+}

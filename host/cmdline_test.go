@@ -78,3 +78,27 @@ func TestParseCmdlineRealBoots(t *testing.T) {
 		}
 	}
 }
+
+func TestCmdlineFacts(t *testing.T) {
+	ro, rw := true, false
+	tests := []struct {
+		in   string
+		want CmdlineFacts
+	}{
+		{"BOOT_IMAGE=/vmlinuz-6.1.0-27-amd64 root=UUID=abc ro quiet", CmdlineFacts{BootMode: "normal", Root: "UUID=abc", ReadOnly: &ro, BootImage: "/vmlinuz-6.1.0-27-amd64"}},
+		{"root=/dev/sda1 rw single", CmdlineFacts{BootMode: "single", Root: "/dev/sda1", ReadOnly: &rw}},
+		{"S", CmdlineFacts{BootMode: "single"}},
+		{"1 debug", CmdlineFacts{BootMode: "single", Debug: true}},
+		{"systemd.unit=rescue.target", CmdlineFacts{BootMode: "rescue"}},
+		{"systemd.unit=emergency.target", CmdlineFacts{BootMode: "emergency"}},
+		{"emergency", CmdlineFacts{BootMode: "emergency"}},
+		{"systemd.unit=multi-user.target init=/bin/bash", CmdlineFacts{BootMode: "unit:multi-user.target", Init: "/bin/bash"}},
+		{"console=ttyS0 -- single", CmdlineFacts{BootMode: "normal"}}, // after "--" it is init's
+		{"single=1", CmdlineFacts{BootMode: "normal"}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, ParseCmdline(tt.in).Facts()); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}

@@ -12,11 +12,13 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// writeTree creates files below dir from a map of relative path to content.
-func writeTree(t *testing.T, dir string, files map[string]string) {
+// treeFS lays out files (relative path to content) below a new root and
+// returns an FS reading its proc and its /etc.
+func treeFS(t *testing.T, files map[string]string) FS {
 	t.Helper()
+	root := t.TempDir()
 	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
+		full := filepath.Join(root, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -24,11 +26,15 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
+	f, err := NewFS(filepath.Join(root, "proc"), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func TestBootFromFixtureRoot(t *testing.T) {
-	root := t.TempDir()
-	writeTree(t, root, map[string]string{
+	f := treeFS(t, map[string]string{
 		"proc/sys/kernel/hostname":       "node-17\n",
 		"proc/sys/kernel/random/boot_id": "2f6a1b3c-1111-4222-8333-444455556666\n",
 		"proc/sys/kernel/osrelease":      "6.1.0-13-amd64\n",
@@ -40,10 +46,6 @@ func TestBootFromFixtureRoot(t *testing.T) {
 		"etc/machine-id":                 "0123456789abcdef0123456789abcdef\n",
 		"usr/lib/os-release":             "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
 	})
-	f, err := NewFS(filepath.Join(root, "proc"), root)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got, errs := f.Boot()
 	if errs != nil {
 		t.Fatalf("Boot: %v", errs)
@@ -70,16 +72,10 @@ func TestBootFromFixtureRoot(t *testing.T) {
 }
 
 func TestBootMissingFilesAreFieldErrors(t *testing.T) {
-	root := t.TempDir()
-	writeTree(t, root, map[string]string{
+	got, errs := treeFS(t, map[string]string{
 		"proc/sys/kernel/hostname": "h\n",
 		"proc/cmdline":             "quiet\n",
-	})
-	f, err := NewFS(filepath.Join(root, "proc"), root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, errs := f.Boot()
+	}).Boot()
 	if got.Hostname != "h" || got.CmdlineRaw != "quiet" {
 		t.Errorf("readable facts lost: %+v", got)
 	}

@@ -2,8 +2,6 @@ package kmsg
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,14 +80,9 @@ func BenchmarkReadFullRing(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				c := NewCaptureReader(f)
 				s := NewSummary()
 				got := 0
-				for {
-					r, err := c.Next()
-					if errors.Is(err, io.EOF) {
-						break
-					}
+				for r, err := range NewCaptureReader(f).All() {
 					if err != nil {
 						b.Fatal(err)
 					}

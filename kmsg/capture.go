@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 )
 
 // MaxRecordSize bounds one record in a capture file. The kernel formats a
@@ -81,6 +82,25 @@ func (c *CaptureReader) Next() (Record, error) {
 		return Record{}, fmt.Errorf("record %d: %w", c.line, err)
 	}
 	return rec, nil
+}
+
+// All iterates over the records that remain, as Next returns them: a
+// record, or the error of one that does not decode, after which it goes
+// on. It stops at the end, and after an error from the underlying reader.
+func (c *CaptureReader) All() iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		for {
+			rec, err := c.Next()
+			if errors.Is(err, io.EOF) || !yield(rec, err) || (err != nil && !isRecordError(err)) {
+				return
+			}
+		}
+	}
+}
+
+// isRecordError tells an error of one record, after which reading goes on.
+func isRecordError(err error) bool {
+	return errors.Is(err, ErrMalformed) || errors.Is(err, ErrTruncated)
 }
 
 // nextNUL returns the bytes up to the next NUL, skipping empty records.
@@ -162,17 +182,12 @@ func (c *CaptureReader) readUntil(delim byte) ([]byte, error) {
 // every record that decodes; err joins the errors of those that do not
 // (at most 16 are kept, then a count).
 func ParseCapture(b []byte) ([]Record, error) {
-	c := NewCaptureReader(bytes.NewReader(b))
 	var recs []Record
 	var errs []error
 	bad := 0
-	for {
-		rec, err := c.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for rec, err := range NewCaptureReader(bytes.NewReader(b)).All() {
 		if err != nil {
-			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTruncated) {
+			if !isRecordError(err) {
 				return recs, fmt.Errorf("kmsg: %w", err)
 			}
 			if bad++; bad <= 16 {

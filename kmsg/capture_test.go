@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,17 +29,23 @@ func readCapture(t *testing.T, path string) ([]Record, CaptureFormat) {
 	defer f.Close()
 	c := NewCaptureReader(f)
 	var recs []Record
-	for {
-		r, err := c.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for r, err := range c.All() {
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
 		recs = append(recs, r)
 	}
 	return recs, c.Format()
+}
+
+// readCaptureAs is readCapture of a capture in the given format.
+func readCaptureAs(t *testing.T, path string, format CaptureFormat) []Record {
+	t.Helper()
+	recs, got := readCapture(t, path)
+	if got != format {
+		t.Errorf("%s: format = %v, want %v", filepath.Base(path), got, format)
+	}
+	return recs
 }
 
 // utilLinuxJSON is the shape of `dmesg --json --kmsg-file` output.
@@ -110,10 +115,7 @@ func TestUtilLinuxOracle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.input, func(t *testing.T) {
-			recs, format := readCapture(t, filepath.Join(dir, tt.input))
-			if format != FormatNUL {
-				t.Errorf("format = %v, want nul", format)
-			}
+			recs := readCaptureAs(t, filepath.Join(dir, tt.input), FormatNUL)
 			want := loadUtilLinuxJSON(t, filepath.Join(dir, "expected", tt.expected))
 			if len(want) != tt.want {
 				t.Fatalf("oracle has %d records, want %d", len(want), tt.want)
@@ -183,38 +185,34 @@ func TestUtilLinuxDictionary(t *testing.T) {
 	}
 }
 
-// TestNULCaptureMultiLine reads util-linux's cid-kmsg-newlines, whose
-// messages span lines that do not start with a space.
-func TestNULCaptureMultiLine(t *testing.T) {
-	path := filepath.Join(testutil.Shared(t, "kmsg", "util-linux"), "cid-kmsg-newlines")
-	recs, format := readCapture(t, path)
-	if format != FormatNUL {
-		t.Errorf("format = %v", format)
-	}
-	want := []Record{
-		{Facility: 0, Level: 5, Seq: 0, TimestampUsec: 0, Flag: '-', Caller: "T0", Message: "line zero"},
-		{Facility: 1, Level: 2, Seq: 1, TimestampUsec: 1000000, Flag: '-', Caller: "T1", Message: "new\nline"},
-		{Facility: 2, Level: 4, Seq: 1, TimestampUsec: 2000000, Flag: '-', Caller: "T2", Message: "two\ntwo\nlines"},
-		{Facility: 3, Level: 6, Seq: 2, TimestampUsec: 3000000, Flag: '-', Caller: "T3", Message: "three\nthree\nmore\nlines"},
-	}
-	if diff := cmp.Diff(want, recs); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-}
-
-func TestGoKmsgParserSample(t *testing.T) {
-	path := filepath.Join(testutil.Shared(t, "kmsg", "go-kmsg-parser"), "sample1.kmsg")
-	recs, format := readCapture(t, path)
-	if format != FormatNewline {
-		t.Errorf("format = %v", format)
-	}
-	want := []Record{
-		{Level: 6, Seq: 1804, TimestampUsec: 47700428483, Flag: '-', Message: "wlp4s0: associated"},
-		{Level: 6, Seq: 1805, TimestampUsec: 51742248189, Flag: '-', Message: "thinkpad_acpi: EC reports that Thermal Table has changed"},
-		{Level: 6, Seq: 2651, TimestampUsec: 106819644585, Flag: '-', Message: "CPU1: Package temperature/speed normal"},
-	}
-	if diff := cmp.Diff(want, recs); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+// TestCaptureSamples reads captures whose records are known:
+// util-linux's cid-kmsg-newlines, NUL-separated, whose messages span lines
+// that do not start with a space, and go-kmsg-parser's newline-separated
+// sample.
+func TestCaptureSamples(t *testing.T) {
+	for _, tt := range []struct {
+		dir, name string
+		format    CaptureFormat
+		want      []Record
+	}{
+		{"util-linux", "cid-kmsg-newlines", FormatNUL, []Record{
+			{Facility: 0, Level: 5, Seq: 0, TimestampUsec: 0, Flag: '-', Caller: "T0", Message: "line zero"},
+			{Facility: 1, Level: 2, Seq: 1, TimestampUsec: 1000000, Flag: '-', Caller: "T1", Message: "new\nline"},
+			{Facility: 2, Level: 4, Seq: 1, TimestampUsec: 2000000, Flag: '-', Caller: "T2", Message: "two\ntwo\nlines"},
+			{Facility: 3, Level: 6, Seq: 2, TimestampUsec: 3000000, Flag: '-', Caller: "T3", Message: "three\nthree\nmore\nlines"},
+		}},
+		{"go-kmsg-parser", "sample1.kmsg", FormatNewline, []Record{
+			{Level: 6, Seq: 1804, TimestampUsec: 47700428483, Flag: '-', Message: "wlp4s0: associated"},
+			{Level: 6, Seq: 1805, TimestampUsec: 51742248189, Flag: '-', Message: "thinkpad_acpi: EC reports that Thermal Table has changed"},
+			{Level: 6, Seq: 2651, TimestampUsec: 106819644585, Flag: '-', Message: "CPU1: Package temperature/speed normal"},
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			recs := readCaptureAs(t, filepath.Join(testutil.Shared(t, "kmsg", tt.dir), tt.name), tt.format)
+			if diff := cmp.Diff(tt.want, recs); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -255,10 +253,7 @@ func TestBootsAgainstDmesg(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs, format := readCapture(t, filepath.Join(dir, "dev-kmsg.txt"))
-			if format != FormatNewline {
-				t.Errorf("format = %v", format)
-			}
+			recs := readCaptureAs(t, filepath.Join(dir, "dev-kmsg.txt"), FormatNewline)
 			// Every header line is one record.
 			headers := 0
 			for _, l := range strings.Split(string(raw), "\n") {

@@ -2,6 +2,7 @@ package kmsg
 
 import (
 	"errors"
+	"io/fs"
 	"path/filepath"
 )
 
@@ -38,4 +39,14 @@ type OpenOptions struct {
 	// EINVAL and skip the record; the reader counts it as lost and doubles
 	// the buffer (up to MaxRecordSize) for the records after it.
 	BufferSize int
+}
+
+// PermissionHint says what reading the device takes when err is a refusal
+// to open it (" (reading /dev/kmsg needs ...)"), and is "" for any other
+// error.
+func PermissionHint(err error) string {
+	if errors.Is(err, fs.ErrPermission) {
+		return " (reading /dev/kmsg needs CAP_SYSLOG when kernel.dmesg_restrict=1)"
+	}
+	return ""
 }

@@ -15,6 +15,11 @@
 //     counted as lost from the sequence gap, EAGAIN ends a non-follow read,
 //     and a follow read waits in the runtime poller until its context is
 //     done. Linux only; elsewhere Open returns ErrUnsupported.
+//   - Follower keeps reading the device for a long-running reader: to the
+//     end of the log, then following it, opening it again with backoff
+//     after a failure, and passing each record on once across reopenings.
+//     It reports its restarts and last failure in State and through a
+//     callback; it logs nothing itself.
 //   - CaptureReader and ParseCapture read capture files in either form,
 //     detected from the content: newline-separated as `cat /dev/kmsg`
 //     writes it, or NUL-separated as util-linux `dmesg --kmsg-file` reads it.

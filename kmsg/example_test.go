@@ -1,9 +1,7 @@
 package kmsg_test
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/bootinfo/bootinfo/kmsg"
@@ -24,11 +22,7 @@ func ExampleSummary() {
 	s := kmsg.NewSummary()
 	ring := kmsg.NewRing(100)
 	c := kmsg.NewCaptureReader(strings.NewReader(capture))
-	for {
-		r, err := c.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for r, err := range c.All() {
 		if err != nil {
 			fmt.Println(err)
 			continue

@@ -3,7 +3,6 @@ package kmsg
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -58,9 +57,9 @@ func appendEscaped(b []byte, s string) []byte {
 	return b
 }
 
-// corpusRecords returns raw records from the shared corpus, or nil when it
+// corpusFiles returns the shared corpus's kmsg captures, or none when it
 // is absent (the committed testdata/fuzz seeds then still run).
-func corpusRecords(tb testing.TB) [][]byte {
+func corpusFiles(tb testing.TB) []string {
 	base := os.Getenv(testutil.EnvSharedTestdata)
 	if base == "" {
 		base = filepath.Join(testutil.RepoRoot(tb), "..", "shared", "testdata")
@@ -70,8 +69,13 @@ func corpusRecords(tb testing.TB) [][]byte {
 		m, _ := filepath.Glob(filepath.Join(base, pat))
 		files = append(files, m...)
 	}
+	return files
+}
+
+// corpusRecords returns raw records from the shared corpus's captures.
+func corpusRecords(tb testing.TB) [][]byte {
 	var out [][]byte
-	for _, f := range files {
+	for _, f := range corpusFiles(tb) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
@@ -134,16 +138,7 @@ func FuzzParseRecord(f *testing.F) {
 // FuzzCaptureReader feeds arbitrary captures: no panic, every error is a
 // record error or EOF, and each record is bounded by the input.
 func FuzzCaptureReader(f *testing.F) {
-	base := os.Getenv(testutil.EnvSharedTestdata)
-	if base == "" {
-		base = filepath.Join(testutil.RepoRoot(f), "..", "shared", "testdata")
-	}
-	var files []string
-	for _, pat := range []string{"kmsg/util-linux/*input", "kmsg/util-linux/cid-kmsg-newlines", "kmsg/go-kmsg-parser/*.kmsg", "boots/*/dev-kmsg.txt"} {
-		m, _ := filepath.Glob(filepath.Join(base, pat))
-		files = append(files, m...)
-	}
-	for _, p := range files {
+	for _, p := range corpusFiles(f) {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}
@@ -151,17 +146,13 @@ func FuzzCaptureReader(f *testing.F) {
 	f.Add([]byte("6,1,1,-;a\n SUBSYSTEM=x\n6,2,2,c;b\n"))
 	f.Add([]byte("6,1,1,-;a\n\x00\x00 6,2,2,-;b"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		c := NewCaptureReader(bytes.NewReader(in))
-		for i := 0; ; i++ {
-			if i > len(in)+1 {
+		i := 0
+		for r, err := range NewCaptureReader(bytes.NewReader(in)).All() {
+			if i++; i > len(in)+1 {
 				t.Fatalf("more records than input bytes")
 			}
-			r, err := c.Next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
 			if err != nil {
-				if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTruncated) {
+				if !isRecordError(err) {
 					t.Fatalf("unexpected error %v", err)
 				}
 				continue

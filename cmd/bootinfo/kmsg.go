@@ -60,11 +60,7 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 	} else {
 		dev, err := kmsg.NewFS(o.paths.DevFS).Open(kmsg.OpenOptions{Follow: f.follow})
 		if err != nil {
-			hint := ""
-			if errors.Is(err, os.ErrPermission) {
-				hint = " (reading /dev/kmsg needs CAP_SYSLOG when kernel.dmesg_restrict=1)"
-			}
-			return fail("%v%s", err, hint)
+			return fail("%v%s", err, kmsg.PermissionHint(err))
 		}
 		defer dev.Close()
 		src = dev

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"compress/flate"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/bootinfo/bootinfo/collectors"
 	"github.com/bootinfo/bootinfo/internal/gzipcat"
@@ -24,7 +22,7 @@ import (
 // the unexpected case of a family name in two blocks, go to fallback, the
 // client library's handler over the merged families.
 func metricsHandler(logger *slog.Logger, set *collectors.Set, own prometheus.Gatherer, fallback http.Handler, maxRequests int) http.Handler {
-	ownBlock := &sharedGather{g: own}
+	ownBlock := collectors.NewSharedGatherer(own)
 	var inFlight chan struct{}
 	if maxRequests > 0 {
 		inFlight = make(chan struct{}, maxRequests)
@@ -45,23 +43,26 @@ func metricsHandler(logger *slog.Logger, set *collectors.Set, own prometheus.Gat
 			}
 		}
 		blocks, err := set.Exposition(r.Context())
-		if errors.Is(err, collectors.ErrDuplicateFamily) {
-			logger.Error("serving merged families", "err", err)
-			fallback.ServeHTTP(w, r)
-			return
+		collected := len(blocks)
+		own, ownErr := ownBlock.Block()
+		if own != nil {
+			blocks = append(blocks, own)
 		}
-		if err != nil {
-			logger.Error("error gathering metrics", "err", err)
+		// One check over every block. A clash among the collectors'
+		// blocks makes the gathering's errors moot: only the clash is
+		// logged.
+		dupErr := collectors.CheckDisjoint(blocks...)
+		var dup *collectors.DuplicateFamilyError
+		if !errors.As(dupErr, &dup) || dup.Block >= collected {
+			if err != nil {
+				logger.Error("error gathering metrics", "err", err)
+			}
+			if ownErr != nil {
+				logger.Error("error gathering the agent's own metrics", "err", ownErr)
+			}
 		}
-		b, err := ownBlock.get()
-		if err != nil {
-			logger.Error("error gathering the agent's own metrics", "err", err)
-		}
-		if b != nil {
-			blocks = append(blocks, b)
-		}
-		if err := collectors.CheckDisjoint(blocks...); err != nil {
-			logger.Error("serving merged families", "err", err)
+		if dupErr != nil {
+			logger.Error("serving merged families", "err", dupErr)
 			fallback.ServeHTTP(w, r)
 			return
 		}
@@ -120,47 +121,4 @@ func acceptsGzip(header string) bool {
 		return gzipQ > 0
 	}
 	return starQ > 0
-}
-
-// sharedGather gathers and encodes the agent's own metrics (process, Go
-// runtime, build info) for concurrent scrapes at once: a scrape that
-// arrives while a gathering is in flight waits for it and shares its
-// block, as the collectors' runners share a collection. The Go collector
-// gathers under a lock and stops the world to read memory statistics, so
-// without this, concurrent scrapes queued one behind the other there.
-type sharedGather struct {
-	g   prometheus.Gatherer
-	mu  sync.Mutex
-	cur *gatherCall
-}
-
-type gatherCall struct {
-	done  chan struct{}
-	block *collectors.Block
-	err   error
-}
-
-// get returns a block gathered during the call, and any error gathering or
-// encoding it met (with what could be encoded).
-func (s *sharedGather) get() (*collectors.Block, error) {
-	s.mu.Lock()
-	c := s.cur
-	if c != nil {
-		s.mu.Unlock()
-		<-c.done
-		return c.block, c.err
-	}
-	c = &gatherCall{done: make(chan struct{})}
-	s.cur = c
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.cur = nil
-		s.mu.Unlock()
-		close(c.done)
-	}()
-	fams, err := s.g.Gather()
-	b, encErr := collectors.EncodeBlock(fams, flate.BestSpeed)
-	c.block, c.err = b, errors.Join(err, encErr)
-	return c.block, c.err
 }

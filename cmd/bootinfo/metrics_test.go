@@ -187,11 +187,11 @@ func (g *blockingGatherer) Gather() ([]*dto.MetricFamily, error) {
 // gathers anew.
 func TestSharedGatherCoalesces(t *testing.T) {
 	g := &blockingGatherer{release: make(chan struct{})}
-	s := &sharedGather{g: g}
+	s := collectors.NewSharedGatherer(g)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if _, err := s.get(); err != nil {
+			if _, err := s.Block(); err != nil {
 				t.Error(err)
 			}
 		})
@@ -206,7 +206,7 @@ func TestSharedGatherCoalesces(t *testing.T) {
 	if n := g.calls.Load(); n >= 8 {
 		t.Errorf("8 concurrent scrapes gathered %d times, want them to share", n)
 	}
-	if _, err := s.get(); err != nil || g.calls.Load() < 2 {
+	if _, err := s.Block(); err != nil || g.calls.Load() < 2 {
 		t.Errorf("a later scrape did not gather anew (%d calls, %v)", g.calls.Load(), err)
 	}
 }

@@ -32,13 +32,12 @@ type serveFlags struct {
 }
 
 // defaultGCPercent is the garbage collector's target in serve unless the
-// GOGC environment variable sets one. The agent's live heap is a few MiB
-// (7.8 MiB with 5,000 systemd units) and it allocates in bursts (a full
-// systemd resync reads every unit's properties: some 450 MB of short-lived
-// D-Bus messages at 5,000 units), so Go's default of 100, which lets the
-// heap reach twice what was live at the last collection, held resident
-// memory at several times the live heap. At 25 a collection costs a
-// millisecond or two and runs more often only during such bursts.
+// GOGC environment variable sets one. The agent's live heap is small and it
+// allocates in bursts of short-lived memory (a full systemd resync reads
+// every unit's properties). Go's default of 100 lets the heap grow to twice
+// what was live at the last collection, which keeps resident memory at
+// several times the live heap; this lower target keeps it near the live
+// heap, and collects more often only during such bursts.
 const defaultGCPercent = 25
 
 func serve(logger *slog.Logger, o options, sf serveFlags) int {
