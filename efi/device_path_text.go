@@ -120,6 +120,17 @@ const (
 	acpiDataSize = 8
 )
 
+// acpiNodeNames are the ACPI _HIDs that UEFI 10.6.1.3 prints by name, with
+// the _UID as the only argument.
+var acpiNodeNames = map[uint32]string{
+	hidPCIRoot:  "PciRoot",
+	hidPCIeRoot: "PcieRoot",
+	hidFloppy:   "Floppy",
+	hidKeyboard: "Keyboard",
+	hidSerial:   "Serial",
+	hidParallel: "ParallelPort",
+}
+
 func acpiText(sub uint8, d []byte) (string, bool) {
 	switch sub {
 	case 0x01: // 10.3.3 ACPI: _HID 04h, _UID 08h.
@@ -127,19 +138,8 @@ func acpiText(sub uint8, d []byte) (string, bool) {
 			return "", false
 		}
 		hid, uid := le32(d, 0), le32(d, 4)
-		switch hid {
-		case hidPCIRoot:
-			return fmt.Sprintf("PciRoot(0x%X)", uid), true
-		case hidPCIeRoot:
-			return fmt.Sprintf("PcieRoot(0x%X)", uid), true
-		case hidFloppy:
-			return fmt.Sprintf("Floppy(0x%X)", uid), true
-		case hidKeyboard:
-			return fmt.Sprintf("Keyboard(0x%X)", uid), true
-		case hidSerial:
-			return fmt.Sprintf("Serial(0x%X)", uid), true
-		case hidParallel:
-			return fmt.Sprintf("ParallelPort(0x%X)", uid), true
+		if name, ok := acpiNodeNames[hid]; ok {
+			return fmt.Sprintf("%s(0x%X)", name, uid), true
 		}
 		return fmt.Sprintf("Acpi(%s,0x%X)", eisaID(hid), uid), true
 	case 0x02: // 10.3.3 Expanded ACPI: _HID 04h, _UID 08h, _CID 0Ch, then _HIDSTR, _UIDSTR, _CIDSTR (NUL-terminated ASCII).
