@@ -138,51 +138,27 @@ func (fs FS) BootState() (*BootState, error) {
 		}
 		return v, true
 	}
-	readBool := func(name string) *bool {
+	// readGlobal reads a global variable the listing named.
+	readGlobal := func(name string) ([]byte, bool) {
 		if !present[name] {
-			return nil
+			return nil, false
 		}
-		v, ok := read(name, GlobalVariable)
-		if !ok {
-			return nil
-		}
-		b, err := ParseBool(v)
-		if err != nil {
-			st.Errors.add(name, err)
-			return nil
-		}
-		return &b
+		return read(name, GlobalVariable)
 	}
-	readID := func(name string) *BootID {
-		if !present[name] {
-			return nil
-		}
-		v, ok := read(name, GlobalVariable)
-		if !ok {
-			return nil
-		}
-		id, err := ParseBootID(v)
-		if err != nil {
-			st.Errors.add(name, err)
-			return nil
-		}
-		return &id
-	}
-
 	if present["SecureBoot"] {
 		st.SecureBoot = SecureBootUnknown
-		if sb := readBool("SecureBoot"); sb != nil {
+		if sb := readParsed(st, readGlobal, "SecureBoot", ParseBool); sb != nil {
 			st.SecureBoot = SecureBootDisabled
 			if *sb {
 				st.SecureBoot = SecureBootEnabled
 			}
 		}
 	}
-	st.SetupMode = readBool("SetupMode")
-	st.AuditMode = readBool("AuditMode")
-	st.DeployedMode = readBool("DeployedMode")
-	st.BootCurrent = readID("BootCurrent")
-	st.BootNext = readID("BootNext")
+	st.SetupMode = readParsed(st, readGlobal, "SetupMode", ParseBool)
+	st.AuditMode = readParsed(st, readGlobal, "AuditMode", ParseBool)
+	st.DeployedMode = readParsed(st, readGlobal, "DeployedMode", ParseBool)
+	st.BootCurrent = readParsed(st, readGlobal, "BootCurrent", ParseBootID)
+	st.BootNext = readParsed(st, readGlobal, "BootNext", ParseBootID)
 	if present["BootOrder"] {
 		if v, ok := read("BootOrder", GlobalVariable); ok {
 			ids, err := ParseBootOrder(v)
@@ -238,4 +214,20 @@ func (fs FS) BootState() (*BootState, error) {
 		*f.dst = s
 	}
 	return st, nil
+}
+
+// readParsed reads the variable name with read and decodes it with parse. A
+// variable that is absent, unreadable or malformed gives nil; read records
+// an unreadable one in st.Errors, readParsed a malformed one.
+func readParsed[T any](st *BootState, read func(string) ([]byte, bool), name string, parse func([]byte) (T, error)) *T {
+	v, ok := read(name)
+	if !ok {
+		return nil
+	}
+	x, err := parse(v)
+	if err != nil {
+		st.Errors.add(name, err)
+		return nil
+	}
+	return &x
 }

@@ -120,6 +120,17 @@ const (
 	acpiDataSize = 8
 )
 
+// acpiNodeNames are the ACPI _HIDs that UEFI 10.6.1.3 prints by name, with
+// the _UID as the only argument.
+var acpiNodeNames = map[uint32]string{
+	hidPCIRoot:  "PciRoot",
+	hidPCIeRoot: "PcieRoot",
+	hidFloppy:   "Floppy",
+	hidKeyboard: "Keyboard",
+	hidSerial:   "Serial",
+	hidParallel: "ParallelPort",
+}
+
 func acpiText(sub uint8, d []byte) (string, bool) {
 	switch sub {
 	case 0x01: // 10.3.3 ACPI: _HID 04h, _UID 08h.
@@ -127,19 +138,8 @@ func acpiText(sub uint8, d []byte) (string, bool) {
 			return "", false
 		}
 		hid, uid := le32(d, 0), le32(d, 4)
-		switch hid {
-		case hidPCIRoot:
-			return fmt.Sprintf("PciRoot(0x%X)", uid), true
-		case hidPCIeRoot:
-			return fmt.Sprintf("PcieRoot(0x%X)", uid), true
-		case hidFloppy:
-			return fmt.Sprintf("Floppy(0x%X)", uid), true
-		case hidKeyboard:
-			return fmt.Sprintf("Keyboard(0x%X)", uid), true
-		case hidSerial:
-			return fmt.Sprintf("Serial(0x%X)", uid), true
-		case hidParallel:
-			return fmt.Sprintf("ParallelPort(0x%X)", uid), true
+		if name, ok := acpiNodeNames[hid]; ok {
+			return fmt.Sprintf("%s(0x%X)", name, uid), true
 		}
 		return fmt.Sprintf("Acpi(%s,0x%X)", eisaID(hid), uid), true
 	case 0x02: // 10.3.3 Expanded ACPI: _HID 04h, _UID 08h, _CID 0Ch, then _HIDSTR, _UIDSTR, _CIDSTR (NUL-terminated ASCII).
@@ -292,23 +292,8 @@ func uartText(d []byte) (string, bool) {
 	if d[12] != 0 {
 		bits = fmt.Sprint(d[12])
 	}
-	parity := fmt.Sprintf("0x%X", d[13])
-	if d[13] < 6 {
-		parity = string("DNEOMS"[d[13]])
-	}
-	var stop string
-	switch d[14] {
-	case 0:
-		stop = "D"
-	case 1:
-		stop = "1"
-	case 2:
-		stop = "1.5"
-	case 3:
-		stop = "2"
-	default:
-		stop = fmt.Sprintf("0x%X", d[14])
-	}
+	parity := enumText(uint64(d[13]), "D", "N", "E", "O", "M", "S")
+	stop := enumText(uint64(d[14]), "D", "1", "1.5", "2")
 	return fmt.Sprintf("Uart(%s,%s,%s,%s)", baud, bits, parity, stop), true
 }
 
@@ -385,17 +370,7 @@ func ipv6Text(d []byte) (string, bool) {
 		return "", false
 	}
 	local, remote := netip.AddrFrom16([16]byte(d[0:16])), netip.AddrFrom16([16]byte(d[16:32]))
-	var origin string
-	switch d[38] {
-	case 0:
-		origin = "Static"
-	case 1:
-		origin = "StatelessAutoConfigure"
-	case 2:
-		origin = "StatefulAutoConfigure"
-	default:
-		origin = fmt.Sprintf("0x%X", d[38])
-	}
+	origin := enumText(uint64(d[38]), "Static", "StatelessAutoConfigure", "StatefulAutoConfigure")
 	s := fmt.Sprintf("IPv6(%s,%s,%s,%s", remote, networkProtocol(le16(d, 36)), origin, local)
 	if len(d) == 56 {
 		s += fmt.Sprintf(",%s,%d", netip.AddrFrom16([16]byte(d[40:56])), d[39])
@@ -461,23 +436,7 @@ func bbsText(sub uint8, d []byte) (string, bool) {
 	if sub != 0x01 || len(d) < 4 {
 		return "", false
 	}
-	var typ string
-	switch t := le16(d, 0); t {
-	case 0x01:
-		typ = "Floppy"
-	case 0x02:
-		typ = "HD"
-	case 0x03:
-		typ = "CDROM"
-	case 0x04:
-		typ = "PCMCIA"
-	case 0x05:
-		typ = "USB"
-	case 0x06:
-		typ = "Network"
-	default:
-		typ = fmt.Sprintf("0x%X", t)
-	}
+	typ := enumText(uint64(le16(d, 0)), "", "Floppy", "HD", "CDROM", "PCMCIA", "USB", "Network")
 	desc := d[4:]
 	for i, c := range desc {
 		if c == 0 {
@@ -522,5 +481,14 @@ func printable(b []byte) string {
 func upperHex(b []byte) string { return fmt.Sprintf("%X", b) }
 
 func le16(b []byte, off int) uint16 { return binary.LittleEndian.Uint16(b[off:]) }
+
+// enumText is names[v], or v in hex where names has no (or an empty) name.
+func enumText(v uint64, names ...string) string {
+	if v < uint64(len(names)) && names[v] != "" {
+		return names[v]
+	}
+	return fmt.Sprintf("0x%X", v)
+}
+
 func le32(b []byte, off int) uint32 { return binary.LittleEndian.Uint32(b[off:]) }
 func le64(b []byte, off int) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
