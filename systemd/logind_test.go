@@ -14,7 +14,7 @@ import (
 
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/godbus/dbus/v5"
-	"github.com/godbus/dbus/v5/prop"
+	dbusprop "github.com/godbus/dbus/v5/prop"
 )
 
 // fakeLogind starts a private dbus-daemon and serves on it an
@@ -48,8 +48,8 @@ func fakeLogind(t *testing.T, value any) string {
 	if reply, err := conn.RequestName("org.freedesktop.login1", dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
 		t.Fatalf("RequestName: %v %v", reply, err)
 	}
-	if _, err := prop.Export(conn, "/org/freedesktop/login1", prop.Map{
-		"org.freedesktop.login1.Manager": {"ScheduledShutdown": {Value: value, Emit: prop.EmitFalse}},
+	if _, err := dbusprop.Export(conn, "/org/freedesktop/login1", dbusprop.Map{
+		"org.freedesktop.login1.Manager": {"ScheduledShutdown": {Value: value, Emit: dbusprop.EmitFalse}},
 	}); err != nil {
 		t.Fatal(err)
 	}
