@@ -1,8 +1,6 @@
 package dmi
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bootinfo/bootinfo/dmi/internal/dmitest"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden summaries in testdata/summary")
@@ -46,27 +45,6 @@ func TestSummaryGolden(t *testing.T) {
 			t.Fatalf("no input %s", name)
 		}
 		s, _ := tb.Summary()
-		got, err := json.MarshalIndent(s, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, '\n')
-		path := filepath.Join("testdata", "summary", name+".json")
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s: summary differs from %s", name, path)
-		}
+		testutil.GoldenJSON(t, filepath.Join("testdata", "summary", name+".json"), s, *update)
 	}
 }

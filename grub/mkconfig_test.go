@@ -1,7 +1,6 @@
 package grub
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -10,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -111,26 +110,10 @@ func TestMkconfigGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := parseMkconfig(t, name, "")
 			r := Resolve(cfg, LoaderVars{})
-			got, err := json.MarshalIndent(struct {
+			testutil.GoldenJSON(t, filepath.Join("testdata", "mkconfig", name+".golden.json"), struct {
 				Config     *Config    `json:"config"`
 				Resolution Resolution `json:"resolution"`
-			}{cfg, r}, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden := filepath.Join("testdata", "mkconfig", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), string(got)+"\n"); diff != "" {
-				t.Errorf("-golden +got:\n%s", diff)
-			}
+			}{cfg, r}, *update)
 		})
 	}
 }

@@ -439,27 +439,7 @@ func TestSummaryGolden(t *testing.T) {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
 			recs, _ := readCapture(t, filepath.Join(dir, "dev-kmsg.txt"))
-			got, err := json.MarshalIndent(summarize(recs), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", "summary", name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("snapshot differs from %s (-want +got):\n%s", golden, diff)
-			}
+			testutil.GoldenJSON(t, filepath.Join("testdata", "summary", name+".json"), summarize(recs), *update)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package systemd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -12,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 var (
@@ -40,23 +38,7 @@ func TestBuildSnapshotGolden(t *testing.T) {
 			if err := json.Unmarshal(raw, &si); err != nil {
 				t.Fatal(err)
 			}
-			got, err := json.MarshalIndent(BuildSnapshot(si, Filter{}), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden := strings.TrimSuffix(in, ".input.json") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(bytes.TrimSpace(want)), string(got)); diff != "" {
-				t.Errorf("snapshot differs from %s (-want +got):\n%s", golden, diff)
-			}
+			testutil.GoldenJSON(t, strings.TrimSuffix(in, ".input.json")+".golden.json", BuildSnapshot(si, Filter{}), *update)
 			// systemd-analyze's own output, captured with the input, is
 			// the oracle for the derived parts.
 			for verb, check := range checkAnalyze {
