@@ -38,7 +38,7 @@ func debianRoot(t *testing.T, running string, kernels ...string) Paths {
 	for _, k := range kernels {
 		files["boot/vmlinuz-"+k] = "kernel"
 	}
-	writeFiles(t, root, files)
+	testutil.WriteTree(t, root, files)
 	dirs := []string{"run", "lib/modules"}
 	for _, k := range kernels {
 		dirs = append(dirs, "lib/modules/"+k)
@@ -160,7 +160,7 @@ func bootDiskTree(t *testing.T, espMounted bool) Paths {
 		"run/udev/data/b254:2":             "E:ID_PART_ENTRY_TYPE=4f68bce3-e8cd-4db1-96e7-fbcaf984b709\nE:ID_PART_ENTRY_NAME=root\n",
 		"boot/efi/.keep":                   "",
 	}
-	writeFiles(t, root, files)
+	testutil.WriteTree(t, root, files)
 	for name, target := range map[string]string{"vda": disk, "vda1": disk + "/vda1", "vda2": disk + "/vda2"} {
 		dev, _ := os.ReadFile(filepath.Join(root, target, "dev"))
 		for _, l := range []string{"sys/class/block/" + name, "sys/dev/block/" + string(dev)} {

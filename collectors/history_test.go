@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/prometheus/common/promslog"
 )
 
@@ -15,7 +16,7 @@ import (
 func bootRoot(t *testing.T, bootID, kernel, smbios string) Paths {
 	t.Helper()
 	root := t.TempDir()
-	writeFiles(t, root, map[string]string{
+	testutil.WriteTree(t, root, map[string]string{
 		"proc/sys/kernel/random/boot_id": bootID + "\n",
 		"proc/sys/kernel/osrelease":      kernel + "\n",
 		"proc/sys/kernel/hostname":       "h\n",

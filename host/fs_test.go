@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -17,15 +18,7 @@ import (
 func treeFS(t *testing.T, files map[string]string) FS {
 	t.Helper()
 	root := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testutil.WriteTree(t, root, files)
 	f, err := NewFS(filepath.Join(root, "proc"), root)
 	if err != nil {
 		t.Fatal(err)

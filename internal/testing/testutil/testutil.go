@@ -92,3 +92,18 @@ func Tool(tb testing.TB, name, pkg string) string {
 	}
 	return p
 }
+
+// WriteTree creates files below root, each a slash-separated path relative
+// to root mapped to its content, with the directories they are in.
+func WriteTree(tb testing.TB, root string, files map[string]string) {
+	tb.Helper()
+	for p, c := range files {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
