@@ -39,7 +39,7 @@ func mountDev(t *testing.T, dev, dir, fstype string) {
 func mkfsESP(t *testing.T, dev, probeDir string) string {
 	t.Helper()
 	if _, err := exec.LookPath("mkfs.vfat"); err == nil {
-		run(t, "", "mkfs.vfat", dev)
+		testutil.Run(t, "", "mkfs.vfat", dev)
 		if err := os.MkdirAll(probeDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func mkfsESP(t *testing.T, dev, probeDir string) string {
 		}
 		t.Logf("this kernel cannot mount vfat; the ESP gets ext2")
 	}
-	run(t, "", "mkfs.ext2", "-q", "-F", dev)
+	testutil.Run(t, "", "mkfs.ext2", "-q", "-F", dev)
 	return "ext2"
 }
 
@@ -60,13 +60,13 @@ func liveSetup(t *testing.T, script string, size int64) (img, dev string) {
 	needTool(t, "sfdisk")
 	needTool(t, "mkfs.ext4")
 	img = newImage(t, size)
-	run(t, script, "sfdisk", "-q", "--wipe", "never", img)
+	testutil.Run(t, script, "sfdisk", "-q", "--wipe", "never", img)
 	dev = attachLoop(t, img, 512, true)
 	// Where losetup -P's partition scan does not happen (BLKRRPART is a
 	// no-op in some sandboxes), partx adds the partitions one by one
 	// (BLKPG); both are synchronous.
 	if _, err := os.Stat(dev + "p1"); err != nil {
-		run(t, "", "partx", "-a", dev)
+		testutil.Run(t, "", "partx", "-a", dev)
 	}
 	if _, err := os.Stat(dev + "p1"); err != nil {
 		testutil.SkipOrFail(t, "the kernel made no partition devices for %s: %v", dev, err)
@@ -95,7 +95,7 @@ func discover(t *testing.T, p Paths) *BootDisk {
 // mountExt4 makes an ext4 file system on dev and mounts it at dir.
 func mountExt4(t *testing.T, dev, dir string) {
 	t.Helper()
-	run(t, "", "mkfs.ext4", "-q", "-F", dev)
+	testutil.Run(t, "", "mkfs.ext4", "-q", "-F", dev)
 	mountDev(t, dev, dir, "ext4")
 }
 
@@ -212,7 +212,7 @@ size=8MiB, type=L, name="root fs", attrs="RequiredPartition"
 			t.Fatal(err)
 		}
 		var rec strings.Builder
-		for _, l := range strings.Split(strings.TrimSpace(string(run(t, "", "blkid", "-p", "-o", "udev", d))), "\n") {
+		for _, l := range strings.Split(strings.TrimSpace(string(testutil.Run(t, "", "blkid", "-p", "-o", "udev", d))), "\n") {
 			rec.WriteString("E:" + l + "\n")
 		}
 		rec.WriteString("G:systemd\nQ:systemd\nV:1\n")
@@ -250,7 +250,7 @@ func TestLiveBtrfsRoot(t *testing.T) {
 start=2048, size=8MiB, type=U
 size=150MiB, type=L
 `, 160<<20)
-	run(t, "", "mkfs.btrfs", "-q", "-f", dev+"p2")
+	testutil.Run(t, "", "mkfs.btrfs", "-q", "-f", dev+"p2")
 	root := t.TempDir()
 	mountDev(t, dev+"p2", root, "btrfs")
 	bd := discover(t, realPaths(root))

@@ -20,7 +20,7 @@ func TestOracleSgdisk(t *testing.T) {
 	needTool(t, "sfdisk")
 	needTool(t, "sgdisk")
 	img := newImage(t, 1<<20)
-	run(t, "", "sgdisk", "-a", "8", "-o", "-S", "256",
+	testutil.Run(t, "", "sgdisk", "-a", "8", "-o", "-S", "256",
 		"-n", "1:0:+64K", "-t", "1:ef00", "-c", "1:EFI system",
 		"-n", "2:0:+128K", "-t", "2:8300", "-c", "2:root", "-A", "2:set:2", "-A", "2:set:60",
 		"-n", "3:0:0", "-t", "3:8e00", img)
@@ -28,7 +28,7 @@ func TestOracleSgdisk(t *testing.T) {
 	if tab.Entries != 256 || tab.HybridMBR {
 		t.Errorf("entries %d hybrid %v, want 256 and false", tab.Entries, tab.HybridMBR)
 	}
-	run(t, "", "sgdisk", "-h", "1:2", img)
+	testutil.Run(t, "", "sgdisk", "-h", "1:2", img)
 	tab, m := compareWithSfdisk(t, img, 0)
 	if !tab.HybridMBR {
 		t.Errorf("sgdisk -h made a hybrid MBR; HybridMBR is false")
@@ -88,7 +88,7 @@ start=96, size=20, type=82
 		t.Run(c.name, func(t *testing.T) {
 			img := newImage(t, 1<<20)
 			dev := attachLoop(t, img, 4096, false)
-			run(t, c.script, "sfdisk", "-q", "--wipe", "never", dev)
+			testutil.Run(t, c.script, "sfdisk", "-q", "--wipe", "never", dev)
 			tab, n := compareWithSfdisk(t, dev, 4096)
 			if tab.SectorSize != 4096 || tab.ESP() == nil || tab.ESP().Start != tab.ESP().StartLBA*4096 {
 				t.Errorf("sector size %d, ESP %+v", tab.SectorSize, tab.ESP())
@@ -109,7 +109,7 @@ func TestTypeNamesKnownToSfdisk(t *testing.T) {
 	needTool(t, "sfdisk")
 	known := map[string]bool{}
 	for _, label := range []string{"gpt", "dos"} {
-		sc := bufio.NewScanner(bytes.NewReader(run(t, "", "sfdisk", "--list-types", "--label", label)))
+		sc := bufio.NewScanner(bytes.NewReader(testutil.Run(t, "", "sfdisk", "--list-types", "--label", label)))
 		for sc.Scan() {
 			if f := strings.Fields(sc.Text()); len(f) > 1 {
 				known[label+":"+strings.ToLower(f[0])] = true

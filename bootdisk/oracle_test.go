@@ -1,7 +1,6 @@
 package bootdisk
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -28,18 +27,6 @@ func needTool(t testing.TB, name string) string {
 		testutil.SkipOrFail(t, "%s not installed (Debian package %s)", name, map[string]string{"sfdisk": "fdisk", "sgdisk": "gdisk", "mkfs.vfat": "dosfstools", "mkfs.ext4": "e2fsprogs", "mkfs.btrfs": "btrfs-progs", "blkid": "util-linux"}[name])
 	}
 	return p
-}
-
-func run(t testing.TB, stdin string, name string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\nstdin:\n%s\nstderr:\n%s", name, strings.Join(args, " "), err, stdin, errb.String())
-	}
-	return out.Bytes()
 }
 
 // newImage makes an empty image file of size bytes.
@@ -83,7 +70,7 @@ var trailingDigits = regexp.MustCompile(`[0-9]+$`)
 // sfdiskOracle runs `sfdisk --json dev` and normalises its answer.
 func sfdiskOracle(t testing.TB, dev string) oracle {
 	t.Helper()
-	return parseSfdiskJSON(t, run(t, "", "sfdisk", "--json", dev))
+	return parseSfdiskJSON(t, testutil.Run(t, "", "sfdisk", "--json", dev))
 }
 
 // parseSfdiskJSON normalises what `sfdisk --json` printed.
@@ -252,7 +239,7 @@ start=120, size=8, type=7, bootable
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			img := newImage(t, c.size)
-			run(t, c.script, "sfdisk", "-q", "--wipe", "never", img)
+			testutil.Run(t, c.script, "sfdisk", "-q", "--wipe", "never", img)
 			tab, n := compareWithSfdisk(t, img, 0)
 			images, fields = images+1, fields+n
 			esp := 0
@@ -342,7 +329,7 @@ func TestOracleSfdiskRandom(t *testing.T) {
 	for i := range n {
 		script, size := randomScript(r)
 		img := newImage(t, size)
-		run(t, script, "sfdisk", "-q", "--wipe", "never", img)
+		testutil.Run(t, script, "sfdisk", "-q", "--wipe", "never", img)
 		tab, k := compareWithSfdisk(t, img, 0)
 		if t.Failed() {
 			t.Fatalf("image %d, script:\n%s", i, script)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,15 +24,7 @@ func extractCPIO(t *testing.T, archive []byte) string {
 
 func extractCPIOInto(t *testing.T, dir string, archive []byte) {
 	t.Helper()
-	if _, err := exec.LookPath("cpio"); err != nil {
-		testutil.SkipOrFail(t, "cpio not installed: %v", err)
-	}
-	cmd := exec.Command("cpio", "-i", "-d", "-m", "--quiet", "--no-absolute-filenames", "-H", "newc")
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(archive)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("cpio -i: %v\n%s", err, out)
-	}
+	testutil.Run(t, string(archive), testutil.Tool(t, "cpio", "cpio"), "-i", "-d", "-m", "--quiet", "--no-absolute-filenames", "-H", "newc", "-D", dir)
 }
 
 func TestCPIOWriter(t *testing.T) {
@@ -179,9 +170,7 @@ func TestInitramfs(t *testing.T) {
 		}
 	}
 	// The generated script must at least parse.
-	if out, err := exec.Command(bb, "sh", "-n", filepath.Join(dir, "init")).CombinedOutput(); err != nil {
-		t.Errorf("sh -n /init: %v\n%s", err, out)
-	}
+	testutil.Run(t, "", bb, "sh", "-n", filepath.Join(dir, "init"))
 }
 
 // initramfsLab is a lab with this machine's busybox and an efivarfs module

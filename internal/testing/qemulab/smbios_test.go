@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,9 +60,7 @@ func TestDumpBinCorpus(t *testing.T) {
 					t.Errorf("DumpBin differs from dmidecode's %s:\n%s", filepath.Base(ref), cmp.Diff(want, got))
 				}
 			}
-			if _, err := exec.LookPath("dmidecode"); err != nil {
-				testutil.SkipOrFail(t, "dmidecode not installed: %v", err)
-			}
+			testutil.Tool(t, "dmidecode", "dmidecode")
 			gotText := dmidecodeFromDump(t, got)
 			if !strings.Contains(gotText, " present.\n") || !strings.Contains(gotText, "\nHandle 0x") {
 				t.Errorf("dmidecode did not accept the dump:\n%s", gotText)
@@ -98,11 +95,7 @@ func dmidecodeFromDump(t *testing.T, dump []byte) string {
 	if err := os.WriteFile(f, dump, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("dmidecode", "--from-dump", f).Output()
-	if err != nil {
-		t.Fatalf("dmidecode --from-dump: %v", err)
-	}
-	return string(out)
+	return string(testutil.Run(t, "", "dmidecode", "--from-dump", f))
 }
 
 // dropFromDumpLine removes the line naming the dump file.

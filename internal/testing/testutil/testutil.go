@@ -3,9 +3,11 @@
 package testutil
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -106,4 +108,19 @@ func WriteTree(tb testing.TB, root string, files map[string]string) {
 			tb.Fatal(err)
 		}
 	}
+}
+
+// Run runs the program name with args and stdin as its input, and returns
+// what it wrote to standard output. A program that fails fails the test,
+// which then shows the command, its input and its standard error.
+func Run(tb testing.TB, stdin, name string, args ...string) []byte {
+	tb.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		tb.Fatalf("%s %s: %v\nstdin:\n%s\nstderr:\n%s", name, strings.Join(args, " "), err, stdin, errb.String())
+	}
+	return out.Bytes()
 }
