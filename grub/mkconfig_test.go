@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -155,10 +154,7 @@ func TestMkconfigArgs(t *testing.T) {
 // TestParseDefaultsShellOracle compares ParseDefaults with what sh itself
 // assigns when it sources each /etc/default/grub used for the fixtures.
 func TestParseDefaultsShellOracle(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
+	sh := testutil.Tool(t, "sh", "dash")
 	files, _ := filepath.Glob(filepath.Join("testdata", "mkconfig", "*.default"))
 	own, _ := filepath.Glob(filepath.Join("testdata", "defaults", "*"))
 	files = append(files, own...)
@@ -173,10 +169,7 @@ func TestParseDefaultsShellOracle(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		script := ". \"$1\" >/dev/null 2>&1; for k in " + strings.Join(keys, " ") + "; do eval \"printf '%s=%s\\n' \\\"\\$k\\\" \\\"\\${$k-<unset>}\\\"\"; done"
-		out, err := exec.Command(sh, "-c", script, "sh", f).Output()
-		if err != nil {
-			t.Fatalf("%s: sh: %v", f, err)
-		}
+		out := testutil.Run(t, "", sh, "-c", script, "sh", f)
 		for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
 			k, want, _ := strings.Cut(line, "=")
 			got, ok := d.Vars[k]
