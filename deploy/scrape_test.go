@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"sigs.k8s.io/yaml"
 )

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/bootinfo/bootinfo/collectors"
-	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/promslog"
 )

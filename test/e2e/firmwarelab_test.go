@@ -23,7 +23,7 @@ import (
 
 	"github.com/bootinfo/bootinfo/dmi"
 	dmidecodefmt "github.com/bootinfo/bootinfo/dmi/dmidecode"
-	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/qemulab"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 

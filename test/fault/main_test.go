@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/bootinfo/bootinfo/dmi"
-	agent "github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 )
