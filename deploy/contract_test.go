@@ -13,7 +13,7 @@ import (
 )
 
 // collectorMetrics returns the metric names the collectors package
-// declares: Namespace+"_NAME" and d("NAME", ...) (the collectors' helper
+// declares: Namespace+"_NAME" and desc("NAME", ...) (the collectors' helper
 // that prefixes Namespace+"_"), read from the Go syntax tree so that names
 // in comments do not count.
 func collectorMetrics(t *testing.T) map[string]bool {
@@ -59,7 +59,7 @@ func collectorMetrics(t *testing.T) map[string]bool {
 					}
 				}
 			case *ast.CallExpr:
-				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "d" && len(n.Args) > 0 {
+				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "desc" && len(n.Args) > 0 {
 					if s := stringLit(n.Args[0]); s != "" {
 						names[namespace+"_"+s] = true
 					}
