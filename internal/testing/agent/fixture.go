@@ -22,8 +22,9 @@ func BareFixtureRoot(tb testing.TB) string {
 }
 
 // FixtureRoot returns a fresh BareFixtureRoot plus the UEFI variables and
-// SMBIOS tables of one real OVMF boot from the shared corpus (linked, not
-// copied).
+// SMBIOS tables of one real OVMF boot from the shared corpus, copied in: the
+// agent resolves every path inside its roots, as on a host, so a link out
+// of the root to the corpus would read as a missing file.
 func FixtureRoot(tb testing.TB) string {
 	tb.Helper()
 	dst := BareFixtureRoot(tb)
@@ -42,14 +43,8 @@ func FixtureRoot(tb testing.TB) string {
 	for _, v := range vars {
 		links["sys/firmware/efi/efivars/"+v.Name()] = filepath.Join(boot, "efivars", v.Name())
 	}
-	for name, target := range links {
-		p := filepath.Join(dst, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.Symlink(target, p); err != nil {
-			tb.Fatal(err)
-		}
+	for name, src := range links {
+		testutil.CopyFile(tb, src, filepath.Join(dst, name), 0o644)
 	}
 	return dst
 }
