@@ -84,7 +84,13 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	summary := kmsg.NewSummary()
-	records := []collectors.KmsgRecord{}
+	// The JSON document is written as the records come, so that memory
+	// does not grow with the capture: {"records": [...], "skipped": N,
+	// "summary": {...}}, indented as json.Encoder indents it.
+	records := 0
+	if f.format == "json" && !f.follow {
+		out.WriteString("{\n  \"records\": [")
+	}
 	jsonLines := f.format == "json" && f.follow
 	enc := json.NewEncoder(out)
 	skipped := 0
@@ -123,18 +129,29 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 		case jsonLines:
 			_ = enc.Encode(collectors.NewKmsgRecord(r))
 		default:
-			records = append(records, collectors.NewKmsgRecord(r))
+			b, err := json.MarshalIndent(collectors.NewKmsgRecord(r), "    ", "  ")
+			if err != nil {
+				return fail("%v", err)
+			}
+			if records++; records > 1 {
+				out.WriteByte(',')
+			}
+			out.WriteString("\n    ")
+			out.Write(b)
 		}
 		if f.follow {
 			out.Flush()
 		}
 	}
 	if f.format == "json" && !jsonLines {
-		enc.SetIndent("", "  ")
-		doc := map[string]any{"records": records, "summary": summary.Snapshot(), "skipped": skipped}
-		if err := enc.Encode(doc); err != nil {
+		if records > 0 {
+			out.WriteString("\n  ")
+		}
+		sum, err := json.MarshalIndent(summary.Snapshot(), "  ", "  ")
+		if err != nil {
 			return fail("%v", err)
 		}
+		fmt.Fprintf(out, "],\n  \"skipped\": %d,\n  \"summary\": %s\n}\n", skipped, sum)
 	}
 	out.Flush()
 	if skipped > 0 {
