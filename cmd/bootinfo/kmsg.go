@@ -62,6 +62,7 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 	defer stop()
 
 	var src recordSource
+	name := f.file // what messages about the records name
 	if f.file != "" {
 		if f.follow {
 			return fail("--follow reads the live device; it does not go with --file")
@@ -73,7 +74,9 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 		defer fh.Close()
 		src = captureSource{kmsg.NewCaptureReader(fh)}
 	} else {
-		dev, err := kmsg.NewFS(o.paths.DevFS).Open(kmsg.OpenOptions{Follow: f.follow})
+		fsys := kmsg.NewFS(o.paths.DevFS)
+		name = fsys.Path()
+		dev, err := fsys.Open(kmsg.OpenOptions{Follow: f.follow})
 		if err != nil {
 			return fail("%v%s", err, kmsg.PermissionHint(err))
 		}
@@ -107,7 +110,7 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 			if errors.Is(err, kmsg.ErrMalformed) || errors.Is(err, kmsg.ErrTruncated) {
 				// Decode what is valid; report what is not, and go on.
 				if skipped++; skipped <= maxErrorLines {
-					fmt.Fprintf(stderr, "bootinfo kmsg: skipped %v\n", err)
+					fmt.Fprintf(stderr, "bootinfo kmsg: %s: skipped %v\n", name, err)
 				}
 				continue
 			}
@@ -159,9 +162,11 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 		if skipped == 1 {
 			noun = "record"
 		}
-		fmt.Fprintf(stderr, "bootinfo kmsg: %d %s skipped: malformed, or longer than %d bytes\n", skipped, noun, kmsg.MaxRecordSize)
+		fmt.Fprintf(stderr, "bootinfo kmsg: %s: %d %s skipped: malformed, or longer than %d bytes\n", name, skipped, noun, kmsg.MaxRecordSize)
 	}
 	switch sig := interrupted(); {
+	case errors.Is(readErr, kmsg.ErrNotCapture):
+		return fail("%s: %v", name, readErr)
 	case readErr != nil:
 		return fail("%v", readErr)
 	case sig != nil && !f.follow:

@@ -111,8 +111,9 @@ func TestKmsgFileOversizedRecord(t *testing.T) {
 // the FIFO for writing, as a blocking open does, once the process opened it
 // to read, and returns that end. It returns once the process holds the
 // FIFO open or waits in open(2) for a writer to come; it has its signal
-// handlers by then.
-func startOnFIFO(t *testing.T, writer bool) (*testutil.Process, string, *os.File) {
+// handlers by then. What it prints goes to p.Output, its standard error to
+// the returned buffer.
+func startOnFIFO(t *testing.T, writer bool) (*testutil.Process, string, *os.File, *testutil.SyncBuffer) {
 	t.Helper()
 	fifo := filepath.Join(t.TempDir(), "kmsg.fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -151,7 +152,7 @@ func startOnFIFO(t *testing.T, writer bool) (*testutil.Process, string, *os.File
 		}
 		t.Cleanup(func() { w.Close() })
 	}
-	return p, fifo, w
+	return p, fifo, w, &errb
 }
 
 // holdsOpen tells whether process pid has path open.
@@ -209,7 +210,7 @@ func TestKmsgFileSignals(t *testing.T) {
 		{"SIGTERM/no writer yet", syscall.SIGTERM, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p, _, w := startOnFIFO(t, tt.writer)
+			p, _, w, errb := startOnFIFO(t, tt.writer)
 			want := ""
 			if tt.writer {
 				// Two whole records, and one the writer has not
@@ -237,6 +238,9 @@ func TestKmsgFileSignals(t *testing.T) {
 			if got := p.Output.String(); got != want {
 				t.Errorf("printed:\n%s\nwant:\n%s", got, want)
 			}
+			if !strings.Contains(errb.String(), "interrupted by "+tt.sig.String()) {
+				t.Errorf("stderr does not say why it ended:\n%s", errb)
+			}
 		})
 	}
 }
@@ -244,7 +248,7 @@ func TestKmsgFileSignals(t *testing.T) {
 // TestKmsgFileFIFOWriterCloses: a capture piped through a FIFO is read to
 // the writer's end, the writer coming after the reader opened it.
 func TestKmsgFileFIFOWriterCloses(t *testing.T) {
-	p, fifo, _ := startOnFIFO(t, false)
+	p, fifo, _, _ := startOnFIFO(t, false)
 	if err := os.WriteFile(fifo, []byte(kmsgRecord(1, "one")+kmsgRecord(2, "two")), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +272,7 @@ func TestKmsgFileDevZero(t *testing.T) {
 		}
 	})
 	t.Run("pipe", func(t *testing.T) {
-		p, _, w := startOnFIFO(t, true)
+		p, fifo, w, errb := startOnFIFO(t, true)
 		zero, err := os.Open("/dev/zero")
 		if err != nil {
 			t.Fatal(err)
@@ -289,6 +293,9 @@ func TestKmsgFileDevZero(t *testing.T) {
 		}
 		if out := p.Output.String(); out != "" {
 			t.Errorf("printed %q", out)
+		}
+		if e := errb.String(); !strings.Contains(e, fifo) || !strings.Contains(e, "not a kernel log capture") {
+			t.Errorf("stderr:\n%s", e)
 		}
 	})
 	t.Run("kmsg device", func(t *testing.T) {
