@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Device reads records from /dev/kmsg, one read(2) per record. It is not
@@ -33,21 +36,33 @@ type Device struct {
 // FromEnd). Reading needs CAP_SYSLOG or kernel.dmesg_restrict=0.
 func (fs FS) Open(opts OpenOptions) (*Device, error) {
 	path := fs.Path()
-	st, err := os.Stat(path)
+	// Opened non-blocking, and checked after the open rather than before
+	// it: a FIFO put in the device's place under --path.dev must not hold
+	// the open, nor one swapped in between a check and the open. Only the
+	// kernel's own log device is read: a regular file or FIFO is no
+	// device, and another character device (a link to /dev/zero, say)
+	// would be read for ever.
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("kmsg: %w", err)
+		return nil, fmt.Errorf("kmsg: %w", &iofs.PathError{Op: "open", Path: path, Err: err})
 	}
-	if st.Mode()&os.ModeCharDevice == 0 {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("kmsg: %w", &iofs.PathError{Op: "stat", Path: path, Err: err})
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR {
+		unix.Close(fd)
 		return nil, fmt.Errorf("kmsg: %s is not a character device", path)
 	}
-	// The os package registers a character device with the runtime poller
-	// and makes it non-blocking, so a read at the end of the log returns
-	// EAGAIN, and in follow mode waits in the poller where a read
-	// deadline can interrupt it.
-	f, err := os.OpenFile(path, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, fmt.Errorf("kmsg: %w", err)
+	if maj, mnr := unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)); maj != kmsgMajor || mnr != kmsgMinor {
+		unix.Close(fd)
+		return nil, fmt.Errorf("kmsg: %s is character device %d:%d, not the kernel log (%d:%d)", path, maj, mnr, kmsgMajor, kmsgMinor)
 	}
+	// The os package registers a character device with the runtime poller,
+	// so a read at the end of the log returns EAGAIN, and in follow mode
+	// waits in the poller where a read deadline can interrupt it.
+	f := os.NewFile(uintptr(fd), path)
 	d := &Device{f: f, follow: opts.Follow}
 	if d.raw, err = f.SyscallConn(); err != nil {
 		f.Close()

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -314,5 +316,35 @@ func TestOpenNotADevice(t *testing.T) {
 	}
 	if _, err := NewFS(filepath.Join(dir, "missing")).Open(OpenOptions{}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing device: %v, want ErrNotExist", err)
+	}
+}
+
+// TestOpenNotTheKernelLog: under another --path.dev, kmsg may be anything.
+// A FIFO must not hold the open, and a character device other than the
+// kernel log (a link to /dev/zero, which reads as endless malformed
+// records) is refused, each with an error naming it.
+func TestOpenNotTheKernelLog(t *testing.T) {
+	for _, tt := range []struct {
+		name, want string
+		make       func(string) error
+	}{
+		{"fifo", "not a character device", func(p string) error { return syscall.Mkfifo(p, 0o600) }},
+		{"zero", "character device 1:5, not the kernel log", func(p string) error { return os.Symlink("/dev/zero", p) }},
+		{"null", "character device 1:3, not the kernel log", func(p string) error { return os.Symlink("/dev/null", p) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := tt.make(filepath.Join(dir, "kmsg")); err != nil {
+				t.Fatal(err)
+			}
+			d, err := NewFS(dir).Open(OpenOptions{})
+			if err == nil {
+				d.Close()
+				t.Fatal("opened")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), filepath.Join(dir, "kmsg")) {
+				t.Errorf("error %q, want it to name the file and say %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"testing"
@@ -104,6 +105,30 @@ func TestFormatRecordRoundTrip(t *testing.T) {
 	}
 }
 
+// cost returns the allocations f makes and the bytes it allocates: the
+// fuzz targets fail on an input that costs more than its size allows, not
+// only on a panic.
+func cost(f func()) (allocs, bytes uint64) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.Mallocs - before.Mallocs, after.TotalAlloc - before.TotalAlloc
+}
+
+// costlyRecord is a record whose decoding allocates the most per byte:
+// thousands of distinct dictionary keys, and message lines.
+func costlyRecord() []byte {
+	b := []byte("6,1,1,-;m\n")
+	for i := range 5000 {
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(i), 36)
+		b = append(b, "=\n"...)
+	}
+	return append(b, bytes.Repeat([]byte("a\n"), 5000)...)
+}
+
 // FuzzParseRecord checks that any input decodes or fails cleanly, and that
 // what decodes survives a round trip through the kernel's format.
 func FuzzParseRecord(f *testing.F) {
@@ -111,7 +136,14 @@ func FuzzParseRecord(f *testing.F) {
 		f.Add(r)
 	}
 	f.Add([]byte("6,1,2,-,caller=T1,x=y;a\\x0ab\\\n SUBSYSTEM=usb\n DEVICE=c189:1\nmore\n\n"))
+	f.Add(costlyRecord())
 	f.Fuzz(func(t *testing.T, in []byte) {
+		// Cost: one allocation per dictionary entry or so, and the
+		// bytes a few times the input (the map's growth dominates).
+		allocs, bytes := cost(func() { ParseRecord(in) })
+		if !raceEnabled && (allocs > uint64(len(in))/2+32 || bytes > 48*uint64(len(in))+4096) {
+			t.Fatalf("%d bytes in: %d allocations, %d bytes allocated", len(in), allocs, bytes)
+		}
 		r, err := ParseRecord(in)
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) {
@@ -145,14 +177,26 @@ func FuzzCaptureReader(f *testing.F) {
 	}
 	f.Add([]byte("6,1,1,-;a\n SUBSYSTEM=x\n6,2,2,c;b\n"))
 	f.Add([]byte("6,1,1,-;a\n\x00\x00 6,2,2,-;b"))
+	f.Add(costlyRecord())
+	f.Add(bytes.Repeat([]byte("a\n"), 20000))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		// Cost: the reader's buffer, and then a few allocations per
+		// record (an error for each that does not decode), so at most
+		// a few per input byte. Beyond MaxJunk it stops reading.
+		allocs, size := cost(func() {
+			for range NewCaptureReader(bytes.NewReader(in)).All() {
+			}
+		})
+		if !raceEnabled && (allocs > 8*uint64(min(len(in), MaxJunk+MaxRecordSize+1))+64 || size > 256*uint64(len(in))+4*MaxRecordSize) {
+			t.Fatalf("%d bytes in: %d allocations, %d bytes allocated", len(in), allocs, size)
+		}
 		i := 0
 		for r, err := range NewCaptureReader(bytes.NewReader(in)).All() {
 			if i++; i > len(in)+1 {
 				t.Fatalf("more records than input bytes")
 			}
 			if err != nil {
-				if !isRecordError(err) {
+				if !isRecordError(err) && !(errors.Is(err, ErrNotCapture) && len(in) > MaxJunk) {
 					t.Fatalf("unexpected error %v", err)
 				}
 				continue

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/bootinfo/bootinfo/collectors"
@@ -32,8 +33,22 @@ type captureSource struct{ r *kmsg.CaptureReader }
 
 func (c captureSource) Next(context.Context) (kmsg.Record, error) { return c.r.Next() }
 
+// maxErrorLines is how many skipped records kmsgCommand describes on
+// standard error; the rest are only counted.
+const maxErrorLines = 10
+
 // kmsgCommand prints the kernel log as dmesg does, or as JSON with the
 // summary the kmsg collector computes.
+//
+// Records that do not decode, or are longer than kmsg.MaxRecordSize, are
+// skipped: the first few are described on standard error, all are counted
+// there and in the JSON document's "skipped", and the records after them
+// are printed; the exit status stays 0. A capture in which kmsg.MaxJunk
+// bytes in a row hold no record (/dev/zero through a pipe, a file of
+// another kind) ends the command with status 1, as does a read error.
+// SIGINT and SIGTERM end it at once, even while it waits for a slow pipe:
+// what was read is printed, and the status is 128 plus the signal's
+// number (0 with --follow, which a signal is the way to end).
 func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "bootinfo kmsg: "+format+"\n", args...)
@@ -43,22 +58,25 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 	if err != nil {
 		return fail("--level: %v", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	ctx, interrupted, stop := signalContext()
 	defer stop()
 
 	var src recordSource
+	name := f.file // what messages about the records name
 	if f.file != "" {
 		if f.follow {
 			return fail("--follow reads the live device; it does not go with --file")
 		}
-		fh, err := os.Open(f.file)
+		fh, err := kmsg.OpenCapture(ctx, f.file)
 		if err != nil {
 			return fail("%v", err)
 		}
 		defer fh.Close()
 		src = captureSource{kmsg.NewCaptureReader(fh)}
 	} else {
-		dev, err := kmsg.NewFS(o.paths.DevFS).Open(kmsg.OpenOptions{Follow: f.follow})
+		fsys := kmsg.NewFS(o.paths.DevFS)
+		name = fsys.Path()
+		dev, err := fsys.Open(kmsg.OpenOptions{Follow: f.follow})
 		if err != nil {
 			return fail("%v%s", err, kmsg.PermissionHint(err))
 		}
@@ -69,24 +87,35 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	summary := kmsg.NewSummary()
-	records := []collectors.KmsgRecord{}
+	// The JSON document is written as the records come, so that memory
+	// does not grow with the capture: {"records": [...], "skipped": N,
+	// "summary": {...}}, indented as json.Encoder indents it.
+	records := 0
+	if f.format == "json" && !f.follow {
+		out.WriteString("{\n  \"records\": [")
+	}
 	jsonLines := f.format == "json" && f.follow
 	enc := json.NewEncoder(out)
-	bad := 0
+	skipped := 0
+	var line []byte
+	var readErr error
+	// Once ctx is done a source returns its error at its next read: the
+	// records it holds already, a buffer's worth at most, are printed.
 	for {
 		r, err := src.Next(ctx)
 		if errors.Is(err, io.EOF) || (err != nil && ctx.Err() != nil) {
 			break
 		}
 		if err != nil {
-			if errors.Is(err, kmsg.ErrMalformed) {
+			if errors.Is(err, kmsg.ErrMalformed) || errors.Is(err, kmsg.ErrTruncated) {
 				// Decode what is valid; report what is not, and go on.
-				bad++
-				fmt.Fprintf(stderr, "bootinfo kmsg: %v\n", err)
+				if skipped++; skipped <= maxErrorLines {
+					fmt.Fprintf(stderr, "bootinfo kmsg: %s: skipped %v\n", name, err)
+				}
 				continue
 			}
-			out.Flush()
-			return fail("%v", err)
+			readErr = err
+			break
 		}
 		summary.Add(r)
 		if levels != nil && !levels[r.Level] {
@@ -94,28 +123,85 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 		}
 		switch {
 		case f.format == "text":
-			// As dmesg: every line of a multi-line message gets the stamp.
-			for _, line := range strings.Split(r.Message, "\n") {
-				fmt.Fprintf(out, "[%5d.%06d] %s\n", r.TimestampUsec/1e6, r.TimestampUsec%1e6, line)
+			// As dmesg: control bytes escaped (\xNN), and every line
+			// of a multi-line message stamped.
+			line = kmsg.AppendPrintable(line[:0], r.Message)
+			for l := range bytes.SplitSeq(line, []byte{'\n'}) {
+				fmt.Fprintf(out, "[%5d.%06d] %s\n", r.TimestampUsec/1e6, r.TimestampUsec%1e6, l)
 			}
 		case jsonLines:
 			_ = enc.Encode(collectors.NewKmsgRecord(r))
 		default:
-			records = append(records, collectors.NewKmsgRecord(r))
+			b, err := json.MarshalIndent(collectors.NewKmsgRecord(r), "    ", "  ")
+			if err != nil {
+				return fail("%v", err)
+			}
+			if records++; records > 1 {
+				out.WriteByte(',')
+			}
+			out.WriteString("\n    ")
+			out.Write(b)
 		}
 		if f.follow {
 			out.Flush()
 		}
 	}
 	if f.format == "json" && !jsonLines {
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"records": records, "summary": summary.Snapshot()}); err != nil {
+		if records > 0 {
+			out.WriteString("\n  ")
+		}
+		sum, err := json.MarshalIndent(summary.Snapshot(), "  ", "  ")
+		if err != nil {
 			return fail("%v", err)
 		}
+		fmt.Fprintf(out, "],\n  \"skipped\": %d,\n  \"summary\": %s\n}\n", skipped, sum)
 	}
-	if bad > 0 {
-		out.Flush()
-		return fail("%d malformed records skipped", bad)
+	out.Flush()
+	if skipped > 0 {
+		noun := "records"
+		if skipped == 1 {
+			noun = "record"
+		}
+		fmt.Fprintf(stderr, "bootinfo kmsg: %s: %d %s skipped: malformed, or longer than %d bytes\n", name, skipped, noun, kmsg.MaxRecordSize)
+	}
+	switch sig := interrupted(); {
+	case errors.Is(readErr, kmsg.ErrNotCapture):
+		return fail("%s: %v", name, readErr)
+	case readErr != nil:
+		return fail("%v", readErr)
+	case sig != nil && !f.follow:
+		fmt.Fprintf(stderr, "bootinfo kmsg: interrupted by %v\n", sig)
+		return 128 + int(sig.(syscall.Signal))
 	}
 	return 0
+}
+
+// signalContext returns a context that SIGINT or SIGTERM cancels, a
+// function that tells which signal did, and one that stops listening.
+// After the first signal the default action is back, so a second one ends
+// the process whatever it is doing.
+func signalContext() (context.Context, func() os.Signal, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	var got atomic.Value
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			got.Store(sig)
+			signal.Stop(sigs)
+			cancel()
+		case <-done:
+		}
+	}()
+	interrupted := func() os.Signal {
+		sig, _ := got.Load().(os.Signal)
+		return sig
+	}
+	return ctx, interrupted, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }

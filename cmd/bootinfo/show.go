@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/bootinfo/bootinfo/collectors"
+	"github.com/bootinfo/bootinfo/kmsg"
 )
 
 // show collects once and prints the document, or one section of it.
@@ -140,7 +141,10 @@ func textValue(out *bytes.Buffer, dec *json.Decoder, depth int, prefix string) e
 		if t == "" {
 			t = `""`
 		}
-		fmt.Fprintf(out, "%s%s %s\n", indent, prefix, t)
+		// Host input (kernel messages, pstore text, firmware strings)
+		// reaches a terminal here: control bytes print as \xNN, as
+		// dmesg prints them.
+		fmt.Fprintf(out, "%s%s %s\n", indent, prefix, kmsg.Printable(t))
 	case nil:
 		fmt.Fprintf(out, "%s%s null\n", indent, prefix)
 	default:
