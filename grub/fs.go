@@ -172,12 +172,12 @@ func (f FS) parseGRUBAt(rel, platform string) (*Config, error) {
 	env, envPath, envErr := f.envNear(path.Dir(rel))
 	bls, blsErr := f.blsEntries()
 	SortBLSGrub(bls)
-	readSourced := func(grubPath string) ([]byte, error) {
+	readSourced := func(grubPath string, limit int64) ([]byte, error) {
 		p := f.findConfigFile(grubPath, rel)
 		if p == "" {
 			return nil, fmt.Errorf("not found below the root: %w", fs.ErrNotExist)
 		}
-		return f.readFile(p, maxConfigSize)
+		return f.readFile(p, min(limit, maxConfigSize))
 	}
 	cfg, perr := ParseConfig(data, ConfigOptions{Env: env, BLS: bls, Platform: platform, Path: rel, ReadFile: readSourced})
 	if envErr != nil && !errors.Is(envErr, fs.ErrNotExist) {

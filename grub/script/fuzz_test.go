@@ -1,6 +1,7 @@
 package script
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -43,7 +44,7 @@ func FuzzStart(f *testing.F) {
 				}
 			}
 			again := Start(data, opts)
-			if !reflect.DeepEqual(menu, again.Menu()) || r.Err() != again.Err() {
+			if !reflect.DeepEqual(menu, again.Menu()) || fmt.Sprint(r.Err()) != fmt.Sprint(again.Err()) {
 				t.Fatal("two runs of the same script differ")
 			}
 		}
