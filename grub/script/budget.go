@@ -131,7 +131,9 @@ func newMeter(ctx context.Context, b Budget) *meter {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return &meter{b: b.withDefaults(), ctx: ctx}
+	// The first charge looks at the context: a run whose context is done
+	// before it starts does not start.
+	return &meter{b: b.withDefaults(), ctx: ctx, sinceCheck: contextEvery - 1}
 }
 
 // stopped reports whether a limit was reached.
@@ -146,11 +148,14 @@ func (m *meter) over(limit string, value int64) {
 	}
 }
 
+// contextEvery is how many charges go between two looks at the context.
+const contextEvery = 256
+
 // checkContext looks at the context every so many charges; a context
 // that is done stops the run.
 func (m *meter) checkContext() {
 	m.sinceCheck++
-	if m.sinceCheck < 256 {
+	if m.sinceCheck < contextEvery {
 		return
 	}
 	m.sinceCheck = 0
