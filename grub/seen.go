@@ -87,16 +87,21 @@ func (s *Seen) Len() int {
 
 // Unchanged reports whether every recorded path is still what it was. It
 // only looks (one stat each, never a read), in the order they were
-// recorded, and stops at the first change. A Seen that recorded nothing is
-// never unchanged.
+// recorded, and stops at the first change; no lock is held while it looks.
+// A Seen that recorded nothing is never unchanged.
 func (s *Seen) Unchanged() bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.order) == 0 {
+	keys := append([]seenKey(nil), s.order...)
+	ids := make([]fileID, len(keys))
+	for i, k := range keys {
+		ids[i] = s.ids[k]
+	}
+	s.mu.Unlock()
+	if len(keys) == 0 {
 		return false
 	}
-	for _, k := range s.order {
-		if identify(k.root.Stat(k.rel)) != s.ids[k] {
+	for i, k := range keys {
+		if identify(k.root.Stat(k.rel)) != ids[i] {
 			return false
 		}
 	}
