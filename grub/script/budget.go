@@ -31,15 +31,17 @@ type Budget struct {
 }
 
 // DefaultBudget is what a run may spend when Options.Budget leaves a field
-// zero. The largest real grub.cfg of the shared corpus (Qubes, 17 KB) takes
-// about 700 steps and 500 KiB of memory; a generated configuration with
-// hundreds of kernels stays below 1 MiB of text, about 50,000 steps and
-// 16 MiB. The limits leave room for those while keeping one run below about
-// a second of CPU and the memory the agent is allowed.
+// zero. The largest real grub.cfg of the shared corpus (Debian 9, 13 KB)
+// takes about 600 steps and 350 KiB of memory; 1 MB of grub-mkconfig's
+// entries (1,670 of them) takes 27,000 steps and 28 MiB, so the memory
+// limit lets a generated grub.cfg of about 1.7 MB through, well above the
+// hundreds of kernels real hosts keep. Past it, a run stops within about
+// half a second of CPU, and the agent stays near 65 MiB resident even with
+// a 16 MiB grub.cfg (hostfile.LimitGrubCfg).
 var DefaultBudget = Budget{
 	Steps:        1 << 20,
 	Bytes:        4 << 20,
-	Memory:       32 << 20,
+	Memory:       48 << 20,
 	SourceDepth:  8,
 	SourceFiles:  16,
 	SourcedBytes: 16 << 20,

@@ -62,8 +62,8 @@ func runAll(src []byte, opts Options) *Run {
 
 // TestIssueScriptBounded runs the issue's 2 MB script, which kept 1.4
 // cores busy for minutes: it must end with a result or ErrTooComplex naming
-// the limit it reached, having allocated no more than the memory budget
-// (32 MiB) allows. The old evaluator copied every variable into every
+// the limit it reached, having allocated no more than 1.5 times the memory
+// budget (48 MiB). The old evaluator copied every variable into every
 // undecided branch nested 16 deep: billions of map insertions.
 func TestIssueScriptBounded(t *testing.T) {
 	src := issueScript()
@@ -74,8 +74,8 @@ func TestIssueScriptBounded(t *testing.T) {
 	if err != nil && (!errors.Is(err, ErrTooComplex) || !strings.Contains(err.Error(), "limit")) {
 		t.Errorf("error %v, want a result or ErrTooComplex naming a limit", err)
 	}
-	if n > 48<<20 {
-		t.Errorf("%d bytes allocated, want at most 48 MiB", n)
+	if n > 72<<20 {
+		t.Errorf("%d bytes allocated, want at most 72 MiB", n)
 	}
 }
 
@@ -127,8 +127,8 @@ func TestCopyingBranchesCostWhatTheyCopy(t *testing.T) {
 		t.Fatalf("default budget: error %v, want a limit", r.Err())
 	}
 	t.Logf("default budget: %v, %d bytes allocated", r.Err(), n)
-	if n > 48<<20 {
-		t.Errorf("%d bytes allocated, want at most 48 MiB", n)
+	if n > 72<<20 {
+		t.Errorf("%d bytes allocated, want at most 72 MiB", n)
 	}
 }
 
@@ -202,7 +202,7 @@ func TestSourceBounded(t *testing.T) {
 		t.Errorf("error %v", r.Err())
 	}
 	t.Logf("%v: %d bytes allocated, spent %+v", r.Err(), n, r.Spent())
-	if n > 48<<20 {
+	if n > 72<<20 {
 		t.Errorf("%d bytes allocated", n)
 	}
 
