@@ -74,7 +74,11 @@ func ParseConfig(data []byte, opts ConfigOptions) (*Config, error) {
 	case errors.Is(err, script.ErrTooComplex):
 		return cfg, tooComplex(opts.Path, err)
 	case err != nil:
-		return cfg, wrapf(ErrMalformed, "grub.cfg")
+		name := opts.Path
+		if name == "" {
+			name = "grub.cfg"
+		}
+		return cfg, wrapf(ErrMalformed, name)
 	}
 	return cfg, nil
 }

@@ -88,7 +88,8 @@ func (ev *evaluator) exec(nodes []node, f *frame) tri {
 				ev.funcs = map[string][]string{}
 			}
 			vs := assignedVars(n.body, nil, 0)
-			if !ev.m.step(len(vs)) || !ev.m.alloc(sizeVar*(len(vs)+1)) {
+			// Finding them walks the body: a step per command in it.
+			if !ev.m.step(len(vs)+countNodes(n.body, 0)) || !ev.m.alloc(sizeVar*(len(vs)+1)) {
 				return triUnknown
 			}
 			ev.funcs[n.name] = vs
@@ -381,6 +382,26 @@ func assignedVars(nodes []node, out []string, depth int) []string {
 		}
 	}
 	return out
+}
+
+// countNodes counts the nodes assignedVars walks.
+func countNodes(nodes []node, depth int) int {
+	if depth > MaxDepth {
+		return 0
+	}
+	n := len(nodes)
+	for _, x := range nodes {
+		switch x := x.(type) {
+		case *ifNode:
+			for _, c := range x.clauses {
+				n += countNodes(c.body, depth+1)
+			}
+			n += countNodes(x.elseBody, depth+1)
+		case *loopNode:
+			n += countNodes(x.body, depth+1)
+		}
+	}
+	return n
 }
 
 // pureCommands change nothing the evaluator tracks.
