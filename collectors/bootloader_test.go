@@ -419,3 +419,22 @@ func TestBootloaderHoldsNoLockAcrossIO(t *testing.T) {
 	close(release)
 	<-done
 }
+
+// TestBootloaderHonoursContext: an evaluation the collection's context
+// stops says so, and is not kept: the next collection evaluates again.
+func TestBootloaderHonoursContext(t *testing.T) {
+	p := debianRoot(t, "4.19.0-9-amd64", "4.19.0-9-amd64")
+	c := newBootloader(t, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	snap, err := c.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := snap.Section.(*BootloaderSection).Errors["config"]; !strings.Contains(e, "context canceled") || !strings.Contains(e, "too complex") {
+		t.Errorf("config error %q, want the cancelled context", e)
+	}
+	if sec := collectSection(t, c); len(sec.Entries) != 3 || len(sec.Errors) != 0 || c.evaluations.Load() != 2 {
+		t.Errorf("next collection: %d entries, errors %v, %d evaluations", len(sec.Entries), sec.Errors, c.evaluations.Load())
+	}
+}
