@@ -4,16 +4,18 @@ import (
 	"context"
 	"errors"
 	iofs "io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bootinfo/bootinfo/bootdisk"
 	"github.com/bootinfo/bootinfo/efi"
 	"github.com/bootinfo/bootinfo/grub"
 	"github.com/bootinfo/bootinfo/host"
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 	"github.com/bootinfo/bootinfo/systemd"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -58,7 +60,21 @@ type BootloaderConfig struct {
 type bootloaderCollector struct {
 	paths  Paths
 	logind string
-	cache  snapshotCache
+	// refresh is how long a snapshot without errors is served again.
+	refresh time.Duration
+
+	// mu guards snap, at and loaded. It is never held across I/O: a
+	// collection stuck in a read (a hung NFS /boot) holds nothing, so the
+	// next attempt proceeds on its own.
+	mu     sync.Mutex
+	snap   *Snapshot
+	at     time.Time
+	loaded *loadedConfig
+
+	// evaluations counts the evaluations of the boot loader configuration.
+	evaluations atomic.Int64
+	// beforeLoad, when set (by tests), runs before each evaluation.
+	beforeLoad func()
 
 	info, reboot, kernels, missing, shutdown *prometheus.Desc
 	diskInfo, espPresent, espMounted         *prometheus.Desc
@@ -70,7 +86,7 @@ func NewBootloaderCollector(cfg Config) (Collector, error) {
 	return &bootloaderCollector{
 		paths:      cfg.Paths,
 		logind:     cfg.Bootloader.LogindAddress,
-		cache:      snapshotCache{refresh: time.Minute},
+		refresh:    time.Minute,
 		shutdown:   desc("scheduled_shutdown_timestamp_seconds", "When logind's scheduled shutdown or reboot happens (shutdown -r +10), in seconds since the Unix epoch; absent when none is scheduled.", "kind"),
 		info:       desc("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
 		reboot:     desc("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
@@ -82,23 +98,73 @@ func NewBootloaderCollector(cfg Config) (Collector, error) {
 	}, nil
 }
 
-// Collect reads the boot loader files at most once a minute: package
-// upgrades change them while the host runs, but not between two scrapes.
+// loadedConfig is the boot loader configuration last evaluated, with what
+// its evaluation read.
+type loadedConfig struct {
+	root, platform string
+	seen           *grub.Seen
+	cfg            *grub.Config
+	err            error
+}
+
+// Collect serves a snapshot without errors again for a minute: package
+// upgrades change the boot loader files while the host runs, but not
+// between two scrapes. A snapshot with errors is not kept, so that a fixed
+// fault shows at the next scrape. Past the minute the section is built
+// again, but grub.cfg is evaluated again only when a file the last
+// evaluation looked at has changed (see config).
 func (c *bootloaderCollector) Collect(ctx context.Context) (*Snapshot, error) {
-	return c.cache.get(func() (*Snapshot, error) {
-		sec := c.build(ctx)
-		return &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: sec.Errors}, nil
-	})
+	c.mu.Lock()
+	if c.snap != nil && time.Since(c.at) < c.refresh {
+		s := c.snap
+		c.mu.Unlock()
+		return s, nil
+	}
+	c.mu.Unlock()
+	sec := c.build(ctx)
+	snap := &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: sec.Errors}
+	if len(sec.Errors) == 0 && ctx.Err() == nil {
+		c.mu.Lock()
+		c.snap, c.at = snap, time.Now()
+		c.mu.Unlock()
+	}
+	return snap, nil
+}
+
+// config returns the boot loader configuration below gfs's root, evaluating
+// it only when no evaluation is kept for this root and platform, or when a
+// file, directory or missing path the kept one looked at has changed
+// (grub.Seen: device, inode, size, modification and change times, checked
+// with one stat each). An evaluation that ctx cut short is not kept.
+func (c *bootloaderCollector) config(ctx context.Context, gfs grub.FS, root, platform string) (*grub.Config, error) {
+	c.mu.Lock()
+	l := c.loaded
+	c.mu.Unlock()
+	if l != nil && l.root == root && l.platform == platform && l.seen.Unchanged() {
+		return l.cfg, l.err
+	}
+	if c.beforeLoad != nil {
+		c.beforeLoad()
+	}
+	c.evaluations.Add(1)
+	seen := &grub.Seen{}
+	cfg, err := gfs.WithContext(ctx).WithSeen(seen).Load(platform)
+	if ctx.Err() == nil {
+		c.mu.Lock()
+		c.loaded = &loadedConfig{root: root, platform: platform, seen: seen, cfg: cfg, err: err}
+		c.mu.Unlock()
+	}
+	return cfg, err
 }
 
 // grubFS chooses the root the boot loader files are read below: the whole
 // root file system when --path.boot is its /boot, else --path.boot alone
 // (a separate boot partition mounted elsewhere).
-func (c *bootloaderCollector) grubFS() grub.FS {
+func (c *bootloaderCollector) grubFS() (grub.FS, string) {
 	if filepath.Clean(c.paths.Boot) == filepath.Join(c.paths.RootFS, "boot") {
-		return grub.NewFS(c.paths.RootFS)
+		return grub.NewFS(c.paths.RootFS), c.paths.RootFS
 	}
-	return grub.NewFS(c.paths.Boot)
+	return grub.NewFS(c.paths.Boot), c.paths.Boot
 }
 
 func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
@@ -109,8 +175,8 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 		sec.RunningKernel = b.KernelRelease
 		sec.Cmdline = b.Cmdline.Facts()
 	}
-	gfs := c.grubFS()
-	cfg, err := gfs.Load(c.platform())
+	gfs, groot := c.grubFS()
+	cfg, err := c.config(ctx, gfs, groot, c.platform())
 	switch {
 	case err == nil:
 	case errors.Is(err, iofs.ErrNotExist):
@@ -135,12 +201,16 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 		errs["installed_kernels"] = err.Error()
 	}
 	sec.NewestKernel = newestKernel(sec.InstalledKernels)
-	if ents, err := os.ReadDir(filepath.Join(c.paths.RootFS, "lib", "modules")); err == nil {
+	root := hostfile.NewRoot(c.paths.RootFS)
+	switch ents, err := root.ReadDir("lib/modules"); {
+	case err == nil:
 		for _, e := range ents {
 			if e.IsDir() {
 				sec.ModuleTrees = append(sec.ModuleTrees, e.Name())
 			}
 		}
+	case !errors.Is(err, iofs.ErrNotExist):
+		errs["module_trees"] = err.Error()
 	}
 
 	if sec.NextBoot != nil && sec.NextBoot.Entry != nil && sec.NextBoot.Entry.LinuxKernel() != "" {
@@ -151,11 +221,19 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 			sec.RebootReasons = append(sec.RebootReasons, "kernel_update")
 		}
 	}
-	if _, err := os.Stat(filepath.Join(c.paths.RootFS, "run", "reboot-required")); err == nil {
+	// Debian's update-notifier flag file, and the packages that asked
+	// for the reboot: a list a package manager writes (LimitConfig).
+	switch _, err := root.Stat("run/reboot-required"); {
+	case err == nil:
 		sec.RebootReasons = append(sec.RebootReasons, "reboot_required_file")
-		if b, err := os.ReadFile(filepath.Join(c.paths.RootFS, "run", "reboot-required.pkgs")); err == nil {
+		switch b, err := root.ReadFile("run/reboot-required.pkgs", hostfile.LimitConfig); {
+		case err == nil:
 			sec.RebootPackages = uniqueLines(string(b))
+		case !errors.Is(err, iofs.ErrNotExist):
+			errs["reboot_required_packages"] = err.Error()
 		}
+	case !errors.Is(err, iofs.ErrNotExist):
+		errs["reboot_required"] = err.Error()
 	}
 	sort.Strings(sec.RebootReasons)
 	sec.RebootRequired = len(sec.RebootReasons) > 0

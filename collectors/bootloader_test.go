@@ -1,10 +1,17 @@
 package collectors
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
@@ -221,4 +228,213 @@ func TestBootloaderBootDiskThisMachine(t *testing.T) {
 		t.Errorf("metric %q for disk %q", m, bd.Disk)
 	}
 	t.Logf("%s: %s table, source %q, reason %q", bd.Disk, bd.Table, bd.Source, bd.Reason)
+}
+
+// newBootloader makes a bootloader collector on p that keeps no snapshot,
+// so that every Collect builds the section.
+func newBootloader(t *testing.T, p Paths) *bootloaderCollector {
+	t.Helper()
+	c, err := NewBootloaderCollector(Config{Paths: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := c.(*bootloaderCollector)
+	bc.refresh = 0
+	return bc
+}
+
+func collectSection(t *testing.T, c *bootloaderCollector) *BootloaderSection {
+	t.Helper()
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap.Section.(*BootloaderSection)
+}
+
+// TestBootloaderEvaluatesOnlyOnChange: grub.cfg is evaluated again only
+// when a file the last evaluation read, or a path it looked for, has
+// changed; the old collector evaluated it again every minute.
+func TestBootloaderEvaluatesOnlyOnChange(t *testing.T) {
+	p := debianRoot(t, "4.19.0-9-amd64", "4.19.0-9-amd64")
+	c := newBootloader(t, p)
+	for i := 0; i < 3; i++ {
+		if sec := collectSection(t, c); len(sec.Entries) != 3 {
+			t.Fatalf("collect %d: %d entries, errors %v", i, len(sec.Entries), sec.Errors)
+		}
+	}
+	if n := c.evaluations.Load(); n != 1 {
+		t.Errorf("%d evaluations for three collects of an unchanged tree, want 1", n)
+	}
+	cfg := filepath.Join(p.RootFS, "boot/grub/grub.cfg")
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("menuentry 'Added' { linux /boot/vmlinuz-4.19.0-9-amd64 }\n")
+	f.Close()
+	if sec := collectSection(t, c); len(sec.Entries) != 4 || c.evaluations.Load() != 2 {
+		t.Errorf("after grub.cfg changed: %d entries, %d evaluations; want 4 and 2", len(sec.Entries), c.evaluations.Load())
+	}
+	// A grubenv appearing where load_env looks for it is a change too.
+	env := "# GRUB Environment Block\nnext_entry=1\n" + strings.Repeat("#", 1024-len("# GRUB Environment Block\nnext_entry=1\n"))
+	if err := os.WriteFile(filepath.Join(p.RootFS, "boot/grub/grubenv"), []byte(env), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if sec := collectSection(t, c); sec.NextEntry != "1" || c.evaluations.Load() != 3 {
+		t.Errorf("after grubenv appeared: next_entry %q, %d evaluations; want 1 and 3", sec.NextEntry, c.evaluations.Load())
+	}
+	collectSection(t, c)
+	if n := c.evaluations.Load(); n != 3 {
+		t.Errorf("%d evaluations, want 3", n)
+	}
+}
+
+// TestBootloaderFIFOConfig is item 3's reproduction in the collector: with
+// grub.cfg a FIFO the section says so at once (the old collector blocked
+// in open for good, holding its cache's mutex), and once the FIFO is
+// replaced by a valid file the next collect succeeds.
+func TestBootloaderFIFOConfig(t *testing.T) {
+	p := debianRoot(t, "4.19.0-9-amd64", "4.19.0-9-amd64")
+	cfg := filepath.Join(p.RootFS, "boot/grub/grub.cfg")
+	good, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(cfg)
+	if err := syscall.Mkfifo(cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewBootloaderCollector(Config{Paths: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := snap.Section.(*BootloaderSection)
+	if e := sec.Errors["config"]; !strings.Contains(e, cfg) || !strings.Contains(e, "named pipe") {
+		t.Errorf("errors %v, want config naming %s as a named pipe", sec.Errors, cfg)
+	}
+	os.Remove(cfg)
+	if err := os.WriteFile(cfg, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap, err = c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sec := snap.Section.(*BootloaderSection); len(sec.Errors) != 0 || len(sec.Entries) != 3 {
+		t.Errorf("after the FIFO was replaced: errors %v, %d entries", sec.Errors, len(sec.Entries))
+	}
+}
+
+// TestBootloaderRebootPackagesBounded is item 1's reproduction: with
+// /run/reboot-required present, reboot-required.pkgs a link to /dev/zero
+// made the agent die out of memory. Such a link now resolves inside the
+// root; a character device there, or a 1 GiB file, is an error naming the
+// file, read no further than the limit.
+func TestBootloaderRebootPackagesBounded(t *testing.T) {
+	p := debianRoot(t, "4.19.0-9-amd64", "4.19.0-9-amd64")
+	run := filepath.Join(p.RootFS, "run")
+	if err := os.WriteFile(filepath.Join(run, "reboot-required"), []byte("*** System restart required ***\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pkgs := filepath.Join(run, "reboot-required.pkgs")
+	c := newBootloader(t, p)
+	collectSection(t, c) // the rest of the section, once
+	check := func(name, wantErr string) {
+		t.Helper()
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		sec := collectSection(t, c)
+		runtime.ReadMemStats(&m1)
+		if n := m1.TotalAlloc - m0.TotalAlloc; n > 16<<20 {
+			t.Errorf("%s: %d bytes allocated", name, n)
+		}
+		if !sec.RebootRequired || len(sec.RebootPackages) != 0 {
+			t.Errorf("%s: reboot required %v, packages %d", name, sec.RebootRequired, len(sec.RebootPackages))
+		}
+		if e := sec.Errors["reboot_required_packages"]; (wantErr == "") != (e == "") || !strings.Contains(e, wantErr) || (e != "" && !strings.Contains(e, "reboot-required.pkgs")) {
+			t.Errorf("%s: errors %v, want %q", name, sec.Errors, wantErr)
+		}
+	}
+
+	// The link: below the root there is no /dev/zero.
+	if err := os.Symlink("/dev/zero", pkgs); err != nil {
+		t.Fatal(err)
+	}
+	check("link to /dev/zero", "")
+
+	// A real /dev/zero below the root.
+	if os.Geteuid() == 0 {
+		if err := os.MkdirAll(filepath.Join(p.RootFS, "dev"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Mknod(filepath.Join(p.RootFS, "dev/zero"), syscall.S_IFCHR|0o666, int(unix.Mkdev(1, 5))); err != nil {
+			t.Fatal(err)
+		}
+		check("link to the root's /dev/zero", "character device")
+	}
+
+	// A 1 GiB (sparse) list.
+	os.Remove(pkgs)
+	f, err := os.Create(pkgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	check("1 GiB file", "limit")
+}
+
+// TestBootloaderHoldsNoLockAcrossIO: a collect stuck in the evaluation
+// (as in a read of a hung /boot) holds no lock, so that the fresh attempt
+// the runner starts at the next refresh proceeds and finishes.
+func TestBootloaderHoldsNoLockAcrossIO(t *testing.T) {
+	p := debianRoot(t, "4.19.0-9-amd64", "4.19.0-9-amd64")
+	c := newBootloader(t, p)
+	c.refresh = time.Minute
+	stuck, release := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	c.beforeLoad = func() {
+		if first.CompareAndSwap(false, true) {
+			close(stuck)
+			<-release
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Collect(context.Background())
+	}()
+	<-stuck
+	if sec := collectSection(t, c); len(sec.Entries) != 3 {
+		t.Errorf("fresh attempt: %d entries, errors %v", len(sec.Entries), sec.Errors)
+	}
+	close(release)
+	<-done
+}
+
+// TestBootloaderHonoursContext: an evaluation the collection's context
+// stops says so, and is not kept: the next collection evaluates again.
+func TestBootloaderHonoursContext(t *testing.T) {
+	p := debianRoot(t, "4.19.0-9-amd64", "4.19.0-9-amd64")
+	c := newBootloader(t, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	snap, err := c.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := snap.Section.(*BootloaderSection).Errors["config"]; !strings.Contains(e, "context canceled") || !strings.Contains(e, "too complex") {
+		t.Errorf("config error %q, want the cancelled context", e)
+	}
+	if sec := collectSection(t, c); len(sec.Entries) != 3 || len(sec.Errors) != 0 || c.evaluations.Load() != 2 {
+		t.Errorf("next collection: %d entries, errors %v, %d evaluations", len(sec.Entries), sec.Errors, c.evaluations.Load())
+	}
 }

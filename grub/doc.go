@@ -15,7 +15,11 @@
 //
 // Reading and parsing are separate: FS reads files below an injected root
 // (a whole file system, a separate /boot partition or an EFI system
-// partition), while ParseConfig, ParseEnv, ParseDefaults, ParseBLSEntry and
+// partition) through package hostfile, so that every path resolves inside
+// that root and every read is bounded and never blocks on a FIFO; it
+// records what it looked at (Seen) so that a caller can tell when reading
+// again would give another result. ParseConfig evaluates under a budget
+// and a context (package script's Budget), while ParseConfig, ParseEnv, ParseDefaults, ParseBLSEntry and
 // ParseLoaderConf work on bytes. Nothing is executed: conditions the
 // evaluator cannot decide statically (a file test, a search command, a
 // variable GRUB only knows at run time) are reported as warnings, and a value

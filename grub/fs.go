@@ -1,27 +1,50 @@
 package grub
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/bootinfo/bootinfo/grub/script"
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
 // FS reads boot loader files below a root directory: a whole file system
 // (with /boot and /boot/efi below it), a separate /boot partition, or an EFI
 // system partition, so that the same code serves a host, a container with
 // the host's /boot mounted elsewhere, and tests.
+//
+// Every path resolves inside the root (see package hostfile): a symbolic
+// link, absolute or relative, to a directory or a file, means the same path
+// below the root, and ".." stops at the root. Every read is bounded, and a
+// FIFO or device where a file is expected is an error, never a blocked read.
 type FS struct {
-	root string
+	root hostfile.Root
+	ctx  context.Context
+	seen *Seen
 }
 
 // NewFS returns an FS rooted at root ("/" on a host).
-func NewFS(root string) FS { return FS{root: root} }
+func NewFS(root string) FS { return FS{root: hostfile.NewRoot(root)} }
+
+// WithContext returns f, whose evaluations of GRUB scripts stop when ctx is
+// done (the error is a *TooComplexError wrapping ctx's error).
+func (f FS) WithContext(ctx context.Context) FS {
+	f.ctx = ctx
+	return f
+}
+
+// WithSeen returns f, which records in s every file and directory it looks
+// at, so that s.Unchanged tells whether reading them again can give
+// another result.
+func (f FS) WithSeen(s *Seen) FS {
+	f.seen = s
+	return f
+}
 
 // Places grub.cfg is looked for, in order: a whole file system, a separate
 // /boot partition, then EFI system partitions (whose grub.cfg is often a
@@ -52,63 +75,74 @@ var loaderConfPaths = []string{
 	"loader/loader.conf",
 }
 
-// maxConfigSize bounds a grub.cfg read.
-const maxConfigSize = 16 << 20
+// maxConfigSize bounds a grub.cfg read, and one a source command reads.
+const maxConfigSize = hostfile.LimitGrubCfg
 
-// readFile reads rel (slash-separated, relative to the root), following
-// symbolic links inside the root: an absolute link target is taken
-// relative to the root, as it would be on the host.
+// readFile reads rel (slash-separated, relative to the root) inside the
+// root, up to limit bytes. The file's identity is recorded before it is
+// read, so that a change made while it is read shows next time.
 func (f FS) readFile(rel string, limit int64) ([]byte, error) {
-	p := path.Clean("/" + rel)
-	for i := 0; ; i++ {
-		full := filepath.Join(f.root, filepath.FromSlash(p))
-		fi, err := os.Lstat(full)
-		if err != nil {
-			return nil, err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			break
-		}
-		if i >= 8 {
-			return nil, fmt.Errorf("grub: %s: too many symbolic links", rel)
-		}
-		t, err := os.Readlink(full)
-		if err != nil {
-			return nil, err
-		}
-		if path.IsAbs(t) {
-			p = path.Clean(t)
-		} else {
-			p = path.Clean(path.Join(path.Dir(p), t))
-		}
-	}
-	file, err := os.Open(filepath.Join(f.root, filepath.FromSlash(p)))
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	b, err := io.ReadAll(io.LimitReader(file, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("grub: %s: %w: larger than %d bytes", rel, ErrTooComplex, limit)
-	}
-	return b, nil
+	f.seen.record(f.root, rel)
+	return f.root.ReadFile(rel, limit)
 }
 
+// stat returns what rel is, inside the root, and records it.
+func (f FS) stat(rel string) (fs.FileInfo, error) {
+	return f.seen.record(f.root, rel)
+}
+
+// glob returns the paths below the root that pattern (slash-separated,
+// relative to the root, path.Match syntax in each component) matches, in
+// order. Directories are listed inside the root, so that no symbolic link
+// takes a match out of it.
 func (f FS) glob(pattern string) []string {
-	m, _ := filepath.Glob(filepath.Join(f.root, filepath.FromSlash(pattern)))
-	out := make([]string, 0, len(m))
-	for _, x := range m {
-		r, err := filepath.Rel(f.root, x)
-		if err == nil {
-			out = append(out, filepath.ToSlash(r))
+	parts := strings.Split(path.Clean(pattern), "/")
+	cur := []string{""}
+	for i, part := range parts {
+		last := i == len(parts)-1
+		var next []string
+		for _, dir := range cur {
+			join := func(name string) string {
+				if dir == "" {
+					return name
+				}
+				return dir + "/" + name
+			}
+			if !hasMeta(part) {
+				p := join(part)
+				if last {
+					if _, err := f.stat(p); err != nil {
+						continue
+					}
+				}
+				next = append(next, p)
+				continue
+			}
+			list := dir
+			if list == "" {
+				list = "."
+			}
+			f.seen.record(f.root, list)
+			ents, err := f.root.ReadDir(list)
+			if err != nil {
+				continue
+			}
+			for _, e := range ents {
+				if ok, _ := path.Match(part, e.Name()); ok {
+					next = append(next, join(e.Name()))
+				}
+			}
+		}
+		cur = next
+		if len(cur) == 0 {
+			return nil
 		}
 	}
-	sort.Strings(out)
-	return out
+	sort.Strings(cur)
+	return cur
 }
+
+func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 
 // Load reads the boot loader configuration: GRUB's when there is a
 // grub.cfg, systemd-boot's when there is a loader.conf or loader entries
@@ -172,14 +206,19 @@ func (f FS) parseGRUBAt(rel, platform string) (*Config, error) {
 	env, envPath, envErr := f.envNear(path.Dir(rel))
 	bls, blsErr := f.blsEntries()
 	SortBLSGrub(bls)
-	readSourced := func(grubPath string) ([]byte, error) {
+	readSourced := func(grubPath string, limit int64) ([]byte, error) {
 		p := f.findConfigFile(grubPath, rel)
 		if p == "" {
 			return nil, fmt.Errorf("not found below the root: %w", fs.ErrNotExist)
 		}
-		return f.readFile(p, maxConfigSize)
+		b, err := f.readFile(p, min(limit, maxConfigSize))
+		if errors.Is(err, hostfile.ErrTooLarge) && limit < maxConfigSize {
+			// Larger than what is left of the bytes sources may read.
+			return nil, fmt.Errorf("%w: %w", script.ErrTooComplex, err)
+		}
+		return b, err
 	}
-	cfg, perr := ParseConfig(data, ConfigOptions{Env: env, BLS: bls, Platform: platform, Path: rel, ReadFile: readSourced})
+	cfg, perr := ParseConfig(data, ConfigOptions{Env: env, BLS: bls, Platform: platform, Path: rel, ReadFile: readSourced, Context: f.ctx})
 	if envErr != nil && !errors.Is(envErr, fs.ErrNotExist) {
 		cfg.warn(envPath + ": " + envErr.Error())
 	}
@@ -206,7 +245,7 @@ func (f FS) findConfigFile(target, from string) string {
 		if c == from {
 			continue
 		}
-		if fi, err := os.Stat(filepath.Join(f.root, filepath.FromSlash(c))); err == nil && fi.Mode().IsRegular() {
+		if fi, err := f.stat(c); err == nil && fi.Mode().IsRegular() {
 			return c
 		}
 	}
@@ -229,7 +268,7 @@ func (f FS) envNear(dir string) (*Env, string, error) {
 	cands = append(cands, f.glob("boot/efi/EFI/*/grubenv")...)
 	cands = append(cands, f.glob("EFI/*/grubenv")...)
 	for _, c := range cands {
-		data, err := f.readFile(c, 64<<10)
+		data, err := f.readFile(c, hostfile.LimitConfig)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -249,7 +288,7 @@ func (f FS) blsEntries() ([]BLSEntry, error) {
 	seen := map[string]bool{}
 	for _, d := range blsDirs {
 		for _, m := range f.glob(d + "/*.conf") {
-			data, err := f.readFile(m, maxSmallFile)
+			data, err := f.readFile(m, hostfile.LimitConfig)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -280,7 +319,7 @@ func (f FS) SystemdBoot() (*Config, error) {
 	var lcPath string
 	var lcErr error
 	for _, p := range loaderConfPaths {
-		data, err := f.readFile(p, maxSmallFile)
+		data, err := f.readFile(p, hostfile.LimitConfig)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -309,7 +348,7 @@ func (f FS) SystemdBoot() (*Config, error) {
 
 // Defaults reads etc/default/grub.
 func (f FS) Defaults() (*Defaults, error) {
-	data, err := f.readFile("etc/default/grub", maxSmallFile)
+	data, err := f.readFile("etc/default/grub", hostfile.LimitConfig)
 	if err != nil {
 		return nil, fmt.Errorf("grub: reading etc/default/grub: %w", err)
 	}

@@ -1,6 +1,7 @@
 package grub
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -23,7 +24,14 @@ type ConfigOptions struct {
 	// ReadFile, when set, reads a file a top-level "source" command names
 	// (a GRUB path such as /boot/grub/config.cfg), so that its commands
 	// and menu entries are evaluated in place, as GRUB does. FS sets it.
-	ReadFile func(grubPath string) ([]byte, error)
+	// It reads at most limit bytes; a larger file is an error matching
+	// ErrTooComplex.
+	ReadFile func(grubPath string, limit int64) ([]byte, error)
+	// Context, when set, stops the evaluation when it is done.
+	Context context.Context
+	// Budget bounds the evaluation (see script.Budget); zero fields take
+	// script.DefaultBudget's.
+	Budget script.Budget
 }
 
 // ParseConfig parses a grub.cfg and evaluates it statically (see package
@@ -34,7 +42,7 @@ type ConfigOptions struct {
 // Config still holds everything that could.
 func ParseConfig(data []byte, opts ConfigOptions) (*Config, error) {
 	cfg := &Config{Loader: LoaderGRUB, ConfigPath: opts.Path, Entries: []Entry{}}
-	so := script.Options{Platform: opts.Platform, ReadFile: opts.ReadFile, Warn: cfg.warn}
+	so := script.Options{Platform: opts.Platform, ReadFile: opts.ReadFile, Warn: cfg.warn, Context: opts.Context, Budget: opts.Budget}
 	if opts.Env != nil {
 		cfg.NextEntry = opts.Env.Get("next_entry")
 		cfg.SavedEntry = opts.Env.Get("saved_entry")
@@ -64,9 +72,13 @@ func ParseConfig(data []byte, opts ConfigOptions) (*Config, error) {
 	}
 	switch err := run.Err(); {
 	case errors.Is(err, script.ErrTooComplex):
-		return cfg, wrapf(ErrTooComplex, "grub.cfg")
+		return cfg, tooComplex(opts.Path, err)
 	case err != nil:
-		return cfg, wrapf(ErrMalformed, "grub.cfg")
+		name := opts.Path
+		if name == "" {
+			name = "grub.cfg"
+		}
+		return cfg, wrapf(ErrMalformed, name)
 	}
 	return cfg, nil
 }

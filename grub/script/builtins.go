@@ -1,6 +1,9 @@
 package script
 
-import "strings"
+import (
+	"errors"
+	"strings"
+)
 
 // A builtin is what running one of GRUB's own commands means statically:
 // it applies the command's effect on what the run tracks (variables, menu
@@ -83,13 +86,18 @@ func cmdSet(ev *evaluator, f *frame, c call) tri {
 		}
 		fl := a
 		fl.s = val
-		ev.setVar(f, k, fl)
+		if !ev.setVar(f, k, fl) {
+			return triUnknown
+		}
 	}
 	return triTrue
 }
 
-func cmdUnset(_ *evaluator, f *frame, c call) tri {
+func cmdUnset(ev *evaluator, f *frame, c call) tri {
 	for _, a := range c.args {
+		if !ev.m.step(1) || !ev.m.alloc(sizeVar+len(a.s)) {
+			return triUnknown
+		}
 		f.v.del(a.s)
 	}
 	return triTrue
@@ -97,8 +105,11 @@ func cmdUnset(_ *evaluator, f *frame, c call) tri {
 
 // cmdExport marks variables exported, so that submenus see them; an unset
 // one is exported empty.
-func cmdExport(_ *evaluator, f *frame, c call) tri {
+func cmdExport(ev *evaluator, f *frame, c call) tri {
 	for _, a := range c.args {
+		if !ev.m.step(1) || !ev.m.alloc(sizeVar+len(a.s)) {
+			return triUnknown
+		}
 		x, ok := f.v.get(a.s)
 		if !ok {
 			x = value{known: true, origin: "config"}
@@ -136,7 +147,9 @@ func cmdLoadEnv(ev *evaluator, f *frame, c call) tri {
 		if len(kv.Value) > MaxValueLen {
 			continue
 		}
-		f.v.set(kv.Name, value{s: kv.Value, known: true, origin: "grubenv:" + kv.Name})
+		if !ev.setVal(f, kv.Name, value{s: kv.Value, known: true, origin: "grubenv:" + kv.Name}) {
+			return triUnknown
+		}
 	}
 	return triTrue
 }
@@ -154,7 +167,7 @@ func contains(list []string, s string) bool {
 // boot time: the one --set (or -s) names, root when it names none, and
 // the one a search.fs_uuid, search.fs_label or search.file names after
 // what it searches for.
-func cmdSearch(_ *evaluator, f *frame, c call) tri {
+func cmdSearch(ev *evaluator, f *frame, c call) tri {
 	var positional []string
 	for i := 0; i < len(c.args); i++ {
 		a := c.args[i].s
@@ -169,10 +182,12 @@ func cmdSearch(_ *evaluator, f *frame, c call) tri {
 			i++
 			name = c.args[i].s
 		}
-		f.v.set(name, unresolved(name))
+		if !ev.setUnresolved(f, name) {
+			return triUnknown
+		}
 	}
 	if c.name != "search" && len(positional) >= 2 && validName(positional[1]) {
-		f.v.set(positional[1], unresolved(positional[1]))
+		ev.setUnresolved(f, positional[1])
 	}
 	return triUnknown
 }
@@ -191,7 +206,7 @@ func cmdTest(ev *evaluator, _ *frame, c call) tri { return ev.test(c.args) }
 func cmdBLSCfg(ev *evaluator, f *frame, c call) tri {
 	ev.menu.BLS = true
 	for i, b := range ev.opts.BLS {
-		if ev.nEntries >= MaxEntries {
+		if ev.nEntries >= MaxEntries || !ev.m.step(1) || !ev.m.alloc(sizeItem) {
 			break
 		}
 		ev.nEntries++
@@ -226,30 +241,46 @@ func cmdConfigfile(ev *evaluator, f *frame, c call) tri {
 }
 
 // cmdSource runs the named file in place, when Options.ReadFile can read
-// it.
+// it. How deep sources nest, how many files they read and how many bytes
+// are bounded by the budget; the parsed file is charged to its memory.
 func cmdSource(ev *evaluator, f *frame, c call) tri {
 	if len(c.args) == 0 {
 		return triUnknown
 	}
 	last := c.args[len(c.args)-1]
-	if f.entry != nil || ev.opts.ReadFile == nil || !last.known || ev.sourced >= maxSourced {
+	if f.entry != nil || ev.opts.ReadFile == nil || !last.known {
 		return ev.notFollowed(f, c, last.s)
 	}
-	ev.sourced++
-	data, err := ev.opts.ReadFile(last.s)
+	m := ev.m
+	switch {
+	case ev.sourceDepth >= m.b.SourceDepth:
+		m.over(LimitSourceDepth, int64(m.b.SourceDepth))
+		return triUnknown
+	case m.spent.SourceFiles >= m.b.SourceFiles:
+		m.over(LimitSourceFiles, int64(m.b.SourceFiles))
+		return triUnknown
+	}
+	m.spent.SourceFiles++
+	left := m.b.SourcedBytes - m.spent.SourcedBytes
+	data, err := ev.opts.ReadFile(last.s, left)
+	if errors.Is(err, ErrTooComplex) || int64(len(data)) > left {
+		m.over(LimitSourcedBytes, m.b.SourcedBytes)
+		return triUnknown
+	}
 	if err != nil {
 		if !f.conditional {
 			ev.warnAt(c.line, c.name+" "+last.s+": "+err.Error())
 		}
 		return triFalse
 	}
-	nodes, errs, tooDeep := parseScript(data)
+	m.spent.SourcedBytes += int64(len(data))
+	nodes, errs, _ := parseWith(lexer{src: data, line: 1}, m)
 	for _, e := range errs {
 		ev.warn("syntax: " + last.s + ": " + e)
 	}
-	if tooDeep {
-		ev.tooComplex = true
-	}
+	ev.sourceDepth++
+	m.spent.SourceDepth = max(m.spent.SourceDepth, ev.sourceDepth)
+	defer func() { ev.sourceDepth-- }()
 	return ev.exec(nodes, f)
 }
 

@@ -21,9 +21,13 @@
 // GRUB only learns at boot time stay unknown ("${root}"), both sides of an
 // undecided condition run and only what they agree on is kept, loops and
 // functions are not run (a call makes the variables the function assigns
-// unknown), and each such case is a warning. Everything is bounded by the
-// size of the input (MaxDepth, MaxValueLen, MaxEntries and internal step
-// and expansion bounds): reaching a bound is ErrTooComplex.
+// unknown), and each such case is a warning. Everything is bounded:
+// MaxDepth, MaxValueLen and MaxEntries, and a Budget (budget.go) of steps
+// (counted per command, per variable created or copied), expanded bytes,
+// memory held by syntax trees and variables, source depth, sourced files
+// and bytes, and the run's context. Reaching a bound stops the run with a
+// *LimitError that names the bound and its value and matches
+// ErrTooComplex; what ran before it stays.
 //
 // ShellAssignments reads the POSIX sh assignments of /etc/default/grub
 // with the same lexer in sh mode.

@@ -23,11 +23,11 @@ func triOf(b bool) tri {
 }
 
 type evaluator struct {
-	opts       Options
-	menu       Menu
-	steps      int
-	expanded   int
-	tooComplex bool
+	opts Options
+	menu Menu
+	// m counts what the run spends; once a limit is reached, nothing
+	// more runs.
+	m          *meter
 	stopped    bool // a top-level configfile replaced the menu
 	nEntries   int
 	loopWarned bool
@@ -35,8 +35,8 @@ type evaluator struct {
 	// a call is not run, but makes those variables unknown.
 	funcs       map[string][]string
 	unresolvedW map[string]bool
-	// sourced counts files read by source, bounded by maxSourced.
-	sourced int
+	// sourceDepth is how many source commands are running.
+	sourceDepth int
 }
 
 // frame is the state of one running script: variables, positional
@@ -61,15 +61,9 @@ func (ev *evaluator) warnAt(line int, msg string) {
 	ev.warn("line " + strconv.Itoa(line) + ": " + msg)
 }
 
+// step charges one step, and reports whether the run goes on.
 func (ev *evaluator) step() bool {
-	ev.steps++
-	if ev.steps > maxSteps {
-		if !ev.tooComplex {
-			ev.warn("evaluation stopped after " + strconv.Itoa(maxSteps) + " commands")
-		}
-		ev.tooComplex = true
-	}
-	return !ev.tooComplex && !ev.stopped
+	return ev.m.step(1) && !ev.stopped
 }
 
 // exec runs nodes and returns the exit status of the last command.
@@ -93,7 +87,12 @@ func (ev *evaluator) exec(nodes []node, f *frame) tri {
 			if ev.funcs == nil {
 				ev.funcs = map[string][]string{}
 			}
-			ev.funcs[n.name] = assignedVars(n.body, nil, 0)
+			vs := assignedVars(n.body, nil, 0)
+			// Finding them walks the body: a step per command in it.
+			if !ev.m.step(len(vs)+countNodes(n.body, 0)) || !ev.m.alloc(sizeVar*(len(vs)+1)) {
+				return triUnknown
+			}
+			ev.funcs[n.name] = vs
 			st = triTrue
 		case *loopNode:
 			if !ev.loopWarned && containsMenu(n.body) {
@@ -118,7 +117,9 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 	for _, a := range args {
 		// Any command may store a run-time result with --set=VAR.
 		if v, ok := strings.CutPrefix(a.s, "--set="); ok && validName(v) {
-			f.v.set(v, unresolved(v))
+			if !ev.setUnresolved(f, v) {
+				return triUnknown
+			}
 		}
 	}
 	if !args[0].known {
@@ -136,7 +137,9 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 	}
 	if vs, ok := ev.funcs[c.name]; ok {
 		for _, v := range vs {
-			f.v.set(v, unresolved(v))
+			if !ev.setUnresolved(f, v) {
+				break
+			}
 		}
 		return triUnknown
 	}
@@ -150,11 +153,15 @@ func (ev *evaluator) command(n *cmdNode, f *frame) tri {
 	return triUnknown
 }
 
-func (ev *evaluator) setVar(f *frame, name string, fl field) {
+// setVar assigns name the expanded field fl, charging a step and the
+// value's memory; it reports false when the budget is spent.
+func (ev *evaluator) setVar(f *frame, name string, fl field) bool {
 	if len(fl.s) > MaxValueLen {
 		ev.warn("value of " + name + " longer than " + strconv.Itoa(MaxValueLen) + " bytes; treated as unknown")
-		f.v.set(name, unresolved(name))
-		return
+		return ev.setUnresolved(f, name)
+	}
+	if !ev.m.step(1) || !ev.m.alloc(sizeVar+len(name)) {
+		return false
 	}
 	origin := fl.origin
 	if origin == "" {
@@ -164,6 +171,21 @@ func (ev *evaluator) setVar(f *frame, name string, fl field) {
 		origin = "unresolved"
 	}
 	f.v.set(name, value{s: fl.s, known: fl.known, origin: origin})
+	return true
+}
+
+// setVal assigns name x, charging as setVar does.
+func (ev *evaluator) setVal(f *frame, name string, x value) bool {
+	if !ev.m.step(1) || !ev.m.alloc(sizeVar+len(name)+len(x.s)) {
+		return false
+	}
+	f.v.set(name, x)
+	return true
+}
+
+// setUnresolved makes name a value only GRUB knows at run time.
+func (ev *evaluator) setUnresolved(f *frame, name string) bool {
+	return ev.setVal(f, name, unresolved(name))
 }
 
 func containsMenu(nodes []node) bool {
@@ -222,8 +244,15 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 	results := make([]*frame, len(cands))
 	defined := false
 	for i, body := range cands {
-		g := &frame{v: f.v.child(), pos: f.pos, items: f.items, conditional: true, topLevel: f.topLevel}
+		v, ok := ev.child(f.v)
+		if !ok {
+			return triUnknown
+		}
+		g := &frame{v: v, pos: f.pos, items: f.items, conditional: true, topLevel: f.topLevel}
 		if f.entry != nil {
+			if !ev.m.step(1 + len(f.entry.Initrd) + len(f.entry.Modules)) {
+				return triUnknown
+			}
 			l := *f.entry
 			l.Initrd = append([]string(nil), f.entry.Initrd...)
 			l.Modules = append([]Module(nil), f.entry.Modules...)
@@ -243,6 +272,15 @@ func (ev *evaluator) ifStmt(n *ifNode, f *frame) tri {
 	return triUnknown
 }
 
+// child returns a scope over v for a branch, charging what it copies.
+func (ev *evaluator) child(v *vars) (*vars, bool) {
+	n := v.childCost()
+	if !ev.m.step(1+n) || !ev.m.alloc(sizeVar*(1+n)) {
+		return nil, false
+	}
+	return v.child(), true
+}
+
 // importantVars are the variables whose becoming unresolved is worth a
 // warning.
 var importantVars = map[string]bool{
@@ -255,11 +293,17 @@ var importantVars = map[string]bool{
 func (ev *evaluator) merge(line int, f *frame, results []*frame) {
 	keys := map[string]bool{}
 	for _, r := range results {
+		if !ev.m.step(len(r.v.m)) {
+			return
+		}
 		for k := range r.v.m {
 			keys[k] = true
 		}
 	}
 	for _, k := range sortedKeys(keys) {
+		if !ev.m.step(len(results)) || !ev.m.alloc(sizeVar) {
+			return
+		}
 		first, ok := results[0].v.get(k)
 		same := true
 		for _, r := range results[1:] {
@@ -275,7 +319,7 @@ func (ev *evaluator) merge(line int, f *frame, results []*frame) {
 		case same:
 			f.v.del(k)
 		default:
-			f.v.set(k, unresolved(k))
+			ev.setUnresolved(f, k)
 			if importantVars[k] && f.topLevel && !ev.unresolvedW[k] {
 				ev.unresolvedW[k] = true
 				ev.warnAt(line, k+" is set under a condition decided only at boot time")
@@ -338,6 +382,26 @@ func assignedVars(nodes []node, out []string, depth int) []string {
 		}
 	}
 	return out
+}
+
+// countNodes counts the nodes assignedVars walks.
+func countNodes(nodes []node, depth int) int {
+	if depth > MaxDepth {
+		return 0
+	}
+	n := len(nodes)
+	for _, x := range nodes {
+		switch x := x.(type) {
+		case *ifNode:
+			for _, c := range x.clauses {
+				n += countNodes(c.body, depth+1)
+			}
+			n += countNodes(x.elseBody, depth+1)
+		case *loopNode:
+			n += countNodes(x.body, depth+1)
+		}
+	}
+	return n
 }
 
 // pureCommands change nothing the evaluator tracks.

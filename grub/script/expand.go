@@ -63,12 +63,11 @@ func (ev *evaluator) expand(w word, f *frame, out []field) []field {
 			s = s[:MaxValueLen]
 			known = false
 		}
-		ev.expanded += len(s)
-		if ev.expanded > maxExpanded && !ev.tooComplex {
-			ev.warn("evaluation stopped after expanding " + strconv.Itoa(maxExpanded) + " bytes")
-			ev.tooComplex = true
+		// The field, its share of the slice and the builder's garbage
+		// are charged to memory.
+		if ev.m.expanded(len(s)+1) && ev.m.alloc(sizeField+2*len(s)) {
+			out = appendDoubling(out, field{s: s, known: known, origin: origin})
 		}
-		out = append(out, field{s: s, known: known, origin: origin})
 		cur.Reset()
 		known, has = true, false
 	}
@@ -110,7 +109,7 @@ func (ev *evaluator) expand(w word, f *frame, out []field) []field {
 				s = strings.TrimLeft(s[i:], " \t\n")
 			}
 		}
-		if cur.Len() > MaxValueLen {
+		if cur.Len() > MaxValueLen || ev.m.stopped() {
 			break
 		}
 	}

@@ -37,6 +37,11 @@ type lexer struct {
 	sh bool
 	// sawSubst is set by dquote when it skipped a command substitution.
 	sawSubst bool
+	// m is charged for the word parts the lexer builds; once a limit is
+	// reached, words end early and the parser stops.
+	m *meter
+	// scratch is the literal buffer words are collected in, reused.
+	scratch []byte
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
@@ -108,16 +113,20 @@ func (l *lexer) next() token {
 	return token{kind: tokEOF, line: l.line}
 }
 
-// wordBuilder collects the parts of a word as the lexer scans it.
+// wordBuilder collects the parts of a word as the lexer scans it,
+// charging each part to m.
 type wordBuilder struct {
 	w   word
 	lit []byte
+	m   *meter
 }
 
 // flush ends the literal part being collected.
 func (b *wordBuilder) flush() {
 	if len(b.lit) > 0 {
-		b.w.parts = append(b.w.parts, wordPart{kind: partLit, text: string(b.lit)})
+		if b.m.alloc(sizePart + len(b.lit)) {
+			b.w.parts = appendDoubling(b.w.parts, wordPart{kind: partLit, text: string(b.lit)})
+		}
 		b.lit = b.lit[:0]
 	}
 }
@@ -128,14 +137,22 @@ func (b *wordBuilder) addVar(name string, quoted bool) {
 	if quoted {
 		k = partQVar
 	}
-	b.w.parts = append(b.w.parts, wordPart{kind: k, text: name})
+	if b.m.alloc(sizePart + len(name)) {
+		b.w.parts = appendDoubling(b.w.parts, wordPart{kind: k, text: name})
+	}
 }
 
-// word scans one word starting at a non-break byte.
+// word scans one word starting at a non-break byte. Once a limit is
+// reached it returns what it has; the parser stops.
 func (l *lexer) word() word {
-	var b wordBuilder
+	b := wordBuilder{lit: l.scratch[:0], m: l.m}
+	defer func() { l.scratch = b.lit[:0] }()
 	for l.pos < len(l.src) {
 		c := l.src[l.pos]
+		if l.m.stopped() {
+			b.flush()
+			return b.w
+		}
 		switch {
 		case isWordBreak(c):
 			b.flush()
@@ -205,7 +222,7 @@ func (l *lexer) word() word {
 // dquote scans the inside of a double-quoted string; the opening quote has
 // been consumed.
 func (l *lexer) dquote(b *wordBuilder) {
-	for l.pos < len(l.src) {
+	for l.pos < len(l.src) && !l.m.stopped() {
 		c := l.src[l.pos]
 		switch c {
 		case '"':

@@ -95,6 +95,9 @@ type menuItem struct {
 // claimItem counts one more menu item; past MaxEntries it warns, once,
 // and reports false.
 func (ev *evaluator) claimItem() bool {
+	if !ev.m.step(1) || !ev.m.alloc(sizeItem) {
+		return false
+	}
 	if ev.nEntries >= MaxEntries {
 		if ev.nEntries == MaxEntries {
 			ev.warn("more than " + strconv.Itoa(MaxEntries) + " menu entries; the rest are ignored")
@@ -147,10 +150,18 @@ func (ev *evaluator) menuBlock(n *blockNode, f *frame) {
 func (ev *evaluator) runMenu(items []menuItem, v *vars, path []int, titles []string) {
 	for i := range items {
 		it := &items[i]
+		if !ev.m.step(1+len(path)) || !ev.m.alloc(sizeEntry+8*len(path)) {
+			return
+		}
 		p := append(append([]int(nil), path...), i)
 		if it.submenu {
 			ev.menu.Submenus = append(ev.menu.Submenus, Submenu{Title: it.title, ID: it.id, Path: p})
 			var children []menuItem
+			// A submenu starts from the exported variables: finding
+			// them goes through every variable.
+			if n := v.size(); !ev.m.step(n) || !ev.m.alloc(sizeVar*n) {
+				return
+			}
 			f := &frame{v: v.exportedOnly(), pos: it.args, items: &children, conditional: it.conditional}
 			ev.exec(it.body, f)
 			ev.runMenu(children, f.v, p, append(append([]string(nil), titles...), it.title))
@@ -158,9 +169,13 @@ func (ev *evaluator) runMenu(items []menuItem, v *vars, path []int, titles []str
 		}
 		body := it.body
 		if it.bls >= 0 {
-			body, _, _ = parseScript([]byte(ev.opts.BLS[it.bls].Body))
+			body, _, _ = parseWith(lexer{src: []byte(ev.opts.BLS[it.bls].Body), line: 1}, ev.m)
 		}
-		f := &frame{v: v.child(), pos: it.args, items: &[]menuItem{}, entry: &Load{}, conditional: it.conditional}
+		cv, ok := ev.child(v)
+		if !ok {
+			return
+		}
+		f := &frame{v: cv, pos: it.args, items: &[]menuItem{}, entry: &Load{}, conditional: it.conditional}
 		ev.exec(body, f)
 		ev.menu.Entries = append(ev.menu.Entries, Entry{
 			Title: it.title, ID: it.id, Path: p, Submenu: titles,

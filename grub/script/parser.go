@@ -64,18 +64,26 @@ type parser struct {
 	tooDeep  bool
 	depth    int
 	maxDepth int
+	// m is charged for the memory the tree holds; parsing stops when a
+	// limit is reached (or was, by what ran before).
+	m *meter
 }
 
+// parseScript parses src alone, under the default budget.
 func parseScript(src []byte) (nodes []node, errs []string, tooDeep bool) {
-	return parseWith(lexer{src: src, line: 1})
+	return parseWith(lexer{src: src, line: 1}, newMeter(nil, Budget{}))
 }
 
-func parseWith(lx lexer) (nodes []node, errs []string, tooDeep bool) {
-	p := &parser{lex: lx, maxDepth: MaxDepth, atStart: true}
+// parseWith parses what lx reads, charging m. stopped is set when the
+// nesting bound or one of m's limits stopped the parse: the nodes are
+// those before it.
+func parseWith(lx lexer, m *meter) (nodes []node, errs []string, stopped bool) {
+	lx.m = m
+	p := &parser{lex: lx, maxDepth: MaxDepth, atStart: true, m: m}
 	for {
 		nodes = append(nodes, p.list(nil)...)
 		t := p.peek()
-		if t.kind == tokEOF || p.tooDeep {
+		if t.kind == tokEOF || p.stopped() {
 			break
 		}
 		// A stray '}' or keyword at top level: report and skip it.
@@ -89,8 +97,14 @@ func parseWith(lx lexer) (nodes []node, errs []string, tooDeep bool) {
 		}
 	}
 	errs = append(p.lex.errs, p.errs...)
-	return nodes, errs, p.tooDeep
+	return nodes, errs, p.stopped()
 }
+
+// stopped reports whether parsing must stop: too deep, or over a limit.
+func (p *parser) stopped() bool { return p.tooDeep || p.m.stopped() }
+
+// charge charges the memory of a node of size bytes.
+func (p *parser) charge(size int) { p.m.alloc(size) }
 
 func (p *parser) errorf(line int, msg string) {
 	if len(p.errs) < maxErrors {
@@ -109,6 +123,10 @@ func (p *parser) peek() token {
 func (p *parser) advance() token {
 	t := p.peek()
 	p.peeked = false
+	p.m.checkContext()
+	if t.kind == tokWord {
+		p.m.alloc(sizeWord) // the lexer charged the parts
+	}
 	switch t.kind {
 	case tokWord:
 		p.atStart = isTerminator(t.word, []string{"if", "then", "else", "elif", "do", "while", "until", "!"})
@@ -131,7 +149,7 @@ func (p *parser) skipSeps() {
 func (p *parser) skipCommand() {
 	for {
 		t := p.peek()
-		if t.kind != tokWord {
+		if t.kind != tokWord || p.m.stopped() {
 			return
 		}
 		p.advance()
@@ -151,7 +169,7 @@ func isTerminator(w word, terms []string) bool {
 // a command, one of the keywords in terms (left unconsumed).
 func (p *parser) list(terms []string) []node {
 	var out []node
-	for !p.tooDeep {
+	for !p.stopped() {
 		p.skipSeps()
 		t := p.peek()
 		switch t.kind {
@@ -168,7 +186,7 @@ func (p *parser) list(terms []string) []node {
 			return out
 		}
 		if n := p.command(); n != nil {
-			out = append(out, n)
+			out = appendDoubling(out, n)
 		}
 	}
 	return out
@@ -186,7 +204,7 @@ func (p *parser) block(line int) []node {
 	}
 	if p.peek().kind == tokRBrace {
 		p.advance()
-	} else if !p.tooDeep {
+	} else if !p.stopped() {
 		p.errorf(line, "block not closed")
 	}
 	return body
@@ -199,6 +217,7 @@ func (p *parser) enter(line int) bool {
 			p.errorf(line, "nesting deeper than "+strconv.Itoa(p.maxDepth))
 		}
 		p.tooDeep = true
+		p.m.over(LimitNesting, int64(p.maxDepth))
 		return false
 	}
 	return true
@@ -235,8 +254,8 @@ func (p *parser) command() node {
 		return nil
 	}
 	var words []word
-	for p.peek().kind == tokWord {
-		words = append(words, p.advance().word)
+	for p.peek().kind == tokWord && !p.m.stopped() {
+		words = appendDoubling(words, p.advance().word)
 	}
 	// Any command may take a { ... } block argument; only menuentry and
 	// submenu give it a meaning, so it is parsed and dropped.
@@ -244,6 +263,7 @@ func (p *parser) command() node {
 		b := p.advance()
 		p.block(b.line)
 	}
+	p.charge(sizeCmd)
 	return &cmdNode{words: words, line: t.line}
 }
 
@@ -264,12 +284,14 @@ func (p *parser) ifStmt(line int) node {
 	}
 	defer p.leave()
 	n := &ifNode{line: line}
+	p.charge(sizeIf)
 	for {
 		cond := p.list([]string{"then"})
 		if !p.expectKeyword("then", line) {
 			return n
 		}
 		body := p.list([]string{"elif", "else", "fi"})
+		p.charge(sizeClause)
 		n.clauses = append(n.clauses, ifClause{cond: cond, body: body})
 		p.skipSeps()
 		t := p.peek()
@@ -289,7 +311,7 @@ func (p *parser) ifStmt(line int) node {
 			p.advance()
 			return n
 		default:
-			if !p.tooDeep {
+			if !p.stopped() {
 				p.errorf(line, "if without fi")
 			}
 			return n
@@ -311,13 +333,14 @@ func (p *parser) function(line int) node {
 		return nil
 	}
 	p.advance()
+	p.charge(sizeFunc)
 	return &funcNode{name: name, body: p.block(line), line: line}
 }
 
 func (p *parser) menuBlock(line int, submenu bool) node {
 	var args []word
-	for p.peek().kind == tokWord {
-		args = append(args, p.advance().word)
+	for p.peek().kind == tokWord && !p.m.stopped() {
+		args = appendDoubling(args, p.advance().word)
 	}
 	if p.peek().kind != tokLBrace {
 		// Not a syntax error: GRUB runs menuentry without a block and it
@@ -325,6 +348,7 @@ func (p *parser) menuBlock(line int, submenu bool) node {
 		return &cmdNode{words: append([]word{{parts: []wordPart{{kind: partLit, text: "menuentry"}}}}, args...), line: line}
 	}
 	p.advance()
+	p.charge(sizeBlock)
 	return &blockNode{submenu: submenu, args: args, body: p.block(line), line: line}
 }
 
@@ -344,5 +368,19 @@ func (p *parser) loop(line int, kind string) node {
 	}
 	body := p.list([]string{"done"})
 	p.expectKeyword("done", line)
+	p.charge(sizeLoop)
 	return &loopNode{kind: kind, body: body, line: line}
+}
+
+// appendDoubling appends x to s, doubling the capacity when it is full:
+// append grows large slices by a quarter, which allocates five times the
+// final size over a long command; doubling allocates at most twice it, as
+// the memory estimate assumes.
+func appendDoubling[T any](s []T, x T) []T {
+	if len(s) == cap(s) {
+		n := make([]T, len(s), max(1, 2*cap(s)))
+		copy(n, s)
+		s = n
+	}
+	return append(s, x)
 }

@@ -1,9 +1,13 @@
 package script
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
-// Bounds that keep parsing and evaluation proportional to the input. A
-// script that reaches one is reported with ErrTooComplex; what was
+// Bounds that keep parsing and evaluation proportional to the input; the
+// cost of a run is bounded by its Budget. A script that reaches one is
+// reported with ErrTooComplex (a *LimitError naming the bound); what was
 // evaluated before it stays.
 const (
 	// MaxDepth bounds the nesting of blocks, conditions and loops, and
@@ -16,18 +20,15 @@ const (
 	// the rest are ignored with a warning.
 	MaxEntries = 4096
 
-	maxErrors   = 200     // syntax errors the lexer, and the parser, keep
-	maxSteps    = 1 << 15 // commands evaluated
-	maxExpanded = 4 << 20 // bytes all the expansions of one run produce
-	maxSourced  = 16      // files read by source, nesting and repetition included
+	maxErrors = 200 // syntax errors the lexer, and the parser, keep
 )
 
 var (
 	// ErrSyntax is returned when part of a script could not be parsed;
 	// the rest was run.
 	ErrSyntax = errors.New("grub script: syntax error")
-	// ErrTooComplex is returned when a script reached one of the bounds
-	// above.
+	// ErrTooComplex is matched (errors.Is) by the *LimitError a run
+	// returns when it reached one of the bounds above or of its Budget.
 	ErrTooComplex = errors.New("grub script: too complex")
 )
 
@@ -47,8 +48,15 @@ type Options struct {
 	Platform string
 	// ReadFile, when set, reads a file a "source" command outside a menu
 	// entry names (a GRUB path such as /boot/grub/config.cfg), so that
-	// its commands and menu entries are run in place, as GRUB does.
-	ReadFile func(grubPath string) ([]byte, error)
+	// its commands and menu entries are run in place, as GRUB does. It
+	// reads at most limit bytes, what is left of Budget.SourcedBytes: a
+	// larger file is an error matching ErrTooComplex.
+	ReadFile func(grubPath string, limit int64) ([]byte, error)
+	// Context, when set, stops the run when it is done: the run ends
+	// with a *LimitError whose Err is the context's error.
+	Context context.Context
+	// Budget bounds the run; zero fields take DefaultBudget's.
+	Budget Budget
 	// Warn, when set, receives each warning in order: syntax errors,
 	// then whatever the run could not decide or follow.
 	Warn func(msg string)
@@ -91,7 +99,6 @@ type Run struct {
 	top       *frame
 	items     []menuItem
 	syntaxErr bool
-	tooDeep   bool
 	menu      *Menu
 }
 
@@ -102,8 +109,9 @@ type Run struct {
 // file tests) as unknown, and follows every side of a condition it cannot
 // decide, keeping what they agree on.
 func Start(src []byte, opts Options) *Run {
-	nodes, errs, tooDeep := parseScript(src)
-	ev := &evaluator{opts: opts, unresolvedW: map[string]bool{}}
+	ev := &evaluator{opts: opts, unresolvedW: map[string]bool{}, m: newMeter(opts.Context, opts.Budget)}
+	ev.m.onLimit = func(e *LimitError) { ev.warn("evaluation stopped: " + e.Reason()) }
+	nodes, errs, _ := parseWith(lexer{src: src, line: 1}, ev.m)
 	for _, e := range errs {
 		ev.warn("syntax: " + e)
 	}
@@ -114,7 +122,7 @@ func Start(src []byte, opts Options) *Run {
 	if opts.Platform != "" {
 		v.set("grub_platform", value{s: opts.Platform, known: true, origin: "grub", exported: true})
 	}
-	r := &Run{ev: ev, syntaxErr: len(errs) > 0, tooDeep: tooDeep}
+	r := &Run{ev: ev, syntaxErr: len(errs) > 0}
 	r.top = &frame{v: v, items: &r.items, topLevel: true}
 	ev.exec(nodes, r.top)
 	return r
@@ -140,15 +148,19 @@ func (r *Run) Menu() *Menu {
 	return r.menu
 }
 
-// Err reports ErrTooComplex when the run so far reached a bound, else
-// ErrSyntax when part of the script could not be parsed, else nil. Running
-// the menu can reach a bound too: call Err after Menu.
+// Err reports a *LimitError (matching ErrTooComplex) when the run so far
+// reached a bound, else ErrSyntax when part of the script could not be
+// parsed, else nil. Running the menu can reach a bound too: call Err after
+// Menu.
 func (r *Run) Err() error {
 	switch {
-	case r.tooDeep || r.ev.tooComplex:
-		return ErrTooComplex
+	case r.ev.m.limit != nil:
+		return r.ev.m.limit
 	case r.syntaxErr:
 		return ErrSyntax
 	}
 	return nil
 }
+
+// Spent returns what the run has spent so far.
+func (r *Run) Spent() Spent { return r.ev.m.spent }

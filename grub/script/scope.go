@@ -29,16 +29,52 @@ type vars struct {
 
 func newVars() *vars { return &vars{m: map[string]value{}} }
 
-// child returns a scope over v; it flattens v first when the chain grows
-// long, so that lookups stay cheap.
+// maxChain is how long a chain of scopes grows before child collapses it.
+const maxChain = 16
+
+// child returns a scope over v. When the chain grows long it first
+// collapses the scopes above the outermost one into one, so that lookups
+// stay cheap; that copies only what the branches wrote (childCost), never
+// the outermost scope, which holds every variable of the script.
 func (v *vars) child() *vars {
 	base := v
-	if v.depth >= 16 {
-		base = v.flatten()
+	if v.depth >= maxChain {
+		base = v.collapse()
 	}
 	return &vars{parent: base, m: map[string]value{}, depth: base.depth + 1}
 }
 
+// childCost is how many variables child copies.
+func (v *vars) childCost() int {
+	if v.depth < maxChain {
+		return 0
+	}
+	n := 0
+	for s := v; s.parent != nil; s = s.parent {
+		n += len(s.m)
+	}
+	return n
+}
+
+// collapse merges the scopes of v's chain, all but the outermost, into
+// one scope over the outermost. Unsets stay as markers, as they may hide
+// a variable of the outermost scope.
+func (v *vars) collapse() *vars {
+	var chain []*vars
+	s := v
+	for ; s.parent != nil; s = s.parent {
+		chain = append(chain, s)
+	}
+	out := &vars{parent: s, m: map[string]value{}, depth: 1}
+	for i := len(chain) - 1; i >= 0; i-- {
+		for k, x := range chain[i].m {
+			out.m[k] = x
+		}
+	}
+	return out
+}
+
+// flatten returns one scope holding every variable of v's chain.
 func (v *vars) flatten() *vars {
 	out := newVars()
 	var chain []*vars
@@ -55,6 +91,15 @@ func (v *vars) flatten() *vars {
 		}
 	}
 	return out
+}
+
+// size is how many variables v's chain holds, counting each scope's.
+func (v *vars) size() int {
+	n := 0
+	for s := v; s != nil; s = s.parent {
+		n += len(s.m)
+	}
+	return n
 }
 
 func (v *vars) get(k string) (value, bool) {

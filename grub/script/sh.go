@@ -24,8 +24,9 @@ type Assignment struct {
 // when the input reached a bound, else ErrSyntax when there are syntax
 // errors, else nil.
 func ShellAssignments(src []byte) (as []Assignment, syntaxErrs []string, err error) {
-	nodes, errs, tooDeep := parseWith(lexer{src: src, line: 1, sh: true})
-	ev := &evaluator{unresolvedW: map[string]bool{}}
+	m := newMeter(nil, Budget{})
+	nodes, errs, tooDeep := parseWith(lexer{src: src, line: 1, sh: true}, m)
+	ev := &evaluator{unresolvedW: map[string]bool{}, m: m}
 	f := &frame{v: newVars(), items: &[]menuItem{}}
 	var walk func([]node, bool)
 	walk = func(ns []node, cond bool) {
@@ -38,7 +39,7 @@ func ShellAssignments(src []byte) (as []Assignment, syntaxErrs []string, err err
 				}
 				for _, w := range words {
 					name, ok := assignment(w)
-					if !ok {
+					if !ok || !m.step(1) {
 						break
 					}
 					fs := ev.expand(w, f, nil)
@@ -62,6 +63,8 @@ func ShellAssignments(src []byte) (as []Assignment, syntaxErrs []string, err err
 	}
 	walk(nodes, false)
 	switch {
+	case m.limit != nil:
+		err = m.limit
 	case tooDeep:
 		err = ErrTooComplex
 	case len(errs) > 0:
