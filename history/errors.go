@@ -24,6 +24,9 @@ var (
 	// ErrUnavailable means the existing history file could not be read (for
 	// example permission denied); the store refuses to overwrite it.
 	ErrUnavailable = errors.New("history: history file unreadable")
+	// ErrReadOnly means the Store was opened with OpenReadOnly: the
+	// in-memory history changed, nothing was written.
+	ErrReadOnly = errors.New("history: store opened read-only")
 	// ErrUnknownBoot means no record has the boot ID asked for.
 	ErrUnknownBoot = errors.New("history: no record of this boot")
 	// ErrInvalidRecord means a Record lacks its boot ID or boot time.

@@ -5,23 +5,32 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
 // Limits on what ReadPstore reads: backends hold kilobytes (ramoops records
-// default to a few KiB, EFI variables to 1 KiB), so anything larger is not
-// a record this package needs in full.
+// default to a few KiB, EFI variables to 1 KiB), so a file past
+// hostfile.LimitFirmware is no record but an error, and only so much of
+// each record's text is kept for joining the parts of a dump.
 const (
 	maxPstoreFiles     = 512
-	maxPstoreFileBytes = 1 << 20
+	maxPstoreFileBytes = hostfile.LimitFirmware
+	// maxPstoreTotalBytes bounds what one reading of pstore (or of the
+	// archive) reads in all: 512 records of the largest size would be 2 GiB.
+	maxPstoreTotalBytes = 32 << 20
+	// maxBodyBytes bounds the text a record keeps for reassembling a dump
+	// split into parts (EFI parts hold about 1 KiB, ramoops records tens
+	// of KiB); FirstLines is taken from the whole record before.
+	maxBodyBytes = 256 << 10
 	// MaxFirstLines bounds End.FirstLines and PstoreRecord.FirstLines.
 	MaxFirstLines = 16
 	maxLineBytes  = 512
@@ -29,7 +38,10 @@ const (
 
 // PstoreDir returns the pstore mount point under a sysfs root
 // ("/sys" on a host).
-func PstoreDir(sysfsRoot string) string { return filepath.Join(sysfsRoot, "fs", "pstore") }
+func PstoreDir(sysfsRoot string) string { return filepath.Join(sysfsRoot, PstoreName) }
+
+// PstoreName is the pstore mount point relative to the sysfs root.
+const PstoreName = "fs/pstore"
 
 // PstoreRecord is one file of the pstore file system, decoded.
 type PstoreRecord struct {
@@ -124,7 +136,7 @@ func ParsePstoreRecord(name string, mtime time.Time, data []byte) PstoreRecord {
 			body = lines[1:]
 		}
 	}
-	r.header, r.body = header, body
+	r.header, r.body = header, keepBody(body)
 	textReason, start := markerScan(body)
 	switch typ {
 	case "dmesg":
@@ -143,6 +155,22 @@ func ParsePstoreRecord(name string, mtime time.Time, data []byte) PstoreRecord {
 	}
 	r.FirstLines = firstLines(header, body, start)
 	return r
+}
+
+// keepBody returns the lines of body that a record keeps for reassembly:
+// all of them up to maxBodyBytes, else the last ones (the newest messages,
+// where a crash report ends up), so that a record of many short lines
+// cannot hold more than that.
+func keepBody(body []string) []string {
+	n, i := 0, len(body)
+	for i > 0 && n+len(body[i-1]) <= maxBodyBytes {
+		i--
+		n += len(body[i])
+	}
+	if i == 0 {
+		return body
+	}
+	return slices.Clone(body[i:])
 }
 
 // markerScan returns the text's own verdict, "Panic" when a panic line
@@ -199,7 +227,7 @@ func containsAny(s string, subs []string) bool {
 func splitLines(data []byte) []string {
 	var out []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), maxPstoreFileBytes+1)
+	sc.Buffer(make([]byte, 0, 4096), len(data)+1)
 	for sc.Scan() {
 		l := strings.ToValidUTF8(strings.TrimRight(sc.Text(), "\r\x00 "), "\uFFFD")
 		if l == "" {
@@ -216,48 +244,68 @@ func splitLines(data []byte) []string {
 // ReadPstore reads the records in a pstore directory. A directory that does
 // not exist (no pstore on this host) gives an error wrapping fs.ErrNotExist;
 // a directory or files that cannot be read (pstore needs root) give an error
-// wrapping fs.ErrPermission, with the records that could be read.
+// wrapping fs.ErrPermission, with the records that could be read. A file
+// named like a record that is no regular file (a FIFO, a link leading
+// nowhere inside dir) or is larger than hostfile.LimitFirmware is an error
+// naming it, and never stops the others from being read. Paths resolve
+// inside dir (see hostfile).
 func ReadPstore(dir string) ([]PstoreRecord, error) {
-	ents, err := os.ReadDir(dir)
+	return ReadPstoreAt(hostfile.NewRoot(dir), ".")
+}
+
+// ReadPstoreAt is ReadPstore for the directory name below root, resolved
+// inside root: PstoreName below the sysfs root on a host.
+func ReadPstoreAt(root hostfile.Root, name string) ([]PstoreRecord, error) {
+	ents, err := root.ReadDir(name)
 	if err != nil {
 		return nil, fmt.Errorf("history: pstore: %w", err)
 	}
 	var recs []PstoreRecord
 	var errs []error
+	budget := int64(maxPstoreTotalBytes)
 	for _, e := range ents {
 		if len(recs) >= maxPstoreFiles {
 			errs = append(errs, fmt.Errorf("history: pstore: more than %d files, rest not read", maxPstoreFiles))
 			break
 		}
-		if !e.Type().IsRegular() {
+		if e.IsDir() {
 			continue
 		}
 		if _, _, _, _, ok := ParsePstoreName(e.Name()); !ok {
 			continue
 		}
-		info, err := e.Info()
+		if budget <= 0 {
+			errs = append(errs, fmt.Errorf("history: pstore: %s read in all, rest not read", hostfile.FormatSize(maxPstoreTotalBytes)))
+			break
+		}
+		rel := path.Join(name, e.Name())
+		data, mtime, err := readRecordFile(root, rel, min(maxPstoreFileBytes, budget))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("history: pstore: %w", err))
 			continue
 		}
-		data, err := readPrefix(filepath.Join(dir, e.Name()), maxPstoreFileBytes)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("history: pstore: %w", err))
-			continue
-		}
-		recs = append(recs, ParsePstoreRecord(e.Name(), info.ModTime(), data))
+		budget -= int64(len(data))
+		recs = append(recs, ParsePstoreRecord(e.Name(), mtime, data))
 	}
 	return recs, errors.Join(errs...)
 }
 
-// readPrefix reads at most limit bytes of a file.
-func readPrefix(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
+// readRecordFile reads one pstore record below root, up to limit bytes,
+// with its modification time. Only a regular file is read; it is opened
+// without blocking, so a FIFO or device put there is an error at once.
+func readRecordFile(root hostfile.Root, name string, limit int64) ([]byte, time.Time, error) {
+	fi, err := root.Stat(name)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, limit))
+	if !fi.Mode().IsRegular() {
+		return nil, time.Time{}, &fs.PathError{Op: "open", Path: root.Path(name), Err: &hostfile.TypeError{Mode: fi.Mode(), Want: "regular file"}}
+	}
+	data, err := root.ReadFile(name, limit)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return data, fi.ModTime(), nil
 }
 
 // End states of the previous boot.

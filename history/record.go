@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
 // Schema names the file format; Version is the version this package writes
@@ -15,9 +17,10 @@ const (
 	Version = 1
 )
 
-// MaxFileSize bounds the history file this package reads or writes. With a
-// few kilobytes per boot it holds hundreds of boots.
-const MaxFileSize = 4 << 20
+// MaxFileSize bounds the history file this package reads or writes
+// (hostfile.LimitState). With a few kilobytes per boot it holds hundreds of
+// boots.
+const MaxFileSize = hostfile.LimitState
 
 // Record describes one boot: what the host booted and on which hardware.
 // The caller fills it from the host, firmware, dmi and systemd collectors.
