@@ -209,3 +209,23 @@ func marshalFile(boots []Record, limit int) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Serials returns the serial numbers and UUID that r holds (the system's
+// and every DIMM's), leaving out the placeholders firmware ships with: the
+// values that withholding (--no-collector.dmi.serials) must keep out of
+// every output, also where they appear inside other text.
+func (r Record) Serials() []string {
+	var out []string
+	if normUUID(r.System.UUID) != "" {
+		out = append(out, r.System.UUID)
+	}
+	if s := normSerial(r.System.SerialNumber); s != "" {
+		out = append(out, s)
+	}
+	for _, d := range r.DIMMs {
+		if s := normSerial(d.SerialNumber); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -162,14 +162,24 @@ func (s *Store) setAside(cause error) {
 	_ = syncDir(s.dir)
 }
 
-// removeTemps deletes temporary files that an interrupted write left behind.
+// processStart is when this process started, near enough: a temporary file
+// older than it is a leftover of an earlier process's interrupted write.
+var processStart = time.Now()
+
+// removeTemps deletes temporary files that an interrupted write left
+// behind: those older than this process. A younger one belongs to a write
+// in progress (another Store of this process, whose build was slow), which
+// must not lose its file under it.
 func (s *Store) removeTemps() {
 	ents, err := hostfile.NewRoot(s.dir).ReadDir(".")
 	if err != nil {
 		return
 	}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tempPrefix) && e.Type().IsRegular() {
+		if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(processStart) {
 			_ = os.Remove(filepath.Join(s.dir, e.Name()))
 		}
 	}
