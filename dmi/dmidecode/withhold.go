@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/bootinfo/bootinfo/dmi"
@@ -83,7 +84,14 @@ func Serials(t *dmi.Table) []string {
 			if raw, ok := s.RawString(n); ok {
 				add(raw)
 				add(s.String(n))
-				add(strings.ToValidUTF8(raw, ""))
+				// The Go API's form (dmi's cleanString): invalid UTF-8
+				// and control characters dropped.
+				add(strings.Map(func(r rune) rune {
+					if unicode.IsControl(r) {
+						return -1
+					}
+					return r
+				}, strings.ToValidUTF8(raw, "")))
 			}
 		}
 		if s.Type == 1 && s.Length >= 0x18 {
