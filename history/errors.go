@@ -5,7 +5,8 @@ import "errors"
 // Sentinel errors; test with errors.Is.
 var (
 	// ErrCorrupt means the history file is not valid JSON or holds an
-	// invalid record. The file was set aside.
+	// invalid record. The file was set aside (left in place by a
+	// read-only Store), as for ErrForeign, ErrVersion and ErrTooLarge.
 	ErrCorrupt = errors.New("history: corrupt history file")
 	// ErrForeign means the file is JSON but not a bootinfo history: no
 	// or another schema name. The file was set aside.

@@ -52,7 +52,8 @@ type Store struct {
 
 // Open loads the history kept in dir, keeping at most keep boots, for the
 // agent that owns dir. It fails only for bad arguments: a missing directory
-// is created, leftovers of an interrupted write are removed, and a corrupt,
+// is created, temporary files older than this process (an interrupted
+// write's leftovers) are removed, and a corrupt,
 // foreign or oversized history file is set aside (renamed to
 // "history.json.corrupt-TIMESTAMP") and reported by Problems. A directory
 // that cannot be created or read still yields a working in-memory Store;
