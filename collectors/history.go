@@ -360,8 +360,9 @@ func (c *historyCollector) compare(persist bool) (*Snapshot, *history.Store, *hi
 	return &Snapshot{Section: sec, Metrics: c.metrics(sec)}, store, &cur, stateErr
 }
 
-// withheldText replaces a withheld value found inside other text.
-const withheldText = "<withheld>"
+// withheldText replaces a withheld value found inside other text; the same
+// marker `bootinfo dmi` prints (dmidecode.Withheld).
+const withheldText = "<WITHHELD>"
 
 // newRedactor returns a function that replaces every occurrence of the
 // secrets in a string, longest first, or nil when there are none.
