@@ -378,3 +378,51 @@ func TestHistoryBlockedBootID(t *testing.T) {
 		t.Errorf("%+v", sec)
 	}
 }
+
+// TestHistorySerialInPstoreText: with serials withheld but kernel messages
+// served, a serial that the crash text quotes (a driver printing the
+// machine's service tag, say) is replaced there, and the rest of the text
+// is kept.
+func TestHistorySerialInPstoreText(t *testing.T) {
+	p := bootRoot(t, "77777777-7777-4777-8777-777777777777", "6.1.0-27-amd64", "dell-xps9365")
+	state := t.TempDir()
+	c := newHistory(t, p, state, false)
+	cur, err := c.current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial := cur.System.SerialNumber
+	if len(serial) < 6 {
+		t.Fatalf("machine serial %q too short for the test", serial)
+	}
+	// A previous boot an hour before this one, and its panic.
+	b, err := history.MarshalFile([]history.Record{{BootID: "prev", BootTime: cur.BootTime.Add(-time.Hour), System: cur.System}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.WriteTree(t, state, map[string]string{history.FileName: string(b)})
+	testutil.WriteTree(t, p.SysFS, map[string]string{"fs/pstore/dmesg-ramoops-0": "Panic#1 Part1\n" +
+		"<0>[   12.000000] Kernel panic - not syncing: asset " + serial + " overheated\n"})
+	at := cur.BootTime.Add(-time.Minute)
+	if err := os.Chtimes(filepath.Join(p.SysFS, "fs", "pstore", "dmesg-ramoops-0"), at, at); err != nil {
+		t.Fatal(err)
+	}
+	c, err = func() (*historyCollector, error) {
+		c, err := NewHistoryCollector(Config{Paths: p, Logger: promslog.NewNopLogger(), History: HistoryConfig{Dir: state, Keep: 5},
+			DMI: DMIConfig{Serials: false}, Kmsg: KmsgConfig{Records: true}})
+		return c.(*historyCollector), err
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := snap.Section.(*HistorySection).PreviousBootEnd
+	lines := strings.Join(end.FirstLines, "\n")
+	if end.State != history.EndCrashed || strings.Contains(sectionText(t, snap), serial) ||
+		!strings.Contains(lines, "Kernel panic - not syncing: asset <WITHHELD> overheated") {
+		t.Errorf("end %+v", end)
+	}
+}
