@@ -66,6 +66,8 @@ type historyCollector struct {
 	// boot, history.OpenReadOnly otherwise. Tests replace it to hold a
 	// build in I/O.
 	openStore func(dir string, keep int, persist bool) (*history.Store, error)
+	// stopWait is the stopWait constant; tests shorten it.
+	stopWait time.Duration
 
 	boots, changes, clean *prometheus.Desc
 
@@ -120,6 +122,7 @@ func NewHistoryCollector(cfg Config) (Collector, error) {
 		paths:     cfg.Paths,
 		logger:    cfg.Logger,
 		openStore: openHistoryStore,
+		stopWait:  stopWait,
 		boots:     desc("boots_recorded", "Boots kept in the state directory's history."),
 		changes:   desc("boot_changes", "Whether a component changed between the previous boot and this one (1) or not (0).", "component"),
 		clean:     desc("previous_boot_clean", "How the previous boot ended: 1 clean shutdown, 0 crashed (pstore holds its panic or oops), -1 unknown."),
@@ -182,27 +185,39 @@ func (c *historyCollector) Run(context.Context) {
 	c.startLocked(true)
 }
 
-// Stop marks a clean shutdown of this boot, for the next boot to see. It
-// waits at most stopWait for the state directory, and not at all for a
-// build still in flight: a boot not recorded yet has nothing to mark.
+// Stop marks a clean shutdown of this boot, for the next boot to see. A
+// boot still being recorded (the agent stopped right after it started) is
+// waited for; in all, Stop waits at most stopWait for the state directory,
+// so that a hung one cannot hold the agent's exit.
 func (c *historyCollector) Stop() {
+	timer := time.NewTimer(c.stopWait)
+	defer timer.Stop()
 	c.mu.Lock()
-	store, rec := c.store, c.rec
+	store, rec, b := c.store, c.rec, c.cur
 	c.mu.Unlock()
+	if store == nil && b != nil && b.persist {
+		select {
+		case <-b.done:
+		case <-timer.C:
+			c.logger.Error("cannot mark a clean shutdown: this boot is still being recorded", "dir", c.cfg.Dir, "waited", c.stopWait)
+			return
+		}
+		c.mu.Lock()
+		store, rec = c.store, c.rec
+		c.mu.Unlock()
+	}
 	if store == nil || rec == nil {
 		return
 	}
 	done := make(chan error, 1)
 	go func() { done <- store.MarkCleanShutdown(rec.BootID, time.Now()) }()
-	timer := time.NewTimer(stopWait)
-	defer timer.Stop()
 	select {
 	case err := <-done:
 		if err != nil {
 			c.logger.Error("cannot mark a clean shutdown", "err", err)
 		}
 	case <-timer.C:
-		c.logger.Error("cannot mark a clean shutdown: the state directory did not answer", "dir", c.cfg.Dir, "waited", stopWait)
+		c.logger.Error("cannot mark a clean shutdown: the state directory did not answer", "dir", c.cfg.Dir, "waited", c.stopWait)
 	}
 }
 

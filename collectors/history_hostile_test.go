@@ -281,7 +281,10 @@ func TestHistoryStuckBuild(t *testing.T) {
 		}
 		return nil
 	})
-	c.Stop() // nothing recorded yet: returns at once
+	// Stop waits for the boot being recorded only so long (here, hardly
+	// at all), then gives up on the mark rather than hold the exit.
+	c.stopWait = time.Millisecond
+	c.Stop()
 	for i := range maxStuckBuilds {
 		// A caller joins the build in flight, or starts one when the last
 		// was given up; the runner gives up at its deadline.
@@ -424,5 +427,39 @@ func TestHistorySerialInPstoreText(t *testing.T) {
 	if end.State != history.EndCrashed || strings.Contains(sectionText(t, snap), serial) ||
 		!strings.Contains(lines, "Kernel panic - not syncing: asset <WITHHELD> overheated") {
 		t.Errorf("end %+v", end)
+	}
+}
+
+// TestHistoryStopRightAfterStart: an agent stopped while it is still
+// recording this boot (SIGTERM right after start, as at an early
+// shutdown) waits for the record and marks it clean.
+func TestHistoryStopRightAfterStart(t *testing.T) {
+	p := bootRoot(t, "88888888-8888-4888-8888-888888888888", "6.1.0-27-amd64", "dell-xps9365")
+	state := t.TempDir()
+	c := newHistory(t, p, state, true)
+	release := make(chan struct{})
+	var started atomic.Bool
+	c.openStore = func(dir string, keep int, persist bool) (*history.Store, error) {
+		started.Store(true)
+		<-release
+		return openHistoryStore(dir, keep, persist)
+	}
+	c.Run(context.Background())
+	testutil.WaitFor(t, "the record to start", func() error {
+		if !started.Load() {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	stopped := make(chan struct{})
+	go func() { c.Stop(); close(stopped) }()
+	close(release)
+	<-stopped
+	s, err := history.OpenReadOnly(state, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if boots := s.Boots(); len(boots) != 1 || boots[0].CleanShutdownAt == nil {
+		t.Errorf("boots on disk %+v, want this boot marked clean", boots)
 	}
 }
