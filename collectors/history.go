@@ -95,6 +95,9 @@ type historyCollector struct {
 // historyBuild is one build in flight.
 type historyBuild struct {
 	persist bool
+	// fromRun marks the build Run started, whose failure nobody else
+	// reports (a scrape's is logged by the Set).
+	fromRun bool
 	done    chan struct{}
 	// snap and err are set before done is closed.
 	snap *Snapshot
@@ -182,7 +185,7 @@ func (c *historyCollector) Run(context.Context) {
 	if (c.snap != nil && c.snapPersist) || (c.cur != nil && c.cur.persist) {
 		return
 	}
-	c.startLocked(true)
+	c.startLocked(true, true)
 }
 
 // Stop marks a clean shutdown of this boot, for the next boot to see. A
@@ -238,7 +241,7 @@ func (c *historyCollector) Collect(ctx context.Context) (*Snapshot, error) {
 			c.mu.Unlock()
 			return nil, fmt.Errorf("history: %d earlier attempts are still blocked reading the host or the state directory %s; not starting another", n, c.cfg.Dir)
 		}
-		b = c.startLocked(c.serving)
+		b = c.startLocked(c.serving, false)
 	}
 	b.waiters++
 	c.mu.Unlock()
@@ -260,8 +263,8 @@ func (c *historyCollector) Collect(ctx context.Context) (*Snapshot, error) {
 
 // startLocked starts a build in a goroutine of its own and makes it the
 // one callers join. c.mu is held.
-func (c *historyCollector) startLocked(persist bool) *historyBuild {
-	b := &historyBuild{persist: persist, done: make(chan struct{})}
+func (c *historyCollector) startLocked(persist, fromRun bool) *historyBuild {
+	b := &historyBuild{persist: persist, fromRun: fromRun, done: make(chan struct{})}
 	c.cur = b
 	go c.build(b)
 	return b
@@ -270,7 +273,7 @@ func (c *historyCollector) startLocked(persist bool) *historyBuild {
 // build runs b and keeps its result.
 func (c *historyCollector) build(b *historyBuild) {
 	snap, store, rec, err := c.compare(b.persist)
-	if err != nil && b.persist {
+	if err != nil && b.fromRun {
 		c.logger.Error("boot history", "err", err)
 	}
 	c.mu.Lock()
