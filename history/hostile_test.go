@@ -1,9 +1,11 @@
 package history
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -149,4 +151,40 @@ func TestKeepBodyBound(t *testing.T) {
 	if r.Reason != "Panic" || !strings.Contains(strings.Join(r.FirstLines, "\n"), "not syncing") {
 		t.Errorf("record %+v", r)
 	}
+}
+
+// TestReadPstoreRetainedMemory: records of millions of one-character lines
+// (as much as the read budget allows) leave the records read holding a
+// bounded amount of memory, not a string per line.
+func TestReadPstoreRetainedMemory(t *testing.T) {
+	dir := t.TempDir()
+	const files = 4
+	data := bytes.Repeat([]byte("a\n"), maxPstoreFileBytes/2-64)
+	data = append([]byte("Panic#1 Part1\n<0>[ 1.0] Kernel panic - not syncing: x\n"), data...)
+	for i := range files {
+		if err := os.WriteFile(filepath.Join(dir, "dmesg-ramoops-"+strconv.Itoa(i)), data, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	recs, err := ReadPstore(dir)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if err != nil || len(recs) != files {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	limit := int64(files * (maxBodyBytes + 64<<10))
+	if held > limit {
+		t.Errorf("%d records of %d lines hold %d bytes, limit %d", files, bytes.Count(data, []byte("\n")), held, limit)
+	}
+	for _, r := range recs {
+		if !r.Crash || len(r.FirstLines) != MaxFirstLines {
+			t.Errorf("%s: %+v", r.Name, r)
+		}
+	}
+	runtime.KeepAlive(recs)
+	t.Logf("%d records of %d bytes: %d bytes held", files, len(data), held)
 }

@@ -1,7 +1,6 @@
 package history
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -28,9 +27,11 @@ const (
 	// archive) reads in all: 512 records of the largest size would be 2 GiB.
 	maxPstoreTotalBytes = 32 << 20
 	// maxBodyBytes bounds the text a record keeps for reassembling a dump
-	// split into parts (EFI parts hold about 1 KiB, ramoops records tens
-	// of KiB); FirstLines is taken from the whole record before.
-	maxBodyBytes = 256 << 10
+	// split into parts (EFI parts hold about 1 KiB, a whole ramoops boot
+	// log 27 KiB in some 350 lines), each line charged its string header
+	// too: 512 records keep 32 MiB at most. FirstLines and the verdict are
+	// taken from the whole record.
+	maxBodyBytes = 64 << 10
 	// MaxFirstLines bounds End.FirstLines and PstoreRecord.FirstLines.
 	MaxFirstLines = 16
 	maxLineBytes  = 512
@@ -125,19 +126,24 @@ func ParsePstoreRecord(name string, mtime time.Time, data []byte) PstoreRecord {
 	if compressed {
 		return r
 	}
-	lines := splitLines(data)
-	body, header := lines, ""
-	if len(lines) > 0 && typ == "dmesg" {
-		if m := headerRE.FindStringSubmatch(lines[0]); m != nil {
-			header = lines[0]
-			r.Reason = m[1]
-			r.Count, _ = strconv.Atoi(m[2])
-			r.Part, _ = strconv.Atoi(m[3])
-			body = lines[1:]
+	var sc lineScan
+	header := ""
+	first := true
+	eachLine(data, func(l string) {
+		if first {
+			first = false
+			if m := headerRE.FindStringSubmatch(l); m != nil && typ == "dmesg" {
+				header = l
+				r.Reason = m[1]
+				r.Count, _ = strconv.Atoi(m[2])
+				r.Part, _ = strconv.Atoi(m[3])
+				return
+			}
 		}
-	}
-	r.header, r.body = header, keepBody(body)
-	textReason, start := markerScan(body)
+		sc.add(l)
+	})
+	r.header, r.body = header, sc.body()
+	textReason := sc.reason
 	switch typ {
 	case "dmesg":
 		if r.Reason == "" {
@@ -153,24 +159,92 @@ func ParsePstoreRecord(name string, mtime time.Time, data []byte) PstoreRecord {
 	case "mce":
 		r.Reason, r.Crash = "MCE", true
 	}
-	r.FirstLines = firstLines(header, body, start)
+	r.FirstLines = sc.firstLines(header)
 	return r
 }
 
-// keepBody returns the lines of body that a record keeps for reassembly:
-// all of them up to maxBodyBytes, else the last ones (the newest messages,
-// where a crash report ends up), so that a record of many short lines
-// cannot hold more than that.
-func keepBody(body []string) []string {
-	n, i := 0, len(body)
-	for i > 0 && n+len(body[i-1]) <= maxBodyBytes {
-		i--
-		n += len(body[i])
+// lineScan takes a record's lines one at a time and keeps only what the
+// record needs, so that memory stays bounded however many lines a file
+// holds: its verdict (markerScan's), its first lines from the first marker
+// on, and for reassembling a dump split into parts its last lines up to
+// maxBodyBytes (each line charged its string header too).
+type lineScan struct {
+	n      int    // lines seen
+	reason string // markerScan's reason
+	start  int    // index of the first marker; valid when marked
+	marked bool
+	head   []string // the first MaxFirstLines lines
+	from   []string // MaxFirstLines lines from the first marker on
+	tail   []string // the newest lines, tail[drop:] kept
+	drop   int
+	bytes  int // cost of tail[drop:]
+}
+
+// lineCost is what keeping a line costs: its text and its string header.
+func lineCost(l string) int { return len(l) + 16 }
+
+func (s *lineScan) add(l string) {
+	switch {
+	case containsAny(l, panicMarkers):
+		s.reason = "Panic"
+		s.mark()
+	case containsAny(l, oopsMarkers):
+		if s.reason == "" {
+			s.reason = "Oops"
+		}
+		s.mark()
 	}
-	if i == 0 {
-		return body
+	if len(s.head) < MaxFirstLines {
+		s.head = append(s.head, l)
 	}
-	return slices.Clone(body[i:])
+	if s.marked && len(s.from) < MaxFirstLines {
+		s.from = append(s.from, l)
+	}
+	s.tail = append(s.tail, l)
+	s.bytes += lineCost(l)
+	for s.bytes > maxBodyBytes && s.drop < len(s.tail) {
+		s.bytes -= lineCost(s.tail[s.drop])
+		s.tail[s.drop] = ""
+		s.drop++
+	}
+	if s.drop > len(s.tail)/2 && s.drop > 1024 {
+		s.tail = append(s.tail[:0:0], s.tail[s.drop:]...)
+		s.drop = 0
+	}
+	s.n++
+}
+
+func (s *lineScan) mark() {
+	if !s.marked {
+		s.marked, s.start = true, s.n
+	}
+}
+
+// body returns the lines kept for reassembly.
+func (s *lineScan) body() []string {
+	if s.drop == 0 {
+		return s.tail
+	}
+	return slices.Clone(s.tail[s.drop:])
+}
+
+// firstLines is firstLines(header, all lines, start) from what was kept.
+func (s *lineScan) firstLines(header string) []string {
+	lines := s.head
+	if s.marked {
+		lines = s.from
+	}
+	var out []string
+	if header != "" {
+		out = append(out, header)
+	}
+	for _, l := range lines {
+		if len(out) >= MaxFirstLines {
+			break
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // markerScan returns the text's own verdict, "Panic" when a panic line
@@ -222,23 +296,32 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
-// splitLines splits text into lines, dropping empty ones and invalid UTF-8,
-// and cutting each at maxLineBytes.
-func splitLines(data []byte) []string {
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), len(data)+1)
-	for sc.Scan() {
-		l := strings.ToValidUTF8(strings.TrimRight(sc.Text(), "\r\x00 "), "\uFFFD")
-		if l == "" {
+// eachLine calls fn with each line of text, dropping empty ones and
+// invalid UTF-8 and cutting each at maxLineBytes, without holding more than
+// one line at a time.
+func eachLine(data []byte, fn func(string)) {
+	for len(data) > 0 {
+		var raw []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			raw, data = data[:i], data[i+1:]
+		} else {
+			raw, data = data, nil
+		}
+		raw = bytes.TrimRight(raw, "\r\x00 ")
+		if len(raw) == 0 {
 			continue
 		}
+		if len(raw) > 4*maxLineBytes {
+			// Invalid UTF-8 grows by at most 3 bytes a byte: what
+			// survives the cut below lies in the first 4*maxLineBytes.
+			raw = raw[:4*maxLineBytes]
+		}
+		l := strings.ToValidUTF8(string(raw), "\uFFFD")
 		if len(l) > maxLineBytes {
 			l = strings.ToValidUTF8(l[:maxLineBytes], "")
 		}
-		out = append(out, l)
+		fn(l)
 	}
-	return out
 }
 
 // ReadPstore reads the records in a pstore directory. A directory that does
