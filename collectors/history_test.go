@@ -23,8 +23,12 @@ func bootRoot(t *testing.T, bootID, kernel, smbios string) Paths {
 		"proc/cmdline":                   "BOOT_IMAGE=/vmlinuz-" + kernel + " root=/dev/vda1 ro\n",
 		"proc/stat":                      "cpu  1 1 1 1 1 1 1 1 1 1\nbtime 1732500000\n",
 	})
-	sys := dmiRoot(t, smbios)
-	return Paths{RootFS: root, ProcFS: filepath.Join(root, "proc"), SysFS: sys}
+	// The tables are copied into the root: reads resolve inside it.
+	src := testutil.Shared(t, "smbios", "sysfs", smbios)
+	for _, f := range []string{"smbios_entry_point", "DMI"} {
+		testutil.CopyFile(t, filepath.Join(src, f), filepath.Join(root, "sys", "firmware", "dmi", "tables", f), 0o400)
+	}
+	return Paths{RootFS: root, ProcFS: filepath.Join(root, "proc"), SysFS: filepath.Join(root, "sys")}
 }
 
 func newHistory(t *testing.T, p Paths, dir string, serials bool) *historyCollector {

@@ -155,6 +155,10 @@ func (c *kmsgCollector) readError(err error) error {
 	return fmt.Errorf("reading %s: %w%s", c.fs.Path(), err, kmsg.PermissionHint(err))
 }
 
+// WithholdKmsgText blanks every message the summary quotes
+// (--no-collector.kmsg.records), for `bootinfo kmsg` as for the collector.
+func WithholdKmsgText(s *kmsg.Snapshot) { withholdKmsgText(s) }
+
 // withholdKmsgText blanks every message the summary quotes.
 func withholdKmsgText(s *kmsg.Snapshot) {
 	for k, p := range s.Problems {

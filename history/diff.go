@@ -50,7 +50,16 @@ const memoryTolerance = 0.01
 // changes by component, in the order of Components (DIMMs by locator). A
 // value unknown on either side (empty string, zero, "unknown") is not a
 // change: losing root between two boots must not look like new hardware.
-func Diff(prev, cur Record) []Change {
+func Diff(prev, cur Record) []Change { return diff(prev, cur, false) }
+
+// DiffWithheld is Diff for an agent that withholds serial numbers and UUIDs
+// (--no-collector.dmi.serials). It compares them as Diff does, so a machine
+// or DIMM replaced under the disk is still reported, but no Change carries
+// them: the detail says "serial changed" or "uuid changed" without the
+// values, and Before and After describe the machine or DIMM without them.
+func DiffWithheld(prev, cur Record) []Change { return diff(prev, cur, true) }
+
+func diff(prev, cur Record, withhold bool) []Change {
 	var out []Change
 	add := func(c Change) { out = append(out, c) }
 
@@ -81,7 +90,7 @@ func Diff(prev, cur Record) []Change {
 		add(Change{ComponentMemory, strconv.FormatUint(p, 10), strconv.FormatUint(c, 10),
 			fmt.Sprintf("memory %s -> %s", formatBytes(p), formatBytes(c))})
 	}
-	out = append(out, diffDIMMs(prev.DIMMs, cur.DIMMs)...)
+	out = append(out, diffDIMMs(prev.DIMMs, cur.DIMMs, withhold)...)
 	if pp, cp := prev.Processors, cur.Processors; (pp.Model != "" || pp.Count != 0) && (cp.Model != "" || cp.Count != 0) {
 		model := known(pp.Model, cp.Model) && pp.Model != cp.Model
 		count := pp.Count != 0 && cp.Count != 0 && pp.Count != cp.Count
@@ -96,7 +105,7 @@ func Diff(prev, cur Record) []Change {
 			add(Change{ComponentProcessors, processorsString(pp), processorsString(cp), strings.Join(d, "; ")})
 		}
 	}
-	if c, ok := diffIdentity(prev.System, cur.System); ok {
+	if c, ok := diffIdentity(prev.System, cur.System, withhold); ok {
 		add(c)
 	}
 	if known(prev.DefaultTarget, cur.DefaultTarget) && prev.DefaultTarget != cur.DefaultTarget {
@@ -187,9 +196,15 @@ func processorsString(p Processors) string {
 	return fmt.Sprintf("%d x %s", p.Count, p.Model)
 }
 
-func dimmString(d DIMM) string {
+func dimmString(d DIMM, withhold bool) string {
+	if withhold {
+		return fmt.Sprintf("%s %s part %q", d.Locator, formatBytes(d.SizeBytes), d.PartNumber)
+	}
 	return fmt.Sprintf("%s %s part %q serial %q", d.Locator, formatBytes(d.SizeBytes), d.PartNumber, d.SerialNumber)
 }
+
+// withheldChange words a change of a withheld value without the values.
+func withheldChange(name string) string { return name + " changed (withheld)" }
 
 // dimmKeys keys DIMMs by locator. Firmware sometimes gives several devices
 // the same locator (or none), so the n-th repeat is keyed "LOCATOR#n" and
@@ -216,7 +231,7 @@ func dimmKeys(ds []DIMM) (keys []string, byKey map[string]DIMM) {
 // diffDIMMs reports added, removed and changed DIMMs: removals and changes
 // in the previous boot's order, then additions in the current boot's order.
 // A side with no DIMMs at all is unknown (SMBIOS unreadable), not empty.
-func diffDIMMs(prev, cur []DIMM) []Change {
+func diffDIMMs(prev, cur []DIMM, withhold bool) []Change {
 	pk, pm := dimmKeys(prev)
 	ck, cm := dimmKeys(cur)
 	if len(pk) == 0 || len(ck) == 0 {
@@ -228,20 +243,27 @@ func diffDIMMs(prev, cur []DIMM) []Change {
 		c, ok := cm[k]
 		switch {
 		case !ok:
-			out = append(out, Change{ComponentDIMMs, dimmString(p), "",
+			out = append(out, Change{ComponentDIMMs, dimmString(p, withhold), "",
 				fmt.Sprintf("DIMM %s removed (%s)", k, formatBytes(p.SizeBytes))})
 		case p != c:
-			out = append(out, Change{ComponentDIMMs, dimmString(p), dimmString(c),
-				fmt.Sprintf("DIMM %s changed: %s", k, fieldsDetail(
-					"size", formatBytes(p.SizeBytes), formatBytes(c.SizeBytes),
-					"part", p.PartNumber, c.PartNumber,
-					"serial", p.SerialNumber, c.SerialNumber))})
+			d := fieldsDetail(
+				"size", formatBytes(p.SizeBytes), formatBytes(c.SizeBytes),
+				"part", p.PartNumber, c.PartNumber)
+			switch {
+			case p.SerialNumber == c.SerialNumber:
+			case withhold:
+				d = joinDetail(d, withheldChange("serial"))
+			default:
+				d = joinDetail(d, fieldsDetail("serial", p.SerialNumber, c.SerialNumber))
+			}
+			out = append(out, Change{ComponentDIMMs, dimmString(p, withhold), dimmString(c, withhold),
+				fmt.Sprintf("DIMM %s changed: %s", k, d)})
 		}
 	}
 	for _, k := range ck {
 		if _, ok := pm[k]; !ok {
 			c := cm[k]
-			out = append(out, Change{ComponentDIMMs, "", dimmString(c),
+			out = append(out, Change{ComponentDIMMs, "", dimmString(c, withhold),
 				fmt.Sprintf("DIMM %s added (%s)", k, formatBytes(c.SizeBytes))})
 		}
 	}
@@ -251,25 +273,47 @@ func diffDIMMs(prev, cur []DIMM) []Change {
 // diffIdentity reports a changed system UUID or serial number: the disk now
 // runs another machine (a VM moved or cloned, a disk moved to another
 // server, a replaced mainboard).
-func diffIdentity(prev, cur System) (Change, bool) {
+func diffIdentity(prev, cur System, withhold bool) (Change, bool) {
 	var d []string
 	pu, cu := normUUID(prev.UUID), normUUID(cur.UUID)
 	if pu != "" && cu != "" && pu != cu && pu != swapUUID(cu) {
-		d = append(d, fmt.Sprintf("uuid %s -> %s", prev.UUID, cur.UUID))
+		if withhold {
+			d = append(d, withheldChange("uuid"))
+		} else {
+			d = append(d, fmt.Sprintf("uuid %s -> %s", prev.UUID, cur.UUID))
+		}
 	}
 	ps, cs := normSerial(prev.SerialNumber), normSerial(cur.SerialNumber)
 	if ps != "" && cs != "" && ps != cs {
-		d = append(d, fmt.Sprintf("serial %q -> %q", prev.SerialNumber, cur.SerialNumber))
+		if withhold {
+			d = append(d, withheldChange("serial"))
+		} else {
+			d = append(d, fmt.Sprintf("serial %q -> %q", prev.SerialNumber, cur.SerialNumber))
+		}
 	}
 	if len(d) == 0 {
 		return Change{}, false
 	}
-	return Change{ComponentSystemIdentity, identityString(prev), identityString(cur),
+	return Change{ComponentSystemIdentity, identityString(prev, withhold), identityString(cur, withhold),
 		"machine changed under the disk: " + strings.Join(d, "; ")}, true
 }
 
-func identityString(s System) string {
+func identityString(s System, withhold bool) string {
+	if withhold {
+		return strings.TrimSpace(s.Manufacturer + " " + s.ProductName)
+	}
 	return fmt.Sprintf("%s %s serial %q uuid %s", s.Manufacturer, s.ProductName, s.SerialNumber, s.UUID)
+}
+
+// joinDetail joins two parts of a detail with "; ", either may be empty.
+func joinDetail(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
 }
 
 // placeholderUUID is the UUID that AMI firmware ships unset boards with;

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -198,5 +199,78 @@ func TestDiffComponentsAreListed(t *testing.T) {
 	}
 	if len(seen) != len(Components) {
 		t.Errorf("a record differing everywhere reports %d of %d components: %v", len(seen), len(Components), seen)
+	}
+}
+
+// recordSecrets returns the serial numbers and UUIDs of records, as Diff
+// would print them.
+func recordSecrets(rs ...Record) []string {
+	var out []string
+	for _, r := range rs {
+		for _, s := range []string{r.System.UUID, r.System.SerialNumber} {
+			if normSerial(s) != "" {
+				out = append(out, s)
+			}
+		}
+		for _, d := range r.DIMMs {
+			if normSerial(d.SerialNumber) != "" {
+				out = append(out, d.SerialNumber)
+			}
+		}
+	}
+	return out
+}
+
+// TestDiffWithheld: with serials withheld, a machine and DIMMs replaced
+// under the disk are reported as by Diff, component for component, and no
+// Change holds a serial number or UUID of either boot.
+func TestDiffWithheld(t *testing.T) {
+	pairs := [][2]string{
+		{"r640-kernel-upgrade", "r640-host-moved"},
+		{"r640-base", "r640-dimm-removed"},
+		{"qemu-vm-a", "qemu-vm-moved"},
+	}
+	checked := 0
+	for _, p := range pairs {
+		prev, cur := loadRecord(t, p[0]), loadRecord(t, p[1])
+		open, withheld := Diff(prev, cur), DiffWithheld(prev, cur)
+		if len(open) != len(withheld) {
+			t.Fatalf("%s -> %s: %d changes withheld, %d open", p[0], p[1], len(withheld), len(open))
+		}
+		secrets := recordSecrets(prev, cur)
+		leaked := false
+		for i, ch := range withheld {
+			if ch.Component != open[i].Component {
+				t.Errorf("%s -> %s: change %d is %s, open %s", p[0], p[1], i, ch.Component, open[i].Component)
+			}
+			for _, s := range secrets {
+				for _, f := range []string{ch.Before, ch.After, ch.Detail} {
+					if strings.Contains(f, s) {
+						t.Errorf("%s -> %s: %s change holds %q: %q", p[0], p[1], ch.Component, s, f)
+					}
+					if strings.Contains(open[i].Detail+open[i].Before+open[i].After, s) {
+						leaked = true
+					}
+				}
+			}
+		}
+		if leaked {
+			checked++
+		}
+	}
+	// The open changes do print the values, so the test is not vacuous.
+	if checked < 2 {
+		t.Errorf("only %d pairs have serials in their open changes", checked)
+	}
+	prev, cur := loadRecord(t, "r640-kernel-upgrade"), loadRecord(t, "r640-host-moved")
+	var details []string
+	for _, ch := range DiffWithheld(prev, cur) {
+		details = append(details, ch.Detail)
+	}
+	all := strings.Join(details, "\n")
+	for _, want := range []string{"machine changed under the disk: uuid changed (withheld); serial changed (withheld)", "serial changed (withheld)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("details lack %q:\n%s", want, all)
+		}
 	}
 }

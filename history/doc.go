@@ -8,7 +8,9 @@
 // the directory) so that a power cut leaves either the old or the new file.
 // The file carries a schema name and version; a file that is not valid JSON,
 // names another schema or version, or exceeds MaxFileSize is renamed to
-// "FileName.corrupt-TIMESTAMP" and reported, never fatal. A read-only or full
+// "FileName.corrupt-TIMESTAMP" and reported, never fatal. OpenReadOnly, for
+// one-shot commands beside a running agent, reads the same way but creates,
+// removes, renames and writes nothing, whatever it finds. A read-only or full
 // file system makes writes fail with ErrNotWritable while the in-memory
 // history, and so the comparison with the previous boot, keeps working.
 //
@@ -30,6 +32,11 @@
 // On hosts running systemd-pstore.service, pstore is emptied early in every
 // boot and its files are copied to /var/lib/systemd/pstore;
 // ReadPstoreArchive and PreviousBootEndArchived read them there.
+//
+// Every host file is read through internal/hostfile: bounded
+// (hostfile.LimitState for the history file, hostfile.LimitFirmware for a
+// pstore record), without blocking on a FIFO or device, and resolved inside
+// its root.
 //
 // The package is pure: it never logs, never touches the network and reads
 // only the paths it is given.

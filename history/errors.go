@@ -5,7 +5,8 @@ import "errors"
 // Sentinel errors; test with errors.Is.
 var (
 	// ErrCorrupt means the history file is not valid JSON or holds an
-	// invalid record. The file was set aside.
+	// invalid record. The file was set aside (left in place by a
+	// read-only Store), as for ErrForeign, ErrVersion and ErrTooLarge.
 	ErrCorrupt = errors.New("history: corrupt history file")
 	// ErrForeign means the file is JSON but not a bootinfo history: no
 	// or another schema name. The file was set aside.
@@ -24,6 +25,9 @@ var (
 	// ErrUnavailable means the existing history file could not be read (for
 	// example permission denied); the store refuses to overwrite it.
 	ErrUnavailable = errors.New("history: history file unreadable")
+	// ErrReadOnly means the Store was opened with OpenReadOnly: the
+	// in-memory history changed, nothing was written.
+	ErrReadOnly = errors.New("history: store opened read-only")
 	// ErrUnknownBoot means no record has the boot ID asked for.
 	ErrUnknownBoot = errors.New("history: no record of this boot")
 	// ErrInvalidRecord means a Record lacks its boot ID or boot time.

@@ -1,27 +1,37 @@
 package history
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
 // Limits on what ReadPstore reads: backends hold kilobytes (ramoops records
-// default to a few KiB, EFI variables to 1 KiB), so anything larger is not
-// a record this package needs in full.
+// default to a few KiB, EFI variables to 1 KiB), so a file past
+// hostfile.LimitFirmware is no record but an error, and only so much of
+// each record's text is kept for joining the parts of a dump.
 const (
 	maxPstoreFiles     = 512
-	maxPstoreFileBytes = 1 << 20
+	maxPstoreFileBytes = hostfile.LimitFirmware
+	// maxPstoreTotalBytes bounds what one reading of pstore (or of the
+	// archive) reads in all: 512 records of the largest size would be 2 GiB.
+	maxPstoreTotalBytes = 32 << 20
+	// maxBodyBytes bounds the text a record keeps for reassembling a dump
+	// split into parts (EFI parts hold about 1 KiB, a whole ramoops boot
+	// log 27 KiB in some 350 lines), each line charged its string header
+	// too: 512 records keep 32 MiB at most. FirstLines and the verdict are
+	// taken from the whole record.
+	maxBodyBytes = 64 << 10
 	// MaxFirstLines bounds End.FirstLines and PstoreRecord.FirstLines.
 	MaxFirstLines = 16
 	maxLineBytes  = 512
@@ -29,7 +39,10 @@ const (
 
 // PstoreDir returns the pstore mount point under a sysfs root
 // ("/sys" on a host).
-func PstoreDir(sysfsRoot string) string { return filepath.Join(sysfsRoot, "fs", "pstore") }
+func PstoreDir(sysfsRoot string) string { return filepath.Join(sysfsRoot, PstoreName) }
+
+// PstoreName is the pstore mount point relative to the sysfs root.
+const PstoreName = "fs/pstore"
 
 // PstoreRecord is one file of the pstore file system, decoded.
 type PstoreRecord struct {
@@ -113,19 +126,24 @@ func ParsePstoreRecord(name string, mtime time.Time, data []byte) PstoreRecord {
 	if compressed {
 		return r
 	}
-	lines := splitLines(data)
-	body, header := lines, ""
-	if len(lines) > 0 && typ == "dmesg" {
-		if m := headerRE.FindStringSubmatch(lines[0]); m != nil {
-			header = lines[0]
-			r.Reason = m[1]
-			r.Count, _ = strconv.Atoi(m[2])
-			r.Part, _ = strconv.Atoi(m[3])
-			body = lines[1:]
+	var sc lineScan
+	header := ""
+	first := true
+	eachLine(data, func(l string) {
+		if first {
+			first = false
+			if m := headerRE.FindStringSubmatch(l); m != nil && typ == "dmesg" {
+				header = l
+				r.Reason = m[1]
+				r.Count, _ = strconv.Atoi(m[2])
+				r.Part, _ = strconv.Atoi(m[3])
+				return
+			}
 		}
-	}
-	r.header, r.body = header, body
-	textReason, start := markerScan(body)
+		sc.add(l)
+	})
+	r.header, r.body = header, sc.body()
+	textReason := sc.reason
 	switch typ {
 	case "dmesg":
 		if r.Reason == "" {
@@ -141,8 +159,92 @@ func ParsePstoreRecord(name string, mtime time.Time, data []byte) PstoreRecord {
 	case "mce":
 		r.Reason, r.Crash = "MCE", true
 	}
-	r.FirstLines = firstLines(header, body, start)
+	r.FirstLines = sc.firstLines(header)
 	return r
+}
+
+// lineScan takes a record's lines one at a time and keeps only what the
+// record needs, so that memory stays bounded however many lines a file
+// holds: its verdict (markerScan's), its first lines from the first marker
+// on, and for reassembling a dump split into parts its last lines up to
+// maxBodyBytes (each line charged its string header too).
+type lineScan struct {
+	n      int    // lines seen
+	reason string // markerScan's reason
+	start  int    // index of the first marker; valid when marked
+	marked bool
+	head   []string // the first MaxFirstLines lines
+	from   []string // MaxFirstLines lines from the first marker on
+	tail   []string // the newest lines, tail[drop:] kept
+	drop   int
+	bytes  int // cost of tail[drop:]
+}
+
+// lineCost is what keeping a line costs: its text and its string header.
+func lineCost(l string) int { return len(l) + 16 }
+
+func (s *lineScan) add(l string) {
+	switch {
+	case containsAny(l, panicMarkers):
+		s.reason = "Panic"
+		s.mark()
+	case containsAny(l, oopsMarkers):
+		if s.reason == "" {
+			s.reason = "Oops"
+		}
+		s.mark()
+	}
+	if len(s.head) < MaxFirstLines {
+		s.head = append(s.head, l)
+	}
+	if s.marked && len(s.from) < MaxFirstLines {
+		s.from = append(s.from, l)
+	}
+	s.tail = append(s.tail, l)
+	s.bytes += lineCost(l)
+	for s.bytes > maxBodyBytes && s.drop < len(s.tail) {
+		s.bytes -= lineCost(s.tail[s.drop])
+		s.tail[s.drop] = ""
+		s.drop++
+	}
+	if s.drop > len(s.tail)/2 && s.drop > 1024 {
+		s.tail = append(s.tail[:0:0], s.tail[s.drop:]...)
+		s.drop = 0
+	}
+	s.n++
+}
+
+func (s *lineScan) mark() {
+	if !s.marked {
+		s.marked, s.start = true, s.n
+	}
+}
+
+// body returns the lines kept for reassembly.
+func (s *lineScan) body() []string {
+	if s.drop == 0 {
+		return s.tail
+	}
+	return slices.Clone(s.tail[s.drop:])
+}
+
+// firstLines is firstLines(header, all lines, start) from what was kept.
+func (s *lineScan) firstLines(header string) []string {
+	lines := s.head
+	if s.marked {
+		lines = s.from
+	}
+	var out []string
+	if header != "" {
+		out = append(out, header)
+	}
+	for _, l := range lines {
+		if len(out) >= MaxFirstLines {
+			break
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // markerScan returns the text's own verdict, "Panic" when a panic line
@@ -194,70 +296,99 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
-// splitLines splits text into lines, dropping empty ones and invalid UTF-8,
-// and cutting each at maxLineBytes.
-func splitLines(data []byte) []string {
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), maxPstoreFileBytes+1)
-	for sc.Scan() {
-		l := strings.ToValidUTF8(strings.TrimRight(sc.Text(), "\r\x00 "), "\uFFFD")
-		if l == "" {
+// eachLine calls fn with each line of text, dropping empty ones and
+// invalid UTF-8 and cutting each at maxLineBytes, without holding more than
+// one line at a time.
+func eachLine(data []byte, fn func(string)) {
+	for len(data) > 0 {
+		var raw []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			raw, data = data[:i], data[i+1:]
+		} else {
+			raw, data = data, nil
+		}
+		raw = bytes.TrimRight(raw, "\r\x00 ")
+		if len(raw) == 0 {
 			continue
 		}
+		if len(raw) > 4*maxLineBytes {
+			// Invalid UTF-8 grows by at most 3 bytes a byte: what
+			// survives the cut below lies in the first 4*maxLineBytes.
+			raw = raw[:4*maxLineBytes]
+		}
+		l := strings.ToValidUTF8(string(raw), "\uFFFD")
 		if len(l) > maxLineBytes {
 			l = strings.ToValidUTF8(l[:maxLineBytes], "")
 		}
-		out = append(out, l)
+		fn(l)
 	}
-	return out
 }
 
 // ReadPstore reads the records in a pstore directory. A directory that does
 // not exist (no pstore on this host) gives an error wrapping fs.ErrNotExist;
 // a directory or files that cannot be read (pstore needs root) give an error
-// wrapping fs.ErrPermission, with the records that could be read.
+// wrapping fs.ErrPermission, with the records that could be read. A file
+// named like a record that is no regular file (a FIFO, a link leading
+// nowhere inside dir) or is larger than hostfile.LimitFirmware is an error
+// naming it, and never stops the others from being read. Paths resolve
+// inside dir (see hostfile).
 func ReadPstore(dir string) ([]PstoreRecord, error) {
-	ents, err := os.ReadDir(dir)
+	return ReadPstoreAt(hostfile.NewRoot(dir), ".")
+}
+
+// ReadPstoreAt is ReadPstore for the directory name below root, resolved
+// inside root: PstoreName below the sysfs root on a host.
+func ReadPstoreAt(root hostfile.Root, name string) ([]PstoreRecord, error) {
+	ents, err := root.ReadDir(name)
 	if err != nil {
 		return nil, fmt.Errorf("history: pstore: %w", err)
 	}
 	var recs []PstoreRecord
 	var errs []error
+	budget := int64(maxPstoreTotalBytes)
 	for _, e := range ents {
 		if len(recs) >= maxPstoreFiles {
 			errs = append(errs, fmt.Errorf("history: pstore: more than %d files, rest not read", maxPstoreFiles))
 			break
 		}
-		if !e.Type().IsRegular() {
+		if e.IsDir() {
 			continue
 		}
 		if _, _, _, _, ok := ParsePstoreName(e.Name()); !ok {
 			continue
 		}
-		info, err := e.Info()
+		if budget <= 0 {
+			errs = append(errs, fmt.Errorf("history: pstore: %s read in all, rest not read", hostfile.FormatSize(maxPstoreTotalBytes)))
+			break
+		}
+		rel := path.Join(name, e.Name())
+		data, mtime, err := readRecordFile(root, rel, min(maxPstoreFileBytes, budget))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("history: pstore: %w", err))
 			continue
 		}
-		data, err := readPrefix(filepath.Join(dir, e.Name()), maxPstoreFileBytes)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("history: pstore: %w", err))
-			continue
-		}
-		recs = append(recs, ParsePstoreRecord(e.Name(), info.ModTime(), data))
+		budget -= int64(len(data))
+		recs = append(recs, ParsePstoreRecord(e.Name(), mtime, data))
 	}
 	return recs, errors.Join(errs...)
 }
 
-// readPrefix reads at most limit bytes of a file.
-func readPrefix(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
+// readRecordFile reads one pstore record below root, up to limit bytes,
+// with its modification time. Only a regular file is read; it is opened
+// without blocking, so a FIFO or device put there is an error at once.
+func readRecordFile(root hostfile.Root, name string, limit int64) ([]byte, time.Time, error) {
+	fi, err := root.Stat(name)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, limit))
+	if !fi.Mode().IsRegular() {
+		return nil, time.Time{}, &fs.PathError{Op: "open", Path: root.Path(name), Err: &hostfile.TypeError{Mode: fi.Mode(), Want: "regular file"}}
+	}
+	data, err := root.ReadFile(name, limit)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return data, fi.ModTime(), nil
 }
 
 // End states of the previous boot.

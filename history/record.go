@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
 // Schema names the file format; Version is the version this package writes
@@ -15,9 +17,10 @@ const (
 	Version = 1
 )
 
-// MaxFileSize bounds the history file this package reads or writes. With a
-// few kilobytes per boot it holds hundreds of boots.
-const MaxFileSize = 4 << 20
+// MaxFileSize bounds the history file this package reads or writes
+// (hostfile.LimitState). With a few kilobytes per boot it holds hundreds of
+// boots.
+const MaxFileSize = hostfile.LimitState
 
 // Record describes one boot: what the host booted and on which hardware.
 // The caller fills it from the host, firmware, dmi and systemd collectors.
@@ -205,4 +208,24 @@ func marshalFile(boots []Record, limit int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: encoded history is %d bytes, limit %d", ErrTooLarge, len(b), limit)
 	}
 	return b, nil
+}
+
+// Serials returns the serial numbers and UUID that r holds (the system's
+// and every DIMM's), leaving out the placeholders firmware ships with: the
+// values that withholding (--no-collector.dmi.serials) must keep out of
+// every output, also where they appear inside other text.
+func (r Record) Serials() []string {
+	var out []string
+	if normUUID(r.System.UUID) != "" {
+		out = append(out, r.System.UUID)
+	}
+	if s := normSerial(r.System.SerialNumber); s != "" {
+		out = append(out, s)
+	}
+	for _, d := range r.DIMMs {
+		if s := normSerial(d.SerialNumber); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

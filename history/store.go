@@ -4,13 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
 // FileName is the history file inside the state directory.
@@ -32,6 +34,9 @@ const tempPrefix = "." + FileName + ".tmp-"
 type Store struct {
 	dir  string
 	keep int
+	// readOnly is set by OpenReadOnly: nothing on disk is created,
+	// removed, renamed or written.
+	readOnly bool
 
 	mu       sync.Mutex
 	boots    []Record // newest first
@@ -45,20 +50,32 @@ type Store struct {
 	limit int
 }
 
-// Open loads the history kept in dir, keeping at most keep boots. It fails
-// only for bad arguments: a missing directory is created, and a corrupt,
+// Open loads the history kept in dir, keeping at most keep boots, for the
+// agent that owns dir. It fails only for bad arguments: a missing directory
+// is created, temporary files older than this process (an interrupted
+// write's leftovers) are removed, and a corrupt,
 // foreign or oversized history file is set aside (renamed to
 // "history.json.corrupt-TIMESTAMP") and reported by Problems. A directory
 // that cannot be created or read still yields a working in-memory Store;
 // Problems says why and Record returns the error.
-func Open(dir string, keep int) (*Store, error) {
+func Open(dir string, keep int) (*Store, error) { return open(dir, keep, false) }
+
+// OpenReadOnly loads the history kept in dir as Open does, for a one-shot
+// command that must change nothing on disk whatever it finds (the agent
+// may own dir and be writing it): it creates, removes and renames nothing.
+// A missing directory is an empty history; a file Open would set aside is
+// left in place and reported by Problems; Record and MarkCleanShutdown
+// fail with ErrReadOnly and change only the in-memory history.
+func OpenReadOnly(dir string, keep int) (*Store, error) { return open(dir, keep, true) }
+
+func open(dir string, keep int, readOnly bool) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("history: empty state directory")
 	}
 	if keep < 1 {
 		return nil, fmt.Errorf("history: keep must be at least 1, got %d", keep)
 	}
-	s := &Store{dir: dir, keep: keep, now: time.Now, limit: MaxFileSize}
+	s := &Store{dir: dir, keep: keep, readOnly: readOnly, now: time.Now, limit: MaxFileSize}
 	s.load()
 	return s, nil
 }
@@ -69,15 +86,18 @@ func (s *Store) Dir() string { return s.dir }
 // Path returns the history file's path.
 func (s *Store) Path() string { return filepath.Join(s.dir, FileName) }
 
-// load reads the file into s.boots, setting aside what it cannot use.
+// load reads the file into s.boots, setting aside what it cannot use
+// (reporting it, in a read-only store).
 func (s *Store) load() {
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		// Nothing to read either; writes will fail the same way.
-		s.problems = append(s.problems, fmt.Errorf("%w: create %s: %w", ErrNotWritable, s.dir, err))
-		return
+	if !s.readOnly {
+		if err := os.MkdirAll(s.dir, 0o755); err != nil {
+			// Nothing to read either; writes will fail the same way.
+			s.problems = append(s.problems, fmt.Errorf("%w: create %s: %w", ErrNotWritable, s.dir, err))
+			return
+		}
+		s.removeTemps()
 	}
-	s.removeTemps()
-	b, err := readBounded(s.Path(), MaxFileSize)
+	b, err := readBounded(s.dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return
@@ -101,11 +121,15 @@ func (s *Store) load() {
 	}
 }
 
-// readBounded reads at most limit bytes of name, failing with ErrTooLarge
-// past that, and with ErrForeign for anything but a regular file: a
-// symbolic link planted there must not make a root agent read, or later
-// report on, another file.
-func readBounded(name string, limit int64) ([]byte, error) {
+// readBounded reads dir's history file, at most MaxFileSize bytes
+// (hostfile.LimitState), failing with ErrTooLarge past that, and with
+// ErrForeign for anything but a regular file: a symbolic link planted there
+// must not make a root agent read, or later report on, another file, and a
+// FIFO or device must not block or feed it forever. The file is opened
+// without blocking and resolved inside dir, so a link swapped in after the
+// check cannot lead out of it either.
+func readBounded(dir string) ([]byte, error) {
+	name := filepath.Join(dir, FileName)
 	fi, err := os.Lstat(name)
 	if err != nil {
 		return nil, err
@@ -113,28 +137,23 @@ func readBounded(name string, limit int64) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s is not a regular file (%v)", ErrForeign, name, fi.Mode().Type())
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
+	b, err := hostfile.NewRoot(dir).ReadFile(FileName, MaxFileSize)
+	switch {
+	case errors.Is(err, hostfile.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %w", ErrTooLarge, err)
+	case errors.Is(err, hostfile.ErrNotRegular):
+		return nil, fmt.Errorf("%w: %w", ErrForeign, err)
 	}
-	defer f.Close()
-	// The file must still be the one checked (no link swapped in between).
-	if ofi, err := f.Stat(); err != nil || !os.SameFile(fi, ofi) {
-		return nil, fmt.Errorf("%w: %s changed while opened", ErrForeign, name)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, name, limit)
-	}
-	return b, nil
+	return b, err
 }
 
 // setAside renames the history file so that it is kept for a human but no
-// longer read, and records why.
+// longer read, and records why. A read-only store only records it.
 func (s *Store) setAside(cause error) {
+	if s.readOnly {
+		s.problems = append(s.problems, fmt.Errorf("%w; left in place (read-only)", cause))
+		return
+	}
 	aside := fmt.Sprintf("%s.corrupt-%s", s.Path(), s.now().UTC().Format("20060102T150405.000000000Z"))
 	if err := os.Rename(s.Path(), aside); err != nil {
 		s.problems = append(s.problems, fmt.Errorf("%w; could not set it aside: %w", cause, err))
@@ -144,14 +163,24 @@ func (s *Store) setAside(cause error) {
 	_ = syncDir(s.dir)
 }
 
-// removeTemps deletes temporary files that an interrupted write left behind.
+// processStart is when this process started, near enough: a temporary file
+// older than it is a leftover of an earlier process's interrupted write.
+var processStart = time.Now()
+
+// removeTemps deletes temporary files that an interrupted write left
+// behind: those older than this process. A younger one belongs to a write
+// in progress (another Store of this process, whose build was slow), which
+// must not lose its file under it.
 func (s *Store) removeTemps() {
-	ents, err := os.ReadDir(s.dir)
+	ents, err := hostfile.NewRoot(s.dir).ReadDir(".")
 	if err != nil {
 		return
 	}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tempPrefix) && e.Type().IsRegular() {
+		if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(processStart) {
 			_ = os.Remove(filepath.Join(s.dir, e.Name()))
 		}
 	}
@@ -251,6 +280,9 @@ func (s *Store) MarkCleanShutdown(bootID string, at time.Time) error {
 // saveLocked writes the history atomically: a temporary file in the same
 // directory, fsync, rename over FileName, fsync of the directory.
 func (s *Store) saveLocked() error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	if s.readErr != nil {
 		return s.readErr
 	}
@@ -304,9 +336,11 @@ func writeAtomic(dir, name string, b []byte) (err error) {
 	return nil
 }
 
-// syncDir makes a rename in dir durable.
+// syncDir makes a rename in dir durable. O_DIRECTORY makes the open fail
+// at once on anything but a directory (a FIFO put there would block a
+// plain open).
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return err
 	}

@@ -320,9 +320,22 @@ func TestStoreRemovesTempLeftovers(t *testing.T) {
 	if err := os.WriteFile(left, []byte(`{"half":`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Written before this process started: a crashed agent's.
+	old := processStart.Add(-time.Hour)
+	if err := os.Chtimes(left, old, old); err != nil {
+		t.Fatal(err)
+	}
+	// Written by this process, a write in progress: kept.
+	live := filepath.Join(dir, tempPrefix+"654321")
+	if err := os.WriteFile(live, []byte(`{"half":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	openT(t, dir, 3)
 	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("leftover temporary file still there: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a write in progress lost its temporary file: %v", err)
 	}
 }
 

@@ -8,9 +8,11 @@ import (
 	"io"
 	iofs "io/fs"
 	"os"
+	"reflect"
 
 	"github.com/bootinfo/bootinfo/dmi"
 	"github.com/bootinfo/bootinfo/dmi/dmidecode"
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
 type dmiFlags struct {
@@ -23,18 +25,38 @@ type dmiFlags struct {
 }
 
 // dmiCommand behaves like dmidecode: the host's tables (or --from-dump's),
-// printed as dmidecode 3.4 prints them, or as the JSON summary.
+// printed as dmidecode 3.4 prints them, or as the JSON summary. With
+// --no-collector.dmi.serials no serial number, UUID or asset tag is printed,
+// in any format or message: they show as <WITHHELD> (blank in JSON, with
+// serials_withheld), and the outputs that exist to print them (-s of such a
+// keyword, the hex dump, --dump-bin) are refused.
 func dmiCommand(stdout, stderr io.Writer, o options, f dmiFlags) int {
+	withhold := !o.collectorConfig.DMI.Serials
+	// redact is replaced by the table's once it is read: an error about
+	// the table must not quote what is withheld either.
+	redact := func(s string) string { return s }
 	fail := func(format string, args ...any) int {
-		fmt.Fprintf(stderr, "bootinfo dmi: "+format+"\n", args...)
+		fmt.Fprintf(stderr, "bootinfo dmi: %s\n", redact(fmt.Sprintf(format, args...)))
 		return 1
+	}
+	if withhold {
+		switch {
+		case f.dumpBin != "":
+			return fail("--dump-bin copies the tables, serial numbers included; it does not go with --no-collector.dmi.serials")
+		case f.dump && f.keyword == "":
+			return fail("--dump prints the tables' bytes, serial numbers included; it does not go with --no-collector.dmi.serials")
+		case dmidecode.WithheldKeyword(f.keyword):
+			return fail("-s %s prints a serial number, UUID or asset tag, which --no-collector.dmi.serials withholds", f.keyword)
+		}
 	}
 	var (
 		t   *dmi.Table
 		err error
 	)
 	if f.fromDump != "" {
-		b, rerr := os.ReadFile(f.fromDump)
+		// A file the operator names, read like any host file: bounded,
+		// and a FIFO or device refused rather than waited on.
+		b, rerr := hostfile.ReadFile(f.fromDump, hostfile.LimitFirmware)
 		if rerr != nil {
 			return fail("%v", rerr)
 		}
@@ -54,6 +76,9 @@ func dmiCommand(stdout, stderr io.Writer, o options, f dmiFlags) int {
 	}
 	if t == nil {
 		return fail("%v", err)
+	}
+	if withhold {
+		redact = dmidecode.NewRedacter(dmidecode.Serials(t))
 	}
 	// A fault part-way is reported by the writer in dmidecode's words; what
 	// decoded before it is printed, as dmidecode does.
@@ -78,7 +103,7 @@ func dmiCommand(stdout, stderr io.Writer, o options, f dmiFlags) int {
 		if err != nil {
 			return fail("%v", err)
 		}
-		fmt.Fprintln(stdout, s)
+		fmt.Fprintln(stdout, redact(s))
 		return 0
 	}
 
@@ -87,9 +112,16 @@ func dmiCommand(stdout, stderr io.Writer, o options, f dmiFlags) int {
 		if sum == nil {
 			return fail("%v", err)
 		}
+		out := struct {
+			*dmi.Summary
+			SerialsWithheld bool `json:"serials_withheld,omitempty"`
+		}{sum, withhold}
+		if withhold {
+			withholdSummary(sum, redact)
+		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := enc.Encode(out); err != nil {
 			return fail("%v", err)
 		}
 		return 0
@@ -102,8 +134,45 @@ func dmiCommand(stdout, stderr io.Writer, o options, f dmiFlags) int {
 		}
 	}
 	src := dmidecode.Source{Table: t, DumpFile: f.fromDump}
-	if err := dmidecode.Write(stdout, src, dmidecode.Options{Types: types, Dump: f.dump, Stderr: stderr}); err != nil {
+	opts := dmidecode.Options{Types: types, Dump: f.dump, Stderr: stderr, WithholdSerials: withhold}
+	if err := dmidecode.Write(stdout, src, opts); err != nil {
 		return fail("%v", err)
 	}
 	return 0
+}
+
+// withholdSummary blanks the serial numbers, UUID and asset tags of s, as
+// the dmi collector does, and runs every other string through redact, for
+// a serial copied into an OEM string or another field.
+func withholdSummary(s *dmi.Summary, redact func(string) string) {
+	s.System.SerialNumber, s.System.UUID = "", ""
+	s.Baseboard.SerialNumber, s.Baseboard.AssetTag = "", ""
+	s.Chassis.SerialNumber, s.Chassis.AssetTag = "", ""
+	for i := range s.Memory.Devices {
+		s.Memory.Devices[i].SerialNumber = ""
+	}
+	redactStrings(reflect.ValueOf(s).Elem(), redact)
+}
+
+// redactStrings runs every string reachable in v (structs, slices,
+// pointers) through redact.
+func redactStrings(v reflect.Value, redact func(string) string) {
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(redact(v.String()))
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			redactStrings(v.Elem(), redact)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			redactStrings(v.Field(i), redact)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			redactStrings(v.Index(i), redact)
+		}
+	}
 }

@@ -49,6 +49,10 @@ const maxErrorLines = 10
 // SIGINT and SIGTERM end it at once, even while it waits for a slow pipe:
 // what was read is printed, and the status is 128 plus the signal's
 // number (0 with --follow, which a signal is the way to end).
+//
+// --no-collector.kmsg.records withholds message text here as everywhere:
+// only --format json without --follow runs, and prints no records, the
+// summary with the messages it quotes blanked, and "messages_withheld".
 func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "bootinfo kmsg: "+format+"\n", args...)
@@ -57,6 +61,10 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 	levels, err := collectors.ParseKmsgLevels(f.levels)
 	if err != nil {
 		return fail("--level: %v", err)
+	}
+	withhold := !o.collectorConfig.Kmsg.Records
+	if withhold && (f.format != "json" || f.follow) {
+		return fail("kernel message text is withheld (--no-collector.kmsg.records); --format json without --follow prints the summary without it")
 	}
 	ctx, interrupted, stop := signalContext()
 	defer stop()
@@ -131,6 +139,7 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 			}
 		case jsonLines:
 			_ = enc.Encode(collectors.NewKmsgRecord(r))
+		case withhold:
 		default:
 			b, err := json.MarshalIndent(collectors.NewKmsgRecord(r), "    ", "  ")
 			if err != nil {
@@ -150,11 +159,19 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 		if records > 0 {
 			out.WriteString("\n  ")
 		}
-		sum, err := json.MarshalIndent(summary.Snapshot(), "  ", "  ")
+		snap := summary.Snapshot()
+		if withhold {
+			collectors.WithholdKmsgText(&snap)
+		}
+		sum, err := json.MarshalIndent(snap, "  ", "  ")
 		if err != nil {
 			return fail("%v", err)
 		}
-		fmt.Fprintf(out, "],\n  \"skipped\": %d,\n  \"summary\": %s\n}\n", skipped, sum)
+		fmt.Fprintf(out, "],\n  \"skipped\": %d,\n  \"summary\": %s", skipped, sum)
+		if withhold {
+			out.WriteString(",\n  \"messages_withheld\": true")
+		}
+		out.WriteString("\n}\n")
 	}
 	out.Flush()
 	if skipped > 0 {

@@ -28,6 +28,9 @@ func (p *printer) fields(s *dmi.Structure, fs []field) {
 			return
 		}
 		b := f.value(p.buf[:0], s)
+		if len(b) > 0 && p.secret(f.name) {
+			b = append(b[:0], Withheld...)
+		}
 		if len(b) > 0 {
 			p.w.WriteString("\t")
 			p.w.WriteString(f.name)

@@ -17,12 +17,21 @@ type printer struct {
 	vendor vendor
 	// buf is scratch space for field values.
 	buf []byte
+	// withhold prints Withheld as the value of the withheldFields.
+	withhold bool
 }
+
+// secret reports whether the field name's value is withheld.
+func (p *printer) secret(name string) bool { return p.withhold && withheldFields[name] }
 
 func (p *printer) f(format string, a ...any) { fmt.Fprintf(p.w, format, a...) }
 
 // attr prints "\tname: value" with value formatted.
 func (p *printer) attr(name, format string, a ...any) {
+	if p.secret(name) {
+		p.text(name, Withheld)
+		return
+	}
 	p.w.WriteString("\t" + name + ": ")
 	fmt.Fprintf(p.w, format, a...)
 	p.w.WriteString("\n")
@@ -30,6 +39,9 @@ func (p *printer) attr(name, format string, a ...any) {
 
 // text prints "\tname: value".
 func (p *printer) text(name, value string) {
+	if p.secret(name) {
+		value = Withheld
+	}
 	p.w.WriteString("\t")
 	p.w.WriteString(name)
 	p.w.WriteString(": ")

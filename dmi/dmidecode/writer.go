@@ -37,6 +37,12 @@ type Options struct {
 	// standard error (version fix-ups, type 34 fix-ups, broken tables,
 	// count and length mismatches).
 	Stderr io.Writer
+	// WithholdSerials leaves serial numbers, UUIDs and asset tags out of
+	// the output (--no-collector.dmi.serials): their fields show Withheld,
+	// and so does any of their values (Serials) found in other text, such
+	// as an OEM string. A String keyword that names one, and Dump, fail
+	// with ErrWithheld.
+	WithholdSerials bool
 }
 
 // ErrUsage is returned for an invalid option value (unknown -t or -s
@@ -49,6 +55,28 @@ func Write(w io.Writer, src Source, opts Options) error {
 	if t == nil {
 		return fmt.Errorf("%w: no table", ErrUsage)
 	}
+	var rw *redactWriter
+	if opts.WithholdSerials {
+		switch {
+		case opts.String != "" && WithheldKeyword(opts.String):
+			return fmt.Errorf("%w: -s %s prints one", ErrWithheld, opts.String)
+		case opts.String == "" && opts.Dump:
+			return fmt.Errorf("%w: the hex dump holds them", ErrWithheld)
+		}
+		rw = &redactWriter{w: w, redact: NewRedacter(Serials(t))}
+		w = rw
+	}
+	err := write(w, src, opts)
+	if rw != nil {
+		if ferr := rw.flush(); err == nil {
+			err = ferr
+		}
+	}
+	return err
+}
+
+func write(w io.Writer, src Source, opts Options) error {
+	t := src.Table
 	bw := bufio.NewWriter(w)
 	if opts.String != "" {
 		if err := writeString(bw, t, opts.String); err != nil {
@@ -56,7 +84,7 @@ func Write(w io.Writer, src Source, opts Options) error {
 		}
 		return bw.Flush()
 	}
-	p := &printer{w: bw, t: t, ver: t.Version.Uint()}
+	p := &printer{w: bw, t: t, ver: t.Version.Uint(), withhold: opts.WithholdSerials}
 	warn := func(format string, a ...any) {
 		if opts.Stderr != nil {
 			fmt.Fprintf(opts.Stderr, format, a...)
