@@ -46,15 +46,29 @@ func SysfsDir(tb testing.TB) string {
 }
 
 // SysfsRoot builds a sysfs tree whose tablesDir (dmi.TablesDir, relative
-// to the root) is the corpus's copy name, and returns its root.
+// to the root) holds a copy of the corpus's tables name, and returns its
+// root. A copy, not a link: an absolute link below a sysfs root resolves
+// inside that root, as it would on the host.
 func SysfsRoot(tb testing.TB, name, tablesDir string) string {
 	tb.Helper()
 	root := tb.TempDir()
-	if err := os.MkdirAll(filepath.Dir(filepath.Join(root, tablesDir)), 0o755); err != nil {
+	dst := filepath.Join(root, tablesDir)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join(SysfsDir(tb), name), filepath.Join(root, tablesDir)); err != nil {
+	src := filepath.Join(SysfsDir(tb), name)
+	ents, err := os.ReadDir(src)
+	if err != nil {
 		tb.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o444); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	return root
 }
