@@ -6,8 +6,10 @@ package dmitest
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
@@ -16,7 +18,13 @@ import (
 func Dumps(tb testing.TB) []string {
 	tb.Helper()
 	dir := testutil.Shared(tb, "smbios", "dumps")
-	m, err := filepath.Glob(filepath.Join(dir, "*.bin"))
+	ents, err := hostfile.NewRoot(dir).ReadDir(".")
+	var m []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".bin") {
+			m = append(m, filepath.Join(dir, e.Name()))
+		}
+	}
 	if err != nil || len(m) == 0 {
 		tb.Fatalf("no dumps in %s: %v", dir, err)
 	}
@@ -32,7 +40,7 @@ func Dump(tb testing.TB, name string) []byte {
 // ReadFile returns the bytes of p, failing tb when it cannot be read.
 func ReadFile(tb testing.TB, p string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(p)
+	b, err := hostfile.ReadFile(p, hostfile.LimitFirmware)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -57,15 +65,12 @@ func SysfsRoot(tb testing.TB, name, tablesDir string) string {
 		tb.Fatal(err)
 	}
 	src := filepath.Join(SysfsDir(tb), name)
-	ents, err := os.ReadDir(src)
+	ents, err := hostfile.NewRoot(src).ReadDir(".")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			tb.Fatal(err)
-		}
+		b := ReadFile(tb, filepath.Join(src, e.Name()))
 		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o444); err != nil {
 			tb.Fatal(err)
 		}
