@@ -22,8 +22,7 @@ func BareFixtureRoot(tb testing.TB) string {
 }
 
 // FixtureRoot returns a fresh BareFixtureRoot plus the UEFI variables and
-// SMBIOS tables of one real OVMF boot from the shared corpus (linked, not
-// copied).
+// SMBIOS tables of one real OVMF boot from the shared corpus (copied).
 func FixtureRoot(tb testing.TB) string {
 	tb.Helper()
 	dst := BareFixtureRoot(tb)
@@ -47,7 +46,13 @@ func FixtureRoot(tb testing.TB) string {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			tb.Fatal(err)
 		}
-		if err := os.Symlink(target, p); err != nil {
+		// A copy, not a link: an absolute link below a --path root
+		// resolves inside that root, as it would on the host.
+		b, err := os.ReadFile(target)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
 			tb.Fatal(err)
 		}
 	}
