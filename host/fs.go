@@ -155,11 +155,13 @@ func ParseBootTime(stat []byte) (time.Time, error) {
 		if !ok {
 			continue
 		}
-		n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
-		if err != nil || n < 0 {
-			return time.Time{}, fmt.Errorf("bad btime %q", bytes.TrimSpace(v))
+		// The kernel writes "btime %llu\n": digits only.
+		v = bytes.TrimRight(v, "\n")
+		n, err := strconv.ParseUint(string(v), 10, 63)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("bad btime %.40q", v)
 		}
-		return time.Unix(n, 0).UTC(), nil
+		return time.Unix(int64(n), 0).UTC(), nil
 	}
 	return time.Time{}, errors.New("no btime line")
 }

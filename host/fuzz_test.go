@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,6 +156,24 @@ func FuzzParseUptime(f *testing.F) {
 		d, err := ParseUptime(b)
 		if err == nil && d < 0 {
 			t.Fatalf("negative uptime %v from %q", d, b)
+		}
+	})
+}
+
+// FuzzParseBootTime: never panic; a boot time found is never before the
+// epoch, and written back as the kernel writes it, parses to itself.
+func FuzzParseBootTime(f *testing.F) {
+	f.Add([]byte("cpu  1 2 3 4 5 6 7 8 9 10\nbtime 1700000000\nprocesses 5\n"))
+	f.Add([]byte("btime -1\nbtime 2\n"))
+	f.Add([]byte("btime 99999999999999999999\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		bt, err := ParseBootTime(b)
+		if err != nil {
+			return
+		}
+		again, err := ParseBootTime([]byte("btime " + strconv.FormatInt(bt.Unix(), 10) + "\n"))
+		if bt.Unix() < 0 || err != nil || !again.Equal(bt) {
+			t.Fatalf("boot time %v (%d) from %q; written back: %v, %v", bt, bt.Unix(), b, again, err)
 		}
 	})
 }
