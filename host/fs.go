@@ -135,7 +135,9 @@ func (f FS) CmdlineRaw() (string, error) {
 // BootTime returns when the host booted, from the btime line of /proc/stat
 // (whole seconds, as the kernel gives it). /proc/stat grows with the
 // processors and interrupts; it is read up to hostfile.LimitConfig, as
-// prometheus/procfs (which bootinfo used before) bounds it.
+// prometheus/procfs (which bootinfo used before) bounds it. When the file
+// reads but holds no valid btime line, the boot time is derived from
+// /proc/uptime instead, to the second.
 func (f FS) BootTime() (time.Time, error) {
 	b, err := f.proc.ReadFile("stat", hostfile.LimitConfig)
 	if err != nil {
@@ -143,6 +145,9 @@ func (f FS) BootTime() (time.Time, error) {
 	}
 	t, err := ParseBootTime(b)
 	if err != nil {
+		if up, uerr := f.Uptime(); uerr == nil {
+			return time.Now().Add(-up).Round(time.Second).UTC(), nil
+		}
 		return time.Time{}, fmt.Errorf("host: boot time: %s: %w", f.proc.Path("stat"), err)
 	}
 	return t, nil
