@@ -51,11 +51,11 @@ func (c Cmdline) Get(key string) (string, bool) {
 //   - A word's key and value are split at its first "=" that is not the
 //     word's first byte ("=a=b" has key "=a" and value "b"; "=a" is a key
 //     without value).
-//   - Only two quotes are removed: one that opens the word (and then the
-//     word's last byte, when it is a quote) and one that opens the value
-//     (and then, again, the word's last byte when it is a quote). Every
-//     other quote stays: a="b c"d has the value `b c"d`, a=b"c d" the value
-//     `b"c d"`.
+//   - Quotes are removed in three places only: one that opens the word, one
+//     that opens the value, and the word's last byte when it is a quote and
+//     one of those was there (removed once, whichever opened). Every other
+//     quote stays: a="b c"d has the value `b c"d`, a=b"c d" the value
+//     `b"c d"`, "a b"=c the key `a b"`.
 //   - The first word that is "--" without a value, quoted or not, ends the
 //     parameters; the words after it are init's arguments (a word with a
 //     value becomes "key=value", as init receives it). A second "--" ends
