@@ -2,18 +2,17 @@ package bootdisk
 
 import (
 	"fmt"
+	iofs "io/fs"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// blockDevNum returns the device number of the block device node at path.
-func blockDevNum(path string) (maj, min uint32, err error) {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return 0, 0, fmt.Errorf("bootdisk: %s: %w", path, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
-		return 0, 0, fmt.Errorf("bootdisk: %s is not a block device", path)
+// fileDevNum returns the device number of a device node's FileInfo.
+func fileDevNum(fi iofs.FileInfo) (maj, min uint32, err error) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, fmt.Errorf("bootdisk: %s: no device number", fi.Name())
 	}
 	return unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)), nil
 }

@@ -5,9 +5,10 @@ package bootdisk
 import (
 	"errors"
 	"fmt"
+	iofs "io/fs"
 )
 
-// blockDevNum needs Linux's device numbers.
-func blockDevNum(path string) (maj, min uint32, err error) {
-	return 0, 0, fmt.Errorf("bootdisk: %s: %w", path, errors.ErrUnsupported)
+// fileDevNum needs Linux's device numbers.
+func fileDevNum(fi iofs.FileInfo) (maj, min uint32, err error) {
+	return 0, 0, fmt.Errorf("bootdisk: %s: %w", fi.Name(), errors.ErrUnsupported)
 }

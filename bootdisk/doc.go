@@ -18,8 +18,8 @@
 //     end of the disk is not read.
 //
 // Discovery follows the kernel's ABIs: the mount table
-// (Documentation/filesystems/proc.rst, /proc/PID/mountinfo, parsed with
-// github.com/prometheus/procfs), block devices by number
+// (Documentation/filesystems/proc.rst, /proc/PID/mountinfo, parsed by
+// ParseMountInfo), block devices by number
 // (Documentation/ABI/stable/sysfs-block: /sys/dev/block/MAJ:MIN, the
 // partition, start and size attributes of a partition and
 // queue/logical_block_size of a disk), and the device node under /dev. When
@@ -30,6 +30,7 @@
 // Reading is separate from parsing: ParseTable and ReadTable decode bytes from
 // any source (a disk, an image, a fuzzer); FS reads below injected procfs,
 // sysfs, dev and root paths, so tests and containers with the host mounted
-// elsewhere both work. Malformed tables decode as far as they are valid;
+// elsewhere both work. Each path is resolved inside its root, links
+// included, and each file read bounded through internal/hostfile. Malformed tables decode as far as they are valid;
 // errors wrap ErrMalformed, ErrChecksum or io.ErrUnexpectedEOF.
 package bootdisk

@@ -4,14 +4,16 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
-	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/bootinfo/bootinfo/efi"
-	"github.com/prometheus/procfs"
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
 // Sources of a boot disk's partition table, as BootDisk.Source.
@@ -36,9 +38,19 @@ type Paths struct {
 	RootFS string // "/": mount points are looked up below it; run/udev/data
 }
 
-// FS discovers the boot disk.
+// FS discovers the boot disk. Every path is resolved inside its root
+// (sysfs's links, /sys/dev/block/M:N -> ../../devices/..., included) and
+// every file read through hostfile: sysfs attributes up to
+// hostfile.LimitAttr, mountinfo and udev database entries up to
+// hostfile.LimitConfig, the disk's node only if it is a block device, and
+// nothing that is not a regular file where one is expected, without
+// blocking.
 type FS struct {
-	p Paths
+	p                    Paths
+	proc, sys, dev, root hostfile.Root
+	// attrErrs collects, during one Discover, the sysfs attributes that
+	// exist but cannot be read.
+	attrErrs *[]string
 }
 
 // NewFS returns an FS over paths. It fails only when procfs or sysfs is
@@ -47,7 +59,7 @@ type FS struct {
 // discovery to the udev database.
 func NewFS(p Paths) (FS, error) {
 	for _, d := range []string{p.ProcFS, p.SysFS} {
-		st, err := os.Stat(d)
+		st, err := hostfile.NewRoot(d).Stat(".")
 		if err != nil {
 			return FS{}, fmt.Errorf("bootdisk: %w", err)
 		}
@@ -55,7 +67,8 @@ func NewFS(p Paths) (FS, error) {
 			return FS{}, fmt.Errorf("bootdisk: %s is not a directory", d)
 		}
 	}
-	return FS{p: p}, nil
+	return FS{p: p, proc: hostfile.NewRoot(p.ProcFS), sys: hostfile.NewRoot(p.SysFS),
+		dev: hostfile.NewRoot(p.DevFS), root: hostfile.NewRoot(p.RootFS)}, nil
 }
 
 // Mount points discovery looks at, relative to the root file system: "/"
@@ -135,8 +148,9 @@ type BootDisk struct {
 	Source string `json:"source,omitempty"`
 	// Reason says why Disk is "".
 	Reason string `json:"reason,omitempty"`
-	// Errors maps a step ("mountinfo", "device", "udev", "table") to what
-	// went wrong in it; discovery goes on with the next source.
+	// Errors maps a step ("mountinfo", "sysfs", "sysfs_attributes",
+	// "device", "udev", "table") to what went wrong in it; discovery goes
+	// on with the next source.
 	Errors map[string]string `json:"errors,omitempty"`
 }
 
@@ -146,25 +160,33 @@ type BootDisk struct {
 func (fs FS) Discover() (*BootDisk, error) {
 	bd := &BootDisk{Table: TableUnknown, Partitions: []BootPartition{}, Mounts: []Mount{}}
 	errs := map[string]string{}
+	fs.attrErrs = new([]string)
 	defer func() {
+		if len(*fs.attrErrs) > 0 {
+			slices.Sort(*fs.attrErrs)
+			errs["sysfs_attributes"] = strings.Join(slices.Compact(*fs.attrErrs), "; ")
+		}
 		if len(errs) > 0 {
 			bd.Errors = errs
 		}
 	}()
-	pfs, err := procfs.NewFS(fs.p.ProcFS)
-	if err != nil {
-		bd.Reason = "the mount table cannot be read"
-		return bd, fmt.Errorf("bootdisk: %w", err)
-	}
-	infos, err := pfs.GetMounts()
+	b, err := fs.proc.ReadFile("self/mountinfo", hostfile.LimitConfig)
 	if err != nil {
 		bd.Reason = "the mount table cannot be read"
 		return bd, fmt.Errorf("bootdisk: reading mountinfo: %w", err)
 	}
-	byPath := map[string]*procfs.MountInfo{}
+	infos, err := ParseMountInfo(b)
+	if err != nil {
+		if len(infos) == 0 {
+			bd.Reason = "the mount table cannot be read"
+			return bd, fmt.Errorf("bootdisk: %s: %w", fs.proc.Path("self/mountinfo"), err)
+		}
+		errs["mountinfo"] = fmt.Sprintf("%s: %v", fs.proc.Path("self/mountinfo"), err)
+	}
+	byPath := map[string]*MountInfo{}
 	for _, mi := range infos {
 		// Later lines are mounted over earlier ones at the same place.
-		byPath[filepath.Clean(unescapeMountPath(mi.MountPoint))] = mi
+		byPath[filepath.Clean(mi.MountPoint)] = mi
 	}
 	for _, mp := range mountPoints {
 		mi := byPath[filepath.Join(fs.p.RootFS, mp)]
@@ -231,18 +253,18 @@ func unescapeMountPath(s string) string {
 }
 
 // resolveMount maps a mount to the partition and disk under it.
-func (fs FS) resolveMount(path string, mi *procfs.MountInfo) Mount {
-	m := Mount{Path: path, Device: mi.MajorMinorVer, FSType: mi.FSType, Source: mi.Source}
-	maj, min, ok := parseDevNum(mi.MajorMinorVer)
+func (fs FS) resolveMount(path string, mi *MountInfo) Mount {
+	m := Mount{Path: path, Device: mi.Device, FSType: mi.FSType, Source: mi.Source}
+	maj, min, ok := parseDevNum(mi.Device)
 	if !ok {
-		m.Reason = fmt.Sprintf("device number %q: %v", mi.MajorMinorVer, ErrMalformed)
+		m.Reason = fmt.Sprintf("device number %q: %v", mi.Device, ErrMalformed)
 		return m
 	}
 	if maj == 0 {
 		// Anonymous device numbers: overlay, tmpfs, NFS, and btrfs, whose
 		// subvolumes all get one; btrfs names its device in the source.
 		if strings.HasPrefix(mi.Source, "/dev/") {
-			if bmaj, bmin, err := blockDevNum(filepath.Join(fs.p.DevFS, strings.TrimPrefix(mi.Source, "/dev/"))); err == nil {
+			if bmaj, bmin, err := fs.blockDevNum(strings.TrimPrefix(mi.Source, "/dev/")); err == nil {
 				maj, min = bmaj, bmin
 			}
 		}
@@ -261,7 +283,7 @@ const maxStack = 8
 
 func (fs FS) resolveBlock(m *Mount, maj, min uint32, depth int) {
 	num := fmt.Sprintf("%d:%d", maj, min)
-	dir, err := filepath.EvalSymlinks(filepath.Join(fs.p.SysFS, "dev", "block", num))
+	dir, err := fs.sys.Resolve("dev/block/" + num)
 	if err != nil {
 		m.Reason = fmt.Sprintf("block device %s not in sysfs: %v", num, err)
 		return
@@ -269,35 +291,37 @@ func (fs FS) resolveBlock(m *Mount, maj, min uint32, depth int) {
 	fs.resolveBlockDir(m, dir, depth)
 }
 
+// resolveBlockDir follows the block device whose sysfs directory is dir
+// (resolved, as seen from the sysfs root) down to a partition or a disk.
 func (fs FS) resolveBlockDir(m *Mount, dir string, depth int) {
-	name := filepath.Base(dir)
-	if n, err := readInt(filepath.Join(dir, "partition")); err == nil {
-		m.Partition, m.PartitionNumber, m.Disk = name, n, filepath.Base(filepath.Dir(dir))
+	name := path.Base(dir)
+	if n, err := fs.readInt(dir + "/partition"); err == nil {
+		m.Partition, m.PartitionNumber, m.Disk = name, n, path.Base(path.Dir(dir))
 		return
 	}
 	kind := ""
 	switch {
-	case exists(filepath.Join(dir, "dm")):
+	case fs.exists(dir + "/dm"):
 		kind = "device-mapper"
-		if dm := readString(filepath.Join(dir, "dm", "name")); dm != "" {
+		if dm := fs.readString(dir + "/dm/name"); dm != "" {
 			kind += " " + dm
 		}
-		if u := readString(filepath.Join(dir, "dm", "uuid")); u != "" {
+		if u := fs.readString(dir + "/dm/uuid"); u != "" {
 			if t, _, ok := strings.Cut(u, "-"); ok {
 				kind += " (" + t + ")"
 			}
 		}
-	case exists(filepath.Join(dir, "md")):
+	case fs.exists(dir + "/md"):
 		kind = "md RAID"
 	}
-	slaves, _ := os.ReadDir(filepath.Join(dir, "slaves"))
+	slaves, _ := fs.sys.ReadDir(dir + "/slaves")
 	switch {
 	case kind == "" && len(slaves) == 0:
 		// A whole disk holding the file system (or a loop device).
 		m.Disk = name
 	case len(slaves) == 1 && depth < maxStack:
 		m.Via = append(m.Via, name)
-		sub, err := filepath.EvalSymlinks(filepath.Join(dir, "slaves", slaves[0].Name()))
+		sub, err := fs.sys.Resolve(dir + "/slaves/" + slaves[0].Name())
 		if err != nil {
 			m.Reason = fmt.Sprintf("%s %s over %s: %v", kind, name, slaves[0].Name(), err)
 			return
@@ -319,22 +343,22 @@ func (fs FS) resolveBlockDir(m *Mount, dir string, depth int) {
 // readDisk fills the table of bd.Disk: from the device node, else from
 // udev's database, else from sysfs.
 func (fs FS) readDisk(bd *BootDisk, errs map[string]string) {
-	dir, err := filepath.EvalSymlinks(filepath.Join(fs.p.SysFS, "class", "block", bd.Disk))
+	dir, err := fs.sys.Resolve("class/block/" + bd.Disk)
 	if err != nil {
 		errs["sysfs"] = err.Error()
 		return
 	}
-	bd.Device = readString(filepath.Join(dir, "dev"))
-	if n, err := readInt(filepath.Join(dir, "size")); err == nil && n > 0 {
+	bd.Device = fs.readString(dir + "/dev")
+	if n, err := fs.readInt(dir + "/size"); err == nil && n > 0 {
 		// sysfs counts 512-byte units whatever the logical sector size.
 		bd.Size = uint64(n) * 512
 	}
-	ss, err := readInt(filepath.Join(dir, "queue", "logical_block_size"))
+	ss, err := fs.readInt(dir + "/queue/logical_block_size")
 	if err != nil || ss < 512 {
 		ss = 512
 	}
 	bd.SectorSize = ss
-	kparts := sysfsPartitions(dir)
+	kparts := fs.sysfsPartitions(dir)
 
 	tab, source := fs.readTable(bd, dir, ss, kparts, errs)
 	bd.Source, bd.Table, bd.ID, bd.HybridMBR = source, tab.Type, tab.ID(), tab.HybridMBR
@@ -370,23 +394,26 @@ type kernelPartition struct {
 	major, minor uint32
 }
 
-func sysfsPartitions(diskDir string) []kernelPartition {
-	ents, _ := os.ReadDir(diskDir)
+func (fs FS) sysfsPartitions(diskDir string) []kernelPartition {
+	ents, _ := fs.sys.ReadDir(diskDir)
 	var out []kernelPartition
 	for _, e := range ents {
-		d := filepath.Join(diskDir, e.Name())
-		n, err := readInt(filepath.Join(d, "partition"))
+		if !e.IsDir() {
+			continue // a partition is a directory in its disk's
+		}
+		d := diskDir + "/" + e.Name()
+		n, err := fs.readInt(d + "/partition")
 		if err != nil {
 			continue
 		}
 		kp := kernelPartition{name: e.Name(), number: n}
-		if v, err := readInt(filepath.Join(d, "start")); err == nil {
+		if v, err := fs.readInt(d + "/start"); err == nil {
 			kp.start = uint64(v)
 		}
-		if v, err := readInt(filepath.Join(d, "size")); err == nil {
+		if v, err := fs.readInt(d + "/size"); err == nil {
 			kp.size = uint64(v)
 		}
-		kp.major, kp.minor, _ = parseDevNum(readString(filepath.Join(d, "dev")))
+		kp.major, kp.minor, _ = parseDevNum(fs.readString(d + "/dev"))
 		out = append(out, kp)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].number < out[j].number })
@@ -398,20 +425,20 @@ func sysfsPartitions(diskDir string) []kernelPartition {
 // other devices under the same name).
 func (fs FS) readTable(bd *BootDisk, dir string, ss int, kparts []kernelPartition, errs map[string]string) (*Table, string) {
 	devname := bd.Disk
-	if u := readString(filepath.Join(dir, "uevent")); u != "" {
+	if u := fs.readString(dir + "/uevent"); u != "" {
 		for _, l := range strings.Split(u, "\n") {
 			if v, ok := strings.CutPrefix(l, "DEVNAME="); ok && v != "" {
 				devname = v
 			}
 		}
 	}
-	node := filepath.Join(fs.p.DevFS, devname)
+	node := fs.dev.Path(devname)
 	err := func() error {
 		maj, min, ok := parseDevNum(bd.Device)
 		if !ok {
 			return fmt.Errorf("disk device number %q: %w", bd.Device, ErrMalformed)
 		}
-		nmaj, nmin, err := blockDevNum(node)
+		nmaj, nmin, err := fs.blockDevNum(devname)
 		if err != nil {
 			return err
 		}
@@ -421,7 +448,7 @@ func (fs FS) readTable(bd *BootDisk, dir string, ss int, kparts []kernelPartitio
 		return nil
 	}()
 	if err == nil {
-		f, oerr := os.Open(node)
+		f, oerr := fs.dev.OpenBlockDevice(devname)
 		if oerr == nil {
 			defer f.Close()
 			tab, terr := ReadTable(f, ss)
@@ -469,8 +496,8 @@ func (fs FS) readTable(bd *BootDisk, dir string, ss int, kparts []kernelPartitio
 // udevTable builds the table from udev's database records of the disk and
 // of each partition sysfs lists.
 func (fs FS) udevTable(disk string, ss int, kparts []kernelPartition) (*Table, error) {
-	db := filepath.Join(fs.p.RootFS, "run", "udev", "data")
-	b, err := os.ReadFile(filepath.Join(db, "b"+disk))
+	const db = "run/udev/data/"
+	b, err := fs.root.ReadFile(db+"b"+disk, hostfile.LimitConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +521,7 @@ func (fs FS) udevTable(disk string, ss int, kparts []kernelPartition) (*Table, e
 	for _, kp := range kparts {
 		p := Partition{Number: kp.number}
 		setExtent(&p, kp.start*512/uint64(ss), kp.size*512/uint64(ss), ss)
-		b, err := os.ReadFile(filepath.Join(db, fmt.Sprintf("b%d:%d", kp.major, kp.minor)))
+		b, err := fs.root.ReadFile(db+fmt.Sprintf("b%d:%d", kp.major, kp.minor), hostfile.LimitConfig)
 		if err == nil {
 			pp := ParseUdevDB(b)
 			typ := strings.ToLower(pp["ID_PART_ENTRY_TYPE"])
@@ -533,23 +560,49 @@ func parseDevNum(s string) (maj, min uint32, ok bool) {
 	return uint32(x), uint32(y), err1 == nil && err2 == nil
 }
 
-func readString(p string) string {
-	b, err := os.ReadFile(p)
+// readAttr reads the sysfs attribute p. A missing attribute is normal (not
+// every device or kernel has each); one that exists but cannot be read
+// (too large, not a regular file) is recorded for Errors.
+func (fs FS) readAttr(p string) (string, error) {
+	s, err := fs.sys.ReadString(p)
+	if err != nil && !errors.Is(err, iofs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) && fs.attrErrs != nil {
+		*fs.attrErrs = append(*fs.attrErrs, err.Error())
+	}
+	return s, err
+}
+
+// readString reads the sysfs attribute p, "" when it cannot be read.
+func (fs FS) readString(p string) string {
+	s, err := fs.readAttr(p)
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(b))
+	return s
 }
 
-func readInt(p string) (int, error) {
-	b, err := os.ReadFile(p)
+// readInt reads the sysfs attribute p as a decimal number.
+func (fs FS) readInt(p string) (int, error) {
+	s, err := fs.readAttr(p)
 	if err != nil {
 		return 0, err
 	}
-	return strconv.Atoi(strings.TrimSpace(string(b)))
+	return strconv.Atoi(s)
 }
 
-func exists(p string) bool {
-	_, err := os.Stat(p)
+func (fs FS) exists(p string) bool {
+	_, err := fs.sys.Stat(p)
 	return err == nil
+}
+
+// blockDevNum returns the device number of the block device node name
+// below the dev root.
+func (fs FS) blockDevNum(name string) (maj, min uint32, err error) {
+	fi, err := fs.dev.Stat(name)
+	if err != nil {
+		return 0, 0, fmt.Errorf("bootdisk: %w", err)
+	}
+	if fi.Mode()&iofs.ModeDevice == 0 || fi.Mode()&iofs.ModeCharDevice != 0 {
+		return 0, 0, fmt.Errorf("bootdisk: %s is not a block device", fs.dev.Path(name))
+	}
+	return fileDevNum(fi)
 }

@@ -174,7 +174,13 @@ func bootDiskTree(t *testing.T, espMounted bool) Paths {
 			if err := os.MkdirAll(filepath.Join(root, filepath.Dir(l)), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.Symlink(filepath.Join(root, target), filepath.Join(root, l)); err != nil {
+			// Relative, as sysfs's links are: an absolute one resolves
+			// inside the sysfs root.
+			rel, err := filepath.Rel(filepath.Join(root, filepath.Dir(l)), filepath.Join(root, target))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(rel, filepath.Join(root, l)); err != nil {
 				t.Fatal(err)
 			}
 		}

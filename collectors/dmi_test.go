@@ -13,7 +13,7 @@ import (
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
-// dmiRoot builds a sysfs root whose firmware/dmi/tables links to one of the
+// dmiRoot builds a sysfs root whose firmware/dmi/tables holds one of the
 // shared corpus's exact copies of a machine's sysfs tables.
 func dmiRoot(t *testing.T, sample string) string {
 	t.Helper()
@@ -24,7 +24,12 @@ func dmiRoot(t *testing.T, sample string) string {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"smbios_entry_point", "DMI"} {
-		if err := os.Symlink(filepath.Join(src, f), filepath.Join(dir, f)); err != nil {
+		// A copy: an absolute link resolves inside the sysfs root.
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o444); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,18 +4,22 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
-// FS reads DMI data below a sysfs mount point.
+// FS reads DMI data below a sysfs mount point. Every file is read through
+// hostfile, inside the sysfs root: the entry point and the attributes up to
+// hostfile.LimitAttr, the table up to hostfile.LimitFirmware (SMBIOS 3
+// allows 4 GiB in theory; real tables stay below 64 KiB), anything but a
+// regular file refused without blocking.
 type FS struct {
-	sysfs string
+	sysfs hostfile.Root
 }
 
 // NewFS returns an FS for the sysfs mounted at sysfsRoot (normally "/sys").
-func NewFS(sysfsRoot string) FS { return FS{sysfs: sysfsRoot} }
+func NewFS(sysfsRoot string) FS { return FS{sysfs: hostfile.NewRoot(sysfsRoot)} }
 
 // TablesDir is the kernel's export of the raw SMBIOS data, relative to the
 // sysfs root.
@@ -28,12 +32,11 @@ const IDDir = "class/dmi/id"
 // firmware/dmi/tables/DMI. Errors wrap fs.ErrNotExist when the kernel exports
 // no SMBIOS data and fs.ErrPermission when not root.
 func (f FS) RawTables() (entryPoint, table []byte, err error) {
-	dir := filepath.Join(f.sysfs, TablesDir)
-	entryPoint, err = os.ReadFile(filepath.Join(dir, "smbios_entry_point"))
+	entryPoint, err = f.sysfs.ReadFile(TablesDir+"/smbios_entry_point", hostfile.LimitAttr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dmi: read entry point: %w", err)
 	}
-	table, err = os.ReadFile(filepath.Join(dir, "DMI"))
+	table, err = f.sysfs.ReadFile(TablesDir+"/DMI", hostfile.LimitFirmware)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dmi: read table: %w", err)
 	}
@@ -64,39 +67,51 @@ var idFiles = []string{
 // callers that cannot read the raw tables (non-root). Attributes that are
 // missing or unreadable (the serial numbers and UUID are root-only) are
 // skipped. It fails with an error wrapping fs.ErrNotExist only when the
-// directory itself is absent.
+// directory itself is absent. An attribute that fails otherwise (too
+// large, not a regular file) is left out and its error returned along with
+// the summary of the others.
 func (f FS) IDSummary() (*Summary, error) {
-	dir := filepath.Join(f.sysfs, IDDir)
-	if _, err := os.Stat(dir); err != nil {
+	if _, err := f.sysfs.Stat(IDDir); err != nil {
 		return nil, fmt.Errorf("dmi: %w", err)
 	}
 	vals := map[string]string{}
+	var errs []error
 	for _, name := range idFiles {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := f.sysfs.ReadFile(IDDir+"/"+name, hostfile.LimitAttr)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 				continue
 			}
-			return nil, fmt.Errorf("dmi: read %s: %w", name, err)
+			errs = append(errs, fmt.Errorf("dmi: read %s: %w", name, err))
+			continue
 		}
 		vals[name] = cleanString(strings.TrimRight(string(b), "\n"))
 	}
-	return summaryFromID(vals), nil
+	return summaryFromID(vals), errors.Join(errs...)
 }
 
 // Summary returns the summary of the raw tables when they can be read, and
-// otherwise (not root, or no SMBIOS export) the summary IDSummary builds from
+// otherwise (not root, no SMBIOS export, or a table file that is too large
+// or not a regular file) the summary IDSummary builds from
 // /sys/class/dmi/id. fromTables tells which source was used. A table whose
-// tail is broken still gives its summary, with the fault in err.
+// tail is broken still gives its summary, with the fault in err; a table
+// file that cannot be read gives its error along with the fallback.
 func (f FS) Summary() (s *Summary, fromTables bool, err error) {
 	tb, terr := f.Table()
 	if tb != nil {
 		s, err = tb.Summary()
 		return s, true, errors.Join(terr, err)
 	}
-	if !errors.Is(terr, fs.ErrPermission) && !errors.Is(terr, fs.ErrNotExist) {
-		return nil, false, terr
+	switch {
+	case errors.Is(terr, fs.ErrPermission) || errors.Is(terr, fs.ErrNotExist):
+		s, err = f.IDSummary()
+		return s, false, err
+	case errors.Is(terr, hostfile.ErrTooLarge) || errors.Is(terr, hostfile.ErrNotRegular):
+		s, err = f.IDSummary()
+		if s == nil {
+			return nil, false, errors.Join(terr, err)
+		}
+		return s, false, errors.Join(terr, err)
 	}
-	s, err = f.IDSummary()
-	return s, false, err
+	return nil, false, terr
 }

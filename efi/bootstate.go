@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
-	"os"
 	"slices"
 	"strings"
 )
@@ -101,11 +100,13 @@ func (fs FS) BootState() (*BootState, error) {
 		st.Errors.add("fw_platform_size", err)
 	}
 
-	ents, err := os.ReadDir(fs.efivarsDir())
-	if err == nil && len(ents) == 0 {
+	ents, err := fs.sys.ReadDir(efivarsDir)
+	if err != nil {
+		err = fmt.Errorf("efi: %w", err)
+	} else if len(ents) == 0 {
 		// The kernel creates firmware/efi/efivars as the mount point; empty,
 		// it means efivarfs is not mounted (UEFI always has variables).
-		err = fmt.Errorf("efi: %s is empty: %w", fs.efivarsDir(), ErrEfivarfsNotMounted)
+		err = fmt.Errorf("efi: %s is empty: %w", fs.sys.Path(efivarsDir), ErrEfivarfsNotMounted)
 	}
 	if err != nil {
 		// efivarfs not mounted or not readable: nothing is known.

@@ -3,39 +3,45 @@ package efi
 import (
 	"errors"
 	"fmt"
-	"io"
 	iofs "io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
-// maxVariableSize bounds how much of one efivarfs file is read. Real
-// variables are at most a few tens of KiB (db and dbx); a larger file is
-// reported as malformed instead of being read into memory.
+// maxVariableSize bounds how much of one efivarfs file is read: tighter than
+// hostfile.LimitFirmware, because real variables are at most a few tens of
+// KiB (db and dbx). A larger file is reported as malformed (and too large)
+// instead of being read into memory.
 const maxVariableSize = 1 << 20
 
-// FS reads EFI state from a sysfs mount point.
+// FS reads EFI state from a sysfs mount point. Every file is read through
+// hostfile, inside the sysfs root: attributes up to hostfile.LimitAttr,
+// variables up to maxVariableSize, and anything but a regular file refused
+// without blocking.
 type FS struct {
-	sys string
+	sys hostfile.Root
 }
 
 // NewFS returns an FS reading under sysfsRoot (usually "/sys"). It fails only
 // when sysfsRoot is not a directory; a machine without EFI is not an error.
 func NewFS(sysfsRoot string) (FS, error) {
-	st, err := os.Stat(sysfsRoot)
+	st, err := hostfile.NewRoot(sysfsRoot).Stat(".")
 	if err != nil {
 		return FS{}, fmt.Errorf("efi: sysfs root: %w", err)
 	}
 	if !st.IsDir() {
 		return FS{}, fmt.Errorf("efi: sysfs root %s is not a directory", sysfsRoot)
 	}
-	return FS{sys: sysfsRoot}, nil
+	return FS{sys: hostfile.NewRoot(sysfsRoot)}, nil
 }
 
-func (fs FS) efiDir() string     { return filepath.Join(fs.sys, "firmware", "efi") }
-func (fs FS) efivarsDir() string { return filepath.Join(fs.sys, "firmware", "efi", "efivars") }
+// Paths below the sysfs root.
+const (
+	efiDir     = "firmware/efi"
+	efivarsDir = "firmware/efi/efivars"
+)
 
 // Mode is how the running kernel was booted.
 type Mode string
@@ -49,7 +55,7 @@ const (
 // Mode returns ModeUEFI when the kernel exposes firmware/efi (it was started
 // by UEFI firmware and has EFI runtime support), ModeBIOS otherwise.
 func (fs FS) Mode() (Mode, error) {
-	_, err := os.Stat(fs.efiDir())
+	_, err := fs.sys.Stat(efiDir)
 	switch {
 	case err == nil:
 		return ModeUEFI, nil
@@ -62,13 +68,13 @@ func (fs FS) Mode() (Mode, error) {
 // PlatformBits returns the firmware's word size from firmware/efi/
 // fw_platform_size: 64, or 32 for 32-bit firmware booting a 64-bit kernel.
 func (fs FS) PlatformBits() (int, error) {
-	b, err := os.ReadFile(filepath.Join(fs.efiDir(), "fw_platform_size"))
+	v, err := fs.sys.ReadString(efiDir + "/fw_platform_size")
 	if err != nil {
 		return 0, fmt.Errorf("efi: %w", err)
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	n, err := strconv.Atoi(v)
 	if err != nil || (n != 32 && n != 64) {
-		return 0, fmt.Errorf("efi: fw_platform_size %q: %w", strings.TrimSpace(string(b)), ErrMalformed)
+		return 0, fmt.Errorf("efi: fw_platform_size %q: %w", v, ErrMalformed)
 	}
 	return n, nil
 }
@@ -80,7 +86,7 @@ func VariableFile(name string, vendor GUID) string { return name + "-" + vendor.
 // returns its attributes and value. A variable that does not exist gives an
 // error satisfying errors.Is(err, fs.ErrNotExist).
 func (fs FS) ReadVariable(name string, vendor GUID) (attrs uint32, value []byte, err error) {
-	b, err := readBounded(filepath.Join(fs.efivarsDir(), VariableFile(name, vendor)))
+	b, err := fs.readVariableFile(VariableFile(name, vendor))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -94,7 +100,7 @@ func (fs FS) ReadVariable(name string, vendor GUID) (attrs uint32, value []byte,
 // VariableNames lists efivarfs: the names of all variables of vendor, in
 // directory order. It does not read any variable.
 func (fs FS) VariableNames(vendor GUID) ([]string, error) {
-	ents, err := os.ReadDir(fs.efivarsDir())
+	ents, err := fs.sys.ReadDir(efivarsDir)
 	if err != nil {
 		return nil, fmt.Errorf("efi: %w", err)
 	}
@@ -108,21 +114,17 @@ func (fs FS) VariableNames(vendor GUID) ([]string, error) {
 	return names, nil
 }
 
-// readBounded reads a whole file of at most maxVariableSize bytes in one
-// pass. efivarfs serves each read() from a firmware call, so the file is read
-// with as few calls as possible.
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// readVariableFile reads one efivarfs file of at most maxVariableSize bytes.
+// efivarfs serves each read() from a firmware call; hostfile sizes its
+// buffer from the file's size, which efivarfs reports, so the file is read
+// in one call and the end found with a second.
+func (fs FS) readVariableFile(file string) ([]byte, error) {
+	b, err := fs.sys.ReadFile(efivarsDir+"/"+file, maxVariableSize)
+	if errors.Is(err, hostfile.ErrTooLarge) {
+		return nil, fmt.Errorf("efi: %w: %w", err, ErrMalformed)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("efi: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxVariableSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("efi: read %s: %w", path, err)
-	}
-	if len(b) > maxVariableSize {
-		return nil, fmt.Errorf("efi: %s is larger than %d bytes: %w", path, maxVariableSize, ErrMalformed)
 	}
 	return b, nil
 }

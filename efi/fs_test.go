@@ -28,8 +28,14 @@ func fakeSysfs(t testing.TB, platformSize string, varFiles ...string) string {
 			t.Fatal(err)
 		}
 	}
+	// Copies, not links: an absolute link in a sysfs root resolves inside
+	// that root, as it would on the host.
 	for _, f := range varFiles {
-		if err := os.Symlink(f, filepath.Join(dir, filepath.Base(f))); err != nil {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -398,7 +404,7 @@ func TestPlatformBits(t *testing.T) {
 	}{{"64\n", 64, nil}, {"32\n", 32, nil}, {"16\n", 0, ErrMalformed}, {"", 0, ErrMalformed}} {
 		fs := newFS(t, fakeSysfs(t, tt.content))
 		if tt.content == "" {
-			os.WriteFile(filepath.Join(fs.efiDir(), "fw_platform_size"), nil, 0o644)
+			os.WriteFile(fs.sys.Path(efiDir+"/fw_platform_size"), nil, 0o644)
 		}
 		got, err := fs.PlatformBits()
 		if got != tt.want || !errors.Is(err, tt.wantErr) {

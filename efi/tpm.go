@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,8 +27,8 @@ type TPM struct {
 // the class but no device gives an empty list. A device whose attributes fail
 // to read is still listed, with the error joined into the result.
 func (fs FS) TPMs() ([]TPM, error) {
-	dir := filepath.Join(fs.sys, "class", "tpm")
-	ents, err := os.ReadDir(dir)
+	const dir = "class/tpm"
+	ents, err := fs.sys.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("efi: tpm: %w", err)
 	}
@@ -41,18 +39,18 @@ func (fs FS) TPMs() ([]TPM, error) {
 			continue
 		}
 		t := TPM{Name: e.Name()}
-		if b, err := os.ReadFile(filepath.Join(dir, e.Name(), "tpm_version_major")); err == nil {
-			v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if s, err := fs.sys.ReadString(dir + "/" + e.Name() + "/tpm_version_major"); err == nil {
+			v, err := strconv.Atoi(s)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("efi: %s tpm_version_major %q: %w", e.Name(), strings.TrimSpace(string(b)), ErrMalformed))
+				errs = append(errs, fmt.Errorf("efi: %s tpm_version_major %q: %w", e.Name(), s, ErrMalformed))
 			} else {
 				t.VersionMajor = v
 			}
 		} else if !errors.Is(err, iofs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("efi: %s: %w", e.Name(), err))
 		}
-		if b, err := os.ReadFile(filepath.Join(dir, e.Name(), "device", "description")); err == nil {
-			t.Description = printable([]byte(strings.TrimSpace(string(b))))
+		if s, err := fs.sys.ReadString(dir + "/" + e.Name() + "/device/description"); err == nil {
+			t.Description = printable([]byte(s))
 		} else if !errors.Is(err, iofs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("efi: %s: %w", e.Name(), err))
 		}

@@ -14,7 +14,8 @@ type Param struct {
 type Cmdline struct {
 	// Params are the parameters before "--", in order, repeats kept.
 	Params []Param
-	// InitArgs are the words after "--", which the kernel passes to init.
+	// InitArgs are the words after "--", which the kernel passes to init
+	// as its arguments (after those it did not recognise; see ParseCmdline).
 	InitArgs []string
 }
 
@@ -38,71 +39,121 @@ func (c Cmdline) Get(key string) (string, bool) {
 	return "", false
 }
 
-// ParseCmdline splits a kernel command line the way the kernel's next_arg does:
-// words are separated by white space, double quotes group white space into a
-// word and are removed, and a word's first "=" separates key from value. The
-// word "--" ends the parameters; what follows is for init. It never fails:
-// an unterminated quote runs to the end of the line, as in the kernel.
+// ParseCmdline splits a kernel command line exactly as the kernel does before
+// it hands what it does not use to init (lib/cmdline.c next_arg, called by
+// kernel/params.c parse_args; init/main.c start_kernel):
+//
+//   - Words are separated by runs of the kernel's white space: bytes 9 to 13,
+//     the space, and 0xA0 (the kernel's ctype is Latin-1, so the second byte
+//     of a UTF-8 "à" separates words too). A double quote turns the
+//     separating of words off until the next double quote; there is no
+//     escape. An unterminated quote runs to the end of the line.
+//   - A word's key and value are split at its first "=" that is not the
+//     word's first byte ("=a=b" has key "=a" and value "b"; "=a" is a key
+//     without value).
+//   - Quotes are removed in three places only: one that opens the word, one
+//     that opens the value, and the word's last byte when it is a quote and
+//     one of those was there (removed once, whichever opened). Every other
+//     quote stays: a="b c"d has the value `b c"d`, a=b"c d" the value
+//     `b"c d"`, "a b"=c the key `a b"`.
+//   - The first word that is "--" without a value, quoted or not, ends the
+//     parameters; the words after it are init's arguments (a word with a
+//     value becomes "key=value", as init receives it). A second "--" ends
+//     those too: the kernel hands init nothing after it.
+//   - A NUL byte ends the line, as it ends the kernel's C string.
+//
+// It never fails.
 func ParseCmdline(s string) Cmdline {
 	var c Cmdline
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
 	afterDashes := false
-	for _, w := range splitWords(s) {
-		if afterDashes {
-			c.InitArgs = append(c.InitArgs, w.text)
-			continue
-		}
-		if w.text == "--" && !w.quoted {
+	for rest := skipSpaces(s); rest != ""; {
+		var a arg
+		a, rest = nextArg(rest)
+		if !a.hasValue && a.key == "--" {
+			if afterDashes {
+				break
+			}
 			afterDashes = true
 			continue
 		}
-		key, value, ok := strings.Cut(w.text, "=")
-		c.Params = append(c.Params, Param{Key: key, Value: value, HasValue: ok})
+		if afterDashes {
+			w := a.key
+			if a.hasValue {
+				w += "=" + a.value
+			}
+			c.InitArgs = append(c.InitArgs, w)
+			continue
+		}
+		c.Params = append(c.Params, Param{Key: a.key, Value: a.value, HasValue: a.hasValue})
 	}
 	return c
 }
 
-type word struct {
-	text   string
-	quoted bool
+type arg struct {
+	key, value string
+	hasValue   bool
 }
 
-func splitWords(s string) []word {
-	var (
-		words  []word
-		cur    strings.Builder
-		inWord bool
-		inQ    bool
-		quoted bool
-	)
-	flush := func() {
-		if inWord {
-			words = append(words, word{text: cur.String(), quoted: quoted})
-		}
-		cur.Reset()
-		inWord, quoted = false, false
+// nextArg takes the first word of s, which starts with a non-space byte, and
+// returns it split into key and value, and what follows it with the white
+// space after it skipped.
+func nextArg(s string) (arg, string) {
+	quoted := s[0] == '"'
+	if quoted {
+		s = s[1:]
 	}
-	for i := 0; i < len(s); i++ {
+	inQuote := quoted
+	eq := -1
+	i := 0
+	for ; i < len(s); i++ {
 		ch := s[i]
-		switch {
-		case ch == '"':
-			inQ = !inQ
-			inWord, quoted = true, true
-		case !inQ && isSpace(ch):
-			flush()
-		case ch == 0:
-			// /proc/cmdline has no NULs, but a captured file might; treat as space.
-			flush()
-		default:
-			cur.WriteByte(ch)
-			inWord = true
+		if isSpace(ch) && !inQuote {
+			break
+		}
+		if eq < 0 && i > 0 && ch == '=' {
+			eq = i
+		}
+		if ch == '"' {
+			inQuote = !inQuote
 		}
 	}
-	flush()
-	return words
+	word, rest := s[:i], ""
+	if i < len(s) {
+		rest = skipSpaces(s[i+1:])
+	}
+	if eq < 0 {
+		if quoted {
+			word = strings.TrimSuffix(word, `"`)
+		}
+		return arg{key: word}, rest
+	}
+	a := arg{key: word[:eq], value: word[eq+1:], hasValue: true}
+	// The word's last byte is removed when it is a quote and either the
+	// value or the word opened with one; it is never removed twice.
+	if v, ok := strings.CutPrefix(a.value, `"`); ok {
+		a.value = strings.TrimSuffix(v, `"`)
+	} else if quoted {
+		a.value = strings.TrimSuffix(a.value, `"`)
+	}
+	return a, rest
 }
 
+func skipSpaces(s string) string {
+	for i := 0; i < len(s); i++ {
+		if !isSpace(s[i]) {
+			return s[i:]
+		}
+	}
+	return ""
+}
+
+// isSpace is the kernel's isspace (lib/ctype.c): HT, LF, VT, FF, CR, space
+// and Latin-1's no-break space, 0xA0.
 func isSpace(ch byte) bool {
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f'
+	return ch == ' ' || (ch >= '\t' && ch <= '\r') || ch == 0xA0
 }
 
 // CmdlineFacts are what the kernel command line says about how this boot

@@ -6,31 +6,35 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/prometheus/procfs"
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
 // FS reads host facts below a procfs mount point and a root filesystem.
+// Every file is read through hostfile: bounded (a one-value file to
+// hostfile.LimitAttr, /proc/stat to hostfile.LimitConfig), refused without
+// blocking when it is not a regular file, and resolved inside its root.
 type FS struct {
-	proc   string
-	root   string
-	procfs procfs.FS
+	proc hostfile.Root
+	root hostfile.Root
 }
 
 // NewFS returns an FS reading /proc facts below procRoot and /etc files below
-// rootFS (for example "/proc" and "/", or "/host/proc" and "/host").
+// rootFS (for example "/proc" and "/", or "/host/proc" and "/host"). It
+// fails when procRoot is not a directory.
 func NewFS(procRoot, rootFS string) (FS, error) {
-	p, err := procfs.NewFS(procRoot)
+	fi, err := hostfile.NewRoot(procRoot).Stat(".")
 	if err != nil {
 		return FS{}, fmt.Errorf("host: %w", err)
 	}
-	return FS{proc: procRoot, root: rootFS, procfs: p}, nil
+	if !fi.IsDir() {
+		return FS{}, fmt.Errorf("host: %s is not a directory", procRoot)
+	}
+	return FS{proc: hostfile.NewRoot(procRoot), root: hostfile.NewRoot(rootFS)}, nil
 }
 
 // Boot holds the facts that stay the same until the next boot.
@@ -111,17 +115,17 @@ func (f FS) Hostname() (string, error) { return f.sysctl("kernel/hostname") }
 
 // MachineID returns /etc/machine-id below the root filesystem.
 func (f FS) MachineID() (string, error) {
-	b, err := os.ReadFile(filepath.Join(f.root, "etc", "machine-id"))
+	s, err := f.root.ReadString("etc/machine-id")
 	if err != nil {
 		return "", fmt.Errorf("host: machine-id: %w", err)
 	}
-	return strings.TrimSpace(string(b)), nil
+	return s, nil
 }
 
 // CmdlineRaw returns the kernel command line as /proc/cmdline has it, without
 // the trailing newline.
 func (f FS) CmdlineRaw() (string, error) {
-	b, err := os.ReadFile(filepath.Join(f.proc, "cmdline"))
+	b, err := f.proc.ReadFile("cmdline", hostfile.LimitAttr)
 	if err != nil {
 		return "", fmt.Errorf("host: cmdline: %w", err)
 	}
@@ -129,18 +133,47 @@ func (f FS) CmdlineRaw() (string, error) {
 }
 
 // BootTime returns when the host booted, from the btime line of /proc/stat
-// (whole seconds, as the kernel gives it).
+// (whole seconds, as the kernel gives it). /proc/stat grows with the
+// processors and interrupts; it is read up to hostfile.LimitConfig, as
+// prometheus/procfs (which bootinfo used before) bounds it. When the file
+// reads but holds no valid btime line, the boot time is derived from
+// /proc/uptime instead, to the second.
 func (f FS) BootTime() (time.Time, error) {
-	st, err := f.procfs.Stat()
+	b, err := f.proc.ReadFile("stat", hostfile.LimitConfig)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("host: boot time: %w", err)
 	}
-	return time.Unix(int64(st.BootTime), 0).UTC(), nil
+	t, err := ParseBootTime(b)
+	if err != nil {
+		if up, uerr := f.Uptime(); uerr == nil {
+			return time.Now().Add(-up).Round(time.Second).UTC(), nil
+		}
+		return time.Time{}, fmt.Errorf("host: boot time: %s: %w", f.proc.Path("stat"), err)
+	}
+	return t, nil
+}
+
+// ParseBootTime returns the time of the btime line of /proc/stat.
+func ParseBootTime(stat []byte) (time.Time, error) {
+	for line := range bytes.Lines(stat) {
+		v, ok := bytes.CutPrefix(line, []byte("btime "))
+		if !ok {
+			continue
+		}
+		// The kernel writes "btime %llu\n": digits only.
+		v = bytes.TrimRight(v, "\n")
+		n, err := strconv.ParseUint(string(v), 10, 63)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("bad btime %.40q", v)
+		}
+		return time.Unix(int64(n), 0).UTC(), nil
+	}
+	return time.Time{}, errors.New("no btime line")
 }
 
 // Uptime returns the time since boot from /proc/uptime.
 func (f FS) Uptime() (time.Duration, error) {
-	b, err := os.ReadFile(filepath.Join(f.proc, "uptime"))
+	b, err := f.proc.ReadFile("uptime", hostfile.LimitAttr)
 	if err != nil {
 		return 0, fmt.Errorf("host: uptime: %w", err)
 	}
@@ -164,20 +197,30 @@ func ParseUptime(b []byte) (time.Duration, error) {
 }
 
 // OSRelease reads etc/os-release, falling back to usr/lib/os-release as
-// os-release(5) prescribes.
+// os-release(5) prescribes (the first is usually a link to the second,
+// which resolves inside the root). When etc/os-release exists but cannot be
+// read (too large, a FIFO), usr/lib/os-release is still decoded and
+// returned along with the error.
 func (f FS) OSRelease() (OSRelease, error) {
-	var firstErr error
+	var etcErr error
 	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
-		b, err := os.ReadFile(filepath.Join(f.root, p))
+		b, err := f.root.ReadFile(p, hostfile.LimitAttr)
 		if err != nil {
-			if firstErr == nil || !errors.Is(err, fs.ErrNotExist) {
-				firstErr = err
+			if etcErr == nil || !errors.Is(err, fs.ErrNotExist) {
+				etcErr = err
 			}
 			continue
 		}
-		return ParseOSRelease(b)
+		r, err := ParseOSRelease(b)
+		if etcErr != nil && !errors.Is(etcErr, fs.ErrNotExist) {
+			err = errors.Join(etcErr, err)
+		}
+		if err != nil {
+			return r, fmt.Errorf("host: os-release: %w", err)
+		}
+		return r, nil
 	}
-	return OSRelease{}, fmt.Errorf("host: os-release: %w", firstErr)
+	return OSRelease{}, fmt.Errorf("host: os-release: %w", etcErr)
 }
 
 // architecture prefers kernel/arch (a sysctl since Linux 6.1, so it comes from
@@ -190,9 +233,9 @@ func (f FS) architecture() (string, error) {
 }
 
 func (f FS) sysctl(name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(f.proc, "sys", filepath.FromSlash(name)))
+	s, err := f.proc.ReadString("sys/" + name)
 	if err != nil {
 		return "", fmt.Errorf("host: %w", err)
 	}
-	return strings.TrimSpace(string(b)), nil
+	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +116,21 @@ func TestParseUptime(t *testing.T) {
 		if _, err := ParseUptime([]byte(bad)); err == nil {
 			t.Errorf("ParseUptime(%q) accepted", bad)
 		}
+	}
+}
+
+// TestBootTimeFromUptime: a /proc/stat without a btime line gives the boot
+// time /proc/uptime implies; without uptime either, an error naming stat.
+func TestBootTimeFromUptime(t *testing.T) {
+	f := treeFS(t, map[string]string{"proc/stat": "cpu  1 2 3\n", "proc/uptime": "3600.40 10.00\n"})
+	before := time.Now()
+	bt, err := f.BootTime()
+	after := time.Now()
+	if err != nil || bt.Before(before.Add(-3601*time.Second)) || bt.After(after.Add(-3599*time.Second)) {
+		t.Errorf("BootTime = %v, %v; want about an hour before %v", bt, err, before)
+	}
+	f = treeFS(t, map[string]string{"proc/stat": "btime x\n"})
+	if _, err := f.BootTime(); err == nil || !strings.Contains(err.Error(), "proc/stat: bad btime") {
+		t.Errorf("BootTime without uptime: %v", err)
 	}
 }

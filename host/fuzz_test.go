@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // sharedGlob returns the files of the shared corpus matching the patterns,
@@ -77,37 +79,31 @@ func corpusCmdlines(tb testing.TB) []string {
 	return out
 }
 
-// FuzzParseCmdline: never panic, and quoting every parsed word and parsing
-// again gives the same result, so no byte of a word is lost or invented.
+// FuzzParseCmdline: ParseCmdline splits every line as kernelModel, the
+// in-place model of the kernel's next_arg and parse_args, does; and no
+// parameter or init argument is longer than the line.
 func FuzzParseCmdline(f *testing.F) {
 	for _, s := range corpusCmdlines(f) {
 		f.Add(s)
 	}
-	for _, s := range []string{"", "a=b c", `x="y z" -- q`, `"`, "a==b", "\x00=\t", `"" -- "a b"`} {
+	for _, s := range []string{"", "a=b c", `x="y z" -- q`, `"`, "a==b", "\x00=\t", `"" -- "a b"`,
+		`a="b c"d`, `"a="b c""`, `"--" x -- y -- z`, "=a=b", "a=\xc3\xa0b", `"a b"=c`, `a=" b`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		c := ParseCmdline(s)
-		var b strings.Builder
+		if diff := cmp.Diff(kernelModel(s), c, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("ParseCmdline(%q) differs from the kernel's rules (-kernel +ParseCmdline):\n%s", s, diff)
+		}
 		for _, p := range c.Params {
-			w := p.Key
-			if p.HasValue {
-				w += "=" + p.Value
-			}
-			if strings.Contains(w, `"`) {
-				t.Fatalf("a parsed word kept a quote: %q", w)
-			}
-			b.WriteString(`"` + w + `" `)
-		}
-		if c.InitArgs != nil {
-			b.WriteString("-- ")
-			for _, a := range c.InitArgs {
-				b.WriteString(`"` + a + `" `)
+			if len(p.Key)+len(p.Value) > len(s) {
+				t.Fatalf("parameter %q=%q longer than the line %q", p.Key, p.Value, s)
 			}
 		}
-		again := ParseCmdline(b.String())
-		if diff := cmp.Diff(c, again); diff != "" {
-			t.Fatalf("reparse of %q differs (-first +again):\n%s", b.String(), diff)
+		for _, a := range c.InitArgs {
+			if len(a) > len(s) {
+				t.Fatalf("init argument %q longer than the line %q", a, s)
+			}
 		}
 	})
 }
@@ -160,6 +156,24 @@ func FuzzParseUptime(f *testing.F) {
 		d, err := ParseUptime(b)
 		if err == nil && d < 0 {
 			t.Fatalf("negative uptime %v from %q", d, b)
+		}
+	})
+}
+
+// FuzzParseBootTime: never panic; a boot time found is never before the
+// epoch, and written back as the kernel writes it, parses to itself.
+func FuzzParseBootTime(f *testing.F) {
+	f.Add([]byte("cpu  1 2 3 4 5 6 7 8 9 10\nbtime 1700000000\nprocesses 5\n"))
+	f.Add([]byte("btime -1\nbtime 2\n"))
+	f.Add([]byte("btime 99999999999999999999\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		bt, err := ParseBootTime(b)
+		if err != nil {
+			return
+		}
+		again, err := ParseBootTime([]byte("btime " + strconv.FormatInt(bt.Unix(), 10) + "\n"))
+		if bt.Unix() < 0 || err != nil || !again.Equal(bt) {
+			t.Fatalf("boot time %v (%d) from %q; written back: %v, %v", bt, bt.Unix(), b, again, err)
 		}
 	})
 }

@@ -6,8 +6,10 @@ package dmitest
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
@@ -16,7 +18,13 @@ import (
 func Dumps(tb testing.TB) []string {
 	tb.Helper()
 	dir := testutil.Shared(tb, "smbios", "dumps")
-	m, err := filepath.Glob(filepath.Join(dir, "*.bin"))
+	ents, err := hostfile.NewRoot(dir).ReadDir(".")
+	var m []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".bin") {
+			m = append(m, filepath.Join(dir, e.Name()))
+		}
+	}
 	if err != nil || len(m) == 0 {
 		tb.Fatalf("no dumps in %s: %v", dir, err)
 	}
@@ -32,7 +40,7 @@ func Dump(tb testing.TB, name string) []byte {
 // ReadFile returns the bytes of p, failing tb when it cannot be read.
 func ReadFile(tb testing.TB, p string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(p)
+	b, err := hostfile.ReadFile(p, hostfile.LimitFirmware)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -46,15 +54,26 @@ func SysfsDir(tb testing.TB) string {
 }
 
 // SysfsRoot builds a sysfs tree whose tablesDir (dmi.TablesDir, relative
-// to the root) is the corpus's copy name, and returns its root.
+// to the root) holds a copy of the corpus's tables name, and returns its
+// root. A copy, not a link: an absolute link below a sysfs root resolves
+// inside that root, as it would on the host.
 func SysfsRoot(tb testing.TB, name, tablesDir string) string {
 	tb.Helper()
 	root := tb.TempDir()
-	if err := os.MkdirAll(filepath.Dir(filepath.Join(root, tablesDir)), 0o755); err != nil {
+	dst := filepath.Join(root, tablesDir)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join(SysfsDir(tb), name), filepath.Join(root, tablesDir)); err != nil {
+	src := filepath.Join(SysfsDir(tb), name)
+	ents, err := hostfile.NewRoot(src).ReadDir(".")
+	if err != nil {
 		tb.Fatal(err)
+	}
+	for _, e := range ents {
+		b := ReadFile(tb, filepath.Join(src, e.Name()))
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o444); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	return root
 }
