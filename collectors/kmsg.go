@@ -13,6 +13,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// DefaultKmsgKeep and MaxKmsgKeep are the default and the largest number
+// of recent records the kmsg collector keeps. The ring of kept records is
+// allocated at start, about 72 bytes a slot, and each record then holds its
+// message (up to about 1 KiB): MaxKmsgKeep is 7 MiB up front and some tens
+// of MiB when full, more records than the largest kernel ring buffers hold.
+const (
+	DefaultKmsgKeep = 1000
+	MaxKmsgKeep     = 100_000
+)
+
 // KmsgConfig holds the kmsg collector's options.
 type KmsgConfig struct {
 	// Keep is how many recent records are kept for /bootinfo/kmsg/records.
@@ -74,8 +84,13 @@ type kmsgCollector struct {
 // the background (Run); elsewhere each Collect reads what is new.
 func NewKmsgCollector(cfg Config) (Collector, error) {
 	keep := cfg.Kmsg.Keep
-	if keep <= 0 {
-		keep = 1000
+	switch {
+	case keep == 0:
+		keep = DefaultKmsgKeep
+	case keep < 0 || keep > MaxKmsgKeep:
+		// The ring is allocated whole, at once: refused rather than
+		// replaced (cmd/bootinfo refuses the flag before this).
+		return nil, fmt.Errorf("kmsg: records to keep must be from 1 to %d, got %d", MaxKmsgKeep, keep)
 	}
 	c := &kmsgCollector{
 		fs:           kmsg.NewFS(cfg.Paths.DevFS),
