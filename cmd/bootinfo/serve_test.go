@@ -218,3 +218,41 @@ func TestHealthListenerServesOnlyHealthz(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitNamesSystemdCannotCarry: /bootinfo/systemd/units/NAME answers 400
+// for a name D-Bus cannot carry or systemd would refuse, whatever the state
+// of the connection, instead of 503 "disconnected"; a well-formed name is
+// passed on (503 here, with no manager to ask).
+func TestUnitNamesSystemdCannotCarry(t *testing.T) {
+	sc, err := collectors.NewSystemdCollector(collectors.Config{Logger: promslog.NewNopLogger(), Systemd: collectors.SystemdConfig{
+		Address: "unix:path=" + t.TempDir() + "/no-manager", Timeout: time.Second, Include: ".+", Exclude: "^$",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := collectors.NewSet(map[string]collectors.Collector{"systemd": sc}, 5*time.Second, promslog.NewNopLogger())
+	h, err := newHandler(promslog.NewNopLogger(), set, serveFlags{telemetryPath: "/metrics", disableExporterMetrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for path, want := range map[string]int{
+		"a%00.service":                        400,
+		"%ff.service":                         400,
+		"a%20b.service":                       400,
+		"foo@.service":                        400,
+		"nosuffix":                            400,
+		"x.nosuchtype":                        400,
+		strings.Repeat("a", 300) + ".service": 400,
+		"web.service":                         503,
+	} {
+		code, body := get(t, srv.URL+"/bootinfo/systemd/units/"+path)
+		if code != want {
+			t.Errorf("units/%.40s: %d %s, want %d", path, code, body, want)
+		}
+		if want == 400 && !strings.Contains(body, "unit name") {
+			t.Errorf("units/%.40s: %s does not say what is wrong", path, body)
+		}
+	}
+}
