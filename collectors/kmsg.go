@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -107,7 +108,7 @@ func NewKmsgCollector(cfg Config) (Collector, error) {
 	}
 	logger := cfg.Logger
 	c.follower = kmsg.NewFollower(c.fs, c.add, func(err error, retryIn time.Duration) {
-		logger.Error("kernel log reader failed; reopening", "err", err, "retry_in", retryIn)
+		logger.Error("kernel log reader failed; reopening", "err", c.withhold(err), "retry_in", retryIn)
 	})
 	return c, nil
 }
@@ -155,7 +156,7 @@ func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	}
 	sec := &KmsgSection{Snapshot: c.summary.Snapshot(), Following: following, ReaderRestarts: st.Restarts}
 	if st.Err != nil {
-		sec.ReaderError = st.Err.Error()
+		sec.ReaderError = c.withhold(st.Err).Error()
 	}
 	if !c.cfg.Records {
 		withholdKmsgText(&sec.Snapshot)
@@ -167,7 +168,32 @@ func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
 // readError names the device a reading failed on, and what reading it
 // takes when it was refused.
 func (c *kmsgCollector) readError(err error) error {
-	return fmt.Errorf("reading %s: %w%s", c.fs.Path(), err, kmsg.PermissionHint(err))
+	return fmt.Errorf("reading %s: %w%s", c.fs.Path(), c.withhold(err), kmsg.PermissionHint(err))
+}
+
+// withheldError stands for an error whose message may quote a record's
+// text (a malformed record's header), with --no-collector.kmsg.records.
+type withheldError struct{ kind error }
+
+func (e withheldError) Error() string {
+	return e.kind.Error() + " (its text withheld: --no-collector.kmsg.records)"
+}
+
+func (e withheldError) Unwrap() error { return e.kind }
+
+// withhold returns err, or without --collector.kmsg.records an error that
+// quotes nothing of the record when err might: every error the collector
+// logs or serves goes through it.
+func (c *kmsgCollector) withhold(err error) error {
+	if err == nil || c.cfg.Records {
+		return err
+	}
+	for _, kind := range []error{kmsg.ErrMalformed, kmsg.ErrTruncated} {
+		if errors.Is(err, kind) {
+			return withheldError{kind}
+		}
+	}
+	return err
 }
 
 // withholdKmsgText blanks every message the summary quotes.
