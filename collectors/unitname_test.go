@@ -14,25 +14,25 @@ import (
 // accepts (true) or refuses (false); test/e2e checks them against a real
 // manager.
 var unitNames = map[string]bool{
-	"web.service":                          true,
-	"getty@tty1.service":                   true,
-	"dev-disk-by\\x2duuid-1234.device":     true,
-	"a:b_c-d.e.timer":                      true,
-	"systemd-fsck@dev-sda1.service":        true,
-	"x@y@z.socket":                         true,
-	strings.Repeat("a", 247) + ".service":  true, // 255 bytes
-	strings.Repeat("a", 248) + ".service":  false,
-	"a\x00.service":                        false,
-	"\xff.service":                         false,
-	"a b.service":                          false,
-	"ünicode.service":                      false,
-	"foo@.service":                         false,
-	"@foo.service":                         false,
-	"foo":                                  false,
-	".service":                             false,
-	"foo.nosuchtype":                       false,
-	"foo.service\n":                        false,
-	"a%00.service":                         false,
+	"web.service":                         true,
+	"getty@tty1.service":                  true,
+	"dev-disk-by\\x2duuid-1234.device":    true,
+	"a:b_c-d.e.timer":                     true,
+	"systemd-fsck@dev-sda1.service":       true,
+	"x@y@z.socket":                        true,
+	strings.Repeat("a", 247) + ".service": true, // 255 bytes
+	strings.Repeat("a", 248) + ".service": false,
+	"a\x00.service":                       false,
+	"\xff.service":                        false,
+	"a b.service":                         false,
+	"ünicode.service":                     false,
+	"foo@.service":                        false,
+	"@foo.service":                        false,
+	"foo":                                 false,
+	".service":                            false,
+	"foo.nosuchtype":                      false,
+	"foo.service\n":                       false,
+	"a%00.service":                        false,
 }
 
 func TestCheckUnitName(t *testing.T) {
