@@ -203,8 +203,10 @@ type runner struct {
 	c       Collector
 	logger  *slog.Logger
 	timeout time.Duration
-	// faults are the Faults last logged; only execute touches them.
-	faults map[string]string
+	// faults are the Faults last logged. Collections overlap when one was
+	// abandoned, so they are guarded by faultsMu.
+	faultsMu sync.Mutex
+	faults   map[string]string
 
 	mu  sync.Mutex
 	cur *call // the collection callers share, nil when none
@@ -380,6 +382,8 @@ func (r *runner) execute(start time.Time) (o outcome) {
 // level, and that the others cleared, so a journal shows a fault once, not
 // once per scrape.
 func (r *runner) logFaults(faults map[string]string) {
+	r.faultsMu.Lock()
+	defer r.faultsMu.Unlock()
 	if maps.Equal(faults, r.faults) {
 		return
 	}
