@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,15 +111,22 @@ type Outcome struct {
 
 // Set runs a group of collectors concurrently, each under its own deadline,
 // and never lets one slow or hung collector hold the others or pile up
-// goroutines: while a collection is in flight, later callers share it.
+// goroutines: while a collection is in flight, later callers share it; a
+// collection still running at its deadline is abandoned (see runner).
 type Set struct {
 	runners []*runner
 	timeout time.Duration
 	logger  *slog.Logger
 
-	durationDesc *prometheus.Desc
-	successDesc  *prometheus.Desc
+	durationDesc, successDesc, blockedDesc, abandonedDesc *prometheus.Desc
 }
+
+// MaxBlocked is how many abandoned collections of one collector may still
+// be running (blocked in a system call that ignores its deadline, such as
+// an open of a FIFO or a read on a hung NFS mount) before the Set stops
+// starting new ones for that collector: each holds a goroutine and an OS
+// thread until the kernel lets it go.
+const MaxBlocked = 2
 
 // NewSet builds a Set over named collectors. timeout bounds each collector's
 // share of one gathering.
@@ -128,15 +137,15 @@ func NewSet(collectors map[string]Collector, timeout time.Duration, logger *slog
 	}
 	sort.Strings(names)
 	s := &Set{
-		timeout:      timeout,
-		logger:       logger,
-		durationDesc: desc("scrape_collector_duration_seconds", "Time a collector took in this scrape.", "collector"),
-		successDesc:  desc("scrape_collector_success", "Whether a collector succeeded in this scrape (1) or not (0).", "collector"),
+		timeout:       timeout,
+		logger:        logger,
+		durationDesc:  desc("scrape_collector_duration_seconds", "Time a collector took in this scrape.", "collector"),
+		successDesc:   desc("scrape_collector_success", "Whether a collector succeeded in this scrape (1) or not (0).", "collector"),
+		blockedDesc:   desc("scrape_collector_blocked", "Collections of a collector abandoned at their deadline that are still running, blocked in the source; at "+strconv.Itoa(MaxBlocked)+" no new collection is started until one returns.", "collector"),
+		abandonedDesc: desc("scrape_collector_abandoned_total", "Collections of a collector abandoned because they were still running at their deadline.", "collector"),
 	}
 	for _, n := range names {
-		r := &runner{name: n, c: collectors[n], logger: logger}
-		r.flight.fn = func(start time.Time) outcome { return r.execute(start, timeout) }
-		s.runners = append(s.runners, r)
+		s.runners = append(s.runners, &runner{name: n, c: collectors[n], logger: logger, timeout: timeout})
 	}
 	return s
 }
@@ -171,7 +180,7 @@ func (s *Set) Gather(ctx context.Context, names ...string) []Outcome {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = r.run(ctx, s.timeout)
+			out[i] = r.run(ctx)
 			if out[i].Err != nil {
 				s.logger.Error("collector failed", "collector", r.name, "duration_seconds", out[i].Duration.Seconds(), "err", out[i].Err)
 			}
@@ -183,18 +192,42 @@ func (s *Set) Gather(ctx context.Context, names ...string) []Outcome {
 
 // runner serialises one collector: at most one Collect runs at a time and
 // concurrent callers wait for (and share) the one in flight, each up to its
-// own deadline.
+// own deadline. A Collect still running at its deadline is abandoned: it
+// keeps its goroutine until it returns, but it is no longer shared, and the
+// next caller starts a fresh one. A Collect blocked in a system call (an
+// open of a FIFO, a read on a hung NFS mount) cannot be interrupted; the
+// runner never has more than MaxBlocked of them, and past that refuses to
+// start more until one returns.
 type runner struct {
-	name   string
-	c      Collector
-	logger *slog.Logger
-	// faults are the Faults last logged; only execute touches them.
-	faults map[string]string
+	name    string
+	c       Collector
+	logger  *slog.Logger
+	timeout time.Duration
+	// faults are the Faults last logged. Collections overlap when one was
+	// abandoned, so they are guarded by faultsMu.
+	faultsMu sync.Mutex
+	faults   map[string]string
 
-	flight flight[outcome]
+	mu  sync.Mutex
+	cur *call // the collection callers share, nil when none
+	// blocked are the abandoned collections still running, oldest first.
+	blocked   []*call
+	abandoned uint64 // collections abandoned so far
+	// started, when not nil, is closed once the collector's Run has
+	// returned; Collect waits for it (see Set.Run).
+	started chan struct{}
+
 	// blocks caches the encoded metrics of the last snapshot (see
 	// Set.Exposition).
 	blocks blockCache
+}
+
+// call is one call of Collect: val is set before done is closed.
+type call struct {
+	done      chan struct{}
+	start     time.Time
+	val       outcome
+	abandoned bool // guarded by the runner's mu
 }
 
 // outcome is what one call of Collect produced, and how long it took.
@@ -207,26 +240,119 @@ type outcome struct {
 // ErrTimeout is wrapped by the error of a collector that missed its deadline.
 var ErrTimeout = errors.New("deadline exceeded")
 
-func (r *runner) run(ctx context.Context, timeout time.Duration) Outcome {
-	start := time.Now()
-	c := r.flight.join()
+// ErrBlocked is wrapped (with ErrTimeout) by the error of a collector that
+// is not run because MaxBlocked of its earlier collections are still
+// blocked past their deadline.
+var ErrBlocked = errors.New("earlier collections still blocked")
 
-	timer := time.NewTimer(timeout)
+func (r *runner) run(ctx context.Context) Outcome {
+	start := time.Now()
+	c, err := r.join()
+	if err != nil {
+		return Outcome{Name: r.name, Err: err, Duration: time.Since(start)}
+	}
+	timer := time.NewTimer(r.timeout)
 	defer timer.Stop()
 	select {
 	case <-c.done:
 		return Outcome{Name: r.name, Snapshot: c.val.snap, Err: c.val.err, Duration: c.val.took}
 	case <-timer.C:
-		return Outcome{Name: r.name, Err: fmt.Errorf("%w: no answer within %s (running for %s)", ErrTimeout, timeout, time.Since(c.start).Round(time.Millisecond)), Duration: time.Since(start)}
+		// The collection is abandoned by the next caller, not here: a
+		// collector that honours its context returns just after the
+		// deadline, and is not one left blocked.
+		if r.starting() {
+			return Outcome{Name: r.name, Err: errStarting(time.Since(start)), Duration: time.Since(start)}
+		}
+		return Outcome{Name: r.name, Err: fmt.Errorf("%w: no answer within %s (running for %s)", ErrTimeout, r.timeout, time.Since(c.start).Round(time.Millisecond)), Duration: time.Since(start)}
 	case <-ctx.Done():
 		return Outcome{Name: r.name, Err: ctx.Err(), Duration: time.Since(start)}
 	}
 }
 
+// join returns the collection in flight, or starts one in a goroutine of
+// its own. A collection in flight past its deadline is abandoned first,
+// and none is started while MaxBlocked abandoned ones still run.
+func (r *runner) join() (*call, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.abandonLateLocked()
+	if r.cur != nil {
+		return r.cur, nil
+	}
+	if len(r.blocked) >= MaxBlocked {
+		return nil, fmt.Errorf("%w: %w: %d earlier collections are still blocked in the source past their %s deadline (the oldest for %s); no new one starts until one returns",
+			ErrTimeout, ErrBlocked, len(r.blocked), r.timeout, time.Since(r.blocked[0].start).Round(time.Millisecond))
+	}
+	c := &call{done: make(chan struct{}), start: time.Now()}
+	r.cur = c
+	go func() {
+		v := r.execute(c.start)
+		r.mu.Lock()
+		c.val = v
+		if c.abandoned {
+			r.blocked = slices.DeleteFunc(r.blocked, func(b *call) bool { return b == c })
+		} else if r.cur == c {
+			r.cur = nil
+		}
+		r.mu.Unlock()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+// abandonLateLocked abandons the collection in flight if it has run past
+// its deadline.
+func (r *runner) abandonLateLocked() {
+	c := r.cur
+	if c == nil || time.Since(c.start) < r.timeout {
+		return
+	}
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	c.abandoned = true
+	r.cur = nil
+	r.blocked = append(r.blocked, c)
+	r.abandoned++
+	r.logger.Warn("collector abandoned at its deadline; a fresh collection starts next time", "collector", r.name, "running_for", time.Since(c.start).Round(time.Millisecond), "blocked", len(r.blocked))
+}
+
+// starting reports whether the collector's Run has been started and has
+// not returned yet.
+func (r *runner) starting() bool {
+	r.mu.Lock()
+	started := r.started
+	r.mu.Unlock()
+	if started == nil {
+		return false
+	}
+	select {
+	case <-started:
+		return false
+	default:
+		return true
+	}
+}
+
+func errStarting(waited time.Duration) error {
+	return fmt.Errorf("%w: the collector is still starting (reading its source at start); waited %s", ErrTimeout, waited.Round(time.Millisecond))
+}
+
+// blockedCount returns how many abandoned collections still run, and how
+// many were abandoned so far.
+func (r *runner) blockedCount() (blocked int, abandoned uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.blocked), r.abandoned
+}
+
 // execute runs Collect, under its own deadline, for a call that started
-// at start. A panic is the call's error.
-func (r *runner) execute(start time.Time, timeout time.Duration) (o outcome) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+// at start. A panic is the call's error. A collector whose Run has not
+// returned yet is not called: the wait for it ends at the deadline.
+func (r *runner) execute(start time.Time) (o outcome) {
+	ctx, cancel := context.WithDeadline(context.Background(), start.Add(r.timeout))
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
@@ -234,6 +360,16 @@ func (r *runner) execute(start time.Time, timeout time.Duration) (o outcome) {
 		}
 		o.took = time.Since(start)
 	}()
+	r.mu.Lock()
+	started := r.started
+	r.mu.Unlock()
+	if started != nil {
+		select {
+		case <-started:
+		case <-ctx.Done():
+			return outcome{err: errStarting(time.Since(start))}
+		}
+	}
 	o.snap, o.err = r.c.Collect(ctx)
 	if o.snap != nil {
 		r.logFaults(o.snap.Faults)
@@ -246,6 +382,8 @@ func (r *runner) execute(start time.Time, timeout time.Duration) (o outcome) {
 // level, and that the others cleared, so a journal shows a fault once, not
 // once per scrape.
 func (r *runner) logFaults(faults map[string]string) {
+	r.faultsMu.Lock()
+	defer r.faultsMu.Unlock()
 	if maps.Equal(faults, r.faults) {
 		return
 	}
@@ -293,21 +431,73 @@ type Stopper interface {
 	Stop()
 }
 
-// Stop tells every Stopper in the set that the agent is shutting down.
+// Stop tells every Stopper in the set that the agent is shutting down. It
+// waits for them up to the Set's timeout, not longer: a Stopper stuck
+// behind a source that never answers must not keep the agent from exiting.
 func (s *Set) Stop() {
+	var wg sync.WaitGroup
+	pending := map[string]bool{}
+	var mu sync.Mutex
 	for _, r := range s.runners {
-		if st, ok := r.c.(Stopper); ok {
-			st.Stop()
+		st, ok := r.c.(Stopper)
+		if !ok {
+			continue
 		}
+		mu.Lock()
+		pending[r.name] = true
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					s.logger.Error("collector panicked while stopping", "collector", r.name, "panic", p)
+				}
+			}()
+			st.Stop()
+			mu.Lock()
+			delete(pending, r.name)
+			mu.Unlock()
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	timer := time.NewTimer(s.timeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		mu.Lock()
+		names := slices.Sorted(maps.Keys(pending))
+		mu.Unlock()
+		s.logger.Error("collectors did not finish stopping within the collector timeout; exiting without them", "collectors", strings.Join(names, ","), "timeout", s.timeout)
 	}
 }
 
-// Run starts every Runner in the set.
+// Run starts every Runner in the set, each in a goroutine of its own, and
+// returns at once: a Run that reads its source at start (history records
+// this boot) may block on it, and must hold neither the caller (serve
+// listens next) nor the other collectors. A collector's Collect waits, up
+// to its deadline, until its Run has returned.
 func (s *Set) Run(ctx context.Context) {
 	for _, r := range s.runners {
-		if rr, ok := r.c.(Runner); ok {
-			rr.Run(ctx)
+		rr, ok := r.c.(Runner)
+		if !ok {
+			continue
 		}
+		started := make(chan struct{})
+		r.mu.Lock()
+		r.started = started
+		r.mu.Unlock()
+		go func() {
+			defer close(started)
+			defer func() {
+				if p := recover(); p != nil {
+					s.logger.Error("collector panicked while starting", "collector", r.name, "panic", p)
+				}
+			}()
+			rr.Run(ctx)
+		}()
 	}
 }
 

@@ -34,7 +34,8 @@ func okCollector(v float64) Collector {
 
 // TestSetHungCollectorDoesNotBlockOthers: a collector that never returns is
 // reported as timed out, the others are served, and repeated gatherings do
-// not start more copies of the hung collection.
+// not pile up copies of the hung collection: each one past its deadline is
+// abandoned, and at most MaxBlocked are left running.
 func TestSetHungCollectorDoesNotBlockOthers(t *testing.T) {
 	var started atomic.Int32
 	release := make(chan struct{})
@@ -45,7 +46,7 @@ func TestSetHungCollectorDoesNotBlockOthers(t *testing.T) {
 		return nil, nil
 	})
 	s := NewSet(map[string]Collector{"good": okCollector(7), "hung": hung}, 50*time.Millisecond, promslog.NewNopLogger())
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 5; i++ {
 		out := s.Gather(context.Background())
 		if len(out) != 2 || out[0].Name != "good" || out[1].Name != "hung" {
 			t.Fatalf("outcomes = %+v", out)
@@ -57,8 +58,8 @@ func TestSetHungCollectorDoesNotBlockOthers(t *testing.T) {
 			t.Errorf("hung collector error = %v, want ErrTimeout", out[1].Err)
 		}
 	}
-	if n := started.Load(); n != 1 {
-		t.Errorf("hung collector started %d times, want 1 (later gatherings must join the one in flight)", n)
+	if n := started.Load(); n != MaxBlocked {
+		t.Errorf("hung collector started %d times in 5 gatherings, want %d (one fresh attempt per deadline, up to MaxBlocked)", n, MaxBlocked)
 	}
 }
 
@@ -178,7 +179,7 @@ func collectorBlock(t *testing.T, s *Set) *Block {
 	if len(blocks) != 2 {
 		t.Fatalf("%d blocks, want the collector's and the scrape's", len(blocks))
 	}
-	if got := strings.Join(blocks[1].Names, ","); got != "bootinfo_scrape_collector_duration_seconds,bootinfo_scrape_collector_success" {
+	if got := strings.Join(blocks[1].Names, ","); got != "bootinfo_scrape_collector_abandoned_total,bootinfo_scrape_collector_blocked,bootinfo_scrape_collector_duration_seconds,bootinfo_scrape_collector_success" {
 		t.Errorf("scrape block holds %s", got)
 	}
 	return blocks[0]

@@ -86,7 +86,7 @@ func (s *Set) Exposition(ctx context.Context) ([]*Block, error) {
 		}
 	}
 	scrape := prometheus.NewRegistry()
-	scrape.MustRegister(scrapeMetrics{s, outcomes})
+	scrape.MustRegister(scrapeMetrics{s, outcomes, s.runners})
 	fams, err := scrape.Gather()
 	if err != nil {
 		errs = append(errs, err)

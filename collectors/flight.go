@@ -10,10 +10,10 @@ import (
 )
 
 // flight shares one call of a function among the callers that arrive
-// while it is in flight. The call runs to its end whether or not anyone
-// still waits for it, and is then forgotten: the next caller starts
-// another. It is the one mechanism behind the Set's runners (join, each
-// caller waiting up to its own deadline) and SharedGatherer (do).
+// while it is in flight, and is then forgotten: the next caller starts
+// another. It is behind SharedGatherer, whose call (gathering the agent's
+// own metrics) cannot block on a host source; the Set's runners, whose
+// calls can, share theirs only until the deadline (see runner).
 type flight[T any] struct {
 	// fn is the function called, told when the call started; it is set
 	// once, before the first call.
@@ -48,19 +48,6 @@ func (f *flight[T]) end(c *flightCall[T]) {
 	f.cur = nil
 	f.mu.Unlock()
 	close(c.done)
-}
-
-// join returns the call in flight, starting one in a goroutine of its own
-// when there is none. The caller waits on done for as long as it chooses.
-func (f *flight[T]) join() *flightCall[T] {
-	c, started := f.begin()
-	if started {
-		go func() {
-			defer f.end(c)
-			c.val = f.fn(c.start)
-		}()
-	}
-	return c
 }
 
 // do makes the call in the caller's goroutine when none is in flight, and

@@ -21,7 +21,7 @@ func (s *Set) GatherFamilies() ([]*dto.MetricFamily, error) {
 			reg.MustRegister(snapshotMetrics{o.Snapshot})
 		}
 	}
-	reg.MustRegister(scrapeMetrics{s, outcomes})
+	reg.MustRegister(scrapeMetrics{s, outcomes, s.runners})
 	return reg.Gather()
 }
 
@@ -42,20 +42,28 @@ func (s snapshotMetrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// scrapeMetrics are the per-collector success and duration of one scrape.
+// scrapeMetrics are the per-collector success and duration of one scrape,
+// and how many of each collector's collections were abandoned; runners[i]
+// is outcomes[i]'s.
 type scrapeMetrics struct {
 	s        *Set
 	outcomes []Outcome
+	runners  []*runner
 }
 
 func (scrapeMetrics) Describe(chan<- *prometheus.Desc) {}
 func (m scrapeMetrics) Collect(ch chan<- prometheus.Metric) {
-	for _, o := range m.outcomes {
+	for i, o := range m.outcomes {
 		success := 1.0
 		if o.Err != nil {
 			success = 0
 		}
 		ch <- prometheus.MustNewConstMetric(m.s.durationDesc, prometheus.GaugeValue, o.Duration.Seconds(), o.Name)
 		ch <- prometheus.MustNewConstMetric(m.s.successDesc, prometheus.GaugeValue, success, o.Name)
+		if r := m.runners[i]; r != nil {
+			blocked, abandoned := r.blockedCount()
+			ch <- prometheus.MustNewConstMetric(m.s.blockedDesc, prometheus.GaugeValue, float64(blocked), o.Name)
+			ch <- prometheus.MustNewConstMetric(m.s.abandonedDesc, prometheus.CounterValue, float64(abandoned), o.Name)
+		}
 	}
 }

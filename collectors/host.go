@@ -37,7 +37,7 @@ type HostOS struct {
 type hostCollector struct {
 	fs host.FS
 
-	once     sync.Mutex
+	mu       sync.Mutex // guards boot and bootErrs; never held while reading
 	boot     *host.Boot
 	bootErrs host.FieldErrors
 
@@ -59,15 +59,24 @@ func NewHostCollector(cfg Config) (Collector, error) {
 }
 
 // bootFacts reads the per-boot facts once; they cannot change before the
-// next boot. A read in which nothing at all could be read is retried.
+// next boot. A read in which nothing at all could be read is retried. The
+// lock is not held while reading: a read blocked in the source (a hung
+// mount) is abandoned by the Set at its deadline, and the next collection
+// must read afresh rather than wait behind it.
 func (c *hostCollector) bootFacts() (*host.Boot, host.FieldErrors, bool) {
-	c.once.Lock()
-	defer c.once.Unlock()
+	c.mu.Lock()
+	b, errs := c.boot, c.bootErrs
+	c.mu.Unlock()
+	if b != nil {
+		return b, errs, true
+	}
+	b, errs = c.fs.Boot()
+	if b.BootID == "" && b.KernelRelease == "" && b.CmdlineRaw == "" {
+		return b, errs, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.boot == nil {
-		b, errs := c.fs.Boot()
-		if b.BootID == "" && b.KernelRelease == "" && b.CmdlineRaw == "" {
-			return b, errs, false
-		}
 		c.boot, c.bootErrs = b, errs
 	}
 	return c.boot, c.bootErrs, true

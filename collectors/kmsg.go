@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -11,6 +12,16 @@ import (
 
 	"github.com/bootinfo/bootinfo/kmsg"
 	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultKmsgKeep and MaxKmsgKeep are the default and the largest number
+// of recent records the kmsg collector keeps. The ring of kept records is
+// allocated at start, about 72 bytes a slot, and each record then holds its
+// message (up to about 1 KiB): MaxKmsgKeep is 7 MiB up front and some tens
+// of MiB when full, more records than the largest kernel ring buffers hold.
+const (
+	DefaultKmsgKeep = 1000
+	MaxKmsgKeep     = 100_000
 )
 
 // KmsgConfig holds the kmsg collector's options.
@@ -74,8 +85,13 @@ type kmsgCollector struct {
 // the background (Run); elsewhere each Collect reads what is new.
 func NewKmsgCollector(cfg Config) (Collector, error) {
 	keep := cfg.Kmsg.Keep
-	if keep <= 0 {
-		keep = 1000
+	switch {
+	case keep == 0:
+		keep = DefaultKmsgKeep
+	case keep < 0 || keep > MaxKmsgKeep:
+		// The ring is allocated whole, at once: refused rather than
+		// replaced (cmd/bootinfo refuses the flag before this).
+		return nil, fmt.Errorf("kmsg: records to keep must be from 1 to %d, got %d", MaxKmsgKeep, keep)
 	}
 	c := &kmsgCollector{
 		fs:           kmsg.NewFS(cfg.Paths.DevFS),
@@ -92,7 +108,7 @@ func NewKmsgCollector(cfg Config) (Collector, error) {
 	}
 	logger := cfg.Logger
 	c.follower = kmsg.NewFollower(c.fs, c.add, func(err error, retryIn time.Duration) {
-		logger.Error("kernel log reader failed; reopening", "err", err, "retry_in", retryIn)
+		logger.Error("kernel log reader failed; reopening", "err", c.withhold(err), "retry_in", retryIn)
 	})
 	return c, nil
 }
@@ -140,7 +156,7 @@ func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	}
 	sec := &KmsgSection{Snapshot: c.summary.Snapshot(), Following: following, ReaderRestarts: st.Restarts}
 	if st.Err != nil {
-		sec.ReaderError = st.Err.Error()
+		sec.ReaderError = c.withhold(st.Err).Error()
 	}
 	if !c.cfg.Records {
 		withholdKmsgText(&sec.Snapshot)
@@ -152,7 +168,32 @@ func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
 // readError names the device a reading failed on, and what reading it
 // takes when it was refused.
 func (c *kmsgCollector) readError(err error) error {
-	return fmt.Errorf("reading %s: %w%s", c.fs.Path(), err, kmsg.PermissionHint(err))
+	return fmt.Errorf("reading %s: %w%s", c.fs.Path(), c.withhold(err), kmsg.PermissionHint(err))
+}
+
+// withheldError stands for an error whose message may quote a record's
+// text (a malformed record's header), with --no-collector.kmsg.records.
+type withheldError struct{ kind error }
+
+func (e withheldError) Error() string {
+	return e.kind.Error() + " (its text withheld: --no-collector.kmsg.records)"
+}
+
+func (e withheldError) Unwrap() error { return e.kind }
+
+// withhold returns err, or without --collector.kmsg.records an error that
+// quotes nothing of the record when err might: every error the collector
+// logs or serves goes through it.
+func (c *kmsgCollector) withhold(err error) error {
+	if err == nil || c.cfg.Records {
+		return err
+	}
+	for _, kind := range []error{kmsg.ErrMalformed, kmsg.ErrTruncated} {
+		if errors.Is(err, kind) {
+			return withheldError{kind}
+		}
+	}
+	return err
 }
 
 // WithholdKmsgText blanks every message the summary quotes

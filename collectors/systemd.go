@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bootinfo/bootinfo/systemd"
 	"github.com/prometheus/client_golang/prometheus"
@@ -242,7 +244,13 @@ type systemdGeneration uint64
 func (c *systemdCollector) Query(ctx context.Context, path string, _ url.Values) (any, error) {
 	name, ok := strings.CutPrefix(path, "units/")
 	if !ok || name == "" || strings.Contains(name, "/") {
-		return nil, fmt.Errorf("%w: systemd has units/NAME, not %q", ErrNotFound, path)
+		return nil, fmt.Errorf("%w: systemd has units/NAME, not %s", ErrNotFound, quoteShort(path))
+	}
+	// A name systemd would refuse is answered here: D-Bus cannot carry
+	// some (invalid UTF-8, NUL), and the manager would only say "invalid
+	// argument" for the rest.
+	if err := CheckUnitName(name); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	w, stop, err := c.ready(ctx)
 	defer stop()
@@ -254,4 +262,61 @@ func (c *systemdCollector) Query(ctx context.Context, path string, _ url.Values)
 		return nil, fmt.Errorf("%w: no unit %s", ErrNotFound, name)
 	}
 	return d, err
+}
+
+// unitNameMax is systemd's UNIT_NAME_MAX: a valid name is shorter.
+const unitNameMax = 256
+
+// unitTypes are the suffixes systemd knows (unit_type_from_string).
+var unitTypes = map[string]bool{
+	"service": true, "mount": true, "swap": true, "socket": true, "target": true, "device": true,
+	"automount": true, "timer": true, "path": true, "slice": true, "scope": true,
+}
+
+// CheckUnitName returns why name cannot name a loaded unit, following
+// systemd's unit_name_is_valid(name, UNIT_NAME_PLAIN|UNIT_NAME_INSTANCE),
+// which the manager's LoadUnit applies: shorter than 256 bytes, PREFIX.TYPE
+// with a known TYPE, a prefix of ASCII letters, digits and ":-_.\\" with
+// at most an "@" that is neither first nor last (a template without an
+// instance is not a unit). The error quotes the name, escaped and cut
+// short.
+func CheckUnitName(name string) error {
+	bad := func(why string) error { return fmt.Errorf("unit name %s %s", quoteShort(name), why) }
+	if !utf8.ValidString(name) {
+		return bad("is not valid UTF-8")
+	}
+	if len(name) >= unitNameMax {
+		return bad(fmt.Sprintf("is %d bytes long; systemd's limit is %d", len(name), unitNameMax-1))
+	}
+	dot := strings.LastIndexByte(name, '.')
+	if dot <= 0 {
+		return bad("has no type suffix (.service, .socket, .timer, ...)")
+	}
+	if !unitTypes[name[dot+1:]] {
+		return bad(fmt.Sprintf("has an unknown type %q", name[dot+1:]))
+	}
+	prefix := name[:dot]
+	for i := 0; i < len(prefix); i++ {
+		b := prefix[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || strings.IndexByte(":-_.\\@", b) >= 0) {
+			return bad(fmt.Sprintf("holds %q, which systemd does not allow in unit names (escape it as systemd-escape does)", rune(b)))
+		}
+	}
+	switch at := strings.IndexByte(prefix, '@'); {
+	case at == 0:
+		return bad("starts with @")
+	case at > 0 && at == len(prefix)-1:
+		return bad("is a template; name one of its instances (NAME@INSTANCE.TYPE)")
+	}
+	return nil
+}
+
+// quoteShort quotes s as Go does (escaping control bytes and invalid
+// UTF-8), cut to 64 bytes, for an error message.
+func quoteShort(s string) string {
+	const max = 64
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + fmt.Sprintf("... (%d bytes)", len(s))
+	}
+	return strconv.Quote(s)
 }

@@ -384,10 +384,20 @@ func checkDaemonSet(t *testing.T, ds *appsv1.DaemonSet) {
 	if !slices.Contains(c.Args, "--web.listen-address=:19117") {
 		t.Errorf("args %v do not listen on :19117", c.Args)
 	}
+	// The probes go to the health listener, which needs no credentials
+	// whatever --web.config.file says (TestProbesWithBasicAuth runs it).
+	healthPort := func(p corev1.ContainerPort) bool { return p.Name == "health" && p.ContainerPort == 19118 }
+	if !slices.ContainsFunc(c.Ports, healthPort) {
+		t.Errorf("ports %+v lack health:19118", c.Ports)
+	}
+	if !slices.Contains(c.Args, "--web.health-address=:19118") {
+		t.Errorf("args %v do not serve /healthz on :19118", c.Args)
+	}
 	for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
 		if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" ||
-			(p.HTTPGet.Port.String() != "metrics" && p.HTTPGet.Port.IntValue() != 19117) {
-			t.Errorf("%s probe %+v, want GET /healthz on 19117", name, p)
+			(p.HTTPGet.Port.String() != "health" && p.HTTPGet.Port.IntValue() != 19118) ||
+			(p.HTTPGet.Scheme != "" && p.HTTPGet.Scheme != corev1.URISchemeHTTP) {
+			t.Errorf("%s probe %+v, want GET /healthz over HTTP on health (19118)", name, p)
 		}
 	}
 

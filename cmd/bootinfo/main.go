@@ -66,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("path.procfs", "procfs mount point: kernel command line, boot id, boot time.").Default("/proc").StringVar(&o.paths.ProcFS)
 	app.Flag("path.dev", "devtmpfs mount point, for the kernel log device kmsg.").Default("/dev").StringVar(&o.paths.DevFS)
 	app.Flag("path.boot", "Boot directory: kernels, GRUB configuration.").Default("/boot").StringVar(&o.paths.Boot)
-	app.Flag("collector.timeout", "Deadline for each collector in one scrape or show; a collector past it is reported failed and never holds the others.").Default("5s").DurationVar(&o.timeout)
+	app.Flag("collector.timeout", fmt.Sprintf("Deadline for each collector in one scrape or show (above 0, at most %s); a collector past it is reported failed and never holds the others.", maxTimeout)).Default("5s").DurationVar(&o.timeout)
 	o.enabled = map[string]*bool{}
 	for _, f := range collectors.Factories() {
 		def := "false"
@@ -78,9 +78,9 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("collector.firmware.refresh", "How often to re-read the EFI boot variables, which efibootmgr can change before the next boot (0 reads them once). The kernel rate-limits efivarfs reads by non-root users.").Default("5m").DurationVar(&o.collectorConfig.Firmware.Refresh)
 	app.Flag("collector.dmi.serials", "Expose serial numbers, UUIDs and asset tags from SMBIOS; --no-collector.dmi.serials withholds them from every output.").Default("true").BoolVar(&o.collectorConfig.DMI.Serials)
 	app.Flag("collector.kmsg.records", "Serve kernel message text: recent records at /bootinfo/kmsg/records and the messages the summary quotes; --no-collector.kmsg.records withholds them.").Default("true").BoolVar(&o.collectorConfig.Kmsg.Records)
-	app.Flag("collector.kmsg.records-kept", "How many recent kernel log records to keep in memory for /bootinfo/kmsg/records.").Default("1000").IntVar(&o.collectorConfig.Kmsg.Keep)
+	app.Flag("collector.kmsg.records-kept", fmt.Sprintf("How many recent kernel log records to keep in memory for /bootinfo/kmsg/records (1 to %d; each costs about 100 bytes plus its message).", maxRecordsKept)).Default("1000").IntVar(&o.collectorConfig.Kmsg.Keep)
 	app.Flag("state.dir", "Directory for the agent's state: the boot history (created if missing; without write access history is compared in memory only).").Default("/var/lib/bootinfo").StringVar(&o.collectorConfig.History.Dir)
-	app.Flag("state.keep-boots", "How many boots the history keeps.").Default("20").IntVar(&o.collectorConfig.History.Keep)
+	app.Flag("state.keep-boots", fmt.Sprintf("How many boots the history keeps (1 to %d).", maxKeepBoots)).Default("20").IntVar(&o.collectorConfig.History.Keep)
 	app.Flag("collector.systemd.user", "Watch the calling user's service manager instead of the system's.").BoolVar(&o.collectorConfig.Systemd.User)
 	app.Flag("collector.systemd.address", "D-Bus address of the manager (default: the system manager's private socket /run/systemd/private as root, else the system bus).").PlaceHolder("ADDRESS").StringVar(&o.collectorConfig.Systemd.Address)
 	app.Flag("collector.systemd.address-is-bus", "The --collector.systemd.address is a message bus (system or session bus), not the manager's private socket.").BoolVar(&o.collectorConfig.Systemd.Bus)
@@ -92,9 +92,10 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 
 	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()
 	sf := serveFlags{web: kingpinflag.AddFlags(serveCmd, defaultPort)}
-	serveCmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&sf.telemetryPath)
+	serveCmd.Flag("web.telemetry-path", "Path under which to expose metrics (not /, /healthz or below /bootinfo).").Default("/metrics").StringVar(&sf.telemetryPath)
 	serveCmd.Flag("web.disable-exporter-metrics", "Exclude the agent's own process and Go runtime metrics from /metrics.").BoolVar(&sf.disableExporterMetrics)
-	serveCmd.Flag("web.max-requests", "Maximum number of concurrent /metrics requests; more get 503. 0 disables the limit.").Default("128").IntVar(&sf.maxRequests)
+	serveCmd.Flag("web.max-requests", "Maximum number of concurrent /metrics requests, and as many again of /bootinfo and /bootinfo/...; more get 503. 0 disables the limit.").Default("128").IntVar(&sf.maxRequests)
+	serveCmd.Flag("web.health-address", "Also serve /healthz alone on this address, over plain HTTP without authentication, for probes that cannot pass --web.config.file's credentials (Kubernetes). Off by default.").PlaceHolder("[HOST]:PORT").StringVar(&sf.healthAddress)
 
 	showCmd := app.Command("show", "Collect once and print the document that /bootinfo serves (or one section of it), then exit.")
 	var showSection, showFormat string
@@ -130,12 +131,14 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	o.collectorConfig.Paths = o.paths
 	o.collectorConfig.Logger = logger
 
+	serving := cmd == serveCmd.FullCommand()
+	if err := validate(o, sf, serving); err != nil {
+		fmt.Fprintf(stderr, "bootinfo: %v; try --help\n", err)
+		return 2
+	}
+
 	switch cmd {
 	case serveCmd.FullCommand():
-		if !strings.HasPrefix(sf.telemetryPath, "/") {
-			fmt.Fprintf(stderr, "bootinfo: --web.telemetry-path must start with /, got %q\n", sf.telemetryPath)
-			return 2
-		}
 		return serve(logger, o, sf)
 	case kmsgCmd.FullCommand():
 		return kmsgCommand(stdout, stderr, o, kf)

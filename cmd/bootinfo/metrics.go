@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -21,26 +20,14 @@ import (
 // agent's own) into one gzip member or one plain body. Other formats, and
 // the unexpected case of a family name in two blocks, go to fallback, the
 // client library's handler over the merged families.
-func metricsHandler(logger *slog.Logger, set *collectors.Set, own prometheus.Gatherer, fallback http.Handler, maxRequests int) http.Handler {
+// --web.max-requests is applied around it, to every format (see newHandler).
+func metricsHandler(logger *slog.Logger, set *collectors.Set, own prometheus.Gatherer, fallback http.Handler) http.Handler {
 	ownBlock := collectors.NewSharedGatherer(own)
-	var inFlight chan struct{}
-	if maxRequests > 0 {
-		inFlight = make(chan struct{}, maxRequests)
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
 		if format.FormatType() != expfmt.TypeTextPlain {
 			fallback.ServeHTTP(w, r)
 			return
-		}
-		if inFlight != nil {
-			select {
-			case inFlight <- struct{}{}:
-				defer func() { <-inFlight }()
-			default:
-				http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", maxRequests), http.StatusServiceUnavailable)
-				return
-			}
 		}
 		blocks, err := set.Exposition(r.Context())
 		collected := len(blocks)

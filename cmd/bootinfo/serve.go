@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -29,6 +31,11 @@ type serveFlags struct {
 	telemetryPath          string
 	disableExporterMetrics bool
 	maxRequests            int
+	// healthAddress, when set, is a second listener that serves /healthz
+	// alone over plain HTTP without authentication, for Kubernetes
+	// probes when --web.config.file turns on basic auth or client
+	// certificates (see deploy/README.md).
+	healthAddress string
 }
 
 // defaultGCPercent is the garbage collector's target in serve unless the
@@ -64,8 +71,36 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 		MaxHeaderBytes: 64 << 10,
 	}
 
+	var health *http.Server
+	if sf.healthAddress != "" {
+		// Bound first: a second listener that cannot be had is a
+		// configuration error, reported before anything runs.
+		l, err := net.Listen("tcp", sf.healthAddress)
+		if err != nil {
+			logger.Error("cannot listen on --web.health-address", "err", err)
+			return 1
+		}
+		health = &http.Server{
+			Handler:           onlyGetHead(healthMux()),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    16 << 10,
+		}
+		logger.Info("serving /healthz without TLS or authentication", "address", l.Addr().String())
+		go func() {
+			if err := health.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("health listener", "err", err)
+			}
+		}()
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// Run returns at once: each collector's start (history reads the
+	// sources to record this boot) runs in a goroutine of its own, so no
+	// source, however stuck, keeps the agent from listening just below.
 	set.Run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- web.ListenAndServe(server, sf.web, logger) }()
@@ -79,6 +114,9 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	set.Stop()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if health != nil {
+		_ = health.Shutdown(shutdownCtx)
+	}
 	if err := server.Shutdown(shutdownCtx); err != nil {
 		logger.Error("shutdown", "err", err)
 		return 1
@@ -86,8 +124,23 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	return 0
 }
 
+// healthz answers "ok" while the process serves.
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// healthMux serves the health listener: /healthz, and 404 for the rest.
+func healthMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", healthz)
+	return mux
+}
+
 // newHandler routes every endpoint. Only GET and HEAD are served.
-func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (http.Handler, error) {
+// --web.telemetry-path is checked by checkTelemetryPath first; a pattern
+// the mux still refuses is an error here, never a panic.
+func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (h http.Handler, err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector("bootinfo"))
 	if !sf.disableExporterMetrics {
@@ -105,20 +158,32 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (http.H
 		return fams, errors.Join(err1, err2)
 	})
 	merged := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: sf.maxRequests,
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
 	})
-	metrics := metricsHandler(logger, set, reg, merged, sf.maxRequests)
+	metrics := metricsHandler(logger, set, reg, merged)
 
-	mux := http.NewServeMux()
-	mux.Handle(sf.telemetryPath, metrics)
-	mux.Handle("/bootinfo", documentHandler(set))
-	mux.Handle("/bootinfo/", http.StripPrefix("/bootinfo/", sectionHandler(set)))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
+	// --web.max-requests bounds /metrics and the document, each on its own,
+	// so a flood of /bootinfo requests cannot starve Prometheus's scrapes.
+	limitMetrics := limitRequests(sf.maxRequests, func(w http.ResponseWriter, msg string) {
+		http.Error(w, msg, http.StatusServiceUnavailable)
 	})
+	limitDocument := limitRequests(sf.maxRequests, func(w http.ResponseWriter, msg string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	})
+
+	defer func() {
+		if p := recover(); p != nil {
+			h, err = nil, fmt.Errorf("routing --web.telemetry-path %q: %v", sf.telemetryPath, p)
+		}
+	}()
+	mux := http.NewServeMux()
+	mux.Handle(sf.telemetryPath, limitMetrics(metrics))
+	mux.Handle("/bootinfo", limitDocument(documentHandler(set)))
+	mux.Handle("/bootinfo/", limitDocument(http.StripPrefix("/bootinfo/", sectionHandler(set))))
+	mux.HandleFunc("/healthz", healthz)
 	if sf.telemetryPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "bootinfo",
@@ -136,6 +201,29 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (http.H
 		mux.Handle("/", landing)
 	}
 	return onlyGetHead(mux), nil
+}
+
+// limitRequests returns a wrapper that lets at most max requests through
+// at once (none when max is 0: no limit) and answers the others at once
+// with refuse.
+func limitRequests(max int, refuse func(w http.ResponseWriter, msg string)) func(http.Handler) http.Handler {
+	if max <= 0 {
+		return func(h http.Handler) http.Handler { return h }
+	}
+	inFlight := make(chan struct{}, max)
+	msg := fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", max)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case inFlight <- struct{}{}:
+				defer func() { <-inFlight }()
+			default:
+				refuse(w, msg)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 func onlyGetHead(next http.Handler) http.Handler {
