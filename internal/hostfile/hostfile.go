@@ -266,8 +266,16 @@ func readAll(f *os.File, limit int64) ([]byte, error) {
 	// sysfs and procfs report sizes they do not have (4096, 0), so the size
 	// is only a hint for the first allocation.
 	hint := int64(512)
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size() <= limit {
-		hint = fi.Size() + 1
+	if fi, err := f.Stat(); err == nil {
+		if fi.Size() > limit {
+			// A file on disk holds what its size says, and pseudo-files
+			// report a page (sysfs) or nothing (procfs), below every limit:
+			// a size past the limit needs no read to refuse.
+			return nil, &fs.PathError{Op: "read", Path: f.Name(), Err: &LimitError{Limit: limit}}
+		}
+		if fi.Size() > 0 {
+			hint = fi.Size() + 1
+		}
 	}
 	b := make([]byte, 0, hint)
 	for {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -200,5 +201,33 @@ func TestFormatSize(t *testing.T) {
 		if got := FormatSize(n); got != want {
 			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestReadFileHugeAllocatesNothing reads a 1 GiB sparse file: refused by its
+// size, before a buffer is made for it.
+func TestReadFileHugeAllocatesNothing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "huge")
+	f, err := os.Create(p)
+	if err == nil {
+		err = f.Truncate(1 << 30)
+		f.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRoot(filepath.Dir(p))
+	var got error
+	allocs := testing.AllocsPerRun(10, func() { _, got = r.ReadFile("huge", LimitConfig) })
+	if !errors.Is(got, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", got)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	_, _ = r.ReadFile("huge", LimitConfig)
+	runtime.ReadMemStats(&ms)
+	if n := ms.TotalAlloc - before; n > 64<<10 {
+		t.Errorf("refusing a 1 GiB file allocated %d bytes (%v allocations), want no read buffer", n, allocs)
 	}
 }
