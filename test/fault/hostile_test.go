@@ -173,6 +173,7 @@ func checkPeakRSS(t *testing.T, a *agent.Agent) {
 // complex, and stays under 100 MiB.
 func TestHugeGrubCfg(t *testing.T) {
 	needRoot(t)
+	t.Parallel()
 	var big strings.Builder
 	for i := 0; big.Len() < 16_000_000; i++ {
 		fmt.Fprintf(&big, "menuentry 'Debian GNU/Linux, with Linux 6.1.0-%d-amd64' --class debian $menuentry_id_option 'gnulinux-6.1.0-%d-advanced' {\n\tlinux /boot/vmlinuz-6.1.0-%d-amd64 root=/dev/vda1 ro quiet\n\tinitrd /boot/initrd.img-6.1.0-%d-amd64\n}\n", i, i, i, i)
@@ -226,6 +227,7 @@ func TestHugeGrubCfg(t *testing.T) {
 // what is wrong, and it recovers once the file is a file again.
 func TestHostileFileRecovers(t *testing.T) {
 	needRoot(t)
+	t.Parallel() // the boot loader keeps a good snapshot for a minute
 	root := hostileRoot(t)
 	cfg := filepath.Join(root, "boot", "grub", "grub.cfg")
 	good, err := os.ReadFile(cfg)
