@@ -28,7 +28,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Limits, one per kind of file bootinfo reads. docs/security.md lists them.
+// Limits, one per kind of file bootinfo reads; README.md's "Hostile input"
+// lists them with the limits the decoders add.
 const (
 	// LimitAttr bounds a one-value file: a sysfs or procfs attribute, the
 	// kernel command line, /etc/machine-id, /etc/hostname, os-release.
