@@ -60,9 +60,15 @@ var ErrNotRegular = errors.New("not a regular file")
 var ErrTooLarge = errors.New("file too large")
 
 // LimitError says a file is larger than the limit for its kind.
-type LimitError struct{ Limit int64 }
+type LimitError struct {
+	Limit int64
+	Unit  string // "" for bytes, "entries" for a directory
+}
 
 func (e *LimitError) Error() string {
+	if e.Unit != "" {
+		return fmt.Sprintf("more than the %d %s limit", e.Limit, e.Unit)
+	}
 	return "larger than the " + FormatSize(e.Limit) + " limit"
 }
 
@@ -179,18 +185,40 @@ func (r Root) OpenBlockDevice(name string) (*os.File, error) {
 	return r.open(name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, modeBlock)
 }
 
-// ReadDir reads the directory name below the root, sorted by file name.
+// MaxDirEntries bounds ReadDir: no directory bootinfo lists (efivars,
+// pstore, /lib/modules, /sys/class/block, loader entries) comes near it, and
+// at about 100 bytes an entry it bounds a listing to a few MiB.
+const MaxDirEntries = 1 << 16
+
+// ReadDir reads the directory name below the root, sorted by file name. A
+// directory of more than MaxDirEntries entries is an error wrapping
+// ErrTooLarge, after reading no more than that many.
 func (r Root) ReadDir(name string) ([]os.DirEntry, error) {
+	return r.readDir(name, MaxDirEntries)
+}
+
+func (r Root) readDir(name string, max int) ([]os.DirEntry, error) {
 	f, err := r.open(name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NONBLOCK, modeDir)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	ents, err := f.ReadDir(-1)
-	sortEntries(ents)
-	if err != nil {
-		return ents, &fs.PathError{Op: "readdir", Path: r.Path(name), Err: err}
+	var ents []os.DirEntry
+	for {
+		batch, err := f.ReadDir(min(1024, max+1-len(ents)))
+		ents = append(ents, batch...)
+		if len(ents) > max {
+			return nil, &fs.PathError{Op: "readdir", Path: r.Path(name), Err: &LimitError{Limit: int64(max), Unit: "entries"}}
+		}
+		if err == io.EOF || (err == nil && len(batch) == 0) {
+			break
+		}
+		if err != nil {
+			sortEntries(ents)
+			return ents, &fs.PathError{Op: "readdir", Path: r.Path(name), Err: err}
+		}
 	}
+	sortEntries(ents)
 	return ents, nil
 }
 

@@ -2,6 +2,7 @@ package hostfile
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
@@ -229,5 +230,22 @@ func TestReadFileHugeAllocatesNothing(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	if n := ms.TotalAlloc - before; n > 64<<10 {
 		t.Errorf("refusing a 1 GiB file allocated %d bytes (%v allocations), want no read buffer", n, allocs)
+	}
+}
+
+func TestReadDirBounded(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 50 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := NewRoot(dir)
+	if ents, err := r.readDir("/", 50); err != nil || len(ents) != 50 || ents[0].Name() != "f00" || ents[49].Name() != "f49" {
+		t.Errorf("readDir at its limit = %d entries, %v; want 50 sorted", len(ents), err)
+	}
+	_, err := r.readDir("/", 49)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "more than the 49 entries limit") {
+		t.Errorf("readDir past its limit: err = %v, want the entries limit", err)
 	}
 }
