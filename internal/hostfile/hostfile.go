@@ -28,7 +28,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Limits, one per kind of file bootinfo reads. docs/security.md lists them.
+// Limits, one per kind of file bootinfo reads; README.md's "Hostile input"
+// lists them with the limits the decoders add.
 const (
 	// LimitAttr bounds a one-value file: a sysfs or procfs attribute, the
 	// kernel command line, /etc/machine-id, /etc/hostname, os-release.
@@ -59,9 +60,15 @@ var ErrNotRegular = errors.New("not a regular file")
 var ErrTooLarge = errors.New("file too large")
 
 // LimitError says a file is larger than the limit for its kind.
-type LimitError struct{ Limit int64 }
+type LimitError struct {
+	Limit int64
+	Unit  string // "" for bytes, "entries" for a directory
+}
 
 func (e *LimitError) Error() string {
+	if e.Unit != "" {
+		return fmt.Sprintf("more than the %d %s limit", e.Limit, e.Unit)
+	}
 	return "larger than the " + FormatSize(e.Limit) + " limit"
 }
 
@@ -178,18 +185,40 @@ func (r Root) OpenBlockDevice(name string) (*os.File, error) {
 	return r.open(name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, modeBlock)
 }
 
-// ReadDir reads the directory name below the root, sorted by file name.
+// MaxDirEntries bounds ReadDir: no directory bootinfo lists (efivars,
+// pstore, /lib/modules, /sys/class/block, loader entries) comes near it, and
+// at about 100 bytes an entry it bounds a listing to a few MiB.
+const MaxDirEntries = 1 << 16
+
+// ReadDir reads the directory name below the root, sorted by file name. A
+// directory of more than MaxDirEntries entries is an error wrapping
+// ErrTooLarge, after reading no more than that many.
 func (r Root) ReadDir(name string) ([]os.DirEntry, error) {
+	return r.readDir(name, MaxDirEntries)
+}
+
+func (r Root) readDir(name string, max int) ([]os.DirEntry, error) {
 	f, err := r.open(name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NONBLOCK, modeDir)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	ents, err := f.ReadDir(-1)
-	sortEntries(ents)
-	if err != nil {
-		return ents, &fs.PathError{Op: "readdir", Path: r.Path(name), Err: err}
+	var ents []os.DirEntry
+	for {
+		batch, err := f.ReadDir(min(1024, max+1-len(ents)))
+		ents = append(ents, batch...)
+		if len(ents) > max {
+			return nil, &fs.PathError{Op: "readdir", Path: r.Path(name), Err: &LimitError{Limit: int64(max), Unit: "entries"}}
+		}
+		if err == io.EOF || (err == nil && len(batch) == 0) {
+			break
+		}
+		if err != nil {
+			sortEntries(ents)
+			return ents, &fs.PathError{Op: "readdir", Path: r.Path(name), Err: err}
+		}
 	}
+	sortEntries(ents)
 	return ents, nil
 }
 
@@ -266,8 +295,16 @@ func readAll(f *os.File, limit int64) ([]byte, error) {
 	// sysfs and procfs report sizes they do not have (4096, 0), so the size
 	// is only a hint for the first allocation.
 	hint := int64(512)
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size() <= limit {
-		hint = fi.Size() + 1
+	if fi, err := f.Stat(); err == nil {
+		if fi.Size() > limit {
+			// A file on disk holds what its size says, and pseudo-files
+			// report a page (sysfs) or nothing (procfs), below every limit:
+			// a size past the limit needs no read to refuse.
+			return nil, &fs.PathError{Op: "read", Path: f.Name(), Err: &LimitError{Limit: limit}}
+		}
+		if fi.Size() > 0 {
+			hint = fi.Size() + 1
+		}
 	}
 	b := make([]byte, 0, hint)
 	for {

@@ -2,10 +2,12 @@ package hostfile
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -200,5 +202,50 @@ func TestFormatSize(t *testing.T) {
 		if got := FormatSize(n); got != want {
 			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestReadFileHugeAllocatesNothing reads a 1 GiB sparse file: refused by its
+// size, before a buffer is made for it.
+func TestReadFileHugeAllocatesNothing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "huge")
+	f, err := os.Create(p)
+	if err == nil {
+		err = f.Truncate(1 << 30)
+		f.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRoot(filepath.Dir(p))
+	var got error
+	allocs := testing.AllocsPerRun(10, func() { _, got = r.ReadFile("huge", LimitConfig) })
+	if !errors.Is(got, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", got)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	_, _ = r.ReadFile("huge", LimitConfig)
+	runtime.ReadMemStats(&ms)
+	if n := ms.TotalAlloc - before; n > 64<<10 {
+		t.Errorf("refusing a 1 GiB file allocated %d bytes (%v allocations), want no read buffer", n, allocs)
+	}
+}
+
+func TestReadDirBounded(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 50 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := NewRoot(dir)
+	if ents, err := r.readDir("/", 50); err != nil || len(ents) != 50 || ents[0].Name() != "f00" || ents[49].Name() != "f49" {
+		t.Errorf("readDir at its limit = %d entries, %v; want 50 sorted", len(ents), err)
+	}
+	_, err := r.readDir("/", 49)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "more than the 49 entries limit") {
+		t.Errorf("readDir past its limit: err = %v, want the entries limit", err)
 	}
 }

@@ -241,6 +241,7 @@ func sectionErrors(d document, section string) map[string]string {
 // owners names the collector that reads each mutated path.
 var owners = map[string]string{
 	"sys/firmware/efi": "firmware", "sys/firmware/dmi": "dmi", "proc": "host", "etc": "host", "boot": "bootloader",
+	"run": "bootloader", "sys/fs/pstore": "history",
 }
 
 func owner(path string) string {
