@@ -1,119 +1,13 @@
 package bootdisk
 
 import (
-	"errors"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/hostfile"
-	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/bootinfo/bootinfo/internal/testing/hostile"
 )
-
-// The ways a host file breaks that bootinfo must survive: each must give an
-// error naming the file, without blocking and without reading the file into
-// memory, and leave every other fact readable.
-const (
-	hostileFIFO   = "fifo"   // a named pipe nobody writes: a plain open blocks
-	hostileZero   = "zero"   // a symbolic link to /dev/zero: a plain read never ends
-	hostileSparse = "sparse" // a 1 GiB sparse file: a plain read allocates 1 GiB
-	hostileDirOut = "dirout" // the file's directory a symbolic link out of the root
-)
-
-var hostileKinds = []string{hostileFIFO, hostileZero, hostileSparse, hostileDirOut}
-
-// makeHostile turns rel below root, the root it is read in, into kind. For
-// hostileZero, root/dev/zero is made the real zero device (1:5), so that the
-// absolute link, resolved inside the root as the host would, reaches a real
-// character device. For hostileDirOut, rel's directory, which must not be
-// the root itself, becomes an absolute link to a copy of it outside the
-// root whose files all read "OUTSIDE".
-func makeHostile(t *testing.T, root, rel, kind string) {
-	t.Helper()
-	if kind == hostileDirOut && path.Dir(rel) == "." {
-		t.Fatalf("%s is at the top of its root", rel)
-	}
-	p := filepath.Join(root, filepath.FromSlash(rel))
-	switch kind {
-	case hostileFIFO:
-		os.Remove(p)
-		if err := syscall.Mkfifo(p, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	case hostileZero:
-		if err := os.MkdirAll(filepath.Join(root, "dev"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := syscall.Mknod(filepath.Join(root, "dev", "zero"), syscall.S_IFCHR|0o666, int(1<<8|5)); err != nil && !errors.Is(err, fs.ErrExist) {
-			testutil.SkipOrFail(t, "mknod of a zero device needs CAP_MKNOD: %v", err)
-		}
-		os.Remove(p)
-		if err := os.Symlink("/dev/zero", p); err != nil {
-			t.Fatal(err)
-		}
-	case hostileSparse:
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Truncate(1 << 30); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-	case hostileDirOut:
-		dir := filepath.Dir(p)
-		out := filepath.Join(t.TempDir(), "outside")
-		if err := os.Rename(dir, out); err != nil {
-			t.Fatal(err)
-		}
-		ents, _ := os.ReadDir(out)
-		for _, e := range ents {
-			if e.Type().IsRegular() {
-				os.WriteFile(filepath.Join(out, e.Name()), []byte("OUTSIDE\n"), 0o644)
-			}
-		}
-		if err := os.Symlink(out, dir); err != nil {
-			t.Fatal(err)
-		}
-	default:
-		t.Fatalf("unknown hostile kind %q", kind)
-	}
-}
-
-// checkHostileErr checks that err is what reading a hostile file must give.
-func checkHostileErr(t *testing.T, err error, kind, fullPath string) {
-	t.Helper()
-	var want error
-	switch kind {
-	case hostileFIFO, hostileZero:
-		want = hostfile.ErrNotRegular
-	case hostileSparse:
-		want = hostfile.ErrTooLarge
-	case hostileDirOut:
-		want = fs.ErrNotExist
-	}
-	if !errors.Is(err, want) {
-		t.Errorf("error %v, want one wrapping %v", err, want)
-	}
-	if err != nil && !strings.Contains(err.Error(), fullPath) {
-		t.Errorf("error %q does not name %s", err, fullPath)
-	}
-}
-
-// allocated returns how many bytes f allocates on the heap.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // maxHostileAlloc bounds what reading a tree with one hostile file may
 // allocate: a few times the largest limit the package reads with
@@ -155,33 +49,33 @@ func TestDiscoverHostileFiles(t *testing.T) {
 		kinds                  []string
 		found                  found
 	}{
-		{"mountinfo", "proc", "self/mountinfo", "", hostileKinds, func(t *testing.T, bd *BootDisk) {
+		{"mountinfo", "proc", "self/mountinfo", "", hostile.Kinds, func(t *testing.T, bd *BootDisk) {
 			if bd.Disk != "" || bd.Reason != "the mount table cannot be read" {
 				t.Errorf("%+v", bd)
 			}
 		}},
 		// The disk's size: every other fact stays.
-		{"size", "sys", "devices/" + nvme + "/size", "sysfs_attributes", hostileKinds, func(t *testing.T, bd *BootDisk) {
+		{"size", "sys", "devices/" + nvme + "/size", "sysfs_attributes", hostile.Kinds, func(t *testing.T, bd *BootDisk) {
 			complete(t, bd)
 			if bd.Size != 0 {
 				t.Errorf("size %d from a hostile file", bd.Size)
 			}
 		}},
 		// A partition's start: the partition is still listed.
-		{"start", "sys", "devices/" + nvme + "/nvme0n1p2/start", "sysfs_attributes", hostileKinds[:3], func(t *testing.T, bd *BootDisk) {
+		{"start", "sys", "devices/" + nvme + "/nvme0n1p2/start", "sysfs_attributes", hostile.Kinds[:3], func(t *testing.T, bd *BootDisk) {
 			complete(t, bd)
 			if bd.Partitions[1].StartLBA != 0 || bd.Partitions[0].StartLBA != 2048 {
 				t.Errorf("partitions %+v", bd.Partitions)
 			}
 		}},
 		// udev's record of the disk: the table falls back to sysfs.
-		{"udev", "root", "run/udev/data/b259:0", "udev", hostileKinds, func(t *testing.T, bd *BootDisk) {
+		{"udev", "root", "run/udev/data/b259:0", "udev", hostile.Kinds, func(t *testing.T, bd *BootDisk) {
 			if bd.Disk != "nvme0n1" || bd.Source != SourceSysfs || len(bd.Partitions) != 2 || bd.Size != 2000409264*512 {
 				t.Errorf("%+v", bd)
 			}
 		}},
 		// The disk's node, where a block device belongs: udev answers.
-		{"node", "dev", "nvme0n1", "device", hostileKinds[:3], func(t *testing.T, bd *BootDisk) {
+		{"node", "dev", "nvme0n1", "device", hostile.Kinds[:3], func(t *testing.T, bd *BootDisk) {
 			complete(t, bd)
 			if bd.Source != SourceUdev {
 				t.Errorf("source %q", bd.Source)
@@ -195,26 +89,26 @@ func TestDiscoverHostileFiles(t *testing.T) {
 				if tt.name == "node" {
 					os.WriteFile(filepath.Join(ft.dev, tt.file), nil, 0o644)
 				}
-				makeHostile(t, root, tt.file, kind)
+				hostile.Make(t, root, tt.file, kind)
 				fsys, err := NewFS(Paths{ProcFS: ft.proc, SysFS: ft.sys, DevFS: ft.dev, RootFS: ft.root})
 				if err != nil {
 					t.Fatal(err)
 				}
 				var bd *BootDisk
-				n := allocated(func() { bd, err = fsys.Discover() })
+				n := hostile.Allocated(func() { bd, err = fsys.Discover() })
 				if n > maxHostileAlloc {
 					t.Errorf("Discover allocated %d bytes", n)
 				}
 				name := filepath.Join(root, tt.file)
 				if tt.step == "" {
-					checkHostileErr(t, err, kind, name)
+					hostile.CheckErr(t, err, kind, name)
 				} else {
 					if err != nil {
 						t.Fatal(err)
 					}
 					msg := bd.Errors[tt.step]
 					switch {
-					case kind == hostileDirOut && tt.step == "sysfs_attributes":
+					case kind == hostile.DirOut && tt.step == "sysfs_attributes":
 						// The disk's directory, with its partitions', is
 						// gone from the sysfs root: the mounts are on no
 						// disk it knows.
@@ -222,7 +116,7 @@ func TestDiscoverHostileFiles(t *testing.T) {
 							t.Errorf("read the disk outside the root: %+v", bd)
 						}
 						return
-					case kind == hostileDirOut && tt.step == "udev":
+					case kind == hostile.DirOut && tt.step == "udev":
 						// No udev database is no error: sysfs answers, and
 						// the outside records are not read.
 						if msg != "" {

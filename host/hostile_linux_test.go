@@ -6,115 +6,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
-	"github.com/bootinfo/bootinfo/internal/hostfile"
+	"github.com/bootinfo/bootinfo/internal/testing/hostile"
+
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
-
-// The ways a host file breaks that bootinfo must survive: each must give an
-// error naming the file, without blocking and without reading the file into
-// memory, and leave every other fact readable.
-const (
-	hostileFIFO   = "fifo"   // a named pipe nobody writes: a plain open blocks
-	hostileZero   = "zero"   // a symbolic link to /dev/zero: a plain read never ends
-	hostileSparse = "sparse" // a 1 GiB sparse file: a plain read allocates 1 GiB
-	hostileDirOut = "dirout" // the file's directory a symbolic link out of the root
-)
-
-var hostileKinds = []string{hostileFIFO, hostileZero, hostileSparse, hostileDirOut}
-
-// makeHostile turns rel below root, the root it is read in, into kind. For
-// hostileZero, root/dev/zero is made the real zero device (1:5), so that the
-// absolute link, resolved inside the root as the host would, reaches a real
-// character device. For hostileDirOut, rel's directory, which must not be
-// the root itself, becomes an absolute link to a copy of it outside the
-// root whose files all read "OUTSIDE".
-func makeHostile(t *testing.T, root, rel, kind string) {
-	t.Helper()
-	if kind == hostileDirOut && path.Dir(rel) == "." {
-		t.Fatalf("%s is at the top of its root", rel)
-	}
-	p := filepath.Join(root, filepath.FromSlash(rel))
-	switch kind {
-	case hostileFIFO:
-		os.Remove(p)
-		if err := syscall.Mkfifo(p, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	case hostileZero:
-		if err := os.MkdirAll(filepath.Join(root, "dev"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := syscall.Mknod(filepath.Join(root, "dev", "zero"), syscall.S_IFCHR|0o666, int(1<<8|5)); err != nil && !errors.Is(err, fs.ErrExist) {
-			testutil.SkipOrFail(t, "mknod of a zero device needs CAP_MKNOD: %v", err)
-		}
-		os.Remove(p)
-		if err := os.Symlink("/dev/zero", p); err != nil {
-			t.Fatal(err)
-		}
-	case hostileSparse:
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Truncate(1 << 30); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-	case hostileDirOut:
-		dir := filepath.Dir(p)
-		out := filepath.Join(t.TempDir(), "outside")
-		if err := os.Rename(dir, out); err != nil {
-			t.Fatal(err)
-		}
-		ents, _ := os.ReadDir(out)
-		for _, e := range ents {
-			if e.Type().IsRegular() {
-				os.WriteFile(filepath.Join(out, e.Name()), []byte("OUTSIDE\n"), 0o644)
-			}
-		}
-		if err := os.Symlink(out, dir); err != nil {
-			t.Fatal(err)
-		}
-	default:
-		t.Fatalf("unknown hostile kind %q", kind)
-	}
-}
-
-// checkHostileErr checks that err is what reading a hostile file must give.
-func checkHostileErr(t *testing.T, err error, kind, fullPath string) {
-	t.Helper()
-	var want error
-	switch kind {
-	case hostileFIFO, hostileZero:
-		want = hostfile.ErrNotRegular
-	case hostileSparse:
-		want = hostfile.ErrTooLarge
-	case hostileDirOut:
-		want = fs.ErrNotExist
-	}
-	if !errors.Is(err, want) {
-		t.Errorf("error %v, want one wrapping %v", err, want)
-	}
-	if err != nil && !strings.Contains(err.Error(), fullPath) {
-		t.Errorf("error %q does not name %s", err, fullPath)
-	}
-}
-
-// allocated returns how many bytes f allocates on the heap.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // maxHostileAlloc bounds what reading a tree with one hostile file may
 // allocate: a few times the largest limit the package reads with
@@ -159,32 +58,32 @@ func TestBootHostileFiles(t *testing.T) {
 		}
 	}
 	for _, target := range facts {
-		for _, kind := range hostileKinds {
+		for _, kind := range hostile.Kinds {
 			// The root the file is read in: the fixture, or its proc.
 			sub, rel := "", target.path
 			if r, ok := strings.CutPrefix(rel, "proc/"); ok {
 				sub, rel = "proc", r
 			}
-			if kind == hostileDirOut && path.Dir(rel) == "." {
+			if kind == hostile.DirOut && path.Dir(rel) == "." {
 				continue // the root's own directory: the operator's choice
 			}
 			t.Run(target.name+"/"+kind, func(t *testing.T) {
 				root := t.TempDir()
 				testutil.WriteTree(t, root, tree)
-				makeHostile(t, filepath.Join(root, sub), rel, kind)
+				hostile.Make(t, filepath.Join(root, sub), rel, kind)
 				f, err := NewFS(filepath.Join(root, "proc"), root)
 				if err != nil {
 					t.Fatal(err)
 				}
 				var b *Boot
 				var errs FieldErrors
-				n := allocated(func() { b, errs = f.Boot() })
+				n := hostile.Allocated(func() { b, errs = f.Boot() })
 				if n > maxHostileAlloc {
 					t.Errorf("Boot allocated %d bytes", n)
 				}
 				for _, o := range facts {
 					hit := o.path == target.path ||
-						(kind == hostileDirOut && strings.HasPrefix(o.path, path.Dir(target.path)+"/"))
+						(kind == hostile.DirOut && strings.HasPrefix(o.path, path.Dir(target.path)+"/"))
 					got := o.get(b)
 					switch {
 					case o.name == "architecture" && hit:
@@ -198,15 +97,15 @@ func TestBootHostileFiles(t *testing.T) {
 						if got != "usrlib" {
 							t.Errorf("os: ID %.60q, want usr/lib's", got)
 						}
-						if kind == hostileDirOut {
+						if kind == hostile.DirOut {
 							if errs["os"] != nil {
 								t.Errorf("os: %v", errs["os"])
 							}
 						} else {
-							checkHostileErr(t, errs["os"], kind, filepath.Join(root, o.path))
+							hostile.CheckErr(t, errs["os"], kind, filepath.Join(root, o.path))
 						}
 					case hit:
-						checkHostileErr(t, errs[o.name], kind, filepath.Join(root, o.path))
+						hostile.CheckErr(t, errs[o.name], kind, filepath.Join(root, o.path))
 						if got != "" {
 							t.Errorf("%s = %.60q (%d bytes) from a hostile file", o.name, got, len(got))
 						}
@@ -245,7 +144,7 @@ func TestBootLinksToDevZeroStayInRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var errs FieldErrors
-	n := allocated(func() { _, errs = f.Boot() })
+	n := hostile.Allocated(func() { _, errs = f.Boot() })
 	if n > maxHostileAlloc {
 		t.Errorf("Boot allocated %d bytes", n)
 	}
