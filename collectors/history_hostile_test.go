@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -153,34 +151,6 @@ func TestHistoryWithholding(t *testing.T) {
 	}
 }
 
-// treeState lists everything below dir with its type, size, modification
-// time and inode ("absent" for a missing dir).
-func treeState(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && p == dir {
-			out = append(out, "absent")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out = append(out, fmt.Sprintf("%s %v size=%d mtime=%d ino=%d", rel, fi.Mode(), fi.Size(), fi.ModTime().UnixNano(), fi.Sys().(*syscall.Stat_t).Ino))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // TestHistoryShowChangesNothing: outside serve the collector creates,
 // deletes, renames and writes nothing in the state directory, whatever it
 // holds, and still answers.
@@ -235,7 +205,7 @@ func TestHistoryShowChangesNothing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			state := filepath.Join(t.TempDir(), "state")
 			mk(t, state)
-			before := treeState(t, state)
+			before := testutil.TreeState(t, state)
 			c := newHistory(t, p, state, false)
 			snap, err := c.Collect(testutil.Context(t))
 			if err != nil {
@@ -245,7 +215,7 @@ func TestHistoryShowChangesNothing(t *testing.T) {
 				t.Errorf("%+v", sec)
 			}
 			c.Stop()
-			if diff := cmp.Diff(before, treeState(t, state)); diff != "" {
+			if diff := cmp.Diff(before, testutil.TreeState(t, state)); diff != "" {
 				t.Errorf("show changed the state directory (-before +after):\n%s", diff)
 			}
 		})

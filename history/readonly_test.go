@@ -2,47 +2,16 @@ package history
 
 import (
 	"errors"
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+
 	"github.com/google/go-cmp/cmp"
 )
-
-// treeState lists everything below dir (dir included) with its type,
-// size, modification time and inode: what a command that must change
-// nothing must leave alone. A missing dir is "absent".
-func treeState(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && p == dir {
-			out = append(out, "absent")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		rel, _ := filepath.Rel(dir, p)
-		out = append(out, fmt.Sprintf("%s %v size=%d mtime=%d ino=%d", rel, fi.Mode(), fi.Size(), fi.ModTime().UnixNano(), st.Ino))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // stateDirCases are state directories a one-shot command can meet; each
 // makes its case in dir (which does not exist yet).
@@ -108,7 +77,7 @@ func TestOpenReadOnlyChangesNothing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "state")
 			mk(t, dir)
-			before := treeState(t, dir)
+			before := testutil.TreeState(t, dir)
 			s, err := OpenReadOnly(dir, 5)
 			if err != nil {
 				t.Fatal(err)
@@ -120,7 +89,7 @@ func TestOpenReadOnlyChangesNothing(t *testing.T) {
 			if err := s.MarkCleanShutdown(rec.BootID, rec.BootTime); !errors.Is(err, ErrReadOnly) {
 				t.Errorf("MarkCleanShutdown = %v, want ErrReadOnly", err)
 			}
-			if diff := cmp.Diff(before, treeState(t, dir)); diff != "" {
+			if diff := cmp.Diff(before, testutil.TreeState(t, dir)); diff != "" {
 				t.Errorf("the state directory changed (-before +after):\n%s", diff)
 			}
 			for _, p := range s.Problems() {

@@ -422,34 +422,6 @@ func jsonEscape(s string) string {
 	return string(b[1 : len(b)-1])
 }
 
-// stateTree lists everything below dir with its type, size, modification
-// time and inode ("absent" for a missing dir).
-func stateTree(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && p == dir {
-			out = append(out, "absent")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out = append(out, fmt.Sprintf("%s %v size=%d mtime=%d ino=%d", rel, fi.Mode(), fi.Size(), fi.ModTime().UnixNano(), fi.Sys().(*syscall.Stat_t).Ino))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // TestShowChangesNothing: `bootinfo show` (whole document, history
 // section, both formats) creates, deletes, renames and writes nothing in
 // the state directory, whatever it holds: nothing at all, a live agent's
@@ -504,13 +476,13 @@ func TestShowChangesNothing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			state := filepath.Join(t.TempDir(), "state")
 			mk(t, state)
-			before := stateTree(t, state)
+			before := testutil.TreeState(t, state)
 			for _, args := range [][]string{{"show"}, {"show", "--format", "text"}, {"show", "history"}} {
 				out, code := runCommand(t, append(args, agent.FixtureArgs(root, "--state.dir="+state)...)...)
 				if code != 0 {
 					t.Errorf("%v: exit %d\n%s", args, code, out)
 				}
-				if diff := cmp.Diff(before, stateTree(t, state)); diff != "" {
+				if diff := cmp.Diff(before, testutil.TreeState(t, state)); diff != "" {
 					t.Fatalf("%v changed the state directory (-before +after):\n%s", args, diff)
 				}
 			}
