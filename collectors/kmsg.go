@@ -185,7 +185,14 @@ func (e withheldError) Unwrap() error { return e.kind }
 // quotes nothing of the record when err might: every error the collector
 // logs or serves goes through it.
 func (c *kmsgCollector) withhold(err error) error {
-	if err == nil || c.cfg.Records {
+	return WithholdKmsgError(err, c.cfg.Records)
+}
+
+// WithholdKmsgError returns err when records (--collector.kmsg.records) is
+// set, else, for an error about a record that may quote its text, one that
+// names only the kind of fault: for `bootinfo kmsg` as for the collector.
+func WithholdKmsgError(err error, records bool) error {
+	if err == nil || records {
 		return err
 	}
 	for _, kind := range []error{kmsg.ErrMalformed, kmsg.ErrTruncated} {

@@ -118,7 +118,7 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 			if errors.Is(err, kmsg.ErrMalformed) || errors.Is(err, kmsg.ErrTruncated) {
 				// Decode what is valid; report what is not, and go on.
 				if skipped++; skipped <= maxErrorLines {
-					fmt.Fprintf(stderr, "bootinfo kmsg: %s: skipped %v\n", name, err)
+					fmt.Fprintf(stderr, "bootinfo kmsg: %s: skipped %v\n", name, collectors.WithholdKmsgError(err, !withhold))
 				}
 				continue
 			}

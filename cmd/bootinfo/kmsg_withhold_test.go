@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,4 +73,30 @@ func TestKmsgCommandWithholdsMessages(t *testing.T) {
 		t.Errorf("none of %d messages found in the open output: the scan cannot work", len(msgs))
 	}
 	t.Logf("%d messages withheld (%d found in the open output)", len(msgs), shown)
+}
+
+// TestKmsgCommandWithholdsSkippedRecords: a record that does not decode is
+// described on standard error, and its description quotes the line; with
+// --no-collector.kmsg.records it names the fault only.
+func TestKmsgCommandWithholdsSkippedRecords(t *testing.T) {
+	const secret = "secret-disk-serial-WD-1234"
+	capture := filepath.Join(t.TempDir(), "capture")
+	if err := os.WriteFile(capture, []byte("6,1,100,-;first message\n"+secret+";a message\n6,2,200,-;second message\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		flags []string
+		shown bool
+	}{{nil, true}, {[]string{"--no-collector.kmsg.records"}, false}} {
+		var o, e bytes.Buffer
+		if code := run(append([]string{"kmsg", "--file", capture, "--format", "json"}, tc.flags...), &o, &e); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.flags, code, e.String())
+		}
+		if !strings.Contains(e.String(), "skipped") {
+			t.Fatalf("%v: no skipped record described: %q", tc.flags, e.String())
+		}
+		if got := strings.Contains(e.String()+o.String(), secret); got != tc.shown {
+			t.Errorf("%v: the skipped line's text shown %v, want %v:\n%s", tc.flags, got, tc.shown, e.String())
+		}
+	}
 }
