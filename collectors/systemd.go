@@ -51,7 +51,7 @@ type systemdCollector struct {
 	lastSnap *systemd.Snapshot
 	lastOut  *Snapshot
 
-	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished *prometheus.Desc
+	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished, detail *prometheus.Desc
 }
 
 // NewSystemdCollector reports the service manager: boot timeline, system
@@ -82,6 +82,7 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 		timerLast:   desc("systemd_timer_last_trigger_seconds", "When a timer last triggered, in seconds since the Unix epoch.", "name"),
 		timerNext:   desc("systemd_timer_next_trigger_seconds", "When a timer next triggers, in seconds since the Unix epoch (realtime timers).", "name"),
 		finished:    desc("systemd_boot_finished", "Whether the manager finished starting up (1) or boot is still in progress (0)."),
+		detail:      desc("systemd_detail_complete", "Whether every unit's detail (restarts, results, times, unit file state) is loaded (1), or only the units' states so far (0), just after connecting."),
 	}, nil
 }
 
@@ -110,7 +111,7 @@ func (c *systemdCollector) Run(ctx context.Context) {
 // Collect reads the cache: no D-Bus call in serve. Outside serve it runs
 // the watcher until its first full sync, within ctx's deadline.
 func (c *systemdCollector) Collect(ctx context.Context) (*Snapshot, error) {
-	w, stop, err := c.ready(ctx)
+	w, stop, err := c.ready(ctx, detailed(ctx))
 	defer stop()
 	if err != nil {
 		return nil, err
@@ -123,10 +124,10 @@ func (c *systemdCollector) Collect(ctx context.Context) (*Snapshot, error) {
 }
 
 // ready returns the watcher. In serve it is already running; otherwise (a
-// one-shot command) it is started for ctx and ready waits for its first
-// sync, failing at once when the manager cannot be reached. stop ends a
+// one-shot command) it is started for ctx and ready waits until want holds
+// of it, failing at once when the manager cannot be reached. stop ends a
 // watcher started here.
-func (c *systemdCollector) ready(ctx context.Context) (*systemd.Watcher, func(), error) {
+func (c *systemdCollector) ready(ctx context.Context, want func(*systemd.Watcher) bool) (*systemd.Watcher, func(), error) {
 	w := c.newWatcher()
 	c.mu.Lock()
 	running := c.running
@@ -138,9 +139,10 @@ func (c *systemdCollector) ready(ctx context.Context) (*systemd.Watcher, func(),
 	done := make(chan error, 1)
 	go func() { done <- w.Run(runCtx) }()
 	stop := func() { cancel(); <-done }
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for {
-		_, err := w.Snapshot()
-		if !errors.Is(err, systemd.ErrNotSynced) {
+		if want(w) {
 			return w, stop, nil
 		}
 		if st := w.Stats(); st.Err != "" && st.Err != systemd.ErrNotSynced.Error() && st.Sessions == 0 {
@@ -149,14 +151,39 @@ func (c *systemdCollector) ready(ctx context.Context) (*systemd.Watcher, func(),
 		}
 		select {
 		case <-ctx.Done():
+			if _, err := w.Snapshot(); err == nil {
+				return w, stop, nil
+			}
 			return w, stop, fmt.Errorf("systemd: no snapshot within the deadline: %w", ctx.Err())
 		case err := <-done:
 			done <- err
 			return w, stop, err
-		case <-time.After(20 * time.Millisecond):
+		case <-tick.C:
 		}
 	}
 }
+
+// detailed holds once the watcher's snapshot has every unit's detail. A
+// one-shot command waits for it, but no longer than most of its deadline:
+// then it prints what it has (the states, detail_complete false) rather
+// than nothing.
+func detailed(ctx context.Context) func(*systemd.Watcher) bool {
+	giveUp := time.Time{}
+	if d, ok := ctx.Deadline(); ok {
+		giveUp = d.Add(-time.Until(d) / 10)
+	}
+	return func(w *systemd.Watcher) bool {
+		s, err := w.Snapshot()
+		if err != nil {
+			return false
+		}
+		return s.DetailComplete || !giveUp.IsZero() && time.Now().After(giveUp)
+	}
+}
+
+// connected holds once the watcher has a connection, which is all a
+// unit's detail needs.
+func connected(w *systemd.Watcher) bool { return w.Connected() }
 
 // fromSnapshot turns a snapshot into metrics once; snapshots are
 // immutable, so a scrape between two changes reuses the last result.
@@ -190,6 +217,7 @@ func (c *systemdCollector) metrics(s *systemd.Snapshot) []prometheus.Metric {
 		gauge(c.failed, float64(m.NFailedUnits)),
 		gauge(c.jobs, float64(m.NJobs)),
 		gauge(c.finished, boolFloat(s.Timeline.Finished)),
+		gauge(c.detail, boolFloat(s.DetailComplete)),
 	)
 	for _, st := range systemStates {
 		ms = append(ms, gauge(c.systemState, boolFloat(m.SystemState == st), st))
@@ -252,7 +280,7 @@ func (c *systemdCollector) Query(ctx context.Context, path string, _ url.Values)
 	if err := CheckUnitName(name); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	w, stop, err := c.ready(ctx)
+	w, stop, err := c.ready(ctx, connected)
 	defer stop()
 	if err != nil {
 		return nil, err

@@ -60,6 +60,8 @@ func TestSystemdCollectorAgainstLab(t *testing.T) {
 	defer cancel()
 	c.Run(ctx)
 
+	// States come first, then every unit's detail.
+	waitMetric(t, c, "bootinfo_systemd_detail_complete", "", 1)
 	snap := waitMetric(t, c, "bootinfo_systemd_unit_state", "name=crashy.service,state=active", 1)
 	sec := snap.Section.(*SystemdSection)
 	if got := metricValue(t, snap, "bootinfo_systemd_system_state", "state=running"); got != 1 {

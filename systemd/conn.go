@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -57,14 +58,16 @@ func DefaultAddress(scope Scope, bus bool) string {
 	}
 }
 
-// conn is one authenticated connection to the manager. raw, when set, is
-// the socket underneath: closing it first unblocks a writer stuck on a
-// frozen peer, which (*dbus.Conn).Close alone would wait for.
+// conn is one authenticated connection to the manager. raw is the socket
+// underneath: closing it first unblocks a writer stuck on a frozen peer,
+// which (*dbus.Conn).Close alone would wait for. Signals never reach godbus:
+// the wireConn between them routes them to in.
 type conn struct {
 	c   *dbus.Conn
 	raw net.Conn
 	bus bool
 	obj dbus.BusObject
+	in  *inbox
 }
 
 func (c *conn) close() {
@@ -74,31 +77,50 @@ func (c *conn) close() {
 	go c.c.Close()
 }
 
-// dial connects and authenticates (and, on a bus, says Hello) within ctx.
-func dial(ctx context.Context, life context.Context, address string, bus bool) (*conn, error) {
-	var (
-		dc  *dbus.Conn
-		raw net.Conn
-		err error
-	)
-	if p, ok := strings.CutPrefix(address, "unix:path="); ok && !strings.Contains(p, ",") {
-		var d net.Dialer
-		raw, err = d.DialContext(ctx, "unix", p)
-		if err != nil {
-			return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
+// socketPath returns the socket a D-Bus address names: the first of its
+// unix transports with a path or an abstract name (the only kinds a
+// manager or a bus listens on locally).
+func socketPath(address string) (string, error) {
+	for _, a := range strings.Split(address, ";") {
+		t, kv, ok := strings.Cut(a, ":")
+		if !ok || t != "unix" {
+			continue
 		}
-		dc, err = dbus.DialUnix(raw.(*net.UnixConn), dbus.WithContext(life))
-		if err != nil {
-			raw.Close()
-			return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
-		}
-	} else {
-		dc, err = dbus.Dial(address, dbus.WithContext(life))
-		if err != nil {
-			return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
+		for _, p := range strings.Split(kv, ",") {
+			k, v, _ := strings.Cut(p, "=")
+			v, err := url.PathUnescape(v)
+			if err != nil {
+				return "", fmt.Errorf("systemd: D-Bus address %q: %w", address, err)
+			}
+			switch k {
+			case "path":
+				return v, nil
+			case "abstract":
+				return "@" + v, nil
+			}
 		}
 	}
-	c := &conn{c: dc, raw: raw, bus: bus, obj: dc.Object(busName, managerPath)}
+	return "", fmt.Errorf("systemd: D-Bus address %q has no unix:path= or unix:abstract= transport", address)
+}
+
+// dial connects and authenticates (and, on a bus, says Hello) within ctx.
+func dial(ctx context.Context, life context.Context, address string, bus bool) (*conn, error) {
+	p, err := socketPath(address)
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	raw, err := d.DialContext(ctx, "unix", p)
+	if err != nil {
+		return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
+	}
+	in := newInbox(bus)
+	dc, err := dbus.NewConn(newWireConn(raw, in), dbus.WithContext(life))
+	if err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
+	}
+	c := &conn{c: dc, raw: raw, bus: bus, obj: dc.Object(busName, managerPath), in: in}
 	done := make(chan error, 1)
 	go func() {
 		// EXTERNAL with the numeric uid, as systemd expects; no user
@@ -189,6 +211,37 @@ func (c *conn) getAll(ctx context.Context, path dbus.ObjectPath, iface string) (
 		return nil, fmt.Errorf("systemd: properties of %s: %w", path, err)
 	}
 	return m, nil
+}
+
+// getProps reads the named properties of one interface with pipelined
+// Gets: cheaper for the manager than GetAll, which computes every property.
+func (c *conn) getProps(ctx context.Context, path dbus.ObjectPath, iface string, names []string) (props, error) {
+	ch := make(chan *dbus.Call, len(names))
+	obj := c.c.Object(busName, path)
+	calls := make(map[*dbus.Call]string, len(names))
+	for _, n := range names {
+		calls[obj.GoWithContext(ctx, propsGet, dbus.FlagNoAutoStart, ch, iface, n)] = n
+	}
+	p := make(props, len(names))
+	var firstErr error
+	for range names {
+		var call *dbus.Call
+		select {
+		case call = <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("systemd: properties of %s: %w", path, ctx.Err())
+		}
+		var v dbus.Variant
+		err := call.Err
+		if err == nil {
+			err = call.Store(&v)
+		}
+		if err != nil && dbusErrorName(err) != errUnknownProp && firstErr == nil {
+			firstErr = fmt.Errorf("systemd: %s of %s: %w", calls[call], path, err)
+		}
+		p[calls[call]] = v
+	}
+	return p, firstErr
 }
 
 // unitRow is one entry of ListUnits (signature a(ssssssouso)).

@@ -9,8 +9,10 @@ import (
 )
 
 // pipelineDepth is how many property reads are in flight at once: enough to
-// hide the round trips, few enough not to flood the manager's queue.
-const pipelineDepth = 256
+// hide the round trips (32 and 100 took the same time in the lab), and
+// below the 128 replies a message bus lets one connection await
+// (dbus-daemon's max_replies_per_connection).
+const pipelineDepth = 64
 
 // The properties read per unit, one Get each. GetAll would be one call per
 // interface, but it makes systemd compute every property: UnitFileState
@@ -35,10 +37,12 @@ type propReq struct {
 	e     *fetched
 }
 
-// fetched collects one unit's property values by interface.
+// fetched collects one unit's property values by interface, and the
+// window of messages (inbox seq) its reads spanned.
 type fetched struct {
-	row   unitRow
-	props map[string]props
+	row      unitRow
+	props    map[string]props
+	from, to uint64
 }
 
 // fetchChunk is how many units fetchUnits reads at a time: their
@@ -48,21 +52,21 @@ type fetched struct {
 const fetchChunk = 256
 
 // fetchUnits reads the properties of the units in rows, fetchChunk units
-// at a time, through pipelined calls. A unit that vanished meanwhile is
-// left out, a property the manager does not know reads as zero; any other
-// failure (including a deadline) fails the whole fetch.
-func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow) ([]*entry, error) {
-	out := make([]*entry, 0, len(rows))
+// at a time, through pipelined calls, and hands each chunk's entries to
+// sink. A unit that vanished meanwhile is left out, a property the manager
+// does not know reads as zero; any other failure (including a deadline)
+// fails the whole fetch.
+func (w *Watcher) fetchUnits(ctx context.Context, c *conn, rows []unitRow, sink func([]*entry)) error {
 	for len(rows) > 0 {
 		n := min(len(rows), fetchChunk)
 		entries, err := w.fetchBatch(ctx, c, rows[:n])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, entries...)
+		sink(entries)
 		rows = rows[n:]
 	}
-	return out, nil
+	return nil
 }
 
 // fetchBatch reads the properties of one chunk of rows, with up to
@@ -101,6 +105,7 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			add(timerIface, timerProps)
 		}
 	}
+	w.propReads.Add(uint64(len(reqs)))
 	// Each call has its own deadline; the batch as a whole may take as
 	// long as the manager keeps answering. A watchdog catches a writer
 	// stuck on a frozen manager, which no call deadline can.
@@ -122,6 +127,7 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			delete(byCall, call)
 			p.cancel()
 			req := p.req
+			req.e.to = c.in.seq.Load()
 			select {
 			case progress <- struct{}{}:
 			default:
@@ -153,6 +159,9 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			}
 			if firstErr != nil || bctx.Err() != nil {
 				break
+			}
+			if req.e.from == 0 {
+				req.e.from = c.in.seq.Load()
 			}
 			cctx, cancel := context.WithTimeout(bctx, w.opts.Timeout)
 			call := c.c.Object(busName, req.path).GoWithContext(cctx, propsGet, dbus.FlagNoAutoStart, ch, req.iface, req.prop)
@@ -192,7 +201,8 @@ wait:
 			continue
 		}
 		up := f.props[unitIface]
-		e := &entry{unit: unitFromProps(f.row.Name, up), names: up.strs("Names"), after: up.strs("After")}
+		e := &entry{unit: unitFromProps(f.row.Name, up), names: up.strs("Names"), after: up.strs("After"),
+			path: f.row.Path, detail: true, readFrom: f.from, readTo: f.to}
 		e.unit.UnitFileState = up.str("UnitFileState") // instances only
 		if sp, ok := f.props[serviceIface]; ok {
 			e.unit.Service = serviceFromProps(sp)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
@@ -81,7 +82,7 @@ func startWatcher(t testing.TB, opts Options) *Watcher {
 		cancel()
 		<-done
 	})
-	waitSnapshot(t, w, "first sync", func(*Snapshot) bool { return true })
+	waitSnapshot(t, w, "first sync", func(s *Snapshot) bool { return s.DetailComplete })
 	return w
 }
 
@@ -543,7 +544,7 @@ func TestLabManagerKilledAndRestarted(t *testing.T) {
 		}
 		l.RestartManager()
 		s = waitSnapshot(t, w, "recovery", func(s *Snapshot) bool {
-			return s.Manager.BootTimes.UserspaceUSec != oldStart
+			return s.Manager.BootTimes.UserspaceUSec != oldStart && s.DetailComplete
 		})
 		if _, ok := s.Unit("sleeper.service"); !ok {
 			t.Error("sleeper.service missing after recovery")
@@ -707,4 +708,63 @@ func BenchmarkLabSnapshot(b *testing.B) {
 			BuildSnapshot(in, Filter{})
 		}
 	})
+}
+
+// TestLabCrashLoopCoalesced: services that crash-loop send the watcher a
+// stream of signals; their values are taken from the signals, refreshes
+// come at most once per Coalesce, and once the loop stops every restart
+// count equals systemd's.
+func TestLabCrashLoopCoalesced(t *testing.T) {
+	opts := systemdlab.Options{Files: map[string]string{}}
+	var names []string
+	for i := range 10 {
+		n := fmt.Sprintf("crash%02d.service", i)
+		opts.Files[n] = "[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart=/bin/false\nRestart=always\nRestartSec=100ms\n"
+		opts.Wants = append(opts.Wants, n)
+		names = append(names, n)
+	}
+	l := startLab(t, opts)
+	const coalesce = 500 * time.Millisecond
+	w := startWatcher(t, Options{Address: l.PrivateAddress(), Timeout: 5 * time.Second, Coalesce: coalesce})
+	before, start := w.Stats(), time.Now()
+	waitSnapshot(t, w, "restarts", func(s *Snapshot) bool {
+		u, _ := s.Unit(names[0])
+		return u.Service != nil && u.Service.NRestarts >= 10
+	})
+	systemctl(t, l, append([]string{"stop"}, names...)...)
+	settle(t, l)
+	elapsed, after := time.Since(start), w.Stats()
+	agree(t, w, "restarts", func() map[string]string {
+		out := systemctl(t, l, append([]string{"show", "-p", "Id,NRestarts"}, names...)...)
+		m := map[string]string{}
+		for _, block := range strings.Split(strings.TrimSpace(out), "\n\n") {
+			var id, n string
+			for _, line := range strings.Split(block, "\n") {
+				if v, ok := strings.CutPrefix(line, "Id="); ok {
+					id = v
+				} else if v, ok := strings.CutPrefix(line, "NRestarts="); ok {
+					n = v
+				}
+			}
+			m[id] = n
+		}
+		return m
+	}, func(s *Snapshot) map[string]string {
+		m := map[string]string{}
+		for _, n := range names {
+			if u, ok := s.Unit(n); ok && u.Service != nil {
+				m[n] = strconv.Itoa(int(u.Service.NRestarts))
+			}
+		}
+		return m
+	})
+	signals, refreshes := after.Signals-before.Signals, after.Refreshes-before.Refreshes
+	t.Logf("%d signals, %d refreshes, %d property reads in %v", signals, refreshes, after.PropertyReads-before.PropertyReads, elapsed)
+	if signals < 100 {
+		t.Errorf("only %d signals from ten crash-looping services", signals)
+	}
+	// Not a time limit: the most refreshes the time that passed allows.
+	if most := uint64(elapsed/coalesce) + 2; refreshes > most {
+		t.Errorf("%d refreshes in %v, at most %d with Coalesce %v", refreshes, elapsed, most, coalesce)
+	}
 }

@@ -9,8 +9,10 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
+var errManagerGone = errors.New("manager left the bus")
+
 // session runs one connection: subscribe, sync, then follow signals. synced
-// reports whether it got as far as a full sync.
+// reports whether it got as far as the units' states.
 func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 	life, cancelLife := context.WithCancel(ctx)
 	defer cancelLife()
@@ -23,10 +25,10 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 	defer func() {
 		w.conn.CompareAndSwap(c, nil)
 		c.close()
+		w.signals.Add(c.in.signals.Load())
+		w.ignored.Add(c.in.ignored.Load())
+		w.in.CompareAndSwap(c.in, nil)
 	}()
-
-	sigs := make(chan *dbus.Signal, 4096)
-	c.c.Signal(sigs)
 
 	cctx, cancel := w.callCtx(ctx)
 	err = w.subscribe(cctx, c)
@@ -35,24 +37,26 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 		return false, err
 	}
 	w.conn.Store(c)
+	w.in.Store(c.in)
 	w.sessions.Add(1)
+	gen := w.gen
 	if err := w.fullSync(ctx, c, true); err != nil {
-		return false, err
+		// Synced if it got as far as publishing the units' states.
+		return w.gen != gen, err
 	}
-	w.publish()
 
 	resync := time.NewTicker(w.opts.ResyncInterval)
 	defer resync.Stop()
 	ping := time.NewTicker(w.opts.PingInterval)
 	defer ping.Stop()
 	var (
-		debounce *time.Timer
-		fire     <-chan time.Time
-		d        = newDirty()
+		timer       *time.Timer
+		fire        <-chan time.Time
+		lastRefresh time.Time
 	)
 	defer func() {
-		if debounce != nil {
-			debounce.Stop()
+		if timer != nil {
+			timer.Stop()
 		}
 	}()
 	for {
@@ -61,34 +65,41 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 			return true, ctx.Err()
 		case <-c.c.Context().Done():
 			return true, errors.New("connection closed")
-		case s, ok := <-sigs:
-			if !ok {
-				return true, errors.New("connection closed")
-			}
-			w.signals.Add(1)
-			if err := d.add(s); err != nil {
-				return true, err
-			}
-			if d.pending() && fire == nil {
-				debounce = time.NewTimer(w.opts.Debounce)
-				fire = debounce.C
+		case <-c.in.notify:
+			// Coalesce: a first change shows after Debounce, and a unit
+			// that keeps changing is looked at no more than once per
+			// Coalesce, however many signals it sends.
+			if fire == nil {
+				now := time.Now()
+				due := max(w.opts.Debounce, w.opts.Coalesce-now.Sub(lastRefresh))
+				timer = time.NewTimer(due)
+				fire = timer.C
 			}
 		case <-fire:
-			fire, debounce = nil, nil
+			fire, timer = nil, nil
+			lastRefresh = time.Now()
+			d := c.in.drain()
+			if !d.any() {
+				continue
+			}
 			w.refreshes.Add(1)
 			if err := w.refresh(ctx, c, d); err != nil {
 				return true, err
 			}
-			d = newDirty()
 			w.publish()
+			if changed, err := w.refreshManagerAfter(ctx, c, d); err != nil {
+				return true, err
+			} else if changed {
+				w.publish()
+			}
 		case <-resync.C:
-			if err := w.fullSync(ctx, c, time.Since(w.filesAt) >= w.opts.UnitFilesInterval); err != nil {
+			if err := w.resync(ctx, c, time.Since(w.filesAt) >= w.opts.UnitFilesInterval); err != nil {
 				return true, err
 			}
 			w.publish()
 		case <-ping.C:
 			before := w.c.mgr
-			if err := w.refreshManager(ctx, c); err != nil {
+			if err := w.refreshCounters(ctx, c); err != nil {
 				return true, err
 			}
 			if w.c.mgr != before {
@@ -102,8 +113,14 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 
 func (w *Watcher) subscribe(ctx context.Context, c *conn) error {
 	if c.bus {
-		// On a bus, signals reach us only through match rules; follow the
-		// manager's name too, since the bus outlives a manager restart.
+		// On a bus, signals reach us only through match rules, and only
+		// the manager's are believed: learn its unique name. Follow the
+		// name too, since the bus outlives a manager restart.
+		var owner string
+		if err := c.c.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, busName).Store(&owner); err != nil {
+			return fmt.Errorf("systemd: the manager is not on the bus: %w", err)
+		}
+		c.in.setOwner(owner)
 		if err := c.c.AddMatchSignalContext(ctx, dbus.WithMatchSender(busName)); err != nil {
 			return fmt.Errorf("systemd: add match: %w", err)
 		}

@@ -29,6 +29,7 @@ func (w *Watcher) touch() {
 
 func (c *cache) input(scope Scope) SnapshotInput {
 	in := SnapshotInput{
+		DetailLoading: !c.complete(),
 		Scope:         scope,
 		Manager:       c.mgr,
 		DefaultTarget: c.defaultTarget,
@@ -66,6 +67,9 @@ type SnapshotInput struct {
 	UnitFiles map[string]UnitFile `json:"unit_files"`
 	// UnitFilesError says why UnitFiles is stale or empty.
 	UnitFilesError string `json:"unit_files_error,omitempty"`
+	// DetailLoading says that some units have only their states yet
+	// (their other fields are zero), or the unit files are not listed.
+	DetailLoading bool `json:"detail_loading,omitempty"`
 }
 
 // BuildSnapshot derives a snapshot: unit file states joined onto units,
@@ -109,12 +113,15 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 	}
 	tl := NewTimeline(m.BootTimes, in.Scope, defID, defEnter)
 	s := &Snapshot{
+		DetailComplete: !in.DetailLoading,
 		Scope:          in.Scope.String(),
 		Manager:        m,
 		Timeline:       tl,
 		UnitFilesError: in.UnitFilesError,
 	}
-	if tl.Finished {
+	// Without every unit's times, blame and the critical chain would be
+	// wrong rather than missing.
+	if tl.Finished && !in.DetailLoading {
 		ut := tl.UnitTimes(times)
 		for i := range units {
 			units[i].ActivationUSec = ut[units[i].Name].TimeUSec

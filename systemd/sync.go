@@ -6,14 +6,55 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/godbus/dbus/v5"
 )
 
-// fullSync rebuilds the cache from scratch; the unit file list only when
-// withFiles (else the cached one is kept).
+// A sync comes in three steps, each published as soon as it is done, so
+// that the first scrape after a start has the units' states at once:
+//
+//  1. syncStates: the manager's properties, its default target and one
+//     ListUnits, which carries every unit's load, active and sub state;
+//  2. syncDetail: each unit's other properties (restarts, results,
+//     timestamps, ...), read in pipelined batches;
+//  3. syncFiles: the unit file list, the slowest call (the manager resolves
+//     every file's install state), which never holds the others back.
+
+// fullSync reads everything afresh into a new cache, publishing after each
+// step; the unit file list only when withFiles (else the cached one is
+// kept).
 func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
-	nc := &cache{units: map[string]*entry{}, files: map[string]UnitFile{}}
+	if err := w.syncStates(ctx, c); err != nil {
+		return err
+	}
+	w.publish()
+	if err := w.syncDetail(ctx, c); err != nil {
+		return err
+	}
+	if withFiles {
+		if !w.c.filesListed {
+			// Units in detail before the slow listing.
+			w.publish()
+		}
+		if err := w.syncFiles(ctx, c, w.c); err != nil {
+			return err
+		}
+		w.c.filesListed = true
+	}
+	w.syncedAt = time.Now()
+	w.fullSyncs.Add(1)
+	w.publish()
+	return nil
+}
+
+// syncStates replaces the cache with one holding the manager and the units
+// with their states only (no detail yet). A unit the old cache had in
+// detail keeps it until its own read, so a resync never shows less.
+func (w *Watcher) syncStates(ctx context.Context, c *conn) error {
+	nc := &cache{units: map[string]*entry{}, files: map[string]UnitFile{}, loading: true}
 	if w.c != nil {
-		nc.files, nc.filesErr = w.c.files, w.c.filesErr
+		nc.files, nc.filesErr, nc.filesListed = w.c.files, w.c.filesErr, w.c.filesListed
 	}
 	var err error
 	if nc.mgr, err = w.readManager(ctx, c); err != nil {
@@ -29,22 +70,60 @@ func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 	if err := w.callManager(ctx, c, "ListUnits", &rows); err != nil {
 		return err
 	}
-	entries, err := w.fetchUnits(ctx, c, rows)
-	if err != nil {
-		return err
-	}
-	if withFiles {
-		if err := w.syncFiles(ctx, c, nc); err != nil {
-			return err
+	for _, r := range rows {
+		e := &entry{path: r.Path}
+		if old := w.oldEntry(r.Name); old != nil {
+			// Read windows are of the session that read it.
+			*e = *old
+			e.readFrom, e.readTo = 0, 0
 		}
-	}
-	for _, e := range entries {
-		nc.units[e.unit.Name] = e
+		e.unit.Name = r.Name
+		e.setRow(r)
+		nc.units[r.Name] = e
 	}
 	w.c = nc
-	w.syncedAt = time.Now()
-	w.fullSyncs.Add(1)
 	return nil
+}
+
+func (w *Watcher) oldEntry(name string) *entry {
+	if w.c == nil {
+		return nil
+	}
+	return w.c.units[name]
+}
+
+// setRow sets what a ListUnits row says of the unit.
+func (e *entry) setRow(r unitRow) {
+	e.unit.Description, e.unit.LoadState, e.unit.ActiveState, e.unit.SubState = r.Description, r.LoadState, r.ActiveState, r.SubState
+	e.path = r.Path
+}
+
+// syncDetail reads the detail of every unit in the cache, publishing at
+// most once a second while it runs.
+func (w *Watcher) syncDetail(ctx context.Context, c *conn) error {
+	rows := make([]unitRow, 0, len(w.c.units))
+	for _, e := range w.c.units {
+		rows = append(rows, e.row())
+	}
+	last := time.Now()
+	err := w.fetchUnits(ctx, c, rows, func(entries []*entry) {
+		for _, e := range entries {
+			w.c.units[e.unit.Name] = e
+		}
+		if time.Since(last) >= time.Second {
+			w.publish()
+			last = time.Now()
+		}
+	})
+	if err == nil {
+		w.c.loading = false
+	}
+	return err
+}
+
+func (e *entry) row() unitRow {
+	return unitRow{Name: e.unit.Name, Description: e.unit.Description, LoadState: e.unit.LoadState,
+		ActiveState: e.unit.ActiveState, SubState: e.unit.SubState, Path: e.path}
 }
 
 // syncFiles re-reads the unit file list into nc. A failed listing (it can
@@ -82,53 +161,46 @@ func (w *Watcher) listUnitFiles(ctx context.Context, c *conn) (map[string]UnitFi
 	return m, nil
 }
 
-// refresh applies what signals reported: it re-reads only the units named
-// (those still loaded), the manager's properties and, when they changed,
-// the unit files.
-func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
+// refresh applies what the signals since the last refresh said. Values a
+// signal carried are set as they are, unless they may be older than the
+// unit's last read; a unit that is new, gone, or whose signal was not
+// enough is read again, after asking the manager whether it is still
+// loaded.
+func (w *Watcher) refresh(ctx context.Context, c *conn, d drained) error {
+	if d.gone {
+		return errManagerGone
+	}
 	if d.full {
 		return w.fullSync(ctx, c, true)
 	}
-	if len(d.units) > 0 {
-		names := make([]string, 0, len(d.units))
-		for n := range d.units {
-			names = append(names, n)
+	var reread []string
+	for p, pu := range d.units {
+		name, ok := unitNameFromPath(dbus.ObjectPath(p))
+		if !ok || !utf8.ValidString(name) {
+			// No unit has such a name: D-Bus could not even carry it
+			// back in a call.
+			w.badSignals.Add(1)
+			continue
 		}
-		// ListUnitsByPatterns reports only loaded units and, unlike a
-		// property read, never loads one: a unit garbage-collected since
-		// its signal is dropped, not resurrected. It matches every unit
-		// against every pattern, so past a few hundred names one
-		// ListUnits filtered here is cheaper for the manager.
-		var rows []unitRow
-		var err error
-		if len(names) > maxPatterns {
-			var all []unitRow
-			if err = w.callManager(ctx, c, "ListUnits", &all); err == nil {
-				for _, r := range all {
-					if d.units[r.Name] {
-						rows = append(rows, r)
-					}
-				}
-			}
-		} else {
-			patterns := make([]string, len(names))
-			for i, n := range names {
-				patterns[i] = globEscape(n)
-			}
-			err = w.callManager(ctx, c, "ListUnitsByPatterns", &rows, []string{}, patterns)
+		e := w.c.units[name]
+		switch {
+		case pu.reread || e == nil || !e.detail:
+			reread = append(reread, name)
+		case pu.last <= e.readFrom:
+			// Every value is older than the unit's last read.
+		case pu.first > e.readTo:
+			ne := *e
+			pu.v.apply(&ne.unit)
+			w.c.units[name] = &ne
+		default:
+			// Signals sent while the unit was being read: which is newer
+			// cannot be told.
+			reread = append(reread, name)
 		}
-		if err != nil {
+	}
+	if len(reread) > 0 {
+		if err := w.reread(ctx, c, reread); err != nil {
 			return err
-		}
-		entries, err := w.fetchUnits(ctx, c, rows)
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			delete(w.c.units, n)
-		}
-		for _, e := range entries {
-			w.c.units[e.unit.Name] = e
 		}
 	}
 	if d.files {
@@ -136,8 +208,103 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d *dirty) error {
 			return err
 		}
 	}
-	// Unit changes move SystemState, NFailedUnits and NJobs, which
-	// systemd does not signal: re-read the manager on every refresh.
+	return nil
+}
+
+// refreshManagerAfter re-reads the manager's properties after a refresh
+// published the units' changes: under a crash loop the manager is slow to
+// answer, and the units need not wait for it. Unit changes move SystemState
+// and NJobs, which systemd does not signal. It reports whether anything
+// changed.
+func (w *Watcher) refreshManagerAfter(ctx context.Context, c *conn, d drained) (bool, error) {
+	before := w.c.mgr
+	var err error
+	switch {
+	case d.managerAll:
+		err = w.refreshManager(ctx, c)
+	case d.manager || len(d.units) > 0:
+		err = w.refreshCounters(ctx, c)
+	}
+	return w.c.mgr != before, err
+}
+
+// reread reads the named units again: those still loaded in full, the
+// others out of the cache.
+func (w *Watcher) reread(ctx context.Context, c *conn, names []string) error {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	// ListUnitsByPatterns reports only loaded units and, unlike a
+	// property read, never loads one: a unit garbage-collected since its
+	// signal is dropped, not resurrected. It matches every unit against
+	// every pattern, so past a few hundred names one ListUnits filtered
+	// here is cheaper for the manager.
+	var rows []unitRow
+	var err error
+	if len(names) > maxPatterns {
+		var all []unitRow
+		if err = w.callManager(ctx, c, "ListUnits", &all); err == nil {
+			for _, r := range all {
+				if want[r.Name] {
+					rows = append(rows, r)
+				}
+			}
+		}
+	} else {
+		patterns := make([]string, len(names))
+		for i, n := range names {
+			patterns[i] = globEscape(n)
+		}
+		err = w.callManager(ctx, c, "ListUnitsByPatterns", &rows, []string{}, patterns)
+	}
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		delete(w.c.units, n)
+	}
+	return w.fetchUnits(ctx, c, rows, func(entries []*entry) {
+		for _, e := range entries {
+			w.c.units[e.unit.Name] = e
+		}
+	})
+}
+
+// resync repairs what missed signals would have left wrong, at the cost of
+// one ListUnits: units whose state differs from the cache, and units that
+// appeared, are read again; units gone are dropped.
+func (w *Watcher) resync(ctx context.Context, c *conn, withFiles bool) error {
+	var rows []unitRow
+	if err := w.callManager(ctx, c, "ListUnits", &rows); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(rows))
+	var reread []string
+	for _, r := range rows {
+		seen[r.Name] = true
+		e := w.c.units[r.Name]
+		if e == nil || !e.detail || e.unit.ActiveState != r.ActiveState || e.unit.SubState != r.SubState || e.unit.LoadState != r.LoadState {
+			reread = append(reread, r.Name)
+		}
+	}
+	for n := range w.c.units {
+		if !seen[n] {
+			delete(w.c.units, n)
+		}
+	}
+	if len(reread) > 0 {
+		if err := w.reread(ctx, c, reread); err != nil {
+			return err
+		}
+	}
+	if withFiles {
+		if err := w.syncFiles(ctx, c, w.c); err != nil {
+			return err
+		}
+	}
+	w.syncedAt = time.Now()
+	w.fullSyncs.Add(1)
 	return w.refreshManager(ctx, c)
 }
 
@@ -173,6 +340,25 @@ func (w *Watcher) refreshManager(ctx context.Context, c *conn) error {
 	if err != nil {
 		return err
 	}
+	w.c.mgr = m
+	return nil
+}
+
+// counterProps are the manager properties that move with its units.
+var counterProps = []string{"SystemState", "NFailedUnits", "NJobs", "NNames"}
+
+// refreshCounters re-reads only the manager properties that move with its
+// units, one Get each: GetAll would also build its environment and every
+// other setting.
+func (w *Watcher) refreshCounters(ctx context.Context, c *conn) error {
+	cctx, cancel := w.callCtx(ctx)
+	defer cancel()
+	p, err := c.getProps(cctx, managerPath, managerIface, counterProps)
+	if err != nil {
+		return err
+	}
+	m := w.c.mgr
+	m.SystemState, m.NFailedUnits, m.NJobs, m.NNames = p.str("SystemState"), p.u32("NFailedUnits"), p.u32("NJobs"), p.u32("NNames")
 	w.c.mgr = m
 	return nil
 }

@@ -44,6 +44,11 @@ type Snapshot struct {
 	// states) is out of date or missing: the last ListUnitFiles failed.
 	UnitFilesError string  `json:"unit_files_error,omitempty"`
 	Summary        Summary `json:"summary"`
+	// DetailComplete is false while the watcher has read only the units'
+	// states (the first moments after it connects): units without their
+	// detail have no Service, Timer, times or unit file state yet, and
+	// there is no blame or critical chain.
+	DetailComplete bool `json:"detail_complete"`
 }
 
 // Age is how long ago the snapshot was last brought up to date.

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/godbus/dbus/v5"
 )
 
 // Options configure a Watcher. The zero value watches the system manager
@@ -30,6 +32,11 @@ type Options struct {
 	// (default 100ms); a change shows in the snapshot after at most
 	// Debounce plus one refresh.
 	Debounce time.Duration
+	// Coalesce is the least time between two signal-driven refreshes
+	// (default 1s): however many signals a unit sends, it is looked at no
+	// more than once per Coalesce, and its counters (restarts) are at
+	// most Coalesce behind the manager's.
+	Coalesce time.Duration
 	// ResyncInterval is the period of the full resync that repairs any
 	// missed signal (default 5min). A resync re-reads every loaded unit;
 	// the first after a daemon-reload costs the manager more, as it then
@@ -75,6 +82,7 @@ func (o *Options) defaults() {
 	}
 	def(&o.Timeout, 5*time.Second)
 	def(&o.Debounce, 100*time.Millisecond)
+	def(&o.Coalesce, time.Second)
 	def(&o.ResyncInterval, 5*time.Minute)
 	def(&o.PingInterval, 5*time.Second)
 	def(&o.UnitFilesInterval, 10*time.Minute)
@@ -94,11 +102,13 @@ type Watcher struct {
 	filter Filter
 
 	conn   atomic.Pointer[conn]
+	in     atomic.Pointer[inbox]    // the current session's
 	snap   atomic.Pointer[Snapshot] // last good snapshot
 	gen    uint64                   // Generation of the last publish; Run's goroutine only
 	status atomic.Pointer[error]    // nil: connected and synced
 
-	sessions, fullSyncs, refreshes, signals, filesFailures atomic.Uint64
+	sessions, fullSyncs, refreshes, filesFailures, badSignals, propReads atomic.Uint64
+	signals, ignored                                          atomic.Uint64 // of past sessions
 
 	// Owned by the Run goroutine.
 	c        *cache
@@ -112,13 +122,35 @@ type cache struct {
 	units         map[string]*entry
 	files         map[string]UnitFile
 	filesErr      error  // the last ListUnitFiles failure, nil once it works
+	filesListed   bool   // ListUnitFiles was called (files or filesErr hold its answer)
+	loading       bool   // the units' detail is being read afresh
 	defaultTarget string // GetDefaultTarget()
 }
 
 type entry struct {
 	unit  Unit
+	path  dbus.ObjectPath
 	names []string // Names: Id and aliases
 	after []string
+	// detail is set once the unit's properties were read (not only its
+	// ListUnits row); readFrom and readTo are the inbox seq before its
+	// first read and after its last reply.
+	detail           bool
+	readFrom, readTo uint64
+}
+
+// complete says whether the cache holds every unit's detail and the unit
+// file list.
+func (c *cache) complete() bool {
+	if !c.filesListed || c.loading {
+		return false
+	}
+	for _, e := range c.units {
+		if !e.detail {
+			return false
+		}
+	}
+	return true
 }
 
 // New returns a Watcher for opts. It does not connect until Run. A bad
@@ -167,6 +199,11 @@ type Stats struct {
 	FullSyncs uint64 `json:"full_syncs"`
 	Refreshes uint64 `json:"refreshes"`
 	Signals   uint64 `json:"signals"`
+	// IgnoredSignals counts signals not believed (not the manager's, or
+	// unreadable) or of no interest.
+	IgnoredSignals uint64 `json:"ignored_signals"`
+	// PropertyReads counts unit property reads (one Get each).
+	PropertyReads uint64 `json:"property_reads"`
 	// UnitFilesFailures counts ListUnitFiles calls that failed or timed
 	// out (see Options.UnitFilesTimeout).
 	UnitFilesFailures uint64 `json:"unit_files_failures"`
@@ -181,13 +218,24 @@ func (w *Watcher) Stats() Stats {
 		Refreshes: w.refreshes.Load(),
 		Signals:   w.signals.Load(),
 
+		IgnoredSignals: w.ignored.Load(),
+		PropertyReads:  w.propReads.Load(),
+
 		UnitFilesFailures: w.filesFailures.Load(),
+	}
+	if in := w.in.Load(); in != nil {
+		st.Signals += in.signals.Load()
+		st.IgnoredSignals += in.ignored.Load()
 	}
 	if e := w.status.Load(); e != nil {
 		st.Connected, st.Err = false, (*e).Error()
 	}
 	return st
 }
+
+// Connected says whether the watcher has a connection to the manager on
+// which Detail can ask; it may not have synced yet.
+func (w *Watcher) Connected() bool { return w.conn.Load() != nil }
 
 // LastGood returns the last snapshot taken while connected, or nil.
 func (w *Watcher) LastGood() *Snapshot { return w.snap.Load() }

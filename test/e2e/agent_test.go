@@ -405,9 +405,10 @@ func TestEndToEndSystemdLab(t *testing.T) {
 		"--collector.systemd.user", "--collector.systemd.address=" + lab.PrivateAddress()}
 	a := agent.Start(t, args...)
 	var metrics []byte
-	testutil.WaitFor(t, "web.service active in /metrics", func() error {
+	testutil.WaitFor(t, "web.service active in /metrics, with every unit's detail", func() error {
 		_, _, metrics = a.Get(t, "GET", "/metrics")
-		if !bytes.Contains(metrics, []byte(`bootinfo_systemd_unit_state{name="web.service",state="active"} 1`)) {
+		if !bytes.Contains(metrics, []byte(`bootinfo_systemd_unit_state{name="web.service",state="active"} 1`)) ||
+			!bytes.Contains(metrics, []byte("bootinfo_systemd_detail_complete 1")) {
 			return errors.New("not yet")
 		}
 		return nil

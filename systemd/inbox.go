@@ -1,0 +1,208 @@
+package systemd
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// An inbox collects what the manager's signals said, between two refreshes
+// of the cache. The connection's reader fills it as each signal arrives (it
+// never blocks and never queues a signal); the watcher drains it. Its size
+// is bounded by the number of units, not by the number of signals: a
+// crash-looping service that sends a hundred signals a second has one
+// pending record, holding the latest values they carried.
+type inbox struct {
+	mu      sync.Mutex
+	units   map[string]*pending // by unit object path
+	manager bool                // the manager's counters moved
+	mgrAll  bool                // the manager's other properties moved
+	files   bool                // UnitFilesChanged
+	full    bool                // a daemon-reload ended, or too much to track
+	gone    bool                // the manager left the bus
+	notify  chan struct{}       // one slot: "something is pending"
+
+	// owner is the manager's unique bus name, whose signals are the only
+	// ones believed on a bus; bus is false on the private socket, where
+	// the peer is the manager itself.
+	owner string
+	bus   bool
+
+	// seq numbers every message the connection read, in order; a pending
+	// record notes the seq of the signals it holds, so a refresh can tell
+	// values older than a property read from newer ones.
+	seq atomic.Uint64
+
+	signals, ignored atomic.Uint64
+}
+
+// maxPending is the most units an inbox tracks before it gives up and asks
+// for a full resync instead: more than any manager loads.
+const maxPending = 1 << 16
+
+func newInbox(bus bool) *inbox {
+	return &inbox{units: map[string]*pending{}, notify: make(chan struct{}, 1), bus: bus}
+}
+
+// pending is what the signals since the last drain said about one unit.
+type pending struct {
+	// reread asks for the unit's properties: it is new, was removed, or
+	// a property the cache holds was invalidated or came in a form the
+	// watcher does not read.
+	reread bool
+	// first and last are the seq of the first and last signal merged.
+	first, last uint64
+	v           unitValues
+}
+
+// drained is what a drain took out of the inbox.
+type drained struct {
+	units                                  map[string]*pending
+	manager, managerAll, files, full, gone bool
+}
+
+func (d *drained) any() bool {
+	return len(d.units) > 0 || d.manager || d.managerAll || d.files || d.full || d.gone
+}
+
+// drain empties the inbox.
+func (in *inbox) drain() drained {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	d := drained{units: in.units, manager: in.manager, managerAll: in.mgrAll, files: in.files, full: in.full, gone: in.gone}
+	if len(in.units) > 0 {
+		in.units = make(map[string]*pending, len(in.units))
+	}
+	in.manager, in.mgrAll, in.files, in.full, in.gone = false, false, false, false, false
+	return d
+}
+
+func (in *inbox) setOwner(owner string) {
+	in.mu.Lock()
+	in.owner = owner
+	in.mu.Unlock()
+}
+
+// poke wakes the watcher; called with mu held.
+func (in *inbox) poke() {
+	select {
+	case in.notify <- struct{}{}:
+	default:
+	}
+}
+
+// unit returns the pending record of the unit at path, creating it; nil
+// once the inbox tracks maxPending units (a full resync is then due).
+// Called with mu held.
+func (in *inbox) unit(path []byte, seq uint64) *pending {
+	p := in.units[string(path)]
+	if p == nil {
+		if len(in.units) >= maxPending {
+			in.full = true
+			return nil
+		}
+		p = &pending{first: seq}
+		in.units[string(path)] = p
+	}
+	p.last = seq
+	return p
+}
+
+// route handles one signal message read from the connection. Nothing of
+// the message is kept but the values copied into the pending record.
+func (in *inbox) route(m *wireMsg) {
+	seq := in.seq.Load()
+	in.signals.Add(1)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.believe(m) {
+		in.ignored.Add(1)
+		return
+	}
+	d := decoder{b: m.body, order: m.order}
+	switch string(m.member) {
+	case "NameOwnerChanged":
+		// Only the bus's own signal, about the manager's name.
+		if string(m.sig) == "sss" && string(d.str()) == busName {
+			d.str()
+			if owner := d.str(); d.err == nil && string(owner) != in.owner {
+				in.gone = true
+			}
+		}
+	case "PropertiesChanged":
+		if string(m.sig) != "sa{sv}as" {
+			break
+		}
+		if string(m.path) == string(managerPath) {
+			in.manager = true
+			break
+		}
+		if !isUnitPath(m.path) {
+			break
+		}
+		if p := in.unit(m.path, seq); p != nil {
+			if !p.v.parse(&d) {
+				p.reread = true
+			}
+		}
+	case "UnitNew", "UnitRemoved":
+		// Whether the unit is there is asked at refresh time.
+		if string(m.sig) == "so" {
+			d.str()
+			if path := d.str(); d.err == nil && isUnitPath(path) {
+				if p := in.unit(path, seq); p != nil {
+					p.reread = true
+				}
+			}
+		}
+	case "JobNew", "JobRemoved":
+		// The unit's own signals carry its new state; the job count is
+		// the manager's.
+		in.manager = true
+	case "StartupFinished":
+		in.mgrAll = true
+	case "UnitFilesChanged":
+		in.files = true
+	case "Reloading":
+		// A daemon-reload or reexec may change anything: resync once it
+		// is over (the body is false then).
+		if string(m.sig) == "b" && d.u32() == 0 && d.err == nil {
+			in.full = true
+		}
+	default:
+		in.ignored.Add(1)
+		return
+	}
+	in.poke()
+}
+
+// believe says whether m comes from the manager (or, for NameOwnerChanged,
+// from the bus itself) on a path and interface the manager signals on.
+func (in *inbox) believe(m *wireMsg) bool {
+	if string(m.member) == "NameOwnerChanged" {
+		return in.bus && string(m.sender) == "org.freedesktop.DBus" &&
+			string(m.path) == "/org/freedesktop/DBus" && string(m.iface) == "org.freedesktop.DBus"
+	}
+	if in.bus && (in.owner == "" || string(m.sender) != in.owner) {
+		return false
+	}
+	switch string(m.iface) {
+	case managerIface:
+		return string(m.path) == string(managerPath)
+	case propsIface:
+		return true
+	}
+	return false
+}
+
+// isUnitPath says whether p is a unit's object path, without allocating.
+func isUnitPath(p []byte) bool {
+	if len(p) <= len(unitPathPrefix) || string(p[:len(unitPathPrefix)]) != unitPathPrefix {
+		return false
+	}
+	for _, c := range p[len(unitPathPrefix):] {
+		if c == '/' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,256 @@
+package systemd
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"net"
+	"testing"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// encode makes a message's wire bytes with godbus's encoder, the other
+// implementation of the format these tests hold the decoder to.
+func encode(t testing.TB, order binary.ByteOrder, typ dbus.Type, path dbus.ObjectPath, iface, member, sender string, body ...any) []byte {
+	t.Helper()
+	m := &dbus.Message{Type: typ, Headers: map[dbus.HeaderField]dbus.Variant{}, Body: body}
+	if path != "" {
+		m.Headers[dbus.FieldPath] = dbus.MakeVariant(path)
+	}
+	if iface != "" {
+		m.Headers[dbus.FieldInterface] = dbus.MakeVariant(iface)
+	}
+	if member != "" {
+		m.Headers[dbus.FieldMember] = dbus.MakeVariant(member)
+	}
+	if sender != "" {
+		m.Headers[dbus.FieldSender] = dbus.MakeVariant(sender)
+	}
+	if typ == dbus.TypeMethodReply {
+		m.Headers[dbus.FieldReplySerial] = dbus.MakeVariant(uint32(7))
+	}
+	if len(body) > 0 {
+		m.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(body...))
+	}
+	var b bytes.Buffer
+	if err := m.EncodeTo(&b, order); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+const crashPath = dbus.ObjectPath(unitPathPrefix + "crash_2eservice")
+
+func propsChanged(t testing.TB, order binary.ByteOrder, path dbus.ObjectPath, sender, iface string, changed map[string]dbus.Variant, invalidated []string) []byte {
+	return encode(t, order, dbus.TypeSignal, path, propsIface, "PropertiesChanged", sender, iface, changed, invalidated)
+}
+
+// route parses msg and routes it into in, as the connection does.
+func route(t testing.TB, in *inbox, msg []byte) {
+	t.Helper()
+	m, err := parseMessage(msg)
+	if err != nil {
+		t.Fatalf("parseMessage: %v", err)
+	}
+	in.route(&m)
+}
+
+func TestParseMessageHeader(t *testing.T) {
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		msg := encode(t, order, dbus.TypeSignal, managerPath, managerIface, "UnitNew", ":1.5", "crash.service", crashPath)
+		m, err := parseMessage(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(m.path) != string(managerPath) || string(m.iface) != managerIface || string(m.member) != "UnitNew" || string(m.sender) != ":1.5" || string(m.sig) != "so" || m.typ != msgSignal {
+			t.Errorf("%v: path %q iface %q member %q sender %q sig %q type %d", order, m.path, m.iface, m.member, m.sender, m.sig, m.typ)
+		}
+		d := decoder{b: m.body, order: m.order}
+		if name, path := d.str(), d.str(); string(name) != "crash.service" || string(path) != string(crashPath) || d.err != nil {
+			t.Errorf("%v: body %q %q, %v", order, name, path, d.err)
+		}
+		if _, err := parseMessage(msg[:len(msg)-1]); err == nil {
+			t.Errorf("%v: a message one byte short parsed", order)
+		}
+	}
+}
+
+// TestPropertiesChangedValues: the values systemd sends with a change are
+// read from the signal as they are, in either byte order.
+func TestPropertiesChangedValues(t *testing.T) {
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		in := newInbox(false)
+		route(t, in, propsChanged(t, order, crashPath, "", unitIface, map[string]dbus.Variant{
+			"ActiveState":                   dbus.MakeVariant("activating"),
+			"SubState":                      dbus.MakeVariant("auto-restart"),
+			"StateChangeTimestamp":          dbus.MakeVariant(uint64(1_700_000_000_000_000)),
+			"ActiveEnterTimestampMonotonic": dbus.MakeVariant(uint64(42)),
+			"Conditions":                    dbus.MakeVariant([][]any{{"ConditionPathExists", false, false, "/x", int32(0)}}),
+			"ActivationDetails":             dbus.MakeVariant([][]string{{"trigger_unit", "x.timer"}}),
+			"InvocationID":                  dbus.MakeVariant([]byte{1, 2, 3}),
+		}, []string{"Asserts"}))
+		route(t, in, propsChanged(t, order, crashPath, "", serviceIface, map[string]dbus.Variant{
+			"NRestarts":      dbus.MakeVariant(uint32(65)),
+			"Result":         dbus.MakeVariant("exit-code"),
+			"ExecMainStatus": dbus.MakeVariant(int32(-3)),
+			"MainPID":        dbus.MakeVariant(uint32(4242)),
+			"StatusText":     dbus.MakeVariant("whatever"),
+		}, []string{"ExecStart", "ExecStartEx"}))
+		d := in.drain()
+		p := d.units[string(crashPath)]
+		if p == nil || p.reread {
+			t.Fatalf("%v: pending %+v", order, p)
+		}
+		u := Unit{Service: &Service{Restart: "always"}}
+		p.v.apply(&u)
+		want := Unit{ActiveState: "activating", SubState: "auto-restart", StateChangeUSec: 1_700_000_000_000_000,
+			Times:   UnitTimes{ActiveEnterUSec: 42},
+			Service: &Service{NRestarts: 65, Result: "exit-code", ExecMainStatus: -3, MainPID: 4242, Restart: "always"}}
+		if u.ActiveState != want.ActiveState || u.SubState != want.SubState || u.StateChangeUSec != want.StateChangeUSec || u.Times != want.Times || *u.Service != *want.Service {
+			t.Errorf("%v: applied %+v %+v, want %+v %+v", order, u, *u.Service, want, *want.Service)
+		}
+	}
+}
+
+// TestPropertiesChangedRereads: a signal that leaves doubt sends the unit
+// to be read again instead of setting a wrong value.
+func TestPropertiesChangedRereads(t *testing.T) {
+	for name, msg := range map[string][]byte{
+		"wrong type":          propsChanged(t, binary.LittleEndian, crashPath, "", serviceIface, map[string]dbus.Variant{"NRestarts": dbus.MakeVariant("65")}, nil),
+		"tracked invalidated": propsChanged(t, binary.LittleEndian, crashPath, "", unitIface, nil, []string{"ActiveState"}),
+		"cached property":     propsChanged(t, binary.LittleEndian, crashPath, "", unitIface, map[string]dbus.Variant{"FragmentPath": dbus.MakeVariant("/x")}, nil),
+	} {
+		in := newInbox(false)
+		route(t, in, msg)
+		if p := in.drain().units[string(crashPath)]; p == nil || !p.reread {
+			t.Errorf("%s: pending %+v, want a reread", name, p)
+		}
+	}
+}
+
+// TestInboxBelievesOnlyTheManager: on a bus, signals from any other peer
+// are ignored, and only the bus itself says the manager left.
+func TestInboxBelievesOnlyTheManager(t *testing.T) {
+	le := binary.LittleEndian
+	changed := map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("failed")}
+	in := newInbox(true)
+	in.setOwner(":1.5")
+	forged := [][]byte{
+		propsChanged(t, le, crashPath, ":1.9", unitIface, changed, nil),
+		encode(t, le, dbus.TypeSignal, managerPath, managerIface, "Reloading", ":1.9", false),
+		encode(t, le, dbus.TypeSignal, "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameOwnerChanged", ":1.9", busName, ":1.5", ""),
+		encode(t, le, dbus.TypeSignal, managerPath, managerIface, "Reloading", "", false),
+		// godbus panicked on these from any peer.
+		encode(t, le, dbus.TypeSignal, "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameAcquired", "org.freedesktop.DBus"),
+		encode(t, le, dbus.TypeSignal, "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameLost", "org.freedesktop.DBus", uint32(3)),
+	}
+	for _, msg := range forged {
+		route(t, in, msg)
+	}
+	if d := in.drain(); d.any() {
+		t.Errorf("forged signals were believed: %+v", d)
+	}
+	if got := in.ignored.Load(); got != uint64(len(forged)) {
+		t.Errorf("%d signals ignored, want %d", got, len(forged))
+	}
+	route(t, in, propsChanged(t, le, crashPath, ":1.5", unitIface, changed, nil))
+	route(t, in, encode(t, le, dbus.TypeSignal, "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameOwnerChanged", "org.freedesktop.DBus", busName, ":1.5", ""))
+	d := in.drain()
+	if p := d.units[string(crashPath)]; p == nil || p.v.activeState != "failed" || !d.gone {
+		t.Errorf("the manager's signals were not believed: %+v, gone %v", p, d.gone)
+	}
+}
+
+// TestInboxStaysSmall: however many signals a unit sends, the inbox holds
+// one record for it, and routing a signal allocates nothing once it has.
+func TestInboxStaysSmall(t *testing.T) {
+	in := newInbox(false)
+	msg := propsChanged(t, binary.LittleEndian, crashPath, "", unitIface, map[string]dbus.Variant{
+		"ActiveState": dbus.MakeVariant("activating"), "SubState": dbus.MakeVariant("auto-restart"),
+		"StateChangeTimestamp": dbus.MakeVariant(uint64(1)),
+	}, []string{"Conditions"})
+	m, err := parseMessage(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(1000, func() { in.route(&m) })
+	if allocs != 0 {
+		t.Errorf("routing a signal for a pending unit allocates %v times", allocs)
+	}
+	if len(in.units) != 1 {
+		t.Errorf("%d pending records, want 1", len(in.units))
+	}
+}
+
+// TestWireConnRouting: behind the wire connection godbus reads only
+// replies; signals go to the inbox and calls from the peer are dropped.
+func TestWireConnRouting(t *testing.T) {
+	le := binary.LittleEndian
+	reply := encode(t, le, dbus.TypeMethodReply, "", "", "", "", "ok")
+	var stream bytes.Buffer
+	stream.Write(propsChanged(t, le, crashPath, "", unitIface, map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("failed")}, nil))
+	stream.Write(encode(t, le, dbus.TypeMethodCall, "/x", "x.y", "Z", ""))
+	stream.Write([]byte{'l', 4, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}) // a signal with no fields
+	stream.Write(reply)
+
+	client, server := net.Pipe()
+	defer client.Close()
+	in := newInbox(false)
+	wc := newWireConn(client, in)
+	go func() {
+		_, _ = io.ReadAll(server) // what the client writes
+	}()
+	go func() {
+		_, _ = server.Write([]byte("OK 1234\r\n"))
+		_, _ = server.Write(stream.Bytes())
+	}()
+	line := make([]byte, 9)
+	if _, err := io.ReadFull(wc, line); err != nil || string(line) != "OK 1234\r\n" {
+		t.Fatalf("auth line %q, %v", line, err)
+	}
+	if _, err := wc.Write([]byte("BEGIN\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(reply))
+	if _, err := io.ReadFull(wc, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, reply) {
+		t.Errorf("godbus would read %x, want the reply %x", got, reply)
+	}
+	if p := in.drain().units[string(crashPath)]; p == nil || p.v.activeState != "failed" {
+		t.Errorf("the signal did not reach the inbox: %+v", p)
+	}
+	if wc.dropped.Load() != 1 || in.ignored.Load() != 1 {
+		t.Errorf("%d messages dropped and %d signals ignored, want the call dropped and the empty signal ignored", wc.dropped.Load(), in.ignored.Load())
+	}
+}
+
+// FuzzWireMessage: any bytes either parse or are refused, routing never
+// panics, and its cost is bounded: a few allocations per message at most,
+// whatever its size.
+func FuzzWireMessage(f *testing.F) {
+	le, be := binary.LittleEndian, binary.BigEndian
+	f.Add(propsChanged(f, le, crashPath, "", serviceIface, map[string]dbus.Variant{"NRestarts": dbus.MakeVariant(uint32(3)), "Result": dbus.MakeVariant("signal")}, []string{"ExecStart"}))
+	f.Add(propsChanged(f, be, crashPath, "", unitIface, map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("active"), "Conditions": dbus.MakeVariant([][]any{{"a", true, false, "b", int32(1)}})}, nil))
+	f.Add(encode(f, le, dbus.TypeSignal, managerPath, managerIface, "UnitNew", "", "crash.service", crashPath))
+	f.Add(encode(f, le, dbus.TypeSignal, managerPath, managerIface, "JobRemoved", "", uint32(3), dbus.ObjectPath("/org/freedesktop/systemd1/job/3"), "crash.service", "done"))
+	f.Add(encode(f, le, dbus.TypeSignal, managerPath, managerIface, "Reloading", "", false))
+	f.Add(encode(f, le, dbus.TypeSignal, "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameOwnerChanged", "org.freedesktop.DBus", busName, ":1.5", ""))
+	f.Add(encode(f, le, dbus.TypeSignal, "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameAcquired", "org.freedesktop.DBus"))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		for _, bus := range []bool{false, true} {
+			in := newInbox(bus)
+			in.setOwner("org.freedesktop.DBus")
+			allocs := testing.AllocsPerRun(1, func() {
+				if m, err := parseMessage(msg); err == nil {
+					in.route(&m)
+				}
+			})
+			if allocs > 12 {
+				t.Errorf("bus %v: %v allocations for a %d-byte message", bus, allocs, len(msg))
+			}
+		}
+	})
+}

@@ -1,0 +1,129 @@
+package systemd
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// wireConn sits between the socket and godbus. Once authentication is over
+// it reads whole messages: method returns and errors go on to godbus;
+// signals go to the inbox, decoded here, and godbus never sees one. So a
+// flood of signals costs one small parse each, queues nothing (the socket
+// itself is the only buffer), and a malformed or forged signal reaches no
+// code that could panic on it.
+type wireConn struct {
+	net.Conn
+	in *inbox
+	r  *bufio.Reader
+
+	msgs atomic.Bool // authentication is over: the stream is messages
+	buf  []byte      // the message being read
+	out  []byte      // what godbus has still to read of a passed message
+
+	// lastFill is when the socket was last read; signalsOnly says all
+	// that read held were signals.
+	lastFill    time.Time
+	signalsOnly bool
+
+	dropped atomic.Uint64 // method calls from the peer, and unreadable messages
+}
+
+func newWireConn(c net.Conn, in *inbox) *wireConn {
+	return &wireConn{Conn: c, in: in, r: bufio.NewReaderSize(c, 64<<10)}
+}
+
+// Write passes through; the client's BEGIN ends authentication.
+func (c *wireConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if !c.msgs.Load() && bytes.HasPrefix(p, []byte("BEGIN")) {
+		c.msgs.Store(true)
+	}
+	return n, err
+}
+
+func (c *wireConn) Read(p []byte) (int, error) {
+	if !c.msgs.Load() {
+		return c.r.Read(p)
+	}
+	for len(c.out) == 0 {
+		if err := c.next(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.out)
+	c.out = c.out[n:]
+	return n, nil
+}
+
+// signalBatch is the least time between two reads of a socket that
+// brings only signals.
+const signalBatch = 20 * time.Millisecond
+
+// keepBuf is the largest message buffer kept between messages; a larger
+// reply (ListUnits of thousands of units) gets one of its own.
+const keepBuf = 256 << 10
+
+// next reads one message and either hands it to godbus (c.out) or routes
+// it.
+func (c *wireConn) next() error {
+	filled := c.r.Buffered() == 0
+	if filled {
+		// A stream of nothing but signals is read in batches, at most
+		// once per signalBatch: each read costs a system call and a
+		// goroutine wake-up, several times the parse of a signal. Replies
+		// (a sync's, or a call's) are never held back.
+		if wait := signalBatch - time.Since(c.lastFill); c.signalsOnly && wait > 0 {
+			time.Sleep(wait)
+		}
+	}
+	fixed, err := c.r.Peek(16)
+	if filled {
+		c.lastFill, c.signalsOnly = time.Now(), true
+	}
+	if err != nil {
+		return err
+	}
+	h, err := parseFixed(fixed)
+	if err != nil {
+		// The stream cannot be framed any more.
+		return fmt.Errorf("systemd: %w", err)
+	}
+	size := h.size()
+	if cap(c.buf) < size {
+		c.buf = make([]byte, size, max(size, 4096))
+	}
+	msg := c.buf[:size]
+	if _, err := io.ReadFull(c.r, msg); err != nil {
+		return err
+	}
+	c.in.seq.Add(1)
+	switch h.typ {
+	case msgReturn, msgError:
+		c.signalsOnly = false
+		c.out = msg
+		if size > keepBuf {
+			c.buf = nil
+		}
+		return nil
+	case msgSignal:
+		m, err := parseMessage(msg)
+		if err != nil {
+			c.dropped.Add(1)
+			c.in.ignored.Add(1)
+			return nil
+		}
+		c.in.route(&m)
+	default:
+		// Nothing calls a watcher's methods.
+		c.dropped.Add(1)
+	}
+	if size > keepBuf {
+		c.buf = nil
+	}
+	return nil
+}
