@@ -103,7 +103,7 @@ func TestPropertiesChangedValues(t *testing.T) {
 			t.Fatalf("%v: pending %+v", order, p)
 		}
 		u := Unit{Service: &Service{Restart: "always"}}
-		p.v.apply(&u)
+		p.v.apply(&u, ^valueSet(0))
 		want := Unit{ActiveState: "activating", SubState: "auto-restart", StateChangeUSec: 1_700_000_000_000_000,
 			Times:   UnitTimes{ActiveEnterUSec: 42},
 			Service: &Service{NRestarts: 65, Result: "exit-code", ExecMainStatus: -3, MainPID: 4242, Restart: "always"}}

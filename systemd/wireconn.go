@@ -25,16 +25,17 @@ type wireConn struct {
 	buf  []byte      // the message being read
 	out  []byte      // what godbus has still to read of a passed message
 
-	// lastFill is when the socket was last read; signalsOnly says all
-	// that read held were signals.
+	// lastFill is when the socket was last read, and how many bytes it
+	// brought; signalsOnly says all they held were signals.
 	lastFill    time.Time
+	lastBytes   int
 	signalsOnly bool
 
 	dropped atomic.Uint64 // method calls from the peer, and unreadable messages
 }
 
 func newWireConn(c net.Conn, in *inbox) *wireConn {
-	return &wireConn{Conn: c, in: in, r: bufio.NewReaderSize(c, 64<<10)}
+	return &wireConn{Conn: c, in: in, r: bufio.NewReaderSize(c, readBuf)}
 }
 
 // Write passes through; the client's BEGIN ends authentication.
@@ -60,9 +61,12 @@ func (c *wireConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// readBuf is the size of the read buffer.
+const readBuf = 64 << 10
+
 // signalBatch is the least time between two reads of a socket that
 // brings only signals.
-const signalBatch = 20 * time.Millisecond
+const signalBatch = 50 * time.Millisecond
 
 // keepBuf is the largest message buffer kept between messages; a larger
 // reply (ListUnits of thousands of units) gets one of its own.
@@ -76,14 +80,16 @@ func (c *wireConn) next() error {
 		// A stream of nothing but signals is read in batches, at most
 		// once per signalBatch: each read costs a system call and a
 		// goroutine wake-up, several times the parse of a signal. Replies
-		// (a sync's, or a call's) are never held back.
-		if wait := signalBatch - time.Since(c.lastFill); c.signalsOnly && wait > 0 {
+		// (a sync's, or a call's) are never held back, and neither is a
+		// stream that fills half the buffer in a batch, which the socket
+		// (and then the manager's queue) would otherwise have to hold.
+		if wait := signalBatch - time.Since(c.lastFill); c.signalsOnly && c.lastBytes < readBuf/2 && wait > 0 {
 			time.Sleep(wait)
 		}
 	}
 	fixed, err := c.r.Peek(16)
 	if filled {
-		c.lastFill, c.signalsOnly = time.Now(), true
+		c.lastFill, c.lastBytes, c.signalsOnly = time.Now(), c.r.Buffered(), true
 	}
 	if err != nil {
 		return err
