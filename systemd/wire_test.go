@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/godbus/dbus/v5"
@@ -192,6 +193,9 @@ func TestWireConnRouting(t *testing.T) {
 	stream.Write(propsChanged(t, le, crashPath, "", unitIface, map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("failed")}, nil))
 	stream.Write(encode(t, le, dbus.TypeMethodCall, "/x", "x.y", "Z", ""))
 	stream.Write([]byte{'l', 4, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}) // a signal with no fields
+	// A signal far larger than any the manager sends is passed over.
+	huge := propsChanged(t, le, crashPath, "", unitIface, map[string]dbus.Variant{"Description": dbus.MakeVariant(strings.Repeat("x", maxSignal))}, nil)
+	stream.Write(huge)
 	stream.Write(reply)
 
 	client, server := net.Pipe()
@@ -219,11 +223,12 @@ func TestWireConnRouting(t *testing.T) {
 	if !bytes.Equal(got, reply) {
 		t.Errorf("godbus would read %x, want the reply %x", got, reply)
 	}
-	if p := in.drain().units[string(crashPath)]; p == nil || p.v.activeState != "failed" {
-		t.Errorf("the signal did not reach the inbox: %+v", p)
+	// The huge signal would have asked for a reread (Description).
+	if p := in.drain().units[string(crashPath)]; p == nil || p.v.activeState != "failed" || p.reread {
+		t.Errorf("the signal did not reach the inbox, or the huge one did: %+v", p)
 	}
-	if wc.dropped.Load() != 1 || in.ignored.Load() != 1 {
-		t.Errorf("%d messages dropped and %d signals ignored, want the call dropped and the empty signal ignored", wc.dropped.Load(), in.ignored.Load())
+	if wc.dropped.Load() != 2 || in.ignored.Load() != 2 {
+		t.Errorf("%d messages dropped and %d signals ignored, want the call and the huge signal dropped, the empty and the huge signal ignored", wc.dropped.Load(), in.ignored.Load())
 	}
 }
 

@@ -68,6 +68,10 @@ const readBuf = 64 << 10
 // brings only signals.
 const signalBatch = 50 * time.Millisecond
 
+// maxSignal is the largest signal (or call) read; the manager's are a few
+// hundred bytes.
+const maxSignal = 1 << 20
+
 // keepBuf is the largest message buffer kept between messages; a larger
 // reply (ListUnits of thousands of units) gets one of its own.
 const keepBuf = 256 << 10
@@ -100,6 +104,17 @@ func (c *wireConn) next() error {
 		return fmt.Errorf("systemd: %w", err)
 	}
 	size := h.size()
+	if h.typ != msgReturn && h.typ != msgError && size > maxSignal {
+		// No signal the watcher reads is this large: pass over it
+		// without holding it.
+		if _, err := c.r.Discard(size); err != nil {
+			return err
+		}
+		c.in.seq.Add(1)
+		c.dropped.Add(1)
+		c.in.ignored.Add(1)
+		return nil
+	}
 	if cap(c.buf) < size {
 		c.buf = make([]byte, size, max(size, 4096))
 	}
