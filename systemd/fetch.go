@@ -106,55 +106,50 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 		}
 	}
 	w.propReads.Add(uint64(len(reqs)))
-	// Each call has its own deadline; the batch as a whole may take as
-	// long as the manager keeps answering. A watchdog catches a writer
-	// stuck on a frozen manager, which no call deadline can.
+	// The batch may take as long as the manager keeps answering; a
+	// watchdog fails it when no reply came for Options.Timeout (a frozen
+	// manager, or a call it never answers).
 	bctx, cancelBatch := context.WithCancel(ctx)
 	defer cancelBatch()
 	done := make(chan error, 1)
 	progress := make(chan struct{}, 1)
 	gone := map[*fetched]bool{}
 	go func() {
-		ch := make(chan *dbus.Call, pipelineDepth)
-		type pending struct {
-			req    propReq
-			cancel context.CancelFunc
+		// Replies come on the connection's reader; the channel holds as
+		// many as can be in flight, so the reader never waits on it.
+		type result struct {
+			req propReq
+			rawReply
 		}
-		byCall := make(map[*dbus.Call]pending, pipelineDepth)
+		ch := make(chan result, pipelineDepth)
+		inFlight := 0
 		var firstErr error
-		handle := func(call *dbus.Call) {
-			p := byCall[call]
-			delete(byCall, call)
-			p.cancel()
-			req := p.req
+		handle := func(r result) {
+			inFlight--
+			req := r.req
 			req.e.to = c.in.seq.Load()
 			select {
 			case progress <- struct{}{}:
 			default:
 			}
-			if call.Err != nil {
-				switch dbusErrorName(call.Err) {
-				case errUnknownObj, errNoSuchUnit:
-					gone[req.e] = true
-				case errUnknownProp:
-				default:
-					if firstErr == nil {
-						firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, call.Err)
-					}
-				}
-				return
-			}
-			var v dbus.Variant
-			if err := call.Store(&v); err != nil {
+			switch {
+			case r.err != nil:
 				if firstErr == nil {
-					firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, err)
+					firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, r.err)
 				}
-				return
+			case r.errName == errUnknownObj, r.errName == errNoSuchUnit:
+				gone[req.e] = true
+			case r.errName == errUnknownProp:
+			case r.errName != "":
+				if firstErr == nil {
+					firstErr = fmt.Errorf("systemd: %s of %s: %s", req.prop, req.e.row.Name, r.errName)
+				}
+			default:
+				req.e.props[req.iface][req.prop] = r.value
 			}
-			req.e.props[req.iface][req.prop] = v
 		}
 		for _, req := range reqs {
-			if len(byCall) == pipelineDepth {
+			if inFlight == pipelineDepth {
 				handle(<-ch)
 			}
 			if firstErr != nil || bctx.Err() != nil {
@@ -163,11 +158,14 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			if req.e.from == 0 {
 				req.e.from = c.in.seq.Load()
 			}
-			cctx, cancel := context.WithTimeout(bctx, w.opts.Timeout)
-			call := c.c.Object(busName, req.path).GoWithContext(cctx, propsGet, dbus.FlagNoAutoStart, ch, req.iface, req.prop)
-			byCall[call] = pending{req, cancel}
+			err := c.wc.get(req.path, req.iface, req.prop, func(r rawReply) { ch <- result{req, r} })
+			if err != nil {
+				firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, err)
+				break
+			}
+			inFlight++
 		}
-		for len(byCall) > 0 {
+		for inFlight > 0 {
 			handle(<-ch)
 		}
 		if firstErr == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -32,15 +33,26 @@ type wireConn struct {
 	signalsOnly bool
 
 	dropped atomic.Uint64 // method calls from the peer, and unreadable messages
+
+	wmu  sync.Mutex // one message written at a time, godbus's or a raw call's
+	wbuf []byte
+
+	cmu    sync.Mutex
+	serial uint32
+	calls  map[uint32]func(rawReply) // raw calls in flight, by serial
+	closed error                     // set once the connection failed
 }
 
 func newWireConn(c net.Conn, in *inbox) *wireConn {
 	return &wireConn{Conn: c, in: in, r: bufio.NewReaderSize(c, readBuf)}
 }
 
-// Write passes through; the client's BEGIN ends authentication.
+// Write passes through (godbus writes a whole message at a time); the
+// client's BEGIN ends authentication.
 func (c *wireConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
 	n, err := c.Conn.Write(p)
+	c.wmu.Unlock()
 	if !c.msgs.Load() && bytes.HasPrefix(p, []byte("BEGIN")) {
 		c.msgs.Store(true)
 	}
@@ -53,6 +65,7 @@ func (c *wireConn) Read(p []byte) (int, error) {
 	}
 	for len(c.out) == 0 {
 		if err := c.next(); err != nil {
+			c.fail(fmt.Errorf("%w: %w", errConnClosed, err))
 			return 0, err
 		}
 	}
@@ -126,6 +139,9 @@ func (c *wireConn) next() error {
 	switch h.typ {
 	case msgReturn, msgError:
 		c.signalsOnly = false
+		if m, err := parseMessage(msg); err == nil && c.reply(&m) {
+			break
+		}
 		c.out = msg
 		if size > keepBuf {
 			c.buf = nil
