@@ -40,6 +40,9 @@ func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 		if err := w.syncFiles(ctx, c, w.c); err != nil {
 			return err
 		}
+		if err := w.syncInstanceStates(ctx, c, true); err != nil {
+			return err
+		}
 		w.c.filesListed = true
 	}
 	w.syncedAt = time.Now()
@@ -220,6 +223,9 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d drained) error {
 			return err
 		}
 	}
+	if len(reread) > 0 || d.files {
+		return w.syncInstanceStates(ctx, c, d.files)
+	}
 	return nil
 }
 
@@ -314,6 +320,9 @@ func (w *Watcher) resync(ctx context.Context, c *conn, withFiles bool) error {
 		if err := w.syncFiles(ctx, c, w.c); err != nil {
 			return err
 		}
+	}
+	if err := w.syncInstanceStates(ctx, c, withFiles); err != nil {
+		return err
 	}
 	w.syncedAt = time.Now()
 	w.fullSyncs.Add(1)
