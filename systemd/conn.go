@@ -68,6 +68,7 @@ type conn struct {
 	bus bool
 	obj dbus.BusObject
 	in  *inbox
+	wc  *wireConn
 }
 
 func (c *conn) close() {
@@ -115,12 +116,13 @@ func dial(ctx context.Context, life context.Context, address string, bus bool) (
 		return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
 	}
 	in := newInbox(bus)
-	dc, err := dbus.NewConn(newWireConn(raw, in), dbus.WithContext(life))
+	wc := newWireConn(raw, in)
+	dc, err := dbus.NewConn(wc, dbus.WithContext(life))
 	if err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
 	}
-	c := &conn{c: dc, raw: raw, bus: bus, obj: dc.Object(busName, managerPath), in: in}
+	c := &conn{c: dc, raw: raw, bus: bus, obj: dc.Object(busName, managerPath), in: in, wc: wc}
 	done := make(chan error, 1)
 	go func() {
 		// EXTERNAL with the numeric uid, as systemd expects; no user

@@ -92,12 +92,6 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			}
 		}
 		add(unitIface, unitProps)
-		if templateName(r.Name) != "" {
-			// An instance's unit file state is its own (enabled,
-			// disabled...) and ListUnitFiles lists only its template.
-			// systemd caches the answer, so only the first read costs.
-			add(unitIface, []string{"UnitFileState"})
-		}
 		switch unitType(r.Name) {
 		case "service":
 			add(serviceIface, serviceProps)
@@ -105,56 +99,78 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			add(timerIface, timerProps)
 		}
 	}
+	gone, err := w.readProps(ctx, c, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*entry, 0, len(all))
+	for _, f := range all {
+		if gone[f] {
+			continue
+		}
+		up := f.props[unitIface]
+		e := &entry{unit: unitFromProps(f.row.Name, up), names: up.strs("Names"), after: up.strs("After"),
+			path: f.row.Path, detail: true, readFrom: f.from, readTo: f.to}
+		if sp, ok := f.props[serviceIface]; ok {
+			e.unit.Service = serviceFromProps(sp)
+		}
+		if tp, ok := f.props[timerIface]; ok {
+			e.unit.Timer = timerFromProps(tp)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// readProps reads reqs, with up to pipelineDepth calls in flight, into
+// their fetched records, and returns those whose unit vanished meanwhile.
+// It fails when no reply arrives for Options.Timeout.
+func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*fetched]bool, error) {
 	w.propReads.Add(uint64(len(reqs)))
-	// Each call has its own deadline; the batch as a whole may take as
-	// long as the manager keeps answering. A watchdog catches a writer
-	// stuck on a frozen manager, which no call deadline can.
+	// The batch may take as long as the manager keeps answering; a
+	// watchdog fails it when no reply came for Options.Timeout (a frozen
+	// manager, or a call it never answers).
 	bctx, cancelBatch := context.WithCancel(ctx)
 	defer cancelBatch()
 	done := make(chan error, 1)
-	progress := make(chan struct{}, 1)
 	gone := map[*fetched]bool{}
+	progress := make(chan struct{}, 1)
 	go func() {
-		ch := make(chan *dbus.Call, pipelineDepth)
-		type pending struct {
-			req    propReq
-			cancel context.CancelFunc
+		// Replies come on the connection's reader; the channel holds as
+		// many as can be in flight, so the reader never waits on it.
+		type result struct {
+			req propReq
+			rawReply
 		}
-		byCall := make(map[*dbus.Call]pending, pipelineDepth)
+		ch := make(chan result, pipelineDepth)
+		inFlight := 0
 		var firstErr error
-		handle := func(call *dbus.Call) {
-			p := byCall[call]
-			delete(byCall, call)
-			p.cancel()
-			req := p.req
+		handle := func(r result) {
+			inFlight--
+			req := r.req
 			req.e.to = c.in.seq.Load()
 			select {
 			case progress <- struct{}{}:
 			default:
 			}
-			if call.Err != nil {
-				switch dbusErrorName(call.Err) {
-				case errUnknownObj, errNoSuchUnit:
-					gone[req.e] = true
-				case errUnknownProp:
-				default:
-					if firstErr == nil {
-						firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, call.Err)
-					}
-				}
-				return
-			}
-			var v dbus.Variant
-			if err := call.Store(&v); err != nil {
+			switch {
+			case r.err != nil:
 				if firstErr == nil {
-					firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, err)
+					firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, r.err)
 				}
-				return
+			case r.errName == errUnknownObj, r.errName == errNoSuchUnit:
+				gone[req.e] = true
+			case r.errName == errUnknownProp:
+			case r.errName != "":
+				if firstErr == nil {
+					firstErr = fmt.Errorf("systemd: %s of %s: %s", req.prop, req.e.row.Name, r.errName)
+				}
+			default:
+				req.e.props[req.iface][req.prop] = r.value
 			}
-			req.e.props[req.iface][req.prop] = v
 		}
 		for _, req := range reqs {
-			if len(byCall) == pipelineDepth {
+			if inFlight == pipelineDepth {
 				handle(<-ch)
 			}
 			if firstErr != nil || bctx.Err() != nil {
@@ -163,11 +179,14 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			if req.e.from == 0 {
 				req.e.from = c.in.seq.Load()
 			}
-			cctx, cancel := context.WithTimeout(bctx, w.opts.Timeout)
-			call := c.c.Object(busName, req.path).GoWithContext(cctx, propsGet, dbus.FlagNoAutoStart, ch, req.iface, req.prop)
-			byCall[call] = pending{req, cancel}
+			err := c.wc.get(req.path, req.iface, req.prop, func(r rawReply) { ch <- result{req, r} })
+			if err != nil {
+				firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, err)
+				break
+			}
+			inFlight++
 		}
-		for len(byCall) > 0 {
+		for inFlight > 0 {
 			handle(<-ch)
 		}
 		if firstErr == nil {
@@ -177,14 +196,13 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 	}()
 	watchdog := time.NewTimer(w.opts.Timeout)
 	defer watchdog.Stop()
-wait:
 	for {
 		select {
 		case err := <-done:
 			if err != nil {
 				return nil, err
 			}
-			break wait
+			return gone, nil
 		case <-progress:
 			watchdog.Reset(w.opts.Timeout)
 		case <-watchdog.C:
@@ -195,22 +213,48 @@ wait:
 			return nil, ctx.Err()
 		}
 	}
-	out := make([]*entry, 0, len(all))
-	for _, f := range all {
-		if gone[f] {
+}
+
+// syncInstanceStates reads the unit file state of template instances (an
+// instance is enabled or disabled by a link of its own, which the unit file
+// list does not show) where the list cannot tell it: not for an instance
+// listed under its own name (a masked one), nor for one whose template is
+// static (then so is the instance). systemd computes the answer from disk
+// the first time, up to a few milliseconds each, which is why this comes
+// after everything else. With all, every such instance is read again
+// (the unit files changed); else only those without a state yet.
+func (w *Watcher) syncInstanceStates(ctx context.Context, c *conn, all bool) error {
+	var reqs []propReq
+	for name, e := range w.c.units {
+		t := templateName(name)
+		if t == "" || e.unit.FragmentPath == "" || !e.detail || (e.unit.UnitFileState != "" && !all) {
 			continue
 		}
-		up := f.props[unitIface]
-		e := &entry{unit: unitFromProps(f.row.Name, up), names: up.strs("Names"), after: up.strs("After"),
-			path: f.row.Path, detail: true, readFrom: f.from, readTo: f.to}
-		e.unit.UnitFileState = up.str("UnitFileState") // instances only
-		if sp, ok := f.props[serviceIface]; ok {
-			e.unit.Service = serviceFromProps(sp)
+		if _, own := w.c.files[name]; own {
+			continue
 		}
-		if tp, ok := f.props[timerIface]; ok {
-			e.unit.Timer = timerFromProps(tp)
+		if uf, ok := w.c.files[t]; ok && uf.State == "static" {
+			continue
 		}
-		out = append(out, e)
+		f := &fetched{row: e.row(), props: map[string]props{unitIface: {}}}
+		reqs = append(reqs, propReq{e.path, unitIface, "UnitFileState", f})
 	}
-	return out, nil
+	for len(reqs) > 0 {
+		n := min(len(reqs), fetchChunk)
+		gone, err := w.readProps(ctx, c, reqs[:n])
+		if err != nil {
+			return err
+		}
+		for _, r := range reqs[:n] {
+			e := w.c.units[r.e.row.Name]
+			if gone[r.e] || e == nil {
+				continue
+			}
+			ne := *e
+			ne.unit.UnitFileState = r.e.props[unitIface].str("UnitFileState")
+			w.c.units[r.e.row.Name] = &ne
+		}
+		reqs = reqs[n:]
+	}
+	return nil
 }

@@ -49,9 +49,10 @@ type pending struct {
 	// a property the cache holds was invalidated or came in a form the
 	// watcher does not read.
 	reread bool
-	// first and last are the seq of the first and last signal merged.
-	first, last uint64
-	v           unitValues
+	// seq is, for each group of values, the seq of the last signal that
+	// set them.
+	seq [groups]uint64
+	v   unitValues
 }
 
 // drained is what a drain took out of the inbox.
@@ -93,17 +94,16 @@ func (in *inbox) poke() {
 // unit returns the pending record of the unit at path, creating it; nil
 // once the inbox tracks maxPending units (a full resync is then due).
 // Called with mu held.
-func (in *inbox) unit(path []byte, seq uint64) *pending {
+func (in *inbox) unit(path []byte) *pending {
 	p := in.units[string(path)]
 	if p == nil {
 		if len(in.units) >= maxPending {
 			in.full = true
 			return nil
 		}
-		p = &pending{first: seq}
+		p = &pending{}
 		in.units[string(path)] = p
 	}
-	p.last = seq
 	return p
 }
 
@@ -139,17 +139,19 @@ func (in *inbox) route(m *wireMsg) {
 		if !isUnitPath(m.path) {
 			break
 		}
-		if p := in.unit(m.path, seq); p != nil {
-			if !p.v.parse(&d) {
-				p.reread = true
+		if p := in.unit(m.path); p != nil {
+			g, ok := p.v.parse(&d)
+			if g >= 0 {
+				p.seq[g] = seq
 			}
+			p.reread = p.reread || !ok
 		}
 	case "UnitNew", "UnitRemoved":
 		// Whether the unit is there is asked at refresh time.
 		if string(m.sig) == "so" {
 			d.str()
 			if path := d.str(); d.err == nil && isUnitPath(path) {
-				if p := in.unit(path, seq); p != nil {
+				if p := in.unit(path); p != nil {
 					p.reread = true
 				}
 			}

@@ -40,6 +40,9 @@ func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 		if err := w.syncFiles(ctx, c, w.c); err != nil {
 			return err
 		}
+		if err := w.syncInstanceStates(ctx, c, true); err != nil {
+			return err
+		}
 		w.c.filesListed = true
 	}
 	w.syncedAt = time.Now()
@@ -183,19 +186,31 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d drained) error {
 			continue
 		}
 		e := w.c.units[name]
-		switch {
-		case pu.reread || e == nil || !e.detail:
+		if pu.reread || e == nil || !e.detail {
 			reread = append(reread, name)
-		case pu.last <= e.readFrom:
-			// Every value is older than the unit's last read.
-		case pu.first > e.readTo:
+			continue
+		}
+		// Each interface's values are those of its last signal: newer
+		// than the unit's last read if sent after its last reply, older if
+		// sent before its first request; in between, which is newer
+		// cannot be told.
+		var mask valueSet
+		ambiguous := false
+		for g, seq := range pu.seq {
+			switch {
+			case pu.v.set&groupBits[g] == 0 || seq <= e.readFrom:
+			case seq > e.readTo:
+				mask |= groupBits[g]
+			default:
+				ambiguous = true
+			}
+		}
+		if ambiguous {
+			reread = append(reread, name)
+		} else if mask != 0 {
 			ne := *e
-			pu.v.apply(&ne.unit)
+			pu.v.apply(&ne.unit, mask)
 			w.c.units[name] = &ne
-		default:
-			// Signals sent while the unit was being read: which is newer
-			// cannot be told.
-			reread = append(reread, name)
 		}
 	}
 	if len(reread) > 0 {
@@ -207,6 +222,9 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d drained) error {
 		if err := w.syncFiles(ctx, c, w.c); err != nil {
 			return err
 		}
+	}
+	if len(reread) > 0 || d.files {
+		return w.syncInstanceStates(ctx, c, d.files)
 	}
 	return nil
 }
@@ -302,6 +320,9 @@ func (w *Watcher) resync(ctx context.Context, c *conn, withFiles bool) error {
 		if err := w.syncFiles(ctx, c, w.c); err != nil {
 			return err
 		}
+	}
+	if err := w.syncInstanceStates(ctx, c, withFiles); err != nil {
+		return err
 	}
 	w.syncedAt = time.Now()
 	w.fullSyncs.Add(1)

@@ -40,6 +40,33 @@ const (
 	vNextMonotonic
 )
 
+// The groups of values, one per interface, and their bits.
+const (
+	groupUnit = iota
+	groupService
+	groupTimer
+	groups
+)
+
+var groupBits = [groups]valueSet{
+	groupUnit:    vActiveState | vSubState | vLoadState | vStateChange | vInactiveExit | vActiveEnter | vActiveExit | vInactiveEnter,
+	groupService: vNRestarts | vResult | vExecMainStatus | vMainPID,
+	groupTimer:   vLastTrigger | vNextRealtime | vNextMonotonic,
+}
+
+// groupOf is the group of an interface's values, -1 for one not kept.
+func groupOf(iface []byte) int {
+	switch string(iface) {
+	case unitIface:
+		return groupUnit
+	case serviceIface:
+		return groupService
+	case timerIface:
+		return groupTimer
+	}
+	return -1
+}
+
 // A tracked property: its interface, name, D-Bus type and bit.
 type trackedProp struct {
 	iface string
@@ -74,17 +101,19 @@ var cachedProps = map[string]bool{
 }
 
 // parse merges the body of a PropertiesChanged signal (signature
-// sa{sv}as, d positioned at its start) into v. It returns false when the
-// unit must be read again instead: the body is malformed, a property the
-// cache holds came with another type, or was invalidated.
-func (v *unitValues) parse(d *decoder) bool {
+// sa{sv}as, d positioned at its start) into v, and returns the group of the
+// interface it was about (-1: none kept). ok is false when the unit must
+// be read again instead: the body is malformed, a property the cache holds
+// came with another type, or was invalidated.
+func (v *unitValues) parse(d *decoder) (group int, ok bool) {
 	iface := d.str()
-	ok := true
+	group = groupOf(iface)
+	ok = true
 	n := d.u32()
 	d.align(8)
 	end := d.pos + int(n)
 	if d.err != nil || end > len(d.b) {
-		return false
+		return group, false
 	}
 	for d.pos < end && d.err == nil {
 		d.align(8)
@@ -108,7 +137,7 @@ func (v *unitValues) parse(d *decoder) bool {
 		}
 	}
 	if d.pos != end {
-		return false
+		return group, false
 	}
 	// The invalidated properties, names only.
 	n = d.u32()
@@ -119,7 +148,7 @@ func (v *unitValues) parse(d *decoder) bool {
 			ok = false
 		}
 	}
-	return ok && d.err == nil && d.pos == len(d.b)
+	return group, ok && d.err == nil && d.pos == len(d.b)
 }
 
 func (v *unitValues) decode(d *decoder, tp trackedProp) {
@@ -158,9 +187,9 @@ func (v *unitValues) decode(d *decoder, tp trackedProp) {
 	}
 }
 
-// apply sets the values v holds on u.
-func (v *unitValues) apply(u *Unit) {
-	set := func(b valueSet) bool { return v.set&b != 0 }
+// apply sets the values v holds, of the groups in mask, on u.
+func (v *unitValues) apply(u *Unit, mask valueSet) {
+	set := func(b valueSet) bool { return v.set&mask&b != 0 }
 	if set(vActiveState) {
 		u.ActiveState = v.activeState
 	}
@@ -185,7 +214,7 @@ func (v *unitValues) apply(u *Unit) {
 	if set(vInactiveEnter) {
 		u.Times.InactiveEnterUSec = v.times.InactiveEnterUSec
 	}
-	if s := u.Service; s != nil && v.set&(vNRestarts|vResult|vExecMainStatus|vMainPID) != 0 {
+	if s := u.Service; s != nil && v.set&mask&groupBits[groupService] != 0 {
 		c := *s // snapshots share the old one
 		if set(vNRestarts) {
 			c.NRestarts = v.nRestarts
@@ -201,7 +230,7 @@ func (v *unitValues) apply(u *Unit) {
 		}
 		u.Service = &c
 	}
-	if t := u.Timer; t != nil && v.set&(vLastTrigger|vNextRealtime|vNextMonotonic) != 0 {
+	if t := u.Timer; t != nil && v.set&mask&groupBits[groupTimer] != 0 {
 		c := *t
 		if set(vLastTrigger) {
 			c.LastTriggerUSec = v.lastTrigger

@@ -108,7 +108,7 @@ type Watcher struct {
 	status atomic.Pointer[error]    // nil: connected and synced
 
 	sessions, fullSyncs, refreshes, filesFailures, badSignals, propReads atomic.Uint64
-	signals, ignored                                          atomic.Uint64 // of past sessions
+	signals, ignored                                                     atomic.Uint64 // of past sessions
 
 	// Owned by the Run goroutine.
 	c        *cache

@@ -80,8 +80,9 @@ func align(n, a int) int { return (n + a - 1) &^ (a - 1) }
 // The byte slices point into the message.
 type wireMsg struct {
 	wireHeader
-	path, iface, member, sender, sig []byte
-	body                             []byte
+	path, iface, member, sender, sig, errName []byte
+	replySerial                               uint32
+	body                                      []byte
 }
 
 // parseMessage reads the header fields of msg, a whole message.
@@ -116,6 +117,10 @@ func parseMessage(msg []byte) (wireMsg, error) {
 			}
 		case code == fieldSignature && string(sig) == "g":
 			m.sig = d.signature()
+		case code == fieldReplySerial && string(sig) == "u":
+			m.replySerial = d.u32()
+		case code == fieldErrorName && string(sig) == "s":
+			m.errName = d.str()
 		default:
 			d.skip(sig, 0)
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/godbus/dbus/v5"
@@ -27,8 +29,11 @@ func encode(t testing.TB, order binary.ByteOrder, typ dbus.Type, path dbus.Objec
 	if sender != "" {
 		m.Headers[dbus.FieldSender] = dbus.MakeVariant(sender)
 	}
-	if typ == dbus.TypeMethodReply {
+	if typ == dbus.TypeMethodReply || typ == dbus.TypeError {
 		m.Headers[dbus.FieldReplySerial] = dbus.MakeVariant(uint32(7))
+	}
+	if typ == dbus.TypeError {
+		m.Headers[dbus.FieldErrorName] = dbus.MakeVariant(errUnknownProp)
 	}
 	if len(body) > 0 {
 		m.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(body...))
@@ -103,7 +108,7 @@ func TestPropertiesChangedValues(t *testing.T) {
 			t.Fatalf("%v: pending %+v", order, p)
 		}
 		u := Unit{Service: &Service{Restart: "always"}}
-		p.v.apply(&u)
+		p.v.apply(&u, ^valueSet(0))
 		want := Unit{ActiveState: "activating", SubState: "auto-restart", StateChangeUSec: 1_700_000_000_000_000,
 			Times:   UnitTimes{ActiveEnterUSec: 42},
 			Service: &Service{NRestarts: 65, Result: "exit-code", ExecMainStatus: -3, MainPID: 4242, Restart: "always"}}
@@ -192,6 +197,9 @@ func TestWireConnRouting(t *testing.T) {
 	stream.Write(propsChanged(t, le, crashPath, "", unitIface, map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("failed")}, nil))
 	stream.Write(encode(t, le, dbus.TypeMethodCall, "/x", "x.y", "Z", ""))
 	stream.Write([]byte{'l', 4, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}) // a signal with no fields
+	// A signal far larger than any the manager sends is passed over.
+	huge := propsChanged(t, le, crashPath, "", unitIface, map[string]dbus.Variant{"Description": dbus.MakeVariant(strings.Repeat("x", maxSignal))}, nil)
+	stream.Write(huge)
 	stream.Write(reply)
 
 	client, server := net.Pipe()
@@ -219,11 +227,12 @@ func TestWireConnRouting(t *testing.T) {
 	if !bytes.Equal(got, reply) {
 		t.Errorf("godbus would read %x, want the reply %x", got, reply)
 	}
-	if p := in.drain().units[string(crashPath)]; p == nil || p.v.activeState != "failed" {
-		t.Errorf("the signal did not reach the inbox: %+v", p)
+	// The huge signal would have asked for a reread (Description).
+	if p := in.drain().units[string(crashPath)]; p == nil || p.v.activeState != "failed" || p.reread {
+		t.Errorf("the signal did not reach the inbox, or the huge one did: %+v", p)
 	}
-	if wc.dropped.Load() != 1 || in.ignored.Load() != 1 {
-		t.Errorf("%d messages dropped and %d signals ignored, want the call dropped and the empty signal ignored", wc.dropped.Load(), in.ignored.Load())
+	if wc.dropped.Load() != 2 || in.ignored.Load() != 2 {
+		t.Errorf("%d messages dropped and %d signals ignored, want the call and the huge signal dropped, the empty and the huge signal ignored", wc.dropped.Load(), in.ignored.Load())
 	}
 }
 
@@ -253,4 +262,52 @@ func FuzzWireMessage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRawGet: a Get the wire connection writes is the call godbus would
+// decode, and the reply's variant reads back as godbus would store it.
+func TestRawGet(t *testing.T) {
+	msg := encodeGet(nil, rawSerialBase|7, crashPath, serviceIface, "NRestarts")
+	m, err := dbus.DecodeMessage(bytes.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[dbus.HeaderField]any{dbus.FieldPath: crashPath, dbus.FieldInterface: propsIface, dbus.FieldMember: "Get",
+		dbus.FieldDestination: busName, dbus.FieldSignature: dbus.SignatureOf("", "")}
+	for f, v := range want {
+		if got := m.Headers[f].Value(); got != v {
+			t.Errorf("header %d = %v, want %v", f, got, v)
+		}
+	}
+	if len(m.Body) != 2 || m.Body[0] != serviceIface || m.Body[1] != "NRestarts" || m.Flags != dbus.FlagNoAutoStart {
+		t.Errorf("body %v, flags %v", m.Body, m.Flags)
+	}
+
+	for _, v := range []any{"exit-code", uint32(65), int32(-3), uint64(1 << 40), true, []string{"a.service", "b.target"}, []string{}, dbus.ObjectPath("/x")} {
+		reply := encode(t, binary.BigEndian, dbus.TypeMethodReply, "", "", "", "", dbus.MakeVariant(v))
+		wm, err := parseMessage(reply)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wm.replySerial = rawSerialBase | 7
+		wc := &wireConn{calls: map[uint32]func(rawReply){}}
+		var got rawReply
+		wc.calls[rawSerialBase|7] = func(r rawReply) { got = r }
+		if !wc.reply(&wm) {
+			t.Fatal("the reply was not taken")
+		}
+		if got.err != nil || got.errName != "" || !reflect.DeepEqual(got.value.Value(), v) {
+			t.Errorf("%T %v read back as %#v (%v %q)", v, v, got.value.Value(), got.err, got.errName)
+		}
+	}
+	errReply := encode(t, binary.LittleEndian, dbus.TypeError, "", "", "", "")
+	wm, _ := parseMessage(errReply)
+	wm.replySerial = rawSerialBase | 8
+	wc := &wireConn{calls: map[uint32]func(rawReply){}}
+	var got rawReply
+	wc.calls[rawSerialBase|8] = func(r rawReply) { got = r }
+	wc.reply(&wm)
+	if got.errName != errUnknownProp {
+		t.Errorf("error reply read as %+v", got)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -25,21 +26,33 @@ type wireConn struct {
 	buf  []byte      // the message being read
 	out  []byte      // what godbus has still to read of a passed message
 
-	// lastFill is when the socket was last read; signalsOnly says all
-	// that read held were signals.
+	// lastFill is when the socket was last read, and how many bytes it
+	// brought; signalsOnly says all they held were signals.
 	lastFill    time.Time
+	lastBytes   int
 	signalsOnly bool
 
 	dropped atomic.Uint64 // method calls from the peer, and unreadable messages
+
+	wmu  sync.Mutex // one message written at a time, godbus's or a raw call's
+	wbuf []byte
+
+	cmu    sync.Mutex
+	serial uint32
+	calls  map[uint32]func(rawReply) // raw calls in flight, by serial
+	closed error                     // set once the connection failed
 }
 
 func newWireConn(c net.Conn, in *inbox) *wireConn {
-	return &wireConn{Conn: c, in: in, r: bufio.NewReaderSize(c, 64<<10)}
+	return &wireConn{Conn: c, in: in, r: bufio.NewReaderSize(c, readBuf)}
 }
 
-// Write passes through; the client's BEGIN ends authentication.
+// Write passes through (godbus writes a whole message at a time); the
+// client's BEGIN ends authentication.
 func (c *wireConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
 	n, err := c.Conn.Write(p)
+	c.wmu.Unlock()
 	if !c.msgs.Load() && bytes.HasPrefix(p, []byte("BEGIN")) {
 		c.msgs.Store(true)
 	}
@@ -52,6 +65,7 @@ func (c *wireConn) Read(p []byte) (int, error) {
 	}
 	for len(c.out) == 0 {
 		if err := c.next(); err != nil {
+			c.fail(fmt.Errorf("%w: %w", errConnClosed, err))
 			return 0, err
 		}
 	}
@@ -60,9 +74,16 @@ func (c *wireConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// readBuf is the size of the read buffer.
+const readBuf = 64 << 10
+
 // signalBatch is the least time between two reads of a socket that
 // brings only signals.
-const signalBatch = 20 * time.Millisecond
+const signalBatch = 50 * time.Millisecond
+
+// maxSignal is the largest signal (or call) read; the manager's are a few
+// hundred bytes.
+const maxSignal = 1 << 20
 
 // keepBuf is the largest message buffer kept between messages; a larger
 // reply (ListUnits of thousands of units) gets one of its own.
@@ -76,14 +97,16 @@ func (c *wireConn) next() error {
 		// A stream of nothing but signals is read in batches, at most
 		// once per signalBatch: each read costs a system call and a
 		// goroutine wake-up, several times the parse of a signal. Replies
-		// (a sync's, or a call's) are never held back.
-		if wait := signalBatch - time.Since(c.lastFill); c.signalsOnly && wait > 0 {
+		// (a sync's, or a call's) are never held back, and neither is a
+		// stream that fills half the buffer in a batch, which the socket
+		// (and then the manager's queue) would otherwise have to hold.
+		if wait := signalBatch - time.Since(c.lastFill); c.signalsOnly && c.lastBytes < readBuf/2 && wait > 0 {
 			time.Sleep(wait)
 		}
 	}
 	fixed, err := c.r.Peek(16)
 	if filled {
-		c.lastFill, c.signalsOnly = time.Now(), true
+		c.lastFill, c.lastBytes, c.signalsOnly = time.Now(), c.r.Buffered(), true
 	}
 	if err != nil {
 		return err
@@ -94,6 +117,17 @@ func (c *wireConn) next() error {
 		return fmt.Errorf("systemd: %w", err)
 	}
 	size := h.size()
+	if h.typ != msgReturn && h.typ != msgError && size > maxSignal {
+		// No signal the watcher reads is this large: pass over it
+		// without holding it.
+		if _, err := c.r.Discard(size); err != nil {
+			return err
+		}
+		c.in.seq.Add(1)
+		c.dropped.Add(1)
+		c.in.ignored.Add(1)
+		return nil
+	}
 	if cap(c.buf) < size {
 		c.buf = make([]byte, size, max(size, 4096))
 	}
@@ -105,6 +139,9 @@ func (c *wireConn) next() error {
 	switch h.typ {
 	case msgReturn, msgError:
 		c.signalsOnly = false
+		if m, err := parseMessage(msg); err == nil && c.reply(&m) {
+			break
+		}
 		c.out = msg
 		if size > keepBuf {
 			c.buf = nil
