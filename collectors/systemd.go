@@ -51,7 +51,7 @@ type systemdCollector struct {
 	lastSnap *systemd.Snapshot
 	lastOut  *Snapshot
 
-	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished, detail *prometheus.Desc
+	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished, detail, detailError *prometheus.Desc
 }
 
 // NewSystemdCollector reports the service manager: boot timeline, system
@@ -82,6 +82,7 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 		timerLast:   desc("systemd_timer_last_trigger_seconds", "When a timer last triggered, in seconds since the Unix epoch.", "name"),
 		timerNext:   desc("systemd_timer_next_trigger_seconds", "When a timer next triggers, in seconds since the Unix epoch (realtime timers).", "name"),
 		finished:    desc("systemd_boot_finished", "Whether the manager finished starting up (1) or boot is still in progress (0)."),
+		detailError: desc("systemd_unit_detail_error", "A unit whose properties the manager would not give (access denied, no reply): value 1, and its other series are missing or zero.", "name"),
 		detail:      desc("systemd_detail_complete", "Whether every unit's detail (restarts, results, times, unit file state) is loaded (1), or only the units' states so far (0), just after connecting."),
 	}, nil
 }
@@ -243,7 +244,9 @@ func (c *systemdCollector) metrics(s *systemd.Snapshot) []prometheus.Metric {
 		case "not-found", "bad-setting", "error":
 			ms = append(ms, gauge(c.loadError, 1, u.Name, u.LoadState))
 		}
-		if u.Service != nil {
+		if u.DetailError != "" {
+			ms = append(ms, gauge(c.detailError, 1, u.Name))
+		} else if u.Service != nil {
 			ms = append(ms, counter(c.restarts, float64(u.Service.NRestarts), u.Name))
 		}
 		if u.ActivationUSec > 0 {

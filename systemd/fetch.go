@@ -43,6 +43,13 @@ type fetched struct {
 	row      unitRow
 	props    map[string]props
 	from, to uint64
+	err      string // the first of this unit's reads that failed, and why
+}
+
+func (f *fetched) fault(why string) {
+	if f.err == "" {
+		f.err = why
+	}
 }
 
 // fetchChunk is how many units fetchUnits reads at a time: their
@@ -111,6 +118,10 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 		up := f.props[unitIface]
 		e := &entry{unit: unitFromProps(f.row.Name, up), names: up.strs("Names"), after: up.strs("After"),
 			path: f.row.Path, detail: true, readFrom: f.from, readTo: f.to}
+		if f.err != "" {
+			e.unit.DetailError = f.err
+			w.unitFaults.Add(1)
+		}
 		if sp, ok := f.props[serviceIface]; ok {
 			e.unit.Service = serviceFromProps(sp)
 		}
@@ -136,18 +147,33 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 	gone := map[*fetched]bool{}
 	progress := make(chan struct{}, 1)
 	go func() {
-		// Replies come on the connection's reader; the channel holds as
-		// many as can be in flight, so the reader never waits on it.
+		// Replies come on the connection's reader, which must never wait:
+		// the channel holds twice as many as can be in flight (a reply to
+		// a call given up on may still come), and a send that would block
+		// is dropped (its call then times out).
 		type result struct {
-			req propReq
+			serial uint32
 			rawReply
 		}
-		ch := make(chan result, pipelineDepth)
-		inFlight := 0
-		var firstErr error
+		type flight struct {
+			req  propReq
+			sent time.Time
+		}
+		ch := make(chan result, 2*pipelineDepth)
+		flights := make(map[uint32]flight, pipelineDepth)
+		var (
+			order     []uint32 // serials, in the order sent
+			lastReply time.Time
+			firstErr  error
+		)
 		handle := func(r result) {
-			inFlight--
-			req := r.req
+			fl, ok := flights[r.serial]
+			if !ok {
+				return // given up on
+			}
+			delete(flights, r.serial)
+			lastReply = time.Now()
+			req := fl.req
 			req.e.to = c.in.seq.Load()
 			select {
 			case progress <- struct{}{}:
@@ -162,16 +188,50 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 				gone[req.e] = true
 			case r.errName == errUnknownProp:
 			case r.errName != "":
-				if firstErr == nil {
-					firstErr = fmt.Errorf("systemd: %s of %s: %s", req.prop, req.e.row.Name, r.errName)
-				}
+				// This unit's fault (access denied, ...): say so and
+				// serve the others.
+				req.e.fault(fmt.Sprintf("%s: %s", req.prop, r.errName))
 			default:
 				req.e.props[req.iface][req.prop] = r.value
 			}
 		}
-		for _, req := range reqs {
-			if inFlight == pipelineDepth {
+		// wait handles one reply, or gives up on the oldest call when the
+		// manager has answered later ones but not it for Options.Timeout.
+		// When it answers nothing at all, the watchdog below ends the batch.
+		wait := func() {
+			for len(order) > 0 {
+				if _, ok := flights[order[0]]; ok {
+					break
+				}
+				order = order[1:]
+			}
+			if len(order) == 0 {
 				handle(<-ch)
+				return
+			}
+			head := flights[order[0]]
+			t := time.NewTimer(time.Until(head.sent.Add(w.opts.Timeout)))
+			defer t.Stop()
+			select {
+			case r := <-ch:
+				handle(r)
+			case <-t.C:
+				if !lastReply.After(head.sent) {
+					handle(<-ch)
+					return
+				}
+				c.wc.forget(order[0])
+				delete(flights, order[0])
+				head.req.e.fault(fmt.Sprintf("%s: no reply within %v", head.req.prop, w.opts.Timeout))
+				select {
+				case progress <- struct{}{}:
+				default:
+				}
+			}
+		}
+		for _, req := range reqs {
+			for len(flights) >= pipelineDepth {
+				wait()
 			}
 			if firstErr != nil || bctx.Err() != nil {
 				break
@@ -179,22 +239,31 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 			if req.e.from == 0 {
 				req.e.from = c.in.seq.Load()
 			}
-			err := c.wc.get(req.path, req.iface, req.prop, func(r rawReply) { ch <- result{req, r} })
+			serial, err := c.wc.get(req.path, req.iface, req.prop, func(serial uint32, r rawReply) {
+				select {
+				case ch <- result{serial, r}:
+				default:
+				}
+			})
 			if err != nil {
 				firstErr = fmt.Errorf("systemd: %s of %s: %w", req.prop, req.e.row.Name, err)
 				break
 			}
-			inFlight++
+			flights[serial] = flight{req, time.Now()}
+			order = append(order, serial)
 		}
-		for inFlight > 0 {
-			handle(<-ch)
+		for len(flights) > 0 {
+			wait()
 		}
 		if firstErr == nil {
 			firstErr = bctx.Err()
 		}
 		done <- firstErr
 	}()
-	watchdog := time.NewTimer(w.opts.Timeout)
+	// Twice the call timeout: a call left unanswered while others are
+	// answered is given up on first, as that unit's fault.
+	quiet := 2 * w.opts.Timeout
+	watchdog := time.NewTimer(quiet)
 	defer watchdog.Stop()
 	for {
 		select {
@@ -204,11 +273,11 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 			}
 			return gone, nil
 		case <-progress:
-			watchdog.Reset(w.opts.Timeout)
+			watchdog.Reset(quiet)
 		case <-watchdog.C:
 			// The goroutine is released when the session closes the
 			// connection.
-			return nil, fmt.Errorf("systemd: reading unit properties: no reply for %v: %w", w.opts.Timeout, context.DeadlineExceeded)
+			return nil, fmt.Errorf("systemd: reading unit properties: no reply for %v: %w", quiet, context.DeadlineExceeded)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

@@ -109,9 +109,13 @@ type Unit struct {
 	// ActivationUSec is how long the unit took to start, as
 	// systemd-analyze blame computes it (0: it did not, or boot is not
 	// finished).
-	ActivationUSec uint64   `json:"activation_usec"`
-	Service        *Service `json:"service,omitempty"`
-	Timer          *Timer   `json:"timer,omitempty"`
+	ActivationUSec uint64 `json:"activation_usec"`
+	// DetailError says which of the unit's properties the manager would
+	// not give (access denied, no reply), which then read as zero; the
+	// other units are read all the same.
+	DetailError string   `json:"detail_error,omitempty"`
+	Service     *Service `json:"service,omitempty"`
+	Timer       *Timer   `json:"timer,omitempty"`
 }
 
 // Type is the unit's type: the suffix after the last dot ("service").

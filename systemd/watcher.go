@@ -107,8 +107,8 @@ type Watcher struct {
 	gen    uint64                   // Generation of the last publish; Run's goroutine only
 	status atomic.Pointer[error]    // nil: connected and synced
 
-	sessions, fullSyncs, refreshes, filesFailures, badSignals, propReads atomic.Uint64
-	signals, ignored                                                     atomic.Uint64 // of past sessions
+	sessions, fullSyncs, refreshes, filesFailures, badSignals, propReads, unitFaults atomic.Uint64
+	signals, ignored                                                                 atomic.Uint64 // of past sessions
 
 	// Owned by the Run goroutine.
 	c        *cache
@@ -204,6 +204,9 @@ type Stats struct {
 	IgnoredSignals uint64 `json:"ignored_signals"`
 	// PropertyReads counts unit property reads (one Get each).
 	PropertyReads uint64 `json:"property_reads"`
+	// UnitFaults counts units whose properties the manager would not
+	// give (see Unit.DetailError).
+	UnitFaults uint64 `json:"unit_faults"`
 	// UnitFilesFailures counts ListUnitFiles calls that failed or timed
 	// out (see Options.UnitFilesTimeout).
 	UnitFilesFailures uint64 `json:"unit_files_failures"`
@@ -220,6 +223,7 @@ func (w *Watcher) Stats() Stats {
 
 		IgnoredSignals: w.ignored.Load(),
 		PropertyReads:  w.propReads.Load(),
+		UnitFaults:     w.unitFaults.Load(),
 
 		UnitFilesFailures: w.filesFailures.Load(),
 	}

@@ -290,9 +290,9 @@ func TestRawGet(t *testing.T) {
 			t.Fatal(err)
 		}
 		wm.replySerial = rawSerialBase | 7
-		wc := &wireConn{calls: map[uint32]func(rawReply){}}
+		wc := &wireConn{calls: map[uint32]func(uint32, rawReply){}}
 		var got rawReply
-		wc.calls[rawSerialBase|7] = func(r rawReply) { got = r }
+		wc.calls[rawSerialBase|7] = func(_ uint32, r rawReply) { got = r }
 		if !wc.reply(&wm) {
 			t.Fatal("the reply was not taken")
 		}
@@ -303,9 +303,9 @@ func TestRawGet(t *testing.T) {
 	errReply := encode(t, binary.LittleEndian, dbus.TypeError, "", "", "", "")
 	wm, _ := parseMessage(errReply)
 	wm.replySerial = rawSerialBase | 8
-	wc := &wireConn{calls: map[uint32]func(rawReply){}}
+	wc := &wireConn{calls: map[uint32]func(uint32, rawReply){}}
 	var got rawReply
-	wc.calls[rawSerialBase|8] = func(r rawReply) { got = r }
+	wc.calls[rawSerialBase|8] = func(_ uint32, r rawReply) { got = r }
 	wc.reply(&wm)
 	if got.errName != errUnknownProp {
 		t.Errorf("error reply read as %+v", got)

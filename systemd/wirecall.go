@@ -37,19 +37,19 @@ type rawReply struct {
 var errConnClosed = errors.New("systemd: connection closed")
 
 // get sends Properties.Get(iface, prop) to the object at path and calls
-// done with the reply, on the connection's reader goroutine: done must not
-// block.
-func (c *wireConn) get(path dbus.ObjectPath, iface, prop string, done func(rawReply)) error {
+// done with the call's serial and the reply, on the connection's reader
+// goroutine: done must not block.
+func (c *wireConn) get(path dbus.ObjectPath, iface, prop string, done func(uint32, rawReply)) (uint32, error) {
 	c.cmu.Lock()
 	if c.closed != nil {
 		err := c.closed
 		c.cmu.Unlock()
-		return err
+		return 0, err
 	}
 	c.serial++
 	serial := rawSerialBase | c.serial&(rawSerialBase-1)
 	if c.calls == nil {
-		c.calls = map[uint32]func(rawReply){}
+		c.calls = map[uint32]func(uint32, rawReply){}
 	}
 	c.calls[serial] = done
 	c.cmu.Unlock()
@@ -58,11 +58,16 @@ func (c *wireConn) get(path dbus.ObjectPath, iface, prop string, done func(rawRe
 	_, err := c.Conn.Write(c.wbuf)
 	c.wmu.Unlock()
 	if err != nil {
-		c.cmu.Lock()
-		delete(c.calls, serial)
-		c.cmu.Unlock()
+		c.forget(serial)
 	}
-	return err
+	return serial, err
+}
+
+// forget gives up on a raw call: its reply, if it ever comes, is dropped.
+func (c *wireConn) forget(serial uint32) {
+	c.cmu.Lock()
+	delete(c.calls, serial)
+	c.cmu.Unlock()
 }
 
 // reply hands m, a method return or error, to the raw call it answers; it
@@ -93,7 +98,7 @@ func (c *wireConn) reply(m *wireMsg) bool {
 			r.err = fmt.Errorf("systemd: Get reply: %w", d.err)
 		}
 	}
-	done(r)
+	done(m.replySerial, r)
 	return true
 }
 
@@ -104,8 +109,8 @@ func (c *wireConn) fail(err error) {
 	calls := c.calls
 	c.calls, c.closed = nil, err
 	c.cmu.Unlock()
-	for _, done := range calls {
-		done(rawReply{err: err})
+	for serial, done := range calls {
+		done(serial, rawReply{err: err})
 	}
 }
 

@@ -39,8 +39,8 @@ type wireConn struct {
 
 	cmu    sync.Mutex
 	serial uint32
-	calls  map[uint32]func(rawReply) // raw calls in flight, by serial
-	closed error                     // set once the connection failed
+	calls  map[uint32]func(uint32, rawReply) // raw calls in flight, by serial
+	closed error                             // set once the connection failed
 }
 
 func newWireConn(c net.Conn, in *inbox) *wireConn {

@@ -1,0 +1,166 @@
+package systemd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// fakeManager answers the Properties.Get calls written to server with
+// answer, on the wire as a manager would: a value, or an error name, or
+// (reply false) never.
+func fakeManager(t *testing.T, server net.Conn, answer func(path dbus.ObjectPath, prop string) (v any, errName string, reply bool)) {
+	r := bufio.NewReader(server)
+	for {
+		fixed, err := r.Peek(16)
+		if err != nil {
+			return
+		}
+		h, err := parseFixed(fixed)
+		if err != nil {
+			t.Errorf("fake manager: %v", err)
+			return
+		}
+		msg := make([]byte, h.size())
+		if _, err := io.ReadFull(r, msg); err != nil {
+			return
+		}
+		m, err := parseMessage(msg)
+		if err != nil || m.typ != msgMethodCall || string(m.member) != "Get" {
+			t.Errorf("fake manager: not a Get: %v %q", err, m.member)
+			return
+		}
+		serial := h.order.Uint32(msg[8:12])
+		d := decoder{b: m.body, order: m.order}
+		d.str()
+		prop := string(d.str())
+		v, errName, reply := answer(dbus.ObjectPath(m.path), prop)
+		if !reply {
+			continue
+		}
+		out := &dbus.Message{Type: dbus.TypeMethodReply, Headers: map[dbus.HeaderField]dbus.Variant{
+			dbus.FieldReplySerial: dbus.MakeVariant(serial),
+		}}
+		if errName != "" {
+			out.Type = dbus.TypeError
+			out.Headers[dbus.FieldErrorName] = dbus.MakeVariant(errName)
+		} else {
+			out.Body = []any{dbus.MakeVariant(v)}
+			out.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(out.Body...))
+		}
+		var b bytes.Buffer
+		if err := out.EncodeTo(&b, binary.LittleEndian); err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := server.Write(b.Bytes()); err != nil {
+			return
+		}
+	}
+}
+
+// TestFetchOneBadUnit: a unit whose reads the manager refuses, and one it
+// never answers, are reported as such; every other unit is read.
+func TestFetchOneBadUnit(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	defer server.Close()
+	in := newInbox(false)
+	wc := newWireConn(client, in)
+	wc.msgs.Store(true)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, err := wc.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	denied, silent := unitPath("denied.service"), unitPath("silent.service")
+	go fakeManager(t, server, func(path dbus.ObjectPath, prop string) (any, string, bool) {
+		switch {
+		case path == denied && prop == "NRestarts":
+			return nil, "org.freedesktop.DBus.Error.AccessDenied", true
+		case path == silent && prop == "After":
+			return nil, "", false
+		case prop == "NRestarts":
+			return uint32(3), "", true
+		case prop == "Names" || prop == "After":
+			return []string{"x"}, "", true
+		case prop == "Result" || prop == "Restart" || prop == "FragmentPath" || prop == "SourcePath":
+			return "", "", true
+		case prop == "ExecMainStatus":
+			return int32(0), "", true
+		case prop == "MainPID":
+			return uint32(0), "", true
+		}
+		return uint64(1), "", true
+	})
+	w := New(Options{Timeout: 300 * time.Millisecond})
+	c := &conn{wc: wc, in: in}
+	var rows []unitRow
+	for _, n := range []string{"a.service", "denied.service", "silent.service", "b.service", "t.target"} {
+		rows = append(rows, unitRow{Name: n, Path: unitPath(n), LoadState: "loaded", ActiveState: "active", SubState: "running"})
+	}
+	entries, err := w.fetchBatch(t.Context(), c, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Unit{}
+	for _, e := range entries {
+		got[e.unit.Name] = e.unit
+	}
+	if len(got) != len(rows) {
+		t.Fatalf("%d units read, want %d", len(got), len(rows))
+	}
+	for _, n := range []string{"a.service", "b.service"} {
+		if u := got[n]; u.DetailError != "" || u.Service == nil || u.Service.NRestarts != 3 {
+			t.Errorf("%s: %+v", n, u)
+		}
+	}
+	if e := got["denied.service"].DetailError; e != "NRestarts: org.freedesktop.DBus.Error.AccessDenied" {
+		t.Errorf("denied.service: detail error %q", e)
+	}
+	if e := got["silent.service"].DetailError; e != "After: no reply within 300ms" {
+		t.Errorf("silent.service: detail error %q", e)
+	}
+	if f := w.Stats().UnitFaults; f != 2 {
+		t.Errorf("%d unit faults counted, want 2", f)
+	}
+}
+
+// TestFetchSilentManager: a manager that answers nothing fails the batch
+// rather than blaming every unit.
+func TestFetchSilentManager(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	defer server.Close()
+	in := newInbox(false)
+	wc := newWireConn(client, in)
+	wc.msgs.Store(true)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, err := wc.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	go fakeManager(t, server, func(dbus.ObjectPath, string) (any, string, bool) { return nil, "", false })
+	w := New(Options{Timeout: 100 * time.Millisecond})
+	_, err := w.fetchBatch(t.Context(), &conn{wc: wc, in: in}, []unitRow{{Name: "a.service", Path: unitPath("a.service")}})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want a deadline", err)
+	}
+	if f := w.Stats().UnitFaults; f != 0 {
+		t.Errorf("%d units blamed", f)
+	}
+}
