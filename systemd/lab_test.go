@@ -763,8 +763,43 @@ func TestLabCrashLoopCoalesced(t *testing.T) {
 	if signals < 100 {
 		t.Errorf("only %d signals from ten crash-looping services", signals)
 	}
+	// The values come with the signals: a unit is read again only when
+	// its signals straddled its read, and then its next ones do not.
+	if reads, most := after.PropertyReads-before.PropertyReads, uint64(2*len(names)*(len(unitProps)+len(serviceProps))); reads > most {
+		t.Errorf("%d property reads during the loop, want at most %d (each unit read again twice)", reads, most)
+	}
 	// Not a time limit: the most refreshes the time that passed allows.
 	if most := uint64(elapsed/coalesce) + 2; refreshes > most {
 		t.Errorf("%d refreshes in %v, at most %d with Coalesce %v", refreshes, elapsed, most, coalesce)
+	}
+}
+
+// TestLabManagerStartingUp: a watcher that connects while the manager is
+// still starting (jobs queued, units activating) follows it to the end of
+// startup: the states, the system state and the boot timeline end up as
+// systemctl and systemd-analyze see them.
+func TestLabManagerStartingUp(t *testing.T) {
+	opts := systemdlab.Options{Files: map[string]string{}, Starting: true}
+	for i := range 5 {
+		n := fmt.Sprintf("slow%d.service", i)
+		opts.Files[n] = fmt.Sprintf("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sleep 2.%d\n", i)
+		opts.Wants = append(opts.Wants, n)
+	}
+	l := startLab(t, opts)
+	w := startWatcher(t, Options{Address: l.PrivateAddress(), Timeout: 5 * time.Second})
+	s, _ := w.Snapshot()
+	if s.Timeline.Finished {
+		t.Skip("the manager finished starting before the watcher connected")
+	}
+	if s.Manager.SystemState != "starting" || s.Manager.NJobs == 0 {
+		t.Errorf("while starting: system state %q, %d jobs", s.Manager.SystemState, s.Manager.NJobs)
+	}
+	settle(t, l)
+	agree(t, w, "units", func() map[string]unitLine { return oracleUnits(t, l) }, snapshotUnits)
+	s = waitSnapshot(t, w, "startup finished", func(s *Snapshot) bool { return s.Timeline.Finished })
+	want := strings.TrimSpace(systemctl(t, l, "show", "--property=SystemState", "--value"))
+	s = waitSnapshot(t, w, "system state "+want, func(s *Snapshot) bool { return s.Manager.SystemState == want })
+	if s.Manager.NJobs != 0 || len(s.Blame) == 0 {
+		t.Errorf("after startup: %d jobs, %d blame entries", s.Manager.NJobs, len(s.Blame))
 	}
 }

@@ -63,6 +63,10 @@ type Options struct {
 	// Wants names units among Files to enable into default.target (a
 	// symlink in default.target.wants), so the manager starts them at boot.
 	Wants []string
+	// Starting makes Start (and RestartManager) return as soon as the
+	// manager answers, while it may still be starting its units, instead
+	// of once its SystemState is running or degraded.
+	Starting bool
 }
 
 // Lab is a running systemd user manager and its session bus.
@@ -73,6 +77,8 @@ type Lab struct {
 	cfgDir  string
 	unitDir string
 	env     []string
+
+	starting bool // Options.Starting
 
 	mu      sync.Mutex
 	manager *exec.Cmd
@@ -111,11 +117,12 @@ func Start(t testing.TB, opts Options) *Lab {
 		t.Fatalf("systemdlab: %v", err)
 	}
 	l := &Lab{
-		t:       t,
-		dir:     dir,
-		runDir:  filepath.Join(dir, "run"),
-		cfgDir:  filepath.Join(dir, "config"),
-		unitDir: filepath.Join(dir, "config", "systemd", "user"),
+		t:        t,
+		starting: opts.Starting,
+		dir:      dir,
+		runDir:   filepath.Join(dir, "run"),
+		cfgDir:   filepath.Join(dir, "config"),
+		unitDir:  filepath.Join(dir, "config", "systemd", "user"),
 	}
 	t.Cleanup(l.cleanup)
 	if err := os.Mkdir(l.runDir, 0o700); err != nil {
@@ -257,7 +264,7 @@ func (l *Lab) startManager() error {
 			return err
 		}
 		out, err := l.Systemctl("show", "--property=SystemState", "--value")
-		if state := strings.TrimSpace(out); err != nil || (state != "running" && state != "degraded") {
+		if state := strings.TrimSpace(out); err != nil || (state != "running" && state != "degraded" && !l.starting) {
 			return fmt.Errorf("SystemState %q (%v)", state, err)
 		}
 		// systemctl talks to the private socket; clients of the bus need
