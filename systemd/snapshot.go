@@ -113,6 +113,9 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 	}
 	tl := NewTimeline(m.BootTimes, in.Scope, defID, defEnter)
 	s := &Snapshot{
+		// Empty, not null, until boot is finished and every unit read.
+		Blame:          []UnitTime{},
+		CriticalChain:  []ChainLink{},
 		DetailComplete: !in.DetailLoading,
 		Scope:          in.Scope.String(),
 		Manager:        m,
@@ -126,8 +129,12 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 		for i := range units {
 			units[i].ActivationUSec = ut[units[i].Name].TimeUSec
 		}
-		s.Blame = Blame(ut)
-		s.CriticalChain = tl.CriticalChain("default.target", ut, func(n string) []string { return in.After[n] }, alias, 0)
+		if b := Blame(ut); b != nil {
+			s.Blame = b
+		}
+		if c := tl.CriticalChain("default.target", ut, func(n string) []string { return in.After[n] }, alias, 0); c != nil {
+			s.CriticalChain = c
+		}
 	}
 	// units is this snapshot's own copy: filter it in place.
 	kept := units[:0]
