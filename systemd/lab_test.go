@@ -874,3 +874,53 @@ func TestLabForgedSignals(t *testing.T) {
 		t.Errorf("heap grew from %d to %d KiB over the flood", heapBefore.HeapAlloc>>10, heapAfter.HeapAlloc>>10)
 	}
 }
+
+// TestLabExecMainCode: how a main process ended (exit status or signal) is
+// told apart as systemctl shows it: a SIGKILL is "killed" and 9, not an
+// exit status 9.
+func TestLabExecMainCode(t *testing.T) {
+	l := startLab(t, systemdlab.Options{
+		Files: map[string]string{"killme.service": "[Service]\nExecStart=/bin/sleep infinity\n"},
+		Wants: []string{"killme.service"},
+	})
+	w := startWatcher(t, Options{Address: l.PrivateAddress()})
+	s, _ := w.Snapshot()
+	u, _ := s.Unit("killme.service")
+	if u.Service == nil || u.Service.MainPID == 0 {
+		t.Fatalf("killme.service: %+v", u)
+	}
+	if err := syscall.Kill(int(u.Service.MainPID), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"killme.service", "failing.service", "sleeper.service"}
+	agree(t, w, "how main processes ended", func() map[string]string {
+		m := map[string]string{}
+		for _, n := range names {
+			out := systemctl(t, l, "show", "-p", "ExecMainCode,ExecMainStatus", n)
+			var code int
+			var status string
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if v, ok := strings.CutPrefix(line, "ExecMainCode="); ok {
+					code, _ = strconv.Atoi(v)
+				} else if v, ok := strings.CutPrefix(line, "ExecMainStatus="); ok {
+					status = v
+				}
+			}
+			m[n] = sigchldCode(int32(code)) + "/" + status
+		}
+		return m
+	}, func(s *Snapshot) map[string]string {
+		m := map[string]string{}
+		for _, n := range names {
+			if u, ok := s.Unit(n); ok && u.Service != nil {
+				m[n] = u.Service.ExecMainCode + "/" + strconv.Itoa(int(u.Service.ExecMainStatus))
+			}
+		}
+		return m
+	})
+	if s, _ := w.Snapshot(); s != nil {
+		if u, _ := s.Unit("killme.service"); u.Service == nil || u.Service.ExecMainCode != "killed" || u.Service.ExecMainStatus != 9 {
+			t.Errorf("killme.service after SIGKILL: %+v", u.Service)
+		}
+	}
+}

@@ -126,8 +126,12 @@ type Service struct {
 	NRestarts      uint32 `json:"n_restarts"`
 	Result         string `json:"result"`
 	ExecMainStatus int32  `json:"exec_main_status"`
-	MainPID        uint32 `json:"main_pid"`
-	Restart        string `json:"restart"`
+	// ExecMainCode says how the main process ended, as systemctl shows
+	// it: exited (ExecMainStatus is its exit status), killed or dumped
+	// (ExecMainStatus is the signal), "" while it runs.
+	ExecMainCode string `json:"exec_main_code"`
+	MainPID      uint32 `json:"main_pid"`
+	Restart      string `json:"restart"`
 }
 
 // Timer holds the properties of a timer unit; times are microseconds,
