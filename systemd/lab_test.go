@@ -892,6 +892,10 @@ func TestLabExecMainCode(t *testing.T) {
 	if err := syscall.Kill(int(u.Service.MainPID), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	waitSnapshot(t, w, "killme.service failed", func(s *Snapshot) bool {
+		u, _ := s.Unit("killme.service")
+		return u.ActiveState == "failed"
+	})
 	names := []string{"killme.service", "failing.service", "sleeper.service"}
 	agree(t, w, "how main processes ended", func() map[string]string {
 		m := map[string]string{}
