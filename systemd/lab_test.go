@@ -659,6 +659,11 @@ func TestLabDetail(t *testing.T) {
 			t.Errorf("Detail(%q) = %v, want ErrUnitNotFound", name, err)
 		}
 	}
+	// A unit that is loaded though it has no file (another wants it) is
+	// shown, as systemctl shows it.
+	if d, err := w.Detail(context.Background(), "ghost.service"); err != nil || d.LoadState != "not-found" {
+		t.Errorf("Detail(ghost.service) = %+v, %v; want its not-found detail", d, err)
+	}
 }
 
 // BenchmarkLabSnapshot measures Snapshot (and, for comparison, building

@@ -107,6 +107,8 @@ type Watcher struct {
 	gen    uint64                   // Generation of the last publish; Run's goroutine only
 	status atomic.Pointer[error]    // nil: connected and synced
 
+	details chan struct{} // a slot per Detail call running
+
 	sessions, fullSyncs, refreshes, filesFailures, badSignals, propReads, unitFaults atomic.Uint64
 	signals, ignored                                                                 atomic.Uint64 // of past sessions
 
@@ -157,7 +159,7 @@ func (c *cache) complete() bool {
 // filter pattern is reported by Run and Snapshot.
 func New(opts Options) *Watcher {
 	opts.defaults()
-	w := &Watcher{opts: opts}
+	w := &Watcher{opts: opts, details: make(chan struct{}, maxDetails)}
 	f, err := NewFilter(opts.Include, opts.Exclude)
 	w.filter = f
 	if err != nil {
