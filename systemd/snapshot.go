@@ -29,6 +29,7 @@ func (w *Watcher) touch() {
 
 func (c *cache) input(scope Scope) SnapshotInput {
 	in := SnapshotInput{
+		UnitsRefused:  c.refused,
 		DetailLoading: !c.complete(),
 		Scope:         scope,
 		Manager:       c.mgr,
@@ -70,6 +71,9 @@ type SnapshotInput struct {
 	// DetailLoading says that some units have only their states yet
 	// (their other fields are zero), or the unit files are not listed.
 	DetailLoading bool `json:"detail_loading,omitempty"`
+	// UnitsRefused counts units the manager listed with a name no unit
+	// can have (see Snapshot.UnitsRefused).
+	UnitsRefused int `json:"units_refused,omitempty"`
 }
 
 // BuildSnapshot derives a snapshot: unit file states joined onto units,
@@ -117,6 +121,7 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 		Blame:          []UnitTime{},
 		CriticalChain:  []ChainLink{},
 		DetailComplete: !in.DetailLoading,
+		UnitsRefused:   in.UnitsRefused,
 		Scope:          in.Scope.String(),
 		Manager:        m,
 		Timeline:       tl,

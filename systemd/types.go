@@ -49,6 +49,10 @@ type Snapshot struct {
 	// detail have no Service, Timer, times or unit file state yet, and
 	// there is no blame or critical chain.
 	DetailComplete bool `json:"detail_complete"`
+	// UnitsRefused counts units the manager listed that are left out: a
+	// name that is not UTF-8 or is 256 bytes or longer (systemd's limit),
+	// which no real manager sends.
+	UnitsRefused int `json:"units_refused,omitempty"`
 }
 
 // Age is how long ago the snapshot was last brought up to date.

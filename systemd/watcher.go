@@ -113,6 +113,7 @@ type Watcher struct {
 	signals, ignored                                                                 atomic.Uint64 // of past sessions
 
 	// Owned by the Run goroutine.
+	refused  int // rows the last unit listing left out
 	c        *cache
 	syncedAt time.Time
 	filesAt  time.Time
@@ -126,6 +127,7 @@ type cache struct {
 	filesErr      error  // the last ListUnitFiles failure, nil once it works
 	filesListed   bool   // ListUnitFiles was called (files or filesErr hold its answer)
 	loading       bool   // the units' detail is being read afresh
+	refused       int    // units the last full listing left out (see listUnits)
 	defaultTarget string // GetDefaultTarget()
 }
 
