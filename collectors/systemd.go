@@ -37,7 +37,9 @@ type SystemdSection struct {
 }
 
 var (
-	unitActiveStates = []string{"active", "activating", "deactivating", "inactive", "failed"}
+	// systemd's ActiveState values (unit_active_state_table): a unit
+	// reloading, or in maintenance (cleaning), is in none of the first five.
+	unitActiveStates = []string{"active", "activating", "deactivating", "inactive", "failed", "reloading", "maintenance"}
 	systemStates     = []string{"initializing", "starting", "running", "degraded", "maintenance", "stopping"}
 )
 

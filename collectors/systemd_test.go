@@ -71,8 +71,8 @@ func TestSystemdCollectorAgainstLab(t *testing.T) {
 	if !ok || u.Service == nil || u.Service.MainPID == 0 {
 		t.Fatalf("crashy.service: %+v", u)
 	}
-	if n := strings.Count(metricsText(t, snap, "bootinfo_systemd_unit_state"), "name=lab-gen-0"); n != 20*5 {
-		t.Errorf("%d state samples for generated units, want %d", n, 100)
+	if n := strings.Count(metricsText(t, snap, "bootinfo_systemd_unit_state"), "name=lab-gen-0"); n != 20*len(unitActiveStates) {
+		t.Errorf("%d state samples for generated units, want %d", n, 20*len(unitActiveStates))
 	}
 
 	// kill -9 the main process: one more restart, a new main PID.
@@ -146,5 +146,29 @@ func TestSystemdOneShotNoManager(t *testing.T) {
 	_, err := c.Collect(ctx)
 	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "nosuch") {
 		t.Errorf("err = %v (ctx %v)", err, ctx.Err())
+	}
+}
+
+// TestSystemdReloadingState: a unit reloading is in the state set's
+// "reloading" series, as systemctl shows it, not in none.
+func TestSystemdReloadingState(t *testing.T) {
+	lab := systemdlab.Start(t, systemdlab.Options{
+		Files: map[string]string{"rl.service": "[Service]\nExecStart=/bin/sleep infinity\nExecReload=/bin/sleep 30\n"},
+		Wants: []string{"rl.service"},
+	})
+	c := newSystemd(t, lab, 2*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.Run(ctx)
+	waitMetric(t, c, "bootinfo_systemd_unit_state", "name=rl.service,state=active", 1)
+	if _, err := lab.Systemctl("reload", "--no-block", "rl.service"); err != nil {
+		t.Fatal(err)
+	}
+	snap := waitMetric(t, c, "bootinfo_systemd_unit_state", "name=rl.service,state=reloading", 1)
+	if out, _ := lab.Systemctl("show", "-p", "ActiveState", "--value", "rl.service"); strings.TrimSpace(out) != "reloading" {
+		t.Errorf("systemctl says %q", out)
+	}
+	if got := metricValue(t, snap, "bootinfo_systemd_unit_state", "name=rl.service,state=active"); got != 0 {
+		t.Errorf("active = %v while reloading", got)
 	}
 }

@@ -1,6 +1,7 @@
 package systemd
 
 import (
+	"encoding/json"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -329,5 +330,25 @@ func TestSummarize(t *testing.T) {
 	}
 	if got := ActiveTargets([]Unit{{Name: "multi-user.target", ActiveState: "active"}, {Name: "graphical.target", ActiveState: "inactive"}}); got != (Targets{MultiUser: true}) {
 		t.Errorf("ActiveTargets = %+v", got)
+	}
+}
+
+// TestSnapshotListsNeverNull: while boot is unfinished, or the units'
+// detail still loading, blame and the critical chain are empty lists in
+// JSON, not null.
+func TestSnapshotListsNeverNull(t *testing.T) {
+	for name, in := range map[string]SnapshotInput{
+		"unfinished":     {Scope: ScopeUser, Units: []Unit{{Name: "a.service"}}},
+		"detail loading": {Scope: ScopeUser, DetailLoading: true, Manager: Manager{BootTimes: BootTimes{UserspaceUSec: 1, FinishUSec: 2}}},
+	} {
+		b, err := json.Marshal(BuildSnapshot(in, Filter{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{`"blame":[]`, `"critical_chain":[]`} {
+			if !strings.Contains(string(b), k) {
+				t.Errorf("%s: no %s in %s", name, k, b)
+			}
+		}
 	}
 }

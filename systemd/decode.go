@@ -67,6 +67,7 @@ func serviceFromProps(p props) *Service {
 		NRestarts:      p.u32("NRestarts"),
 		Result:         p.str("Result"),
 		ExecMainStatus: p.i32("ExecMainStatus"),
+		ExecMainCode:   sigchldCode(p.i32("ExecMainCode")),
 		MainPID:        p.u32("MainPID"),
 		Restart:        p.str("Restart"),
 	}
@@ -101,4 +102,24 @@ func managerFromProps(p props) (Manager, BootTimes) {
 	}
 	m.BootTimes = bt
 	return m, bt
+}
+
+// sigchldCode names a SIGCHLD si_code (ExecMainCode) as systemd's
+// sigchld_code_to_string does; "" for none.
+func sigchldCode(c int32) string {
+	switch c {
+	case 1:
+		return "exited"
+	case 2:
+		return "killed"
+	case 3:
+		return "dumped"
+	case 4:
+		return "trapped"
+	case 5:
+		return "stopped"
+	case 6:
+		return "continued"
+	}
+	return ""
 }

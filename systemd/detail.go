@@ -22,6 +22,11 @@ func (w *Watcher) Detail(ctx context.Context, name string) (*UnitDetail, error) 
 	return d, err
 }
 
+// maxDetails is how many Detail calls run at once. Each reads every
+// property of a unit, which can be megabytes (a unit with thousands of
+// dependencies), over the watcher's connection; more wait their turn.
+const maxDetails = 2
+
 func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) {
 	c := w.conn.Load()
 	if c == nil {
@@ -29,6 +34,12 @@ func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) 
 	}
 	ctx, cancel := w.callCtx(ctx)
 	defer cancel()
+	select {
+	case w.details <- struct{}{}:
+		defer func() { <-w.details }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("systemd: unit %s: waiting for other detail requests: %w", name, ctx.Err())
+	}
 	var p dbus.ObjectPath
 	if err := c.manager(ctx, "LoadUnit", &p, name); err != nil {
 		switch dbusErrorName(err) {
@@ -46,7 +57,10 @@ func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) 
 	if id == "" {
 		id = name
 	}
-	if pr.str("LoadState") == "not-found" {
+	if pr.str("LoadState") == "not-found" && !w.listed(id) {
+		// LoadUnit made a stub for a name nothing else refers to; a
+		// not-found unit the manager holds (another unit wants it) is
+		// shown, as systemctl shows it.
 		return nil, fmt.Errorf("systemd: unit %s: %w", name, ErrUnitNotFound)
 	}
 	d := &UnitDetail{
@@ -80,4 +94,15 @@ func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) 
 		d.Timer = timerFromProps(props(tp))
 	}
 	return d, nil
+}
+
+// listed says whether the last snapshot lists the unit (before filtering
+// it does not see, so an excluded unit counts as not listed).
+func (w *Watcher) listed(name string) bool {
+	s := w.snap.Load()
+	if s == nil {
+		return false
+	}
+	_, ok := s.Unit(name)
+	return ok
 }

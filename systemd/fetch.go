@@ -23,7 +23,7 @@ var (
 	unitProps = []string{"Names", "FragmentPath", "SourcePath", "StateChangeTimestamp",
 		"InactiveExitTimestampMonotonic", "ActiveEnterTimestampMonotonic",
 		"ActiveExitTimestampMonotonic", "InactiveEnterTimestampMonotonic", "After"}
-	serviceProps = []string{"NRestarts", "Result", "ExecMainStatus", "MainPID", "Restart"}
+	serviceProps = []string{"NRestarts", "Result", "ExecMainStatus", "ExecMainCode", "MainPID", "Restart"}
 	timerProps   = []string{"LastTriggerUSec", "NextElapseUSecRealtime", "NextElapseUSecMonotonic"}
 )
 

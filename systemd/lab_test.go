@@ -8,12 +8,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
@@ -656,6 +659,11 @@ func TestLabDetail(t *testing.T) {
 			t.Errorf("Detail(%q) = %v, want ErrUnitNotFound", name, err)
 		}
 	}
+	// A unit that is loaded though it has no file (another wants it) is
+	// shown, as systemctl shows it.
+	if d, err := w.Detail(context.Background(), "ghost.service"); err != nil || d.LoadState != "not-found" {
+		t.Errorf("Detail(ghost.service) = %+v, %v; want its not-found detail", d, err)
+	}
 }
 
 // BenchmarkLabSnapshot measures Snapshot (and, for comparison, building
@@ -801,5 +809,127 @@ func TestLabManagerStartingUp(t *testing.T) {
 	s = waitSnapshot(t, w, "system state "+want, func(s *Snapshot) bool { return s.Manager.SystemState == want })
 	if s.Manager.NJobs != 0 || len(s.Blame) == 0 {
 		t.Errorf("after startup: %d jobs, %d blame entries", s.Manager.NJobs, len(s.Blame))
+	}
+}
+
+// TestLabForgedSignals: on a bus, any peer can send signals that look like
+// the manager's. A flood of them (each one that used to make the watcher
+// reconnect, resync or read every unit) changes nothing: no new session,
+// no resync, no property read, no growth.
+func TestLabForgedSignals(t *testing.T) {
+	l := startLab(t, systemdlab.Options{})
+	w := startWatcher(t, Options{Address: l.BusAddress(), Bus: true})
+	peer, err := dbus.Dial(l.BusAddress())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	if err := peer.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Getuid()))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := peer.Hello(); err != nil {
+		t.Fatal(err)
+	}
+	before := w.Stats()
+	var heapBefore runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&heapBefore)
+	sleeper := unitPath("sleeper.service")
+	const rounds = 2000
+	for range rounds {
+		for _, s := range []struct {
+			path   dbus.ObjectPath
+			member string
+			body   []any
+		}{
+			{"/org/freedesktop/DBus", "org.freedesktop.DBus.NameOwnerChanged", []any{busName, ":1.1", ""}},
+			{managerPath, managerIface + ".Reloading", []any{false}},
+			{managerPath, managerIface + ".UnitNew", []any{"sleeper.service", sleeper}},
+			{sleeper, propsIface + ".PropertiesChanged", []any{unitIface, map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("failed")}, []string{}}},
+		} {
+			if err := peer.Emit(s.path, s.member, s.body...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A real change after the flood shows the watcher still follows the
+	// manager, and that the flood has been read through by then.
+	systemctl(t, l, "stop", "sleeper.service")
+	waitSnapshot(t, w, "sleeper stopped", func(s *Snapshot) bool {
+		u, _ := s.Unit("sleeper.service")
+		return u.ActiveState == "inactive"
+	})
+	after := w.Stats()
+	var heapAfter runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&heapAfter)
+	t.Logf("stats before %+v, after %+v; heap %d -> %d KiB", before, after, heapBefore.HeapAlloc>>10, heapAfter.HeapAlloc>>10)
+	if after.Sessions != before.Sessions || after.FullSyncs != before.FullSyncs {
+		t.Errorf("the flood made the watcher reconnect or resync: %+v -> %+v", before, after)
+	}
+	if reads := after.PropertyReads - before.PropertyReads; reads > uint64(len(unitProps)+len(serviceProps)) {
+		t.Errorf("%d property reads after the flood, want at most one unit's", reads)
+	}
+	if s, _ := w.Snapshot(); s != nil {
+		if u, _ := s.Unit("sleeper.service"); u.ActiveState == "failed" {
+			t.Error("a forged state was believed")
+		}
+	}
+	if heapAfter.HeapAlloc > heapBefore.HeapAlloc+8<<20 {
+		t.Errorf("heap grew from %d to %d KiB over the flood", heapBefore.HeapAlloc>>10, heapAfter.HeapAlloc>>10)
+	}
+}
+
+// TestLabExecMainCode: how a main process ended (exit status or signal) is
+// told apart as systemctl shows it: a SIGKILL is "killed" and 9, not an
+// exit status 9.
+func TestLabExecMainCode(t *testing.T) {
+	l := startLab(t, systemdlab.Options{
+		Files: map[string]string{"killme.service": "[Service]\nExecStart=/bin/sleep infinity\n"},
+		Wants: []string{"killme.service"},
+	})
+	w := startWatcher(t, Options{Address: l.PrivateAddress()})
+	s, _ := w.Snapshot()
+	u, _ := s.Unit("killme.service")
+	if u.Service == nil || u.Service.MainPID == 0 {
+		t.Fatalf("killme.service: %+v", u)
+	}
+	if err := syscall.Kill(int(u.Service.MainPID), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitSnapshot(t, w, "killme.service failed", func(s *Snapshot) bool {
+		u, _ := s.Unit("killme.service")
+		return u.ActiveState == "failed"
+	})
+	names := []string{"killme.service", "failing.service", "sleeper.service"}
+	agree(t, w, "how main processes ended", func() map[string]string {
+		m := map[string]string{}
+		for _, n := range names {
+			out := systemctl(t, l, "show", "-p", "ExecMainCode,ExecMainStatus", n)
+			var code int
+			var status string
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if v, ok := strings.CutPrefix(line, "ExecMainCode="); ok {
+					code, _ = strconv.Atoi(v)
+				} else if v, ok := strings.CutPrefix(line, "ExecMainStatus="); ok {
+					status = v
+				}
+			}
+			m[n] = sigchldCode(int32(code)) + "/" + status
+		}
+		return m
+	}, func(s *Snapshot) map[string]string {
+		m := map[string]string{}
+		for _, n := range names {
+			if u, ok := s.Unit(n); ok && u.Service != nil {
+				m[n] = u.Service.ExecMainCode + "/" + strconv.Itoa(int(u.Service.ExecMainStatus))
+			}
+		}
+		return m
+	})
+	if s, _ := w.Snapshot(); s != nil {
+		if u, _ := s.Unit("killme.service"); u.Service == nil || u.Service.ExecMainCode != "killed" || u.Service.ExecMainStatus != 9 {
+			t.Errorf("killme.service after SIGKILL: %+v", u.Service)
+		}
 	}
 }

@@ -124,7 +124,7 @@ func (w *Watcher) subscribe(ctx context.Context, c *conn) error {
 		if err := c.c.AddMatchSignalContext(ctx, dbus.WithMatchSender(busName)); err != nil {
 			return fmt.Errorf("systemd: add match: %w", err)
 		}
-		if err := c.c.AddMatchSignalContext(ctx, dbus.WithMatchInterface("org.freedesktop.DBus"),
+		if err := c.c.AddMatchSignalContext(ctx, dbus.WithMatchSender("org.freedesktop.DBus"), dbus.WithMatchInterface("org.freedesktop.DBus"),
 			dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, busName)); err != nil {
 			return fmt.Errorf("systemd: add match: %w", err)
 		}

@@ -29,6 +29,7 @@ func (w *Watcher) touch() {
 
 func (c *cache) input(scope Scope) SnapshotInput {
 	in := SnapshotInput{
+		UnitsRefused:  c.refused,
 		DetailLoading: !c.complete(),
 		Scope:         scope,
 		Manager:       c.mgr,
@@ -70,6 +71,9 @@ type SnapshotInput struct {
 	// DetailLoading says that some units have only their states yet
 	// (their other fields are zero), or the unit files are not listed.
 	DetailLoading bool `json:"detail_loading,omitempty"`
+	// UnitsRefused counts units the manager listed with a name no unit
+	// can have (see Snapshot.UnitsRefused).
+	UnitsRefused int `json:"units_refused,omitempty"`
 }
 
 // BuildSnapshot derives a snapshot: unit file states joined onto units,
@@ -113,7 +117,11 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 	}
 	tl := NewTimeline(m.BootTimes, in.Scope, defID, defEnter)
 	s := &Snapshot{
+		// Empty, not null, until boot is finished and every unit read.
+		Blame:          []UnitTime{},
+		CriticalChain:  []ChainLink{},
 		DetailComplete: !in.DetailLoading,
+		UnitsRefused:   in.UnitsRefused,
 		Scope:          in.Scope.String(),
 		Manager:        m,
 		Timeline:       tl,
@@ -126,8 +134,12 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 		for i := range units {
 			units[i].ActivationUSec = ut[units[i].Name].TimeUSec
 		}
-		s.Blame = Blame(ut)
-		s.CriticalChain = tl.CriticalChain("default.target", ut, func(n string) []string { return in.After[n] }, alias, 0)
+		if b := Blame(ut); b != nil {
+			s.Blame = b
+		}
+		if c := tl.CriticalChain("default.target", ut, func(n string) []string { return in.After[n] }, alias, 0); c != nil {
+			s.CriticalChain = c
+		}
 	}
 	// units is this snapshot's own copy: filter it in place.
 	kept := units[:0]

@@ -69,10 +69,11 @@ func (w *Watcher) syncStates(ctx context.Context, c *conn) error {
 	if err != nil && dbusErrorName(err) == "" {
 		return err
 	}
-	var rows []unitRow
-	if err := w.callManager(ctx, c, "ListUnits", &rows); err != nil {
+	rows, err := w.listUnits(ctx, c, "ListUnits")
+	if err != nil {
 		return err
 	}
+	nc.refused = w.refused
 	for _, r := range rows {
 		e := &entry{path: r.Path}
 		if old := w.oldEntry(r.Name); old != nil {
@@ -262,7 +263,7 @@ func (w *Watcher) reread(ctx context.Context, c *conn, names []string) error {
 	var err error
 	if len(names) > maxPatterns {
 		var all []unitRow
-		if err = w.callManager(ctx, c, "ListUnits", &all); err == nil {
+		if all, err = w.listUnits(ctx, c, "ListUnits"); err == nil {
 			for _, r := range all {
 				if want[r.Name] {
 					rows = append(rows, r)
@@ -274,7 +275,7 @@ func (w *Watcher) reread(ctx context.Context, c *conn, names []string) error {
 		for i, n := range names {
 			patterns[i] = globEscape(n)
 		}
-		err = w.callManager(ctx, c, "ListUnitsByPatterns", &rows, []string{}, patterns)
+		rows, err = w.listUnits(ctx, c, "ListUnitsByPatterns", []string{}, patterns)
 	}
 	if err != nil {
 		return err
@@ -293,10 +294,11 @@ func (w *Watcher) reread(ctx context.Context, c *conn, names []string) error {
 // one ListUnits: units whose state differs from the cache, and units that
 // appeared, are read again; units gone are dropped.
 func (w *Watcher) resync(ctx context.Context, c *conn, withFiles bool) error {
-	var rows []unitRow
-	if err := w.callManager(ctx, c, "ListUnits", &rows); err != nil {
+	rows, err := w.listUnits(ctx, c, "ListUnits")
+	if err != nil {
 		return err
 	}
+	w.c.refused = w.refused
 	seen := make(map[string]bool, len(rows))
 	var reread []string
 	for _, r := range rows {
@@ -328,6 +330,36 @@ func (w *Watcher) resync(ctx context.Context, c *conn, withFiles bool) error {
 	w.fullSyncs.Add(1)
 	return w.refreshManager(ctx, c)
 }
+
+// listUnits calls ListUnits or ListUnitsByPatterns and leaves out, counting
+// them in w.refused, rows no manager sends: a name that is not UTF-8 or is
+// longer than systemd's limit (UNIT_NAME_MAX, 256 bytes with its NUL), or
+// a path that is not a unit's. Their series could not be told apart, or
+// would be as large as the names.
+func (w *Watcher) listUnits(ctx context.Context, c *conn, method string, args ...any) ([]unitRow, error) {
+	var rows []unitRow
+	if err := w.callManager(ctx, c, method, &rows, args...); err != nil {
+		return nil, err
+	}
+	rows, w.refused = validRows(rows)
+	return rows, nil
+}
+
+// validRows keeps, in place, the rows whose name and path a unit can have.
+func validRows(rows []unitRow) (kept []unitRow, refused int) {
+	kept = rows[:0]
+	for _, r := range rows {
+		if len(r.Name) >= unitNameMax || !utf8.ValidString(r.Name) || !isUnitPath([]byte(r.Path)) {
+			refused++
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept, refused
+}
+
+// unitNameMax is systemd's UNIT_NAME_MAX: a unit name is shorter.
+const unitNameMax = 256
 
 // maxPatterns is the most unit names refresh looks up by pattern.
 const maxPatterns = 256

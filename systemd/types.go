@@ -49,6 +49,10 @@ type Snapshot struct {
 	// detail have no Service, Timer, times or unit file state yet, and
 	// there is no blame or critical chain.
 	DetailComplete bool `json:"detail_complete"`
+	// UnitsRefused counts units the manager listed that are left out: a
+	// name that is not UTF-8 or is 256 bytes or longer (systemd's limit),
+	// which no real manager sends.
+	UnitsRefused int `json:"units_refused,omitempty"`
 }
 
 // Age is how long ago the snapshot was last brought up to date.
@@ -126,8 +130,12 @@ type Service struct {
 	NRestarts      uint32 `json:"n_restarts"`
 	Result         string `json:"result"`
 	ExecMainStatus int32  `json:"exec_main_status"`
-	MainPID        uint32 `json:"main_pid"`
-	Restart        string `json:"restart"`
+	// ExecMainCode says how the main process ended, as systemctl shows
+	// it: exited (ExecMainStatus is its exit status), killed or dumped
+	// (ExecMainStatus is the signal), "" while it runs.
+	ExecMainCode string `json:"exec_main_code"`
+	MainPID      uint32 `json:"main_pid"`
+	Restart      string `json:"restart"`
 }
 
 // Timer holds the properties of a timer unit; times are microseconds,

@@ -15,6 +15,7 @@ type unitValues struct {
 	nRestarts      uint32
 	result         string
 	execMainStatus int32
+	execMainCode   int32
 	mainPID        uint32
 
 	lastTrigger, nextRealtime, nextMonotonic uint64
@@ -35,6 +36,7 @@ const (
 	vResult
 	vExecMainStatus
 	vMainPID
+	vExecMainCode
 	vLastTrigger
 	vNextRealtime
 	vNextMonotonic
@@ -50,7 +52,7 @@ const (
 
 var groupBits = [groups]valueSet{
 	groupUnit:    vActiveState | vSubState | vLoadState | vStateChange | vInactiveExit | vActiveEnter | vActiveExit | vInactiveEnter,
-	groupService: vNRestarts | vResult | vExecMainStatus | vMainPID,
+	groupService: vNRestarts | vResult | vExecMainStatus | vExecMainCode | vMainPID,
 	groupTimer:   vLastTrigger | vNextRealtime | vNextMonotonic,
 }
 
@@ -87,6 +89,7 @@ var trackedProps = map[string]trackedProp{
 	"Result":                          {serviceIface, 's', vResult},
 	"ExecMainStatus":                  {serviceIface, 'i', vExecMainStatus},
 	"MainPID":                         {serviceIface, 'u', vMainPID},
+	"ExecMainCode":                    {serviceIface, 'i', vExecMainCode},
 	"LastTriggerUSec":                 {timerIface, 't', vLastTrigger},
 	"NextElapseUSecRealtime":          {timerIface, 't', vNextRealtime},
 	"NextElapseUSecMonotonic":         {timerIface, 't', vNextMonotonic},
@@ -178,6 +181,8 @@ func (v *unitValues) decode(d *decoder, tp trackedProp) {
 		v.execMainStatus = int32(d.u32())
 	case vMainPID:
 		v.mainPID = d.u32()
+	case vExecMainCode:
+		v.execMainCode = int32(d.u32())
 	case vLastTrigger:
 		v.lastTrigger = d.u64()
 	case vNextRealtime:
@@ -227,6 +232,9 @@ func (v *unitValues) apply(u *Unit, mask valueSet) {
 		}
 		if set(vMainPID) {
 			c.MainPID = v.mainPID
+		}
+		if set(vExecMainCode) {
+			c.ExecMainCode = sigchldCode(v.execMainCode)
 		}
 		u.Service = &c
 	}

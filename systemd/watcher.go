@@ -107,10 +107,13 @@ type Watcher struct {
 	gen    uint64                   // Generation of the last publish; Run's goroutine only
 	status atomic.Pointer[error]    // nil: connected and synced
 
+	details chan struct{} // a slot per Detail call running
+
 	sessions, fullSyncs, refreshes, filesFailures, badSignals, propReads, unitFaults atomic.Uint64
 	signals, ignored                                                                 atomic.Uint64 // of past sessions
 
 	// Owned by the Run goroutine.
+	refused  int // rows the last unit listing left out
 	c        *cache
 	syncedAt time.Time
 	filesAt  time.Time
@@ -124,6 +127,7 @@ type cache struct {
 	filesErr      error  // the last ListUnitFiles failure, nil once it works
 	filesListed   bool   // ListUnitFiles was called (files or filesErr hold its answer)
 	loading       bool   // the units' detail is being read afresh
+	refused       int    // units the last full listing left out (see listUnits)
 	defaultTarget string // GetDefaultTarget()
 }
 
@@ -157,7 +161,7 @@ func (c *cache) complete() bool {
 // filter pattern is reported by Run and Snapshot.
 func New(opts Options) *Watcher {
 	opts.defaults()
-	w := &Watcher{opts: opts}
+	w := &Watcher{opts: opts, details: make(chan struct{}, maxDetails)}
 	f, err := NewFilter(opts.Include, opts.Exclude)
 	w.filter = f
 	if err != nil {

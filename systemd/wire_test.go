@@ -311,3 +311,20 @@ func TestRawGet(t *testing.T) {
 		t.Errorf("error reply read as %+v", got)
 	}
 }
+
+// TestValidRows: a listing's rows with names no unit can have are left
+// out and counted.
+func TestValidRows(t *testing.T) {
+	long := strings.Repeat("x", unitNameMax) + ".service"
+	rows := []unitRow{
+		{Name: "a.service", Path: unitPath("a.service")},
+		{Name: long, Path: unitPath(long)},
+		{Name: "b\xff.service", Path: "/org/freedesktop/systemd1/unit/b_ff_2eservice"},
+		{Name: "c.service", Path: "/org/freedesktop/systemd1/job/1"},
+		{Name: strings.Repeat("y", unitNameMax-len(".service")-1) + ".service", Path: unitPath("y.service")},
+	}
+	kept, refused := validRows(rows)
+	if len(kept) != 2 || kept[0].Name != "a.service" || refused != 3 {
+		t.Errorf("kept %d (%v...), refused %d; want a.service and the 255-byte name, 3 refused", len(kept), kept[0].Name, refused)
+	}
+}
