@@ -328,3 +328,23 @@ func TestValidRows(t *testing.T) {
 		t.Errorf("kept %d (%v...), refused %d; want a.service and the 255-byte name, 3 refused", len(kept), kept[0].Name, refused)
 	}
 }
+
+// TestSameUnit: units are compared by their services' and timers' values,
+// so a signal that repeats them rebuilds nothing.
+func TestSameUnit(t *testing.T) {
+	a := Unit{Name: "a.service", ActiveState: "active", Service: &Service{NRestarts: 2}, Timer: &Timer{LastTriggerUSec: 1}}
+	b := a
+	b.Service, b.Timer = &Service{NRestarts: 2}, &Timer{LastTriggerUSec: 1}
+	if !sameUnit(a, b) {
+		t.Error("equal values in new pointers differ")
+	}
+	b.Service = &Service{NRestarts: 3}
+	if sameUnit(a, b) {
+		t.Error("a new restart count is the same")
+	}
+	b = a
+	b.Times.ActiveEnterUSec = 9
+	if sameUnit(a, b) {
+		t.Error("a new timestamp is the same")
+	}
+}
