@@ -3,11 +3,13 @@ package systemd
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -346,5 +348,24 @@ func TestSameUnit(t *testing.T) {
 	b.Times.ActiveEnterUSec = 9
 	if sameUnit(a, b) {
 		t.Error("a new timestamp is the same")
+	}
+}
+
+// TestSnapshotStale: a connected watcher whose snapshot has not been
+// brought up to date for longer than any sync should take says so.
+func TestSnapshotStale(t *testing.T) {
+	w := New(Options{})
+	s := &Snapshot{UpdatedAt: time.Now()}
+	w.snap.Store(s)
+	w.setStatus(nil)
+	if got, err := w.Snapshot(); err != nil || got != s {
+		t.Fatalf("fresh snapshot: %v, %v", got, err)
+	}
+	w.snap.Store(&Snapshot{UpdatedAt: time.Now().Add(-w.staleAfter() - time.Second)})
+	if _, err := w.Snapshot(); !errors.Is(err, ErrStale) || !errors.Is(err, ErrDisconnected) {
+		t.Errorf("stale snapshot: err %v, want ErrStale", err)
+	}
+	if w.LastGood() == nil {
+		t.Error("LastGood lost the stale snapshot")
 	}
 }
