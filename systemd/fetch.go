@@ -27,6 +27,16 @@ var (
 	timerProps   = []string{"LastTriggerUSec", "NextElapseUSecRealtime", "NextElapseUSecMonotonic"}
 )
 
+// propTypes are the D-Bus types of the properties read
+// (org.freedesktop.systemd1(5)).
+var propTypes = map[string]string{
+	"Names": "as", "After": "as", "FragmentPath": "s", "SourcePath": "s", "UnitFileState": "s",
+	"StateChangeTimestamp": "t", "InactiveExitTimestampMonotonic": "t", "ActiveEnterTimestampMonotonic": "t",
+	"ActiveExitTimestampMonotonic": "t", "InactiveEnterTimestampMonotonic": "t",
+	"NRestarts": "u", "Result": "s", "ExecMainStatus": "i", "ExecMainCode": "i", "MainPID": "u", "Restart": "s",
+	"LastTriggerUSec": "t", "NextElapseUSecRealtime": "t", "NextElapseUSecMonotonic": "t",
+}
+
 // errUnknownProp is what a manager too old for a property answers.
 const errUnknownProp = "org.freedesktop.DBus.Error.UnknownProperty"
 
@@ -192,6 +202,11 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 				// serve the others.
 				req.e.fault(fmt.Sprintf("%s: %s", req.prop, r.errName))
 			default:
+				if want := propTypes[req.prop]; want != "" && r.value.Signature().String() != want {
+					// Read as zero it would be a wrong answer.
+					req.e.fault(fmt.Sprintf("%s: type %q, want %q", req.prop, r.value.Signature().String(), want))
+					break
+				}
 				req.e.props[req.iface][req.prop] = r.value
 			}
 		}

@@ -67,8 +67,9 @@ func fakeManager(t *testing.T, server net.Conn, answer func(path dbus.ObjectPath
 	}
 }
 
-// TestFetchOneBadUnit: a unit whose reads the manager refuses, and one it
-// never answers, are reported as such; every other unit is read.
+// TestFetchOneBadUnit: a unit whose reads the manager refuses, one it
+// never answers and one it answers with the wrong type are reported as
+// such; every other unit is read.
 func TestFetchOneBadUnit(t *testing.T) {
 	client, server := net.Pipe()
 	defer client.Close()
@@ -84,20 +85,22 @@ func TestFetchOneBadUnit(t *testing.T) {
 			}
 		}
 	}()
-	denied, silent := unitPath("denied.service"), unitPath("silent.service")
+	denied, silent, odd := unitPath("denied.service"), unitPath("silent.service"), unitPath("odd.service")
 	go fakeManager(t, server, func(path dbus.ObjectPath, prop string) (any, string, bool) {
 		switch {
 		case path == denied && prop == "NRestarts":
 			return nil, "org.freedesktop.DBus.Error.AccessDenied", true
 		case path == silent && prop == "After":
 			return nil, "", false
+		case path == odd && prop == "NRestarts":
+			return "three", "", true
 		case prop == "NRestarts":
 			return uint32(3), "", true
 		case prop == "Names" || prop == "After":
 			return []string{"x"}, "", true
 		case prop == "Result" || prop == "Restart" || prop == "FragmentPath" || prop == "SourcePath":
 			return "", "", true
-		case prop == "ExecMainStatus":
+		case prop == "ExecMainStatus" || prop == "ExecMainCode":
 			return int32(0), "", true
 		case prop == "MainPID":
 			return uint32(0), "", true
@@ -107,7 +110,7 @@ func TestFetchOneBadUnit(t *testing.T) {
 	w := New(Options{Timeout: 300 * time.Millisecond})
 	c := &conn{wc: wc, in: in}
 	var rows []unitRow
-	for _, n := range []string{"a.service", "denied.service", "silent.service", "b.service", "t.target"} {
+	for _, n := range []string{"a.service", "denied.service", "silent.service", "odd.service", "b.service", "t.target"} {
 		rows = append(rows, unitRow{Name: n, Path: unitPath(n), LoadState: "loaded", ActiveState: "active", SubState: "running"})
 	}
 	entries, err := w.fetchBatch(t.Context(), c, rows)
@@ -132,8 +135,11 @@ func TestFetchOneBadUnit(t *testing.T) {
 	if e := got["silent.service"].DetailError; e != "After: no reply within 300ms" {
 		t.Errorf("silent.service: detail error %q", e)
 	}
-	if f := w.Stats().UnitFaults; f != 2 {
-		t.Errorf("%d unit faults counted, want 2", f)
+	if e := got["odd.service"].DetailError; e != `NRestarts: type "s", want "u"` {
+		t.Errorf("odd.service: detail error %q", e)
+	}
+	if f := w.Stats().UnitFaults; f != 3 {
+		t.Errorf("%d unit faults counted, want 3", f)
 	}
 }
 

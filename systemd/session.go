@@ -83,14 +83,23 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 				continue
 			}
 			w.refreshes.Add(1)
-			if err := w.refresh(ctx, c, d); err != nil {
+			changed, err := w.refresh(ctx, c, d)
+			if err != nil {
 				return true, err
 			}
-			w.publish()
-			if changed, err := w.refreshManagerAfter(ctx, c, d); err != nil {
-				return true, err
-			} else if changed {
+			if changed {
+				// Nothing to rebuild when the signals said nothing new.
 				w.publish()
+			}
+			mgrChanged, err := w.refreshManagerAfter(ctx, c, d)
+			if err != nil {
+				return true, err
+			}
+			switch {
+			case mgrChanged:
+				w.publish()
+			case !changed:
+				w.touch()
 			}
 		case <-resync.C:
 			if err := w.resync(ctx, c, time.Since(w.filesAt) >= w.opts.UnitFilesInterval); err != nil {

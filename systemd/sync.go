@@ -170,12 +170,12 @@ func (w *Watcher) listUnitFiles(ctx context.Context, c *conn) (map[string]UnitFi
 // unit's last read; a unit that is new, gone, or whose signal was not
 // enough is read again, after asking the manager whether it is still
 // loaded.
-func (w *Watcher) refresh(ctx context.Context, c *conn, d drained) error {
+func (w *Watcher) refresh(ctx context.Context, c *conn, d drained) (changed bool, err error) {
 	if d.gone {
-		return errManagerGone
+		return false, errManagerGone
 	}
 	if d.full {
-		return w.fullSync(ctx, c, true)
+		return true, w.fullSync(ctx, c, true)
 	}
 	var reread []string
 	for p, pu := range d.units {
@@ -211,23 +211,26 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d drained) error {
 		} else if mask != 0 {
 			ne := *e
 			pu.v.apply(&ne.unit, mask)
-			w.c.units[name] = &ne
+			if !sameUnit(ne.unit, e.unit) {
+				w.c.units[name] = &ne
+				changed = true
+			}
 		}
 	}
 	if len(reread) > 0 {
 		if err := w.reread(ctx, c, reread); err != nil {
-			return err
+			return true, err
 		}
 	}
 	if d.files {
 		if err := w.syncFiles(ctx, c, w.c); err != nil {
-			return err
+			return true, err
 		}
 	}
 	if len(reread) > 0 || d.files {
-		return w.syncInstanceStates(ctx, c, d.files)
+		return true, w.syncInstanceStates(ctx, c, d.files)
 	}
-	return nil
+	return changed, nil
 }
 
 // refreshManagerAfter re-reads the manager's properties after a refresh
@@ -245,6 +248,14 @@ func (w *Watcher) refreshManagerAfter(ctx context.Context, c *conn, d drained) (
 		err = w.refreshCounters(ctx, c)
 	}
 	return w.c.mgr != before, err
+}
+
+// sameUnit says whether a and b hold the same values, their service and
+// timer compared by value.
+func sameUnit(a, b Unit) bool {
+	as, bs, at, bt := a.Service, b.Service, a.Timer, b.Timer
+	a.Service, b.Service, a.Timer, b.Timer = nil, nil, nil, nil
+	return a == b && (as == bs || as != nil && bs != nil && *as == *bs) && (at == bt || at != nil && bt != nil && *at == *bt)
 }
 
 // reread reads the named units again: those still loaded in full, the

@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -12,6 +13,10 @@ var (
 	// ErrDisconnected: the connection to the manager is down (or the
 	// manager stopped answering); the last good snapshot is stale.
 	ErrDisconnected = errors.New("systemd: disconnected from the manager")
+	// ErrStale: connected, but the snapshot has not been brought up to
+	// date for too long (a call or sync is stuck); it wraps
+	// ErrDisconnected, since the facts may be as old.
+	ErrStale = fmt.Errorf("%w: snapshot stale", ErrDisconnected)
 	// ErrUnitNotFound: the unit does not exist (no unit file, not loaded).
 	ErrUnitNotFound = errors.New("systemd: unit not found")
 )

@@ -181,14 +181,27 @@ func (w *Watcher) setStatus(err error) {
 }
 
 // Snapshot returns the current snapshot. It makes no D-Bus call. The error
-// wraps ErrNotSynced before the first full sync and ErrDisconnected while
-// the connection is down or the manager does not answer; LastGood then
-// still has the last good snapshot and its age.
+// wraps ErrNotSynced before the first sync, ErrDisconnected while the
+// connection is down or the manager does not answer, and ErrStale when the
+// snapshot has not been brought up to date for longer than any sync
+// should take; LastGood then still has the last good snapshot and its age.
 func (w *Watcher) Snapshot() (*Snapshot, error) {
 	if e := w.status.Load(); e != nil {
 		return nil, *e
 	}
-	return w.snap.Load(), nil
+	s := w.snap.Load()
+	if age := s.Age(time.Now()); age > w.staleAfter() {
+		return nil, fmt.Errorf("%w: last brought up to date %v ago, more than any sync or call should take", ErrStale, age.Round(time.Second))
+	}
+	return s, nil
+}
+
+// staleAfter is how old a snapshot may get while the watcher is still
+// connected: the longest a unit file listing may take, plus two pings and
+// two call timeouts. The watcher confirms the snapshot fresh at every
+// ping; an older one means its loop is stuck in a call.
+func (w *Watcher) staleAfter() time.Duration {
+	return w.opts.UnitFilesTimeout + 2*w.opts.PingInterval + 2*w.opts.Timeout
 }
 
 // Stats counts the watcher's work, for its own health metrics.

@@ -3,11 +3,13 @@ package systemd
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -326,5 +328,44 @@ func TestValidRows(t *testing.T) {
 	kept, refused := validRows(rows)
 	if len(kept) != 2 || kept[0].Name != "a.service" || refused != 3 {
 		t.Errorf("kept %d (%v...), refused %d; want a.service and the 255-byte name, 3 refused", len(kept), kept[0].Name, refused)
+	}
+}
+
+// TestSameUnit: units are compared by their services' and timers' values,
+// so a signal that repeats them rebuilds nothing.
+func TestSameUnit(t *testing.T) {
+	a := Unit{Name: "a.service", ActiveState: "active", Service: &Service{NRestarts: 2}, Timer: &Timer{LastTriggerUSec: 1}}
+	b := a
+	b.Service, b.Timer = &Service{NRestarts: 2}, &Timer{LastTriggerUSec: 1}
+	if !sameUnit(a, b) {
+		t.Error("equal values in new pointers differ")
+	}
+	b.Service = &Service{NRestarts: 3}
+	if sameUnit(a, b) {
+		t.Error("a new restart count is the same")
+	}
+	b = a
+	b.Times.ActiveEnterUSec = 9
+	if sameUnit(a, b) {
+		t.Error("a new timestamp is the same")
+	}
+}
+
+// TestSnapshotStale: a connected watcher whose snapshot has not been
+// brought up to date for longer than any sync should take says so.
+func TestSnapshotStale(t *testing.T) {
+	w := New(Options{})
+	s := &Snapshot{UpdatedAt: time.Now()}
+	w.snap.Store(s)
+	w.setStatus(nil)
+	if got, err := w.Snapshot(); err != nil || got != s {
+		t.Fatalf("fresh snapshot: %v, %v", got, err)
+	}
+	w.snap.Store(&Snapshot{UpdatedAt: time.Now().Add(-w.staleAfter() - time.Second)})
+	if _, err := w.Snapshot(); !errors.Is(err, ErrStale) || !errors.Is(err, ErrDisconnected) {
+		t.Errorf("stale snapshot: err %v, want ErrStale", err)
+	}
+	if w.LastGood() == nil {
+		t.Error("LastGood lost the stale snapshot")
 	}
 }
