@@ -82,7 +82,7 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 		loadError:   desc("systemd_unit_load_error", "A unit that failed to load (not-found, bad-setting, error); value 1.", "name", "load_state"),
 		target:      desc("systemd_target_active", "Whether a well-known boot target (the runlevel of old) is active.", "target"),
 		timerLast:   desc("systemd_timer_last_trigger_seconds", "When a timer last triggered, in seconds since the Unix epoch.", "name"),
-		timerNext:   desc("systemd_timer_next_trigger_seconds", "When a timer next triggers, in seconds since the Unix epoch (realtime timers).", "name"),
+		timerNext:   desc("systemd_timer_next_trigger_seconds", "When a timer next triggers, in seconds since the Unix epoch, as systemctl list-timers shows it (the earlier of its calendar and monotonic triggers).", "name"),
 		finished:    desc("systemd_boot_finished", "Whether the manager finished starting up (1) or boot is still in progress (0)."),
 		detailError: desc("systemd_unit_detail_error", "A unit whose properties the manager would not give (access denied, no reply): value 1, and its other series are missing or zero.", "name"),
 		detail:      desc("systemd_detail_complete", "Whether every unit's detail (restarts, results, times, unit file state) is loaded (1), or only the units' states so far (0), just after connecting."),
@@ -258,8 +258,8 @@ func (c *systemdCollector) metrics(s *systemd.Snapshot) []prometheus.Metric {
 			if t.LastTriggerUSec > 0 && t.LastTriggerUSec != systemd.USecInfinity {
 				ms = append(ms, gauge(c.timerLast, float64(t.LastTriggerUSec)/1e6, u.Name))
 			}
-			if t.NextElapseRealtimeUSec > 0 && t.NextElapseRealtimeUSec != systemd.USecInfinity {
-				ms = append(ms, gauge(c.timerNext, float64(t.NextElapseRealtimeUSec)/1e6, u.Name))
+			if t.NextElapseUSec > 0 {
+				ms = append(ms, gauge(c.timerNext, float64(t.NextElapseUSec)/1e6, u.Name))
 			}
 		}
 	}

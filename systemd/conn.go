@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	sdbus "github.com/coreos/go-systemd/v22/dbus"
@@ -69,6 +70,27 @@ type conn struct {
 	obj dbus.BusObject
 	in  *inbox
 	wc  *wireConn
+
+	inFlight atomic.Int32 // the most property reads in flight; 0: pipelineDepth
+}
+
+// depth is how many property reads may be in flight on c.
+func (c *conn) depth() int {
+	if d := int(c.inFlight.Load()); d > 0 {
+		return d
+	}
+	return pipelineDepth
+}
+
+// lowerDepth lowers c's depth to the n calls still in flight when the bus
+// refused one more, and says whether to try the refused call again (not
+// when even one call at a time is too many).
+func (c *conn) lowerDepth(n int) bool {
+	if c.depth() <= 1 {
+		return false
+	}
+	c.inFlight.Store(int32(max(1, n)))
+	return true
 }
 
 func (c *conn) close() {

@@ -37,6 +37,9 @@ var propTypes = map[string]string{
 	"LastTriggerUSec": "t", "NextElapseUSecRealtime": "t", "NextElapseUSecMonotonic": "t",
 }
 
+// errLimitsExceeded is what a bus answers a call past its limits.
+const errLimitsExceeded = "org.freedesktop.DBus.Error.LimitsExceeded"
+
 // errUnknownProp is what a manager too old for a property answers.
 const errUnknownProp = "org.freedesktop.DBus.Error.UnknownProperty"
 
@@ -172,7 +175,8 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 		ch := make(chan result, 2*pipelineDepth)
 		flights := make(map[uint32]flight, pipelineDepth)
 		var (
-			order     []uint32 // serials, in the order sent
+			retry     []propReq // refused for too many calls in flight
+			order     []uint32  // serials, in the order sent
 			lastReply time.Time
 			firstErr  error
 		)
@@ -197,6 +201,11 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 			case r.errName == errUnknownObj, r.errName == errNoSuchUnit:
 				gone[req.e] = true
 			case r.errName == errUnknownProp:
+			case r.errName == errLimitsExceeded && c.lowerDepth(len(flights)):
+				// A bus allows fewer replies awaited per connection than
+				// pipelineDepth (dbus-daemon's max_replies_per_connection):
+				// fewer calls in flight from now on, and this one again.
+				retry = append(retry, req)
 			case r.errName != "":
 				// This unit's fault (access denied, ...): say so and
 				// serve the others.
@@ -244,12 +253,20 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 				}
 			}
 		}
-		for _, req := range reqs {
-			for len(flights) >= pipelineDepth {
+		next := 0
+		for firstErr == nil && bctx.Err() == nil {
+			if len(flights) >= c.depth() || (next == len(reqs) && len(retry) == 0) {
+				if len(flights) == 0 {
+					break
+				}
 				wait()
+				continue
 			}
-			if firstErr != nil || bctx.Err() != nil {
-				break
+			var req propReq
+			if len(retry) > 0 {
+				req, retry = retry[0], retry[1:]
+			} else {
+				req, next = reqs[next], next+1
 			}
 			if req.e.from == 0 {
 				req.e.from = c.in.seq.Load()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -168,5 +169,58 @@ func TestFetchSilentManager(t *testing.T) {
 	}
 	if f := w.Stats().UnitFaults; f != 0 {
 		t.Errorf("%d units blamed", f)
+	}
+}
+
+// TestFetchBusLimit: a bus that refuses calls past its limit of replies
+// awaited (LimitsExceeded) gets fewer at a time, and every refused call
+// again: all units are read, none blamed.
+func TestFetchBusLimit(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	defer server.Close()
+	in := newInbox(false)
+	wc := newWireConn(client, in)
+	wc.msgs.Store(true)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, err := wc.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	refused := 0
+	go fakeManager(t, server, func(path dbus.ObjectPath, prop string) (any, string, bool) {
+		if refused < 20 {
+			refused++
+			return nil, errLimitsExceeded, true
+		}
+		if prop == "NRestarts" {
+			return uint32(7), "", true
+		}
+		return nil, errUnknownProp, true
+	})
+	w := New(Options{Timeout: time.Second})
+	c := &conn{wc: wc, in: in}
+	var rows []unitRow
+	for i := range 40 {
+		n := fmt.Sprintf("u%d.service", i)
+		rows = append(rows, unitRow{Name: n, Path: unitPath(n)})
+	}
+	entries, err := w.fetchBatch(t.Context(), c, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(rows) || w.Stats().UnitFaults != 0 {
+		t.Fatalf("%d units read, %d faults", len(entries), w.Stats().UnitFaults)
+	}
+	for _, e := range entries {
+		if e.unit.Service == nil || e.unit.Service.NRestarts != 7 {
+			t.Errorf("%s: %+v", e.unit.Name, e.unit.Service)
+		}
+	}
+	if d := c.depth(); d >= pipelineDepth {
+		t.Errorf("depth %d after the bus refused calls", d)
 	}
 }

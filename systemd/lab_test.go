@@ -280,6 +280,19 @@ func TestLabMatchesSystemctl(t *testing.T) {
 		if got := FormatTimespan(u.Timer.NextElapseMonotonicUSec, 1); got != strings.ReplaceAll(want, "μs", "us") {
 			t.Errorf("NextElapseUSecMonotonic = %s, systemctl says %s", got, want)
 		}
+		// list-timers' NEXT: the monotonic trigger as a time of day.
+		out := strings.Fields(systemctl(t, l, "list-timers", "--all", "--no-legend", "tick.timer"))
+		if len(out) < 4 {
+			t.Fatalf("list-timers: %q", out)
+		}
+		next, err := time.Parse("Mon 2006-01-02 15:04:05 MST", strings.Join(out[:4], " "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := time.UnixMicro(int64(u.Timer.NextElapseUSec)).Truncate(time.Second)
+		if d := got.Sub(next); d < -time.Second || d > time.Second {
+			t.Errorf("next elapse %v, list-timers says %v", got, next)
+		}
 	})
 	for _, verb := range []string{"time", "blame", "critical-chain"} {
 		t.Run(verb, func(t *testing.T) {

@@ -3,6 +3,8 @@ package systemd
 import (
 	"sort"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // publish builds an immutable snapshot from the cache and makes it current.
@@ -29,6 +31,7 @@ func (w *Watcher) touch() {
 
 func (c *cache) input(scope Scope) SnapshotInput {
 	in := SnapshotInput{
+		Now:           dualNow(),
 		UnitsRefused:  c.refused,
 		DetailLoading: !c.complete(),
 		Scope:         scope,
@@ -74,6 +77,39 @@ type SnapshotInput struct {
 	// UnitsRefused counts units the manager listed with a name no unit
 	// can have (see Snapshot.UnitsRefused).
 	UnitsRefused int `json:"units_refused,omitempty"`
+	// Now is the time of the input on both clocks (CLOCK_REALTIME and
+	// CLOCK_MONOTONIC µs), which turns monotonic timer triggers into
+	// times of day; zero leaves them out.
+	Now DualTimestamp `json:"now"`
+}
+
+// DualTimestamp is one moment on the realtime and the monotonic clock.
+type DualTimestamp struct {
+	RealtimeUSec  uint64 `json:"realtime_usec"`
+	MonotonicUSec uint64 `json:"monotonic_usec"`
+}
+
+// nextElapse is when a timer next triggers as systemctl list-timers shows
+// it (get_next_elapse in systemctl-list-units.c): a monotonic trigger
+// turned into a time of day at now, the earlier of it and the calendar one.
+func nextElapse(t *Timer, now DualTimestamp) uint64 {
+	set := func(u uint64) bool { return u > 0 && u != USecInfinity }
+	next := uint64(0)
+	if set(t.NextElapseRealtimeUSec) {
+		next = t.NextElapseRealtimeUSec
+	}
+	if set(t.NextElapseMonotonicUSec) && now.RealtimeUSec > 0 {
+		var conv uint64
+		if t.NextElapseMonotonicUSec > now.MonotonicUSec {
+			conv = now.RealtimeUSec + (t.NextElapseMonotonicUSec - now.MonotonicUSec)
+		} else {
+			conv = now.RealtimeUSec - min(now.RealtimeUSec, now.MonotonicUSec-t.NextElapseMonotonicUSec)
+		}
+		if next == 0 || conv < next {
+			next = conv
+		}
+	}
+	return next
 }
 
 // BuildSnapshot derives a snapshot: unit file states joined onto units,
@@ -94,6 +130,11 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 			u.UnitFileState = ""
 		} else if u.UnitFileState == "" {
 			u.UnitFileState = UnitFileStateOf(u.Name, files)
+		}
+		if u.Timer != nil {
+			t := *u.Timer // the cache's is shared
+			t.NextElapseUSec = nextElapse(&t, in.Now)
+			u.Timer = &t
 		}
 		units[i] = u
 		times[u.Name] = u.Times
@@ -158,4 +199,13 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 	sort.Slice(s.UnitFiles, func(i, j int) bool { return s.UnitFiles[i].Name < s.UnitFiles[j].Name })
 	s.Summary = Summarize(s.Units)
 	return s
+}
+
+// dualNow reads both clocks.
+func dualNow() DualTimestamp {
+	var rt, mt unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_REALTIME, &rt) != nil || unix.ClockGettime(unix.CLOCK_MONOTONIC, &mt) != nil {
+		return DualTimestamp{}
+	}
+	return DualTimestamp{RealtimeUSec: uint64(rt.Nano() / 1000), MonotonicUSec: uint64(mt.Nano() / 1000)}
 }

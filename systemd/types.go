@@ -150,6 +150,10 @@ type Timer struct {
 	LastTriggerUSec         uint64 `json:"last_trigger_usec"`
 	NextElapseRealtimeUSec  uint64 `json:"next_elapse_realtime_usec"`
 	NextElapseMonotonicUSec uint64 `json:"next_elapse_monotonic_usec"`
+	// NextElapseUSec is when the timer next triggers, CLOCK_REALTIME µs,
+	// as systemctl list-timers shows it: the earlier of its calendar and
+	// its monotonic trigger (0: none).
+	NextElapseUSec uint64 `json:"next_elapse_usec"`
 }
 
 // UnitFile is an installed unit file, as ListUnitFiles reports it.

@@ -369,3 +369,24 @@ func TestSnapshotStale(t *testing.T) {
 		t.Error("LastGood lost the stale snapshot")
 	}
 }
+
+// TestNextElapse: list-timers' NEXT is the earlier of the calendar trigger
+// and the monotonic one turned into a time of day.
+func TestNextElapse(t *testing.T) {
+	now := DualTimestamp{RealtimeUSec: 1_000_000_000, MonotonicUSec: 5_000}
+	for _, c := range []struct {
+		rt, mono, want uint64
+	}{
+		{0, 0, 0},
+		{2_000_000_000, 0, 2_000_000_000},
+		{0, 6_000, 1_000_001_000},
+		{2_000_000_000, 6_000, 1_000_001_000},
+		{1_000_000_500, 6_000, 1_000_000_500},
+		{USecInfinity, 6_000, 1_000_001_000},
+		{0, USecInfinity, 0},
+	} {
+		if got := nextElapse(&Timer{NextElapseRealtimeUSec: c.rt, NextElapseMonotonicUSec: c.mono}, now); got != c.want {
+			t.Errorf("realtime %d, monotonic %d: %d, want %d", c.rt, c.mono, got, c.want)
+		}
+	}
+}
