@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"fmt"
+	"math/bits"
 	"sort"
 	"strings"
 )
@@ -122,7 +123,13 @@ func NewTimeline(bt BootTimes, scope Scope, defaultTarget string, defaultTargetE
 	}
 	tl.UserspaceUSec = sub(bt.FinishUSec, bt.UserspaceUSec)
 	if kernelDone > 0 {
-		tl.TotalUSec = bt.FirmwareUSec + bt.FinishUSec
+		// Saturating: timestamps near the clock's maximum (which no boot
+		// has) must not wrap to a short boot.
+		if total, carry := bits.Add64(bt.FirmwareUSec, bt.FinishUSec, 0); carry == 0 && total < USecInfinity {
+			tl.TotalUSec = total
+		} else {
+			tl.TotalUSec = USecInfinity - 1
+		}
 	}
 
 	var b strings.Builder

@@ -376,3 +376,13 @@ func TestCriticalChainBounded(t *testing.T) {
 		t.Errorf("chain of %d links, truncated %v; want at most %d and truncated", len(s.CriticalChain), s.CriticalChainTruncated, MaxChainLinks)
 	}
 }
+
+// TestTimelineTotalSaturates: timestamps near the clock's maximum give the
+// longest total, never a wrapped short one.
+func TestTimelineTotalSaturates(t *testing.T) {
+	bt := BootTimes{FirmwareUSec: USecInfinity - 10, LoaderUSec: 5, SecurityStartUSec: 1, UserspaceUSec: 20, FinishUSec: USecInfinity - 3}
+	tl := NewTimeline(bt, ScopeSystem, "default.target", 0)
+	if tl.TotalUSec < tl.UserspaceUSec || tl.TotalUSec != USecInfinity-1 {
+		t.Errorf("total %d, userspace %d: want the saturated total", tl.TotalUSec, tl.UserspaceUSec)
+	}
+}
