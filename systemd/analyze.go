@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"fmt"
+	"math/bits"
 	"sort"
 	"strings"
 )
@@ -122,7 +123,13 @@ func NewTimeline(bt BootTimes, scope Scope, defaultTarget string, defaultTargetE
 	}
 	tl.UserspaceUSec = sub(bt.FinishUSec, bt.UserspaceUSec)
 	if kernelDone > 0 {
-		tl.TotalUSec = bt.FirmwareUSec + bt.FinishUSec
+		// Saturating: timestamps near the clock's maximum (which no boot
+		// has) must not wrap to a short boot.
+		if total, carry := bits.Add64(bt.FirmwareUSec, bt.FinishUSec, 0); carry == 0 && total < USecInfinity {
+			tl.TotalUSec = total
+		} else {
+			tl.TotalUSec = USecInfinity - 1
+		}
 	}
 
 	var b strings.Builder
@@ -280,6 +287,9 @@ func (tl Timeline) inRange(t UnitTime, ok bool) bool {
 }
 
 func (tl Timeline) chainFrom(name string, depth int, times map[string]UnitTime, after func(string) []string, fuzz uint64, visited map[string]bool, out *[]ChainLink) {
+	if len(*out) >= MaxChainLinks {
+		return
+	}
 	visited[name] = true
 	deps := append([]string(nil), after(name)...)
 	// Latest-activated first; systemd's qsort leaves ties unordered, the
@@ -315,6 +325,9 @@ func (tl Timeline) chainFrom(name string, depth int, times map[string]UnitTime, 
 				l.AtUSec = sub(t.ActivatedUSec, tl.userspace)
 			}
 		}
+		if len(*out) >= MaxChainLinks {
+			return
+		}
 		*out = append(*out, l)
 		if visited[d] {
 			*out = append(*out, ChainLink{Unit: d, Depth: depth + 1, Cycle: true})
@@ -323,6 +336,13 @@ func (tl Timeline) chainFrom(name string, depth int, times map[string]UnitTime, 
 		tl.chainFrom(d, depth+1, times, after, fuzz, visited, out)
 	}
 }
+
+// MaxChainLinks bounds a critical chain. Units that became active at the
+// same moment are all on it, each with its own branch, so its length can
+// grow with the square of the units (a thousand units each After= all the
+// others made a 172 MB chain); systemd-analyze prints it all, the chain
+// here stops at this many links.
+const MaxChainLinks = 4096
 
 // Tree glyphs systemd uses in a UTF-8 locale.
 const (

@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -350,5 +351,38 @@ func TestSnapshotListsNeverNull(t *testing.T) {
 				t.Errorf("%s: no %s in %s", name, k, b)
 			}
 		}
+	}
+}
+
+// TestCriticalChainBounded: a thousand units that became active at the
+// same moment, each After= all the others, make a chain of at most
+// MaxChainLinks links, and the snapshot says it was cut.
+func TestCriticalChainBounded(t *testing.T) {
+	const n = 1000
+	in := SnapshotInput{Scope: ScopeUser, After: map[string][]string{}, Aliases: map[string]string{},
+		Manager: Manager{BootTimes: BootTimes{UserspaceUSec: 1_000, FinishUSec: 9_000_000}}}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("u%04d.service", i)
+	}
+	for _, name := range append(names, "default.target") {
+		in.Units = append(in.Units, Unit{Name: name, LoadState: "loaded", ActiveState: "active",
+			Times: UnitTimes{InactiveExitUSec: 2_000, ActiveEnterUSec: 3_000}})
+		in.After[name] = names
+	}
+	in.Units[n].Times = UnitTimes{InactiveExitUSec: 4_000, ActiveEnterUSec: 5_000}
+	s := BuildSnapshot(in, Filter{})
+	if len(s.CriticalChain) == 0 || len(s.CriticalChain) > MaxChainLinks || !s.CriticalChainTruncated {
+		t.Errorf("chain of %d links, truncated %v; want at most %d and truncated", len(s.CriticalChain), s.CriticalChainTruncated, MaxChainLinks)
+	}
+}
+
+// TestTimelineTotalSaturates: timestamps near the clock's maximum give the
+// longest total, never a wrapped short one.
+func TestTimelineTotalSaturates(t *testing.T) {
+	bt := BootTimes{FirmwareUSec: USecInfinity - 10, LoaderUSec: 5, SecurityStartUSec: 1, UserspaceUSec: 20, FinishUSec: USecInfinity - 3}
+	tl := NewTimeline(bt, ScopeSystem, "default.target", 0)
+	if tl.TotalUSec < tl.UserspaceUSec || tl.TotalUSec != USecInfinity-1 {
+		t.Errorf("total %d, userspace %d: want the saturated total", tl.TotalUSec, tl.UserspaceUSec)
 	}
 }

@@ -180,6 +180,7 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 		}
 		if c := tl.CriticalChain("default.target", ut, func(n string) []string { return in.After[n] }, alias, 0); c != nil {
 			s.CriticalChain = c
+			s.CriticalChainTruncated = len(c) >= MaxChainLinks
 		}
 	}
 	// units is this snapshot's own copy: filter it in place.

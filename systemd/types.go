@@ -40,6 +40,8 @@ type Snapshot struct {
 	Blame []UnitTime `json:"blame"`
 	// CriticalChain leads from the default target back to the start.
 	CriticalChain []ChainLink `json:"critical_chain"`
+	// CriticalChainTruncated says the chain stopped at MaxChainLinks.
+	CriticalChainTruncated bool `json:"critical_chain_truncated,omitempty"`
 	// Units are the loaded units that pass the filter, sorted by name.
 	Units []Unit `json:"units"`
 	// UnitFiles are the installed unit files that pass the filter, sorted
