@@ -316,26 +316,30 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 	}
 }
 
-// syncInstanceStates reads the unit file state of template instances (an
-// instance is enabled or disabled by a link of its own, which the unit file
-// list does not show) where the list cannot tell it: not for an instance
-// listed under its own name (a masked one), nor for one whose template is
-// static (then so is the instance). systemd computes the answer from disk
+// syncInstanceStates reads the unit file state of units the unit file list
+// cannot tell it for: template instances (an instance is enabled or
+// disabled by a link of its own), except one whose template is static
+// (then so is the instance), and units whose file is not listed (transient
+// units, which no UnitFilesChanged announces). systemd computes the answer from disk
 // the first time, up to a few milliseconds each, which is why this comes
 // after everything else. With all, every such instance is read again
 // (the unit files changed); else only those without a state yet.
 func (w *Watcher) syncInstanceStates(ctx context.Context, c *conn, all bool) error {
 	var reqs []propReq
 	for name, e := range w.c.units {
-		t := templateName(name)
-		if t == "" || e.unit.FragmentPath == "" || !e.detail || (e.unit.UnitFileState != "" && !all) {
+		if e.unit.FragmentPath == "" || !e.detail || (e.unit.UnitFileState != "" && !all) {
 			continue
 		}
 		if _, own := w.c.files[name]; own {
 			continue
 		}
-		if uf, ok := w.c.files[t]; ok && uf.State == "static" {
-			continue
+		// Not listed under its own name: an instance, or a unit whose file
+		// came after the listing (a transient unit, which no
+		// UnitFilesChanged announces).
+		if t := templateName(name); t != "" {
+			if uf, ok := w.c.files[t]; ok && uf.State == "static" {
+				continue
+			}
 		}
 		f := &fetched{row: e.row(), props: map[string]props{unitIface: {}}}
 		reqs = append(reqs, propReq{e.path, unitIface, "UnitFileState", f})

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -945,4 +946,25 @@ func TestLabExecMainCode(t *testing.T) {
 			t.Errorf("killme.service after SIGKILL: %+v", u.Service)
 		}
 	}
+}
+
+// TestLabTransientUnit: a transient unit (systemd-run), whose file no
+// UnitFilesChanged announces, has its unit file state as systemctl shows
+// it.
+func TestLabTransientUnit(t *testing.T) {
+	l := startLab(t, systemdlab.Options{})
+	w := startWatcher(t, Options{Address: l.PrivateAddress()})
+	cmd := exec.Command("systemd-run", "--user", "--unit=lab-transient", "/bin/sleep", "infinity")
+	cmd.Env = l.Env()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("systemd-run: %v: %s", err, out)
+	}
+	want := strings.TrimSpace(systemctl(t, l, "show", "-p", "UnitFileState", "--value", "lab-transient.service"))
+	if want == "" {
+		t.Fatal("systemctl shows no unit file state for the transient unit")
+	}
+	waitSnapshot(t, w, "lab-transient.service "+want, func(s *Snapshot) bool {
+		u, ok := s.Unit("lab-transient.service")
+		return ok && u.UnitFileState == want
+	})
 }
