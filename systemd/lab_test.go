@@ -968,3 +968,24 @@ func TestLabTransientUnit(t *testing.T) {
 		return ok && u.UnitFileState == want
 	})
 }
+
+// TestLabBusReplyLimit: on a bus that lets a connection await fewer
+// replies than the watcher's pipeline (here 16; the system bus's default
+// is 128), the watcher still syncs every unit.
+func TestLabBusReplyLimit(t *testing.T) {
+	opts := systemdlab.Instances(300)
+	opts.BusLimits = map[string]int{"max_replies_per_connection": 16}
+	l := startLab(t, opts)
+	w := startWatcher(t, Options{Address: l.BusAddress(), Bus: true, Timeout: 5 * time.Second})
+	agree(t, w, "units", func() map[string]unitLine { return oracleUnits(t, l) }, snapshotUnits)
+	s, _ := w.Snapshot()
+	faults := 0
+	for _, u := range s.Units {
+		if u.DetailError != "" {
+			faults++
+		}
+	}
+	if faults > 0 || w.Stats().UnitFaults > 0 {
+		t.Errorf("%d units with a detail error on a bus with a reply limit", faults)
+	}
+}

@@ -67,6 +67,10 @@ type Options struct {
 	// manager answers, while it may still be starting its units, instead
 	// of once its SystemState is running or degraded.
 	Starting bool
+	// BusLimits sets dbus-daemon limits of the session bus (name to
+	// value, as <limit name="..."> in dbus-daemon(1)), for instance the
+	// system bus's max_replies_per_connection.
+	BusLimits map[string]int
 }
 
 // Lab is a running systemd user manager and its session bus.
@@ -184,6 +188,9 @@ func (l *Lab) writeUnits(opts Options) error {
 			return err
 		}
 	}
+	if err := l.writeBusLimits(opts.BusLimits); err != nil {
+		return err
+	}
 	for name, body := range opts.Files {
 		if err := l.WriteUnit(name, body); err != nil {
 			return err
@@ -207,6 +214,30 @@ func (l *Lab) writeUnits(opts Options) error {
 		}
 	}
 	return nil
+}
+
+// writeBusLimits gives the session bus a configuration of its own, the
+// stock session one with limits, through a drop-in for dbus.service.
+func (l *Lab) writeBusLimits(limits map[string]int) error {
+	if len(limits) == 0 {
+		return nil
+	}
+	var conf strings.Builder
+	conf.WriteString(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">` + "\n<busconfig>\n  <include>/usr/share/dbus-1/session.conf</include>\n")
+	for name, v := range limits {
+		fmt.Fprintf(&conf, "  <limit name=%q>%d</limit>\n", name, v)
+	}
+	conf.WriteString("</busconfig>\n")
+	confPath := filepath.Join(l.dir, "bus.conf")
+	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
+		return err
+	}
+	dropIn := filepath.Join(l.unitDir, "dbus.service.d")
+	if err := os.MkdirAll(dropIn, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dropIn, "limits.conf"), []byte("[Service]\nExecStart=\nExecStart="+dbusDaemon+
+		" --config-file="+confPath+" --address=systemd: --nofork --nopidfile --systemd-activation --syslog-only\n"), 0o644)
 }
 
 // WriteUnit writes (or replaces) a unit file in the manager's unit
