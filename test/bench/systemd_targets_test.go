@@ -40,7 +40,7 @@ type showResult struct {
 	median time.Duration
 	// runs counts the runs, ok those that succeeded.
 	runs, ok int
-	// failure is the first failed run's exit status and first line of
+	// failure is the first failed run's exit status and last line of
 	// standard error.
 	failure string
 	// units counts the generated units in the last successful run's JSON.
@@ -73,8 +73,10 @@ func runShow(t *testing.T, lab *systemdlab.Lab, want, runs int) showResult {
 			}
 		case errors.As(err, &exit):
 			if r.failure == "" {
-				line, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
-				r.failure = fmt.Sprintf("exit %d: %s", exit.ExitCode(), line)
+				// The last line is the command's verdict; log records
+				// come before it.
+				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+				r.failure = fmt.Sprintf("exit %d: %s", exit.ExitCode(), lines[len(lines)-1])
 			}
 		default:
 			t.Fatalf("bootinfo show: %v", err)
