@@ -737,15 +737,12 @@ func BenchmarkLabSnapshot(b *testing.B) {
 // come at most once per Coalesce, and once the loop stops every restart
 // count equals systemd's.
 func TestLabCrashLoopCoalesced(t *testing.T) {
-	opts := systemdlab.Options{Files: map[string]string{}}
+	const loops = 10
 	var names []string
-	for i := range 10 {
-		n := fmt.Sprintf("crash%02d.service", i)
-		opts.Files[n] = "[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart=/bin/false\nRestart=always\nRestartSec=100ms\n"
-		opts.Wants = append(opts.Wants, n)
-		names = append(names, n)
+	for i := range loops {
+		names = append(names, systemdlab.CrashLoopUnit(i))
 	}
-	l := startLab(t, opts)
+	l := startLab(t, systemdlab.Options{CrashLoops: loops})
 	const coalesce = 500 * time.Millisecond
 	w := startWatcher(t, Options{Address: l.PrivateAddress(), Timeout: 5 * time.Second, Coalesce: coalesce})
 	before, start := w.Stats(), time.Now()

@@ -3,12 +3,15 @@ package bench
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -67,17 +70,37 @@ exec "$@"`
 // gives both peers the same units to report.
 const nodeExporterExclude = `--collector.systemd.unit-exclude=.+\.(automount|device|mount|scope|slice)`
 
+// nodeExporterArgs are node_exporter's flags in the systemd benchmarks:
+// its systemd collector alone, serving on addr.
+func nodeExporterArgs(addr string) []string {
+	return []string{"--collector.disable-defaults", "--collector.systemd", nodeExporterExclude, "--web.listen-address=" + addr}
+}
+
 // startNodeExporter runs node_exporter's systemd collector alone against the
-// lab's manager, with extra flags (such as the restarts and start time
-// metrics).
+// lab's manager over its private socket (--collector.systemd.private), as
+// bootinfo talks to it, with extra flags (such as the restarts and start
+// time metrics).
 func startNodeExporter(t *testing.T, name, bin string, lab *systemdlab.Lab, extra ...string) *peer {
 	t.Helper()
 	addr := testutil.FreeAddr(t)
 	sock := filepath.Join(lab.RuntimeDir(), "systemd", "private")
-	args := []string{"-m", "--propagation", "private", "sh", "-c", nodeExporterScript, "sh", sock,
-		bin, "--collector.disable-defaults", "--collector.systemd", "--collector.systemd.private",
-		nodeExporterExclude, "--web.listen-address=" + addr}
+	args := append([]string{"-m", "--propagation", "private", "sh", "-c", nodeExporterScript, "sh", sock,
+		bin, "--collector.systemd.private"}, nodeExporterArgs(addr)...)
 	cmd := exec.Command("unshare", append(args, extra...)...)
+	return startPeer(t, name, cmd, addr)
+}
+
+// startNodeExporterBus runs node_exporter's systemd collector alone against
+// the lab's manager through the lab's bus, as node_exporter reaches a
+// host's system manager by default: through the system bus
+// (DBUS_SYSTEM_BUS_ADDRESS points it at the lab's). There, unlike on the
+// private socket, the manager sends its signals only to clients that
+// subscribe to them, which node_exporter does not.
+func startNodeExporterBus(t *testing.T, name, bin string, lab *systemdlab.Lab) *peer {
+	t.Helper()
+	addr := testutil.FreeAddr(t)
+	cmd := exec.Command(bin, nodeExporterArgs(addr)...)
+	cmd.Env = append(os.Environ(), "DBUS_SYSTEM_BUS_ADDRESS="+lab.BusAddress())
 	return startPeer(t, name, cmd, addr)
 }
 
@@ -104,37 +127,46 @@ var scrapeClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 
 // body. Decompression happens after the clock stops.
 func (p *peer) scrape(t *testing.T) (time.Duration, []byte) {
 	t.Helper()
-	req, err := http.NewRequest("GET", p.base+"/metrics", nil)
+	d, body, err := p.get(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	return d, body
+}
+
+// get is scrape for any goroutine: it returns what went wrong.
+func (p *peer) get(ctx context.Context) (time.Duration, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", p.base+"/metrics", nil)
+	if err != nil {
+		return 0, nil, err
 	}
 	req.Header.Set("Accept", "text/plain;version=0.0.4;q=1,*/*;q=0.1")
 	req.Header.Set("Accept-Encoding", "gzip")
 	start := time.Now()
 	resp, err := scrapeClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s: scrape: %v", p.Name, err)
+		return 0, nil, fmt.Errorf("%s: scrape: %w", p.Name, err)
 	}
 	raw, err := io.ReadAll(resp.Body)
 	d := time.Since(start)
 	resp.Body.Close()
 	if err != nil {
-		t.Fatalf("%s: scrape: %v", p.Name, err)
+		return 0, nil, fmt.Errorf("%s: scrape: %w", p.Name, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: scrape: HTTP %d\n%s", p.Name, resp.StatusCode, raw)
+		return 0, nil, fmt.Errorf("%s: scrape: HTTP %d\n%s", p.Name, resp.StatusCode, raw)
 	}
-	body := raw
-	if resp.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatalf("%s: gzip: %v", p.Name, err)
-		}
-		if body, err = io.ReadAll(zr); err != nil {
-			t.Fatalf("%s: gzip: %v", p.Name, err)
-		}
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		return d, raw, nil
 	}
-	return d, body
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err == nil {
+		raw, err = io.ReadAll(zr)
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s: gzip: %w", p.Name, err)
+	}
+	return d, raw, nil
 }
 
 // activeUnits counts the lab's generated units that body reports active
@@ -148,26 +180,139 @@ func activeUnits(t *testing.T, p *peer, body []byte, metric string) int {
 	return systemdlab.CountGenerated(m.ByLabel(metric, "name", "state", "active"))
 }
 
-// waitSynced polls bootinfo until its snapshot reports want generated units
-// active: the first sync of thousands of units takes the manager seconds.
-func waitSynced(t *testing.T, p *peer, want int) {
+// systemdArgs are bootinfo's flags in the systemd benchmarks: the systemd
+// collector (with host and bootloader, which cost nothing here) watching
+// the lab's manager over its private socket.
+func systemdArgs(lab *systemdlab.Lab) []string {
+	return []string{"--no-collector.kmsg", "--no-collector.dmi", "--no-collector.firmware", "--no-collector.history",
+		"--collector.systemd.user", "--collector.systemd.address=" + lab.PrivateAddress()}
+}
+
+// pollEvery is the pause between two polls of /metrics while bootinfo
+// starts.
+const pollEvery = 20 * time.Millisecond
+
+// The series bootinfo's start is timed by.
+const (
+	// successMetric with the systemd collector's label is 1 once the
+	// collector answers.
+	successMetric = "bootinfo_scrape_collector_success"
+	// detailGauge is 1 once every unit's detail (restarts, results,
+	// timestamps, unit file states) is loaded, 0 while it loads. Code
+	// before it has no such gauge: its first sync loads everything before
+	// the collector answers.
+	detailGauge = "bootinfo_systemd_detail_complete"
+)
+
+// startup is what bootinfo's start showed, timed from the moment its
+// process was started.
+type startup struct {
+	// success is when /metrics first had the systemd collector succeed,
+	// detail when it first had every unit's detail.
+	success, detail time.Duration
+	// successStep and detailStep bound each moment's error: from the start
+	// of the last poll that did not see it to the end of the one that did.
+	successStep, detailStep time.Duration
+	// gauge says detail came from detailGauge; without that gauge it is the
+	// moment the snapshot first held every generated unit active.
+	gauge bool
+	// res is what bootinfo held at detail complete: its VmHWM is the peak
+	// of the first sync.
+	res testutil.Resources
+}
+
+// detailText says what detail complete was read from.
+func (s startup) detailText() string {
+	if s.gauge {
+		return detailGauge + " 1"
+	}
+	return "every unit synced; no " + detailGauge
+}
+
+// startSystemdBootinfo starts bootinfo with systemdArgs and polls its
+// /metrics every pollEvery until its systemd detail is complete, which
+// also means want generated units active: the first sync of thousands of
+// units takes the manager seconds.
+func startSystemdBootinfo(t *testing.T, lab *systemdlab.Lab, want int) (*peer, startup) {
 	t.Helper()
+	agent.Binary(t) // built before the clock starts
+	start := time.Now()
+	p := startBootinfo(t, systemdArgs(lab)...)
+	var s startup
+	seenGauge := false
 	last := -1
-	testutil.WaitFor(t, "bootinfo's first sync", func() error {
+	deadline, limited := testutil.Deadline(t)
+	for prev := start; ; time.Sleep(pollEvery) {
+		polled := time.Now()
 		_, body := p.scrape(t)
-		n := activeUnits(t, p, body, "bootinfo_systemd_unit_state")
-		if n > want {
-			t.Fatalf("bootinfo reports %d generated units active, the lab has %d", n, want)
+		at := time.Since(start)
+		if s.success == 0 && slices.Contains(seriesValues(body, successMetric, `collector="systemd"`), 1) {
+			s.success, s.successStep = at, time.Since(prev)
 		}
-		if n != last {
-			t.Logf("bootinfo: %d of %d generated units synced", n, want)
-			last = n
+		detail := seriesValues(body, detailGauge)
+		seenGauge = seenGauge || len(detail) > 0
+		complete := false
+		switch {
+		case len(detail) > 0:
+			complete = !slices.ContainsFunc(detail, func(v float64) bool { return v != 1 })
+		case !seenGauge && s.success != 0:
+			n := activeUnits(t, p, body, "bootinfo_systemd_unit_state")
+			if n > want {
+				t.Fatalf("bootinfo reports %d generated units active, the lab has %d", n, want)
+			}
+			if n != last {
+				t.Logf("bootinfo: %d of %d generated units synced", n, want)
+				last = n
+			}
+			complete = n == want
 		}
-		if n < want {
-			return fmt.Errorf("%d of %d generated units synced", n, want)
+		if complete && s.success != 0 {
+			s.detail, s.detailStep, s.gauge = at, time.Since(prev), len(detail) > 0
+			s.res = resources(t, p)
+			t.Logf("bootinfo: systemd success %v, detail complete %v after start (%s)",
+				s.success.Round(time.Millisecond), s.detail.Round(time.Millisecond), s.detailText())
+			return p, s
 		}
-		return nil
-	}, p.Process)
+		if err := p.Alive(); err != nil {
+			t.Fatalf("waiting for bootinfo's systemd detail: %v", err)
+		}
+		if limited && time.Now().After(deadline) {
+			t.Fatalf("waiting for bootinfo's systemd detail: the test binary's -timeout is near (success after %v)", s.success)
+		}
+		prev = polled
+	}
+}
+
+// seriesValues returns the values of the series of metric name in body, a
+// text-format exposition, whose label sets hold every one of labels
+// (written as in the text: collector="systemd"). A line scan, far cheaper
+// than parsing the body of thousands of units at every poll.
+func seriesValues(body []byte, name string, labels ...string) []float64 {
+	var out []float64
+	for line := range bytes.Lines(body) {
+		rest, ok := bytes.CutPrefix(line, []byte(name))
+		if !ok {
+			continue
+		}
+		var set []byte
+		if len(rest) > 0 && rest[0] == '{' {
+			end := bytes.LastIndexByte(rest, '}')
+			if end < 0 {
+				continue
+			}
+			set, rest = rest[1:end], rest[end+1:]
+		}
+		fields := bytes.Fields(rest)
+		if len(fields) == 0 || (rest[0] != ' ' && rest[0] != '\t') {
+			continue // a longer name
+		}
+		v, err := strconv.ParseFloat(string(fields[0]), 64)
+		if err != nil || slices.ContainsFunc(labels, func(l string) bool { return !bytes.Contains(set, []byte(l)) }) {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // managerWakeups counts how often the manager's main thread went to sleep
@@ -261,4 +406,48 @@ func resources(t *testing.T, p *peer) testutil.Resources {
 func (m measurement) cells() string {
 	return fmt.Sprintf("%s | %s | %.1f× | %s | %.1f MiB | %.1f MiB", ms(m.median), ms(m.p90), m.ratio, ms(m.cpu),
 		float64(m.res.RSS)/(1<<20), float64(m.res.PeakRSS)/(1<<20))
+}
+
+// mib formats bytes in MiB.
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// seconds formats a duration with three significant figures, in seconds
+// from one second up.
+func seconds(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return ms(d)
+	case d < 100*time.Second:
+		return fmt.Sprintf("%.3g s", d.Seconds())
+	}
+	return fmt.Sprintf("%.0f s", d.Seconds())
+}
+
+// met is a targets table's verdict.
+func met(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+// appendOut appends Markdown rows to the file the environment variable env
+// names, if it is set, for scripts/bench-report to assemble.
+func appendOut(t *testing.T, env, rows string) {
+	t.Helper()
+	out := os.Getenv(env)
+	if out == "" {
+		return
+	}
+	f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString(rows)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
 )
 
@@ -25,30 +24,28 @@ const (
 	envWarmup = "BOOTINFO_BENCH_WARMUP"
 	// envOut names a file the result rows are appended to, as Markdown.
 	envOut = "BOOTINFO_BENCH_OUT"
+	// envTargetsOut names a file the rows of issue 14's targets are
+	// appended to.
+	envTargetsOut = "BOOTINFO_BENCH_TARGETS_OUT"
+	// envShowRuns is the number of `bootinfo show systemd` runs timed.
+	envShowRuns = "BOOTINFO_BENCH_SHOW_RUNS"
 )
 
 // nodeExporterExtra are the node_exporter flags of its second
 // configuration: per-service properties fetched on every scrape.
 var nodeExporterExtra = []string{"--collector.systemd.enable-restarts-metrics", "--collector.systemd.enable-start-time-metrics"}
 
-// peers starts bootinfo and node_exporter's two configurations against one
-// lab and waits until bootinfo's snapshot holds all generated units.
-func peers(t *testing.T, lab *systemdlab.Lab, units int) (bootinfo *peer, others []*peer, sync time.Duration) {
+// peers starts bootinfo (timing its start, see startSystemdBootinfo) and
+// then node_exporter's two configurations against one lab.
+func peers(t *testing.T, lab *systemdlab.Lab, units int) (bootinfo *peer, others []*peer, start startup) {
 	t.Helper()
 	ne := nodeExporter(t)
-	agent.Binary(t) // built before the clock starts
-	start := time.Now()
-	// Only the systemd collector, watching the lab's manager over its
-	// private socket.
-	bootinfo = startBootinfo(t, "--no-collector.kmsg", "--no-collector.dmi", "--no-collector.firmware", "--no-collector.history",
-		"--collector.systemd.user", "--collector.systemd.address="+lab.PrivateAddress())
-	waitSynced(t, bootinfo, units)
-	sync = time.Since(start)
+	bootinfo, start = startSystemdBootinfo(t, lab, units)
 	others = []*peer{
 		startNodeExporter(t, "node_exporter", ne, lab),
 		startNodeExporter(t, "node_exporter +restarts +start-time", ne, lab, nodeExporterExtra...),
 	}
-	return bootinfo, others, sync
+	return bootinfo, others, start
 }
 
 // checkUnits fails unless body reports every generated unit active.
@@ -108,12 +105,14 @@ func TestSystemdPeersAnswer(t *testing.T) {
 	}
 }
 
-// TestSystemdPeerBenchmark measures the median /metrics scrape time and
-// resident memory of bootinfo and of node_exporter's systemd collector (two
-// configurations) on the same lab manager, at each unit count of
-// BOOTINFO_BENCH_UNITS. Scrapes of the peers are interleaved, so noise from
-// other jobs on the machine falls on all of them alike. It reports; it
-// asserts only that every peer answers with every unit.
+// TestSystemdPeerBenchmark measures, at each unit count of
+// BOOTINFO_BENCH_UNITS, on one lab manager: the median /metrics scrape
+// time and resident memory of bootinfo and of node_exporter's systemd
+// collector (two configurations), and issue 14's targets (see targetRows)
+// against node_exporter's median scrape time. Scrapes of the peers are
+// interleaved, so noise from other jobs on the machine falls on all of
+// them alike. It reports; it asserts only that every peer, and a
+// successful `bootinfo show`, answers with every unit.
 func TestSystemdPeerBenchmark(t *testing.T) {
 	if os.Getenv(envBench) != "1" {
 		t.Skipf("a benchmark against node_exporter; set %s=1 (scripts/bench-systemd does)", envBench)
@@ -121,49 +120,49 @@ func TestSystemdPeerBenchmark(t *testing.T) {
 	counts := envInts(t, envUnits, "1000,5000")
 	scrapes := envInts(t, envScrapes, "30")[0]
 	warmup := envInts(t, envWarmup, "3")[0]
+	showRuns := envInts(t, envShowRuns, "5")[0]
 	nodeExporter(t)
+	var base *baseline
 	for _, units := range counts {
 		t.Run(strconv.Itoa(units), func(t *testing.T) {
-			benchUnits(t, units, scrapes, warmup)
+			if b := benchUnits(t, units, scrapes, warmup, showRuns, base); base == nil {
+				base = b
+			}
 		})
 	}
 }
 
-func benchUnits(t *testing.T, units, scrapes, warmup int) {
+// baseline is bootinfo's median scrape time at the first unit count, which
+// the others are compared with.
+type baseline struct {
+	units  int
+	median time.Duration
+}
+
+func benchUnits(t *testing.T, units, scrapes, warmup, showRuns int, base *baseline) *baseline {
 	opts := systemdlab.Instances(units)
 	svc, tgt := opts.Units, units-opts.Units
 	start := time.Now()
 	lab := systemdlab.Start(t, opts)
 	t.Logf("lab of %d services + %d target instances up in %v", svc, tgt, time.Since(start).Round(time.Millisecond))
-	bootinfo, others, sync := peers(t, lab, units)
-	t.Logf("bootinfo's first full sync: %v after start", sync.Round(time.Millisecond))
+	bootinfo, others, up := peers(t, lab, units)
 	results := measure(t, append([]*peer{bootinfo}, others...), warmup, scrapes, func(p *peer, body []byte) {
 		checkUnits(t, p, body, units)
 	})
 	if t.Failed() {
-		return
+		return nil
 	}
+	show := runShow(t, lab, units, showRuns)
 	var md strings.Builder
-	for i, m := range results {
-		first := "—"
-		if i == 0 {
-			first = fmt.Sprintf("%.1f s", sync.Seconds())
-		}
-		fmt.Fprintf(&md, "| %d (%d services + %d target instances) | %s | %s | %d KiB | %s |\n",
-			units, svc, tgt, m.peer.Name, m.cells(), m.body/1024, first)
+	for _, m := range results {
+		fmt.Fprintf(&md, "| %d (%d services + %d target instances) | %s | %s | %d KiB |\n",
+			units, svc, tgt, m.peer.Name, m.cells(), m.body/1024)
 	}
-	t.Logf("%d units, %d scrapes of each peer after %d warm-up, bootinfo synced in %v:\n%s",
-		units, scrapes, warmup, sync.Round(time.Millisecond), md.String())
-	if out := os.Getenv(envOut); out != "" {
-		f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if _, err := f.WriteString(md.String()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	targets := targetRows(units, up, show, results, base)
+	t.Logf("%d units, %d scrapes of each peer after %d warm-up:\n%s\n%s", units, scrapes, warmup, md.String(), targets)
+	appendOut(t, envOut, md.String())
+	appendOut(t, envTargetsOut, targets)
+	return &baseline{units: units, median: results[0].median}
 }
 
 // ms formats a duration in milliseconds with three significant figures.

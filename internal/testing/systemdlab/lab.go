@@ -71,7 +71,32 @@ type Options struct {
 	// value, as <limit name="..."> in dbus-daemon(1)), for instance the
 	// system bus's max_replies_per_connection.
 	BusLimits map[string]int
+	// CrashLoops is the number of crash-looping services (CrashLoopUnit(0),
+	// ...): each runs /bin/false, which fails at once, and the manager
+	// restarts it 100 ms later, for ever (Restart=always,
+	// StartLimitIntervalSec=0). They are wanted by lab-crash-all.target
+	// (itself wanted by default.target), so the storm runs from startup.
+	CrashLoops int
 }
+
+// CrashLoopPrefix starts the names of the services Options.CrashLoops
+// generates; they are not generated units in CountGenerated's sense.
+const CrashLoopPrefix = "lab-crash-"
+
+// CrashLoopUnit is the name of the i-th crash-looping service.
+func CrashLoopUnit(i int) string { return fmt.Sprintf("%s%03d.service", CrashLoopPrefix, i) }
+
+// crashLoopService is a crash-looping service's unit file.
+const crashLoopService = `[Unit]
+Description=Crash-looping lab service
+StartLimitIntervalSec=0
+
+[Service]
+Type=simple
+ExecStart=/bin/false
+Restart=always
+RestartSec=100ms
+`
 
 // Lab is a running systemd user manager and its session bus.
 type Lab struct {
@@ -191,6 +216,9 @@ func (l *Lab) writeUnits(opts Options) error {
 	if err := l.writeBusLimits(opts.BusLimits); err != nil {
 		return err
 	}
+	if err := l.writeCrashLoops(opts.CrashLoops); err != nil {
+		return err
+	}
 	for name, body := range opts.Files {
 		if err := l.WriteUnit(name, body); err != nil {
 			return err
@@ -238,6 +266,27 @@ func (l *Lab) writeBusLimits(limits map[string]int) error {
 	}
 	return os.WriteFile(filepath.Join(dropIn, "limits.conf"), []byte("[Service]\nExecStart=\nExecStart="+dbusDaemon+
 		" --config-file="+confPath+" --address=systemd: --nofork --nopidfile --systemd-activation --syslog-only\n"), 0o644)
+}
+
+// writeCrashLoops writes n crash-looping services and the target that
+// pulls them in at startup.
+func (l *Lab) writeCrashLoops(n int) error {
+	if n <= 0 {
+		return nil
+	}
+	var wants strings.Builder
+	for i := range n {
+		name := CrashLoopUnit(i)
+		wants.WriteString("Wants=" + name + "\n")
+		if err := l.WriteUnit(name, crashLoopService); err != nil {
+			return err
+		}
+	}
+	umbrella := CrashLoopPrefix + "all.target"
+	if err := l.WriteUnit(umbrella, "[Unit]\nDescription=All crash-looping lab services\n"+wants.String()); err != nil {
+		return err
+	}
+	return os.Symlink(filepath.Join(l.unitDir, umbrella), filepath.Join(l.unitDir, "default.target.wants", umbrella))
 }
 
 // WriteUnit writes (or replaces) a unit file in the manager's unit

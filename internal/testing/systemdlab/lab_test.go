@@ -1,10 +1,13 @@
 package systemdlab
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 const sleeper = "[Unit]\nDescription=Lab sleeper\n\n[Service]\nExecStart=/bin/sleep infinity\nRestart=on-failure\n"
@@ -79,4 +82,26 @@ func TestLabLifecycle(t *testing.T) {
 			t.Errorf("process %d outlived the lab", pid)
 		}
 	}
+}
+
+// TestCrashLoops: the crash-looping services start with the manager and are
+// restarted again and again, without a start limit stopping them.
+func TestCrashLoops(t *testing.T) {
+	l := Start(t, Options{CrashLoops: 2})
+	testutil.WaitFor(t, "both services to restart 25 times", func() error {
+		for i := range 2 {
+			out, err := l.Systemctl("show", "--property=NRestarts", "--value", CrashLoopUnit(i))
+			if err != nil {
+				return err
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(out))
+			if err != nil {
+				return fmt.Errorf("NRestarts of %s: %q", CrashLoopUnit(i), out)
+			}
+			if n < 25 {
+				return fmt.Errorf("%s restarted %d times", CrashLoopUnit(i), n)
+			}
+		}
+		return nil
+	})
 }
