@@ -119,6 +119,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	kmsgCmd.Flag("follow", "Wait for new records, as dmesg --follow (JSON: one record per line).").Short('w').BoolVar(&kf.follow)
 	kmsgCmd.Flag("level", "Only print records of these levels, comma-separated: emerg, alert, crit, err, warn, notice, info, debug (the summary still counts all).").Short('l').PlaceHolder("LEVEL[,LEVEL]").StringVar(&kf.levels)
 	kmsgCmd.Flag("format", "Output format: text (as dmesg prints), or json.").Default("text").EnumVar(&kf.format, "text", "json")
+	kmsgCmd.Flag("force-prefix", "Text: stamp every line of a multi-line message, as dmesg --force-prefix, instead of indenting the lines after the first.").Short('p').BoolVar(&kf.forcePrefix)
 
 	cmd, err := app.Parse(args)
 	if err != nil {
