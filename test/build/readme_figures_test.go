@@ -8,8 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
+	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/bootinfo/bootinfo/kmsg"
 )
 
 // scrapeFiguresRE reads README.md's figures for BenchmarkScrape.
@@ -68,5 +71,26 @@ func TestReadmeScrapeAllocations(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "ok ") && !strings.Contains(string(out), "PASS") {
 		t.Errorf("the benchmark did not pass:\n%s", out)
+	}
+}
+
+// TestReadmeKmsgSlotSize: the cost of a kept kernel log record that
+// README.md and --help state for --collector.kmsg.records-kept is the size
+// of the ring's slot, a kmsg.Record.
+func TestReadmeKmsgSlotSize(t *testing.T) {
+	slot := int(unsafe.Sizeof(kmsg.Record{}))
+	help, err := exec.Command(agent.Binary(t), "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bootinfo --help: %v\n%s", err, help)
+	}
+	for where, text := range map[string]string{"README.md": readme(t), "--help": string(help)} {
+		m := regexp.MustCompile(`(?:about|costs\s+about)\s+(\d+)\s+bytes(?:\s+a\s+record|,\s+allocated\s+at\s+start)`).FindStringSubmatch(text)
+		if m == nil {
+			t.Errorf("%s does not state what a kept record costs", where)
+			continue
+		}
+		if n, _ := strconv.Atoi(m[1]); n != slot {
+			t.Errorf("%s: about %d bytes a record; a slot is %d", where, n, slot)
+		}
 	}
 }
