@@ -1,6 +1,7 @@
 package build
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -10,6 +11,10 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/bootinfo/bootinfo/collectors"
+	"github.com/bootinfo/bootinfo/grub/script"
+	"github.com/bootinfo/bootinfo/history"
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/bootinfo/bootinfo/kmsg"
@@ -92,5 +97,89 @@ func TestReadmeKmsgSlotSize(t *testing.T) {
 		if n, _ := strconv.Atoi(m[1]); n != slot {
 			t.Errorf("%s: about %d bytes a record; a slot is %d", where, n, slot)
 		}
+	}
+}
+
+// size formats n bytes as README.md writes sizes: "64 KiB", "16 MiB".
+func size(n int64) string {
+	switch {
+	case n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// TestReadmeLimits holds the bounds README.md states to the constants
+// that set them: the read limits of "Hostile input" (but the EFI variable
+// and pstore limits, which their packages keep unexported), the GRUB
+// budget's source bounds, the blocked collections kept per collector, and
+// the ranges of the flags that "Flags" says are checked at start, as
+// --help states them too.
+func TestReadmeLimits(t *testing.T) {
+	text := readme(t)
+	rows := map[string]string{}
+	for _, line := range strings.Split(section(t, text, "## Hostile input"), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) == 4 {
+			rows[strings.TrimSpace(cells[1])] = strings.TrimSpace(cells[2])
+		}
+	}
+	for prefix, want := range map[string]string{
+		"sysfs and procfs attributes":   size(hostfile.LimitAttr),
+		"configuration and lists":       size(hostfile.LimitConfig),
+		"grub.cfg and what it sources":  size(hostfile.LimitGrubCfg) + " per file, " + size(script.DefaultBudget.SourcedBytes) + " sourced in all",
+		"SMBIOS tables, pstore records": size(hostfile.LimitFirmware) + " (",
+		"the history's own records":     size(history.MaxFileSize),
+		"kernel log records":            size(kmsg.MaxRecordSize) + " each; " + size(kmsg.MaxJunk) + " without a record ends the read",
+	} {
+		found := false
+		for kind, limit := range rows {
+			if strings.HasPrefix(kind, prefix) {
+				found = true
+				if limit != want && !(strings.HasSuffix(want, " (") && strings.HasPrefix(limit, want)) {
+					t.Errorf("Hostile input: %s: README.md says %q, the code %q", prefix, limit, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("Hostile input has no row for %s", prefix)
+		}
+	}
+
+	b := script.DefaultBudget
+	if want := fmt.Sprintf("`source` depth %d and %d files", b.SourceDepth, b.SourceFiles); !strings.Contains(text, want) {
+		t.Errorf("README.md does not say %q", want)
+	}
+	words := []string{"zero", "one", "two", "three", "four", "five"}
+	if collectors.MaxBlocked >= len(words) || !regexp.MustCompile(`at most\s+`+words[collectors.MaxBlocked]+`\s+per collector`).MatchString(text) {
+		t.Errorf("README.md does not say at most %d blocked collections per collector", collectors.MaxBlocked)
+	}
+
+	help, err := exec.Command(agent.Binary(t), "--help").CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := strings.Join(strings.Fields(text), " ")
+	flatHelp := strings.Join(strings.Fields(string(help)), " ")
+	keepBoots := regexp.MustCompile(`How many boots the history keeps \(1 to (\d+)\)`).FindStringSubmatch(flatHelp)
+	maxTimeout := regexp.MustCompile(`above 0, at most (\d+)m0s\)`).FindStringSubmatch(flatHelp)
+	if keepBoots == nil || maxTimeout == nil {
+		t.Fatalf("--help does not state the ranges of --state.keep-boots and --collector.timeout:\n%s", help)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("`--collector.kmsg.records-kept` 1 to %d", collectors.MaxKmsgKeep),
+		fmt.Sprintf("`--state.keep-boots` 1 to %s", keepBoots[1]),
+		fmt.Sprintf("`--collector.systemd.timeout` above 0 and at most %sm", maxTimeout[1]),
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("README.md does not say %q", want)
+		}
+	}
+	if want := fmt.Sprintf("(1 to %d;", collectors.MaxKmsgKeep); !strings.Contains(flatHelp, want) {
+		t.Errorf("--help does not say %q for --collector.kmsg.records-kept", want)
 	}
 }
