@@ -620,13 +620,16 @@ func TestKernelLogOverlay(t *testing.T) {
 	if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
 		t.Error("privileged with allowPrivilegeEscalation false: the API refuses that")
 	}
-	// The base turns kmsg off, the overlay back on: its last argument.
+	// The base turns kmsg off, the overlay back on, in place: bootinfo
+	// refuses a flag given twice.
 	args := ds.Spec.Template.Spec.Containers[0].Args
-	if len(args) == 0 || args[len(args)-1] != "--collector.kmsg" {
-		t.Fatalf("the overlay does not turn the kmsg collector on: %v", args)
+	baseArgs := base.daemonSets[0].Spec.Template.Spec.Containers[0].Args
+	i := slices.Index(baseArgs, "--no-collector.kmsg")
+	if i < 0 || len(args) != len(baseArgs) || args[i] != "--collector.kmsg" {
+		t.Fatalf("the overlay does not turn the kmsg collector on in place of the base's --no-collector.kmsg: %v", args)
 	}
 	// Undo the three changes; what remains must be the base.
-	ds.Spec.Template.Spec.Containers[0].Args = args[:len(args)-1]
+	args[i] = baseArgs[i]
 	f := false
 	sc.Privileged, sc.AllowPrivilegeEscalation = &f, &f
 	if diff := cmp.Diff(base, over, cmp.AllowUnexported(objects{}), cmpopts.EquateEmpty()); diff != "" {

@@ -22,6 +22,10 @@ type kmsgFlags struct {
 	follow bool
 	levels string
 	format string
+	// forcePrefix stamps every line of a multi-line message, as dmesg
+	// --force-prefix does; otherwise later lines are indented under the
+	// first, as dmesg prints them by default.
+	forcePrefix bool
 }
 
 // recordSource yields records until io.EOF.
@@ -105,7 +109,7 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 	jsonLines := f.format == "json" && f.follow
 	enc := json.NewEncoder(out)
 	skipped := 0
-	var line []byte
+	var line, header []byte
 	var readErr error
 	// Once ctx is done a source returns its error at its next read: the
 	// records it holds already, a buffer's worth at most, are printed.
@@ -131,12 +135,8 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 		}
 		switch {
 		case f.format == "text":
-			// As dmesg: control bytes escaped (\xNN), and every line
-			// of a multi-line message stamped.
 			line = kmsg.AppendPrintable(line[:0], r.Message)
-			for l := range bytes.SplitSeq(line, []byte{'\n'}) {
-				fmt.Fprintf(out, "[%5d.%06d] %s\n", r.TimestampUsec/1e6, r.TimestampUsec%1e6, l)
-			}
+			header = appendDmesgLine(out, header[:0], r.TimestampUsec, line, f.forcePrefix)
 		case jsonLines:
 			_ = enc.Encode(collectors.NewKmsgRecord(r))
 		case withhold:
@@ -191,6 +191,27 @@ func kmsgCommand(stdout, stderr io.Writer, o options, f kmsgFlags) int {
 		return 128 + int(sig.(syscall.Signal))
 	}
 	return 0
+}
+
+// appendDmesgLine writes one record's escaped message as util-linux dmesg
+// prints it: "[seconds.micros] " before the first line, and before every
+// later line of a multi-line message the same header (forcePrefix, dmesg
+// --force-prefix) or as many spaces (dmesg's default). header is scratch
+// space, returned for reuse.
+func appendDmesgLine(out *bufio.Writer, header []byte, usec uint64, msg []byte, forcePrefix bool) []byte {
+	header = fmt.Appendf(header, "[%5d.%06d] ", usec/1e6, usec%1e6)
+	n := len(header)
+	for i, l := range bytes.Split(msg, []byte{'\n'}) {
+		if i == 1 && !forcePrefix {
+			for j := range header {
+				header[j] = ' '
+			}
+		}
+		out.Write(header[:n])
+		out.Write(l)
+		out.WriteByte('\n')
+	}
+	return header
 }
 
 // signalContext returns a context that SIGINT or SIGTERM cancels, a

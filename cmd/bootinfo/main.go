@@ -78,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("collector.firmware.refresh", "How often to re-read the EFI boot variables, which efibootmgr can change before the next boot (0 reads them once). The kernel rate-limits efivarfs reads by non-root users.").Default("5m").DurationVar(&o.collectorConfig.Firmware.Refresh)
 	app.Flag("collector.dmi.serials", "Expose serial numbers, UUIDs and asset tags from SMBIOS; --no-collector.dmi.serials withholds them from every output.").Default("true").BoolVar(&o.collectorConfig.DMI.Serials)
 	app.Flag("collector.kmsg.records", "Serve kernel message text: recent records at /bootinfo/kmsg/records and the messages the summary quotes; --no-collector.kmsg.records withholds them.").Default("true").BoolVar(&o.collectorConfig.Kmsg.Records)
-	app.Flag("collector.kmsg.records-kept", fmt.Sprintf("How many recent kernel log records to keep in memory for /bootinfo/kmsg/records (1 to %d; each costs about 100 bytes plus its message).", maxRecordsKept)).Default("1000").IntVar(&o.collectorConfig.Kmsg.Keep)
+	app.Flag("collector.kmsg.records-kept", fmt.Sprintf("How many recent kernel log records to keep in memory for /bootinfo/kmsg/records (1 to %d; each costs about 72 bytes, allocated at start, plus its message).", maxRecordsKept)).Default("1000").IntVar(&o.collectorConfig.Kmsg.Keep)
 	app.Flag("state.dir", "Directory for the agent's state: the boot history (created if missing; without write access history is compared in memory only).").Default("/var/lib/bootinfo").StringVar(&o.collectorConfig.History.Dir)
 	app.Flag("state.keep-boots", fmt.Sprintf("How many boots the history keeps (1 to %d).", maxKeepBoots)).Default("20").IntVar(&o.collectorConfig.History.Keep)
 	app.Flag("collector.systemd.user", "Watch the calling user's service manager instead of the system's.").BoolVar(&o.collectorConfig.Systemd.User)
@@ -119,6 +119,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	kmsgCmd.Flag("follow", "Wait for new records, as dmesg --follow (JSON: one record per line).").Short('w').BoolVar(&kf.follow)
 	kmsgCmd.Flag("level", "Only print records of these levels, comma-separated: emerg, alert, crit, err, warn, notice, info, debug (the summary still counts all).").Short('l').PlaceHolder("LEVEL[,LEVEL]").StringVar(&kf.levels)
 	kmsgCmd.Flag("format", "Output format: text (as dmesg prints), or json.").Default("text").EnumVar(&kf.format, "text", "json")
+	kmsgCmd.Flag("force-prefix", "Text: stamp every line of a multi-line message, as dmesg --force-prefix, instead of indenting the lines after the first.").Short('p').BoolVar(&kf.forcePrefix)
 
 	cmd, err := app.Parse(args)
 	if err != nil {

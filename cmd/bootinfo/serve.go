@@ -189,6 +189,10 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (h http
 			Name:        "bootinfo",
 			Description: "How this host booted and what hardware it booted on",
 			Version:     version.Info(),
+			// The toolkit's page links /debug/pprof/ by default; bootinfo
+			// serves no profiles, and a landing page links only what
+			// answers.
+			Profiling: "false",
 			Links: []web.LandingLinks{
 				{Address: sf.telemetryPath, Text: "Metrics", Description: "Prometheus metrics"},
 				{Address: "/bootinfo?pretty", Text: "Boot document", Description: "Every section as one JSON document (/bootinfo/SECTION for one)"},

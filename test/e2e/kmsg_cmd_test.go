@@ -378,8 +378,6 @@ func TestKmsgEscapesLikeDmesg(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("status %d: %s", code, errout)
 	}
-	// dmesg indents a message's later lines; bootinfo stamps them.
-	theirs = stampContinuations(theirs)
 	if diff := cmp.Diff(strings.Split(string(theirs), "\n"), strings.Split(ours, "\n")); diff != "" {
 		t.Errorf("differs from dmesg -F (-dmesg +bootinfo):\n%s", diff)
 	}

@@ -1,0 +1,250 @@
+package build
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/bootinfo/bootinfo/internal/testing/agent"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+)
+
+// declaredMetric is a metric the collectors package declares.
+type declaredMetric struct {
+	labels []string // sorted
+	file   string   // the declaring file's base name: "host.go"
+}
+
+// declaredMetrics reads the collectors package's syntax tree for its
+// declarations, desc("NAME", "help", "label", ...), which name the metric
+// Namespace_NAME. A declaration whose name or labels are not string
+// literals fails the test: its labels could not be checked.
+func declaredMetrics(t *testing.T) map[string]declaredMetric {
+	t.Helper()
+	dir := filepath.Join(testutil.RepoRoot(t), "collectors")
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	namespace := ""
+	var parsed []*ast.File
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, af)
+		for _, d := range af.Decls {
+			if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.CONST {
+				for _, spec := range gd.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for i, id := range vs.Names {
+						if id.Name == "Namespace" && i < len(vs.Values) {
+							namespace, _ = literal(vs.Values[i])
+						}
+					}
+				}
+			}
+		}
+	}
+	if namespace == "" {
+		t.Fatal("no Namespace constant in collectors")
+	}
+	out := map[string]declaredMetric{}
+	for _, af := range parsed {
+		file := filepath.Base(fset.Position(af.Pos()).Filename)
+		ast.Inspect(af, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "desc" || len(call.Args) < 2 {
+				return true
+			}
+			name, ok := literal(call.Args[0])
+			if !ok || call.Ellipsis.IsValid() {
+				t.Errorf("%s: a desc call whose name or labels are not literals", fset.Position(call.Pos()))
+				return true
+			}
+			m := declaredMetric{file: file}
+			for _, a := range call.Args[2:] {
+				l, ok := literal(a)
+				if !ok {
+					t.Errorf("%s: desc(%q): a label that is not a literal", fset.Position(a.Pos()), name)
+				}
+				m.labels = append(m.labels, l)
+			}
+			sort.Strings(m.labels)
+			out[namespace+"_"+name] = m
+			return true
+		})
+	}
+	if len(out) < 10 {
+		t.Fatalf("only %d metrics declared in collectors: has the declaration pattern changed?", len(out))
+	}
+	return out
+}
+
+func literal(e ast.Expr) (string, bool) {
+	bl, ok := e.(*ast.BasicLit)
+	if !ok || bl.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(bl.Value)
+	return s, err == nil
+}
+
+// readmeMetric is one mention of a metric in README.md.
+type readmeMetric struct {
+	name    string
+	labels  []string // sorted; nil when the mention gives none
+	section string   // the "### NAME" section it is in, if any
+}
+
+// metricSpanRE is the start of a code span that names a metric.
+var metricSpanRE = regexp.MustCompile("`(bootinfo_[^`]*)`")
+
+// readmeMetrics returns every metric README.md names in a code span:
+// "bootinfo_x", "bootinfo_x{a, b}", "bootinfo_{last,next}_y{name}",
+// "bootinfo_x 0".
+func readmeMetrics(t *testing.T, text string) []readmeMetric {
+	t.Helper()
+	var out []readmeMetric
+	heading := regexp.MustCompile(`(?m)^(#+) (.*)$`)
+	heads := heading.FindAllStringSubmatchIndex(text, -1)
+	sectionAt := func(pos int) string {
+		sec := ""
+		for _, h := range heads {
+			if h[0] > pos {
+				break
+			}
+			if text[h[2]:h[3]] == "###" {
+				sec = text[h[4]:h[5]]
+			} else {
+				sec = ""
+			}
+		}
+		return sec
+	}
+	for _, m := range metricSpanRE.FindAllStringSubmatchIndex(text, -1) {
+		span := strings.Join(strings.Fields(text[m[2]:m[3]]), " ")
+		// "bootinfo_x 0", "bootinfo_x{a, b} 1": a value follows.
+		if i := strings.LastIndex(span, "}"); i >= 0 {
+			span = span[:i+1]
+		} else {
+			span, _, _ = strings.Cut(span, " ")
+		}
+		// The label group is the last brace group when the span ends
+		// with it and it is not followed by more of the name.
+		namePart, labelPart := span, ""
+		if strings.HasSuffix(span, "}") {
+			if i := strings.LastIndex(span, "{"); i >= 0 {
+				namePart, labelPart = span[:i], span[i+1:len(span)-1]
+			}
+		}
+		// A brace group in the name ("timer_{last,next}_trigger")
+		// is followed by more name; one at the end is the labels.
+		if strings.HasSuffix(namePart, "_") {
+			namePart, labelPart = span, ""
+		}
+		var labels []string
+		if labelPart != "" {
+			for _, l := range strings.Split(labelPart, ",") {
+				l, _, _ = strings.Cut(strings.TrimSpace(l), "=")
+				labels = append(labels, l)
+			}
+			sort.Strings(labels)
+		}
+		for _, n := range expand(namePart) {
+			out = append(out, readmeMetric{name: n, labels: labels, section: sectionAt(m[0])})
+		}
+	}
+	return out
+}
+
+// TestReadmeMetrics holds the metrics README.md names to those the
+// collectors declare and to what a real /metrics serves: every declared
+// metric is named, each name exists, labels given are the metric's, every
+// metric with labels is named with them at least once, and a metric named
+// in a collector's "### NAME" section is declared in collectors/NAME.go.
+// The agent's own series (bootinfo_build_info) come from the client
+// library, so /metrics is their source.
+func TestReadmeMetrics(t *testing.T) {
+	declared := declaredMetrics(t)
+
+	// What the binary serves on a fixture host: every family it has
+	// series for must be declared with these labels, or be the library's.
+	a := agent.Start(t, agent.FixtureArgs(agent.FixtureRoot(t))...)
+	served := a.Metrics(t)
+	for name, fam := range served {
+		if !strings.HasPrefix(name, "bootinfo_") {
+			continue
+		}
+		labels := map[string]bool{}
+		for _, m := range fam.GetMetric() {
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = true
+			}
+		}
+		got := keys(labels)
+		d, ok := declared[name]
+		if !ok {
+			declared[name] = declaredMetric{labels: got}
+			continue
+		}
+		if len(fam.GetMetric()) > 0 && !slices.Equal(got, d.labels) && !(len(got) == 0 && len(d.labels) == 0) {
+			t.Errorf("%s: /metrics has labels %v, the collectors declare %v", name, got, d.labels)
+		}
+	}
+	if _, ok := served["bootinfo_build_info"]; !ok {
+		t.Error("/metrics has no bootinfo_build_info")
+	}
+	// "unless --web.disable-exporter-metrics, the Go runtime's go_* and
+	// the process's process_* metrics".
+	if served["go_goroutines"] == nil || served["process_resident_memory_bytes"] == nil {
+		t.Error("/metrics lacks the Go runtime's or the process's metrics")
+	}
+
+	mentions := readmeMetrics(t, readme(t))
+	if len(mentions) < len(declared) {
+		t.Fatalf("read %d metric mentions from README.md for %d metrics", len(mentions), len(declared))
+	}
+	withLabels := map[string]bool{}
+	named := map[string]bool{}
+	for _, m := range mentions {
+		named[m.name] = true
+		d, ok := declared[m.name]
+		if !ok {
+			t.Errorf("README.md names %s, which bootinfo does not export", m.name)
+			continue
+		}
+		if m.labels != nil {
+			withLabels[m.name] = true
+			if !slices.Equal(m.labels, d.labels) {
+				t.Errorf("README.md gives %s the labels %v; it has %v", m.name, m.labels, d.labels)
+			}
+		}
+		if m.section != "" && d.file != "" && d.file != m.section+".go" {
+			t.Errorf("README.md names %s in the %s collector's section; collectors/%s declares it", m.name, m.section, d.file)
+		}
+	}
+	for _, n := range keys(declared) {
+		switch {
+		case !named[n]:
+			t.Errorf("README.md does not name %s", n)
+		case len(declared[n].labels) > 0 && !withLabels[n]:
+			t.Errorf("README.md never gives the labels of %s: %v", n, declared[n].labels)
+		}
+	}
+}
