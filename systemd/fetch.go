@@ -20,9 +20,11 @@ const pipelineDepth = 64
 // daemon-reload) and, for services, cgroup accounting. The states and
 // description come with ListUnits.
 var (
-	unitProps = []string{"Names", "FragmentPath", "SourcePath", "StateChangeTimestamp",
+	unitProps = []string{"FragmentPath", "StateChangeTimestamp",
 		"InactiveExitTimestampMonotonic", "ActiveEnterTimestampMonotonic",
 		"ActiveExitTimestampMonotonic", "InactiveEnterTimestampMonotonic", "After"}
+	// SourcePath (which says a unit came from a SysV script, of which the
+	// generator makes services only) is read of the unit interface too.
 	serviceProps = []string{"NRestarts", "Result", "ExecMainStatus", "ExecMainCode", "MainPID", "Restart"}
 	timerProps   = []string{"LastTriggerUSec", "NextElapseUSecRealtime", "NextElapseUSecMonotonic"}
 )
@@ -114,6 +116,7 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 		add(unitIface, unitProps)
 		switch unitType(r.Name) {
 		case "service":
+			add(unitIface, []string{"SourcePath"})
 			add(serviceIface, serviceProps)
 		case "timer":
 			add(timerIface, timerProps)
@@ -129,7 +132,7 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			continue
 		}
 		up := f.props[unitIface]
-		e := &entry{unit: unitFromProps(f.row.Name, up), names: up.strs("Names"), after: up.strs("After"),
+		e := &entry{unit: unitFromProps(f.row.Name, up), after: up.strs("After"),
 			path: f.row.Path, detail: true, readFrom: f.from, readTo: f.to}
 		if f.err != "" {
 			e.unit.DetailError = f.err

@@ -68,13 +68,14 @@ func fakeManager(t *testing.T, server net.Conn, answer func(path dbus.ObjectPath
 	}
 }
 
-// TestFetchOneBadUnit: a unit whose reads the manager refuses, one it
-// never answers and one it answers with the wrong type are reported as
-// such; every other unit is read.
-func TestFetchOneBadUnit(t *testing.T) {
+// fakeConn is a watcher's connection to a fakeManager answering with
+// answer, over a pipe, past authentication.
+func fakeConn(t *testing.T, answer func(path dbus.ObjectPath, prop string) (v any, errName string, reply bool)) *conn {
 	client, server := net.Pipe()
-	defer client.Close()
-	defer server.Close()
+	t.Cleanup(func() {
+		client.Close()
+		server.Close()
+	})
 	in := newInbox(false)
 	wc := newWireConn(client, in)
 	wc.msgs.Store(true)
@@ -86,8 +87,16 @@ func TestFetchOneBadUnit(t *testing.T) {
 			}
 		}
 	}()
+	go fakeManager(t, server, answer)
+	return &conn{wc: wc, in: in}
+}
+
+// TestFetchOneBadUnit: a unit whose reads the manager refuses, one it
+// never answers and one it answers with the wrong type are reported as
+// such; every other unit is read.
+func TestFetchOneBadUnit(t *testing.T) {
 	denied, silent, odd := unitPath("denied.service"), unitPath("silent.service"), unitPath("odd.service")
-	go fakeManager(t, server, func(path dbus.ObjectPath, prop string) (any, string, bool) {
+	c := fakeConn(t, func(path dbus.ObjectPath, prop string) (any, string, bool) {
 		switch {
 		case path == denied && prop == "NRestarts":
 			return nil, "org.freedesktop.DBus.Error.AccessDenied", true
@@ -109,7 +118,6 @@ func TestFetchOneBadUnit(t *testing.T) {
 		return uint64(1), "", true
 	})
 	w := New(Options{Timeout: 300 * time.Millisecond})
-	c := &conn{wc: wc, in: in}
 	var rows []unitRow
 	for _, n := range []string{"a.service", "denied.service", "silent.service", "odd.service", "b.service", "t.target"} {
 		rows = append(rows, unitRow{Name: n, Path: unitPath(n), LoadState: "loaded", ActiveState: "active", SubState: "running"})
@@ -147,23 +155,9 @@ func TestFetchOneBadUnit(t *testing.T) {
 // TestFetchSilentManager: a manager that answers nothing fails the batch
 // rather than blaming every unit.
 func TestFetchSilentManager(t *testing.T) {
-	client, server := net.Pipe()
-	defer client.Close()
-	defer server.Close()
-	in := newInbox(false)
-	wc := newWireConn(client, in)
-	wc.msgs.Store(true)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			if _, err := wc.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
-	go fakeManager(t, server, func(dbus.ObjectPath, string) (any, string, bool) { return nil, "", false })
+	c := fakeConn(t, func(dbus.ObjectPath, string) (any, string, bool) { return nil, "", false })
 	w := New(Options{Timeout: 100 * time.Millisecond})
-	_, err := w.fetchBatch(t.Context(), &conn{wc: wc, in: in}, []unitRow{{Name: "a.service", Path: unitPath("a.service")}})
+	_, err := w.fetchBatch(t.Context(), c, []unitRow{{Name: "a.service", Path: unitPath("a.service")}})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want a deadline", err)
 	}
@@ -176,22 +170,8 @@ func TestFetchSilentManager(t *testing.T) {
 // awaited (LimitsExceeded) gets fewer at a time, and every refused call
 // again: all units are read, none blamed.
 func TestFetchBusLimit(t *testing.T) {
-	client, server := net.Pipe()
-	defer client.Close()
-	defer server.Close()
-	in := newInbox(false)
-	wc := newWireConn(client, in)
-	wc.msgs.Store(true)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			if _, err := wc.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
 	refused := 0
-	go fakeManager(t, server, func(path dbus.ObjectPath, prop string) (any, string, bool) {
+	c := fakeConn(t, func(path dbus.ObjectPath, prop string) (any, string, bool) {
 		if refused < 20 {
 			refused++
 			return nil, errLimitsExceeded, true
@@ -202,7 +182,6 @@ func TestFetchBusLimit(t *testing.T) {
 		return nil, errUnknownProp, true
 	})
 	w := New(Options{Timeout: time.Second})
-	c := &conn{wc: wc, in: in}
 	var rows []unitRow
 	for i := range 40 {
 		n := fmt.Sprintf("u%d.service", i)

@@ -48,11 +48,12 @@ func (c *cache) input(scope Scope) SnapshotInput {
 	for name, e := range c.units {
 		in.Units = append(in.Units, e.unit)
 		in.After[name] = e.after
-		for _, n := range e.names {
-			if n != name {
-				in.Aliases[n] = name
-			}
-		}
+	}
+	// The one alias the analysis follows is default.target's, which
+	// GetDefaultTarget resolves: reading every unit's Names for it would
+	// cost a property read per unit.
+	if t := c.defaultTarget; t != "" && t != "default.target" {
+		in.Aliases["default.target"] = t
 	}
 	return in
 }

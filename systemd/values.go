@@ -99,7 +99,7 @@ var trackedProps = map[string]trackedProp{
 // does not send with a change (they move only with a daemon-reload, which
 // resyncs): if a signal invalidates or sends one, the unit is read again.
 var cachedProps = map[string]bool{
-	"Names": true, "FragmentPath": true, "SourcePath": true, "After": true, "Description": true,
+	"FragmentPath": true, "SourcePath": true, "After": true, "Description": true,
 	"UnitFileState": true, "Restart": true,
 }
 

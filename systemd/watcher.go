@@ -134,7 +134,6 @@ type cache struct {
 type entry struct {
 	unit  Unit
 	path  dbus.ObjectPath
-	names []string // Names: Id and aliases
 	after []string
 	// detail is set once the unit's properties were read (not only its
 	// ListUnits row); readFrom and readTo are the inbox seq before its
