@@ -55,6 +55,10 @@ type Snapshot struct {
 	// place of Metrics: a collector with many series (systemd's units)
 	// then holds them only in the encoded form the Set keeps.
 	MetricsFunc func() []prometheus.Metric
+	// TextFunc, when set, writes the same metrics as MetricsFunc straight
+	// into a block (text format, not yet compressed), which the Set then
+	// uses in place of gathering and encoding them.
+	TextFunc func() *Block
 	// Faults are the section's own errors: parts of the source that could
 	// not be read or decoded while the collector still succeeded (field →
 	// message). The Set logs them when they change.

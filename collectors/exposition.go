@@ -151,6 +151,12 @@ func (r *runner) block(snap *Snapshot) (*Block, error) {
 		}
 		return r.blocks.block, nil
 	}
+	if snap.TextFunc != nil {
+		b := snap.TextFunc()
+		b.Gzip = gzipcat.Compress(b.Text, flate.BestSpeed)
+		r.blocks.key, r.blocks.block, r.blocks.hits = key, b, 0
+		return b, nil
+	}
 	fams, err := gatherSnapshot(snap)
 	b, encErr := EncodeBlock(fams, flate.BestSpeed)
 	if err = errors.Join(err, encErr); err != nil {

@@ -2,15 +2,19 @@ package collectors
 
 import (
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // desc describes the metric Namespace_name with its help and variable
-// labels.
+// labels. What it was made of is kept (descMetas), for the collectors that
+// write the text format themselves.
 func desc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
+	d := prometheus.NewDesc(Namespace+"_"+name, help, labels, nil)
+	descMetas.Store(d, &descMeta{name: Namespace + "_" + name, help: help, labels: labels})
+	return d
 }
 
 // constMetric makes a sample of d. Label values come from hosts and
@@ -46,3 +50,12 @@ func boolFloat(b bool) float64 {
 	}
 	return 0
 }
+
+// descMeta is what a desc was made of: prometheus.Desc does not say.
+type descMeta struct {
+	name, help string
+	labels     []string
+}
+
+// descMetas maps each *prometheus.Desc desc made to its descMeta.
+var descMetas sync.Map

@@ -116,6 +116,10 @@ func TestSystemdCollectorStoppedManager(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c.Run(ctx)
+	// Once synced: during the first sync's unit file listing, which may
+	// rightly take UnitFilesTimeout, a stopped manager looks like a busy
+	// one.
+	waitMetric(t, c, "bootinfo_systemd_detail_complete", "", 1)
 	waitMetric(t, c, "bootinfo_systemd_system_state", "state=running", 1)
 	set := NewSet(map[string]Collector{"systemd": c}, time.Second, promslog.NewNopLogger())
 

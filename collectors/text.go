@@ -1,0 +1,164 @@
+package collectors
+
+import (
+	"bytes"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// textWriter writes samples in the Prometheus text format byte for byte as
+// a registry's Gather and expfmt would write the same samples made into
+// const metrics: families sorted by name, each family's samples by their
+// label values, labels by name. It makes no prometheus.Metric and no
+// dto.MetricFamily per sample, which for a collector with thousands of
+// units (systemd's) was most of a scrape's memory and CPU.
+type textWriter struct {
+	fams map[*prometheus.Desc]*textFamily
+}
+
+type textFamily struct {
+	meta    *descMeta
+	typ     prometheus.ValueType
+	order   []int // label indexes, by label name
+	samples []textSample
+}
+
+type textSample struct {
+	labels []string // in the desc's order
+	v      float64
+}
+
+func newTextWriter() *textWriter { return &textWriter{fams: map[*prometheus.Desc]*textFamily{}} }
+
+// add records a sample of d, as constMetric would make it (label values
+// made valid UTF-8 the same way).
+func (w *textWriter) add(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+	f := w.fams[d]
+	if f == nil {
+		m, ok := descMetas.Load(d)
+		if !ok {
+			panic("collectors: textWriter given a Desc that desc did not make")
+		}
+		f = &textFamily{meta: m.(*descMeta), typ: t}
+		f.order = make([]int, len(f.meta.labels))
+		for i := range f.order {
+			f.order[i] = i
+		}
+		sort.SliceStable(f.order, func(i, j int) bool { return f.meta.labels[f.order[i]] < f.meta.labels[f.order[j]] })
+		w.fams[d] = f
+	}
+	for i, l := range labels {
+		if !utf8.ValidString(l) {
+			labels = slices.Clone(labels)
+			labels[i] = strings.ToValidUTF8(l, "\uFFFD")
+		}
+	}
+	f.samples = append(f.samples, textSample{labels: labels, v: v})
+}
+
+// Block writes the families and returns them as a block (uncompressed).
+func (w *textWriter) Block() *Block {
+	fams := make([]*textFamily, 0, len(w.fams))
+	for _, f := range w.fams {
+		fams = append(fams, f)
+	}
+	sort.Slice(fams, func(i, j int) bool { return fams[i].meta.name < fams[j].meta.name })
+	size := 0
+	for _, f := range fams {
+		size += len(f.meta.help) + 2*len(f.meta.name) + 32 + len(f.samples)*(len(f.meta.name)+24+16*len(f.meta.labels))
+	}
+	var b bytes.Buffer
+	b.Grow(size)
+	blk := &Block{Names: make([]string, 0, len(fams))}
+	for _, f := range fams {
+		f.write(&b)
+		blk.Names = append(blk.Names, f.meta.name)
+	}
+	blk.Text = b.Bytes()
+	return blk
+}
+
+func (f *textFamily) write(b *bytes.Buffer) {
+	sort.Slice(f.samples, func(i, j int) bool {
+		for _, k := range f.order {
+			if a, c := f.samples[i].labels[k], f.samples[j].labels[k]; a != c {
+				return a < c
+			}
+		}
+		return false
+	})
+	b.WriteString("# HELP ")
+	b.WriteString(f.meta.name)
+	b.WriteByte(' ')
+	writeEscaped(b, f.meta.help, false)
+	b.WriteString("\n# TYPE ")
+	b.WriteString(f.meta.name)
+	if f.typ == prometheus.CounterValue {
+		b.WriteString(" counter\n")
+	} else {
+		b.WriteString(" gauge\n")
+	}
+	var num []byte
+	for _, s := range f.samples {
+		b.WriteString(f.meta.name)
+		if len(f.order) > 0 {
+			b.WriteByte('{')
+			for n, k := range f.order {
+				if n > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(f.meta.labels[k])
+				b.WriteString(`="`)
+				writeEscaped(b, s.labels[k], true)
+				b.WriteByte('"')
+			}
+			b.WriteByte('}')
+		}
+		b.WriteByte(' ')
+		num = appendFloat(num[:0], s.v)
+		b.Write(num)
+		b.WriteByte('\n')
+	}
+}
+
+// writeEscaped escapes as the text format does: backslash and newline,
+// and in label values the double quote.
+func writeEscaped(b *bytes.Buffer, s string, quote bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '"' && quote:
+			b.WriteString(`\"`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+}
+
+// appendFloat formats a sample value as expfmt does.
+func appendFloat(b []byte, f float64) []byte {
+	switch {
+	case f == 1:
+		return append(b, '1')
+	case f == 0:
+		return append(b, '0')
+	case f == -1:
+		return append(b, "-1"...)
+	case math.IsNaN(f):
+		return append(b, "NaN"...)
+	case math.IsInf(f, +1):
+		return append(b, "+Inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-Inf"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
+}
