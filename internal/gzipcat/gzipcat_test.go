@@ -162,3 +162,27 @@ func BenchmarkWrite(b *testing.B) {
 		_ = Write(io.Discard, segs...)
 	}
 }
+
+// BenchmarkCompress compresses an exposition-shaped piece at the two
+// levels the agent uses, one at a time and from concurrent callers.
+func BenchmarkCompress(b *testing.B) {
+	p := body(pieces())
+	for _, level := range []int{flate.BestSpeed, flate.DefaultCompression} {
+		b.Run(fmt.Sprintf("level%d", level), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(p)))
+			for b.Loop() {
+				Compress(p, level)
+			}
+		})
+		b.Run(fmt.Sprintf("level%d-parallel", level), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(p)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					Compress(p, level)
+				}
+			})
+		})
+	}
+}
