@@ -28,31 +28,41 @@ type Segment struct {
 	Len     int64
 }
 
-// writers pools a compressor per level (flate.HuffmanOnly, -2, to
-// flate.BestCompression, 9): each holds some hundreds of KiB of state.
-var writers [12]sync.Pool
+// compressors pools a compressor per level (flate.HuffmanOnly, -2, to
+// flate.BestCompression, 9): each holds some hundreds of KiB of state, and
+// a scratch buffer that has grown to the size of what it last compressed,
+// so that only the result is allocated anew.
+var compressors [12]sync.Pool
+
+// compressor is a flate writer and the buffer it writes to.
+type compressor struct {
+	fw  *flate.Writer
+	buf bytes.Buffer
+}
 
 // Compress compresses p into a Segment at the given flate level (use
 // flate.BestSpeed for pieces compressed per request, and a higher level
 // for pieces kept and sent many times). An invalid level means
-// flate.DefaultCompression.
+// flate.DefaultCompression. Concurrent calls are safe.
 func Compress(p []byte, level int) Segment {
 	if level < flate.HuffmanOnly || level > flate.BestCompression {
 		level = flate.DefaultCompression
 	}
-	pool := &writers[level-flate.HuffmanOnly]
-	var buf bytes.Buffer
-	fw, _ := pool.Get().(*flate.Writer)
-	if fw == nil {
-		fw, _ = flate.NewWriter(&buf, level) // level is valid: no error
+	pool := &compressors[level-flate.HuffmanOnly]
+	c, _ := pool.Get().(*compressor)
+	if c == nil {
+		c = &compressor{}
+		c.fw, _ = flate.NewWriter(&c.buf, level) // level is valid: no error
 	} else {
-		fw.Reset(&buf)
+		c.buf.Reset()
+		c.fw.Reset(&c.buf)
 	}
 	// Writes to a bytes.Buffer cannot fail.
-	_, _ = fw.Write(p)
-	_ = fw.Flush()
-	pool.Put(fw)
-	return Segment{Deflate: bytes.Clone(buf.Bytes()), CRC: crc32.ChecksumIEEE(p), Len: int64(len(p))}
+	_, _ = c.fw.Write(p)
+	_ = c.fw.Flush()
+	seg := Segment{Deflate: bytes.Clone(c.buf.Bytes()), CRC: crc32.ChecksumIEEE(p), Len: int64(len(p))}
+	pool.Put(c)
+	return seg
 }
 
 // header is a gzip member header: no name, no mtime, unknown OS.
