@@ -102,3 +102,28 @@ func Write(w io.Writer, segs ...Segment) error {
 	_, err := w.Write(trailer[:])
 	return err
 }
+
+// maxStored is the most bytes one stored DEFLATE block holds (its LEN is
+// 16 bits).
+const maxStored = 1<<16 - 1
+
+// Stored returns p as a Segment of stored (uncompressed) DEFLATE blocks,
+// without a compressor: for pieces too small, or made too often, to be
+// worth compressing (punctuation between cached pieces, a short error).
+// Each block is 5 bytes of header before its bytes.
+func Stored(p []byte) Segment {
+	seg := Segment{CRC: crc32.ChecksumIEEE(p), Len: int64(len(p))}
+	if len(p) == 0 {
+		return seg
+	}
+	seg.Deflate = make([]byte, 0, len(p)+5*(len(p)/maxStored+1))
+	for len(p) > 0 {
+		n := min(len(p), maxStored)
+		// BFINAL=0, BTYPE=00 and the padding to the byte boundary (the
+		// stream is byte-aligned between segments), then LEN and NLEN.
+		seg.Deflate = append(seg.Deflate, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+		seg.Deflate = append(seg.Deflate, p[:n]...)
+		p = p[n:]
+	}
+	return seg
+}
