@@ -145,7 +145,7 @@ func NewSet(collectors map[string]Collector, timeout time.Duration, logger *slog
 		abandonedDesc: desc("scrape_collector_abandoned_total", "Collections of a collector abandoned because they were still running at their deadline.", "collector"),
 	}
 	for _, n := range names {
-		s.runners = append(s.runners, &runner{name: n, c: collectors[n], logger: logger, timeout: timeout})
+		s.runners = append(s.runners, &runner{name: n, c: collectors[n], logger: logger, timeout: timeout, jsonKeys: newJSONKeys(n)})
 	}
 	return s
 }
@@ -218,8 +218,12 @@ type runner struct {
 	started chan struct{}
 
 	// blocks caches the encoded metrics of the last snapshot (see
-	// Set.Exposition).
-	blocks blockCache
+	// Set.Exposition), sections its encoded JSON section (see
+	// Set.DocumentBlocks), and jsonKeys are the pieces that stand before
+	// the section in the document.
+	blocks   blockCache
+	sections blockCache
+	jsonKeys jsonKeys
 }
 
 // call is one call of Collect: val is set before done is closed.
