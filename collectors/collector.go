@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -213,6 +214,11 @@ type runner struct {
 	// blocked are the abandoned collections still running, oldest first.
 	blocked   []*call
 	abandoned uint64 // collections abandoned so far
+	// nBlocked and nAbandoned are len(blocked) and abandoned, stored
+	// under mu and read without it: every scrape reports them, and
+	// should not queue on mu behind the requests joining a collection.
+	nBlocked   atomic.Int64
+	nAbandoned atomic.Uint64
 	// started, when not nil, is closed once the collector's Run has
 	// returned; Collect waits for it (see Set.Run).
 	started chan struct{}
@@ -295,6 +301,7 @@ func (r *runner) join() (*call, error) {
 		c.val = v
 		if c.abandoned {
 			r.blocked = slices.DeleteFunc(r.blocked, func(b *call) bool { return b == c })
+			r.nBlocked.Store(int64(len(r.blocked)))
 		} else if r.cur == c {
 			r.cur = nil
 		}
@@ -320,6 +327,8 @@ func (r *runner) abandonLateLocked() {
 	r.cur = nil
 	r.blocked = append(r.blocked, c)
 	r.abandoned++
+	r.nBlocked.Store(int64(len(r.blocked)))
+	r.nAbandoned.Store(r.abandoned)
 	r.logger.Warn("collector abandoned at its deadline; a fresh collection starts next time", "collector", r.name, "running_for", time.Since(c.start).Round(time.Millisecond), "blocked", len(r.blocked))
 }
 
@@ -347,9 +356,7 @@ func errStarting(waited time.Duration) error {
 // blockedCount returns how many abandoned collections still run, and how
 // many were abandoned so far.
 func (r *runner) blockedCount() (blocked int, abandoned uint64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.blocked), r.abandoned
+	return int(r.nBlocked.Load()), r.nAbandoned.Load()
 }
 
 // execute runs Collect, under its own deadline, for a call that started
