@@ -13,13 +13,14 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// Block is a run of metric families in the Prometheus text format, with
-// its compressed form for a gzip response (see internal/gzipcat). Blocks
-// are never modified once made.
+// Block is a piece of a response body, with its compressed form for a
+// gzip response (see internal/gzipcat): a run of metric families in the
+// Prometheus text format, or a piece of a JSON document. Blocks are never
+// modified once made.
 type Block struct {
 	Text  []byte
 	Gzip  gzipcat.Segment
-	Names []string // the families' names, in order
+	Names []string // the metric families' names, in order; none in JSON
 }
 
 // EncodeBlock encodes families in the text format and compresses them at
