@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -149,7 +150,7 @@ func NewSet(collectors map[string]Collector, timeout time.Duration, logger *slog
 		abandonedDesc: desc("scrape_collector_abandoned_total", "Collections of a collector abandoned because they were still running at their deadline.", "collector"),
 	}
 	for _, n := range names {
-		s.runners = append(s.runners, &runner{name: n, c: collectors[n], logger: logger, timeout: timeout})
+		s.runners = append(s.runners, &runner{name: n, c: collectors[n], logger: logger, timeout: timeout, jsonKeys: newJSONKeys(n)})
 	}
 	return s
 }
@@ -217,13 +218,22 @@ type runner struct {
 	// blocked are the abandoned collections still running, oldest first.
 	blocked   []*call
 	abandoned uint64 // collections abandoned so far
+	// nBlocked and nAbandoned are len(blocked) and abandoned, stored
+	// under mu and read without it: every scrape reports them, and
+	// should not queue on mu behind the requests joining a collection.
+	nBlocked   atomic.Int64
+	nAbandoned atomic.Uint64
 	// started, when not nil, is closed once the collector's Run has
 	// returned; Collect waits for it (see Set.Run).
 	started chan struct{}
 
 	// blocks caches the encoded metrics of the last snapshot (see
-	// Set.Exposition).
-	blocks blockCache
+	// Set.Exposition), sections its encoded JSON section (see
+	// Set.DocumentBlocks), and jsonKeys are the pieces that stand before
+	// the section in the document.
+	blocks   blockCache
+	sections blockCache
+	jsonKeys jsonKeys
 }
 
 // call is one call of Collect: val is set before done is closed.
@@ -295,6 +305,7 @@ func (r *runner) join() (*call, error) {
 		c.val = v
 		if c.abandoned {
 			r.blocked = slices.DeleteFunc(r.blocked, func(b *call) bool { return b == c })
+			r.nBlocked.Store(int64(len(r.blocked)))
 		} else if r.cur == c {
 			r.cur = nil
 		}
@@ -320,6 +331,8 @@ func (r *runner) abandonLateLocked() {
 	r.cur = nil
 	r.blocked = append(r.blocked, c)
 	r.abandoned++
+	r.nBlocked.Store(int64(len(r.blocked)))
+	r.nAbandoned.Store(r.abandoned)
 	r.logger.Warn("collector abandoned at its deadline; a fresh collection starts next time", "collector", r.name, "running_for", time.Since(c.start).Round(time.Millisecond), "blocked", len(r.blocked))
 }
 
@@ -347,9 +360,7 @@ func errStarting(waited time.Duration) error {
 // blockedCount returns how many abandoned collections still run, and how
 // many were abandoned so far.
 func (r *runner) blockedCount() (blocked int, abandoned uint64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.blocked), r.abandoned
+	return int(r.nBlocked.Load()), r.nAbandoned.Load()
 }
 
 // execute runs Collect, under its own deadline, for a call that started

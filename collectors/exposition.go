@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/bootinfo/bootinfo/internal/gzipcat"
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,19 +13,27 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// Block is a run of metric families in the Prometheus text format, with
-// its compressed form for a gzip response (see internal/gzipcat). Blocks
-// are never modified once made.
+// Block is a piece of a response body, with its compressed form for a
+// gzip response (see internal/gzipcat): a run of metric families in the
+// Prometheus text format, or a piece of a JSON document. Blocks are never
+// modified once made.
 type Block struct {
 	Text  []byte
 	Gzip  gzipcat.Segment
-	Names []string // the families' names, in order
+	Names []string // the metric families' names, in order; none in JSON
 }
 
 // EncodeBlock encodes families in the text format and compresses them at
 // level (flate.BestSpeed for a block made per scrape, a higher level for
 // one kept and sent many times).
 func EncodeBlock(fams []*dto.MetricFamily, level int) (*Block, error) {
+	b, err := encodeText(fams)
+	b.Gzip = gzipcat.Compress(b.Text, level)
+	return b, err
+}
+
+// encodeText is EncodeBlock without the compression.
+func encodeText(fams []*dto.MetricFamily) (*Block, error) {
 	var buf bytes.Buffer
 	b := &Block{Names: make([]string, 0, len(fams))}
 	var errs []error
@@ -38,7 +45,6 @@ func EncodeBlock(fams []*dto.MetricFamily, level int) (*Block, error) {
 		b.Names = append(b.Names, f.GetName())
 	}
 	b.Text = bytes.Clone(buf.Bytes())
-	b.Gzip = gzipcat.Compress(b.Text, level)
 	return b, errors.Join(errs...)
 }
 
@@ -114,55 +120,24 @@ func CheckDisjoint(blocks ...*Block) error {
 	return nil
 }
 
-// blockCache holds a runner's encoded block and the key of the snapshot
-// it came from (its MetricsKey, or the snapshot itself).
-type blockCache struct {
-	mu    sync.Mutex // held while building, so concurrent scrapes build once
-	key   any
-	block *Block
-	hits  int // times block was served again
-}
-
-// recompressAfter is how many times a block made at flate.BestSpeed is
-// served again before it is compressed anew at flate.DefaultCompression:
-// a snapshot that lasts is worth the smaller body on every later scrape.
-const recompressAfter = 2
-
-// block returns snap's metrics as a block, from the cache when snap has
-// the key of the snapshot it was last built from. Neither the metrics nor
-// the families are kept: the block is the one form held between changes.
-// A new block is compressed fast (a collector whose snapshot changes on
-// every scrape, with uptime in it, would otherwise pay for a thorough
-// compression each time), and again thoroughly once it has been served
-// recompressAfter more times.
+// block returns snap's metrics as a block, from the runner's cache when
+// snap has the key of the block kept (see blockCache). Neither the
+// metrics nor the families are kept: the block is the one form held
+// between changes. A new block is compressed fast (a collector whose
+// metrics change on every collection would otherwise pay for a thorough
+// compression each time), and again thoroughly, off the request path,
+// once it has been served recompressAfter more times.
 func (r *runner) block(snap *Snapshot) (*Block, error) {
 	key := snap.MetricsKey
 	if key == nil {
 		key = snap
 	}
-	r.blocks.mu.Lock()
-	defer r.blocks.mu.Unlock()
-	if r.blocks.key == key {
-		r.blocks.hits++
-		if r.blocks.hits == recompressAfter {
-			b := *r.blocks.block
-			b.Gzip = gzipcat.Compress(b.Text, flate.DefaultCompression)
-			r.blocks.block = &b
+	return r.blocks.get(key, func() (*Block, error) {
+		if snap.TextFunc != nil {
+			return snap.TextFunc(), nil
 		}
-		return r.blocks.block, nil
-	}
-	if snap.TextFunc != nil {
-		b := snap.TextFunc()
-		b.Gzip = gzipcat.Compress(b.Text, flate.BestSpeed)
-		r.blocks.key, r.blocks.block, r.blocks.hits = key, b, 0
-		return b, nil
-	}
-	fams, err := gatherSnapshot(snap)
-	b, encErr := EncodeBlock(fams, flate.BestSpeed)
-	if err = errors.Join(err, encErr); err != nil {
-		// Not cached: a scrape tries again and reports the error again.
-		return b, err
-	}
-	r.blocks.key, r.blocks.block, r.blocks.hits = key, b, 0
-	return b, nil
+		fams, err := gatherSnapshot(snap)
+		b, encErr := encodeText(fams)
+		return b, errors.Join(err, encErr)
+	})
 }

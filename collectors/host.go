@@ -118,12 +118,22 @@ func (c *hostCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	if len(fieldErrs) > 0 {
 		sec.Errors = fieldErrs
 	}
-	ms := []prometheus.Metric{
-		gauge(c.info, 1,
-			sec.Hostname, sec.KernelRelease, sec.KernelVersion, sec.Architecture, sec.OS.ID, sec.OS.VersionID, sec.OS.PrettyName),
+	key := hostMetricsKey{
+		info: [...]string{sec.Hostname, sec.KernelRelease, sec.KernelVersion, sec.Architecture, sec.OS.ID, sec.OS.VersionID, sec.OS.PrettyName},
 	}
+	ms := []prometheus.Metric{gauge(c.info, 1, key.info[:]...)}
 	if !b.BootTime.IsZero() {
-		ms = append(ms, gauge(c.bootTime, float64(b.BootTime.Unix())))
+		key.bootTime, key.hasBootTime = b.BootTime.Unix(), true
+		ms = append(ms, gauge(c.bootTime, float64(key.bootTime)))
 	}
-	return &Snapshot{Section: sec, Metrics: ms, Faults: sec.Errors}, nil
+	return &Snapshot{Section: sec, Metrics: ms, Faults: sec.Errors, MetricsKey: key}, nil
+}
+
+// hostMetricsKey is everything the host collector's series are made of:
+// the section changes at every collection (uptime), the series only when
+// the host is renamed.
+type hostMetricsKey struct {
+	info        [7]string // host_info's label values
+	bootTime    int64
+	hasBootTime bool
 }

@@ -146,14 +146,20 @@ func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	}
 
 	st := c.follower.State()
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if following && st.Err != nil && !st.Seen {
 		readErr = c.readError(st.Err)
 	}
 	if readErr != nil && !st.Seen {
 		return nil, readErr
 	}
+	return c.snapshot(following, st), readErr
+}
+
+// snapshot makes the section and series from the records added so far and
+// the reader's state st.
+func (c *kmsgCollector) snapshot(following bool, st kmsg.FollowerState) *Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	sec := &KmsgSection{Snapshot: c.summary.Snapshot(), Following: following, ReaderRestarts: st.Restarts}
 	if st.Err != nil {
 		sec.ReaderError = c.withhold(st.Err).Error()
@@ -162,8 +168,17 @@ func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		withholdKmsgText(&sec.Snapshot)
 		sec.MessageWithheld = true
 	}
-	return &Snapshot{Section: sec, Metrics: c.metrics(sec)}, readErr
+	// Every series but the restarts is made from the records added, each
+	// of which moves RecordsSeen (with the counters, under c.mu); lost
+	// records are counted from the same records, and are in the key in
+	// case they are ever counted otherwise.
+	key := kmsgMetricsKey{seen: sec.RecordsSeen, lost: sec.RecordsLost, restarts: sec.ReaderRestarts}
+	return &Snapshot{Section: sec, Metrics: c.metrics(sec), MetricsKey: key}
 }
+
+// kmsgMetricsKey says when the kmsg collector's series change: with every
+// record read, and with every restart of the reader.
+type kmsgMetricsKey struct{ seen, lost, restarts uint64 }
 
 // readError names the device a reading failed on, and what reading it
 // takes when it was refused.

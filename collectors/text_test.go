@@ -82,9 +82,9 @@ func BenchmarkSystemdText(b *testing.B) {
 	c := col.(*systemdCollector)
 	in := systemd.SnapshotInput{Scope: systemd.ScopeUser, UnitFiles: map[string]systemd.UnitFile{}}
 	for i := range 5000 {
-		u := systemd.Unit{Name: "lab-gen-inst@" + string(rune('a'+i%26)) + itoa(i) + ".target", LoadState: "loaded", ActiveState: "active"}
+		u := systemd.Unit{Name: "lab-gen-inst@" + string(rune('a'+i%26)) + itoa(uint64(i)) + ".target", LoadState: "loaded", ActiveState: "active"}
 		if i%5 == 0 {
-			u.Name = "lab-gen-" + itoa(i) + ".service"
+			u.Name = "lab-gen-" + itoa(uint64(i)) + ".service"
 			u.Service = &systemd.Service{NRestarts: uint32(i)}
 		}
 		in.Units = append(in.Units, u)
@@ -107,5 +107,3 @@ func BenchmarkSystemdText(b *testing.B) {
 		}
 	})
 }
-
-func itoa(i int) string { return string(appendFloat(nil, float64(i))) }

@@ -23,9 +23,11 @@ type ScheduledShutdown struct {
 
 // ReadScheduledShutdown reads logind's ScheduledShutdown property, (st):
 // the kind and the time in microseconds since the epoch; nil when none is
-// scheduled. address is a D-Bus address; "" is the system bus socket
-// below rootFS, and its absence (no system bus) is an error wrapping
-// fs.ErrNotExist. The call honours ctx's deadline.
+// scheduled. A time past year 9999 (the property is whatever 64-bit count
+// the shutdown was scheduled with) is an error wrapping ErrTimeOutOfRange.
+// address is a D-Bus address; "" is the system bus socket below rootFS,
+// and its absence (no system bus) is an error wrapping fs.ErrNotExist. The
+// call honours ctx's deadline.
 func ReadScheduledShutdown(ctx context.Context, address, rootFS string) (*ScheduledShutdown, error) {
 	if address == "" {
 		sock := filepath.Join(rootFS, "run", "dbus", "system_bus_socket")
@@ -55,8 +57,16 @@ func ReadScheduledShutdown(ctx context.Context, address, rootFS string) (*Schedu
 	if raw.Kind == "" || raw.USec == 0 {
 		return nil, nil
 	}
-	if raw.USec > uint64(1<<62) {
-		return nil, errors.New("logind: ScheduledShutdown time out of range")
+	if raw.USec > maxUSec {
+		return nil, fmt.Errorf("logind: ScheduledShutdown %q at %d µs after the epoch, past the end of year 9999: %w", raw.Kind, raw.USec, ErrTimeOutOfRange)
 	}
 	return &ScheduledShutdown{Kind: raw.Kind, At: time.UnixMicro(int64(raw.USec)).UTC()}, nil
 }
+
+// ErrTimeOutOfRange is wrapped by the error of a time that no date can
+// stand for: past the end of year 9999, which RFC 3339, and so a JSON
+// time, cannot write.
+var ErrTimeOutOfRange = errors.New("time out of range")
+
+// maxUSec is the last microsecond of year 9999, since the epoch.
+var maxUSec = uint64(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro() - 1)

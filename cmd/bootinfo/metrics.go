@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/bootinfo/bootinfo/collectors"
-	"github.com/bootinfo/bootinfo/internal/gzipcat"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 )
@@ -54,29 +53,7 @@ func metricsHandler(logger *slog.Logger, set *collectors.Set, own prometheus.Gat
 			return
 		}
 
-		h := w.Header()
-		h.Set("Content-Type", string(format))
-		h.Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			segs := make([]gzipcat.Segment, len(blocks))
-			for i, b := range blocks {
-				segs[i] = b.Gzip
-			}
-			h.Set("Content-Encoding", "gzip")
-			h.Set("Content-Length", strconv.FormatInt(gzipcat.Size(segs...), 10))
-			_ = gzipcat.Write(w, segs...)
-			return
-		}
-		n := 0
-		for _, b := range blocks {
-			n += len(b.Text)
-		}
-		h.Set("Content-Length", strconv.Itoa(n))
-		for _, b := range blocks {
-			if _, err := w.Write(b.Text); err != nil {
-				return
-			}
-		}
+		writeBlocks(w, http.StatusOK, string(format), blocks, acceptsGzip(r.Header.Get("Accept-Encoding")))
 	})
 }
 

@@ -181,8 +181,8 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (h http
 	}()
 	mux := http.NewServeMux()
 	mux.Handle(sf.telemetryPath, limitMetrics(metrics))
-	mux.Handle("/bootinfo", limitDocument(documentHandler(set)))
-	mux.Handle("/bootinfo/", limitDocument(http.StripPrefix("/bootinfo/", sectionHandler(set))))
+	mux.Handle("/bootinfo", limitDocument(documentHandler(logger, set)))
+	mux.Handle("/bootinfo/", limitDocument(http.StripPrefix("/bootinfo/", sectionHandler(logger, set))))
 	mux.HandleFunc("/healthz", healthz)
 	if sf.telemetryPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
@@ -241,46 +241,6 @@ func onlyGetHead(next http.Handler) http.Handler {
 	})
 }
 
-// documentHandler serves the whole document.
-func documentHandler(set *collectors.Set) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		doc := collectors.NewDocument(set.Gather(r.Context()))
-		writeJSON(w, r, http.StatusOK, doc)
-	})
-}
-
-// sectionHandler serves /bootinfo/SECTION and, for collectors that answer
-// queries, /bootinfo/SECTION/PATH.
-func sectionHandler(set *collectors.Set) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, rest, _ := strings.Cut(strings.Trim(r.URL.Path, "/"), "/")
-		if name == "" || !contains(set.Names(), name) {
-			writeJSON(w, r, http.StatusNotFound, map[string]string{"error": "no such section: " + name, "sections": strings.Join(set.Names(), ",")})
-			return
-		}
-		if rest == "" {
-			status, body := sectionResult(set.Gather(r.Context(), name)[0])
-			writeJSON(w, r, status, body)
-			return
-		}
-		v, err := set.Query(r.Context(), name, rest, r.URL.Query())
-		switch {
-		case err == nil:
-			writeJSON(w, r, http.StatusOK, v)
-		case errors.Is(err, collectors.ErrNotFound):
-			writeJSON(w, r, http.StatusNotFound, map[string]string{"error": err.Error()})
-		case errors.Is(err, collectors.ErrForbidden):
-			writeJSON(w, r, http.StatusForbidden, map[string]string{"error": err.Error()})
-		case errors.Is(err, collectors.ErrBadRequest):
-			writeJSON(w, r, http.StatusBadRequest, map[string]string{"error": err.Error()})
-		case errors.Is(err, context.DeadlineExceeded):
-			writeJSON(w, r, http.StatusGatewayTimeout, map[string]string{"error": err.Error()})
-		default:
-			writeJSON(w, r, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
-		}
-	})
-}
-
 // sectionResult maps one outcome to what /bootinfo/SECTION serves: the
 // section, or 503 with the error when there is none.
 func sectionResult(o collectors.Outcome) (int, any) {
@@ -296,14 +256,4 @@ func sectionResult(o collectors.Outcome) (int, any) {
 		status = http.StatusGatewayTimeout
 	}
 	return status, map[string]string{"error": msg}
-}
-
-func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	if _, pretty := r.URL.Query()["pretty"]; pretty {
-		enc.SetIndent("", "  ")
-	}
-	w.WriteHeader(status)
-	_ = enc.Encode(v)
 }

@@ -28,31 +28,41 @@ type Segment struct {
 	Len     int64
 }
 
-// writers pools a compressor per level (flate.HuffmanOnly, -2, to
-// flate.BestCompression, 9): each holds some hundreds of KiB of state.
-var writers [12]sync.Pool
+// compressors pools a compressor per level (flate.HuffmanOnly, -2, to
+// flate.BestCompression, 9): each holds some hundreds of KiB of state, and
+// a scratch buffer that has grown to the size of what it last compressed,
+// so that only the result is allocated anew.
+var compressors [12]sync.Pool
+
+// compressor is a flate writer and the buffer it writes to.
+type compressor struct {
+	fw  *flate.Writer
+	buf bytes.Buffer
+}
 
 // Compress compresses p into a Segment at the given flate level (use
 // flate.BestSpeed for pieces compressed per request, and a higher level
 // for pieces kept and sent many times). An invalid level means
-// flate.DefaultCompression.
+// flate.DefaultCompression. Concurrent calls are safe.
 func Compress(p []byte, level int) Segment {
 	if level < flate.HuffmanOnly || level > flate.BestCompression {
 		level = flate.DefaultCompression
 	}
-	pool := &writers[level-flate.HuffmanOnly]
-	var buf bytes.Buffer
-	fw, _ := pool.Get().(*flate.Writer)
-	if fw == nil {
-		fw, _ = flate.NewWriter(&buf, level) // level is valid: no error
+	pool := &compressors[level-flate.HuffmanOnly]
+	c, _ := pool.Get().(*compressor)
+	if c == nil {
+		c = &compressor{}
+		c.fw, _ = flate.NewWriter(&c.buf, level) // level is valid: no error
 	} else {
-		fw.Reset(&buf)
+		c.buf.Reset()
+		c.fw.Reset(&c.buf)
 	}
 	// Writes to a bytes.Buffer cannot fail.
-	_, _ = fw.Write(p)
-	_ = fw.Flush()
-	pool.Put(fw)
-	return Segment{Deflate: bytes.Clone(buf.Bytes()), CRC: crc32.ChecksumIEEE(p), Len: int64(len(p))}
+	_, _ = c.fw.Write(p)
+	_ = c.fw.Flush()
+	seg := Segment{Deflate: bytes.Clone(c.buf.Bytes()), CRC: crc32.ChecksumIEEE(p), Len: int64(len(p))}
+	pool.Put(c)
+	return seg
 }
 
 // header is a gzip member header: no name, no mtime, unknown OS.
@@ -91,4 +101,29 @@ func Write(w io.Writer, segs ...Segment) error {
 	binary.LittleEndian.PutUint32(trailer[6:], uint32(n)) // ISIZE is the length mod 2^32
 	_, err := w.Write(trailer[:])
 	return err
+}
+
+// maxStored is the most bytes one stored DEFLATE block holds (its LEN is
+// 16 bits).
+const maxStored = 1<<16 - 1
+
+// Stored returns p as a Segment of stored (uncompressed) DEFLATE blocks,
+// without a compressor: for pieces too small, or made too often, to be
+// worth compressing (punctuation between cached pieces, a short error).
+// Each block is 5 bytes of header before its bytes.
+func Stored(p []byte) Segment {
+	seg := Segment{CRC: crc32.ChecksumIEEE(p), Len: int64(len(p))}
+	if len(p) == 0 {
+		return seg
+	}
+	seg.Deflate = make([]byte, 0, len(p)+5*(len(p)/maxStored+1))
+	for len(p) > 0 {
+		n := min(len(p), maxStored)
+		// BFINAL=0, BTYPE=00 and the padding to the byte boundary (the
+		// stream is byte-aligned between segments), then LEN and NLEN.
+		seg.Deflate = append(seg.Deflate, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+		seg.Deflate = append(seg.Deflate, p[:n]...)
+		p = p[n:]
+	}
+	return seg
 }

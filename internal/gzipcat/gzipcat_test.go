@@ -49,15 +49,20 @@ func pieces() [][]byte {
 
 func body(ps [][]byte) []byte { return bytes.Join(ps, nil) }
 
+// splice writes ps as one member, compressing them in turn at BestSpeed,
+// at DefaultCompression and as stored blocks (Stored).
 func splice(t *testing.T, ps [][]byte) []byte {
 	t.Helper()
 	var segs []Segment
 	for i, p := range ps {
-		level := flate.BestSpeed
-		if i%2 == 0 {
-			level = flate.DefaultCompression
+		switch i % 3 {
+		case 0:
+			segs = append(segs, Compress(p, flate.DefaultCompression))
+		case 1:
+			segs = append(segs, Compress(p, flate.BestSpeed))
+		default:
+			segs = append(segs, Stored(p))
 		}
-		segs = append(segs, Compress(p, level))
 	}
 	var out bytes.Buffer
 	if err := Write(&out, segs...); err != nil {
@@ -93,13 +98,43 @@ func TestWriteIsOneValidMember(t *testing.T) {
 	}
 	// Compressed pieces by themselves stay compact: within a few percent
 	// of compressing the whole body at once.
+	var segs []Segment
+	for _, p := range ps {
+		segs = append(segs, Compress(p, flate.DefaultCompression))
+	}
 	var whole bytes.Buffer
 	zw := gzip.NewWriter(&whole)
 	zw.Write(body(ps))
 	zw.Close()
-	t.Logf("spliced %d bytes, whole %d, raw %d", len(gz), whole.Len(), len(body(ps)))
-	if len(gz) > whole.Len()*11/10 {
-		t.Errorf("spliced body %d bytes, more than 110%% of compressing it whole (%d)", len(gz), whole.Len())
+	t.Logf("spliced %d bytes, whole %d, raw %d", Size(segs...), whole.Len(), len(body(ps)))
+	if Size(segs...) > int64(whole.Len()*11/10) {
+		t.Errorf("spliced body %d bytes, more than 110%% of compressing it whole (%d)", Size(segs...), whole.Len())
+	}
+}
+
+// TestStored: pieces stored uncompressed, of every size around a stored
+// block's limit, splice with compressed ones into a valid member, and cost
+// five bytes a block.
+func TestStored(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, maxStored - 1, maxStored, maxStored + 1, 3*maxStored + 7} {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(r.UintN(256))
+		}
+		ps := [][]byte{[]byte("head\n"), []byte("x"), p, []byte("tail\n"), nil, p}
+		zr, err := gzip.NewReader(bytes.NewReader(splice(t, ps)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr.Multistream(false)
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, body(ps)) {
+			t.Fatalf("%d stored bytes: decoded %d bytes, want %d (%v)", n, len(got), len(body(ps)), err)
+		}
+		if s := Stored(p); len(s.Deflate) != n+5*((n+maxStored-1)/maxStored) {
+			t.Errorf("%d bytes stored in %d", n, len(s.Deflate))
+		}
 	}
 }
 
@@ -160,5 +195,29 @@ func BenchmarkWrite(b *testing.B) {
 	b.SetBytes(int64(len(body(ps))))
 	for b.Loop() {
 		_ = Write(io.Discard, segs...)
+	}
+}
+
+// BenchmarkCompress compresses an exposition-shaped piece at the two
+// levels the agent uses, one at a time and from concurrent callers.
+func BenchmarkCompress(b *testing.B) {
+	p := body(pieces())
+	for _, level := range []int{flate.BestSpeed, flate.DefaultCompression} {
+		b.Run(fmt.Sprintf("level%d", level), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(p)))
+			for b.Loop() {
+				Compress(p, level)
+			}
+		})
+		b.Run(fmt.Sprintf("level%d-parallel", level), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(p)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					Compress(p, level)
+				}
+			})
+		})
 	}
 }

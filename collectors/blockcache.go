@@ -1,0 +1,167 @@
+package collectors
+
+import (
+	"bytes"
+	"compress/flate"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bootinfo/bootinfo/internal/gzipcat"
+)
+
+// recompressAfter is how many times a block made at flate.BestSpeed is
+// served again before it is compressed anew at flate.DefaultCompression:
+// a snapshot that lasts is worth the smaller body on every later request.
+const recompressAfter = 2
+
+// blockCache keeps one encoded Block and the key it was made for (a
+// snapshot's MetricsKey, or the snapshot itself), for requests served
+// concurrently. No lock is held while encoding or compressing, so a
+// request for an unchanged block never waits:
+//   - the kept block is read through an atomic pointer;
+//   - a block for a new key is built once, by the first request to want
+//     it, and shared by those that want the same key meanwhile (they wait
+//     for it: a build is CPU work, bounded by the size of what it encodes,
+//     and has no source to block on);
+//   - a new block whose text equals the kept one's keeps the kept block
+//     (and its thorough compression) under the new key;
+//   - a block served recompressAfter times again is recompressed at
+//     flate.DefaultCompression in a goroutine of its own, and swapped in
+//     when done.
+type blockCache struct {
+	cur atomic.Pointer[blockEntry]
+
+	mu      sync.Mutex // guards pending and seq; held only to look them up
+	pending *blockBuild
+	seq     uint64
+
+	// recompressing counts recompressions running in the background,
+	// for tests to wait on.
+	recompressing sync.WaitGroup
+}
+
+// blockEntry is a kept block. seq orders builds: a build that started
+// before the kept one's never replaces it.
+type blockEntry struct {
+	key      any
+	seq      uint64
+	block    *Block
+	thorough bool // block.Gzip is at flate.DefaultCompression
+	hits     atomic.Int32
+}
+
+// blockBuild is a build in flight: block and err are set before done is
+// closed.
+type blockBuild struct {
+	key     any
+	done    chan struct{}
+	block   *Block
+	err     error
+	waiting atomic.Int32 // requests waiting for it
+}
+
+// get returns the block for key: the kept one, the one being built for
+// key, or one it builds with encode, which returns the uncompressed text
+// and the families' names. A build that fails is not kept (the next
+// request tries again and reports the error again); its requests get
+// what could be encoded and the error. A panic in encode is that build's
+// error.
+func (c *blockCache) get(key any, encode func() (*Block, error)) (block *Block, err error) {
+	if e := c.cur.Load(); e != nil && e.key == key {
+		c.hit(e)
+		return e.block, nil
+	}
+	c.mu.Lock()
+	if e := c.cur.Load(); e != nil && e.key == key {
+		// Kept while this request waited for the lock.
+		c.mu.Unlock()
+		c.hit(e)
+		return e.block, nil
+	}
+	if p := c.pending; p != nil && p.key == key {
+		p.waiting.Add(1)
+		c.mu.Unlock()
+		<-p.done
+		return p.block, p.err
+	}
+	c.seq++
+	seq := c.seq
+	p := &blockBuild{key: key, done: make(chan struct{})}
+	c.pending = p
+	c.mu.Unlock()
+
+	defer func() {
+		if r := recover(); r != nil {
+			block, err = nil, fmt.Errorf("panic while encoding: %v", r)
+			p.block, p.err = block, err
+		}
+		c.mu.Lock()
+		if c.pending == p {
+			c.pending = nil
+		}
+		c.mu.Unlock()
+		close(p.done)
+	}()
+	b, err := encode()
+	if err != nil {
+		if b != nil {
+			b.Gzip = gzipcat.Compress(b.Text, flate.BestSpeed)
+		}
+		p.block, p.err = b, err
+		return b, err
+	}
+	e := &blockEntry{key: key, seq: seq}
+	if old := c.cur.Load(); old != nil && bytes.Equal(old.block.Text, b.Text) {
+		// Changed key, same text (a snapshot without a key whose
+		// metrics did not move): keep the block made before.
+		e.block, e.thorough = old.block, old.thorough
+	} else {
+		b.Gzip = gzipcat.Compress(b.Text, flate.BestSpeed)
+		e.block = b
+	}
+	c.keep(e)
+	p.block = e.block
+	return e.block, nil
+}
+
+// hit counts one more serving of e, and starts its recompression when
+// that count reaches recompressAfter.
+func (c *blockCache) hit(e *blockEntry) {
+	if e.hits.Add(1) != recompressAfter || e.thorough {
+		return
+	}
+	c.recompressing.Add(1)
+	go func() {
+		defer c.recompressing.Done()
+		b := *e.block
+		b.Gzip = gzipcat.Compress(b.Text, flate.DefaultCompression)
+		ne := &blockEntry{key: e.key, seq: e.seq, block: &b, thorough: true}
+		ne.hits.Store(e.hits.Load())
+		// Only in place of e: a block built meanwhile stays.
+		c.cur.CompareAndSwap(e, ne)
+	}()
+}
+
+// keep makes e the kept block unless one built after it already is.
+func (c *blockCache) keep(e *blockEntry) {
+	for {
+		old := c.cur.Load()
+		if old != nil && old.seq > e.seq {
+			return
+		}
+		if c.cur.CompareAndSwap(old, e) {
+			return
+		}
+	}
+}
+
+// waitingForTest returns how many requests wait for the build in flight.
+func (c *blockCache) waitingForTest() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		return 0
+	}
+	return int(c.pending.waiting.Load())
+}

@@ -1,0 +1,157 @@
+package collectors
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// gatedEncoder is an encode function that counts its calls and returns
+// text only once its gate is closed.
+type gatedEncoder struct {
+	text    string
+	gate    chan struct{}
+	calls   atomic.Int32
+	entered chan struct{} // receives once per call
+}
+
+func newGated(text string) *gatedEncoder {
+	return &gatedEncoder{text: text, gate: make(chan struct{}), entered: make(chan struct{}, 64)}
+}
+
+func (g *gatedEncoder) encode() (*Block, error) {
+	g.calls.Add(1)
+	g.entered <- struct{}{}
+	<-g.gate
+	return &Block{Text: []byte(g.text), Names: []string{"x"}}, nil
+}
+
+// TestBlockCacheSharesABuild: requests that want the same new key while
+// its block is being built share that build; meanwhile the block kept
+// for the old key is served at once, without waiting for it.
+func TestBlockCacheSharesABuild(t *testing.T) {
+	var c blockCache
+	old, err := c.get(0, func() (*Block, error) { return &Block{Text: []byte("old\n")}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGated("new\n")
+	var wg sync.WaitGroup
+	got := make([]*Block, 16)
+	for i := range got {
+		wg.Go(func() {
+			b, err := c.get(1, g.encode)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = b
+		})
+	}
+	<-g.entered
+	// The build is in flight and holds no lock: the old key's block is
+	// served (a request that waited would hang here, the gate shut).
+	if b, err := c.get(0, nil); b != old || err != nil {
+		t.Errorf("old key: %p, %v; want the kept block", b, err)
+	}
+	// Let the other requests reach the build in flight before it ends.
+	for c.waitingForTest() < len(got)-1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(g.gate)
+	wg.Wait()
+	if n := g.calls.Load(); n != 1 {
+		t.Errorf("%d builds for one key", n)
+	}
+	for i, b := range got {
+		if b != got[0] || string(b.Text) != "new\n" || len(b.Gzip.Deflate) == 0 {
+			t.Errorf("request %d got %p %q", i, b, b.Text)
+		}
+	}
+	if b, _ := c.get(1, nil); b != got[0] {
+		t.Error("the block built was not kept")
+	}
+}
+
+// TestBlockCacheSameTextKeepsBlock: a new key whose text equals the kept
+// block's keeps that block, thorough compression and all.
+func TestBlockCacheSameTextKeepsBlock(t *testing.T) {
+	var c blockCache
+	text := strings.Repeat("bootinfo_test_value 1\n", 1000)
+	enc := func() (*Block, error) { return &Block{Text: []byte(text)}, nil }
+	first, _ := c.get(1, enc)
+	for range recompressAfter {
+		c.get(1, enc)
+	}
+	c.recompressing.Wait()
+	thorough, _ := c.get(1, enc)
+	if thorough == first || len(thorough.Gzip.Deflate) >= len(first.Gzip.Deflate) {
+		t.Fatalf("not recompressed: %d bytes, then %d", len(first.Gzip.Deflate), len(thorough.Gzip.Deflate))
+	}
+	if b, _ := c.get(2, enc); b != thorough {
+		t.Error("a new key with the same text was compressed again")
+	}
+	other := func() (*Block, error) { return &Block{Text: []byte("bootinfo_test_value 2\n")}, nil }
+	if b, _ := c.get(3, other); b == thorough || string(b.Text) != "bootinfo_test_value 2\n" {
+		t.Errorf("new text not served: %q", b.Text)
+	}
+}
+
+// TestBlockCacheLaterBuildStays: a build that ends after a later one
+// does not replace the block the later one kept.
+func TestBlockCacheLaterBuildStays(t *testing.T) {
+	var c blockCache
+	a, b := newGated("a\n"), newGated("b\n")
+	var wg sync.WaitGroup
+	wg.Go(func() { c.get("a", a.encode) })
+	<-a.entered
+	wg.Go(func() { c.get("b", b.encode) })
+	<-b.entered
+	close(b.gate)
+	for c.cur.Load() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	close(a.gate)
+	wg.Wait()
+	if k := c.cur.Load().key; k != "b" {
+		t.Errorf("kept %v, want the later build's b", k)
+	}
+}
+
+// TestBlockCachePanicIsAnError: a build that panics is an error for the
+// request that made it and for those that waited for it, and is not kept.
+func TestBlockCachePanicIsAnError(t *testing.T) {
+	var c blockCache
+	gate := make(chan struct{})
+	entered := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = c.get(1, func() (*Block, error) {
+				close(entered)
+				<-gate
+				panic("broken metrics")
+			})
+		})
+	}
+	<-entered
+	for c.waitingForTest() < len(errs)-1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "broken metrics") {
+			t.Errorf("request %d: %v", i, err)
+		}
+	}
+	if b, err := c.get(1, func() (*Block, error) { return &Block{Text: []byte("ok\n")}, errors.New("partly") }); b == nil || err == nil {
+		t.Errorf("after the panic: %v, %v", b, err)
+	}
+	if c.cur.Load() != nil {
+		t.Error("a failed build was kept")
+	}
+}
