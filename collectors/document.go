@@ -70,8 +70,10 @@ var errorsKeys = newJSONKeys("errors")
 // splice into one body: each section is encoded and compressed once per
 // snapshot, and kept while the collector returns the same snapshot; only
 // the errors are encoded anew. A section that cannot be encoded (a time
-// past year 9999, a value JSON has no form for) is an error naming it,
-// and no blocks are returned: the document is served whole or not at all.
+// past year 9999, a value JSON has no form for) is left out and said so in
+// the errors, as a failed collector is: one source never takes the others
+// down. The error then names the sections left out; blocks is nil only
+// when the document could not be made at all.
 func (s *Set) DocumentBlocks(outcomes []Outcome) ([]*Block, error) {
 	type member struct {
 		name  string
@@ -95,12 +97,10 @@ func (s *Set) DocumentBlocks(outcomes []Outcome) ([]*Block, error) {
 		b, err := r.section(o.Snapshot)
 		if err != nil {
 			encErrs = append(encErrs, err)
+			errs[o.Name] = "cannot encode the section: " + err.Error()
 			continue
 		}
 		members = append(members, member{o.Name, r.jsonKeys, b})
-	}
-	if err := errors.Join(encErrs...); err != nil {
-		return nil, err
 	}
 	text, err := json.Marshal(errs)
 	if err != nil { // a map of strings always encodes
@@ -117,7 +117,7 @@ func (s *Set) DocumentBlocks(outcomes []Outcome) ([]*Block, error) {
 		}
 		blocks = append(blocks, m.value)
 	}
-	return append(blocks, closeDocument), nil
+	return append(blocks, closeDocument), errors.Join(encErrs...)
 }
 
 // SectionBlocks returns o's section, which it must have, encoded as

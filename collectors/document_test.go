@@ -132,8 +132,9 @@ func TestDocumentBlocksAsEncoderWrites(t *testing.T) {
 }
 
 // TestDocumentBlocksRefusesWhatCannotEncode: a section JSON has no form
-// for (a time past year 9999, NaN) is an error naming the section, for the
-// document and the section alike, rather than a document cut short.
+// for (a time past year 9999, NaN) is an error naming the section: the
+// section alone is refused, and the document leaves it out and says why in
+// its errors, rather than being cut short or lost whole.
 func TestDocumentBlocksRefusesWhatCannotEncode(t *testing.T) {
 	for name, v := range map[string]any{
 		"year10000": struct{ At time.Time }{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
@@ -148,8 +149,19 @@ func TestDocumentBlocksRefusesWhatCannotEncode(t *testing.T) {
 			t.Fatalf("%s: encoding/json encodes it; the test needs a value it refuses", name)
 		}
 		blocks, err := set.DocumentBlocks(outcomes)
-		if err == nil || blocks != nil || !strings.Contains(err.Error(), "encoding section bad: json: ") {
-			t.Errorf("%s: document: %d blocks, error %v", name, len(blocks), err)
+		if err == nil || blocks == nil || !strings.Contains(err.Error(), "encoding section bad: json: ") {
+			t.Fatalf("%s: document: %d blocks, error %v", name, len(blocks), err)
+		}
+		var body bytes.Buffer
+		for _, b := range blocks {
+			body.Write(b.Text)
+		}
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal(body.Bytes(), &doc); err != nil {
+			t.Fatalf("%s: the document does not parse: %v\n%s", name, err, body.String())
+		}
+		if _, ok := doc["bad"]; ok || doc["ok"] == nil || !strings.Contains(string(doc["errors"]), `"bad":"cannot encode the section: encoding section bad`) {
+			t.Errorf("%s: document %s", name, body.String())
 		}
 		if _, err := set.SectionBlocks(outcomes[0]); err == nil || !strings.Contains(err.Error(), "section bad") {
 			t.Errorf("%s: section: %v", name, err)

@@ -17,17 +17,22 @@ import (
 
 // Every JSON answer is encoded whole before its status is written: a
 // value that cannot be encoded (a time past year 9999) is a 500 that says
-// why, never a 200 with a body cut short.
+// why, never a 200 with a body cut short; in the whole document, that
+// section is left out and named in its errors.
 
 // documentHandler serves the whole document, spliced from the sections
 // the Set keeps encoded (see collectors.Set.DocumentBlocks).
 func documentHandler(logger *slog.Logger, set *collectors.Set) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		blocks, err := set.DocumentBlocks(set.Gather(r.Context()))
-		if err != nil {
+		if blocks == nil {
 			logger.Error("cannot encode the document", "err", err)
 			writeJSON(logger, w, r, http.StatusInternalServerError, map[string]string{"error": "cannot encode the document: " + err.Error()})
 			return
+		}
+		if err != nil {
+			// Served without it, and said so in its errors.
+			logger.Error("cannot encode a section of the document", "err", err)
 		}
 		writeJSONBlocks(logger, w, r, blocks)
 	})

@@ -192,7 +192,8 @@ func TestJSONEndpointsAsEncoderWrites(t *testing.T) {
 // TestJSONEncodeFailureIs500: a section or an answer JSON has no form for
 // (a time past year 9999, as logind could once hand the document; NaN) is
 // answered 500 with the reason, and logged, never 200 with a body cut
-// short; the other sections are still served.
+// short; the whole document is served without that section, naming it in
+// its errors, and the other sections are still served.
 func TestJSONEncodeFailureIs500(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
@@ -210,8 +211,6 @@ func TestJSONEncodeFailureIs500(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for path, want := range map[string]string{
-		"/bootinfo":          "cannot encode the document: encoding section bad: json: error calling MarshalJSON for type time.Time: Time.MarshalJSON: year outside of range [0,9999]",
-		"/bootinfo?pretty":   "cannot encode the document: encoding section bad: json: error calling MarshalJSON for type time.Time: Time.MarshalJSON: year outside of range [0,9999]",
 		"/bootinfo/bad":      "cannot encode the section: encoding section bad: json: error calling MarshalJSON for type time.Time: Time.MarshalJSON: year outside of range [0,9999]",
 		"/bootinfo/bad/item": "cannot encode the answer: json: unsupported value: NaN",
 	} {
@@ -223,7 +222,22 @@ func TestJSONEncodeFailureIs500(t *testing.T) {
 			}
 		}
 	}
-	for _, msg := range []string{"cannot encode the document", "cannot encode a section", "cannot encode the answer"} {
+	// The whole document leaves the section out and says why.
+	for _, path := range []string{"/bootinfo", "/bootinfo?pretty"} {
+		for _, gz := range []bool{false, true} {
+			r := fetch(t, srv.URL, path, gz)
+			var doc struct {
+				OK     string            `json:"ok"`
+				Bad    any               `json:"bad"`
+				Errors map[string]string `json:"errors"`
+			}
+			if err := json.Unmarshal([]byte(r.body), &doc); err != nil || r.status != 200 || doc.OK != "fine" || doc.Bad != nil ||
+				doc.Errors["bad"] != "cannot encode the section: encoding section bad: json: error calling MarshalJSON for type time.Time: Time.MarshalJSON: year outside of range [0,9999]" {
+				t.Errorf("%s (gzip %v): %d %q (%v), want 200 without bad, saying why in errors", path, gz, r.status, r.body, err)
+			}
+		}
+	}
+	for _, msg := range []string{"cannot encode a section of the document", "cannot encode a section", "cannot encode the answer"} {
 		if !strings.Contains(logs.String(), "level=ERROR msg=\""+msg) {
 			t.Errorf("not logged: %q\n%s", msg, &logs)
 		}
