@@ -216,7 +216,7 @@ type Stats struct {
 	Refreshes uint64 `json:"refreshes"`
 	Signals   uint64 `json:"signals"`
 	// IgnoredSignals counts signals not believed (not the manager's, or
-	// unreadable) or of no interest.
+	// unreadable), of no interest, or about an object no unit can be.
 	IgnoredSignals uint64 `json:"ignored_signals"`
 	// PropertyReads counts unit property reads (one Get each).
 	PropertyReads uint64 `json:"property_reads"`
@@ -237,7 +237,7 @@ func (w *Watcher) Stats() Stats {
 		Refreshes: w.refreshes.Load(),
 		Signals:   w.signals.Load(),
 
-		IgnoredSignals: w.ignored.Load(),
+		IgnoredSignals: w.ignored.Load() + w.badSignals.Load(),
 		PropertyReads:  w.propReads.Load(),
 		UnitFaults:     w.unitFaults.Load(),
 

@@ -390,3 +390,17 @@ func TestNextElapse(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshSkipsBadPaths: a signal for an object path whose escapes
+// decode to a name that is not UTF-8 ("_ff") is counted and passed over; it
+// used to be looked up with ListUnitsByPatterns, which D-Bus cannot carry,
+// and that ended the session.
+func TestRefreshSkipsBadPaths(t *testing.T) {
+	w := New(Options{})
+	w.c = &cache{units: map[string]*entry{}}
+	d := drained{units: map[string]*pending{unitPathPrefix + "_ff_2eservice": {reread: true}}}
+	changed, err := w.refresh(t.Context(), nil, d)
+	if err != nil || changed || w.badSignals.Load() != 1 {
+		t.Errorf("refresh: changed %v, err %v, %d bad signals", changed, err, w.badSignals.Load())
+	}
+}
