@@ -75,7 +75,7 @@ func (c *wireConn) Read(p []byte) (int, error) {
 }
 
 // readBuf is the size of the read buffer.
-const readBuf = 64 << 10
+const readBuf = 256 << 10
 
 // signalBatch is the least time between two reads of a socket that
 // brings only signals.
