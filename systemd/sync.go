@@ -69,11 +69,11 @@ func (w *Watcher) syncStates(ctx context.Context, c *conn) error {
 	if err != nil && dbusErrorName(err) == "" {
 		return err
 	}
-	rows, err := w.listUnits(ctx, c, "ListUnits")
+	rows, refused, err := w.listUnits(ctx, c, "ListUnits")
 	if err != nil {
 		return err
 	}
-	nc.refused = w.refused
+	nc.refused = refused
 	for _, r := range rows {
 		e := &entry{path: r.Path}
 		if old := w.oldEntry(r.Name); old != nil {
@@ -274,7 +274,7 @@ func (w *Watcher) reread(ctx context.Context, c *conn, names []string) error {
 	var err error
 	if len(names) > maxPatterns {
 		var all []unitRow
-		if all, err = w.listUnits(ctx, c, "ListUnits"); err == nil {
+		if all, _, err = w.listUnits(ctx, c, "ListUnits"); err == nil {
 			for _, r := range all {
 				if want[r.Name] {
 					rows = append(rows, r)
@@ -286,7 +286,7 @@ func (w *Watcher) reread(ctx context.Context, c *conn, names []string) error {
 		for i, n := range names {
 			patterns[i] = globEscape(n)
 		}
-		rows, err = w.listUnits(ctx, c, "ListUnitsByPatterns", []string{}, patterns)
+		rows, _, err = w.listUnits(ctx, c, "ListUnitsByPatterns", []string{}, patterns)
 	}
 	if err != nil {
 		return err
@@ -305,11 +305,11 @@ func (w *Watcher) reread(ctx context.Context, c *conn, names []string) error {
 // one ListUnits: units whose state differs from the cache, and units that
 // appeared, are read again; units gone are dropped.
 func (w *Watcher) resync(ctx context.Context, c *conn, withFiles bool) error {
-	rows, err := w.listUnits(ctx, c, "ListUnits")
+	rows, refused, err := w.listUnits(ctx, c, "ListUnits")
 	if err != nil {
 		return err
 	}
-	w.c.refused = w.refused
+	w.c.refused = refused
 	seen := make(map[string]bool, len(rows))
 	var reread []string
 	for _, r := range rows {
@@ -342,18 +342,17 @@ func (w *Watcher) resync(ctx context.Context, c *conn, withFiles bool) error {
 	return w.refreshManager(ctx, c)
 }
 
-// listUnits calls ListUnits or ListUnitsByPatterns and leaves out, counting
-// them in w.refused, rows no manager sends: a name that is not UTF-8 or is
+// listUnits calls ListUnits or ListUnitsByPatterns and leaves out, and
+// counts, rows no manager sends: a name that is not UTF-8 or is
 // longer than systemd's limit (UNIT_NAME_MAX, 256 bytes with its NUL), or
 // a path that is not a unit's. Their series could not be told apart, or
 // would be as large as the names.
-func (w *Watcher) listUnits(ctx context.Context, c *conn, method string, args ...any) ([]unitRow, error) {
-	var rows []unitRow
+func (w *Watcher) listUnits(ctx context.Context, c *conn, method string, args ...any) (rows []unitRow, refused int, err error) {
 	if err := w.callManager(ctx, c, method, &rows, args...); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	rows, w.refused = validRows(rows)
-	return rows, nil
+	rows, refused = validRows(rows)
+	return rows, refused, nil
 }
 
 // validRows keeps, in place, the rows whose name and path a unit can have.

@@ -113,7 +113,6 @@ type Watcher struct {
 	signals, ignored                                                                 atomic.Uint64 // of past sessions
 
 	// Owned by the Run goroutine.
-	refused  int // rows the last unit listing left out
 	c        *cache
 	syncedAt time.Time
 	filesAt  time.Time
