@@ -801,14 +801,15 @@ func TestLabManagerStartingUp(t *testing.T) {
 	opts := systemdlab.Options{Files: map[string]string{}, Starting: true}
 	for i := range 5 {
 		n := fmt.Sprintf("slow%d.service", i)
-		opts.Files[n] = fmt.Sprintf("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sleep 2.%d\n", i)
+		opts.Files[n] = fmt.Sprintf("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sleep 6.%d\n", i)
 		opts.Wants = append(opts.Wants, n)
 	}
 	l := startLab(t, opts)
 	w := startWatcher(t, Options{Address: l.PrivateAddress(), Timeout: 5 * time.Second})
 	s, _ := w.Snapshot()
 	if s.Timeline.Finished {
-		t.Skip("the manager finished starting before the watcher connected")
+		// Six seconds of jobs leave the watcher time to sync first.
+		t.Fatal("the manager finished starting before the watcher had synced")
 	}
 	if s.Manager.SystemState != "starting" || s.Manager.NJobs == 0 {
 		t.Errorf("while starting: system state %q, %d jobs", s.Manager.SystemState, s.Manager.NJobs)
