@@ -133,8 +133,13 @@ func dial(ctx context.Context, life context.Context, address string, bus bool) (
 		return nil, err
 	}
 	var d net.Dialer
-	raw, err := d.DialContext(ctx, "unix", p)
+	nc, err := d.DialContext(ctx, "unix", p)
 	if err != nil {
+		return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
+	}
+	raw, err := newBlockingConn(nc)
+	if err != nil {
+		nc.Close()
 		return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
 	}
 	in := newInbox(bus)
