@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Filter selects units by name with node_exporter's semantics: a unit is
@@ -13,7 +14,20 @@ import (
 // anchored regular expressions ("^(?:" + pattern + ")$").
 type Filter struct {
 	include, exclude *regexp.Regexp
+	// memo remembers the answers: a snapshot asks again about every unit
+	// each time one changes (every second in a crash loop), and a regular
+	// expression costs a microsecond a name.
+	memo *filterMemo
 }
+
+type filterMemo struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+// maxMemo bounds the memo; past it, it starts again. Names come from the
+// manager, which loads far fewer units.
+const maxMemo = 1 << 16
 
 // NewFilter compiles include and exclude. An empty include keeps every
 // unit; an empty exclude drops none.
@@ -30,11 +44,34 @@ func NewFilter(include, exclude string) (Filter, error) {
 			return Filter{}, fmt.Errorf("systemd: unit exclude pattern: %w", err)
 		}
 	}
+	if f.include != nil || f.exclude != nil {
+		f.memo = &filterMemo{m: map[string]bool{}}
+	}
 	return f, nil
 }
 
 // Match reports whether the filter keeps the unit named name.
 func (f Filter) Match(name string) bool {
+	if f.memo == nil {
+		return f.match(name)
+	}
+	f.memo.mu.Lock()
+	ok, known := f.memo.m[name]
+	f.memo.mu.Unlock()
+	if known {
+		return ok
+	}
+	ok = f.match(name)
+	f.memo.mu.Lock()
+	if len(f.memo.m) >= maxMemo {
+		clear(f.memo.m)
+	}
+	f.memo.m[name] = ok
+	f.memo.mu.Unlock()
+	return ok
+}
+
+func (f Filter) match(name string) bool {
 	if f.include != nil && !f.include.MatchString(name) {
 		return false
 	}

@@ -1,7 +1,9 @@
 package systemd
 
 import (
-	"sort"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -45,10 +47,18 @@ func (c *cache) input(scope Scope) SnapshotInput {
 	if c.filesErr != nil {
 		in.UnitFilesError = c.filesErr.Error()
 	}
-	for name, e := range c.units {
+	if !c.sameOrder() {
+		c.order = slices.Sorted(maps.Keys(c.units))
+	}
+	for _, name := range c.order {
+		e := c.units[name]
 		in.Units = append(in.Units, e.unit)
 		in.After[name] = e.after
 	}
+	if c.fileList == nil && len(c.files) > 0 {
+		c.fileList = slices.SortedFunc(maps.Values(c.files), byFileName)
+	}
+	in.fileList = c.fileList
 	// The one alias the analysis follows is default.target's, which
 	// GetDefaultTarget resolves: reading every unit's Names for it would
 	// cost a property read per unit.
@@ -57,6 +67,22 @@ func (c *cache) input(scope Scope) SnapshotInput {
 	}
 	return in
 }
+
+// sameOrder says whether order still names exactly the cache's units.
+func (c *cache) sameOrder() bool {
+	if len(c.order) != len(c.units) {
+		return false
+	}
+	for _, n := range c.order {
+		if _, ok := c.units[n]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func byUnitName(a, b Unit) int     { return strings.Compare(a.Name, b.Name) }
+func byFileName(a, b UnitFile) int { return strings.Compare(a.Name, b.Name) }
 
 // SnapshotInput is what BuildSnapshot derives a snapshot from: the raw
 // state read from the manager.
@@ -82,6 +108,9 @@ type SnapshotInput struct {
 	// CLOCK_MONOTONIC µs), which turns monotonic timer triggers into
 	// times of day; zero leaves them out.
 	Now DualTimestamp `json:"now"`
+
+	// fileList, when set, is UnitFiles sorted by name.
+	fileList []UnitFile
 }
 
 // DualTimestamp is one moment on the realtime and the monotonic clock.
@@ -140,7 +169,10 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 		units[i] = u
 		times[u.Name] = u.Times
 	}
-	sort.Slice(units, func(i, j int) bool { return units[i].Name < units[j].Name })
+	// A watcher's input comes sorted.
+	if !slices.IsSortedFunc(units, byUnitName) {
+		slices.SortFunc(units, byUnitName)
+	}
 
 	m := in.Manager
 	m.DefaultTarget = in.DefaultTarget
@@ -192,13 +224,16 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 		}
 	}
 	s.Units = kept
-	s.UnitFiles = make([]UnitFile, 0, len(in.UnitFiles))
-	for _, uf := range in.UnitFiles {
+	fileList := in.fileList
+	if fileList == nil {
+		fileList = slices.SortedFunc(maps.Values(in.UnitFiles), byFileName)
+	}
+	s.UnitFiles = make([]UnitFile, 0, len(fileList))
+	for _, uf := range fileList {
 		if f.Match(uf.Name) {
 			s.UnitFiles = append(s.UnitFiles, uf)
 		}
 	}
-	sort.Slice(s.UnitFiles, func(i, j int) bool { return s.UnitFiles[i].Name < s.UnitFiles[j].Name })
 	s.Summary = Summarize(s.Units)
 	return s
 }

@@ -57,7 +57,7 @@ func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 func (w *Watcher) syncStates(ctx context.Context, c *conn) error {
 	nc := &cache{units: map[string]*entry{}, files: map[string]UnitFile{}, loading: true}
 	if w.c != nil {
-		nc.files, nc.filesErr, nc.filesListed = w.c.files, w.c.filesErr, w.c.filesListed
+		nc.files, nc.fileList, nc.filesErr, nc.filesListed = w.c.files, w.c.fileList, w.c.filesErr, w.c.filesListed
 	}
 	var err error
 	if nc.mgr, err = w.readManager(ctx, c); err != nil {
@@ -137,7 +137,8 @@ func (e *entry) row() unitRow {
 func (w *Watcher) syncFiles(ctx context.Context, c *conn, nc *cache) error {
 	files, err := w.listUnitFiles(ctx, c)
 	if err == nil {
-		nc.files, nc.filesErr = files, nil
+		nc.setFiles(files)
+		nc.filesErr = nil
 		return nil
 	}
 	if ctx.Err() != nil || c.c.Context().Err() != nil {

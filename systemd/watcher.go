@@ -128,6 +128,18 @@ type cache struct {
 	loading       bool   // the units' detail is being read afresh
 	refused       int    // units the last full listing left out (see listUnits)
 	defaultTarget string // GetDefaultTarget()
+
+	// order is the units' names sorted, and fileList the unit files
+	// sorted by name (nil until asked for after files changed): kept
+	// between snapshots, which a storm makes every second, while the set
+	// of units and the file list stay the same.
+	order    []string
+	fileList []UnitFile
+}
+
+// setFiles replaces the unit file list.
+func (c *cache) setFiles(files map[string]UnitFile) {
+	c.files, c.fileList = files, nil
 }
 
 type entry struct {
