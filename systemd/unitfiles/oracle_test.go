@@ -2,6 +2,7 @@ package unitfiles
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -279,4 +281,29 @@ func TestListMachineRoot(t *testing.T) {
 		t.Errorf("List(/) differs from systemctl --root=/ (-systemctl +List):\n%s", diff)
 	}
 	t.Logf("%d unit files agree with systemctl --root=/", len(want))
+}
+
+// TestListMatchesSystemctlHostLike compares a thousand unit files laid
+// out like a host's, on a root where /lib is a directory of its own (split
+// /usr) holding some of them.
+func TestListMatchesSystemctlHostLike(t *testing.T) {
+	root := t.TempDir()
+	files := hostLike(1000)
+	moved := map[string]string{}
+	for name, v := range files {
+		if strings.HasPrefix(name, usr) && strings.HasSuffix(name, "5.service") {
+			delete(files, name)
+			moved["lib/systemd/system/"+strings.TrimPrefix(name, usr)] = v
+		}
+	}
+	maps.Copy(files, moved)
+	tree(t, root, files)
+	start := time.Now()
+	want := systemctlStates(t, root)
+	took := time.Since(start)
+	got := listStates(t, root, SystemPaths())
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("List differs from systemctl --root (-systemctl +List):\n%s", diff)
+	}
+	t.Logf("%d unit files agree with systemctl (it took %v); states %v", len(want), took, states(want))
 }

@@ -127,8 +127,10 @@ func ParseInstall(name string, data []byte, in *Install) error {
 		} else {
 			p = raw
 		}
+		// Only the new line needs scanning: a continued line ended in a
+		// backslash that escaped nothing, now a space.
 		escaped := false
-		for _, c := range p {
+		for _, c := range raw {
 			if escaped {
 				escaped = false
 			} else if c == '\\' {
