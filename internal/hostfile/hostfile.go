@@ -222,6 +222,14 @@ func (r Root) readDir(name string, max int) ([]os.DirEntry, error) {
 	return ents, nil
 }
 
+// OpenDir opens the directory name below the root, for a caller that reads
+// its entries in batches of its own size or reads links relative to it
+// (readlinkat), rather than ReadDir's sorted, capped listing. A path that is
+// not a directory is an error wrapping ErrNotRegular.
+func (r Root) OpenDir(name string) (*os.File, error) {
+	return r.open(name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NONBLOCK, modeDir)
+}
+
 // Stat returns the FileInfo of name below the root, following symbolic links
 // inside the root. It never opens the file, so it does not block on a FIFO.
 func (r Root) Stat(name string) (fs.FileInfo, error) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -184,6 +185,19 @@ func TestStatReadDirReadlinkResolve(t *testing.T) {
 		}
 		if _, err := r.ReadDir("etc/os-release"); !errors.Is(err, ErrNotRegular) && !errors.Is(err, syscall.ENOTDIR) {
 			t.Errorf("ReadDir of a file: err = %v", err)
+		}
+		if d, err := r.OpenDir("boot/abs"); err != nil {
+			t.Errorf("OpenDir(boot/abs): %v", err)
+		} else {
+			names, err := d.Readdirnames(-1)
+			d.Close()
+			slices.Sort(names)
+			if err != nil || strings.Join(names, " ") != "fifo os-release secret" {
+				t.Errorf("OpenDir(boot/abs) lists %v, %v; want the root's etc", names, err)
+			}
+		}
+		if _, err := r.OpenDir("etc/fifo"); !errors.Is(err, ErrNotRegular) && !errors.Is(err, syscall.ENOTDIR) {
+			t.Errorf("OpenDir of a FIFO: err = %v", err)
 		}
 		if got, err := r.Readlink("boot/abs"); err != nil || got != "/etc" {
 			t.Errorf("Readlink(boot/abs) = %q, %v; want /etc", got, err)
