@@ -28,6 +28,9 @@ type SystemdConfig struct {
 	Timeout time.Duration
 	// Include and Exclude filter units by name (anchored regexes).
 	Include, Exclude string
+	// UnitFilesFromManager lists unit files with the manager's
+	// ListUnitFiles rather than from the disk below Paths.RootFS.
+	UnitFilesFromManager bool
 }
 
 // SystemdSection is the JSON section "systemd".
@@ -63,7 +66,8 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 	if _, err := systemd.NewFilter(sc.Include, sc.Exclude); err != nil {
 		return nil, err
 	}
-	opts := systemd.Options{Address: sc.Address, Bus: sc.Bus, Timeout: sc.Timeout, Include: sc.Include, Exclude: sc.Exclude}
+	opts := systemd.Options{Address: sc.Address, Bus: sc.Bus, Timeout: sc.Timeout, Include: sc.Include, Exclude: sc.Exclude,
+		Root: cfg.Paths.RootFS, UnitFilesFromManager: sc.UnitFilesFromManager}
 	if sc.User {
 		opts.Scope = systemd.ScopeUser
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -427,14 +428,18 @@ func TestLabGenerationOnlyMovesOnChange(t *testing.T) {
 // resyncs that list them again fail the same way without tearing it down.
 func TestLabUnitFilesFailureKeepsUnits(t *testing.T) {
 	l := startLab(t, systemdlab.Options{})
-	// Every resync lists the unit files again.
-	w := startWatcher(t, Options{Address: l.PrivateAddress(), UnitFilesTimeout: time.Nanosecond, ResyncInterval: 200 * time.Millisecond, UnitFilesInterval: time.Nanosecond})
+	// Every resync lists the unit files again; an empty root holds none
+	// of them, so each time the manager is asked.
+	w := startWatcher(t, Options{Address: l.PrivateAddress(), Root: t.TempDir(), UnitFilesTimeout: time.Nanosecond, ResyncInterval: 200 * time.Millisecond, UnitFilesInterval: time.Nanosecond})
 	s := waitSnapshot(t, w, "sleeper running", func(s *Snapshot) bool {
 		u, ok := s.Unit("sleeper.service")
 		return ok && u.SubState == "running"
 	})
 	if len(s.UnitFiles) != 0 || !strings.Contains(s.UnitFilesError, "listing unit files") || !strings.Contains(s.UnitFilesError, "deadline") {
 		t.Errorf("unit files %d, error %q; want none and a deadline error", len(s.UnitFiles), s.UnitFilesError)
+	}
+	if !strings.Contains(s.UnitFilesDiskError, "no unit files below") {
+		t.Errorf("unit files from disk: error %q, want none found", s.UnitFilesDiskError)
 	}
 	st := w.Stats()
 	if st.UnitFilesFailures == 0 || st.Sessions != 1 || !st.Connected {
@@ -444,6 +449,56 @@ func TestLabUnitFilesFailureKeepsUnits(t *testing.T) {
 	if st := w.Stats(); st.Sessions != 1 || !st.Connected {
 		t.Errorf("a failed listing tore the connection down: %+v", st)
 	}
+}
+
+// TestLabUnitFilesFromDisk: the unit file list read from disk along the
+// manager's search path is the one the manager's ListUnitFiles gives, on
+// the lab's odd files (masked, a link loop, templates and their
+// instances, a huge file) and after a unit file is added and enabled. A
+// root that does not hold the manager's files falls back to the manager,
+// and says why.
+func TestLabUnitFilesFromDisk(t *testing.T) {
+	l := startLab(t, systemdlab.Options{Units: 20, Targets: 20})
+	disk := startWatcher(t, Options{Address: l.PrivateAddress()})
+	manager := startWatcher(t, Options{Address: l.PrivateAddress(), UnitFilesFromManager: true})
+	elsewhere := startWatcher(t, Options{Address: l.PrivateAddress(), Root: t.TempDir()})
+	compare := func(when string) {
+		t.Helper()
+		want, _ := manager.Snapshot()
+		for _, c := range []struct {
+			w    *Watcher
+			from string
+		}{{disk, FilesFromDisk}, {manager, FilesFromManager}, {elsewhere, FilesFromManager}} {
+			got, _ := c.w.Snapshot()
+			if got.UnitFilesFrom != c.from {
+				t.Errorf("%s: unit files from %q (disk error %q), want %q", when, got.UnitFilesFrom, got.UnitFilesDiskError, c.from)
+			}
+			if diff := cmp.Diff(want.UnitFiles, got.UnitFiles); diff != "" {
+				t.Errorf("%s: unit files from %s differ from the manager's (-manager +got):\n%s", when, got.UnitFilesFrom, diff)
+			}
+		}
+		if got, _ := elsewhere.Snapshot(); !strings.Contains(got.UnitFilesDiskError, "no unit files below") {
+			t.Errorf("%s: a root without the manager's files: disk error %q", when, got.UnitFilesDiskError)
+		}
+	}
+	if s, _ := disk.Snapshot(); len(s.UnitFiles) < 40 {
+		t.Fatalf("only %d unit files listed", len(s.UnitFiles))
+	}
+	compare("at start")
+
+	// A new enabled unit: UnitFilesChanged makes every watcher list again.
+	if err := l.WriteUnit("late.service", "[Service]\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=default.target\n"); err != nil {
+		t.Fatal(err)
+	}
+	systemctl(t, l, "daemon-reload")
+	systemctl(t, l, "enable", "late.service")
+	for _, w := range []*Watcher{disk, manager, elsewhere} {
+		waitSnapshot(t, w, "late.service enabled", func(s *Snapshot) bool {
+			i, ok := slices.BinarySearchFunc(s.UnitFiles, "late.service", func(f UnitFile, n string) int { return strings.Compare(f.Name, n) })
+			return ok && s.UnitFiles[i].State == "enabled"
+		})
+	}
+	compare("after enabling a new unit")
 }
 
 func TestLabDaemonReloadAddsUnits(t *testing.T) {

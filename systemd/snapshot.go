@@ -59,6 +59,7 @@ func (c *cache) input(scope Scope) SnapshotInput {
 		c.fileList = slices.SortedFunc(maps.Values(c.files), byFileName)
 	}
 	in.fileList = c.fileList
+	in.UnitFilesFrom, in.UnitFilesDiskError = c.filesFrom, c.diskErr
 	// The one alias the analysis follows is default.target's, which
 	// GetDefaultTarget resolves: reading every unit's Names for it would
 	// cost a property read per unit.
@@ -98,6 +99,9 @@ type SnapshotInput struct {
 	UnitFiles map[string]UnitFile `json:"unit_files"`
 	// UnitFilesError says why UnitFiles is stale or empty.
 	UnitFilesError string `json:"unit_files_error,omitempty"`
+	// UnitFilesFrom and UnitFilesDiskError: see Snapshot.
+	UnitFilesFrom      string `json:"unit_files_from,omitempty"`
+	UnitFilesDiskError string `json:"unit_files_disk_error,omitempty"`
 	// DetailLoading says that some units have only their states yet
 	// (their other fields are zero), or the unit files are not listed.
 	DetailLoading bool `json:"detail_loading,omitempty"`
@@ -192,14 +196,16 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 	tl := NewTimeline(m.BootTimes, in.Scope, defID, defEnter)
 	s := &Snapshot{
 		// Empty, not null, until boot is finished and every unit read.
-		Blame:          []UnitTime{},
-		CriticalChain:  []ChainLink{},
-		DetailComplete: !in.DetailLoading,
-		UnitsRefused:   in.UnitsRefused,
-		Scope:          in.Scope.String(),
-		Manager:        m,
-		Timeline:       tl,
-		UnitFilesError: in.UnitFilesError,
+		Blame:              []UnitTime{},
+		CriticalChain:      []ChainLink{},
+		DetailComplete:     !in.DetailLoading,
+		UnitsRefused:       in.UnitsRefused,
+		Scope:              in.Scope.String(),
+		Manager:            m,
+		Timeline:           tl,
+		UnitFilesError:     in.UnitFilesError,
+		UnitFilesFrom:      in.UnitFilesFrom,
+		UnitFilesDiskError: in.UnitFilesDiskError,
 	}
 	// Without every unit's times, blame and the critical chain would be
 	// wrong rather than missing.

@@ -58,6 +58,7 @@ func (w *Watcher) syncStates(ctx context.Context, c *conn) error {
 	nc := &cache{units: map[string]*entry{}, files: map[string]UnitFile{}, loading: true}
 	if w.c != nil {
 		nc.files, nc.fileList, nc.filesErr, nc.filesListed = w.c.files, w.c.fileList, w.c.filesErr, w.c.filesListed
+		nc.filesFrom, nc.diskErr = w.c.filesFrom, w.c.diskErr
 	}
 	var err error
 	if nc.mgr, err = w.readManager(ctx, c); err != nil {
@@ -135,7 +136,7 @@ func (e *entry) row() unitRow {
 // nc.filesErr and the old list kept, so that it never holds back the
 // units; only a lost connection is an error.
 func (w *Watcher) syncFiles(ctx context.Context, c *conn, nc *cache) error {
-	files, err := w.listUnitFiles(ctx, c)
+	files, err := w.listUnitFiles(ctx, c, nc)
 	if err == nil {
 		nc.setFiles(files)
 		nc.filesErr = nil
@@ -149,7 +150,16 @@ func (w *Watcher) syncFiles(ctx context.Context, c *conn, nc *cache) error {
 	return nil
 }
 
-func (w *Watcher) listUnitFiles(ctx context.Context, c *conn) (map[string]UnitFile, error) {
+func (w *Watcher) listUnitFiles(ctx context.Context, c *conn, nc *cache) (map[string]UnitFile, error) {
+	if !w.opts.UnitFilesFromManager {
+		m, err := w.diskUnitFiles(nc.units)
+		if err == nil {
+			nc.filesFrom, nc.diskErr = FilesFromDisk, ""
+			w.filesAt = time.Now()
+			return m, nil
+		}
+		nc.diskErr = err.Error()
+	}
 	var files []fileRow
 	cctx, cancel := context.WithTimeout(ctx, w.opts.UnitFilesTimeout)
 	err := c.manager(cctx, "ListUnitFiles", &files)
@@ -162,6 +172,7 @@ func (w *Watcher) listUnitFiles(ctx context.Context, c *conn) (map[string]UnitFi
 		name := path.Base(f.Path)
 		m[name] = UnitFile{Name: name, Path: f.Path, State: f.State}
 	}
+	nc.filesFrom = FilesFromManager
 	w.filesAt = time.Now()
 	return m, nil
 }
@@ -436,5 +447,6 @@ func (w *Watcher) readManager(ctx context.Context, c *conn) (Manager, error) {
 		return Manager{}, err
 	}
 	m, _ := managerFromProps(mp)
+	w.unitPath = props(mp).strs("UnitPath")
 	return m, nil
 }

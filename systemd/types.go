@@ -49,8 +49,13 @@ type Snapshot struct {
 	UnitFiles []UnitFile `json:"unit_files"`
 	// UnitFilesError says why the unit file list (and the units' unit file
 	// states) is out of date or missing: the last ListUnitFiles failed.
-	UnitFilesError string  `json:"unit_files_error,omitempty"`
-	Summary        Summary `json:"summary"`
+	UnitFilesError string `json:"unit_files_error,omitempty"`
+	// UnitFilesFrom says where the unit file list came from: "disk" (the
+	// unit directories, along the manager's search path) or "manager"
+	// (its ListUnitFiles); UnitFilesDiskError says why not from disk.
+	UnitFilesFrom      string  `json:"unit_files_from,omitempty"`
+	UnitFilesDiskError string  `json:"unit_files_disk_error,omitempty"`
+	Summary            Summary `json:"summary"`
 	// DetailComplete is false while the watcher has read only the units'
 	// states (the first moments after it connects): units without their
 	// detail have no Service, Timer, times or unit file state yet, and

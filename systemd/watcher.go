@@ -65,6 +65,14 @@ type Options struct {
 	// --collector.systemd.unit-include/-exclude). Boot analysis always
 	// sees every unit.
 	Include, Exclude string
+	// Root is where the manager's file system is seen (default "/"): the
+	// unit file list is read from the unit directories below it, along
+	// the manager's own search path, when they show every unit the
+	// manager loaded, and from the manager's ListUnitFiles otherwise.
+	Root string
+	// UnitFilesFromManager always asks the manager for the unit file
+	// list, never the disk.
+	UnitFilesFromManager bool
 }
 
 func (o *Options) defaults() {
@@ -116,6 +124,7 @@ type Watcher struct {
 	c        *cache
 	syncedAt time.Time
 	filesAt  time.Time
+	unitPath []string // the manager's UnitPath
 }
 
 // cache is the watcher's view of the manager, updated in place.
@@ -135,6 +144,9 @@ type cache struct {
 	// of units and the file list stay the same.
 	order    []string
 	fileList []UnitFile
+
+	filesFrom string // FilesFromDisk or FilesFromManager
+	diskErr   string // why the unit files were not read from disk
 }
 
 // setFiles replaces the unit file list.
