@@ -1,9 +1,13 @@
 package systemd
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -12,6 +16,7 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
 )
@@ -188,5 +193,84 @@ func TestLabDetailConnIdle(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+}
+
+// TestReplyCap: replies within the cap pass unchanged, one over it is
+// answered with an error to the same call naming the cap, and signals and
+// calls (which any peer on a bus may send) never reach godbus.
+func TestReplyCap(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	rc := newReplyCap(client, 1024)
+	rc.msgs.Store(true)
+	encode := func(typ dbus.Type, replyTo uint32, body string) []byte {
+		m := &dbus.Message{Type: typ, Headers: map[dbus.HeaderField]dbus.Variant{}, Body: []any{body}}
+		m.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(body))
+		switch typ {
+		case dbus.TypeSignal:
+			m.Headers[dbus.FieldPath] = dbus.MakeVariant(managerPath)
+			m.Headers[dbus.FieldInterface] = dbus.MakeVariant("org.freedesktop.DBus")
+			m.Headers[dbus.FieldMember] = dbus.MakeVariant("NameAcquired")
+		case dbus.TypeMethodCall:
+			m.Headers[dbus.FieldPath] = dbus.MakeVariant(managerPath)
+			m.Headers[dbus.FieldMember] = dbus.MakeVariant("Ping")
+		default:
+			m.Headers[dbus.FieldReplySerial] = dbus.MakeVariant(replyTo)
+		}
+		var b bytes.Buffer
+		if err := m.EncodeTo(&b, binary.LittleEndian); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	huge := encode(dbus.TypeMethodReply, 8, strings.Repeat("x", 2000))
+	go func() {
+		defer server.Close()
+		for _, m := range [][]byte{
+			encode(dbus.TypeMethodReply, 7, "small"),
+			encode(dbus.TypeSignal, 0, "forged"),
+			huge,
+			encode(dbus.TypeMethodCall, 0, "call"),
+			encode(dbus.TypeMethodReply, 9, "after"),
+		} {
+			if _, err := server.Write(m); err != nil {
+				return
+			}
+		}
+	}()
+	type got struct {
+		Type      dbus.Type
+		ReplyTo   uint32
+		ErrorName string
+		Body      string
+	}
+	var gots []got
+	for {
+		m, err := dbus.DecodeMessage(rc)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+		g := got{Type: m.Type}
+		g.ReplyTo, _ = m.Headers[dbus.FieldReplySerial].Value().(uint32)
+		g.ErrorName, _ = m.Headers[dbus.FieldErrorName].Value().(string)
+		if len(m.Body) == 1 {
+			g.Body, _ = m.Body[0].(string)
+		}
+		gots = append(gots, g)
+	}
+	want := []got{
+		{dbus.TypeMethodReply, 7, "", "small"},
+		{dbus.TypeError, 8, errReplyTooLarge, fmt.Sprintf("reply of %d bytes is over the 1024 bytes a unit's detail may be", len(huge))},
+		{dbus.TypeMethodReply, 9, "", "after"},
+	}
+	if diff := cmp.Diff(want, gots); diff != "" {
+		t.Errorf("messages read (-want +got):\n%s", diff)
+	}
+	if n := rc.refused.Load(); n != 1 {
+		t.Errorf("%d replies refused, want 1", n)
 	}
 }

@@ -221,8 +221,12 @@ func (c *replyCap) next() error {
 	if m.replySerial == 0 {
 		return nil // answers nothing godbus could wait for
 	}
+	limit := fmt.Sprintf("%d bytes", c.max)
+	if c.max%(1<<20) == 0 {
+		limit = fmt.Sprintf("%d MiB", c.max>>20)
+	}
 	c.out = encodeError(nil, m.replySerial, errReplyTooLarge,
-		fmt.Sprintf("reply of %d bytes is over the %d MiB a unit's detail may be", size, c.max>>20))
+		fmt.Sprintf("reply of %d bytes is over the %s a unit's detail may be", size, limit))
 	return nil
 }
 
