@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -62,7 +63,8 @@ func DefaultAddress(scope Scope, bus bool) string {
 // conn is one authenticated connection to the manager. raw is the socket
 // underneath: closing it first unblocks a writer stuck on a frozen peer,
 // which (*dbus.Conn).Close alone would wait for. Signals never reach godbus:
-// the wireConn between them routes them to in.
+// on the watcher's connection the wireConn between them routes them to in;
+// on Detail's, a replyCap drops them (in and wc are nil there).
 type conn struct {
 	c   *dbus.Conn
 	raw net.Conn
@@ -126,8 +128,25 @@ func socketPath(address string) (string, error) {
 	return "", fmt.Errorf("systemd: D-Bus address %q has no unix:path= or unix:abstract= transport", address)
 }
 
-// dial connects and authenticates (and, on a bus, says Hello) within ctx.
+// dial connects and authenticates (and, on a bus, says Hello) within ctx:
+// the watcher's connection, whose signals go to an inbox.
 func dial(ctx context.Context, life context.Context, address string, bus bool) (*conn, error) {
+	in := newInbox(bus)
+	var wc *wireConn
+	c, err := dialOver(ctx, life, address, bus, func(raw net.Conn) io.ReadWriteCloser {
+		wc = newWireConn(raw, in)
+		return wc
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.in, c.wc = in, wc
+	return c, nil
+}
+
+// dialOver connects and authenticates within ctx, with godbus reading and
+// writing through what over makes of the socket.
+func dialOver(ctx context.Context, life context.Context, address string, bus bool, over func(net.Conn) io.ReadWriteCloser) (*conn, error) {
 	p, err := socketPath(address)
 	if err != nil {
 		return nil, err
@@ -142,14 +161,12 @@ func dial(ctx context.Context, life context.Context, address string, bus bool) (
 		nc.Close()
 		return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
 	}
-	in := newInbox(bus)
-	wc := newWireConn(raw, in)
-	dc, err := dbus.NewConn(wc, dbus.WithContext(life))
+	dc, err := dbus.NewConn(over(raw), dbus.WithContext(life))
 	if err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("systemd: dial %s: %w", address, err)
 	}
-	c := &conn{c: dc, raw: raw, bus: bus, obj: dc.Object(busName, managerPath), in: in, wc: wc}
+	c := &conn{c: dc, raw: raw, bus: bus, obj: dc.Object(busName, managerPath)}
 	done := make(chan error, 1)
 	go func() {
 		// EXTERNAL with the numeric uid, as systemd expects; no user

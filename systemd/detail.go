@@ -8,11 +8,14 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// Detail reads one unit the way `systemctl show` does, over the watcher's
-// connection and within its call timeout (or ctx's deadline, if sooner).
-// Like systemctl it loads the unit if it has a file but is not loaded. It
-// returns an error wrapping ErrUnitNotFound for a unit that does not exist
-// and ErrDisconnected when there is no connection.
+// Detail reads one unit the way `systemctl show` does, within the watcher's
+// call timeout (or ctx's deadline, if sooner), over a connection of its own
+// (see detailconn.go), so that however large a unit's detail the watcher
+// keeps its own pace. Like systemctl it loads the unit if it has a file but
+// is not loaded. It returns an error wrapping ErrUnitNotFound for a unit
+// that does not exist, ErrDisconnected when the watcher has no connection
+// or the manager does not answer, and an error naming the cap when the
+// manager's reply is larger than Detail accepts.
 func (w *Watcher) Detail(ctx context.Context, name string) (*UnitDetail, error) {
 	d, err := w.detail(ctx, name)
 	if err != nil && !errors.Is(err, ErrUnitNotFound) && !errors.Is(err, ErrDisconnected) && dbusErrorName(err) == "" {
@@ -22,14 +25,16 @@ func (w *Watcher) Detail(ctx context.Context, name string) (*UnitDetail, error) 
 	return d, err
 }
 
-// maxDetails is how many Detail calls run at once. Each reads every
-// property of a unit, which can be megabytes (a unit with thousands of
-// dependencies), over the watcher's connection; more wait their turn.
+// maxDetails is how many Detail calls run at once; more wait their turn.
+// Each reads every property of a unit, up to maxDetailReply bytes, which
+// the manager takes time to compute: this bounds both Detail's memory and
+// the manager's work for it.
 const maxDetails = 2
 
 func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) {
-	c := w.conn.Load()
-	if c == nil {
+	// Detail answers for the manager the watcher follows: not while the
+	// watcher has lost it.
+	if w.conn.Load() == nil {
 		return nil, fmt.Errorf("systemd: unit %s: %w", name, ErrDisconnected)
 	}
 	ctx, cancel := w.callCtx(ctx)
@@ -40,6 +45,11 @@ func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) 
 	case <-ctx.Done():
 		return nil, fmt.Errorf("systemd: unit %s: waiting for other detail requests: %w", name, ctx.Err())
 	}
+	c, done, err := w.detailConn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("systemd: unit %s: %w", name, err)
+	}
+	defer done()
 	var p dbus.ObjectPath
 	if err := c.manager(ctx, "LoadUnit", &p, name); err != nil {
 		switch dbusErrorName(err) {

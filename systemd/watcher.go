@@ -115,7 +115,9 @@ type Watcher struct {
 	gen    uint64                   // Generation of the last publish; Run's goroutine only
 	status atomic.Pointer[error]    // nil: connected and synced
 
-	details chan struct{} // a slot per Detail call running
+	details    chan struct{} // a slot per Detail call running
+	dconn      detailConns   // Detail's connection
+	detailIdle time.Duration // how long dconn stays open unused
 
 	sessions, fullSyncs, refreshes, filesFailures, badSignals, propReads, unitFaults atomic.Uint64
 	signals, ignored                                                                 atomic.Uint64 // of past sessions
@@ -183,7 +185,7 @@ func (c *cache) complete() bool {
 // filter pattern is reported by Run and Snapshot.
 func New(opts Options) *Watcher {
 	opts.defaults()
-	w := &Watcher{opts: opts, details: make(chan struct{}, maxDetails)}
+	w := &Watcher{opts: opts, details: make(chan struct{}, maxDetails), detailIdle: detailIdle}
 	f, err := NewFilter(opts.Include, opts.Exclude)
 	w.filter = f
 	if err != nil {
@@ -292,6 +294,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	// Once Run is over nothing keeps the snapshot current.
 	defer func() { w.setStatus(fmt.Errorf("%w: watcher stopped: %w", ErrDisconnected, ctx.Err())) }()
+	defer w.dconn.close()
 	backoff := w.opts.MinBackoff
 	for {
 		synced, err := w.session(ctx)

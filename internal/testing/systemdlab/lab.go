@@ -71,6 +71,17 @@ type Options struct {
 	// value, as <limit name="..."> in dbus-daemon(1)), for instance the
 	// system bus's max_replies_per_connection.
 	BusLimits map[string]int
+	// SystemBus runs the lab's bus as the system bus: with the system
+	// bus's stock configuration (its policy denies method calls and owning
+	// names unless a policy file allows them; its limits are the system
+	// bus's, such as 128 replies awaited per connection) and systemd's
+	// policy file for the manager's name, each as installed, with only
+	// where the bus listens, its pid file and its includes moved to the
+	// lab's directory. The manager (root) owns its name there as on a
+	// host. The lab's directories are then open to every user (not
+	// listable), so that a process of an unprivileged user, to which the
+	// policy for others applies, can connect to the bus.
+	SystemBus bool
 	// CrashLoops is the number of crash-looping services (CrashLoopUnit(0),
 	// ...): each runs /bin/false, which fails at once, and the manager
 	// restarts it 100 ms later, for ever (Restart=always,
@@ -213,7 +224,7 @@ func (l *Lab) writeUnits(opts Options) error {
 			return err
 		}
 	}
-	if err := l.writeBusLimits(opts.BusLimits); err != nil {
+	if err := l.writeBus(opts); err != nil {
 		return err
 	}
 	if err := l.writeCrashLoops(opts.CrashLoops); err != nil {
@@ -244,15 +255,34 @@ func (l *Lab) writeUnits(opts Options) error {
 	return nil
 }
 
-// writeBusLimits gives the session bus a configuration of its own, the
-// stock session one with limits, through a drop-in for dbus.service.
-func (l *Lab) writeBusLimits(limits map[string]int) error {
-	if len(limits) == 0 {
+// writeBus gives the lab's bus a configuration of its own through a
+// drop-in for dbus.service, when opts ask for one: the stock session or
+// system one, with limits.
+func (l *Lab) writeBus(opts Options) error {
+	if len(opts.BusLimits) == 0 && !opts.SystemBus {
 		return nil
 	}
+	base := "/usr/share/dbus-1/session.conf"
+	// dbus-daemon tells the manager it is ready (Type=notify) only as the
+	// session bus: as the system bus it first becomes its configured user
+	// (messagebus), who may not write to the root manager's notify socket.
+	typ := "notify"
+	pidfile := " --nopidfile"
+	if opts.SystemBus {
+		var err error
+		if base, err = writeSystemBusConfig(filepath.Join(l.dir, "system-bus")); err != nil {
+			return err
+		}
+		typ, pidfile = "simple", ""
+		for _, d := range []string{l.dir, l.runDir} {
+			if err := os.Chmod(d, 0o711); err != nil {
+				return err
+			}
+		}
+	}
 	var conf strings.Builder
-	conf.WriteString(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">` + "\n<busconfig>\n  <include>/usr/share/dbus-1/session.conf</include>\n")
-	for name, v := range limits {
+	conf.WriteString(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">` + "\n<busconfig>\n  <include>" + base + "</include>\n")
+	for name, v := range opts.BusLimits {
 		fmt.Fprintf(&conf, "  <limit name=%q>%d</limit>\n", name, v)
 	}
 	conf.WriteString("</busconfig>\n")
@@ -264,8 +294,10 @@ func (l *Lab) writeBusLimits(limits map[string]int) error {
 	if err := os.MkdirAll(dropIn, 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dropIn, "limits.conf"), []byte("[Service]\nExecStart=\nExecStart="+dbusDaemon+
-		" --config-file="+confPath+" --address=systemd: --nofork --nopidfile --systemd-activation --syslog-only\n"), 0o644)
+	// --address=systemd: takes the socket the manager listens on (the
+	// session bus's place, BusAddress) instead of the configuration's.
+	return os.WriteFile(filepath.Join(dropIn, "bus.conf"), []byte("[Service]\nType="+typ+"\nExecStart=\nExecStart="+dbusDaemon+
+		" --config-file="+confPath+" --address=systemd: --nofork"+pidfile+" --systemd-activation --syslog-only\n"), 0o644)
 }
 
 // writeCrashLoops writes n crash-looping services and the target that
