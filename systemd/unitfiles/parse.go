@@ -32,12 +32,14 @@ const maxLine = 1 << 20
 // parse, which makes the unit's state bad.
 var ErrSyntax = errors.New("unit file syntax")
 
+// errorf makes the errors that List wraps, with the unit's name, and
+// State and ParseInstall with the package's.
 func errorf(format string, a ...any) error {
-	return fmt.Errorf("unitfiles: "+format, a...)
+	return fmt.Errorf(format, a...)
 }
 
 func syntaxf(line int, format string, a ...any) error {
-	return fmt.Errorf("unitfiles: line %d: %w: %s", line, ErrSyntax, fmt.Sprintf(format, a...))
+	return fmt.Errorf("line %d: %w: %s", line, ErrSyntax, fmt.Sprintf(format, a...))
 }
 
 // ParseInstall parses data, the contents of unit file or drop-in of unit
@@ -56,6 +58,13 @@ func syntaxf(line int, format string, a ...any) error {
 // name units that do not exist. FuzzParseInstall checks the two agree
 // wherever go-systemd parses a file.
 func ParseInstall(name string, data []byte, in *Install) error {
+	if err := parseInstall(name, data, in); err != nil {
+		return fmt.Errorf("unitfiles: %s: %w", name, err)
+	}
+	return nil
+}
+
+func parseInstall(name string, data []byte, in *Install) error {
 	var (
 		section     string
 		inInstall   bool

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -164,7 +163,7 @@ func (r *resolver) load(i *unitInfo, p string, e entry) error {
 			i.mode = modeMasked
 			return nil
 		}
-		if err := ParseInstall(i.name, data, &i.install); err != nil {
+		if err := parseInstall(i.name, data, &i.install); err != nil {
 			return fmt.Errorf("%s: %w", r.s.root.Path(p), err)
 		}
 		i.mode = modeRegular
@@ -268,26 +267,21 @@ func (r *resolver) chaseParent(p string) (string, error) {
 			done = append(done, c)
 			break
 		}
-		full := r.s.root.Path(strings.Join(append(done, c), "/"))
-		fi, err := os.Lstat(full)
-		if errors.Is(err, fs.ErrNotExist) {
+		t, err := r.s.root.Readlink(strings.Join(append(done, c), "/"))
+		switch {
+		case errors.Is(err, syscall.EINVAL):
+			done = append(done, c) // there, and not a link
+			continue
+		case errors.Is(err, fs.ErrNotExist):
 			done = append(done, c)
 			done = append(done, todo...)
-			break
-		}
-		if err != nil {
-			return "", err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			done = append(done, c)
+			todo = nil
 			continue
+		case err != nil:
+			return "", err
 		}
 		if links++; links > chaseMax {
 			return "", syscall.ELOOP
-		}
-		t, err := os.Readlink(full)
-		if err != nil {
-			return "", err
 		}
 		if path.IsAbs(t) {
 			done = done[:0]
@@ -358,7 +352,7 @@ func (r *resolver) dropIns(i *unitInfo, tmpl string) error {
 		if err != nil {
 			return err
 		}
-		if err := ParseInstall(i.name, data, &i.install); err != nil {
+		if err := parseInstall(i.name, data, &i.install); err != nil {
 			return fmt.Errorf("%s: %w", r.s.root.Path(p), err)
 		}
 	}

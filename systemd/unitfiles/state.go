@@ -74,12 +74,11 @@ func List(root string, p Paths) (files []File, problems []error) {
 // should use List.
 func State(root string, p Paths, name string) (string, error) {
 	if !validName(name) {
-		return "", errorf("%q is not a unit name", name)
+		return "", fmt.Errorf("unitfiles: %q is not a unit name", name)
 	}
-	r := newResolver(root, p)
-	st, err := r.state(name)
+	st, err := newResolver(root, p).state(name)
 	if err != nil {
-		return st, err
+		return st, fmt.Errorf("unitfiles: %s: %w", name, err)
 	}
 	return st, nil
 }
