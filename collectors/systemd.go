@@ -42,7 +42,9 @@ type SystemdSection struct {
 var (
 	// systemd's ActiveState values (unit_active_state_table): a unit
 	// reloading, or in maintenance (cleaning), is in none of the first five.
-	unitActiveStates = []string{"active", "activating", "deactivating", "inactive", "failed", "reloading", "maintenance"}
+	// In the exposition's order, so that the text writer finds each
+	// unit's samples sorted.
+	unitActiveStates = []string{"activating", "active", "deactivating", "failed", "inactive", "maintenance", "reloading"}
 	systemStates     = []string{"initializing", "starting", "running", "degraded", "maintenance", "stopping"}
 )
 

@@ -85,14 +85,19 @@ func (w *textWriter) Block() *Block {
 }
 
 func (f *textFamily) write(b *bytes.Buffer) {
-	sort.Slice(f.samples, func(i, j int) bool {
+	// Samples mostly come in order (units sorted by name, each unit's
+	// states in order): then checking is all the sorting there is.
+	cmp := func(x, y textSample) int {
 		for _, k := range f.order {
-			if a, c := f.samples[i].labels[k], f.samples[j].labels[k]; a != c {
-				return a < c
+			if c := strings.Compare(x.labels[k], y.labels[k]); c != 0 {
+				return c
 			}
 		}
-		return false
-	})
+		return 0
+	}
+	if !slices.IsSortedFunc(f.samples, cmp) {
+		slices.SortFunc(f.samples, cmp)
+	}
 	b.WriteString("# HELP ")
 	b.WriteString(f.meta.name)
 	b.WriteByte(' ')
@@ -128,19 +133,29 @@ func (f *textFamily) write(b *bytes.Buffer) {
 }
 
 // writeEscaped escapes as the text format does: backslash and newline,
-// and in label values the double quote.
+// and in label values the double quote. Most strings need none, and are
+// written whole.
 func writeEscaped(b *bytes.Buffer, s string, quote bool) {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\':
-			b.WriteString(`\\`)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '"' && quote:
-			b.WriteString(`\"`)
-		default:
-			b.WriteByte(c)
+	special := "\\\n"
+	if quote {
+		special = "\\\n\""
+	}
+	for {
+		i := strings.IndexAny(s, special)
+		if i < 0 {
+			b.WriteString(s)
+			return
 		}
+		b.WriteString(s[:i])
+		switch s[i] {
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '"':
+			b.WriteString(`\"`)
+		}
+		s = s[i+1:]
 	}
 }
 
