@@ -138,6 +138,9 @@ func (a *archiveWalk) file(rel, typ, backend, id string) {
 	a.recs = append(a.recs, r)
 }
 
+// maxRecordSec is 9999-12-31T23:59:59Z, the last time JSON can carry.
+const maxRecordSec = 253402300799
+
 // efiRecordTime decodes the time in an efi-pstore record ID:
 // (seconds * 100 + part) * 1000 + count (generic_id in
 // drivers/firmware/efi/efi-pstore.c).
@@ -149,8 +152,10 @@ func efiRecordTime(typ, backend, id string) (time.Time, bool) {
 	if err != nil || n < 100000 {
 		return time.Time{}, false
 	}
+	// Past the end of year 9999 a time has no RFC 3339 form, and the
+	// history section could not be encoded at all.
 	sec := n / 100000
-	if sec > 1<<40 {
+	if sec > maxRecordSec {
 		return time.Time{}, false
 	}
 	return time.Unix(int64(sec), 0), true

@@ -110,6 +110,9 @@ func TestEFIRecordTime(t *testing.T) {
 		{"dmesg", "ramoops", "0", 0, false},
 		{"dmesg", "efi", "999", 0, false},
 		{"dmesg", "efi", "99999999999999999999", 0, false},
+		// The last second of year 9999, and the first of year 10000.
+		{"dmesg", "efi", "25340230079900000", 253402300799, true},
+		{"dmesg", "efi", "25340230080000000", 0, false},
 		{"console", "efi", "179560996101001", 0, false},
 	}
 	for _, tt := range tests {
