@@ -1,109 +1,15 @@
 package build
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
-
-// declaredMetric is a metric the collectors package declares.
-type declaredMetric struct {
-	labels []string // sorted
-	file   string   // the declaring file's base name: "host.go"
-}
-
-// declaredMetrics reads the collectors package's syntax tree for its
-// declarations, desc("NAME", "help", "label", ...), which name the metric
-// Namespace_NAME. A declaration whose name or labels are not string
-// literals fails the test: its labels could not be checked.
-func declaredMetrics(t *testing.T) map[string]declaredMetric {
-	t.Helper()
-	dir := filepath.Join(testutil.RepoRoot(t), "collectors")
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	namespace := ""
-	var parsed []*ast.File
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(fset, f, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed = append(parsed, af)
-		for _, d := range af.Decls {
-			if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.CONST {
-				for _, spec := range gd.Specs {
-					vs := spec.(*ast.ValueSpec)
-					for i, id := range vs.Names {
-						if id.Name == "Namespace" && i < len(vs.Values) {
-							namespace, _ = literal(vs.Values[i])
-						}
-					}
-				}
-			}
-		}
-	}
-	if namespace == "" {
-		t.Fatal("no Namespace constant in collectors")
-	}
-	out := map[string]declaredMetric{}
-	for _, af := range parsed {
-		file := filepath.Base(fset.Position(af.Pos()).Filename)
-		ast.Inspect(af, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "desc" || len(call.Args) < 2 {
-				return true
-			}
-			name, ok := literal(call.Args[0])
-			if !ok || call.Ellipsis.IsValid() {
-				t.Errorf("%s: a desc call whose name or labels are not literals", fset.Position(call.Pos()))
-				return true
-			}
-			m := declaredMetric{file: file}
-			for _, a := range call.Args[2:] {
-				l, ok := literal(a)
-				if !ok {
-					t.Errorf("%s: desc(%q): a label that is not a literal", fset.Position(a.Pos()), name)
-				}
-				m.labels = append(m.labels, l)
-			}
-			sort.Strings(m.labels)
-			out[namespace+"_"+name] = m
-			return true
-		})
-	}
-	if len(out) < 10 {
-		t.Fatalf("only %d metrics declared in collectors: has the declaration pattern changed?", len(out))
-	}
-	return out
-}
-
-func literal(e ast.Expr) (string, bool) {
-	bl, ok := e.(*ast.BasicLit)
-	if !ok || bl.Kind != token.STRING {
-		return "", false
-	}
-	s, err := strconv.Unquote(bl.Value)
-	return s, err == nil
-}
 
 // readmeMetric is one mention of a metric in README.md.
 type readmeMetric struct {
@@ -181,7 +87,7 @@ func readmeMetrics(t *testing.T, text string) []readmeMetric {
 // The agent's own series (bootinfo_build_info) come from the client
 // library, so /metrics is their source.
 func TestReadmeMetrics(t *testing.T) {
-	declared := declaredMetrics(t)
+	declared := testutil.DeclaredMetrics(t)
 
 	// What the binary serves on a fixture host: every family it has
 	// series for must be declared with these labels, or be the library's.
@@ -200,11 +106,11 @@ func TestReadmeMetrics(t *testing.T) {
 		got := keys(labels)
 		d, ok := declared[name]
 		if !ok {
-			declared[name] = declaredMetric{labels: got}
+			declared[name] = testutil.DeclaredMetric{Labels: got}
 			continue
 		}
-		if len(fam.GetMetric()) > 0 && !slices.Equal(got, d.labels) && !(len(got) == 0 && len(d.labels) == 0) {
-			t.Errorf("%s: /metrics has labels %v, the collectors declare %v", name, got, d.labels)
+		if len(fam.GetMetric()) > 0 && !slices.Equal(got, d.Labels) && !(len(got) == 0 && len(d.Labels) == 0) {
+			t.Errorf("%s: /metrics has labels %v, the collectors declare %v", name, got, d.Labels)
 		}
 	}
 	if _, ok := served["bootinfo_build_info"]; !ok {
@@ -231,20 +137,20 @@ func TestReadmeMetrics(t *testing.T) {
 		}
 		if m.labels != nil {
 			withLabels[m.name] = true
-			if !slices.Equal(m.labels, d.labels) {
-				t.Errorf("README.md gives %s the labels %v; it has %v", m.name, m.labels, d.labels)
+			if !slices.Equal(m.labels, d.Labels) {
+				t.Errorf("README.md gives %s the labels %v; it has %v", m.name, m.labels, d.Labels)
 			}
 		}
-		if m.section != "" && d.file != "" && d.file != m.section+".go" {
-			t.Errorf("README.md names %s in the %s collector's section; collectors/%s declares it", m.name, m.section, d.file)
+		if m.section != "" && d.File != "" && d.File != m.section+".go" {
+			t.Errorf("README.md names %s in the %s collector's section; collectors/%s declares it", m.name, m.section, d.File)
 		}
 	}
 	for _, n := range keys(declared) {
 		switch {
 		case !named[n]:
 			t.Errorf("README.md does not name %s", n)
-		case len(declared[n].labels) > 0 && !withLabels[n]:
-			t.Errorf("README.md never gives the labels of %s: %v", n, declared[n].labels)
+		case len(declared[n].Labels) > 0 && !withLabels[n]:
+			t.Errorf("README.md never gives the labels of %s: %v", n, declared[n].Labels)
 		}
 	}
 }
