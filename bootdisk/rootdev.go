@@ -36,7 +36,8 @@ type RootMatch struct {
 	// "partition table", "/dev", "sysfs".
 	Source string `json:"source,omitempty"`
 	// Skipped says why the root was not looked for (a network or overlay
-	// root, a value with an unexpanded variable).
+	// root, a value with an unexpanded variable), or could not be: a file
+	// system UUID or label on a host without udev.
 	Skipped string `json:"skipped,omitempty"`
 	// Looked lists where it was looked for when it was not found.
 	Looked []string `json:"looked,omitempty"`
@@ -162,6 +163,16 @@ func (fs FS) FindRoot(spec string) RootMatch {
 			return found(dev, "partition table")
 		}
 		m.Looked = append(m.Looked, "the partition tables of "+fs.sys.Path("class/block"))
+		return m
+	}
+	// File system UUIDs and labels live in the file systems' superblocks,
+	// which only udev's records and links list here: without either, not
+	// finding one says nothing.
+	_, linkErr := fs.dev.Stat("disk")
+	_, dbErr := fs.root.Stat("run/udev/data")
+	if errors.Is(linkErr, iofs.ErrNotExist) && errors.Is(dbErr, iofs.ErrNotExist) {
+		m.Skipped = "no udev links (" + fs.dev.Path("disk") + ") or database (" + fs.root.Path("run/udev/data") + ") to look a file system " + kind + " up in"
+		m.Looked = nil
 	}
 	return m
 }

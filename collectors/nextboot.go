@@ -147,8 +147,11 @@ func (c *bootloaderCollector) verdict(sec *BootloaderSection, cfg *grub.Config, 
 	if bfs, err := bootdisk.NewFS(bootdisk.Paths{ProcFS: c.paths.ProcFS, SysFS: c.paths.SysFS, DevFS: c.paths.DevFS, RootFS: c.paths.RootFS}); err == nil {
 		m := bfs.FindRoot(spec)
 		ch.Root = &m
-		if !m.Found && m.Kind != bootdisk.RootSkipped {
+		if !m.Found && m.Skipped == "" {
 			add(problemRootNotFound, "root=%s matches no block device (looked in %s)", spec, strings.Join(m.Looked, ", "))
+		}
+		if m.Skipped != "" {
+			ch.Notes = append(ch.Notes, "root= not checked: "+m.Skipped)
 		}
 	} else {
 		ch.Notes = append(ch.Notes, "root= not checked: "+err.Error())

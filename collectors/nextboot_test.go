@@ -298,3 +298,6 @@ func TestNextBootRescue(t *testing.T) {
 		t.Errorf("separate boot: ok %v problems %v", ok, got)
 	}
 }
+
+// timeAgo is an hour ago: a file edited before update-grub last ran.
+func timeAgo() time.Time { return time.Now().Add(-time.Hour) }
