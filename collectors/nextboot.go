@@ -88,8 +88,11 @@ func (c *bootloaderCollector) verdict(sec *BootloaderSection, cfg *grub.Config, 
 
 	kpath, kerr := findBootFile(boot, e.LinuxKernel())
 	switch {
-	case kerr != nil:
+	case errors.Is(kerr, iofs.ErrNotExist):
 		add(problemKernelMissing, "%s: %v", e.LinuxKernel(), kerr)
+	case kerr != nil:
+		// There, but a directory, a FIFO or unreadable.
+		add(problemKernelUnreadable, "%s: %v", e.LinuxKernel(), kerr)
 	default:
 		ch.KernelPath = kpath
 		k, err := readImage(boot, kpath, bootimage.ReadKernel)
@@ -116,8 +119,11 @@ func (c *bootloaderCollector) verdict(sec *BootloaderSection, cfg *grub.Config, 
 	}
 	for _, p := range initrds {
 		ip, err := findBootFile(boot, p)
-		if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
 			add(problemInitrdMissing, "%s: %v", p, err)
+			continue
+		} else if err != nil {
+			add(problemInitrdInvalid, "%s: %v", p, err)
 			continue
 		}
 		in, err := readImage(boot, ip, bootimage.ReadInitrd)
@@ -167,24 +173,24 @@ func (c *bootloaderCollector) verdict(sec *BootloaderSection, cfg *grub.Config, 
 	return rebuilt
 }
 
-// findBootFile finds the file a boot entry names below the boot root.
+// findBootFile finds the file a boot entry names below the boot root. The
+// error wraps fs.ErrNotExist when there is none, or says what is there
+// instead of a regular file.
 func findBootFile(boot hostfile.Root, p string) (string, error) {
 	cands := grub.BootPathCandidates(p)
-	var errs []error
 	for _, c := range cands {
 		fi, err := boot.Stat(c)
 		if err == nil && fi.Mode().IsRegular() {
 			return c, nil
 		}
 		if err == nil {
-			err = fmt.Errorf("%s: %w", boot.Path(c), &hostfile.TypeError{Mode: fi.Mode(), Want: "regular file"})
+			err = fmt.Errorf("%s %w", boot.Path(c), &hostfile.TypeError{Mode: fi.Mode(), Want: "regular file"})
 		}
 		if !errors.Is(err, iofs.ErrNotExist) {
 			return c, err
 		}
-		errs = append(errs, err)
 	}
-	return "", fmt.Errorf("not found below %s (looked for %s)", boot.Dir(), strings.Join(cands, ", "))
+	return "", fmt.Errorf("not found below %s (looked for %s): %w", boot.Dir(), strings.Join(cands, ", "), iofs.ErrNotExist)
 }
 
 // readImage opens rel below root without blocking and hands it to read,

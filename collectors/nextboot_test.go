@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,11 +124,14 @@ submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option '` + adv + 
 		"sys/class/block/vda2/partition":            "2\n",
 		"dev/vda2":                                  "",
 	})
-	// The files were written just now; make grub.cfg newer than
-	// /etc/default/grub, as update-grub leaves them.
-	old := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(filepath.Join(root, "etc/default/grub"), old, old); err != nil {
-		t.Fatal(err)
+	// As update-grub leaves them: grub.cfg newer than /etc/default/grub,
+	// and both older than any edit a test makes now (the clock of file
+	// times is coarse).
+	for f, ago := range map[string]time.Duration{"etc/default/grub": time.Hour, "boot/grub/grub.cfg": 30 * time.Minute} {
+		at := time.Now().Add(-ago)
+		if err := os.Chtimes(filepath.Join(root, f), at, at); err != nil {
+			t.Fatal(err)
+		}
 	}
 	os.MkdirAll(filepath.Join(root, "dev/disk/by-uuid"), 0o755)
 	if err := os.Symlink("../../vda2", filepath.Join(root, "dev/disk/by-uuid", nbRootFS)); err != nil {
@@ -194,7 +198,25 @@ func TestNextBootVerdict(t *testing.T) {
 		{"kernel empty", write(kernel, ""), []string{"kernel_unreadable"}},
 		{"kernel is text", write(kernel, "kernel"), []string{"kernel_unreadable"}},
 		{"kernel truncated", write(kernel, string(full[:len(full)-100])), []string{"kernel_unreadable"}},
-		{"kernel is a directory", func(t *testing.T, p Paths) { rm(kernel)(t, p); os.Mkdir(filepath.Join(p.RootFS, kernel), 0o755) }, []string{"kernel_missing"}},
+		{"kernel is a directory", func(t *testing.T, p Paths) { rm(kernel)(t, p); os.Mkdir(filepath.Join(p.RootFS, kernel), 0o755) }, []string{"kernel_unreadable"}},
+		// A FIFO is refused without being opened: the scrape does not block.
+		{"kernel is a FIFO", func(t *testing.T, p Paths) {
+			rm(kernel)(t, p)
+			if err := syscall.Mkfifo(filepath.Join(p.RootFS, kernel), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"kernel_unreadable"}},
+		{"initrd is a FIFO", func(t *testing.T, p Paths) {
+			rm("boot/initrd.img-"+nbRelease)(t, p)
+			if err := syscall.Mkfifo(filepath.Join(p.RootFS, "boot/initrd.img-"+nbRelease), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"initrd_invalid"}},
+		// A link to /dev/zero resolves inside the root, where there is none.
+		{"kernel links to /dev/zero", func(t *testing.T, p Paths) {
+			rm(kernel)(t, p)
+			os.Symlink("/dev/zero", filepath.Join(p.RootFS, kernel))
+		}, []string{"kernel_missing"}},
 		{"kernel of another release", write(kernel, string(bzImage("6.1.0-98-amd64 (x@y) #1 SMP"))), []string{"kernel_version_mismatch", "modules_missing"}},
 		{"initrd removed", rm("boot/initrd.img-" + nbRelease), []string{"initrd_missing"}},
 		{"initrd empty", write("boot/initrd.img-"+nbRelease, ""), []string{"initrd_invalid"}},
