@@ -70,8 +70,9 @@ type NextBootChecked struct {
 
 // verdict checks the entry that boots next: its kernel image, its initrds,
 // the module tree of its release, its root device, and whether grub.cfg
-// still says what /etc/default/grub says. It returns the running kernel's
-// build if the next kernel is the same release built again.
+// still says what /etc/default/grub says. It reports whether the next
+// kernel is the running release built again (runningBuild is the running
+// kernel's, /proc/sys/kernel/version).
 func (c *bootloaderCollector) verdict(sec *BootloaderSection, cfg *grub.Config, groot, runningBuild string) (rebuilt bool) {
 	nb := sec.NextBoot
 	e := nb.Entry
@@ -268,9 +269,16 @@ func (c *bootloaderCollector) staleConfig(cfg *grub.Config, e *grub.Entry, boot,
 			extra = append(extra, h)
 		}
 	}
-	if len(missing) > 0 || len(extra) > 0 {
-		out = append(out, fmt.Sprintf("%s, and the next entry's command line lacks %q and has %q that GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT do not: run update-grub",
-			when, missing, extra))
+	var diff []string
+	if len(missing) > 0 {
+		diff = append(diff, fmt.Sprintf("lacks %q", missing))
+	}
+	if len(extra) > 0 {
+		diff = append(diff, fmt.Sprintf("has %q", extra))
+	}
+	if len(diff) > 0 {
+		out = append(out, fmt.Sprintf("%s, and the next entry's command line %s, unlike GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT: run update-grub",
+			when, strings.Join(diff, " and ")))
 	}
 	switch {
 	case cfg.DefaultFrom == "next_entry":
