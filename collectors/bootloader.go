@@ -5,6 +5,7 @@ import (
 	"errors"
 	iofs "io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,17 +22,19 @@ import (
 )
 
 // Reasons a reboot may be required, as bootinfo_reboot_required{reason}.
-var rebootReasons = []string{"kernel_update", "reboot_required_file", "default_kernel_missing"}
+var rebootReasons = []string{"kernel_update", "kernel_rebuilt", "reboot_required_file", "default_kernel_missing"}
 
 // BootloaderSection is the JSON section "bootloader".
 type BootloaderSection struct {
+	// NextBoot is the entry that boots next and the verdict on it; first,
+	// so that the text view prints the verdict first.
+	NextBoot         *NextBoot         `json:"next_boot,omitempty"`
 	Loader           string            `json:"loader"`
 	ConfigPath       string            `json:"config_path,omitempty"`
 	Entries          []grub.Entry      `json:"entries"`
 	DefaultEntry     string            `json:"default_entry"`
 	NextEntry        string            `json:"next_entry,omitempty"`
 	SavedEntry       string            `json:"saved_entry,omitempty"`
-	NextBoot         *grub.Resolution  `json:"next_boot,omitempty"`
 	NextKernel       *grub.KernelCheck `json:"next_kernel,omitempty"`
 	RunningKernel    string            `json:"running_kernel"`
 	InstalledKernels []string          `json:"installed_kernels"`
@@ -77,6 +80,7 @@ type bootloaderCollector struct {
 	beforeLoad func()
 
 	info, reboot, kernels, missing, shutdown *prometheus.Desc
+	nextOK, nextProblem                      *prometheus.Desc
 	diskInfo, espPresent, espMounted         *prometheus.Desc
 }
 
@@ -84,17 +88,19 @@ type bootloaderCollector struct {
 // is pending.
 func NewBootloaderCollector(cfg Config) (Collector, error) {
 	return &bootloaderCollector{
-		paths:      cfg.Paths,
-		logind:     cfg.Bootloader.LogindAddress,
-		refresh:    time.Minute,
-		shutdown:   desc("scheduled_shutdown_timestamp_seconds", "When logind's scheduled shutdown or reboot happens (shutdown -r +10), in seconds since the Unix epoch; absent when none is scheduled.", "kind"),
-		info:       desc("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
-		reboot:     desc("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
-		kernels:    desc("kernels_installed", "Kernel images installed under the boot directory."),
-		missing:    desc("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
-		diskInfo:   desc("boot_disk_info", "The disk holding /boot (disk=\"\" when /boot is not on a disk partition: overlay, LVM over several disks, RAID), its partition table (gpt, mbr, none, unknown) and where the table was read (device, udev, sysfs); value 1.", "disk", "table", "source"),
-		espPresent: desc("esp_present", "Whether the boot disk has an EFI system partition (1)."),
-		espMounted: desc("esp_mounted", "Whether the boot disk's EFI system partition is mounted at /boot/efi, /efi or /boot (1); 0 when it is not, or there is none."),
+		paths:       cfg.Paths,
+		logind:      cfg.Bootloader.LogindAddress,
+		refresh:     time.Minute,
+		shutdown:    desc("scheduled_shutdown_timestamp_seconds", "When logind's scheduled shutdown or reboot happens (shutdown -r +10), in seconds since the Unix epoch; absent when none is scheduled.", "kind"),
+		info:        desc("bootloader_info", "The boot loader and the title of the entry that boots next; value 1.", "loader", "default_entry"),
+		reboot:      desc("reboot_required", "Whether a reboot is pending for a reason: the next boot's kernel differs from the running one (kernel_update), is the running release built again, with another build string than the running kernel's (kernel_rebuilt), /run/reboot-required exists (reboot_required_file), or the default entry's kernel is not installed (default_kernel_missing).", "reason"),
+		nextOK:      desc("next_boot_ok", "Whether the entry that boots next would boot (1): its kernel and initrds are there and are what they claim, its module tree is installed, its root device exists and grub.cfg is not older than an edit of /etc/default/grub that changes it. Absent when no entry with a Linux kernel boots next."),
+		nextProblem: desc("next_boot_problem", "Whether the entry that boots next has a problem of this kind (1): kernel_missing, kernel_unreadable, kernel_version_mismatch, initrd_missing, initrd_invalid, modules_missing, root_not_found, grub_config_stale. Absent with bootinfo_next_boot_ok.", "reason"),
+		kernels:     desc("kernels_installed", "Kernel images installed under the boot directory."),
+		missing:     desc("default_entry_kernel_missing", "Whether the kernel of the entry that boots next is missing (1): the host would not come back from a reboot."),
+		diskInfo:    desc("boot_disk_info", "The disk holding /boot (disk=\"\" when /boot is not on a disk partition: overlay, LVM over several disks, RAID), its partition table (gpt, mbr, none, unknown) and where the table was read (device, udev, sysfs); value 1.", "disk", "table", "source"),
+		espPresent:  desc("esp_present", "Whether the boot disk has an EFI system partition (1)."),
+		espMounted:  desc("esp_mounted", "Whether the boot disk's EFI system partition is mounted at /boot/efi, /efi or /boot (1); 0 when it is not, or there is none."),
 	}, nil
 }
 
@@ -170,9 +176,10 @@ func (c *bootloaderCollector) grubFS() (grub.FS, string) {
 func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 	sec := &BootloaderSection{Loader: grub.LoaderUnknown, Entries: []grub.Entry{}, InstalledKernels: []string{}, ModuleTrees: []string{}, RebootReasons: []string{}}
 	errs := map[string]string{}
+	var runningBuild string
 	if hfs, err := host.NewFS(c.paths.ProcFS, c.paths.RootFS); err == nil {
 		b, _ := hfs.Boot()
-		sec.RunningKernel = b.KernelRelease
+		sec.RunningKernel, runningBuild = b.KernelRelease, b.KernelVersion
 		sec.Cmdline = b.Cmdline.Facts()
 	}
 	gfs, groot := c.grubFS()
@@ -191,8 +198,7 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 		if sec.Entries == nil {
 			sec.Entries = []grub.Entry{}
 		}
-		res := grub.Resolve(cfg, c.loaderVars())
-		sec.NextBoot = &res
+		sec.NextBoot = &NextBoot{Resolution: grub.Resolve(cfg, c.loaderVars())}
 	}
 	switch ks, err := gfs.InstalledKernels(); {
 	case err == nil && ks != nil:
@@ -219,6 +225,9 @@ func (c *bootloaderCollector) build(ctx context.Context) *BootloaderSection {
 			sec.RebootReasons = append(sec.RebootReasons, "default_kernel_missing")
 		} else if rel := kernelRelease(sec.NextKernel.Kernel); rel != "" && sec.RunningKernel != "" && rel != sec.RunningKernel {
 			sec.RebootReasons = append(sec.RebootReasons, "kernel_update")
+		}
+		if c.verdict(sec, cfg, groot, runningBuild) {
+			sec.RebootReasons = append(sec.RebootReasons, "kernel_rebuilt")
 		}
 	}
 	// Debian's update-notifier flag file, and the packages that asked
@@ -331,6 +340,12 @@ func (c *bootloaderCollector) metrics(sec *BootloaderSection) []prometheus.Metri
 	}
 	if ss := sec.ScheduledShutdown; ss != nil {
 		ms = append(ms, gauge(c.shutdown, float64(ss.At.UnixMicro())/1e6, ss.Kind))
+	}
+	if nb := sec.NextBoot; nb != nil && nb.OK != nil {
+		ms = append(ms, gauge(c.nextOK, boolFloat(*nb.OK)))
+		for _, r := range nextBootProblems {
+			ms = append(ms, gauge(c.nextProblem, boolFloat(slices.ContainsFunc(nb.Problems, func(p Problem) bool { return p.Reason == r })), r))
+		}
 	}
 	for _, r := range rebootReasons {
 		on := false

@@ -80,7 +80,7 @@ func TestBootloaderDebian(t *testing.T) {
 	m := metricsText(t, snap, "bootinfo_bootloader_info", "bootinfo_reboot_required", "bootinfo_default_entry_kernel_missing", "bootinfo_kernels_installed")
 	want := "bootinfo_bootloader_info{default_entry=Debian GNU/Linux,loader=grub} 1\n" +
 		"bootinfo_default_entry_kernel_missing{} 0\nbootinfo_kernels_installed{} 1\n" +
-		"bootinfo_reboot_required{reason=default_kernel_missing} 0\nbootinfo_reboot_required{reason=kernel_update} 0\nbootinfo_reboot_required{reason=reboot_required_file} 0\n"
+		"bootinfo_reboot_required{reason=default_kernel_missing} 0\nbootinfo_reboot_required{reason=kernel_rebuilt} 0\nbootinfo_reboot_required{reason=kernel_update} 0\nbootinfo_reboot_required{reason=reboot_required_file} 0\n"
 	if m != want {
 		t.Errorf("metrics:\n%s\nwant:\n%s", m, want)
 	}

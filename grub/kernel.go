@@ -47,6 +47,12 @@ func CheckKernel(e *Entry, installed []string) *KernelCheck {
 	return kc
 }
 
+// BootPathCandidates maps a path a boot entry loads (a kernel or an initrd,
+// as GRUB or a BLS entry writes it) to the paths below the root of the file
+// system it can name, starting with "/": "/boot/..." first, then the path as
+// written for a separate /boot partition.
+func BootPathCandidates(p string) []string { return kernelCandidates(p) }
+
 // kernelCandidates maps a GRUB or BLS kernel path to the file system paths
 // it can name.
 func kernelCandidates(k string) []string {

@@ -1,0 +1,5 @@
+//go:build race
+
+package bootimage
+
+const raceEnabled = true
