@@ -219,6 +219,19 @@ func (c *systemdCollector) fromSnapshot(s *systemd.Snapshot) *Snapshot {
 	return c.lastOut
 }
 
+// labelArena hands out label value slices from large shared chunks.
+type labelArena []string
+
+// of returns a slice holding v, which it copies (so v need not escape).
+func (a *labelArena) of(v ...string) []string {
+	if cap(*a)-len(*a) < len(v) {
+		*a = make([]string, 0, max(4096, len(v)))
+	}
+	start := len(*a)
+	*a = append(*a, v...)
+	return (*a)[start:len(*a):len(*a)]
+}
+
 // emit makes the snapshot's samples, each given to add. metrics and text
 // both make theirs from it.
 func (c *systemdCollector) emit(s *systemd.Snapshot, add func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string)) {
@@ -245,33 +258,36 @@ func (c *systemdCollector) emit(s *systemd.Snapshot, add func(d *prometheus.Desc
 			}
 		}
 	}
+	// Label values of the thousands of unit samples come from one
+	// arena, not an allocation each.
+	var la labelArena
 	for _, u := range s.Units {
 		for _, st := range unitActiveStates {
-			gauge(c.unitState, boolFloat(u.ActiveState == st), u.Name, st)
+			gauge(c.unitState, boolFloat(u.ActiveState == st), la.of(u.Name, st)...)
 		}
 		switch u.LoadState {
 		case "not-found", "bad-setting", "error":
-			gauge(c.loadError, 1, u.Name, u.LoadState)
+			gauge(c.loadError, 1, la.of(u.Name, u.LoadState)...)
 		}
 		if u.DetailError != "" {
-			gauge(c.detailError, 1, u.Name)
+			gauge(c.detailError, 1, la.of(u.Name)...)
 		} else if u.Service != nil {
-			add(c.restarts, prometheus.CounterValue, float64(u.Service.NRestarts), u.Name)
+			add(c.restarts, prometheus.CounterValue, float64(u.Service.NRestarts), la.of(u.Name)...)
 		}
 		if u.ActivationUSec > 0 {
-			gauge(c.activation, float64(u.ActivationUSec)/1e6, u.Name)
+			gauge(c.activation, float64(u.ActivationUSec)/1e6, la.of(u.Name)...)
 		}
 		if t := u.Timer; t != nil {
 			if t.LastTriggerUSec > 0 && t.LastTriggerUSec != systemd.USecInfinity {
-				gauge(c.timerLast, float64(t.LastTriggerUSec)/1e6, u.Name)
+				gauge(c.timerLast, float64(t.LastTriggerUSec)/1e6, la.of(u.Name)...)
 			}
 			if t.NextElapseUSec > 0 {
-				gauge(c.timerNext, float64(t.NextElapseUSec)/1e6, u.Name)
+				gauge(c.timerNext, float64(t.NextElapseUSec)/1e6, la.of(u.Name)...)
 			}
 		}
 	}
 	for _, f := range s.UnitFiles {
-		gauge(c.fileState, 1, f.Name, f.State)
+		gauge(c.fileState, 1, la.of(f.Name, f.State)...)
 	}
 }
 
