@@ -17,7 +17,6 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
-	"sync"
 )
 
 // Segment is one piece of a body: its compressed form, the CRC-32 (IEEE)
@@ -28,11 +27,24 @@ type Segment struct {
 	Len     int64
 }
 
-// compressors pools a compressor per level (flate.HuffmanOnly, -2, to
+// compressors keeps idle compressors per level (flate.HuffmanOnly, -2, to
 // flate.BestCompression, 9): each holds some hundreds of KiB of state, and
 // a scratch buffer that has grown to the size of what it last compressed,
-// so that only the result is allocated anew.
-var compressors [12]sync.Pool
+// so that only the result is allocated anew. Not a sync.Pool, which every
+// garbage collection empties: with a collection or more between two
+// compressions (a busy agent makes several a second) each would make a
+// compressor afresh, a megabyte of garbage that brings the next collection
+// closer. keptCompressors per level stay; more are made and dropped.
+var compressors [12]chan *compressor
+
+// keptCompressors is how many idle compressors a level keeps.
+const keptCompressors = 2
+
+func init() {
+	for i := range compressors {
+		compressors[i] = make(chan *compressor, keptCompressors)
+	}
+}
 
 // compressor is a flate writer and the buffer it writes to.
 type compressor struct {
@@ -48,20 +60,24 @@ func Compress(p []byte, level int) Segment {
 	if level < flate.HuffmanOnly || level > flate.BestCompression {
 		level = flate.DefaultCompression
 	}
-	pool := &compressors[level-flate.HuffmanOnly]
-	c, _ := pool.Get().(*compressor)
-	if c == nil {
-		c = &compressor{}
-		c.fw, _ = flate.NewWriter(&c.buf, level) // level is valid: no error
-	} else {
+	idle := compressors[level-flate.HuffmanOnly]
+	var c *compressor
+	select {
+	case c = <-idle:
 		c.buf.Reset()
 		c.fw.Reset(&c.buf)
+	default:
+		c = &compressor{}
+		c.fw, _ = flate.NewWriter(&c.buf, level) // level is valid: no error
 	}
 	// Writes to a bytes.Buffer cannot fail.
 	_, _ = c.fw.Write(p)
 	_ = c.fw.Flush()
 	seg := Segment{Deflate: bytes.Clone(c.buf.Bytes()), CRC: crc32.ChecksumIEEE(p), Len: int64(len(p))}
-	pool.Put(c)
+	select {
+	case idle <- c:
+	default:
+	}
 	return seg
 }
 
