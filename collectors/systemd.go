@@ -58,6 +58,10 @@ type systemdCollector struct {
 	lastSnap *systemd.Snapshot
 	lastOut  *Snapshot
 
+	// tw is the text writer, kept from one encoding to the next.
+	twMu sync.Mutex
+	tw   *textWriter
+
 	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished, detail, detailError *prometheus.Desc
 }
 
@@ -305,9 +309,14 @@ func (c *systemdCollector) metrics(s *systemd.Snapshot) []prometheus.Metric {
 // 5,000 units a const metric and a dto.Metric per sample made some 20 MiB
 // of garbage and most of a scrape's CPU each time the snapshot changed.
 func (c *systemdCollector) text(s *systemd.Snapshot) *Block {
-	w := newTextWriter()
-	c.emit(s, w.add)
-	return w.Block()
+	c.twMu.Lock()
+	defer c.twMu.Unlock()
+	if c.tw == nil {
+		c.tw = newTextWriter()
+	}
+	c.tw.reset()
+	c.emit(s, c.tw.add)
+	return c.tw.Block()
 }
 
 // systemdGeneration keys the systemd collector's metrics by the watcher's

@@ -20,6 +20,19 @@ import (
 // units (systemd's) was most of a scrape's memory and CPU.
 type textWriter struct {
 	fams map[*prometheus.Desc]*textFamily
+	// last is the size of the text last written, a better guess of the
+	// next one's than the estimate, for a writer used again (reset).
+	last int
+}
+
+// reset empties the writer for the next encoding, keeping its families'
+// room for samples: a collector that encodes every second (systemd's, in
+// a crash-loop storm) then grows none of it again.
+func (w *textWriter) reset() {
+	for _, f := range w.fams {
+		clear(f.samples) // drop the label values' references
+		f.samples = f.samples[:0]
+	}
 }
 
 type textFamily struct {
@@ -74,13 +87,17 @@ func (w *textWriter) Block() *Block {
 		size += len(f.meta.help) + 2*len(f.meta.name) + 32 + len(f.samples)*(len(f.meta.name)+24+16*len(f.meta.labels))
 	}
 	var b bytes.Buffer
-	b.Grow(size)
+	b.Grow(max(size, w.last+w.last/16))
 	blk := &Block{Names: make([]string, 0, len(fams))}
 	for _, f := range fams {
+		if len(f.samples) == 0 {
+			continue // a family reset left without samples this time
+		}
 		f.write(&b)
 		blk.Names = append(blk.Names, f.meta.name)
 	}
 	blk.Text = b.Bytes()
+	w.last = b.Len()
 	return blk
 }
 

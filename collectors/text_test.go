@@ -50,7 +50,11 @@ func TestSystemdTextIsClientGolangs(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := col.(*systemdCollector)
-	for name, s := range systemdSnapshots(t) {
+	snaps := systemdSnapshots(t)
+	// One collector, whose text writer is kept between encodings: each
+	// snapshot after one with other families, and after itself.
+	for _, name := range []string{"lab", "odd", "none", "odd", "lab", "lab", "none"} {
+		s := snaps[name]
 		fams, err := gatherSnapshot(&Snapshot{Metrics: c.metrics(s)})
 		if err != nil {
 			t.Fatal(err)
