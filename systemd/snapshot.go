@@ -59,6 +59,7 @@ func (c *cache) input(scope Scope) SnapshotInput {
 		c.fileList = slices.SortedFunc(maps.Values(c.files), byFileName)
 	}
 	in.fileList = c.fileList
+	in.ownUnits = true
 	in.UnitFilesFrom, in.UnitFilesDiskError = c.filesFrom, c.diskErr
 	// The one alias the analysis follows is default.target's, which
 	// GetDefaultTarget resolves: reading every unit's Names for it would
@@ -115,6 +116,9 @@ type SnapshotInput struct {
 
 	// fileList, when set, is UnitFiles sorted by name.
 	fileList []UnitFile
+	// ownUnits says Units was made for this build alone, which may then
+	// use it for the snapshot instead of a copy.
+	ownUnits bool
 }
 
 // DualTimestamp is one moment on the realtime and the monotonic clock.
@@ -154,7 +158,10 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 	for n, uf := range in.UnitFiles {
 		files[n] = uf.State
 	}
-	units := make([]Unit, len(in.Units))
+	units := in.Units
+	if !in.ownUnits {
+		units = make([]Unit, len(in.Units))
+	}
 	times := make(map[string]UnitTimes, len(in.Units))
 	for i, u := range in.Units {
 		// systemd reports no unit file state for a unit it loaded from
