@@ -34,11 +34,15 @@ type Segment struct {
 // garbage collection empties: with a collection or more between two
 // compressions (a busy agent makes several a second) each would make a
 // compressor afresh, a megabyte of garbage that brings the next collection
-// closer. keptCompressors per level stay; more are made and dropped.
+// closer. One idle compressor per level stays, with a scratch buffer of at
+// most keptScratch; more are made and dropped.
 var compressors [12]chan *compressor
 
 // keptCompressors is how many idle compressors a level keeps.
-const keptCompressors = 2
+const keptCompressors = 1
+
+// keptScratch is the largest scratch buffer an idle compressor keeps.
+const keptScratch = 1 << 20
 
 func init() {
 	for i := range compressors {
@@ -74,6 +78,10 @@ func Compress(p []byte, level int) Segment {
 	_, _ = c.fw.Write(p)
 	_ = c.fw.Flush()
 	seg := Segment{Deflate: bytes.Clone(c.buf.Bytes()), CRC: crc32.ChecksumIEEE(p), Len: int64(len(p))}
+	if c.buf.Cap() > keptScratch {
+		c.buf = bytes.Buffer{}
+		c.fw.Reset(&c.buf)
+	}
 	select {
 	case idle <- c:
 	default:
