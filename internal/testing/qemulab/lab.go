@@ -36,6 +36,11 @@ type Lab struct {
 	Kernel, KernelSnakeoil string
 	// EfivarfsModule is efivarfs.ko from the same kernel package.
 	EfivarfsModule string
+	// Modules is a directory holding lib/modules/KernelRelease: the
+	// modules a guest needs to mount an ext4 root file system from a SATA
+	// disk, and loop, with their modules.dep. It is empty when
+	// scripts/lab-setup ran before it kept them.
+	Modules string
 	// Busybox is a statically linked busybox, the guest's whole userland.
 	Busybox string
 	// QEMU is qemu-system-x86_64.
@@ -70,6 +75,9 @@ func Find() (*Lab, error) {
 		OVMFVars:         filepath.Join(OVMFDir, "OVMF_VARS_4M.fd"),
 		OVMFCodeSnakeoil: filepath.Join(OVMFDir, "OVMF_CODE_4M.snakeoil.fd"),
 		OVMFVarsSnakeoil: filepath.Join(OVMFDir, "OVMF_VARS_4M.snakeoil.fd"),
+	}
+	if _, err := os.Stat(filepath.Join(dir, "modules", "lib", "modules", l.KernelRelease, "modules.dep")); err == nil {
+		l.Modules = filepath.Join(dir, "modules")
 	}
 	if l.QEMU, err = exec.LookPath("qemu-system-x86_64"); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotSetUp, err)
