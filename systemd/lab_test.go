@@ -798,6 +798,7 @@ func TestLabCrashLoopCoalesced(t *testing.T) {
 	const coalesce = 500 * time.Millisecond
 	w := startWatcher(t, Options{Address: l.PrivateAddress(), Timeout: 5 * time.Second, Coalesce: coalesce})
 	before, start := w.Stats(), time.Now()
+	s0, _ := w.Snapshot()
 	waitSnapshot(t, w, "restarts", func(s *Snapshot) bool {
 		u, _ := s.Unit(names[0])
 		return u.Service != nil && u.Service.NRestarts >= 10
@@ -830,7 +831,16 @@ func TestLabCrashLoopCoalesced(t *testing.T) {
 		return m
 	})
 	signals, refreshes := after.Signals-before.Signals, after.Refreshes-before.Refreshes
-	t.Logf("%d signals, %d refreshes, %d property reads in %v", signals, refreshes, after.PropertyReads-before.PropertyReads, elapsed)
+	s1, _ := w.Snapshot()
+	snapshots := s1.Generation - s0.Generation
+	t.Logf("%d signals, %d refreshes, %d snapshots, %d property reads in %v", signals, refreshes, snapshots, after.PropertyReads-before.PropertyReads, elapsed)
+	// One snapshot a refresh: the manager's own changes (NJobs moves with
+	// every restart) wait for the next refresh while signals keep coming,
+	// rather than making a second snapshot each time; a ping (every 5s)
+	// may make one more.
+	if most := refreshes + uint64(elapsed/(5*time.Second)) + 2; snapshots > most {
+		t.Errorf("%d snapshots for %d refreshes in %v, want at most %d", snapshots, refreshes, elapsed, most)
+	}
 	if signals < 100 {
 		t.Errorf("only %d signals from ten crash-looping services", signals)
 	}

@@ -80,6 +80,9 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 			lastRefresh = time.Now()
 			d := c.in.drain()
 			if !d.any() {
+				if w.held {
+					w.publish()
+				}
 				continue
 			}
 			w.refreshes.Add(1)
@@ -87,7 +90,7 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 			if err != nil {
 				return true, err
 			}
-			if changed {
+			if changed || w.held {
 				// Nothing to rebuild when the signals said nothing new.
 				w.publish()
 			}
@@ -96,6 +99,12 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 				return true, err
 			}
 			switch {
+			case mgrChanged && len(c.in.notify) > 0:
+				// More signals are waiting, so another refresh comes
+				// within Coalesce: the manager's change (NJobs, the
+				// system state) goes out with it, one snapshot a
+				// refresh instead of two through a crash-loop storm.
+				w.held = true
 			case mgrChanged:
 				w.publish()
 			case !changed:
@@ -111,7 +120,7 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 			if err := w.refreshCounters(ctx, c); err != nil {
 				return true, err
 			}
-			if w.c.mgr != before {
+			if w.c.mgr != before || w.held {
 				w.publish()
 			} else {
 				w.touch()

@@ -17,6 +17,7 @@ func (w *Watcher) publish() {
 	s.SyncedAt = w.syncedAt
 	s.UpdatedAt = time.Now()
 	w.snap.Store(s)
+	w.held = false
 	w.setStatus(nil)
 }
 

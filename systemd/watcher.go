@@ -127,6 +127,9 @@ type Watcher struct {
 	syncedAt time.Time
 	filesAt  time.Time
 	unitPath []string // the manager's UnitPath
+	// held says the cache has a change of the manager's properties that
+	// no snapshot shows yet: the next refresh (or ping) publishes it.
+	held bool
 }
 
 // cache is the watcher's view of the manager, updated in place.
