@@ -30,7 +30,6 @@ type textWriter struct {
 // a crash-loop storm) then grows none of it again.
 func (w *textWriter) reset() {
 	for _, f := range w.fams {
-		clear(f.samples) // drop the label values' references
 		f.samples = f.samples[:0]
 	}
 }
@@ -98,6 +97,11 @@ func (w *textWriter) Block() *Block {
 	}
 	blk.Text = b.Bytes()
 	w.last = b.Len()
+	// The samples' room is kept for the next encoding, not the label
+	// values they point to (a collector's arena of them).
+	for _, f := range fams {
+		clear(f.samples)
+	}
 	return blk
 }
 
