@@ -323,3 +323,53 @@ func TestNextBootRescue(t *testing.T) {
 
 // timeAgo is an hour ago: a file edited before update-grub last ran.
 func timeAgo() time.Time { return time.Now().Add(-time.Hour) }
+
+// TestNextBootSystemdBoot: the same checks on a systemd-boot host, whose
+// entries are Boot Loader Specification files beside the kernels in /boot
+// and whose default comes from loader.conf: healthy, then each file an
+// entry names missing in turn, and a root= that names no device.
+func TestNextBootSystemdBoot(t *testing.T) {
+	sdboot := func(t *testing.T) Paths {
+		p := debianNextBoot(t)
+		if err := os.RemoveAll(filepath.Join(p.RootFS, "boot/grub")); err != nil {
+			t.Fatal(err)
+		}
+		entry := func(release string) string {
+			return "title Debian GNU/Linux\nversion " + release + "\nlinux /vmlinuz-" + release +
+				"\ninitrd /initrd.img-" + release + "\noptions root=UUID=" + nbRootFS + " ro quiet\n"
+		}
+		testutil.WriteTree(t, p.RootFS, map[string]string{
+			"boot/loader/loader.conf":                           "default debian-" + nbRelease + ".conf\ntimeout 3\n",
+			"boot/loader/entries/debian-" + nbRelease + ".conf": entry(nbRelease),
+			"boot/loader/entries/debian-6.1.0-18-amd64.conf":    entry("6.1.0-18-amd64"),
+		})
+		return p
+	}
+	for _, tt := range []struct {
+		name   string
+		break_ func(*testing.T, Paths)
+		want   string
+	}{
+		{"healthy", func(*testing.T, Paths) {}, ""},
+		{"kernel removed", func(t *testing.T, p Paths) { os.Remove(filepath.Join(p.Boot, "vmlinuz-"+nbRelease)) }, "kernel_missing"},
+		{"initrd removed", func(t *testing.T, p Paths) { os.Remove(filepath.Join(p.Boot, "initrd.img-"+nbRelease)) }, "initrd_missing"},
+		{"modules removed", func(t *testing.T, p Paths) { os.RemoveAll(filepath.Join(p.RootFS, "lib/modules", nbRelease)) }, "modules_missing"},
+		{"root gone", func(t *testing.T, p Paths) { os.Remove(filepath.Join(p.DevFS, "disk/by-uuid", nbRootFS)) }, "root_not_found"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := sdboot(t)
+			tt.break_(t, p)
+			sec, _ := collectBootloader(t, p)
+			if sec.Loader != "systemd-boot" {
+				t.Fatalf("loader %q, want systemd-boot", sec.Loader)
+			}
+			if e := sec.NextBoot.Entry; e == nil || !strings.Contains(e.Kernel, nbRelease) {
+				t.Fatalf("next entry %+v", sec.NextBoot)
+			}
+			ok, got := problems(t, sec)
+			if ok != (tt.want == "") || strings.Join(got, ",") != tt.want {
+				t.Errorf("ok %v, problems %q, want %q\n%+v", ok, got, tt.want, sec.NextBoot.Problems)
+			}
+		})
+	}
+}
