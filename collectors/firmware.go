@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bootinfo/bootinfo/dmi"
 	"github.com/bootinfo/bootinfo/efi"
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -19,20 +21,26 @@ type FirmwareConfig struct {
 	Refresh time.Duration
 }
 
-// FirmwareSection is the JSON section "firmware".
+// FirmwareSection is the JSON section "firmware". Its mode is
+// decideFirmwareMode's: uefi, bios, none or unknown, with ModeEvidence the
+// facts it was decided on.
 type FirmwareSection struct {
 	*efi.BootState
-	TPMs []efi.TPM `json:"tpms"`
+	ModeEvidence []string  `json:"mode_evidence"`
+	TPMs         []efi.TPM `json:"tpms"`
 }
 
 type firmwareCollector struct {
 	fs    efi.FS
+	sys   hostfile.Root
+	dmi   dmi.FS
 	cache snapshotCache
 
 	info, setupMode, bits, entries, entryInfo, varErrors, tpmInfo *prometheus.Desc
 }
 
-// NewFirmwareCollector reports how the machine booted: legacy BIOS or UEFI,
+// NewFirmwareCollector reports how the machine booted: UEFI, legacy BIOS or
+// no firmware at all (with the evidence),
 // Secure Boot and Setup Mode, the EFI boot entries, and the TPM.
 func NewFirmwareCollector(cfg Config) (Collector, error) {
 	fs, err := efi.NewFS(cfg.Paths.SysFS)
@@ -41,8 +49,10 @@ func NewFirmwareCollector(cfg Config) (Collector, error) {
 	}
 	return &firmwareCollector{
 		fs:        fs,
+		sys:       hostfile.NewRoot(cfg.Paths.SysFS),
+		dmi:       dmi.NewFS(cfg.Paths.SysFS),
 		cache:     snapshotCache{refresh: cfg.Firmware.Refresh},
-		info:      desc("firmware_info", "How the machine booted: mode (uefi or bios) and secure_boot (enabled, disabled, unsupported, unknown); value 1.", "mode", "secure_boot"),
+		info:      desc("firmware_info", "How the machine booted: mode (uefi, bios, none when no firmware ran before the kernel, unknown without evidence; see the JSON section's mode_evidence) and secure_boot (enabled, disabled, unsupported, unknown); value 1.", "mode", "secure_boot"),
 		setupMode: desc("firmware_setup_mode", "Whether UEFI Setup Mode is on (1): platform keys can be enrolled without authentication."),
 		bits:      desc("firmware_word_size_bytes", "Word size of the UEFI firmware in bytes (4 or 8; fw_platform_size 32 or 64)."),
 		entries:   desc("efi_boot_entries", "Number of Boot#### load options the firmware holds."),
@@ -64,6 +74,7 @@ func (c *firmwareCollector) read() (*Snapshot, error) {
 		return nil, err
 	}
 	sec := &FirmwareSection{BootState: st, TPMs: []efi.TPM{}}
+	st.Mode, sec.ModeEvidence = decideFirmwareMode(readFirmwareFacts(c.sys, c.dmi))
 	if tpms, err := c.fs.TPMs(); err == nil {
 		sec.TPMs = tpms
 	} else if !errors.Is(err, iofs.ErrNotExist) {

@@ -155,17 +155,6 @@ func TestFirmwareOVMFBoots(t *testing.T) {
 	}
 }
 
-func TestFirmwareLegacyBIOS(t *testing.T) {
-	sec, snap, _ := collectFirmware(t, t.TempDir(), 0)
-	if sec.Mode != efi.ModeBIOS || sec.SecureBoot != "unsupported" || len(sec.BootEntries) != 0 {
-		t.Errorf("%+v", sec.BootState)
-	}
-	got := metricsText(t, snap, "bootinfo_firmware_info", "bootinfo_efi_boot_entries", "bootinfo_efi_variable_errors")
-	if got != "bootinfo_firmware_info{mode=bios,secure_boot=unsupported} 1\n" {
-		t.Errorf("metrics:\n%s", got)
-	}
-}
-
 func TestFirmwareUEFIWithoutSecureBootVariable(t *testing.T) {
 	sys := efiRoot(t, "64")
 	if err := os.WriteFile(filepath.Join(sys, "firmware", "efi", "efivars", "Timeout-8be4df61-93ca-11d2-aa0d-00e098032b8c"), []byte{7, 0, 0, 0, 5, 0}, 0o644); err != nil {

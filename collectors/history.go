@@ -157,7 +157,8 @@ func (c *historyCollector) current() (history.Record, error) {
 	r.BootID, r.BootTime, r.KernelRelease, r.Cmdline = b.BootID, b.BootTime, b.KernelRelease, b.CmdlineRaw
 	if efs, err := efi.NewFS(c.paths.SysFS); err == nil {
 		if st, err := efs.BootState(); err == nil {
-			r.FirmwareMode, r.SecureBoot = string(st.Mode), st.SecureBoot
+			mode, ev := decideFirmwareMode(readFirmwareFacts(hostfile.NewRoot(c.paths.SysFS), dmi.NewFS(c.paths.SysFS)))
+			r.FirmwareMode, r.FirmwareModeEvidence, r.SecureBoot = string(mode), ev, st.SecureBoot
 		}
 	}
 	r.DefaultTarget = defaultTarget(hostfile.NewRoot(c.paths.RootFS))

@@ -32,15 +32,32 @@ const IDDir = "class/dmi/id"
 // firmware/dmi/tables/DMI. Errors wrap fs.ErrNotExist when the kernel exports
 // no SMBIOS data and fs.ErrPermission when not root.
 func (f FS) RawTables() (entryPoint, table []byte, err error) {
-	entryPoint, err = f.sysfs.ReadFile(TablesDir+"/smbios_entry_point", hostfile.LimitAttr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dmi: read entry point: %w", err)
+	if entryPoint, err = f.RawEntryPoint(); err != nil {
+		return nil, nil, err
 	}
-	table, err = f.sysfs.ReadFile(TablesDir+"/DMI", hostfile.LimitFirmware)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dmi: read table: %w", err)
+	if table, err = f.RawTable(); err != nil {
+		return nil, nil, err
 	}
 	return entryPoint, table, nil
+}
+
+// RawEntryPoint returns the bytes of firmware/dmi/tables/smbios_entry_point:
+// the entry point the kernel found (it exports none when it found none).
+func (f FS) RawEntryPoint() ([]byte, error) {
+	b, err := f.sysfs.ReadFile(TablesDir+"/smbios_entry_point", hostfile.LimitAttr)
+	if err != nil {
+		return nil, fmt.Errorf("dmi: read entry point: %w", err)
+	}
+	return b, nil
+}
+
+// RawTable returns the bytes of firmware/dmi/tables/DMI, the structure table.
+func (f FS) RawTable() ([]byte, error) {
+	b, err := f.sysfs.ReadFile(TablesDir+"/DMI", hostfile.LimitFirmware)
+	if err != nil {
+		return nil, fmt.Errorf("dmi: read table: %w", err)
+	}
+	return b, nil
 }
 
 // Table reads and parses the SMBIOS tables the kernel exports. Like

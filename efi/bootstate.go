@@ -22,6 +22,8 @@ const (
 // variable does not exist; a variable that exists but fails to read or decode
 // is nil too and has an entry in Errors.
 type BootState struct {
+	// Mode is ModeUEFI, or ModeUnknown when there is no firmware/efi (the
+	// firmware collector then decides from the SMBIOS tables too).
 	Mode         Mode   `json:"mode"`
 	PlatformBits int    `json:"platform_bits,omitempty"`
 	SecureBoot   string `json:"secure_boot"`

@@ -43,24 +43,32 @@ const (
 	efivarsDir = "firmware/efi/efivars"
 )
 
-// Mode is how the running kernel was booted.
+// Mode is how the running kernel was started: by UEFI firmware, by a legacy
+// BIOS, by no firmware at all (a VMM that loads the kernel itself), or
+// unknown.
 type Mode string
 
-// Boot modes.
+// Boot modes. This package tells ModeUEFI from the rest; telling a legacy
+// BIOS from no firmware at all needs the SMBIOS tables too, which the
+// firmware collector combines (see collectors' decideFirmwareMode).
 const (
-	ModeUEFI Mode = "uefi"
-	ModeBIOS Mode = "bios"
+	ModeUEFI    Mode = "uefi"
+	ModeBIOS    Mode = "bios"
+	ModeNone    Mode = "none"
+	ModeUnknown Mode = "unknown"
 )
 
 // Mode returns ModeUEFI when the kernel exposes firmware/efi (it was started
-// by UEFI firmware and has EFI runtime support), ModeBIOS otherwise.
+// by UEFI firmware and has EFI support), and ModeUnknown otherwise: the
+// absence of EFI alone does not say whether a BIOS or nothing at all ran
+// before the kernel.
 func (fs FS) Mode() (Mode, error) {
 	_, err := fs.sys.Stat(efiDir)
 	switch {
 	case err == nil:
 		return ModeUEFI, nil
 	case errors.Is(err, iofs.ErrNotExist):
-		return ModeBIOS, nil
+		return ModeUnknown, nil
 	}
 	return "", fmt.Errorf("efi: %w", err)
 }

@@ -232,6 +232,9 @@ func TestBootStateOVMF(t *testing.T) {
 
 // TestBootStateBIOS: the legacy BIOS boots in the corpus have no firmware/efi
 // at all.
+// TestBootStateBIOS: without firmware/efi this package alone cannot tell a
+// legacy BIOS from no firmware at all (the SMBIOS tables tell, see the
+// firmware collector), so the mode is unknown, not bios.
 func TestBootStateBIOS(t *testing.T) {
 	testutil.Shared(t, "boots", "seabios-pc") // the capture has no efivars/: that is the fact under test
 	root := t.TempDir()
@@ -243,7 +246,7 @@ func TestBootStateBIOS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &BootState{Mode: ModeBIOS, SecureBoot: SecureBootUnsupported}
+	want := &BootState{Mode: ModeUnknown, SecureBoot: SecureBootUnsupported}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -82,7 +82,7 @@ func diff(prev, cur Record, withhold bool) []Change {
 		add(Change{ComponentSecureBoot, prev.SecureBoot, cur.SecureBoot,
 			fmt.Sprintf("Secure Boot %s -> %s", prev.SecureBoot, cur.SecureBoot)})
 	}
-	if known(prev.FirmwareMode, cur.FirmwareMode) && prev.FirmwareMode != cur.FirmwareMode {
+	if pm, cm := firmwareModes(prev, cur); known(pm, cm) && pm != cm {
 		add(Change{ComponentFirmwareMode, prev.FirmwareMode, cur.FirmwareMode,
 			fmt.Sprintf("firmware boot mode %s -> %s", prev.FirmwareMode, cur.FirmwareMode)})
 	}
@@ -116,6 +116,23 @@ func diff(prev, cur Record, withhold bool) []Change {
 }
 
 // known reports whether both values are known.
+// firmwareModes returns the firmware modes of two records as comparable
+// values. A record without evidence predates the rule that says "bios" only
+// on evidence of a BIOS: its "bios" meant "no EFI", which a later "none" or
+// "unknown" does not contradict. Against such a record, any mode but "uefi"
+// compares as that old "bios", so upgrading the agent reports no change.
+func firmwareModes(prev, cur Record) (string, string) {
+	pm, cm := prev.FirmwareMode, cur.FirmwareMode
+	legacy := func(r Record) bool { return r.FirmwareMode == "bios" && len(r.FirmwareModeEvidence) == 0 }
+	switch {
+	case legacy(prev) && cm != "uefi" && cm != "":
+		cm = pm
+	case legacy(cur) && pm != "uefi" && pm != "":
+		pm = cm
+	}
+	return pm, cm
+}
+
 func known(a, b string) bool {
 	return a != "" && b != "" && a != "unknown" && b != "unknown"
 }

@@ -140,6 +140,20 @@ func TestDiffCases(t *testing.T) {
 				{ComponentSecureBoot, "enabled", "unsupported", "Secure Boot enabled -> unsupported"},
 				{ComponentFirmwareMode, "uefi", "bios", "firmware boot mode uefi -> bios"},
 			}},
+		// A record from before the evidence rule said "bios" for "no EFI";
+		// the same machine now says "none" or "unknown": no change.
+		{"old bios record, now none", with(func(r *Record) { r.FirmwareMode = "bios"; r.SecureBoot = "unsupported" }),
+			with(func(r *Record) {
+				r.FirmwareMode, r.FirmwareModeEvidence, r.SecureBoot = "none", []string{"no /sys/firmware/efi"}, "unsupported"
+			}), nil},
+		{"old bios record, now uefi", with(func(r *Record) { r.FirmwareMode = "bios"; r.SecureBoot = "" }),
+			with(func(r *Record) { r.FirmwareModeEvidence = []string{"/sys/firmware/efi present"}; r.SecureBoot = "" }),
+			[]Change{{ComponentFirmwareMode, "bios", "uefi", "firmware boot mode bios -> uefi"}}},
+		{"bios on evidence, now none", with(func(r *Record) {
+			r.FirmwareMode, r.FirmwareModeEvidence, r.SecureBoot = "bios", []string{"SMBIOS 2.8 entry point present (_SM_)"}, ""
+		}), with(func(r *Record) {
+			r.FirmwareMode, r.FirmwareModeEvidence, r.SecureBoot = "none", []string{"no /sys/firmware/efi"}, ""
+		}), []Change{{ComponentFirmwareMode, "bios", "none", "firmware boot mode bios -> none"}}},
 		{"memtotal jitter below 1%", base, with(func(r *Record) { r.MemoryTotalBytes = 16*gib - 90<<20 }), nil},
 		{"memory grown", base, with(func(r *Record) { r.MemoryTotalBytes = 24 * gib }),
 			[]Change{{ComponentMemory, "17179869184", "25769803776", "memory 16 GiB -> 24 GiB"}}},

@@ -40,8 +40,14 @@ type Record struct {
 	KernelRelease string `json:"kernel_release"`
 	// Cmdline is /proc/cmdline.
 	Cmdline string `json:"cmdline"`
-	// FirmwareMode is "uefi" or "bios" (efi.Mode).
+	// FirmwareMode is "uefi", "bios", "none" (no firmware ran before the
+	// kernel) or "unknown" (efi.Mode), decided on FirmwareModeEvidence.
+	// Records written before the evidence was kept have no evidence, and
+	// their "bios" means only "not UEFI" (see Diff).
 	FirmwareMode string `json:"firmware_mode"`
+	// FirmwareModeEvidence lists the facts FirmwareMode was decided on
+	// ("no /sys/firmware/efi", "SMBIOS 2.8 entry point present (_SM_)").
+	FirmwareModeEvidence []string `json:"firmware_mode_evidence,omitempty"`
 	// SecureBoot is efi.BootState.SecureBoot: "enabled", "disabled",
 	// "unsupported" or "unknown".
 	SecureBoot string `json:"secure_boot"`
@@ -113,6 +119,9 @@ func (r *Record) validate() error {
 func (r Record) clone() Record {
 	if r.DIMMs != nil {
 		r.DIMMs = append([]DIMM(nil), r.DIMMs...)
+	}
+	if r.FirmwareModeEvidence != nil {
+		r.FirmwareModeEvidence = append([]string(nil), r.FirmwareModeEvidence...)
 	}
 	if r.CleanShutdownAt != nil {
 		t := *r.CleanShutdownAt

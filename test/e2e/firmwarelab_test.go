@@ -111,6 +111,7 @@ func TestFirmwareLabFirmware(t *testing.T) {
 			// bootinfo's firmware section against the raw efivars.
 			vars := g.Res.EFIVars()
 			wantJSON(t, g.Show, "firmware.mode", p.mode)
+			checkModeEvidence(t, g, uefi)
 			wantJSON(t, g.Show, "firmware.secure_boot", p.secureBoot)
 			if !uefi {
 				if len(vars) != 0 {
@@ -176,6 +177,35 @@ func TestFirmwareLabFirmware(t *testing.T) {
 			wantJSON(t, g.Show, "firmware.boot_order", wantOrder)
 		})
 	}
+}
+
+var (
+	dmidecodeSMBIOS  = regexp.MustCompile(`(?m)^SMBIOS ([0-9.]+) present\.$`)
+	dmidecodeVendor  = regexp.MustCompile(`(?m)^\tVendor: (.*)$`)
+	dmidecodeVersion = regexp.MustCompile(`(?m)^\tVersion: (.*)$`)
+)
+
+// checkModeEvidence: the facts firmware.mode was decided on name what the
+// guest really has: /sys/firmware/efi or not, and the SMBIOS version, entry
+// point and (without EFI) the BIOS vendor and version that Debian's
+// dmidecode reads from a dump of the guest's own tables.
+func checkModeEvidence(t *testing.T, g *guestBoot, uefi bool) {
+	t.Helper()
+	out := dmidecode(t, g.DumpBin, "-t", "0")
+	ver, vendor, version := dmidecodeSMBIOS.FindStringSubmatch(out), dmidecodeVendor.FindStringSubmatch(out), dmidecodeVersion.FindStringSubmatch(out)
+	if ver == nil || vendor == nil || version == nil {
+		t.Fatalf("dmidecode finds no SMBIOS version or BIOS information in the guest's tables:\n%s", out)
+	}
+	anchor := "_SM_"
+	if bytes.HasPrefix(g.DumpBin, []byte("_SM3_")) {
+		anchor = "_SM3_"
+	}
+	smbios := "SMBIOS " + ver[1] + " entry point present (" + anchor + ")"
+	want := []any{"no /sys/firmware/efi", smbios, "BIOS information (type 0): vendor " + vendor[1] + ", version " + version[1]}
+	if uefi {
+		want = []any{"/sys/firmware/efi present", smbios}
+	}
+	wantJSON(t, g.Show, "firmware.mode_evidence", want)
 }
 
 // checkSecureBootFixture keeps the Secure Boot enabled efivars as a fixture:
