@@ -2,7 +2,6 @@ package systemd
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -132,9 +131,9 @@ type replyCap struct {
 	r   *bufio.Reader
 	max int
 
-	msgs atomic.Bool // authentication is over: the stream is messages
-	left int         // bytes of the reply being passed still to read
-	out  []byte      // an error reply godbus has still to read
+	authGate
+	left int    // bytes of the reply being passed still to read
+	out  []byte // an error reply godbus has still to read
 
 	refused atomic.Uint64 // replies over the cap
 }
@@ -147,14 +146,12 @@ func newReplyCap(c net.Conn, max int) *replyCap {
 // client's BEGIN ends authentication.
 func (c *replyCap) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
-	if !c.msgs.Load() && bytes.HasPrefix(p, []byte("BEGIN")) {
-		c.msgs.Store(true)
-	}
+	c.wrote(p)
 	return n, err
 }
 
 func (c *replyCap) Read(p []byte) (int, error) {
-	if !c.msgs.Load() {
+	if !c.messages() {
 		return c.r.Read(p)
 	}
 	for len(c.out) == 0 && c.left == 0 {

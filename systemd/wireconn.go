@@ -22,9 +22,9 @@ type wireConn struct {
 	in *inbox
 	r  *bufio.Reader
 
-	msgs atomic.Bool // authentication is over: the stream is messages
-	buf  []byte      // the message being read
-	out  []byte      // what godbus has still to read of a passed message
+	authGate
+	buf []byte // the message being read
+	out []byte // what godbus has still to read of a passed message
 
 	// lastFill is when the socket was last read, and how many bytes it
 	// brought; signalsOnly says all they held were signals.
@@ -43,6 +43,22 @@ type wireConn struct {
 	closed error                             // set once the connection failed
 }
 
+// authGate tells when a client connection's authentication is over: after
+// the client's BEGIN the stream is D-Bus messages, which the wrappers
+// between godbus and the socket frame.
+type authGate struct{ msgs atomic.Bool }
+
+// wrote notes what the client wrote (godbus writes a line or a message at
+// a time).
+func (a *authGate) wrote(p []byte) {
+	if !a.msgs.Load() && bytes.HasPrefix(p, []byte("BEGIN")) {
+		a.msgs.Store(true)
+	}
+}
+
+// messages says whether authentication is over.
+func (a *authGate) messages() bool { return a.msgs.Load() }
+
 func newWireConn(c net.Conn, in *inbox) *wireConn {
 	return &wireConn{Conn: c, in: in, r: bufio.NewReaderSize(c, readBuf)}
 }
@@ -53,14 +69,12 @@ func (c *wireConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	n, err := c.Conn.Write(p)
 	c.wmu.Unlock()
-	if !c.msgs.Load() && bytes.HasPrefix(p, []byte("BEGIN")) {
-		c.msgs.Store(true)
-	}
+	c.wrote(p)
 	return n, err
 }
 
 func (c *wireConn) Read(p []byte) (int, error) {
-	if !c.msgs.Load() {
+	if !c.messages() {
 		return c.r.Read(p)
 	}
 	for len(c.out) == 0 {
