@@ -107,10 +107,11 @@ func (s *scanner) readDir(p string, links bool, fn func(name string, e entry)) {
 			}
 			e := entry{kind: kindOf(de.Type())}
 			if e.kind == kindLink && links {
-				e.target, err = readlinkAt(f, de.Name())
-				if err != nil {
-					if !errors.Is(err, fs.ErrNotExist) {
-						s.problem(&fs.PathError{Op: "readlink", Path: s.root.Path(path.Join(p, de.Name())), Err: err})
+				var lerr error // not err: that is the batch's, checked below
+				e.target, lerr = readlinkAt(f, de.Name())
+				if lerr != nil {
+					if !errors.Is(lerr, fs.ErrNotExist) {
+						s.problem(&fs.PathError{Op: "readlink", Path: s.root.Path(path.Join(p, de.Name())), Err: lerr})
 					}
 					continue
 				}
