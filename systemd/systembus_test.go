@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // Environment of this binary run as a child: its role and the bus.
@@ -219,9 +220,7 @@ func TestLabSystemBus(t *testing.T) {
 	t.Run("stock policy", func(t *testing.T) {
 		// What the policy allows others (reading) works for nobody; what
 		// it does not (Manager.Exit) is refused by the bus.
-		if _, err := exec.LookPath("setpriv"); err != nil {
-			t.Skip(err)
-		}
+		testutil.Tool(t, "setpriv", "util-linux")
 		busctl := func(args ...string) (string, error) {
 			cmd := exec.Command("setpriv", append([]string{"--reuid=" + strconv.Itoa(nobody), "--regid=" + strconv.Itoa(nobody), "--clear-groups",
 				"busctl", "--address=" + l.BusAddress(), "call", busName, string(managerPath)}, args...)...)

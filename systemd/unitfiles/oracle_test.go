@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -19,10 +20,7 @@ import (
 // and returns its name → state rows.
 func systemctlStates(t testing.TB, root string, extra ...string) map[string]string {
 	t.Helper()
-	bin, err := exec.LookPath("systemctl")
-	if err != nil {
-		t.Skipf("no systemctl to compare with: %v", err)
-	}
+	bin := testutil.Tool(t, "systemctl", "systemd")
 	args := append([]string{"--root=" + root, "list-unit-files", "--no-pager", "--no-legend"}, extra...)
 	cmd := exec.Command(bin, args...)
 	// Only what systemctl needs: SYSTEMD_UNIT_PATH and friends would move

@@ -10,16 +10,14 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/google/go-cmp/cmp"
 )
 
 // TestStateMatchesIsEnabled compares State with the real `systemctl
 // --root=DIR is-enabled` for every unit of the every-state tree.
 func TestStateMatchesIsEnabled(t *testing.T) {
-	bin, err := exec.LookPath("systemctl")
-	if err != nil {
-		t.Skipf("no systemctl to compare with: %v", err)
-	}
+	bin := testutil.Tool(t, "systemctl", "systemd")
 	root := t.TempDir()
 	tree(t, root, everyState)
 	files, _ := List(root, SystemPaths())
