@@ -145,7 +145,7 @@ func (c *bootloaderCollector) verdict(sec *BootloaderSection, cfg *grub.Config, 
 		ch.Notes = append(ch.Notes, "modules not checked: neither the image nor the file name gives the kernel's release")
 	}
 
-	spec, _ := host.ParseCmdline(e.Args).Get("root")
+	spec, _ := host.ParseCmdline(e.LinuxArgs()).Get("root")
 	if kind, _ := bootdisk.ClassifyRoot(spec); len(initrds) == 0 && (kind == bootdisk.RootUUID || kind == bootdisk.RootLabel) {
 		// The kernel itself resolves PARTUUID= and /dev names, but only an
 		// initramfs resolves a file system UUID or label.
@@ -257,7 +257,7 @@ func (c *bootloaderCollector) staleConfig(cfg *grub.Config, e *grub.Entry, boot,
 	if !strings.Contains(strings.ToLower(e.Title), "recovery mode") {
 		want = append(want, strings.Fields(d.CmdlineLinuxDefault)...)
 	}
-	have := strings.Fields(e.Args)
+	have := strings.Fields(e.LinuxArgs())
 	var missing, extra []string
 	for _, w := range want {
 		if !slices.Contains(have, w) && !strings.Contains(w, "$") {

@@ -373,3 +373,43 @@ func TestNextBootSystemdBoot(t *testing.T) {
 		})
 	}
 }
+
+// TestNextBootXen: a multiboot entry (Xen) boots Linux as its first
+// module, with that module's command line; the entry's own line is the
+// hypervisor's. /etc/default/grub touched after grub.cfg, unchanged, is
+// no stale configuration.
+func TestNextBootXen(t *testing.T) {
+	p := debianNextBoot(t)
+	cfg := filepath.Join(p.RootFS, "boot/grub/grub.cfg")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linux := "\t\tlinux\t/boot/vmlinuz-" + nbRelease + " root=UUID=" + nbRootFS + " ro quiet\n\t\tinitrd\t/boot/initrd.img-" + nbRelease + "\n"
+	xen := "\t\tmultiboot2\t/boot/xen.gz dom0_mem=1024M,max:1024M\n\t\tmodule2\t/boot/vmlinuz-" + nbRelease + " root=UUID=" + nbRootFS + " ro quiet\n\t\tmodule2\t--nounzip /boot/initrd.img-" + nbRelease + "\n"
+	if !bytes.Contains(b, []byte(linux)) {
+		t.Fatalf("grub.cfg has no %q", linux)
+	}
+	st, _ := os.Stat(cfg)
+	if err := os.WriteFile(cfg, bytes.Replace(b, []byte(linux), []byte(xen), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := os.Chtimes(cfg, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(p.RootFS, "etc/default/grub"), now, now); err != nil {
+		t.Fatal(err)
+	}
+	sec, _ := collectBootloader(t, p)
+	e := sec.NextBoot.Entry
+	if e == nil || e.LinuxKernel() != "/boot/vmlinuz-"+nbRelease {
+		t.Fatalf("next entry %+v", sec.NextBoot)
+	}
+	if ok, got := problems(t, sec); !ok {
+		t.Errorf("problems %q\n%+v", got, sec.NextBoot.Problems)
+	}
+	if r := sec.NextBoot.Checked.Root; r == nil || !r.Found {
+		t.Errorf("root=UUID=%s from the Linux module's line not found: %+v", nbRootFS, r)
+	}
+}

@@ -111,6 +111,19 @@ type Module struct {
 	Args string `json:"args,omitempty"`
 }
 
+// LinuxArgs returns the command line of the Linux kernel an entry boots
+// (LinuxKernel's): the entry's for linux entries, the first module's for
+// multiboot entries (the entry's own is the hypervisor's).
+func (e *Entry) LinuxArgs() string {
+	if e.Kind == KindMultiboot {
+		if len(e.Modules) > 0 {
+			return e.Modules[0].Args
+		}
+		return ""
+	}
+	return e.Args
+}
+
 // Submenu is a GRUB submenu.
 type Submenu struct {
 	Title string `json:"title"`
