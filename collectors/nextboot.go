@@ -112,7 +112,7 @@ func (c *bootloaderCollector) verdict(sec *BootloaderSection, cfg *grub.Config, 
 		rebuilt = k.Release == sec.RunningKernel && runningBuild != "" && k.Build != "" && k.Build != runningBuild
 	}
 
-	initrds := e.Initrd
+	initrds := slices.Clone(e.Initrd) // e is the cached configuration's
 	if e.Kind == grub.KindMultiboot && len(e.Modules) > 1 {
 		for _, m := range e.Modules[1:] {
 			initrds = append(initrds, m.Path)
@@ -229,21 +229,23 @@ func (c *bootloaderCollector) staleConfig(cfg *grub.Config, e *grub.Entry, boot,
 	}
 	var newest time.Time
 	var newestFile string
-	var src []byte
 	for _, f := range files {
-		fi, err := root.Stat(f)
-		if err != nil {
-			continue
-		}
-		if fi.ModTime().After(newest) {
+		if fi, err := root.Stat(f); err == nil && fi.ModTime().After(newest) {
 			newest, newestFile = fi.ModTime(), f
 		}
+	}
+	if !newest.After(gi.ModTime()) {
+		// The usual case: grub.cfg was made after the last edit.
+		return nil
+	}
+	var src []byte
+	for _, f := range files {
 		if b, err := root.ReadFile(f, hostfile.LimitConfig); err == nil {
 			// grub-mkconfig sources the fragments after the file.
 			src = append(append(src, b...), '\n')
 		}
 	}
-	if !newest.After(gi.ModTime()) || src == nil {
+	if src == nil {
 		return nil
 	}
 	d, _ := grub.ParseDefaults(src)
