@@ -88,6 +88,10 @@ func readFirmwareFacts(sys hostfile.Root, d dmi.FS) firmwareFacts {
 		f.EntryPoint, f.EntryPointErr = nil, err
 		return f
 	}
+	if f.EFI {
+		// UEFI needs no table: the entry point is all its evidence shows.
+		return f
+	}
 	tb, err := d.RawTable()
 	if err != nil {
 		f.TableErr = err
