@@ -1,6 +1,7 @@
 package systemd
 
 import (
+	"errors"
 	"fmt"
 	"path"
 
@@ -32,7 +33,14 @@ func (w *Watcher) diskUnitFiles(units map[string]*entry) (map[string]UnitFile, e
 	if root == "" {
 		root = "/"
 	}
-	files, _ := unitfiles.List(root, unitfiles.FromManager(w.unitPath))
+	files, problems := unitfiles.List(root, unitfiles.FromManager(w.unitPath))
+	for _, p := range problems {
+		// A listing cut short would call units missing that are not;
+		// other problems are units the manager finds bad as well.
+		if errors.Is(p, unitfiles.ErrTooMany) {
+			return nil, fmt.Errorf("the unit directories below %s: %w", root, p)
+		}
+	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("no unit files below %s in the manager's search path", root)
 	}
