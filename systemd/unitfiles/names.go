@@ -1,6 +1,9 @@
 package unitfiles
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // unitNameMax is systemd's UNIT_NAME_MAX: a unit name is shorter.
 const unitNameMax = 256
@@ -139,30 +142,30 @@ func validInstance(s string) bool {
 func validateAlias(src, dst string) error {
 	sk := classify(src)
 	if sk == nameInvalid {
-		return errorf("%q is not a valid unit name", src)
+		return fmt.Errorf("%q is not a valid unit name", src)
 	}
 	st := unitType(src)
 	if !mayAlias(st) {
-		return errorf("%s: %s units cannot be aliased", src, st)
+		return fmt.Errorf("%s: %s units cannot be aliased", src, st)
 	}
 	if sk != namePlain && !mayTemplate(st) {
-		return errorf("%s: %s units cannot be templated", src, st)
+		return fmt.Errorf("%s: %s units cannot be templated", src, st)
 	}
 	if src == dst {
-		return errorf("%s: alias to itself", src)
+		return fmt.Errorf("%s: alias to itself", src)
 	}
 	dk := classify(dst)
 	if dk == nameInvalid {
-		return errorf("%s: link target %q is not a valid unit name", src, dst)
+		return fmt.Errorf("%s: link target %q is not a valid unit name", src, dst)
 	}
 	if dk != sk && !(sk == nameInstance && dk == nameTemplate) {
-		return errorf("%s: link target %s is not the same kind of name", src, dst)
+		return fmt.Errorf("%s: link target %s is not the same kind of name", src, dst)
 	}
 	if dk == nameInstance && instance(src) != instance(dst) {
-		return errorf("%s: link target %s has another instance", src, dst)
+		return fmt.Errorf("%s: link target %s has another instance", src, dst)
 	}
 	if unitType(dst) != st {
-		return errorf("%s: link target %s has another type", src, dst)
+		return fmt.Errorf("%s: link target %s has another type", src, dst)
 	}
 	return nil
 }

@@ -32,12 +32,6 @@ const maxLine = 1 << 20
 // parse, which makes the unit's state bad.
 var ErrSyntax = errors.New("unit file syntax")
 
-// errorf makes the errors that List wraps, with the unit's name, and
-// State and ParseInstall with the package's.
-func errorf(format string, a ...any) error {
-	return fmt.Errorf(format, a...)
-}
-
 func syntaxf(line int, format string, a ...any) error {
 	return fmt.Errorf("line %d: %w: %s", line, ErrSyntax, fmt.Sprintf(format, a...))
 }
@@ -66,13 +60,11 @@ func ParseInstall(name string, data []byte, in *Install) error {
 
 func parseInstall(name string, data []byte, in *Install) error {
 	var (
-		section     string
 		inInstall   bool
 		cont        []byte
 		contActive  bool
 		line        int
 		bomChecked  bool
-		parseErr    error
 		handleLogic = func(l []byte, n int) error {
 			l = bytes.Trim(l, " \t\n\r")
 			if len(l) == 0 {
@@ -86,7 +78,6 @@ func parseInstall(name string, data []byte, in *Install) error {
 				if !safeString(s) {
 					return syntaxf(n, "bad characters in section header %q", l)
 				}
-				section = s
 				inInstall = s == "Install"
 				return nil
 			}
@@ -102,7 +93,6 @@ func parseInstall(name string, data []byte, in *Install) error {
 			return assign(name, key, val, in, n)
 		}
 	)
-	_ = section
 	for len(data) > 0 {
 		end := bytes.IndexAny(data, "\n\r\x00")
 		var raw []byte
@@ -155,8 +145,8 @@ func parseInstall(name string, data []byte, in *Install) error {
 			cont[len(cont)-1] = ' '
 			continue
 		}
-		if parseErr = handleLogic(p, line); parseErr != nil {
-			return parseErr
+		if err := handleLogic(p, line); err != nil {
+			return err
 		}
 		contActive = false
 		cont = cont[:0]

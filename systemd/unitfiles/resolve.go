@@ -78,7 +78,7 @@ func (r *resolver) discover(name string) (*unitInfo, error) {
 			bn = buf
 		}
 		if !validName(bn) {
-			return nil, errorf("%s: alias to %q, not a unit name", i.name, bn)
+			return nil, fmt.Errorf("%s: alias to %q, not a unit name", i.name, bn)
 		}
 		i = r.add(bn)
 		if err := r.search(i); err != nil {
@@ -151,7 +151,7 @@ func (r *resolver) search(i *unitInfo) error {
 // (unit_file_load_or_readlink).
 func (r *resolver) load(i *unitInfo, p string, e entry) error {
 	if k := classify(i.name); k != namePlain && !mayTemplate(unitType(i.name)) {
-		return errorf("%s: %s units cannot be templated", i.name, unitType(i.name))
+		return fmt.Errorf("%s: %s units cannot be templated", i.name, unitType(i.name))
 	}
 	switch e.kind {
 	case kindRegular:
