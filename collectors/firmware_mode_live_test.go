@@ -31,17 +31,12 @@ var (
 func TestFirmwareModeThisMachine(t *testing.T) {
 	if os.Geteuid() != 0 {
 		testutil.SkipOrFail(t, "dmidecode needs root to read the SMBIOS tables")
-		return
 	}
-	dmidecode, err := exec.LookPath("dmidecode")
-	if err != nil {
-		testutil.SkipOrFail(t, "no dmidecode: %v", err)
-		return
-	}
+	dmidecode := testutil.Tool(t, "dmidecode", "dmidecode")
 	sec, snap, _ := collectFirmware(t, "/sys", 0)
 	t.Logf("mode %s, evidence %q", sec.Mode, sec.ModeEvidence)
 
-	_, err = os.Stat("/sys/firmware/efi")
+	_, err := os.Stat("/sys/firmware/efi")
 	efiPresent := err == nil
 	if err != nil && !errors.Is(err, iofs.ErrNotExist) {
 		t.Fatal(err)

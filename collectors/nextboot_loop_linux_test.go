@@ -23,10 +23,8 @@ func rescueDisk(t *testing.T) (mnt, partuuid string) {
 	if os.Geteuid() != 0 {
 		testutil.SkipOrFail(t, "loop devices and mounts need root")
 	}
-	for _, tool := range []string{"sfdisk", "losetup", "mkfs.ext4", "cpio", "gzip"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testutil.SkipOrFail(t, "%s: %v", tool, err)
-		}
+	for tool, pkg := range map[string]string{"sfdisk": "fdisk", "losetup": "mount", "mkfs.ext4": "e2fsprogs", "cpio": "cpio", "gzip": "gzip"} {
+		testutil.Tool(t, tool, pkg)
 	}
 	img := filepath.Join(t.TempDir(), "disk.img")
 	if err := os.WriteFile(img, nil, 0o600); err != nil {

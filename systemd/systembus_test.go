@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,21 +176,7 @@ func runAsNobody(t *testing.T, role, bus string) []byte {
 		t.Fatal(err)
 	}
 	exe := filepath.Join(dir, "child.test")
-	src, err := os.Open(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(exe, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
+	testutil.CopyFile(t, self, exe, 0o755)
 	cmd := exec.Command(exe)
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), childRoleEnv + "=" + role, childBusEnv + "=" + bus}

@@ -58,10 +58,8 @@ func makeNextBootDisk(t *testing.T, lab *labEnv) *nextBootDisk {
 	if lab.Modules == "" {
 		testutil.SkipOrFail(t, "the lab has no module set: run scripts/lab-setup again")
 	}
-	for _, tool := range []string{"grub-mkimage", "sfdisk", "losetup", "partx", "mkfs.ext4", "cpio", "gzip"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testutil.SkipOrFail(t, "%s: %v", tool, err)
-		}
+	for tool, pkg := range map[string]string{"grub-mkimage": "grub-common", "sfdisk": "fdisk", "losetup": "mount", "partx": "util-linux", "mkfs.ext4": "e2fsprogs", "cpio": "cpio", "gzip": "gzip"} {
+		testutil.Tool(t, tool, pkg)
 	}
 	const grubDir = "/usr/lib/grub/i386-pc"
 	if _, err := os.Stat(filepath.Join(grubDir, "boot.img")); err != nil {
