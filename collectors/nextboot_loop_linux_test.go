@@ -88,7 +88,9 @@ func TestNextBootRescueLoop(t *testing.T) {
 		"lib/modules/" + rel + "/modules.dep": "kernel/fs/efivarfs/efivarfs.ko:\n",
 		"etc/default/grub":                    "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n",
 	})
-	os.Chtimes(filepath.Join(mnt, "etc/default/grub"), timeAgo(), timeAgo())
+	if err := os.Chtimes(filepath.Join(mnt, "etc/default/grub"), timeAgo(), timeAgo()); err != nil {
+		t.Fatal(err)
+	}
 	p := Paths{RootFS: mnt, Boot: filepath.Join(mnt, "boot"), ProcFS: "/proc", SysFS: "/sys", DevFS: "/dev"}
 
 	sec, _ := collectBootloader(t, p)
@@ -144,9 +146,15 @@ func editFile(t *testing.T, p, old, new string) {
 	if err != nil || !strings.Contains(string(b), old) {
 		t.Fatalf("%s: %v, or no %q", p, err, old)
 	}
-	st, _ := os.Stat(p)
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(b), old, new)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	os.Chtimes(p, st.ModTime(), st.ModTime())
+	// The file times the stale-config check compares stay as they were.
+	if err := os.Chtimes(p, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
 }
