@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/bootinfo/bootinfo/systemd"
 	"github.com/prometheus/common/promslog"
 )
@@ -28,8 +29,11 @@ func newSystemd(t *testing.T, lab *systemdlab.Lab, timeout time.Duration) *syste
 // fails after a generous safety net (not a timing assertion).
 func waitMetric(t *testing.T, c Collector, name, labels string, want float64) *Snapshot {
 	t.Helper()
+	// Until the test's own deadline, not a count of tries: on a loaded
+	// machine ten seconds of tries were not enough for a reload to show.
+	deadline, limited := testutil.Deadline(t)
 	var last float64
-	for i := 0; i < 1000; i++ {
+	for !limited || time.Now().Before(deadline) {
 		snap, err := c.Collect(context.Background())
 		if err == nil {
 			if last = metricValue(t, snap, name, labels); last == want {
