@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 
 func newSystemd(t *testing.T, lab *systemdlab.Lab, timeout time.Duration) *systemdCollector {
 	t.Helper()
-	c, err := NewSystemdCollector(Config{Logger: promslog.NewNopLogger(), Systemd: SystemdConfig{
+	c, err := NewSystemdCollector(Config{Logger: promslog.New(&promslog.Config{Writer: newTestLogWriter(t)}), Systemd: SystemdConfig{
 		User: true, Address: lab.PrivateAddress(), Timeout: timeout, Include: ".+", Exclude: ".+\\.(device|mount|scope|slice)",
 	}})
 	if err != nil {
@@ -32,18 +33,57 @@ func waitMetric(t *testing.T, c Collector, name, labels string, want float64) *S
 	// Until the test's own deadline, not a count of tries: on a loaded
 	// machine ten seconds of tries were not enough for a reload to show.
 	deadline, limited := testutil.Deadline(t)
-	var last float64
+	var (
+		last    float64
+		lastErr error
+		fails   int
+	)
 	for !limited || time.Now().Before(deadline) {
 		snap, err := c.Collect(context.Background())
 		if err == nil {
 			if last = metricValue(t, snap, name, labels); last == want {
 				return snap
 			}
+		} else {
+			lastErr = err
+			fails++
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("%s{%s} stayed %v, want %v", name, labels, last, want)
+	if sc, ok := c.(*systemdCollector); ok && sc.watcher != nil {
+		t.Logf("watcher: %+v", sc.watcher.Stats())
+	}
+	t.Fatalf("%s{%s} stayed %v, want %v (%d collections failed, the last with %v)", name, labels, last, want, fails, lastErr)
 	return nil
+}
+
+// testLogWriter sends the collector's log to the test's, so a watcher that
+// stops or reconnects says so in a failing test's output. Lines written
+// after the test ended (the watcher winding down) are dropped: the testing
+// package panics on a late Log.
+type testLogWriter struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
+
+func newTestLogWriter(t *testing.T) *testLogWriter {
+	w := &testLogWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return w
+}
+
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
 }
 
 // TestSystemdCollectorAgainstLab drives a real systemd user manager: a
@@ -161,7 +201,9 @@ func TestSystemdOneShotNoManager(t *testing.T) {
 // "reloading" series, as systemctl shows it, not in none.
 func TestSystemdReloadingState(t *testing.T) {
 	lab := systemdlab.Start(t, systemdlab.Options{
-		Files: map[string]string{"rl.service": "[Service]\nExecStart=/bin/sleep infinity\nExecReload=/bin/sleep 30\n"},
+		// The reload never ends by itself, so however late the watcher
+		// looks, the unit is still reloading: only a lost change fails.
+		Files: map[string]string{"rl.service": "[Service]\nExecStart=/bin/sleep infinity\nExecReload=/bin/sleep infinity\nTimeoutStartSec=infinity\n"},
 		Wants: []string{"rl.service"},
 	})
 	c := newSystemd(t, lab, 2*time.Second)
