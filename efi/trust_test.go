@@ -14,7 +14,7 @@ import (
 // openssl's reading of the same certificate.
 func TestDecodeStoreRealPK(t *testing.T) {
 	openssl := testutil.Tool(t, "openssl", "openssl")
-	b, err := os.ReadFile(testutil.Shared(t, "testdata", "efivars", "foxboron-go-uefi", "efivars", "PK"))
+	b, err := os.ReadFile(testutil.Shared(t, "efivars", "foxboron-go-uefi", "efivars", "PK"))
 	if err != nil {
 		t.Fatal(err)
 	}
