@@ -28,6 +28,14 @@ type FirmwareSection struct {
 	*efi.BootState
 	ModeEvidence []string  `json:"mode_evidence"`
 	TPMs         []efi.TPM `json:"tpms"`
+
+	// What the Secure Boot signature databases and shim's MOK lists
+	// trust (efi.FS.Trust); empty without UEFI.
+	SecureBootCertificates []efi.Certificate     `json:"secure_boot_certificates"`
+	SecureBootHashes       []efi.HashCount       `json:"secure_boot_hashes"`
+	SecureBootKnownCAs     []efi.KnownCAPresence `json:"secure_boot_known_cas"`
+	SbatLevel              *efi.SbatLevel        `json:"sbat_level"`
+	MokValidation          string                `json:"mok_validation,omitempty"`
 }
 
 type firmwareCollector struct {
@@ -78,10 +86,16 @@ func (c *firmwareCollector) read() (*Snapshot, error) {
 	if tpms, err := c.fs.TPMs(); err == nil {
 		sec.TPMs = tpms
 	} else if !errors.Is(err, iofs.ErrNotExist) {
-		if st.Errors == nil {
-			st.Errors = efi.FieldErrors{}
+		st.Errors = addFieldError(st.Errors, "tpm", err)
+	}
+	if tr, err := c.fs.Trust(); err != nil {
+		st.Errors = addFieldError(st.Errors, "secure_boot_databases", err)
+	} else {
+		sec.SecureBootCertificates, sec.SecureBootHashes, sec.SecureBootKnownCAs = tr.Certificates, tr.Hashes, tr.KnownCAs
+		sec.SbatLevel, sec.MokValidation = tr.SbatLevel, tr.MokValidation
+		for k, err := range tr.Errors {
+			st.Errors = addFieldError(st.Errors, k, err)
 		}
-		st.Errors["tpm"] = err
 	}
 	snap := &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: map[string]string{}}
 	for f, err := range st.Errors {
@@ -115,4 +129,12 @@ func (c *firmwareCollector) metrics(sec *FirmwareSection) []prometheus.Metric {
 		ms = append(ms, gauge(c.tpmInfo, 1, t.Name, v))
 	}
 	return ms
+}
+
+func addFieldError(e efi.FieldErrors, field string, err error) efi.FieldErrors {
+	if e == nil {
+		e = efi.FieldErrors{}
+	}
+	e[field] = err
+	return e
 }
