@@ -88,6 +88,12 @@ func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) 
 		InactiveEnterUSec: pr.u64("InactiveEnterTimestamp"),
 	}
 	d.UnitFileState = pr.str("UnitFileState")
+	// Failures are the watcher's: the manager forgot them at the restart.
+	if s := w.snap.Load(); s != nil {
+		if u, ok := s.Unit(id); ok {
+			d.LastFailure, d.FailureCounts = u.LastFailure, u.FailureCounts
+		}
+	}
 	switch unitType(id) {
 	case "service":
 		sp, err := c.getAll(ctx, p, serviceIface)

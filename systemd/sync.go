@@ -186,6 +186,20 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d drained) (changed bool
 	if d.gone {
 		return false, errManagerGone
 	}
+	// Failures first: a full sync below would read the units afresh,
+	// after systemd has already reset their Result.
+	for p, pu := range d.units {
+		if len(pu.failures) == 0 && pu.amend == nil {
+			continue
+		}
+		if name, ok := unitNameFromPath(dbus.ObjectPath(p)); ok && utf8.ValidString(name) {
+			w.fail.observe(name, pu.failures, pu.extraFailures)
+			if pu.amend != nil {
+				w.fail.amend(name, *pu.amend)
+			}
+			changed = true
+		}
+	}
 	if d.full {
 		return true, w.fullSync(ctx, c, true)
 	}

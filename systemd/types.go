@@ -65,6 +65,10 @@ type Snapshot struct {
 	// name that is not UTF-8 or is 256 bytes or longer (systemd's limit),
 	// which no real manager sends.
 	UnitsRefused int `json:"units_refused,omitempty"`
+	// RecentFailures are the latest service failures the watcher saw on
+	// the host, newest first, at most RecentFailuresKept (a service's
+	// own last one is its LastFailure).
+	RecentFailures []Failure `json:"recent_failures"`
 }
 
 // Age is how long ago the snapshot was last brought up to date.
@@ -129,9 +133,15 @@ type Unit struct {
 	// DetailError says which of the unit's properties the manager would
 	// not give (access denied, no reply), which then read as zero; the
 	// other units are read all the same.
-	DetailError string   `json:"detail_error,omitempty"`
-	Service     *Service `json:"service,omitempty"`
-	Timer       *Timer   `json:"timer,omitempty"`
+	DetailError string `json:"detail_error,omitempty"`
+	// LastFailure is the service's last run that ended in a result other
+	// than success, kept across the automatic restarts that reset
+	// systemd's own Result; FailureCounts counts the failures the watcher
+	// saw, by result. Both nil for a unit that never failed.
+	LastFailure   *Failure       `json:"last_failure,omitempty"`
+	FailureCounts *FailureCounts `json:"failure_counts,omitempty"`
+	Service       *Service       `json:"service,omitempty"`
+	Timer         *Timer         `json:"timer,omitempty"`
 }
 
 // Type is the unit's type: the suffix after the last dot ("service").

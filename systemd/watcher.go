@@ -124,6 +124,7 @@ type Watcher struct {
 
 	// Owned by the Run goroutine.
 	c        *cache
+	fail     failures // the services' failure records
 	syncedAt time.Time
 	filesAt  time.Time
 	unitPath []string // the manager's UnitPath
