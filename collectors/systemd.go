@@ -62,7 +62,7 @@ type systemdCollector struct {
 	twMu sync.Mutex
 	tw   *textWriter
 
-	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished, detail, detailError, lastFailure, failures *prometheus.Desc
+	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished, detail, detailError, lastFailure, failures, needReload *prometheus.Desc
 }
 
 // NewSystemdCollector reports the service manager: boot timeline, system
@@ -97,6 +97,7 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 		detailError: desc("systemd_unit_detail_error", "A unit whose properties the manager would not give (access denied, no reply): value 1, and its other series are missing or zero.", "name"),
 		lastFailure: desc("systemd_unit_last_failure_timestamp_seconds", "When a service last ended in a result other than success, in seconds since the Unix epoch; kept across the automatic restarts that reset systemd's own Result (the JSON unit's last_failure says how it ended).", "name"),
 		failures:    desc("systemd_unit_failures_total", "Runs of a service that ended in a result other than success (exit-code, signal, core-dump, timeout, watchdog, start-limit-hit, oom-kill, ...), as the agent saw them since it started.", "name", "result"),
+		needReload:  desc("systemd_unit_needs_daemon_reload", "A unit whose file or drop-ins changed on disk since the manager loaded them (NeedDaemonReload): what runs is not what the files say until a daemon-reload; value 1, absent otherwise.", "name"),
 		detail:      desc("systemd_detail_complete", "Whether every unit's detail (restarts, results, times, unit file state) is loaded (1), or only the units' states so far (0), just after connecting."),
 	}, nil
 }
@@ -279,6 +280,9 @@ func (c *systemdCollector) emit(s *systemd.Snapshot, add func(d *prometheus.Desc
 			gauge(c.detailError, 1, la.of(u.Name)...)
 		} else if u.Service != nil {
 			add(c.restarts, prometheus.CounterValue, float64(u.Service.NRestarts), la.of(u.Name)...)
+		}
+		if u.NeedDaemonReload {
+			gauge(c.needReload, 1, la.of(u.Name)...)
 		}
 		if f := u.LastFailure; f != nil {
 			gauge(c.lastFailure, float64(f.At.UnixNano())/1e9, la.of(u.Name)...)

@@ -3,6 +3,8 @@ package collectors
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -164,6 +166,21 @@ func TestSystemdCollectorAgainstLab(t *testing.T) {
 	if _, err := c.Query(context.Background(), "units/nosuch.service", nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing unit: %v", err)
 	}
+
+	// A unit file replaced on disk (written aside, renamed over, as
+	// editors and package managers do) needs a daemon-reload.
+	p := filepath.Join(lab.UnitDir(), "crashy.service")
+	later := time.Now().Add(time.Hour)
+	if err := os.WriteFile(p+".new", []byte("[Service]\nExecStart=/bin/sleep 1000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p+".new", later, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(p+".new", p); err != nil {
+		t.Fatal(err)
+	}
+	waitMetric(t, c, "bootinfo_systemd_unit_needs_daemon_reload", "name=crashy.service", 1)
 }
 
 // TestSystemdCollectorStoppedManager: a SIGSTOPped manager never holds a

@@ -122,6 +122,10 @@ type Unit struct {
 	SourcePath    string `json:"source_path,omitempty"`
 	// SysV marks units generated from a SysV init script.
 	SysV bool `json:"sysv,omitempty"`
+	// NeedDaemonReload says the unit's file or drop-ins changed on disk
+	// since the manager loaded them: what it runs is not what the files
+	// say until a daemon-reload.
+	NeedDaemonReload bool `json:"need_daemon_reload"`
 	// StateChangeUSec is the realtime (CLOCK_REALTIME µs) of the last
 	// state change (StateChangeTimestamp).
 	StateChangeUSec uint64    `json:"state_change_usec"`
@@ -202,6 +206,17 @@ type UnitDetail struct {
 	RequiredBy []string `json:"required_by"`
 	// ExecStart lists the command lines (path and argv) of ExecStart=.
 	ExecStart [][]string `json:"exec_start,omitempty"`
+	// The unit file as the manager loaded it: its drop-ins, and the
+	// settings that decide what a failure leads to.
+	DropInPaths            []string `json:"drop_in_paths"`
+	StartLimitBurst        uint32   `json:"start_limit_burst"`
+	StartLimitIntervalUSec uint64   `json:"start_limit_interval_usec"`
+	// ServiceType (Type=), RestartUSec (RestartSec=), for services.
+	ServiceType string `json:"service_type,omitempty"`
+	RestartUSec uint64 `json:"restart_usec,omitempty"`
+	// StartLimitHits counts the times the watcher saw the unit hit its
+	// start limit.
+	StartLimitHits uint64 `json:"start_limit_hits"`
 	// State-enter timestamps, CLOCK_REALTIME µs.
 	InactiveExitUSec  uint64 `json:"inactive_exit_usec"`
 	ActiveEnterUSec   uint64 `json:"active_enter_usec"`

@@ -128,6 +128,7 @@ type Watcher struct {
 	syncedAt time.Time
 	filesAt  time.Time
 	unitPath []string // the manager's UnitPath
+	reloads  reloadWatch
 	// held says the cache has a change of the manager's properties that
 	// no snapshot shows yet: the next refresh (or ping) publishes it.
 	held bool
