@@ -333,6 +333,22 @@ func (c *systemdCollector) text(s *systemd.Snapshot) *Block {
 	return c.tw.Block()
 }
 
+// systemVersion is the system manager's version from the last snapshot,
+// "" when the collector watches a user manager or has no snapshot yet.
+func (c *systemdCollector) systemVersion() string {
+	c.mu.Lock()
+	w := c.watcher
+	c.mu.Unlock()
+	if w == nil {
+		return ""
+	}
+	s := w.LastGood()
+	if s == nil || s.Scope != systemd.ScopeSystem.String() {
+		return ""
+	}
+	return s.Manager.Version
+}
+
 // systemdGeneration keys the systemd collector's metrics by the watcher's
 // snapshot generation.
 type systemdGeneration uint64

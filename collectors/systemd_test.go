@@ -133,7 +133,7 @@ func TestSystemdCollectorAgainstLab(t *testing.T) {
 	// and in the JSON unit and the host's recent failures.
 	snap = waitMetric(t, c, "bootinfo_systemd_unit_failures_total", "name=crashy.service,result=signal", 1)
 	sec = snap.Section.(*SystemdSection)
-	if u2, _ := sec.Unit("crashy.service"); u2.LastFailure == nil || u2.LastFailure.Signal != "SIGKILL" || u2.Service.Result != "success" {
+	if u2, _ := sec.Unit("crashy.service"); u2.LastFailure == nil || u2.LastFailure.Signal != "SIGKILL" || u2.LastFailure.Result != "signal" {
 		t.Errorf("crashy.service after its restart: last failure %+v, service %+v", u2.LastFailure, u2.Service)
 	} else if at := metricValue(t, snap, "bootinfo_systemd_unit_last_failure_timestamp_seconds", "name=crashy.service"); at != float64(u2.LastFailure.At.UnixNano())/1e9 {
 		t.Errorf("last failure timestamp %v, JSON %v", at, u2.LastFailure.At)

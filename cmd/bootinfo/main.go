@@ -183,6 +183,7 @@ func buildSet(logger *slog.Logger, o options, only ...string) *collectors.Set {
 		}
 		built[f.Name] = c
 	}
+	collectors.Link(built)
 	return collectors.NewSet(built, o.timeout, logger)
 }
 
