@@ -1,6 +1,7 @@
 package systemd
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,5 +123,23 @@ func TestLabNeedDaemonReload(t *testing.T) {
 	}
 	if s, _ := w.Snapshot(); mine(s)["edited.service"] {
 		t.Errorf("daemon-reload left need_daemon_reload set: %v", mine(s))
+	}
+}
+
+// TestLabScopeFromManager: a user manager found at an explicit address,
+// with the watcher told nothing of its scope, says it is a user manager.
+func TestLabScopeFromManager(t *testing.T) {
+	l := systemdlab.Start(t, systemdlab.Options{Units: 1})
+	w := New(Options{Address: l.PrivateAddress(), Scope: ScopeSystem, Timeout: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = w.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	s := waitSnapshot(t, w, "first sync", func(s *Snapshot) bool { return s.DetailComplete })
+	if s.Scope != ScopeUser.String() {
+		t.Errorf("scope %q, want %q", s.Scope, ScopeUser.String())
 	}
 }

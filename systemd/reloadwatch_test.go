@@ -80,3 +80,21 @@ func TestReloadWatchChanges(t *testing.T) {
 		t.Errorf("a file renamed into the unit directory: dirs %v", d)
 	}
 }
+
+func TestScopeFromUnitPath(t *testing.T) {
+	for _, c := range []struct {
+		dirs  []string
+		scope Scope
+		ok    bool
+	}{
+		{[]string{"/etc/systemd/system.control", "/run/systemd/system.control", "/etc/systemd/system", "/lib/systemd/system"}, ScopeSystem, true},
+		{[]string{"/home/u/.config/systemd/user.control", "/run/user/1000/systemd/user.control", "/etc/systemd/user", "/usr/lib/systemd/user"}, ScopeUser, true},
+		{[]string{"/tmp/lab/config/systemd/user/"}, ScopeUser, true},
+		{[]string{"/srv/units"}, 0, false},
+		{nil, 0, false},
+	} {
+		if sc, ok := scopeFromUnitPath(c.dirs); sc != c.scope || ok != c.ok {
+			t.Errorf("scopeFromUnitPath(%q) = %v, %v; want %v, %v", c.dirs, sc, ok, c.scope, c.ok)
+		}
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 // publish builds an immutable snapshot from the cache and makes it current.
 func (w *Watcher) publish() {
-	s := BuildSnapshot(w.c.input(w.opts.Scope, &w.fail, w.in.Load()), w.filter)
+	s := BuildSnapshot(w.c.input(w.scopeNow(), &w.fail, w.in.Load()), w.filter)
 	w.gen++
 	s.Generation = w.gen
 	s.SyncedAt = w.syncedAt
@@ -19,6 +19,15 @@ func (w *Watcher) publish() {
 	w.snap.Store(s)
 	w.held = false
 	w.setStatus(nil)
+}
+
+// scopeNow is the manager's scope as its unit path says, else the one the
+// watcher was asked to watch.
+func (w *Watcher) scopeNow() Scope {
+	if w.scopeKnown {
+		return w.scope
+	}
+	return w.opts.Scope
 }
 
 // touch republishes the current snapshot as confirmed fresh now, without

@@ -129,6 +129,9 @@ type Watcher struct {
 	filesAt  time.Time
 	unitPath []string // the manager's UnitPath
 	reloads  reloadWatch
+	// scope is the manager's, from its unit path, once scopeKnown.
+	scope      Scope
+	scopeKnown bool
 	// held says the cache has a change of the manager's properties that
 	// no snapshot shows yet: the next refresh (or ping) publishes it.
 	held bool
