@@ -182,6 +182,9 @@ type UnitFile struct {
 	Name  string `json:"name"`
 	Path  string `json:"path"`
 	State string `json:"state"`
+	// Preset is the vendor preset (enabled, disabled), read from disk
+	// in the files view; empty where systemctl shows none.
+	Preset string `json:"preset,omitempty"`
 }
 
 // Summary counts the snapshot's units.
