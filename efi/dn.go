@@ -14,8 +14,9 @@ import (
 // OpenSSL's attribute names, and what mokutil and sig-list-to-certs users
 // compare against:
 //
-//   - the RDNs in reverse order of the certificate's (the last first), each
-//     as the certificate holds it: multi-valued RDNs joined by "+";
+//   - the attributes in reverse order of the certificate's (the last RDN
+//     first, and in a multi-valued RDN the last attribute first), RDNs
+//     joined by ",", the attributes of one RDN by "+";
 //   - attribute types by OpenSSL's short names (CN, O, emailAddress, DC,
 //     serialNumber, ...), an unknown type as its dotted OID with its value
 //     as "#" and the hex of its DER;
@@ -82,9 +83,10 @@ func formatName(der []byte) (string, error) {
 	}
 	var b strings.Builder
 	for i := len(rdns) - 1; i >= 0; i-- {
-		for j, atv := range rdns[i] {
+		for j := len(rdns[i]) - 1; j >= 0; j-- {
+			atv := rdns[i][j]
 			switch {
-			case j > 0:
+			case j < len(rdns[i])-1:
 				b.WriteByte('+')
 			case i < len(rdns)-1:
 				b.WriteByte(',')
