@@ -149,10 +149,10 @@ func DecodeStore(store string, value []byte) ([]Certificate, []HashCount, error)
 	return certs, hashes, errs.err()
 }
 
-// countHashes adds n hashes of type typ to the store's counts.
+// countHashes adds n hashes of type typ in store to the counts.
 func countHashes(hashes []HashCount, store, typ string, n int) []HashCount {
 	for i := range hashes {
-		if hashes[i].Type == typ {
+		if hashes[i].Store == store && hashes[i].Type == typ {
 			hashes[i].Count += n
 			return hashes
 		}
