@@ -24,7 +24,11 @@ type HostSection struct {
 	Cmdline       string            `json:"cmdline"`
 	CmdlineParams map[string]string `json:"cmdline_params"`
 	InitArgs      []string          `json:"cmdline_init_args,omitempty"`
-	Errors        map[string]string `json:"errors,omitempty"`
+	// Init is what PID 1 is: name, executable, and the manager's version
+	// when it is systemd (from the systemd collector, when it watches
+	// the system manager).
+	Init   *host.Init        `json:"init,omitempty"`
+	Errors map[string]string `json:"errors,omitempty"`
 }
 
 // HostOS identifies the operating system from os-release.
@@ -41,7 +45,11 @@ type hostCollector struct {
 	boot     *host.Boot
 	bootErrs host.FieldErrors
 
-	info, bootTime *prometheus.Desc
+	// initVersion, when set, is the system manager's version as the
+	// systemd collector last saw it ("" when unknown); see Link.
+	initVersion func() string
+
+	info, bootTime, initInfo *prometheus.Desc
 }
 
 // NewHostCollector reports the host's identity and its current boot.
@@ -55,6 +63,7 @@ func NewHostCollector(cfg Config) (Collector, error) {
 		info: desc("host_info", "Host identity: kernel, architecture and operating system; value 1.",
 			"hostname", "kernel_release", "kernel_version", "architecture", "os_id", "os_version_id", "os_pretty_name"),
 		bootTime: desc("boot_time_seconds", "When the host booted, in seconds since the Unix epoch."),
+		initInfo: desc("init_info", "What PID 1 is (its command name: systemd, init, runit, tini, ...); value 1.", "name"),
 	}, nil
 }
 
@@ -99,6 +108,13 @@ func (c *hostCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		CmdlineParams: b.Cmdline.Map(),
 		InitArgs:      b.Cmdline.InitArgs,
 	}
+	if b.Init.Name != "" {
+		in := b.Init
+		if in.Name == "systemd" && c.initVersion != nil {
+			in.Version = c.initVersion()
+		}
+		sec.Init = &in
+	}
 	fieldErrs := map[string]string{}
 	for k, e := range errs {
 		fieldErrs[k] = e.Error()
@@ -122,6 +138,10 @@ func (c *hostCollector) Collect(ctx context.Context) (*Snapshot, error) {
 		info: [...]string{sec.Hostname, sec.KernelRelease, sec.KernelVersion, sec.Architecture, sec.OS.ID, sec.OS.VersionID, sec.OS.PrettyName},
 	}
 	ms := []prometheus.Metric{gauge(c.info, 1, key.info[:]...)}
+	if sec.Init != nil {
+		key.init = sec.Init.Name
+		ms = append(ms, gauge(c.initInfo, 1, sec.Init.Name))
+	}
 	if !b.BootTime.IsZero() {
 		key.bootTime, key.hasBootTime = b.BootTime.Unix(), true
 		ms = append(ms, gauge(c.bootTime, float64(key.bootTime)))
@@ -134,6 +154,18 @@ func (c *hostCollector) Collect(ctx context.Context) (*Snapshot, error) {
 // the host is renamed.
 type hostMetricsKey struct {
 	info        [7]string // host_info's label values
+	init        string
 	bootTime    int64
 	hasBootTime bool
+}
+
+// Link lets collectors that report the same fact from two sources share
+// it: the host section's init version is the system manager's, which the
+// systemd collector knows. Collectors that are not built are left alone.
+func Link(built map[string]Collector) {
+	h, _ := built["host"].(*hostCollector)
+	sd, _ := built["systemd"].(*systemdCollector)
+	if h != nil && sd != nil {
+		h.initVersion = sd.systemVersion
+	}
 }

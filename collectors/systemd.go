@@ -12,7 +12,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bootinfo/bootinfo/internal/hostfile"
 	"github.com/bootinfo/bootinfo/systemd"
+	"github.com/bootinfo/bootinfo/systemd/unitfiles"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -31,12 +33,30 @@ type SystemdConfig struct {
 	// UnitFilesFromManager lists unit files with the manager's
 	// ListUnitFiles rather than from the disk below Paths.RootFS.
 	UnitFilesFromManager bool
+	// Source is where the section comes from: SourceManager,
+	// SourceFiles, or "auto" (also ""): see systemdCollector.source.
+	Source string
 }
+
+// Where the systemd section comes from (SystemdSection.Source).
+const (
+	SourceManager = "manager"
+	SourceFiles   = "files"
+)
 
 // SystemdSection is the JSON section "systemd".
 type SystemdSection struct {
 	*systemd.Snapshot
 	FailedUnits []string `json:"failed_units"`
+	// Source is "manager" (over D-Bus) or "files" (the unit files below
+	// the root, with no manager: FilesReason says why).
+	Source      string `json:"source"`
+	FilesReason string `json:"files_reason,omitempty"`
+	// The files view's own fields (systemd.FilesView).
+	DefaultTarget string              `json:"default_target,omitempty"`
+	DropIns       map[string][]string `json:"drop_ins,omitempty"`
+	LeftOut       map[string]int      `json:"left_out,omitempty"`
+	Problems      []string            `json:"problems,omitempty"`
 }
 
 var (
@@ -52,6 +72,14 @@ type systemdCollector struct {
 	opts   systemd.Options
 	logger *slog.Logger
 
+	// source is SystemdConfig.Source; root the root filesystem the files
+	// view reads, and booted whether it booted with systemd (sd_booted:
+	// it has /run/systemd/system), asked once.
+	source    string
+	root      string
+	bootedErr error
+	files     snapshotCache
+
 	mu       sync.Mutex
 	watcher  *systemd.Watcher
 	running  bool
@@ -62,7 +90,7 @@ type systemdCollector struct {
 	twMu sync.Mutex
 	tw   *textWriter
 
-	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished, detail, detailError *prometheus.Desc
+	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished, detail, detailError, lastFailure, failures, needReload, sourceDesc *prometheus.Desc
 }
 
 // NewSystemdCollector reports the service manager: boot timeline, system
@@ -77,9 +105,18 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 	if sc.User {
 		opts.Scope = systemd.ScopeUser
 	}
+	root := cfg.Paths.RootFS
+	if root == "" {
+		root = "/"
+	}
 	return &systemdCollector{
 		opts:        opts,
 		logger:      cfg.Logger,
+		source:      sc.Source,
+		root:        root,
+		bootedErr:   sdBooted(root),
+		files:       snapshotCache{refresh: time.Minute},
+		sourceDesc:  desc("systemd_source", "Where the systemd section comes from, as a state set: manager (over D-Bus) or files (the unit files on disk, with no manager; see the JSON section's files_reason).", "source"),
 		info:        desc("systemd_info", "The service manager: version, virtualization, architecture and default target; value 1.", "version", "virtualization", "architecture", "default_target"),
 		unitState:   desc("systemd_unit_state", "A unit's active state as a state set: 1 for the state it is in, 0 for the others.", "name", "state"),
 		restarts:    desc("systemd_unit_restarts_total", "Times the manager restarted a service (NRestarts).", "name"),
@@ -95,6 +132,9 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 		timerNext:   desc("systemd_timer_next_trigger_seconds", "When a timer next triggers, in seconds since the Unix epoch, as systemctl list-timers shows it (the earlier of its calendar and monotonic triggers).", "name"),
 		finished:    desc("systemd_boot_finished", "Whether the manager finished starting up (1) or boot is still in progress (0)."),
 		detailError: desc("systemd_unit_detail_error", "A unit whose properties the manager would not give (access denied, no reply): value 1, and its other series are missing or zero.", "name"),
+		lastFailure: desc("systemd_unit_last_failure_timestamp_seconds", "When a service last ended in a result other than success, in seconds since the Unix epoch; kept across the automatic restarts that reset systemd's own Result (the JSON unit's last_failure says how it ended).", "name"),
+		failures:    desc("systemd_unit_failures_total", "Runs of a service that ended in a result other than success (exit-code, signal, core-dump, timeout, watchdog, start-limit-hit, oom-kill, ...), as the agent saw them since it started.", "name", "result"),
+		needReload:  desc("systemd_unit_needs_daemon_reload", "A unit whose file or drop-ins changed on disk since the manager loaded them (NeedDaemonReload): what runs is not what the files say until a daemon-reload; value 1, absent otherwise.", "name"),
 		detail:      desc("systemd_detail_complete", "Whether every unit's detail (restarts, results, times, unit file state) is loaded (1), or only the units' states so far (0), just after connecting."),
 	}, nil
 }
@@ -110,6 +150,9 @@ func (c *systemdCollector) newWatcher() *systemd.Watcher {
 
 // Run keeps one connection and the cache current until ctx ends.
 func (c *systemdCollector) Run(ctx context.Context) {
+	if c.filesOnly() != "" {
+		return // no manager to watch
+	}
 	w := c.newWatcher()
 	c.mu.Lock()
 	c.running = true
@@ -124,16 +167,86 @@ func (c *systemdCollector) Run(ctx context.Context) {
 // Collect reads the cache: no D-Bus call in serve. Outside serve it runs
 // the watcher until its first full sync, within ctx's deadline.
 func (c *systemdCollector) Collect(ctx context.Context) (*Snapshot, error) {
+	if why := c.filesOnly(); why != "" {
+		return c.fromFiles(why)
+	}
 	w, stop, err := c.ready(ctx, detailed(ctx))
 	defer stop()
-	if err != nil {
+	if err == nil {
+		var snap *systemd.Snapshot
+		if snap, err = w.Snapshot(); err == nil {
+			return c.fromSnapshot(snap), nil
+		}
+	}
+	// A manager that answered once and is gone now is a failure to
+	// report; one that never answered, when not asked for by address or
+	// flag, leaves the disk.
+	if c.source == SourceManager || c.opts.Address != "" || w.Stats().Sessions > 0 || errors.Is(err, systemd.ErrNotSynced) {
 		return nil, err
 	}
-	snap, err := w.Snapshot()
-	if err != nil {
-		return nil, err
+	return c.fromFiles("no manager answered: " + err.Error())
+}
+
+// filesOnly says why the section must come from the files without asking
+// a manager, "" when a manager is to be asked.
+func (c *systemdCollector) filesOnly() string {
+	switch {
+	case c.source == SourceFiles:
+		return "--collector.systemd.source=files"
+	case c.source == SourceManager || c.opts.Address != "" || c.opts.Scope == systemd.ScopeUser:
+		return ""
+	case c.bootedErr != nil:
+		return c.bootedErr.Error()
 	}
-	return c.fromSnapshot(snap), nil
+	return ""
+}
+
+// sdBooted returns why root did not boot with systemd, as sd_booted(3)
+// tells: systemd creates /run/systemd/system early at boot. nil when it
+// did. Another system's root mounted for repair has an empty /run.
+func sdBooted(root string) error {
+	fi, err := hostfile.NewRoot(root).Stat("run/systemd/system")
+	if err == nil && fi.IsDir() {
+		return nil
+	}
+	return fmt.Errorf("%s did not boot with systemd (no %s)", root, hostfile.NewRoot(root).Path("run/systemd/system"))
+}
+
+// fromFiles builds the section from the unit files below the root, read
+// at most once a minute.
+func (c *systemdCollector) fromFiles(why string) (*Snapshot, error) {
+	snap, err := c.files.get(func() (*Snapshot, error) {
+		v := systemd.ReadFiles(c.root, unitfiles.SystemPaths(), unitfiles.SystemPresetDirs)
+		sec := &SystemdSection{
+			Snapshot: &systemd.Snapshot{Scope: systemd.ScopeSystem.String(), Units: []systemd.Unit{}, UnitFiles: v.UnitFiles,
+				Blame: []systemd.UnitTime{}, CriticalChain: []systemd.ChainLink{}, RecentFailures: []systemd.Failure{}},
+			FailedUnits:   []string{},
+			Source:        SourceFiles,
+			DefaultTarget: v.DefaultTarget,
+			DropIns:       v.DropIns,
+			LeftOut:       v.LeftOut,
+			Problems:      v.Problems,
+		}
+		sec.Snapshot.Manager.DefaultTarget = v.DefaultTarget
+		sec.Snapshot.SyncedAt = time.Now()
+		sec.Snapshot.UpdatedAt = sec.Snapshot.SyncedAt
+		var ms []prometheus.Metric
+		ms = append(ms, gauge(c.sourceDesc, 0, SourceManager), gauge(c.sourceDesc, 1, SourceFiles))
+		for _, f := range v.UnitFiles {
+			ms = append(ms, gauge(c.fileState, 1, f.Name, f.State))
+		}
+		return &Snapshot{Section: sec, Metrics: ms}, nil
+	})
+	if snap != nil {
+		if sec := snap.Section.(*SystemdSection); sec.FilesReason != why {
+			cp := *sec
+			cp.FilesReason = why
+			s := *snap
+			s.Section = &cp
+			snap = &s
+		}
+	}
+	return snap, err
 }
 
 // ready returns the watcher. In serve it is already running; otherwise (a
@@ -206,7 +319,7 @@ func (c *systemdCollector) fromSnapshot(s *systemd.Snapshot) *Snapshot {
 	if s == c.lastSnap && c.lastOut != nil {
 		return c.lastOut
 	}
-	sec := &SystemdSection{Snapshot: s, FailedUnits: s.Summary.Failed}
+	sec := &SystemdSection{Snapshot: s, FailedUnits: s.Summary.Failed, Source: SourceManager, DefaultTarget: s.Manager.DefaultTarget}
 	if sec.FailedUnits == nil {
 		sec.FailedUnits = []string{}
 	}
@@ -242,6 +355,8 @@ func (c *systemdCollector) emit(s *systemd.Snapshot, add func(d *prometheus.Desc
 	m := s.Manager
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) { add(d, prometheus.GaugeValue, v, labels...) }
 	gauge(c.info, 1, m.Version, m.Virtualization, m.Architecture, m.DefaultTarget)
+	gauge(c.sourceDesc, 1, SourceManager)
+	gauge(c.sourceDesc, 0, SourceFiles)
 	gauge(c.failed, float64(m.NFailedUnits))
 	gauge(c.jobs, float64(m.NJobs))
 	gauge(c.finished, boolFloat(s.Timeline.Finished))
@@ -277,6 +392,17 @@ func (c *systemdCollector) emit(s *systemd.Snapshot, add func(d *prometheus.Desc
 			gauge(c.detailError, 1, la.of(u.Name)...)
 		} else if u.Service != nil {
 			add(c.restarts, prometheus.CounterValue, float64(u.Service.NRestarts), la.of(u.Name)...)
+		}
+		if u.NeedDaemonReload {
+			gauge(c.needReload, 1, la.of(u.Name)...)
+		}
+		if f := u.LastFailure; f != nil {
+			gauge(c.lastFailure, float64(f.At.UnixNano())/1e9, la.of(u.Name)...)
+		}
+		if fc := u.FailureCounts; fc != nil {
+			for r, n := range *fc {
+				add(c.failures, prometheus.CounterValue, float64(n), la.of(u.Name, r)...)
+			}
 		}
 		if u.ActivationUSec > 0 {
 			gauge(c.activation, float64(u.ActivationUSec)/1e6, la.of(u.Name)...)
@@ -319,6 +445,22 @@ func (c *systemdCollector) text(s *systemd.Snapshot) *Block {
 	return c.tw.Block()
 }
 
+// systemVersion is the system manager's version from the last snapshot,
+// "" when the collector watches a user manager or has no snapshot yet.
+func (c *systemdCollector) systemVersion() string {
+	c.mu.Lock()
+	w := c.watcher
+	c.mu.Unlock()
+	if w == nil {
+		return ""
+	}
+	s := w.LastGood()
+	if s == nil || s.Scope != systemd.ScopeSystem.String() {
+		return ""
+	}
+	return s.Manager.Version
+}
+
 // systemdGeneration keys the systemd collector's metrics by the watcher's
 // snapshot generation.
 type systemdGeneration uint64
@@ -334,6 +476,9 @@ func (c *systemdCollector) Query(ctx context.Context, path string, _ url.Values)
 	// argument" for the rest.
 	if err := CheckUnitName(name); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	if why := c.filesOnly(); why != "" {
+		return nil, fmt.Errorf("%w: a unit's detail needs a running manager; this section comes from the unit files (%s)", ErrNotFound, why)
 	}
 	w, stop, err := c.ready(ctx, connected)
 	defer stop()

@@ -3,6 +3,8 @@ package collectors
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -127,6 +129,18 @@ func TestSystemdCollectorAgainstLab(t *testing.T) {
 	if u2, _ := snap.Section.(*SystemdSection).Unit("crashy.service"); u2.Service == nil || u2.Service.MainPID == u.Service.MainPID {
 		t.Errorf("main PID did not change: %+v", u2.Service)
 	}
+	// The restart reset systemd's Result; the kill is kept, as a series
+	// and in the JSON unit and the host's recent failures.
+	snap = waitMetric(t, c, "bootinfo_systemd_unit_failures_total", "name=crashy.service,result=signal", 1)
+	sec = snap.Section.(*SystemdSection)
+	if u2, _ := sec.Unit("crashy.service"); u2.LastFailure == nil || u2.LastFailure.Signal != "SIGKILL" || u2.LastFailure.Result != "signal" {
+		t.Errorf("crashy.service after its restart: last failure %+v, service %+v", u2.LastFailure, u2.Service)
+	} else if at := metricValue(t, snap, "bootinfo_systemd_unit_last_failure_timestamp_seconds", "name=crashy.service"); at != float64(u2.LastFailure.At.UnixNano())/1e9 {
+		t.Errorf("last failure timestamp %v, JSON %v", at, u2.LastFailure.At)
+	}
+	if len(sec.RecentFailures) == 0 || sec.RecentFailures[0].Unit != "crashy.service" {
+		t.Errorf("recent failures %+v", sec.RecentFailures)
+	}
 
 	// A failing unit makes the manager degraded.
 	_, _ = lab.Systemctl("start", "broken.service")
@@ -146,10 +160,27 @@ func TestSystemdCollectorAgainstLab(t *testing.T) {
 	}
 	if det := d.(*systemd.UnitDetail); det.Service == nil || det.Service.Restart != "on-failure" || det.Service.NRestarts != 1 {
 		t.Errorf("detail: %+v", det)
+	} else if det.LastFailure == nil || det.LastFailure.Result != "signal" {
+		t.Errorf("detail's last failure: %+v", det.LastFailure)
 	}
 	if _, err := c.Query(context.Background(), "units/nosuch.service", nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing unit: %v", err)
 	}
+
+	// A unit file replaced on disk (written aside, renamed over, as
+	// editors and package managers do) needs a daemon-reload.
+	p := filepath.Join(lab.UnitDir(), "crashy.service")
+	later := time.Now().Add(time.Hour)
+	if err := os.WriteFile(p+".new", []byte("[Service]\nExecStart=/bin/sleep 1000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p+".new", later, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(p+".new", p); err != nil {
+		t.Fatal(err)
+	}
+	waitMetric(t, c, "bootinfo_systemd_unit_needs_daemon_reload", "name=crashy.service", 1)
 }
 
 // TestSystemdCollectorStoppedManager: a SIGSTOPped manager never holds a

@@ -128,3 +128,49 @@ func TestTPMsHostileFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestTrustHostileFiles makes each kind of variable Trust reads hostile in
+// turn: its store's (or variable's) error names the file, every other
+// store is decoded, and nothing blocks or is read into memory.
+func TestTrustHostileFiles(t *testing.T) {
+	for _, tt := range []struct{ file, field string }{
+		{gv("PK"), StorePK},
+		{isd("db"), StoreDB},
+		{sl("MokListRT1"), StoreMokList},
+		{sl("SbatLevelRT"), "SbatLevelRT"},
+		{sl("MokSBStateRT"), "MokSBStateRT"},
+	} {
+		for _, kind := range hostile.Kinds[:3] {
+			t.Run(tt.field+"/"+kind, func(t *testing.T) {
+				vars, _ := trustVars(t)
+				root := trustTree(t, vars)
+				rel := "firmware/efi/efivars/" + tt.file
+				hostile.Make(t, root, rel, kind)
+				f := newFS(t, root)
+				var tr *Trust
+				var err error
+				n := hostile.Allocated(func() { tr, err = f.Trust() })
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n > maxHostileAlloc {
+					t.Errorf("Trust allocated %d bytes", n)
+				}
+				hostile.CheckErr(t, tr.Errors[tt.field], kind, filepath.Join(root, rel))
+				if len(tr.Errors) != 1 {
+					t.Errorf("errors %v, want only %s's", tr.Errors, tt.field)
+				}
+				want := 6
+				if tt.field == StorePK || tt.field == StoreDB || tt.field == StoreMokList {
+					want = 5
+				}
+				if len(tr.Certificates) != want {
+					t.Errorf("certificates %s, want %d", subjects(tr), want)
+				}
+				if (tr.SbatLevel == nil) != (tt.field == "SbatLevelRT") {
+					t.Errorf("sbat level %+v", tr.SbatLevel)
+				}
+			})
+		}
+	}
+}

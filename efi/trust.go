@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"math/big"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,8 +35,12 @@ type Certificate struct {
 	// SHA256 is the fingerprint: lower-case hex of the DER's SHA-256.
 	SHA256 string `json:"sha256"`
 	Owner  GUID   `json:"owner"`
-	// KnownCA names the certificate when it is one of KnownCAs.
-	KnownCA string `json:"known_ca,omitempty"`
+	// KnownCA names the certificate when it is one of KnownCAs, and
+	// KnownCAMatch says how it was recognized: MatchFingerprint (it is the
+	// certificate Microsoft publishes) or MatchSubject (same subject and
+	// issuer, another certificate: see KnownCAs).
+	KnownCA      string `json:"known_ca,omitempty"`
+	KnownCAMatch string `json:"known_ca_match,omitempty"`
 }
 
 // HashCount counts the hashes of one type in one store.
@@ -68,6 +74,9 @@ type KnownCAPresence struct {
 	Store   string `json:"store"`
 	CA      string `json:"ca"`
 	Present bool   `json:"present"`
+	// Match is how the best of the store's certificates for the CA was
+	// recognized (MatchFingerprint over MatchSubject); "" when absent.
+	Match string `json:"match,omitempty"`
 }
 
 // SbatLevel is shim's SBAT revocation level (SbatLevelRT): the minimum
@@ -111,51 +120,119 @@ func SignatureTypeName(t GUID) string {
 }
 
 // DecodeStore decodes one store's value: its certificates (with store set)
-// and its hash counts. A malformed list or a certificate that does not
-// parse gives an error; what was valid is still returned.
+// and its hash counts, in the order of the store. Hashes are every
+// signature type but X.509 certificates, the cert-hash types
+// (x509_sha256, ...) included, counted per type. A malformed list, or a
+// certificate that does not parse, gives one error for the store (the
+// first problem, the others counted; it wraps ErrMalformed); what was
+// valid is still returned.
 func DecodeStore(store string, value []byte) ([]Certificate, []HashCount, error) {
 	lists, err := ParseSignatureLists(value)
-	var errs []error
-	if err != nil {
-		errs = append(errs, err)
-	}
+	var errs problems
+	errs.merge(err)
 	var certs []Certificate
 	var hashes []HashCount
-	counts := map[string]int{}
 	for _, l := range lists {
 		if l.Type != CertX509 {
-			name := SignatureTypeName(l.Type)
-			if _, ok := counts[name]; !ok {
-				hashes = append(hashes, HashCount{Store: store, Type: name})
-			}
-			counts[name] += len(l.Signatures)
+			hashes = countHashes(hashes, store, SignatureTypeName(l.Type), len(l.Signatures))
 			continue
 		}
 		for _, s := range l.Signatures {
-			c, err := x509.ParseCertificate(s.Data)
+			cert, err := decodeCertificate(store, s)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("efi: %s: certificate owned by %s: %w: %w", store, s.Owner, ErrMalformed, err))
+				errs.add(fmt.Errorf("efi: %s: certificate owned by %s: %w: %w", store, s.Owner, ErrMalformed, err))
 				continue
 			}
-			sum := sha256.Sum256(s.Data)
-			cert := Certificate{
-				Store:     store,
-				Subject:   c.Subject.String(),
-				Issuer:    c.Issuer.String(),
-				Serial:    strings.ToUpper(hex.EncodeToString(c.SerialNumber.Bytes())),
-				NotBefore: c.NotBefore.UTC(),
-				NotAfter:  c.NotAfter.UTC(),
-				SHA256:    hex.EncodeToString(sum[:]),
-				Owner:     s.Owner,
-			}
-			cert.KnownCA = identifyCA(&cert, c)
 			certs = append(certs, cert)
 		}
 	}
+	return certs, hashes, errs.err()
+}
+
+// countHashes adds n hashes of type typ in store to the counts.
+func countHashes(hashes []HashCount, store, typ string, n int) []HashCount {
 	for i := range hashes {
-		hashes[i].Count = counts[hashes[i].Type]
+		if hashes[i].Store == store && hashes[i].Type == typ {
+			hashes[i].Count += n
+			return hashes
+		}
 	}
-	return certs, hashes, errors.Join(errs...)
+	return append(hashes, HashCount{Store: store, Type: typ, Count: n})
+}
+
+// decodeCertificate decodes one X.509 signature. Bytes after the DER
+// certificate (padding some tools leave in SignatureSize) are ignored, as
+// OpenSSL's d2i_X509 (mokutil, sig-list-to-certs) ignores them; the
+// fingerprint is the certificate's alone.
+func decodeCertificate(store string, s SignatureData) (Certificate, error) {
+	der := s.Data
+	if n, ok := derLength(der); ok && n < len(der) {
+		der = der[:n]
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return Certificate{}, err
+	}
+	sum := sha256.Sum256(der)
+	cert := Certificate{
+		Store:     store,
+		Subject:   nameString(c.RawSubject, c.Subject.String()),
+		Issuer:    nameString(c.RawIssuer, c.Issuer.String()),
+		Serial:    serialString(c.SerialNumber),
+		NotBefore: c.NotBefore.UTC(),
+		NotAfter:  c.NotAfter.UTC(),
+		SHA256:    hex.EncodeToString(sum[:]),
+		Owner:     s.Owner,
+	}
+	cert.KnownCA, cert.KnownCAMatch = identifyCA(&cert)
+	return cert, nil
+}
+
+// nameString is formatName's text of a DER name, or Go's when it fails
+// (crypto/x509 decoded the same bytes, so it does not).
+func nameString(der []byte, fallback string) string {
+	if s, err := formatName(der); err == nil {
+		return s
+	}
+	return fallback
+}
+
+// serialString prints a serial number as openssl x509 -serial does: the
+// big-endian bytes of its magnitude in upper-case hex, "00" for zero, a
+// minus sign before a negative one (which crypto/x509 refuses anyway).
+func serialString(n *big.Int) string {
+	if n.Sign() == 0 {
+		return "00"
+	}
+	s := strings.ToUpper(hex.EncodeToString(new(big.Int).Abs(n).Bytes()))
+	if n.Sign() < 0 {
+		return "-" + s
+	}
+	return s
+}
+
+// derLength returns the length of the DER element b starts with (its
+// header and contents), when b holds at least that much.
+func derLength(b []byte) (int, bool) {
+	if len(b) < 2 {
+		return 0, false
+	}
+	l, hdr := int(b[1]), 2
+	if l >= 0x80 {
+		k := l & 0x7f
+		if k == 0 || k > 4 || len(b) < 2+k {
+			return 0, false
+		}
+		l = 0
+		for _, c := range b[2 : 2+k] {
+			l = l<<8 | int(c)
+		}
+		hdr += k
+	}
+	if l > len(b)-hdr {
+		return 0, false
+	}
+	return hdr + l, true
 }
 
 // trustVariables are the variables Trust reads, in report order.
@@ -171,9 +248,14 @@ var trustVariables = []struct {
 	{StoreMokListX, "MokListXRT", ShimLock},
 }
 
+// maxMokListParts bounds the parts of a MOK list Trust reads. shim mirrors
+// a MOK list too large for one runtime variable into MokListRT, MokListRT1,
+// MokListRT2, ... (the same for MokListXRT), each whole signature lists.
+const maxMokListParts = 16
+
 // Trust reads the Secure Boot signature databases and shim's MOK state from
 // efivarfs. A variable that is absent is left out; one that cannot be read
-// or decoded has an entry in Errors (keyed by store, or by the variable's
+// or decoded has one entry in Errors (keyed by store, or by the variable's
 // name for shim's state variables) and never hides the others. The error
 // is non-nil only when firmware/efi itself cannot be examined; a machine
 // without UEFI gives an empty Trust.
@@ -186,52 +268,66 @@ func (fs FS) Trust() (*Trust, error) {
 	if mode != ModeUEFI {
 		return t, nil
 	}
-	read := func(field, name string, vendor GUID) ([]byte, bool) {
-		_, v, err := fs.ReadVariable(name, vendor)
-		if err != nil {
-			if !errors.Is(err, iofs.ErrNotExist) {
-				t.Errors.add(field, err)
-			}
-			return nil, false
-		}
-		return v, true
-	}
 	shim := false // any of shim's variables exists
 	for _, v := range trustVariables {
-		value, ok := read(v.store, v.name, v.vendor)
-		if !ok {
-			continue
+		var errs problems
+		parts := 1
+		if v.vendor == ShimLock {
+			parts = maxMokListParts
 		}
-		shim = shim || v.vendor == ShimLock
-		certs, hashes, err := DecodeStore(v.store, value)
-		if err != nil {
+		for i := range parts {
+			name := v.name
+			if i > 0 {
+				name += strconv.Itoa(i)
+			}
+			_, value, err := fs.ReadVariable(name, v.vendor)
+			if errors.Is(err, iofs.ErrNotExist) {
+				break
+			}
+			shim = shim || v.vendor == ShimLock
+			if err != nil {
+				errs.add(err)
+				continue
+			}
+			certs, hashes, err := DecodeStore(v.store, value)
+			errs.merge(err)
+			t.Certificates = append(t.Certificates, certs...)
+			for _, h := range hashes {
+				t.Hashes = countHashes(t.Hashes, h.Store, h.Type, h.Count)
+			}
+		}
+		if err := errs.err(); err != nil {
 			t.Errors.add(v.store, err)
 		}
-		t.Certificates = append(t.Certificates, certs...)
-		t.Hashes = append(t.Hashes, hashes...)
 	}
 	t.KnownCAs = knownCAPresence(t.Certificates)
-	if v, ok := read("SbatLevelRT", "SbatLevelRT", ShimLock); ok {
+	_, v, err := fs.ReadVariable("SbatLevelRT", ShimLock)
+	switch {
+	case err == nil:
 		shim = true
 		lvl, err := ParseSbatLevel(v)
 		if err != nil {
 			t.Errors.add("SbatLevelRT", err)
 		}
 		t.SbatLevel = lvl
+	case !errors.Is(err, iofs.ErrNotExist):
+		shim = true
+		t.Errors.add("SbatLevelRT", err)
 	}
 	// shim creates MokSBStateRT (one byte, 1) only when a person turned
-	// its validation off with mokutil --disable-validation.
-	if v, ok := read("MokSBStateRT", "MokSBStateRT", ShimLock); ok {
-		shim = true
-		switch {
-		case len(v) == 1 && v[0] == 1:
-			t.MokValidation = "disabled"
-		case len(v) == 1 && v[0] == 0:
-			t.MokValidation = "enabled"
-		default:
-			t.Errors.add("MokSBStateRT", fmt.Errorf("efi: MokSBStateRT holds %d bytes, want one byte 0 or 1: %w", len(v), ErrMalformed))
-		}
-	} else if shim {
+	// its validation off with mokutil --disable-validation; without it,
+	// shim validates.
+	_, v, err = fs.ReadVariable("MokSBStateRT", ShimLock)
+	switch {
+	case err == nil && len(v) == 1 && v[0] == 1:
+		t.MokValidation = "disabled"
+	case err == nil && len(v) == 1 && v[0] == 0:
+		t.MokValidation = "enabled"
+	case err == nil:
+		t.Errors.add("MokSBStateRT", fmt.Errorf("efi: MokSBStateRT holds %d bytes, want one byte 0 or 1: %w", len(v), ErrMalformed))
+	case !errors.Is(err, iofs.ErrNotExist):
+		t.Errors.add("MokSBStateRT", err)
+	case shim:
 		t.MokValidation = "enabled"
 	}
 	return t, nil

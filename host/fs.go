@@ -49,6 +49,8 @@ type Boot struct {
 	OS            OSRelease
 	CmdlineRaw    string
 	Cmdline       Cmdline
+	// Init is what PID 1 is (the zero Init when 1/comm is unreadable).
+	Init Init
 }
 
 // FieldErrors maps a fact's name to why it could not be read.
@@ -93,6 +95,11 @@ func (f FS) Boot() (*Boot, FieldErrors) {
 	set("machine_id", &b.MachineID, f.MachineID)
 	set("cmdline", &b.CmdlineRaw, f.CmdlineRaw)
 	b.Cmdline = ParseCmdline(b.CmdlineRaw)
+	var initErrs FieldErrors
+	b.Init, initErrs = f.Init()
+	for k, err := range initErrs {
+		errs[k] = err
+	}
 	if bt, err := f.BootTime(); err != nil {
 		errs["boot_time"] = err
 	} else {

@@ -19,6 +19,7 @@ func (p props) u64(k string) uint64    { return prop[uint64](p, k) }
 func (p props) u32(k string) uint32    { return prop[uint32](p, k) }
 func (p props) i32(k string) int32     { return prop[int32](p, k) }
 func (p props) strs(k string) []string { return prop[[]string](p, k) }
+func (p props) bool(k string) bool     { return prop[bool](p, k) }
 
 // execCommands decodes an Exec*= property (signature a(sasbttttuii)) into
 // argv lists (the path is argv[0]'s executable; systemctl shows argv).
@@ -43,14 +44,15 @@ func (p props) execCommands(k string) [][]string {
 // unitFromProps fills a Unit from org.freedesktop.systemd1.Unit properties.
 func unitFromProps(name string, p props) Unit {
 	u := Unit{
-		Name:            name,
-		Description:     p.str("Description"),
-		LoadState:       p.str("LoadState"),
-		ActiveState:     p.str("ActiveState"),
-		SubState:        p.str("SubState"),
-		FragmentPath:    p.str("FragmentPath"),
-		SourcePath:      p.str("SourcePath"),
-		StateChangeUSec: p.u64("StateChangeTimestamp"),
+		Name:             name,
+		Description:      p.str("Description"),
+		LoadState:        p.str("LoadState"),
+		ActiveState:      p.str("ActiveState"),
+		SubState:         p.str("SubState"),
+		FragmentPath:     p.str("FragmentPath"),
+		SourcePath:       p.str("SourcePath"),
+		StateChangeUSec:  p.u64("StateChangeTimestamp"),
+		NeedDaemonReload: p.bool("NeedDaemonReload"),
 		Times: UnitTimes{
 			InactiveExitUSec:  p.u64("InactiveExitTimestampMonotonic"),
 			ActiveEnterUSec:   p.u64("ActiveEnterTimestampMonotonic"),

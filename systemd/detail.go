@@ -86,8 +86,24 @@ func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) 
 		ActiveEnterUSec:   pr.u64("ActiveEnterTimestamp"),
 		ActiveExitUSec:    pr.u64("ActiveExitTimestamp"),
 		InactiveEnterUSec: pr.u64("InactiveEnterTimestamp"),
+
+		DropInPaths:            pr.strs("DropInPaths"),
+		StartLimitBurst:        pr.u32("StartLimitBurst"),
+		StartLimitIntervalUSec: pr.u64("StartLimitIntervalUSec"),
+	}
+	if d.DropInPaths == nil {
+		d.DropInPaths = []string{}
 	}
 	d.UnitFileState = pr.str("UnitFileState")
+	// Failures are the watcher's: the manager forgot them at the restart.
+	if s := w.snap.Load(); s != nil {
+		if u, ok := s.Unit(id); ok {
+			d.LastFailure, d.FailureCounts = u.LastFailure, u.FailureCounts
+			if u.FailureCounts != nil {
+				d.StartLimitHits = (*u.FailureCounts)["start-limit-hit"]
+			}
+		}
+	}
 	switch unitType(id) {
 	case "service":
 		sp, err := c.getAll(ctx, p, serviceIface)
@@ -96,6 +112,7 @@ func (w *Watcher) detail(ctx context.Context, name string) (*UnitDetail, error) 
 		}
 		d.Service = serviceFromProps(props(sp))
 		d.ExecStart = props(sp).execCommands("ExecStart")
+		d.ServiceType, d.RestartUSec = props(sp).str("Type"), props(sp).u64("RestartUSec")
 	case "timer":
 		tp, err := c.getAll(ctx, p, timerIface)
 		if err != nil {

@@ -32,7 +32,7 @@ var (
 // propTypes are the D-Bus types of the properties read
 // (org.freedesktop.systemd1(5)).
 var propTypes = map[string]string{
-	"Names": "as", "After": "as", "FragmentPath": "s", "SourcePath": "s", "UnitFileState": "s",
+	"Names": "as", "After": "as", "NeedDaemonReload": "b", "FragmentPath": "s", "SourcePath": "s", "UnitFileState": "s",
 	"StateChangeTimestamp": "t", "InactiveExitTimestampMonotonic": "t", "ActiveEnterTimestampMonotonic": "t",
 	"ActiveExitTimestampMonotonic": "t", "InactiveEnterTimestampMonotonic": "t",
 	"NRestarts": "u", "Result": "s", "ExecMainStatus": "i", "ExecMainCode": "i", "MainPID": "u", "Restart": "s",
@@ -114,6 +114,12 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 			}
 		}
 		add(unitIface, unitProps)
+		switch unitType(r.Name) {
+		case "device", "scope":
+			// Never loaded from a file: no reload can be needed.
+		default:
+			add(unitIface, []string{"NeedDaemonReload"})
+		}
 		switch unitType(r.Name) {
 		case "service":
 			add(unitIface, []string{"SourcePath"})

@@ -114,6 +114,8 @@ func TestFetchOneBadUnit(t *testing.T) {
 			return int32(0), "", true
 		case prop == "MainPID":
 			return uint32(0), "", true
+		case prop == "NeedDaemonReload":
+			return false, "", true
 		}
 		return uint64(1), "", true
 	})

@@ -3,6 +3,7 @@ package systemd
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // An inbox collects what the manager's signals said, between two refreshes
@@ -33,6 +34,13 @@ type inbox struct {
 	seq atomic.Uint64
 
 	signals, ignored atomic.Uint64
+
+	// failedResult holds, by unit object path, the Result of services
+	// whose last known Result is not success: a signal whose Result
+	// differs from it (success when absent) reports a new failure, and
+	// the same failure signalled again at each later state change
+	// (stop-post, then auto-restart) is not counted twice.
+	failedResult map[string]string
 }
 
 // maxPending is the most units an inbox tracks before it gives up and asks
@@ -49,6 +57,13 @@ type pending struct {
 	// a property the cache holds was invalidated or came in a form the
 	// watcher does not read.
 	reread bool
+	// failures are the failures the signals reported, oldest first, at
+	// most maxPendingFailures; extraFailures counts those past it.
+	failures      []Failure
+	extraFailures uint64
+	// amend completes the unit's last failure, reported in an earlier
+	// refresh, with how its process ended.
+	amend *Failure
 	// seq is, for each group of values, the seq of the last signal that
 	// set them.
 	seq [groups]uint64
@@ -145,6 +160,9 @@ func (in *inbox) route(m *wireMsg) {
 				p.seq[g] = seq
 			}
 			p.reread = p.reread || !ok
+			if g == groupService && p.v.last&vResult != 0 {
+				in.noteResult(m.path, p)
+			}
 		}
 	case "UnitNew", "UnitRemoved":
 		// Whether the unit is there is asked at refresh time.
@@ -175,6 +193,67 @@ func (in *inbox) route(m *wireMsg) {
 		return
 	}
 	in.poke()
+}
+
+// noteResult records a new failure when a service's signalled Result moved
+// away from its last known one to something other than success. Called
+// with mu held.
+func (in *inbox) noteResult(path []byte, p *pending) {
+	prev := in.failedResult[string(path)]
+	v := &p.v
+	if v.result == "success" || v.result == "" {
+		if prev != "" {
+			delete(in.failedResult, string(path))
+		}
+		return
+	}
+	if v.result == prev {
+		// A timeout's Result comes first, how the process it killed
+		// ended in a later signal: complete the failure with it.
+		if v.last&vExecMainCode != 0 && v.execMainCode != 0 {
+			f, _ := failureOf(v.result, sigchldCode(v.execMainCode), v.execMainStatus, v.nRestarts, time.Time{})
+			if n := len(p.failures); n > 0 && p.failures[n-1].Code == "" {
+				p.failures[n-1].Code, p.failures[n-1].Status, p.failures[n-1].Signal = f.Code, f.Status, f.Signal
+			} else if n == 0 {
+				p.amend = &f
+			}
+		}
+		return
+	}
+	if in.failedResult == nil {
+		in.failedResult = map[string]string{}
+	}
+	if len(in.failedResult) < maxPending {
+		in.failedResult[string(path)] = v.result
+	}
+	code := ""
+	if v.last&vExecMainCode != 0 {
+		code = sigchldCode(v.execMainCode)
+	}
+	f, _ := failureOf(v.result, code, v.execMainStatus, v.nRestarts, time.Now())
+	f.Observed = true
+	if len(p.failures) < maxPendingFailures {
+		p.failures = append(p.failures, f)
+	} else {
+		p.extraFailures++
+	}
+}
+
+// knowResults seeds failedResult with the Results the watcher read: a
+// service already failed when first read is not a new failure when its
+// next signal repeats the result.
+func (in *inbox) knowResults(failed map[string]string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for path, r := range failed {
+		if _, ok := in.failedResult[path]; ok {
+			continue
+		}
+		if in.failedResult == nil {
+			in.failedResult = map[string]string{}
+		}
+		in.failedResult[path] = r
+	}
 }
 
 // believe says whether m comes from the manager (or, for NameOwnerChanged,

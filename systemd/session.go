@@ -45,6 +45,11 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 		return w.gen != gen, err
 	}
 
+	// What the disk looks like now, against which later looks find the
+	// units whose files changed.
+	if _, err := w.checkReloads(ctx, c, false); err != nil {
+		return true, err
+	}
 	resync := time.NewTicker(w.opts.ResyncInterval)
 	defer resync.Stop()
 	ping := time.NewTicker(w.opts.PingInterval)
@@ -114,13 +119,20 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 			if err := w.resync(ctx, c, time.Since(w.filesAt) >= w.opts.UnitFilesInterval); err != nil {
 				return true, err
 			}
+			if _, err := w.checkReloads(ctx, c, true); err != nil {
+				return true, err
+			}
 			w.publish()
 		case <-ping.C:
 			before := w.c.mgr
 			if err := w.refreshCounters(ctx, c); err != nil {
 				return true, err
 			}
-			if w.c.mgr != before || w.held {
+			reloads, err := w.checkReloads(ctx, c, false)
+			if err != nil {
+				return true, err
+			}
+			if w.c.mgr != before || w.held || reloads {
 				w.publish()
 			} else {
 				w.touch()

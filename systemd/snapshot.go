@@ -11,7 +11,7 @@ import (
 
 // publish builds an immutable snapshot from the cache and makes it current.
 func (w *Watcher) publish() {
-	s := BuildSnapshot(w.c.input(w.opts.Scope), w.filter)
+	s := BuildSnapshot(w.c.input(w.scopeNow(), &w.fail, w.in.Load()), w.filter)
 	w.gen++
 	s.Generation = w.gen
 	s.SyncedAt = w.syncedAt
@@ -19,6 +19,15 @@ func (w *Watcher) publish() {
 	w.snap.Store(s)
 	w.held = false
 	w.setStatus(nil)
+}
+
+// scopeNow is the manager's scope as its unit path says, else the one the
+// watcher was asked to watch.
+func (w *Watcher) scopeNow() Scope {
+	if w.scopeKnown {
+		return w.scope
+	}
+	return w.opts.Scope
 }
 
 // touch republishes the current snapshot as confirmed fresh now, without
@@ -32,7 +41,11 @@ func (w *Watcher) touch() {
 	w.setStatus(nil)
 }
 
-func (c *cache) input(scope Scope) SnapshotInput {
+// input is the cache as a SnapshotInput, with each service's failure
+// record (fl, may be nil) attached; failures the cache's properties show
+// that fl has no record of are recorded there, and told to the inbox (may
+// be nil) so that their next signal is not taken for a new failure.
+func (c *cache) input(scope Scope, fl *failures, inbox *inbox) SnapshotInput {
 	in := SnapshotInput{
 		Now:           dualNow(),
 		UnitsRefused:  c.refused,
@@ -51,10 +64,33 @@ func (c *cache) input(scope Scope) SnapshotInput {
 	if !c.sameOrder() {
 		c.order = slices.Sorted(maps.Keys(c.units))
 	}
+	var seed map[string]string
 	for _, name := range c.order {
 		e := c.units[name]
-		in.Units = append(in.Units, e.unit)
+		u := e.unit
+		if fl != nil {
+			if s := u.Service; s != nil && s.Result != "" && s.Result != "success" {
+				if f, ok := failureOf(s.Result, s.ExecMainCode, s.ExecMainStatus, s.NRestarts, time.UnixMicro(int64(u.StateChangeUSec)).UTC()); ok {
+					fl.found(name, f)
+				}
+				if seed == nil {
+					seed = map[string]string{}
+				}
+				seed[string(e.path)] = s.Result
+			}
+			if r := fl.units[name]; r != nil {
+				u.LastFailure, u.FailureCounts = r.last, &r.counts
+			}
+		}
+		in.Units = append(in.Units, u)
 		in.After[name] = e.after
+	}
+	if fl != nil {
+		if len(seed) > 0 && inbox != nil {
+			inbox.knowResults(seed)
+		}
+		fl.prune(func(n string) bool { _, ok := c.units[n]; return ok })
+		in.RecentFailures = fl.latest()
 	}
 	if c.fileList == nil && len(c.files) > 0 {
 		c.fileList = slices.SortedFunc(maps.Values(c.files), byFileName)
@@ -114,6 +150,10 @@ type SnapshotInput struct {
 	// CLOCK_MONOTONIC µs), which turns monotonic timer triggers into
 	// times of day; zero leaves them out.
 	Now DualTimestamp `json:"now"`
+
+	// RecentFailures are the host's latest service failures the watcher
+	// saw, newest first (see Snapshot.RecentFailures).
+	RecentFailures []Failure `json:"recent_failures,omitempty"`
 
 	// fileList, when set, is UnitFiles sorted by name.
 	fileList []UnitFile
@@ -208,12 +248,16 @@ func BuildSnapshot(in SnapshotInput, f Filter) *Snapshot {
 		CriticalChain:      []ChainLink{},
 		DetailComplete:     !in.DetailLoading,
 		UnitsRefused:       in.UnitsRefused,
+		RecentFailures:     in.RecentFailures,
 		Scope:              in.Scope.String(),
 		Manager:            m,
 		Timeline:           tl,
 		UnitFilesError:     in.UnitFilesError,
 		UnitFilesFrom:      in.UnitFilesFrom,
 		UnitFilesDiskError: in.UnitFilesDiskError,
+	}
+	if s.RecentFailures == nil {
+		s.RecentFailures = []Failure{}
 	}
 	// Without every unit's times, blame and the critical chain would be
 	// wrong rather than missing.

@@ -186,6 +186,20 @@ func (w *Watcher) refresh(ctx context.Context, c *conn, d drained) (changed bool
 	if d.gone {
 		return false, errManagerGone
 	}
+	// Failures first: a full sync below would read the units afresh,
+	// after systemd has already reset their Result.
+	for p, pu := range d.units {
+		if len(pu.failures) == 0 && pu.amend == nil {
+			continue
+		}
+		if name, ok := unitNameFromPath(dbus.ObjectPath(p)); ok && utf8.ValidString(name) {
+			w.fail.observe(name, pu.failures, pu.extraFailures)
+			if pu.amend != nil {
+				w.fail.amend(name, *pu.amend)
+			}
+			changed = true
+		}
+	}
 	if d.full {
 		return true, w.fullSync(ctx, c, true)
 	}
@@ -448,5 +462,26 @@ func (w *Watcher) readManager(ctx context.Context, c *conn) (Manager, error) {
 	}
 	m, _ := managerFromProps(mp)
 	w.unitPath = props(mp).strs("UnitPath")
+	w.scope, w.scopeKnown = scopeFromUnitPath(w.unitPath)
 	return m, nil
+}
+
+// scopeFromUnitPath tells a system manager from a user manager by the
+// directories it loads units from (systemd.unit(5): .../systemd/system*
+// against .../systemd/user*): the manager says what it is, whatever
+// address it was found at.
+func scopeFromUnitPath(dirs []string) (Scope, bool) {
+	for _, d := range dirs {
+		d = path.Clean(d)
+		if path.Base(path.Dir(d)) != "systemd" {
+			continue
+		}
+		switch b := path.Base(d); {
+		case b == "user" || strings.HasPrefix(b, "user."):
+			return ScopeUser, true
+		case b == "system" || strings.HasPrefix(b, "system."):
+			return ScopeSystem, true
+		}
+	}
+	return 0, false
 }

@@ -65,6 +65,10 @@ type Snapshot struct {
 	// name that is not UTF-8 or is 256 bytes or longer (systemd's limit),
 	// which no real manager sends.
 	UnitsRefused int `json:"units_refused,omitempty"`
+	// RecentFailures are the latest service failures the watcher saw on
+	// the host, newest first, at most RecentFailuresKept (a service's
+	// own last one is its LastFailure).
+	RecentFailures []Failure `json:"recent_failures"`
 }
 
 // Age is how long ago the snapshot was last brought up to date.
@@ -118,6 +122,10 @@ type Unit struct {
 	SourcePath    string `json:"source_path,omitempty"`
 	// SysV marks units generated from a SysV init script.
 	SysV bool `json:"sysv,omitempty"`
+	// NeedDaemonReload says the unit's file or drop-ins changed on disk
+	// since the manager loaded them: what it runs is not what the files
+	// say until a daemon-reload.
+	NeedDaemonReload bool `json:"need_daemon_reload"`
 	// StateChangeUSec is the realtime (CLOCK_REALTIME µs) of the last
 	// state change (StateChangeTimestamp).
 	StateChangeUSec uint64    `json:"state_change_usec"`
@@ -129,9 +137,15 @@ type Unit struct {
 	// DetailError says which of the unit's properties the manager would
 	// not give (access denied, no reply), which then read as zero; the
 	// other units are read all the same.
-	DetailError string   `json:"detail_error,omitempty"`
-	Service     *Service `json:"service,omitempty"`
-	Timer       *Timer   `json:"timer,omitempty"`
+	DetailError string `json:"detail_error,omitempty"`
+	// LastFailure is the service's last run that ended in a result other
+	// than success, kept across the automatic restarts that reset
+	// systemd's own Result; FailureCounts counts the failures the watcher
+	// saw, by result. Both nil for a unit that never failed.
+	LastFailure   *Failure       `json:"last_failure,omitempty"`
+	FailureCounts *FailureCounts `json:"failure_counts,omitempty"`
+	Service       *Service       `json:"service,omitempty"`
+	Timer         *Timer         `json:"timer,omitempty"`
 }
 
 // Type is the unit's type: the suffix after the last dot ("service").
@@ -168,6 +182,9 @@ type UnitFile struct {
 	Name  string `json:"name"`
 	Path  string `json:"path"`
 	State string `json:"state"`
+	// Preset is the vendor preset (enabled, disabled), read from disk
+	// in the files view; empty where systemctl shows none.
+	Preset string `json:"preset,omitempty"`
 }
 
 // Summary counts the snapshot's units.
@@ -192,6 +209,17 @@ type UnitDetail struct {
 	RequiredBy []string `json:"required_by"`
 	// ExecStart lists the command lines (path and argv) of ExecStart=.
 	ExecStart [][]string `json:"exec_start,omitempty"`
+	// The unit file as the manager loaded it: its drop-ins, and the
+	// settings that decide what a failure leads to.
+	DropInPaths            []string `json:"drop_in_paths"`
+	StartLimitBurst        uint32   `json:"start_limit_burst"`
+	StartLimitIntervalUSec uint64   `json:"start_limit_interval_usec"`
+	// ServiceType (Type=), RestartUSec (RestartSec=), for services.
+	ServiceType string `json:"service_type,omitempty"`
+	RestartUSec uint64 `json:"restart_usec,omitempty"`
+	// StartLimitHits counts the times the watcher saw the unit hit its
+	// start limit.
+	StartLimitHits uint64 `json:"start_limit_hits"`
 	// State-enter timestamps, CLOCK_REALTIME µs.
 	InactiveExitUSec  uint64 `json:"inactive_exit_usec"`
 	ActiveEnterUSec   uint64 `json:"active_enter_usec"`

@@ -6,7 +6,9 @@ package systemd
 // emit their values (org.freedesktop.systemd1(5): "emits-change"); the ones
 // read here all are, so a change costs no property read.
 type unitValues struct {
-	set valueSet
+	// set holds the values of all signals merged in; last those of the
+	// latest signal alone.
+	set, last valueSet
 
 	activeState, subState, loadState string
 	stateChange                      uint64
@@ -112,6 +114,7 @@ func (v *unitValues) parse(d *decoder) (group int, ok bool) {
 	iface := d.str()
 	group = groupOf(iface)
 	ok = true
+	v.last = 0
 	n := d.u32()
 	d.align(8)
 	end := d.pos + int(n)
@@ -156,6 +159,7 @@ func (v *unitValues) parse(d *decoder) (group int, ok bool) {
 
 func (v *unitValues) decode(d *decoder, tp trackedProp) {
 	v.set |= tp.bit
+	v.last |= tp.bit
 	switch tp.bit {
 	case vActiveState:
 		v.activeState = internState(d.str())

@@ -124,9 +124,14 @@ type Watcher struct {
 
 	// Owned by the Run goroutine.
 	c        *cache
+	fail     failures // the services' failure records
 	syncedAt time.Time
 	filesAt  time.Time
 	unitPath []string // the manager's UnitPath
+	reloads  reloadWatch
+	// scope is the manager's, from its unit path, once scopeKnown.
+	scope      Scope
+	scopeKnown bool
 	// held says the cache has a change of the manager's properties that
 	// no snapshot shows yet: the next refresh (or ping) publishes it.
 	held bool

@@ -86,6 +86,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("collector.systemd.address-is-bus", "The --collector.systemd.address is a message bus (system or session bus), not the manager's private socket.").BoolVar(&o.collectorConfig.Systemd.Bus)
 	app.Flag("collector.systemd.timeout", "Deadline for every D-Bus call to the manager.").Default("5s").DurationVar(&o.collectorConfig.Systemd.Timeout)
 	app.Flag("collector.systemd.unit-files-from-manager", "Ask the manager for the unit file list (ListUnitFiles, which blocks it for seconds with a thousand unit files) instead of reading it from the unit directories below --path.rootfs.").BoolVar(&o.collectorConfig.Systemd.UnitFilesFromManager)
+	app.Flag("collector.systemd.source", "Where the systemd section comes from: manager (D-Bus), files (the unit files below --path.rootfs, as systemctl --root reads them), or auto: the manager when the root booted with systemd (it has /run/systemd/system) or an address is given, until it never answers; files otherwise, as for another system's root mounted for repair.").Default("auto").EnumVar(&o.collectorConfig.Systemd.Source, "auto", "manager", "files")
 	app.Flag("collector.systemd.unit-include", "Regexp of unit names to report (anchored, as node_exporter's).").Default(".+").StringVar(&o.collectorConfig.Systemd.Include)
 	app.Flag("collector.systemd.unit-exclude", "Regexp of unit names not to report (anchored).").Default(".+\\.(automount|device|mount|scope|slice)").StringVar(&o.collectorConfig.Systemd.Exclude)
 	app.Flag("collector.bootloader.logind-address", "D-Bus address where logind answers for scheduled shutdowns (default: the system bus).").PlaceHolder("ADDRESS").StringVar(&o.collectorConfig.Bootloader.LogindAddress)
@@ -183,6 +184,7 @@ func buildSet(logger *slog.Logger, o options, only ...string) *collectors.Set {
 		}
 		built[f.Name] = c
 	}
+	collectors.Link(built)
 	return collectors.NewSet(built, o.timeout, logger)
 }
 

@@ -1,0 +1,120 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/bootinfo/bootinfo/systemd"
+	"github.com/bootinfo/bootinfo/systemd/unitfiles"
+	"github.com/prometheus/common/promslog"
+)
+
+// filesRoot lays out a small system root: a service enabled for
+// multi-user.target, a drop-in and the default target.
+func filesRoot(t *testing.T, booted bool) string {
+	root := t.TempDir()
+	files := map[string]string{
+		"usr/lib/systemd/system/multi-user.target":     "[Unit]\n",
+		"usr/lib/systemd/system/web.service":           "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+		"etc/systemd/system/web.service.d/limits.conf": "[Service]\nLimitNOFILE=4096\n",
+		"usr/lib/systemd/system-preset/90-test.preset": "disable *\n",
+	}
+	testutil.WriteTree(t, root, files)
+	if err := os.MkdirAll(filepath.Join(root, "etc/systemd/system/multi-user.target.wants"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		"etc/systemd/system/multi-user.target.wants/web.service": "/usr/lib/systemd/system/web.service",
+		"etc/systemd/system/default.target":                      "/usr/lib/systemd/system/multi-user.target",
+	} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if booted {
+		if err := os.MkdirAll(filepath.Join(root, "run/systemd/system"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func filesCollector(t *testing.T, root string, sc SystemdConfig) *systemdCollector {
+	t.Helper()
+	if sc.Timeout == 0 {
+		sc.Timeout = time.Second
+	}
+	c, err := NewSystemdCollector(Config{Logger: promslog.NewNopLogger(), Paths: Paths{RootFS: root}, Systemd: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.(*systemdCollector)
+}
+
+// TestSystemdFilesView: a root that did not boot with systemd (a rescue
+// mount, a host with another init) is described from its files, says so
+// and why, and has no unit detail.
+func TestSystemdFilesView(t *testing.T) {
+	root := filesRoot(t, false)
+	c := filesCollector(t, root, SystemdConfig{Include: ".+"})
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := snap.Section.(*SystemdSection)
+	if sec.Source != SourceFiles || !strings.Contains(sec.FilesReason, "did not boot with systemd") {
+		t.Errorf("source %q, reason %q", sec.Source, sec.FilesReason)
+	}
+	want := systemd.ReadFiles(root, unitfiles.SystemPaths(), unitfiles.SystemPresetDirs)
+	var web *systemd.UnitFile
+	for i, f := range sec.UnitFiles {
+		if f.Name == "web.service" {
+			web = &sec.UnitFiles[i]
+		}
+	}
+	if web == nil || web.State != "enabled" || web.Preset != "disabled" || len(sec.UnitFiles) != len(want.UnitFiles) {
+		t.Errorf("unit files %+v, want those of ReadFiles %+v", sec.UnitFiles, want.UnitFiles)
+	}
+	if sec.DefaultTarget != "multi-user.target" || len(sec.DropIns["web.service"]) != 1 {
+		t.Errorf("default target %q, drop-ins %v", sec.DefaultTarget, sec.DropIns)
+	}
+	if v := metricValue(t, snap, "bootinfo_systemd_source", "source=files"); v != 1 {
+		t.Errorf("bootinfo_systemd_source{source=files} = %v", v)
+	}
+	if v := metricValue(t, snap, "bootinfo_systemd_unit_file_state", "name=web.service,state=enabled"); v != 1 {
+		t.Errorf("unit file state of web.service = %v", v)
+	}
+	if _, err := c.Query(context.Background(), "units/web.service", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unit detail without a manager: %v", err)
+	}
+}
+
+// TestSystemdFilesWhenNoManagerAnswers: a root that booted with systemd
+// but whose manager never answers is described from its files, with the
+// reason; asked for the manager by flag, the collector fails instead.
+func TestSystemdFilesWhenNoManagerAnswers(t *testing.T) {
+	root := filesRoot(t, true)
+	// The default address is this machine's /run/systemd/private, which
+	// a machine without systemd as PID 1 does not have.
+	if _, err := os.Stat("/run/systemd/private"); err == nil {
+		testutil.SkipOrFail(t, "this machine runs a system manager")
+	}
+	c := filesCollector(t, root, SystemdConfig{Include: ".+"})
+	snap, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sec := snap.Section.(*SystemdSection); sec.Source != SourceFiles || !strings.HasPrefix(sec.FilesReason, "no manager answered: ") {
+		t.Errorf("source %q, reason %q", sec.Source, sec.FilesReason)
+	}
+	c = filesCollector(t, root, SystemdConfig{Include: ".+", Source: SourceManager})
+	if _, err := c.Collect(context.Background()); err == nil {
+		t.Error("with --collector.systemd.source=manager an absent manager is not an error")
+	}
+}

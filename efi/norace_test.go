@@ -1,0 +1,5 @@
+//go:build !race
+
+package efi
+
+const raceEnabled = false
