@@ -3,6 +3,7 @@ package collectors
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"time"
 
@@ -151,7 +152,7 @@ func (c *Checkpoints) Stop() {
 		stop.Kind, stop.Detail = kind, detail
 		if err != nil {
 			stop.Detail = "cannot ask the manager: " + err.Error()
-			if !errors.Is(err, errNoManager) {
+			if !errors.Is(err, fs.ErrNotExist) { // no manager here
 				c.cfg.Logger.Error("cannot ask the service manager which shutdown is queued", "err", err)
 			}
 		}
