@@ -154,6 +154,8 @@ func TestPreviousBootLab(t *testing.T) {
 				if res == nil || err == nil || !strings.Contains(err.Error(), "exit status 3") {
 					t.Fatalf("first boot: %v\n%s", err, consoleOf(res))
 				}
+				t.Logf("boot prevboot-kill (%v) took %v (QEMU used %v of CPU) after waiting %v for other boots", cfg.Firmware,
+					res.Elapsed.Round(time.Millisecond), res.CPU.Round(time.Millisecond), res.Waited.Round(time.Millisecond))
 				m := pbKillRE.FindSubmatch(res.Console)
 				if m == nil {
 					t.Fatalf("the first boot was not killed:\n%s", res.Console)
