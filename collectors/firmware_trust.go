@@ -5,19 +5,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// trustDescs are the metrics of what the Secure Boot databases trust.
-type trustDescs struct {
-	notAfter, signatures, knownCA *prometheus.Desc
-}
-
-func newTrustDescs() trustDescs {
-	return trustDescs{
-		notAfter:   desc("secure_boot_certificate_not_after_seconds", "When a certificate of a Secure Boot signature database (PK, KEK, db, dbx) or of shim's MOK lists (MokList, MokListX) expires, in seconds since the epoch; subject is the certificate's distinguished name, serial upper-case hex.", "store", "subject", "serial"),
-		signatures: desc("secure_boot_signatures", "Number of signatures a Secure Boot signature database or MOK list holds by type: x509 counts certificates, sha256, x509_sha256, ... count hashes.", "store", "type"),
-		knownCA:    desc("secure_boot_known_ca", "Whether a store holds one of Microsoft's Secure Boot CAs (1) or not (0), identified by fingerprint or subject: each CA in its home store (KEK or db) and in dbx, where it is revoked.", "store", "ca"),
-	}
-}
-
 // certKey identifies a certificate's not_after series.
 type certKey struct{ store, subject, serial string }
 
