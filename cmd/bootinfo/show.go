@@ -58,6 +58,9 @@ func printValue(stdout, stderr io.Writer, v any, format string) int {
 	var err error
 	switch format {
 	case "text":
+		if tv, ok := v.(collectors.TextViewer); ok {
+			v = tv.TextView()
+		}
 		err = writeText(stdout, v)
 	default:
 		enc := json.NewEncoder(stdout)
