@@ -20,21 +20,32 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"github.com/bootinfo/bootinfo/efi"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // Variable is one live variable of the store.
 type Variable struct {
 	Name       string
-	Vendor     efi.GUID
+	Vendor     GUID
 	Attributes uint32
 	Data       []byte
 }
 
+// GUID is an EFI_GUID as stored (the first three fields little-endian).
+// The package has its own, rather than the efi package's, so that the efi
+// package's tests can use it.
+type GUID [16]byte
+
+// String is the registry format, as efivarfs names files.
+func (g GUID) String() string {
+	return fmt.Sprintf("%08x-%04x-%04x-%x-%x", binary.LittleEndian.Uint32(g[0:]),
+		binary.LittleEndian.Uint16(g[4:]), binary.LittleEndian.Uint16(g[6:]), g[8:10], g[10:])
+}
+
 // authenticatedVariableStore is gEfiAuthenticatedVariableGuid, the
-// signature of a store whose variables carry authenticated headers.
-var authenticatedVariableStore = efi.MustParseGUID("aaf32c78-947b-439a-a180-2e144ec37792")
+// signature of a store whose variables carry authenticated headers
+// (aaf32c78-947b-439a-a180-2e144ec37792).
+var authenticatedVariableStore = GUID{0x78, 0x2c, 0xf3, 0xaa, 0x7b, 0x94, 0x9a, 0x43, 0xa1, 0x80, 0x2e, 0x14, 0x4e, 0xc3, 0x77, 0x92}
 
 const (
 	startID  = 0x55aa
@@ -58,7 +69,7 @@ func Parse(img []byte) ([]Variable, error) {
 	if hl+storeHeaderSize > len(img) {
 		return nil, errors.New("ovmfvars: variable store header past the end")
 	}
-	var sig efi.GUID
+	var sig GUID
 	copy(sig[:], img[hl:hl+16])
 	if sig != authenticatedVariableStore {
 		return nil, fmt.Errorf("ovmfvars: variable store %s is not an authenticated one", sig)
@@ -99,10 +110,19 @@ func Parse(img []byte) ([]Variable, error) {
 	return out, nil
 }
 
-// WriteEfivars writes the live variables of the image at path into dir as
-// efivarfs files (NAME-GUID, 4 attribute bytes then the data), creating dir.
-// A missing image skips the test, or fails it under CI=true.
-func WriteEfivars(tb testing.TB, path, dir string) []Variable {
+// Read returns the live variables of the image at path by name. A missing
+// image skips the test, or fails it under CI=true.
+func Read(tb testing.TB, path string) map[string]Variable {
+	tb.Helper()
+	vars := parseFile(tb, path)
+	m := make(map[string]Variable, len(vars))
+	for _, v := range vars {
+		m[v.Name] = v
+	}
+	return m
+}
+
+func parseFile(tb testing.TB, path string) []Variable {
 	tb.Helper()
 	img, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -115,6 +135,15 @@ func WriteEfivars(tb testing.TB, path, dir string) []Variable {
 	if err != nil {
 		tb.Fatalf("%s: %v", path, err)
 	}
+	return vars
+}
+
+// WriteEfivars writes the live variables of the image at path into dir as
+// efivarfs files (NAME-GUID, 4 attribute bytes then the data), creating dir.
+// A missing image skips the test, or fails it under CI=true.
+func WriteEfivars(tb testing.TB, path, dir string) []Variable {
+	tb.Helper()
+	vars := parseFile(tb, path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.Fatal(err)
 	}

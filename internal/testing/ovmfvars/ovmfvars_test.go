@@ -21,7 +21,7 @@ func TestParseMicrosoftStore(t *testing.T) {
 			continue
 		}
 		delete(want, v.Name)
-		if v.Vendor != vendor {
+		if efi.GUID(v.Vendor) != vendor || v.Vendor.String() != vendor.String() {
 			t.Errorf("%s: vendor %s, want %s", v.Name, v.Vendor, vendor)
 		}
 		if lists, err := efi.ParseSignatureLists(v.Data); err != nil || len(lists) == 0 {
