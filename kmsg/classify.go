@@ -212,7 +212,7 @@ func fsProblem(m string) (Problem, bool) {
 		strings.HasPrefix(m, "XFS (") && reXFS.MatchString(m),
 		strings.HasPrefix(m, "BTRFS") && reBtrfs.MatchString(m):
 		return ProblemFSError, true
-	case strings.Contains(m, "emounting filesystem read-only"),
+	case strings.HasSuffix(m, "emounting filesystem read-only"),
 		strings.HasPrefix(m, "BTRFS info (device ") && strings.HasSuffix(m, "): forced readonly"),
 		strings.HasSuffix(m, "): Filesystem has been set read-only"):
 		return ProblemFSReadOnly, true
@@ -250,8 +250,8 @@ func (c *classifier) network(m string, t uint64) (Problem, bool) {
 // rpcServer returns the "prog: server NAME" part of a SunRPC client's
 // line about a server, the part before sep.
 func rpcServer(m, sep string) (string, bool) {
-	i := strings.Index(m, ": server ")
-	if i <= 0 || strings.IndexByte(m[:i], ' ') >= 0 {
+	i := strings.IndexByte(m, ':')
+	if i <= 0 || !strings.HasPrefix(m[i:], ": server ") || strings.IndexByte(m[:i], ' ') >= 0 {
 		return "", false
 	}
 	j := strings.Index(m[i:], sep)
@@ -274,7 +274,7 @@ func (c *classifier) hardware(m string) (Problem, bool) {
 		strings.HasPrefix(m, "BERT: Error records from previous boot"):
 		c.cperHeader = true
 		return ProblemHardwareError, true
-	case strings.Contains(m, "[Hardware Error]: event severity: "):
+	case isCPERSeverity(m):
 		header := c.cperHeader
 		c.cperHeader = false
 		return ProblemHardwareError, !header
@@ -283,6 +283,20 @@ func (c *classifier) hardware(m string) (Problem, bool) {
 		return ProblemHardwareError, true
 	}
 	return "", false
+}
+
+// isCPERSeverity reports the "event severity" line that the kernel prints
+// once per UEFI CPER record, under a "[Hardware Error]: " prefix that GHES
+// and extlog number ("{N}[Hardware Error]: ").
+func isCPERSeverity(m string) bool {
+	if strings.HasPrefix(m, "{") {
+		i := strings.IndexByte(m, '}')
+		if i < 0 {
+			return false
+		}
+		m = m[i+1:]
+	}
+	return strings.HasPrefix(m, "[Hardware Error]: event severity: ")
 }
 
 // isStandaloneBUG reports a "BUG: ..." report that no die() line follows.
