@@ -152,8 +152,9 @@ type classifier struct {
 // Classify reports the problem a single record announces, if any, without
 // the cross-record state Summary keeps (so a "Machine check events logged"
 // notice, a CPER "event severity" line and every repeated
-// unregister_netdevice or NFS warning count here). Only facility kern counts: user space can
-// write any text into /dev/kmsg, but never as facility 0.
+// unregister_netdevice or NFS warning count here). Only facility kern
+// counts: user space can write any text into /dev/kmsg, but never as
+// facility 0.
 func Classify(r Record) (Problem, bool) {
 	var c classifier
 	return c.classify(r)
