@@ -1,6 +1,7 @@
 package nfd
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,8 +86,12 @@ func TestWriteFileRefuses(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "nfd: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
-			if tc.errno != nil && !os.IsNotExist(err) && !strings.Contains(err.Error(), tc.errno.Error()) {
+			if tc.errno != nil && !errors.Is(err, tc.errno) {
 				t.Errorf("error %q, want %v", err, tc.errno)
+			}
+			// The same fault, the same message: no temporary name in it.
+			if again := WriteFile(tc.dir, tc.file, tc.content); again == nil || again.Error() != err.Error() {
+				t.Errorf("a second attempt fails with %v, the first with %v", again, err)
 			}
 		})
 	}

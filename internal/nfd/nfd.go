@@ -178,16 +178,17 @@ func WriteFile(dir, name string, content []byte) (err error) {
 	if len(content) > MaxFileSize {
 		return fmt.Errorf("nfd: feature file of %d bytes is larger than nfd-worker reads (%d)", len(content), MaxFileSize)
 	}
+	path := filepath.Join(dir, name)
 	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("nfd: %w", err)
+		return writeError(path, err)
 	}
 	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
-			err = fmt.Errorf("nfd: writing %s: %w", filepath.Join(dir, name), err)
+			err = writeError(path, err)
 		}
 	}()
 	if _, err = f.Write(content); err != nil {
@@ -202,5 +203,20 @@ func WriteFile(dir, name string, content []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dir, name))
+	return os.Rename(tmp, path)
+}
+
+// writeError says what failed writing path, without the temporary file's
+// random name: the same fault gives the same message every time, so a
+// caller can log it once.
+func writeError(path string, err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	case errors.As(err, &le):
+		err = fmt.Errorf("%s: %w", le.Op, le.Err)
+	}
+	return fmt.Errorf("nfd: writing %s: %w", path, err)
 }
