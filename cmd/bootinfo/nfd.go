@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -49,7 +50,7 @@ type nodeFeatures struct {
 
 func newNodeFeatures(logger *slog.Logger, set *collectors.Set, o nfdOptions) *nodeFeatures {
 	return &nodeFeatures{
-		logger:   logger.With("feature_file", o.dir+"/"+nfdFileName),
+		logger:   logger.With("feature_file", filepath.Join(o.dir, nfdFileName)),
 		set:      set,
 		interval: o.interval,
 		file:     nfd.File{Dir: o.dir, Name: nfdFileName, Comment: nfdComment, Expiry: o.expiry},
