@@ -32,6 +32,7 @@ type options struct {
 	collectorConfig collectors.Config
 	timeout         time.Duration
 	logConfig       promslog.Config
+	nfd             nfdOptions
 }
 
 func main() {
@@ -90,6 +91,9 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("collector.systemd.unit-include", "Regexp of unit names to report (anchored, as node_exporter's).").Default(".+").StringVar(&o.collectorConfig.Systemd.Include)
 	app.Flag("collector.systemd.unit-exclude", "Regexp of unit names not to report (anchored).").Default(".+\\.(automount|device|mount|scope|slice)").StringVar(&o.collectorConfig.Systemd.Exclude)
 	app.Flag("collector.bootloader.logind-address", "D-Bus address where logind answers for scheduled shutdowns (default: the system bus).").PlaceHolder("ADDRESS").StringVar(&o.collectorConfig.Bootloader.LogindAddress)
+	app.Flag("nfd.features-dir", "Serve also writes node-feature-discovery's local feature file \""+nfdFileName+"\" into this directory (NFD's features.d): node labels for the firmware mode, Secure Boot, the 2023 Microsoft CAs and a pending reboot. Off by default.").PlaceHolder("DIR").StringVar(&o.nfd.dir)
+	app.Flag("nfd.interval", fmt.Sprintf("How often serve makes the node labels again (above 0, at most %s); the file is written only when they change.", maxNFDInterval)).Default("1m").DurationVar(&o.nfd.interval)
+	app.Flag("nfd.expiry", "How long node-feature-discovery keeps the labels after each write, so that they go if bootinfo stops (0: for ever; else at least twice --nfd.interval). The file is written again once half of it has passed.").Default("1h").DurationVar(&o.nfd.expiry)
 	promslogflag.AddFlags(app, &o.logConfig)
 
 	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()

@@ -55,7 +55,13 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	set := buildSet(logger, o)
 	logger.Info("enabled collectors", "collectors", strings.Join(set.Names(), ","))
 
-	handler, err := newHandler(logger, set, sf)
+	var features *nodeFeatures
+	var own []prometheus.Collector
+	if o.nfd.dir != "" {
+		features = newNodeFeatures(logger, set, o.nfd)
+		own = append(own, collectors.NewFeatureFileCollector(features.Stats))
+	}
+	handler, err := newHandler(logger, set, sf, own...)
 	if err != nil {
 		logger.Error("cannot build the HTTP handler", "err", err)
 		return 1
@@ -102,6 +108,9 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	// sources to record this boot) runs in a goroutine of its own, so no
 	// source, however stuck, keeps the agent from listening just below.
 	set.Run(ctx)
+	if features != nil {
+		go features.run(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- web.ListenAndServe(server, sf.web, logger) }()
 	select {
@@ -139,10 +148,12 @@ func healthMux() http.Handler {
 
 // newHandler routes every endpoint. Only GET and HEAD are served.
 // --web.telemetry-path is checked by checkTelemetryPath first; a pattern
-// the mux still refuses is an error here, never a panic.
-func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (h http.Handler, err error) {
+// the mux still refuses is an error here, never a panic. extra are more of
+// the agent's own metrics, served beside the build's.
+func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags, extra ...prometheus.Collector) (h http.Handler, err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector("bootinfo"))
+	reg.MustRegister(extra...)
 	if !sf.disableExporterMetrics {
 		reg.MustRegister(promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}), promcollectors.NewGoCollector())
 	}
