@@ -52,19 +52,17 @@ var Runlevels = []string{"0", "1", "2", "3", "4", "5", "6", "S"}
 // List reads root's /etc/init.d and /etc/rc{0..6,S}.d. problems: one error per bad file/link.
 //
 // Services come sorted by name, each one's links by runlevel (as in
-// Runlevels) and name. A root without /etc/init.d has no services and no
-// problem; a missing rcN.d directory is no problem either. A script whose
+// Runlevels) and name. A root without /etc/init.d or rcN.d directories has
+// no services and no problem; rc links there without /etc/init.d are
+// problems. A script whose
 // header is missing or malformed, or that cannot be read, is listed with
 // Error set, and the same error, naming its path, is among problems. A link
 // that leads to no listed script is only a problem.
 func List(root string) (services []Service, problems []error) {
 	r := hostfile.NewRoot(root)
 	ents, err := r.ReadDir(initDir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, []error{fmt.Errorf("sysv: %w", err)}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		problems = append(problems, fmt.Errorf("sysv: %w", err))
 	}
 	buf := make([]byte, MaxHeaderBytes)
 	byName := make(map[string]int, len(ents))
