@@ -211,4 +211,3 @@ func TestRunlevelHostile(t *testing.T) {
 		}
 	})
 }
-
