@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/bootinfo/bootinfo/internal/hostfile"
+	"golang.org/x/sys/unix"
 )
 
 // ErrBadLink is wrapped by the error for an entry of /etc/rcN.d named like
@@ -96,7 +97,7 @@ func List(root string) (services []Service, problems []error) {
 		byName[name] = len(services)
 		services = append(services, s)
 	}
-	lr := linkReader{r: r, resolved: map[string]string{}}
+	lr := &linkReader{r: r, resolved: map[string]string{}}
 	lr.initDir, lr.initErr = r.Resolve(initDir)
 	for _, rl := range Runlevels {
 		dir := "etc/rc" + rl + ".d"
@@ -107,12 +108,17 @@ func List(root string) (services []Service, problems []error) {
 			}
 			continue
 		}
+		d, err := r.OpenDir(dir)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("sysv: %w", err))
+			continue
+		}
 		for _, e := range ents {
 			kind, prio, ok := parseLinkName(e.Name())
 			if !ok {
 				continue
 			}
-			script, err := lr.target(dir, e.Name())
+			script, err := lr.target(d, dir, e.Name())
 			if err == nil {
 				i, ok := byName[script]
 				if ok {
@@ -123,6 +129,7 @@ func List(root string) (services []Service, problems []error) {
 			}
 			problems = append(problems, fmt.Errorf("%s: %w", r.Path(dir+"/"+e.Name()), err))
 		}
+		d.Close()
 	}
 	return services, problems
 }
@@ -206,6 +213,7 @@ type linkReader struct {
 	initDir  string // /etc/init.d resolved inside the root
 	initErr  error
 	resolved map[string]string
+	buf      [4096]byte // PATH_MAX: a longer target is cut, and leads nowhere
 }
 
 func (lr *linkReader) resolve(dir string) (string, error) {
@@ -221,23 +229,24 @@ func (lr *linkReader) resolve(dir string) (string, error) {
 }
 
 // target returns the name of the script in /etc/init.d that the link name in
-// dir points to. Only the link itself is read, not what its target may link
+// dir, open as d, points to. Only the link itself is read, not what its target may link
 // to in turn: /etc/init.d/name may itself be a link (to upstart-job, say),
 // and it is that name init runs.
-func (lr *linkReader) target(dir, name string) (string, error) {
-	t, err := lr.r.Readlink(dir + "/" + name)
-	if errors.Is(err, syscall.EINVAL) {
+func (lr *linkReader) target(d *os.File, dir, name string) (string, error) {
+	n, err := unix.Readlinkat(int(d.Fd()), name, lr.buf[:])
+	if err == unix.EINVAL {
 		return "", fmt.Errorf("%w: not a symbolic link", ErrBadLink)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrBadLink, err)
+		return "", fmt.Errorf("%w: readlink: %w", ErrBadLink, err)
 	}
+	t := string(lr.buf[:n])
 	if !path.IsAbs(t) {
-		d, err := lr.resolve(dir)
+		rd, err := lr.resolve(dir)
 		if err != nil {
 			return "", fmt.Errorf("%w: %w", ErrBadLink, err)
 		}
-		t = path.Join(d, t)
+		t = path.Join(rd, t)
 	}
 	tdir, base := path.Split(path.Clean(t))
 	if base == "" || base == "." || base == ".." {
@@ -246,11 +255,11 @@ func (lr *linkReader) target(dir, name string) (string, error) {
 	if lr.initErr != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadLink, lr.initErr)
 	}
-	d, err := lr.resolve(tdir)
+	td, err := lr.resolve(tdir)
 	if err != nil {
 		return "", fmt.Errorf("%w: points to %s: %w", ErrBadLink, t, err)
 	}
-	if d != lr.initDir {
+	if td != lr.initDir {
 		return "", fmt.Errorf("%w: points to %s, outside /%s", ErrBadLink, t, initDir)
 	}
 	return base, nil
