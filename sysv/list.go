@@ -55,10 +55,9 @@ var Runlevels = []string{"0", "1", "2", "3", "4", "5", "6", "S"}
 // Services come sorted by name, each one's links by runlevel (as in
 // Runlevels) and name. A root without /etc/init.d or rcN.d directories has
 // no services and no problem; rc links there without /etc/init.d are
-// problems. A script whose
-// header is missing or malformed, or that cannot be read, is listed with
-// Error set, and the same error, naming its path, is among problems. A link
-// that leads to no listed script is only a problem.
+// problems. A script whose header is missing or malformed, or that cannot be
+// read, is listed with Error set, and the same error, naming its path, is
+// among problems. A link that leads to no listed script is only a problem.
 func List(root string) (services []Service, problems []error) {
 	r := hostfile.NewRoot(root)
 	ents, err := r.ReadDir(initDir)
