@@ -138,6 +138,8 @@ func TestSecureBootLab(t *testing.T) {
 				t.Errorf("the guest's /metrics does not say Secure Boot is on:\n%s", metrics)
 			}
 			promtoolCheck(t, metrics)
+			checkTrustMetrics(t, metrics, tr)
+			checkExpiryWithPromtool(t, metrics, tr)
 			if out := os.Getenv(EnvSecureBootMetricsOut); out != "" && fw == qemulab.OVMFMicrosoft {
 				if err := os.WriteFile(out, metrics, 0o644); err != nil {
 					t.Fatal(err)
