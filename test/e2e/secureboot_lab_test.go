@@ -89,12 +89,7 @@ func TestSecureBootLab(t *testing.T) {
 
 			// The oracle: every certificate, field by field, both ways,
 			// and every store's hash count by type.
-			want := oracleCertificates(t, tools, vars)
-			var got []oracleCert
-			for _, c := range tr.Certificates {
-				got = append(got, oracleCert{Store: c.Store, Subject: c.Subject, Issuer: c.Issuer, Serial: c.Serial,
-					NotBefore: c.NotBefore, NotAfter: c.NotAfter, SHA256: c.SHA256, Owner: c.Owner.String()})
-			}
+			want, got := oracleCertificates(t, tools, vars), asOracleCerts(tr.Certificates)
 			perStore := map[string]int{}
 			for _, c := range want {
 				perStore[c.Store]++
@@ -114,12 +109,7 @@ func TestSecureBootLab(t *testing.T) {
 			if d := cmp.Diff(owners, sigListOwners); d != "" {
 				t.Errorf("the oracle disagrees with itself on the X.509 signatures (-efi-readvar +sig-list-to-certs):\n%s", d)
 			}
-			var gotHashes []oracleHashes
-			for _, h := range tr.Hashes {
-				gotHashes = append(gotHashes, oracleHashes{Store: h.Store, Type: h.Type, Count: h.Count})
-			}
-			sortHashes(gotHashes)
-			hashDiff := cmp.Diff(wantHashes, gotHashes)
+			hashDiff := cmp.Diff(wantHashes, asOracleHashes(tr.Hashes))
 			if hashDiff != "" {
 				t.Errorf("hash counts (-efi-readvar +bootinfo):\n%s", hashDiff)
 			}
@@ -134,18 +124,18 @@ func TestSecureBootLab(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Contains(metrics, []byte(`bootinfo_firmware_info{mode="uefi",secure_boot="enabled"} 1`+"\n")) {
-				t.Errorf("the guest's /metrics does not say Secure Boot is on:\n%s", metrics)
-			}
-			promtoolCheck(t, metrics)
-			checkTrustMetrics(t, metrics, tr)
-			checkExpiryWithPromtool(t, metrics, tr)
 			if out := os.Getenv(EnvSecureBootMetricsOut); out != "" && fw == qemulab.OVMFMicrosoft {
 				if err := os.WriteFile(out, metrics, 0o644); err != nil {
 					t.Fatal(err)
 				}
 				t.Logf("wrote the guest's /metrics to %s", out)
 			}
+			if !bytes.Contains(metrics, []byte(`bootinfo_firmware_info{mode="uefi",secure_boot="enabled"} 1`+"\n")) {
+				t.Errorf("the guest's /metrics does not say Secure Boot is on:\n%s", metrics)
+			}
+			promtoolCheck(t, metrics)
+			checkTrustMetrics(t, metrics, tr)
+			checkExpiryWithPromtool(t, metrics, tr)
 		})
 	}
 }

@@ -238,6 +238,26 @@ func oracleSignatures(t *testing.T, tools sbTools, vars map[string][]byte) (hash
 	return hashes, certOwners
 }
 
+// asOracleCerts puts bootinfo's certificates in the oracle's terms.
+func asOracleCerts(certs []efi.Certificate) []oracleCert {
+	var out []oracleCert
+	for _, c := range certs {
+		out = append(out, oracleCert{Store: c.Store, Subject: c.Subject, Issuer: c.Issuer, Serial: c.Serial,
+			NotBefore: c.NotBefore, NotAfter: c.NotAfter, SHA256: c.SHA256, Owner: c.Owner.String()})
+	}
+	return out
+}
+
+// asOracleHashes puts bootinfo's hash counts in the oracle's terms and order.
+func asOracleHashes(hashes []efi.HashCount) []oracleHashes {
+	var out []oracleHashes
+	for _, h := range hashes {
+		out = append(out, oracleHashes{Store: h.Store, Type: h.Type, Count: h.Count})
+	}
+	sortHashes(out)
+	return out
+}
+
 func sortHashes(h []oracleHashes) {
 	sort.Slice(h, func(i, j int) bool {
 		if h[i].Store != h[j].Store {
@@ -276,13 +296,8 @@ func TestSecureBootOracleFixture(t *testing.T) {
 		if err != nil {
 			t.Errorf("DecodeStore %s: %v", s.store, err)
 		}
-		for _, c := range certs {
-			got = append(got, oracleCert{Store: c.Store, Subject: c.Subject, Issuer: c.Issuer, Serial: c.Serial,
-				NotBefore: c.NotBefore, NotAfter: c.NotAfter, SHA256: c.SHA256, Owner: c.Owner.String()})
-		}
-		for _, h := range hc {
-			gotHashes = append(gotHashes, oracleHashes{Store: h.Store, Type: h.Type, Count: h.Count})
-		}
+		got = append(got, asOracleCerts(certs)...)
+		gotHashes = append(gotHashes, asOracleHashes(hc)...)
 	}
 	for _, c := range want {
 		sigListOwners = append(sigListOwners, c.Store+" "+c.Owner)
