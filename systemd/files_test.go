@@ -44,17 +44,17 @@ func TestReadFilesRoot(t *testing.T) {
 	root := t.TempDir()
 	const usr, etc = "usr/lib/systemd/system/", "etc/systemd/system/"
 	writeRoot(t, root, map[string]string{
-		usr + "multi-user.target":                     "[Unit]\nDescription=Multi-User\n",
-		usr + "graphical.target":                      "[Unit]\nDescription=Graphical\n",
-		usr + "foo.service":                           "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
-		usr + "bar.service":                           "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
-		usr + "foo.service.d/a.conf":                  "[Service]\nEnvironment=A=vendor\n",
-		usr + "foo.service.d/b.conf":                  "[Service]\nEnvironment=B=vendor\n",
-		etc + "foo.service.d/a.conf":                  "[Service]\nEnvironment=A=admin\n",
-		etc + "service.d/10-all.conf":                 "[Service]\nEnvironment=ALL=1\n",
-		etc + "default.target":                        "->/usr/lib/systemd/system/graphical.target",
-		etc + "multi-user.target.wants/foo.service":   "->/usr/lib/systemd/system/foo.service",
-		"run/systemd/generator/gen.service":           "[Service]\nExecStart=/bin/true\n",
+		usr + "multi-user.target":                    "[Unit]\nDescription=Multi-User\n",
+		usr + "graphical.target":                     "[Unit]\nDescription=Graphical\n",
+		usr + "foo.service":                          "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+		usr + "bar.service":                          "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+		usr + "foo.service.d/a.conf":                 "[Service]\nEnvironment=A=vendor\n",
+		usr + "foo.service.d/b.conf":                 "[Service]\nEnvironment=B=vendor\n",
+		etc + "foo.service.d/a.conf":                 "[Service]\nEnvironment=A=admin\n",
+		etc + "service.d/10-all.conf":                "[Service]\nEnvironment=ALL=1\n",
+		etc + "default.target":                       "->/usr/lib/systemd/system/graphical.target",
+		etc + "multi-user.target.wants/foo.service":  "->/usr/lib/systemd/system/foo.service",
+		"run/systemd/generator/gen.service":          "[Service]\nExecStart=/bin/true\n",
 		"usr/lib/systemd/system-preset/90-os.preset": "enable foo.service\ndisable *\n",
 	})
 	v := ReadFiles(root, unitfiles.SystemPaths(), unitfiles.SystemPresetDirs)
