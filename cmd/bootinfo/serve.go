@@ -76,6 +76,9 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 	}
+	var serving <-chan struct{}
+	server.BaseContext, serving = listening()
+	notify := newNotifier(logger)
 
 	var health *http.Server
 	if sf.healthAddress != "" {
@@ -113,6 +116,10 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- web.ListenAndServe(server, sf.web, logger) }()
+	// READY=1 after the first collection, and the watchdog's pings; both
+	// nothing unless systemd runs the agent as a Type=notify unit.
+	go notify.ready(ctx, set, o.timeout, serving)
+	go notify.runWatchdog(ctx, set, o.timeout)
 	select {
 	case err := <-errc:
 		logger.Error("cannot serve", "err", err)
@@ -120,6 +127,7 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
+	notify.stopping()
 	set.Stop()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
