@@ -89,15 +89,15 @@ func (c *firmwareCollector) read() (*Snapshot, error) {
 	if tpms, err := c.fs.TPMs(); err == nil {
 		sec.TPMs = tpms
 	} else if !errors.Is(err, iofs.ErrNotExist) {
-		st.Errors = addFieldError(st.Errors, "tpm", err)
+		st.Errors.Add("tpm", err)
 	}
 	if tr, err := c.fs.Trust(); err != nil {
-		st.Errors = addFieldError(st.Errors, "secure_boot_databases", err)
+		st.Errors.Add("efivars", err)
 	} else {
 		sec.SecureBootCertificates, sec.SecureBootHashes, sec.SecureBootKnownCAs = tr.Certificates, tr.Hashes, tr.KnownCAs
 		sec.SbatLevel, sec.MokValidation = tr.SbatLevel, tr.MokValidation
 		for k, err := range tr.Errors {
-			st.Errors = addFieldError(st.Errors, k, err)
+			st.Errors.Add(k, err)
 		}
 	}
 	snap := &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: map[string]string{}}
@@ -147,12 +147,4 @@ func newTrustDescs() trustDescs {
 		signatures: desc("secure_boot_signatures", "Number of signatures a Secure Boot signature database or MOK list holds by type: x509 counts certificates, sha256, x509_sha256, ... count hashes.", "store", "type"),
 		knownCA:    desc("secure_boot_known_ca", "Whether a store holds one of Microsoft's Secure Boot CAs (1) or not (0), identified by fingerprint or subject: each CA in its home store (KEK or db) and in dbx, where it is revoked.", "store", "ca"),
 	}
-}
-
-func addFieldError(e efi.FieldErrors, field string, err error) efi.FieldErrors {
-	if e == nil {
-		e = efi.FieldErrors{}
-	}
-	e[field] = err
-	return e
 }

@@ -2,10 +2,10 @@ package collectors
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/bootinfo/bootinfo/efi"
@@ -87,7 +87,7 @@ func trustLines(s *FirmwareSection, now time.Time) storeLines {
 			fp = fp[:16]
 		}
 		add(c.Store, fmt.Sprintf("[key %d] %s (issuer %s), not after %s%s, sha256 %s",
-			len(byStore[c.Store])+1, commonName(c.Subject), commonName(c.Issuer), c.NotAfter.UTC().Format(time.DateOnly), expired, fp))
+			len(byStore[c.Store])+1, cmp.Or(c.SubjectCN, c.Subject), cmp.Or(c.IssuerCN, c.Issuer), c.NotAfter.UTC().Format(time.DateOnly), expired, fp))
 	}
 	for _, h := range s.SecureBootHashes {
 		noun := "hashes"
@@ -136,35 +136,4 @@ func knownCALines(ps []efi.KnownCAPresence) []string {
 		}
 	}
 	return out
-}
-
-// commonName returns the CN of a distinguished name as crypto/x509's
-// pkix.Name.String writes it (RDNs separated by unescaped commas or plus
-// signs, special characters escaped with a backslash), or the whole name
-// when it has none.
-func commonName(dn string) string {
-	var cur strings.Builder
-	escaped := false
-	for i := 0; i <= len(dn); i++ {
-		if i < len(dn) {
-			c := dn[i]
-			switch {
-			case escaped:
-				cur.WriteByte(c)
-				escaped = false
-				continue
-			case c == '\\':
-				escaped = true
-				continue
-			case c != ',' && c != '+':
-				cur.WriteByte(c)
-				continue
-			}
-		}
-		if v, ok := strings.CutPrefix(cur.String(), "CN="); ok {
-			return v
-		}
-		cur.Reset()
-	}
-	return dn
 }

@@ -64,21 +64,6 @@ func TestFirmwareTextMicrosoftStore(t *testing.T) {
 	}
 }
 
-func TestCommonName(t *testing.T) {
-	for dn, want := range map[string]string{
-		"CN=Microsoft UEFI CA 2023,O=Microsoft Corporation,C=US": "Microsoft UEFI CA 2023",
-		"O=Example,CN=Example\\, Inc. PK":                        "Example, Inc. PK",
-		"CN=a+SERIALNUMBER=1,O=b":                                "a",
-		"O=No Common Name,C=DE":                                  "O=No Common Name,C=DE",
-		"CN=trailing\\\\":                                        "trailing\\",
-		"":                                                       "",
-	} {
-		if got := commonName(dn); got != want {
-			t.Errorf("commonName(%q) = %q, want %q", dn, got, want)
-		}
-	}
-}
-
 // TestFirmwareTextViewKeepsTheSection: the text view has every member of
 // the section's JSON but the certificate and hash lists, which the store
 // lines replace; the known CAs become lines.

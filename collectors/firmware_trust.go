@@ -39,32 +39,15 @@ func (d trustDescs) trustMetrics(sec *FirmwareSection, errs efi.FieldErrors) []p
 	for _, s := range stores {
 		ms = append(ms, gauge(d.signatures, float64(certs[s]), s, "x509"))
 	}
-	type hashKey struct{ store, typ string }
-	hashes := map[hashKey]int{}
-	var horder []hashKey
+	// Trust counts each store's hashes by type once.
 	for _, h := range sec.SecureBootHashes {
-		k := hashKey{h.Store, h.Type}
-		if _, ok := hashes[k]; !ok {
-			horder = append(horder, k)
-		}
-		hashes[k] += h.Count
+		ms = append(ms, gauge(d.signatures, float64(h.Count), h.Store, h.Type))
 	}
-	for _, k := range horder {
-		if k.typ == "x509" {
-			continue // certificates are counted from what decoded
-		}
-		ms = append(ms, gauge(d.signatures, float64(hashes[k]), k.store, k.typ))
-	}
-	seen := map[[2]string]bool{}
+	// A store that could not be read says nothing of a CA's absence.
 	for _, p := range sec.SecureBootKnownCAs {
-		k := [2]string{p.Store, p.CA}
-		if seen[k] {
-			continue
-		}
 		if _, broken := errs[p.Store]; broken && !p.Present {
 			continue
 		}
-		seen[k] = true
 		ms = append(ms, gauge(d.knownCA, boolFloat(p.Present), p.Store, p.CA))
 	}
 	return ms

@@ -66,7 +66,7 @@ func firmwareLabels(labels map[string]string, sec *FirmwareSection) {
 		return
 	}
 	failed := func(stores ...string) bool {
-		for _, s := range append(stores, "secure_boot_databases", efi.StoreDBX) {
+		for _, s := range append(stores, "efivars", efi.StoreDBX) {
 			if _, ok := sec.Errors[s]; ok {
 				return true
 			}

@@ -89,6 +89,7 @@ type systemdCollector struct {
 	// view reads, and booted whether it booted with systemd (sd_booted:
 	// it has /run/systemd/system), asked once.
 	source    string
+	addressed bool // SystemdConfig.Address was given
 	root      string
 	bootedErr error
 	files     snapshotCache
@@ -126,6 +127,7 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 		opts:        opts,
 		logger:      cfg.Logger,
 		source:      sc.Source,
+		addressed:   sc.Address != "",
 		root:        root,
 		bootedErr:   sdBooted(root),
 		files:       snapshotCache{refresh: time.Minute},
@@ -195,7 +197,7 @@ func (c *systemdCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	// A manager that answered once and is gone now is a failure to
 	// report; one that never answered, when not asked for by address or
 	// flag, leaves the disk.
-	if c.source == SourceManager || c.opts.Address != "" || w.Stats().Sessions > 0 || errors.Is(err, systemd.ErrNotSynced) {
+	if c.source == SourceManager || c.addressed || w.Stats().Sessions > 0 || errors.Is(err, systemd.ErrNotSynced) {
 		return nil, err
 	}
 	return c.fromFiles("no manager answered: " + err.Error())
@@ -207,7 +209,7 @@ func (c *systemdCollector) filesOnly() string {
 	switch {
 	case c.source == SourceFiles:
 		return "--collector.systemd.source=files"
-	case c.source == SourceManager || c.opts.Address != "" || c.opts.Scope == systemd.ScopeUser:
+	case c.source == SourceManager || c.addressed || c.opts.Scope == systemd.ScopeUser:
 		return ""
 	case c.bootedErr != nil:
 		return c.bootedErr.Error()

@@ -189,6 +189,12 @@ func (c *classifier) classify(r Record) (Problem, bool) {
 	case strings.HasPrefix(m, "Buffer I/O error on dev"):
 		return ProblemBufferIOError, true
 	}
+	// A CPER header counts for the severity line of its own record only:
+	// a header whose severity line was lost must not swallow the next
+	// record's.
+	if c.cperHeader && !strings.Contains(m, "[Hardware Error]") {
+		c.cperHeader = false
+	}
 	if p, ok := c.hardware(m); ok {
 		return p, true
 	}

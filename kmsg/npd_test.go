@@ -156,6 +156,14 @@ var npdRules = []struct {
 		"{3}[Hardware Error]:  Error 0, type: fatal",
 		"Kernel panic - not syncing: Fatal hardware error!",
 	}, map[Problem]uint64{ProblemHardwareError: 1, ProblemPanic: 1}},
+	{"CperHardwareErrorRecoverable", `.*\[Hardware Error\]: event severity: recoverable$`, []string{
+		// A GHES header whose severity line was lost (rate-limited),
+		// other kernel lines, then an extlog record of its own.
+		"{4}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 0",
+		"mce: [Hardware Error]: Machine check events logged",
+		"EXT4-fs (sda1): mounted filesystem with ordered data mode",
+		"[Hardware Error]: event severity: recoverable",
+	}, map[Problem]uint64{ProblemHardwareError: 3}},
 	{"FilesystemIsReadOnly", `Remounting filesystem read-only`, []string{
 		"EXT4-fs error (device dm-17): ext4_journal_check_start:87: comm mosquitto: Detected aborted journal",
 		"EXT4-fs (dm-17): Remounting filesystem read-only",

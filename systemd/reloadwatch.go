@@ -59,9 +59,6 @@ type reloadWatch struct {
 	need map[string]bool
 }
 
-// maxDropInFiles bounds the files looked at in one drop-in directory.
-const maxDropInFiles = 256
-
 // changes compares the disk with the last look and returns the unit
 // directories and the drop-in directories (their names without ".d") in
 // which something changed. full also compares every unit's own file
@@ -92,26 +89,16 @@ func (rw *reloadWatch) changes(root hostfile.Root, unitDirs []string, files []st
 		}
 		if changed || first || full {
 			rw.drop[d] = nil
-			if ents, err := root.ReadDir(d); err == nil {
-				for _, e := range ents {
-					if strings.HasSuffix(e.Name(), ".d") && e.IsDir() {
-						rw.drop[d] = append(rw.drop[d], path.Join(d, e.Name()))
-					}
-				}
-			}
+			rw.drop[d], _ = dropInDirs(root, d)
 		}
 		for _, dd := range rw.drop[d] {
 			stem := strings.TrimSuffix(path.Base(dd), ".d")
 			changed := look(dd, rw.dirs)
 			if full || changed {
-				if ents, err := root.ReadDir(dd); err == nil {
-					for i, e := range ents {
-						if i == maxDropInFiles {
-							break
-						}
-						if strings.HasSuffix(e.Name(), ".conf") && look(path.Join(dd, e.Name()), rw.files) {
-							changed = true
-						}
+				confs, _, _ := dropIns(root, dd)
+				for _, f := range confs {
+					if look(f, rw.files) {
+						changed = true
 					}
 				}
 			}
@@ -205,12 +192,15 @@ func (w *Watcher) checkReloads(ctx context.Context, c *conn, full bool) (bool, e
 // It then remembers the disk as it is, for checkReloads.
 func (w *Watcher) checkLoadedFiles(ctx context.Context, c *conn) error {
 	w.reloads.need = nil
-	if len(w.unitPath) == 0 || w.loadedUSec == 0 {
+	if len(w.unitPath) == 0 {
 		return nil
 	}
 	root := hostfile.NewRoot(cmp.Or(w.opts.Root, "/"))
 	w.reloads.dirs = nil // a first look: remember, report nothing
 	w.reloads.changes(root, w.unitPath, w.fragments(), true)
+	if w.loadedUSec == 0 {
+		return nil // a manager that does not say when it loaded
+	}
 	loaded := time.UnixMicro(int64(w.loadedUSec))
 	after := func(s fileSig) bool { return time.Unix(s.ctime.Unix()).After(loaded) }
 	// Drop-in directories that changed, or hold a file that did.
