@@ -32,6 +32,8 @@ type options struct {
 	collectorConfig collectors.Config
 	timeout         time.Duration
 	logConfig       promslog.Config
+	// plotUnits is --plot.units: how many units the boot timeline draws.
+	plotUnits int
 }
 
 func main() {
@@ -90,6 +92,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("collector.systemd.unit-include", "Regexp of unit names to report (anchored, as node_exporter's).").Default(".+").StringVar(&o.collectorConfig.Systemd.Include)
 	app.Flag("collector.systemd.unit-exclude", "Regexp of unit names not to report (anchored).").Default(".+\\.(automount|device|mount|scope|slice)").StringVar(&o.collectorConfig.Systemd.Exclude)
 	app.Flag("collector.bootloader.logind-address", "D-Bus address where logind answers for scheduled shutdowns (default: the system bus).").PlaceHolder("ADDRESS").StringVar(&o.collectorConfig.Bootloader.LogindAddress)
+	addPlotFlags(app, &o.plotUnits)
 	promslogflag.AddFlags(app, &o.logConfig)
 
 	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()
@@ -104,7 +107,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	showCmd.Arg("section", "Print only this section (a collector's name, as in /bootinfo/SECTION).").StringVar(&showSection)
 	var showUnit string
 	showCmd.Flag("unit", "With section systemd: print one unit in detail, as systemctl show does (/bootinfo/systemd/units/NAME).").PlaceHolder("NAME").StringVar(&showUnit)
-	showCmd.Flag("format", "Output format: json, or text (a readable summary).").Short('o').Default("json").EnumVar(&showFormat, "json", "text")
+	showCmd.Flag("format", "Output format: json, text (a readable summary), or svg (the boot timeline picture, "+plotPath+").").Short('o').Default("json").EnumVar(&showFormat, "json", "text", "svg")
 
 	dmiCmd := app.Command("dmi", "Decode the SMBIOS/DMI tables as dmidecode 3.4 does, for hosts and containers without dmidecode.")
 	var df dmiFlags
@@ -134,6 +137,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	o.collectorConfig.Paths = o.paths
 	o.collectorConfig.Logger = logger
 
+	sf.plotUnits = o.plotUnits
 	serving := cmd == serveCmd.FullCommand()
 	if err := validate(o, sf, serving); err != nil {
 		fmt.Fprintf(stderr, "bootinfo: %v; try --help\n", err)
