@@ -66,6 +66,9 @@ func validate(o options, sf serveFlags, serving bool) error {
 	if _, err := systemd.NewFilter(cc.Systemd.Include, cc.Systemd.Exclude); err != nil {
 		errs = append(errs, fmt.Errorf("--collector.systemd.unit-include/--collector.systemd.unit-exclude: %w", err))
 	}
+	if err := checkPlotFlags(o.plotUnits); err != nil {
+		errs = append(errs, err)
+	}
 	if serving {
 		if err := checkTelemetryPath(sf.telemetryPath); err != nil {
 			errs = append(errs, err)

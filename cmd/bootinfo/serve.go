@@ -36,6 +36,8 @@ type serveFlags struct {
 	// probes when --web.config.file turns on basic auth or client
 	// certificates (see deploy/README.md).
 	healthAddress string
+	// plotUnits is --plot.units, for the boot timeline.
+	plotUnits int
 }
 
 // defaultGCPercent is the garbage collector's target in serve unless the
@@ -201,6 +203,7 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags, extra .
 	mux := http.NewServeMux()
 	mux.Handle(sf.telemetryPath, limitMetrics(metrics))
 	mux.Handle("/bootinfo", limitDocument(documentHandler(logger, set)))
+	mux.Handle(plotPath, limitDocument(plotHandler(logger, set, sf.plotUnits)))
 	mux.Handle("/bootinfo/", limitDocument(http.StripPrefix("/bootinfo/", sectionHandler(logger, set))))
 	mux.HandleFunc("/healthz", healthz)
 	if sf.telemetryPath != "/" {

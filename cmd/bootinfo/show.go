@@ -15,6 +15,9 @@ import (
 
 // show collects once and prints the document, or one section of it.
 func show(stdout, stderr io.Writer, logger *slog.Logger, o options, section, format, unit string) int {
+	if format == "svg" {
+		return showPlot(stdout, stderr, logger, o, section)
+	}
 	if section != "" && !contains(enabledNames(o), section) {
 		fmt.Fprintf(stderr, "bootinfo: no such section %q; sections: %s (a disabled collector's section can be enabled with --collector.NAME)\n",
 			section, strings.Join(enabledNames(o), ", "))
