@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,6 +47,13 @@ func TestYAMLRoundTrip(t *testing.T) {
 		`{"` + strings.Repeat("k", 1100) + `":{"x":1},"` + strings.Repeat("é", 600) + `":[1]}`,
 	} {
 		roundTrip(t, []byte(doc))
+	}
+	for _, name := range []string{"healthy.json", "troubled.json"} {
+		doc, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(t, doc)
 	}
 }
 
