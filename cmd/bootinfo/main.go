@@ -111,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	showCmd.Arg("section", "Print only this section (a collector's name, as in /bootinfo/SECTION).").StringVar(&showSection)
 	var showUnit string
 	showCmd.Flag("unit", "With section systemd: print one unit in detail, as systemctl show does (/bootinfo/systemd/units/NAME).").PlaceHolder("NAME").StringVar(&showUnit)
-	showCmd.Flag("format", "Output format: json, text (a readable summary), or svg (the boot timeline picture, "+plotPath+").").Short('o').Default("json").EnumVar(&showFormat, "json", "text", "svg")
+	showCmd.Flag("format", "Output format: json, text (the report: each boot stage and its verdict, warnings first; colour on a terminal unless NO_COLOR is set), yaml (the JSON document as YAML), or svg (the boot timeline picture, "+plotPath+").").Short('o').Default("json").EnumVar(&showFormat, "json", "text", "yaml", "svg")
 
 	dmiCmd := app.Command("dmi", "Decode the SMBIOS/DMI tables as dmidecode 3.4 does, for hosts and containers without dmidecode.")
 	var df dmiFlags

@@ -77,6 +77,21 @@ func plotHandler(logger *slog.Logger, set *collectors.Set, units int) http.Handl
 	})
 }
 
+// pageTimeline draws the timeline for the page at /, from the same
+// collections the page's document came from (the Set shares collections in
+// flight and keeps its snapshots); the page goes without it when it cannot
+// be drawn.
+func pageTimeline(logger *slog.Logger, set *collectors.Set, units int) timelineFunc {
+	return func([]byte) io.WriterTo {
+		var b bytes.Buffer
+		if err := plot.SVG(&b, plotInput(context.Background(), set, units)); err != nil {
+			logger.Error("cannot draw the boot timeline", "err", err)
+			return nil
+		}
+		return &b
+	}
+}
+
 // showPlot is show --format svg: collect once, write the timeline.
 func showPlot(stdout, stderr io.Writer, logger *slog.Logger, o options, section string) int {
 	if section != "" {

@@ -207,24 +207,8 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags, extra .
 	mux.Handle("/bootinfo/", limitDocument(http.StripPrefix("/bootinfo/", sectionHandler(logger, set))))
 	mux.HandleFunc("/healthz", healthz)
 	if sf.telemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "bootinfo",
-			Description: "How this host booted and what hardware it booted on",
-			Version:     version.Info(),
-			// The toolkit's page links /debug/pprof/ by default; bootinfo
-			// serves no profiles, and a landing page links only what
-			// answers.
-			Profiling: "false",
-			Links: []web.LandingLinks{
-				{Address: sf.telemetryPath, Text: "Metrics", Description: "Prometheus metrics"},
-				{Address: "/bootinfo?pretty", Text: "Boot document", Description: "Every section as one JSON document (/bootinfo/SECTION for one)"},
-				{Address: "/healthz", Text: "Health", Description: "Liveness and readiness"},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/", landing)
+		// The report page at / alone; other paths are not found.
+		mux.Handle("/{$}", limitDocument(landingHandler(logger, set, sf.telemetryPath, pageTimeline(logger, set, sf.plotUnits))))
 	}
 	return onlyGetHead(mux), nil
 }

@@ -54,6 +54,13 @@ func show(stdout, stderr io.Writer, logger *slog.Logger, o options, section, for
 	} else {
 		v = collectors.NewDocument(outcomes)
 	}
+	if format == "text" {
+		if err := writeReport(stdout, v, section); err != nil {
+			fmt.Fprintf(stderr, "bootinfo: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	return printValue(stdout, stderr, v, format)
 }
 
@@ -65,6 +72,8 @@ func printValue(stdout, stderr io.Writer, v any, format string) int {
 			v = tv.TextView()
 		}
 		err = writeText(stdout, v)
+	case "yaml":
+		err = writeYAML(stdout, v)
 	default:
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
