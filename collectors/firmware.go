@@ -45,11 +45,13 @@ type firmwareCollector struct {
 	cache snapshotCache
 
 	info, setupMode, bits, entries, entryInfo, varErrors, tpmInfo *prometheus.Desc
+	trust                                                         trustDescs
 }
 
 // NewFirmwareCollector reports how the machine booted: UEFI, legacy BIOS or
 // no firmware at all (with the evidence),
-// Secure Boot and Setup Mode, the EFI boot entries, and the TPM.
+// Secure Boot and Setup Mode, what the Secure Boot databases trust, the EFI
+// boot entries, and the TPM.
 func NewFirmwareCollector(cfg Config) (Collector, error) {
 	fs, err := efi.NewFS(cfg.Paths.SysFS)
 	if err != nil {
@@ -67,6 +69,7 @@ func NewFirmwareCollector(cfg Config) (Collector, error) {
 		entryInfo: desc("efi_boot_entry_info", "One EFI boot entry (Boot####); current is true for the entry this boot came from; value 1.", "id", "description", "active", "current"),
 		varErrors: desc("efi_variable_errors", "Number of EFI variables that exist but could not be read or decoded (see the JSON section's errors)."),
 		tpmInfo:   desc("tpm_info", "A Trusted Platform Module the kernel found; version is the major version (1 or 2, empty when unknown); value 1.", "name", "version"),
+		trust:     newTrustDescs(),
 	}, nil
 }
 
@@ -86,15 +89,15 @@ func (c *firmwareCollector) read() (*Snapshot, error) {
 	if tpms, err := c.fs.TPMs(); err == nil {
 		sec.TPMs = tpms
 	} else if !errors.Is(err, iofs.ErrNotExist) {
-		st.Errors = addFieldError(st.Errors, "tpm", err)
+		st.Errors.Add("tpm", err)
 	}
 	if tr, err := c.fs.Trust(); err != nil {
-		st.Errors = addFieldError(st.Errors, "secure_boot_databases", err)
+		st.Errors.Add("efivars", err)
 	} else {
 		sec.SecureBootCertificates, sec.SecureBootHashes, sec.SecureBootKnownCAs = tr.Certificates, tr.Hashes, tr.KnownCAs
 		sec.SbatLevel, sec.MokValidation = tr.SbatLevel, tr.MokValidation
 		for k, err := range tr.Errors {
-			st.Errors = addFieldError(st.Errors, k, err)
+			st.Errors.Add(k, err)
 		}
 	}
 	snap := &Snapshot{Section: sec, Metrics: c.metrics(sec), Faults: map[string]string{}}
@@ -120,6 +123,7 @@ func (c *firmwareCollector) metrics(sec *FirmwareSection) []prometheus.Metric {
 			ms = append(ms, gauge(c.entryInfo, 1, e.ID.String(), e.Description, strconv.FormatBool(e.Active), strconv.FormatBool(current)))
 		}
 		ms = append(ms, gauge(c.varErrors, float64(len(st.Errors))))
+		ms = append(ms, c.trust.trustMetrics(sec, st.Errors)...)
 	}
 	for _, t := range sec.TPMs {
 		v := ""
@@ -131,10 +135,16 @@ func (c *firmwareCollector) metrics(sec *FirmwareSection) []prometheus.Metric {
 	return ms
 }
 
-func addFieldError(e efi.FieldErrors, field string, err error) efi.FieldErrors {
-	if e == nil {
-		e = efi.FieldErrors{}
+// trustDescs are the metrics of what the Secure Boot databases trust
+// (firmware_trust.go makes their samples).
+type trustDescs struct {
+	notAfter, signatures, knownCA *prometheus.Desc
+}
+
+func newTrustDescs() trustDescs {
+	return trustDescs{
+		notAfter:   desc("secure_boot_certificate_not_after_seconds", "When a certificate of a Secure Boot signature database (PK, KEK, db, dbx) or of shim's MOK lists (MokList, MokListX) expires, in seconds since the epoch; subject is the certificate's distinguished name, serial upper-case hex.", "store", "subject", "serial"),
+		signatures: desc("secure_boot_signatures", "Number of signatures a Secure Boot signature database or MOK list holds by type: x509 counts certificates, sha256, x509_sha256, ... count hashes.", "store", "type"),
+		knownCA:    desc("secure_boot_known_ca", "Whether a store holds one of Microsoft's Secure Boot CAs (1) or not (0), identified by fingerprint or subject: each CA in its home store (KEK or db) and in dbx, where it is revoked.", "store", "ca"),
 	}
-	e[field] = err
-	return e
 }

@@ -101,7 +101,7 @@ func NewKmsgCollector(cfg Config) (Collector, error) {
 		counts:       map[levelFacility]uint64{},
 		records:      desc("kmsg_records_total", "Kernel log records read since boot, by syslog facility and level.", "facility", "level"),
 		lost:         desc("kmsg_lost_records_total", "Kernel log records overwritten in the ring buffer before they could be read (sequence gaps)."),
-		problems:     desc("kernel_problems_total", "Kernel problems logged since boot by kind (oom_kill, hung_task, soft_lockup, rcu_stall, io_error, fs_error, hardware_error, segfault, oops, panic, firmware_bug); kernel-facility records only.", "kind"),
+		problems:     desc("kernel_problems_total", "Kernel problems logged since boot by kind (oom_kill, hung_task, soft_lockup, rcu_stall, io_error, fs_error, hardware_error, segfault, oops, panic, firmware_bug, buffer_io_error, fs_readonly, fs_shutdown, fs_warning, unregister_netdevice, net_tx_timeout, nfs_timeout); kernel-facility records only.", "kind"),
 		milestone:    desc("kernel_milestone_seconds", "Seconds after boot at which the kernel logged a boot milestone.", "milestone"),
 		restartsDesc: desc("kmsg_reader_restarts_total", "Times the kernel log reader failed and reopened the device."),
 		tainted:      desc("kernel_tainted", "Whether the kernel log says the kernel is tainted (1) or not (0)."),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"log/slog"
 	"net/url"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/bootinfo/bootinfo/internal/hostfile"
 	"github.com/bootinfo/bootinfo/systemd"
 	"github.com/bootinfo/bootinfo/systemd/unitfiles"
+	"github.com/bootinfo/bootinfo/sysv"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -57,6 +59,17 @@ type SystemdSection struct {
 	DropIns       map[string][]string `json:"drop_ins,omitempty"`
 	LeftOut       map[string]int      `json:"left_out,omitempty"`
 	Problems      []string            `json:"problems,omitempty"`
+	// SysV lists the root's SysV init scripts with their LSB headers and
+	// rc links, and Runlevel is init's from /run/utmp (files view only).
+	SysV     []sysv.Service `json:"sysv,omitempty"`
+	Runlevel *Runlevel      `json:"runlevel,omitempty"`
+}
+
+// Runlevel is the runlevel init last recorded in /run/utmp, and the one
+// before it ("N" for none), as runlevel(8) prints them.
+type Runlevel struct {
+	Current  string `json:"current"`
+	Previous string `json:"previous"`
 }
 
 var (
@@ -76,6 +89,7 @@ type systemdCollector struct {
 	// view reads, and booted whether it booted with systemd (sd_booted:
 	// it has /run/systemd/system), asked once.
 	source    string
+	addressed bool // SystemdConfig.Address was given
 	root      string
 	bootedErr error
 	files     snapshotCache
@@ -90,7 +104,7 @@ type systemdCollector struct {
 	twMu sync.Mutex
 	tw   *textWriter
 
-	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished, detail, detailError, lastFailure, failures, needReload, sourceDesc *prometheus.Desc
+	info, unitState, restarts, systemState, failed, jobs, phase, activation, fileState, loadError, target, timerLast, timerNext, finished, detail, detailError, lastFailure, failures, needReload, sourceDesc, sysvEnabled *prometheus.Desc
 }
 
 // NewSystemdCollector reports the service manager: boot timeline, system
@@ -113,9 +127,11 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 		opts:        opts,
 		logger:      cfg.Logger,
 		source:      sc.Source,
+		addressed:   sc.Address != "",
 		root:        root,
 		bootedErr:   sdBooted(root),
 		files:       snapshotCache{refresh: time.Minute},
+		sysvEnabled: desc("sysv_service_enabled", "Whether a SysV init script starts in a runlevel (1: a start link in /etc/rcN.d) or is stopped there (0: a kill link); runlevels with neither have no series. Only when the section comes from the files.", "name", "runlevel"),
 		sourceDesc:  desc("systemd_source", "Where the systemd section comes from, as a state set: manager (over D-Bus) or files (the unit files on disk, with no manager; see the JSON section's files_reason).", "source"),
 		info:        desc("systemd_info", "The service manager: version, virtualization, architecture and default target; value 1.", "version", "virtualization", "architecture", "default_target"),
 		unitState:   desc("systemd_unit_state", "A unit's active state as a state set: 1 for the state it is in, 0 for the others.", "name", "state"),
@@ -181,7 +197,7 @@ func (c *systemdCollector) Collect(ctx context.Context) (*Snapshot, error) {
 	// A manager that answered once and is gone now is a failure to
 	// report; one that never answered, when not asked for by address or
 	// flag, leaves the disk.
-	if c.source == SourceManager || c.opts.Address != "" || w.Stats().Sessions > 0 || errors.Is(err, systemd.ErrNotSynced) {
+	if c.source == SourceManager || c.addressed || w.Stats().Sessions > 0 || errors.Is(err, systemd.ErrNotSynced) {
 		return nil, err
 	}
 	return c.fromFiles("no manager answered: " + err.Error())
@@ -193,7 +209,7 @@ func (c *systemdCollector) filesOnly() string {
 	switch {
 	case c.source == SourceFiles:
 		return "--collector.systemd.source=files"
-	case c.source == SourceManager || c.opts.Address != "" || c.opts.Scope == systemd.ScopeUser:
+	case c.source == SourceManager || c.addressed || c.opts.Scope == systemd.ScopeUser:
 		return ""
 	case c.bootedErr != nil:
 		return c.bootedErr.Error()
@@ -227,6 +243,16 @@ func (c *systemdCollector) fromFiles(why string) (*Snapshot, error) {
 			LeftOut:       v.LeftOut,
 			Problems:      v.Problems,
 		}
+		services, problems := sysv.List(c.root)
+		for _, p := range problems {
+			sec.Problems = append(sec.Problems, p.Error())
+		}
+		sec.SysV = services
+		if cur, prev, ok, err := sysv.Runlevel(c.root); ok {
+			sec.Runlevel = &Runlevel{Current: cur, Previous: prev}
+		} else if err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			sec.Problems = append(sec.Problems, err.Error())
+		}
 		sec.Snapshot.Manager.DefaultTarget = v.DefaultTarget
 		sec.Snapshot.SyncedAt = time.Now()
 		sec.Snapshot.UpdatedAt = sec.Snapshot.SyncedAt
@@ -234,6 +260,18 @@ func (c *systemdCollector) fromFiles(why string) (*Snapshot, error) {
 		ms = append(ms, gauge(c.sourceDesc, 0, SourceManager), gauge(c.sourceDesc, 1, SourceFiles))
 		for _, f := range v.UnitFiles {
 			ms = append(ms, gauge(c.fileState, 1, f.Name, f.State))
+		}
+		// A script is enabled in a runlevel with a start link there,
+		// disabled with a kill link; runlevels without either have no
+		// series.
+		for _, sv := range services {
+			seen := map[string]bool{}
+			for _, l := range sv.Links {
+				if !seen[l.Runlevel] {
+					seen[l.Runlevel] = true
+					ms = append(ms, gauge(c.sysvEnabled, boolFloat(sv.Enabled(l.Runlevel)), sv.Name, l.Runlevel))
+				}
+			}
 		}
 		return &Snapshot{Section: sec, Metrics: ms}, nil
 	})

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ func filesRoot(t *testing.T, booted bool) string {
 		"usr/lib/systemd/system/web.service":           "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
 		"etc/systemd/system/web.service.d/limits.conf": "[Service]\nLimitNOFILE=4096\n",
 		"usr/lib/systemd/system-preset/90-test.preset": "disable *\n",
+		"etc/init.d/legacy":                            "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: legacy\n# Default-Start: 2 3 4 5\n# Default-Stop: 0 1 6\n# Short-Description: A legacy daemon\n### END INIT INFO\n",
 	}
 	testutil.WriteTree(t, root, files)
 	if err := os.MkdirAll(filepath.Join(root, "etc/systemd/system/multi-user.target.wants"), 0o755); err != nil {
@@ -32,13 +34,30 @@ func filesRoot(t *testing.T, booted bool) string {
 	for link, target := range map[string]string{
 		"etc/systemd/system/multi-user.target.wants/web.service": "/usr/lib/systemd/system/web.service",
 		"etc/systemd/system/default.target":                      "/usr/lib/systemd/system/multi-user.target",
+		"etc/rc3.d/S02legacy":                                    "../init.d/legacy",
+		"etc/rc0.d/K01legacy":                                    "../init.d/legacy",
 	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, link)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if booted {
 		if err := os.MkdirAll(filepath.Join(root, "run/systemd/system"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		// SysV init's utmp: one RUN_LVL record (ut_type 1), runlevel 3
+		// entered from S, in ut_pid's two low bytes (glibc, 384 bytes).
+		rec := make([]byte, 384)
+		binary.LittleEndian.PutUint16(rec[0:], 1)
+		binary.LittleEndian.PutUint32(rec[4:], uint32('3')|uint32('S')<<8)
+		if err := os.MkdirAll(filepath.Join(root, "run"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "run/utmp"), rec, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,6 +109,22 @@ func TestSystemdFilesView(t *testing.T) {
 	if v := metricValue(t, snap, "bootinfo_systemd_unit_file_state", "name=web.service,state=enabled"); v != 1 {
 		t.Errorf("unit file state of web.service = %v", v)
 	}
+	if len(sec.SysV) != 1 || sec.SysV[0].Description != "A legacy daemon" || !sec.SysV[0].Enabled("3") {
+		t.Errorf("sysv %+v", sec.SysV)
+	}
+	if sec.Runlevel == nil || *sec.Runlevel != (Runlevel{Current: "3", Previous: "S"}) {
+		t.Errorf("runlevel %+v", sec.Runlevel)
+	}
+	// A start link in rc3.d, a kill link in rc0.d, nothing in rc5.d.
+	text := metricsText(t, snap, "bootinfo_sysv_service_enabled")
+	for _, line := range []string{"{name=legacy,runlevel=3} 1", "{name=legacy,runlevel=0} 0"} {
+		if !strings.Contains(text, "bootinfo_sysv_service_enabled"+line) {
+			t.Errorf("no bootinfo_sysv_service_enabled%s in:\n%s", line, text)
+		}
+	}
+	if strings.Contains(text, "runlevel=5") {
+		t.Errorf("a series for a runlevel without links:\n%s", text)
+	}
 	if _, err := c.Query(context.Background(), "units/web.service", nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unit detail without a manager: %v", err)
 	}
@@ -100,12 +135,11 @@ func TestSystemdFilesView(t *testing.T) {
 // reason; asked for the manager by flag, the collector fails instead.
 func TestSystemdFilesWhenNoManagerAnswers(t *testing.T) {
 	root := filesRoot(t, true)
-	// The default address is this machine's /run/systemd/private, which
-	// a machine without systemd as PID 1 does not have.
-	if _, err := os.Stat("/run/systemd/private"); err == nil {
-		testutil.SkipOrFail(t, "this machine runs a system manager")
-	}
+	// The default address (the system manager's private socket), moved
+	// where no manager listens, whatever this machine runs.
+	nowhere := "unix:path=" + filepath.Join(t.TempDir(), "private")
 	c := filesCollector(t, root, SystemdConfig{Include: ".+"})
+	c.opts.Address = nowhere
 	snap, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +148,7 @@ func TestSystemdFilesWhenNoManagerAnswers(t *testing.T) {
 		t.Errorf("source %q, reason %q", sec.Source, sec.FilesReason)
 	}
 	c = filesCollector(t, root, SystemdConfig{Include: ".+", Source: SourceManager})
+	c.opts.Address = nowhere
 	if _, err := c.Collect(context.Background()); err == nil {
 		t.Error("with --collector.systemd.source=manager an absent manager is not an error")
 	}

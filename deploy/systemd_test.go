@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/bootinfo/bootinfo/internal/testing/agent"
@@ -70,6 +69,9 @@ func TestUnitFileSettings(t *testing.T) {
 		{"Install", "WantedBy"}:                "multi-user.target",
 		{"Service", "ExecStart"}:               unitExecStart,
 		{"Service", "Restart"}:                 "on-failure",
+		{"Service", "Type"}:                    "notify",
+		{"Service", "NotifyAccess"}:            "main",
+		{"Service", "WatchdogSec"}:             "1min",
 		{"Service", "KillSignal"}:              "SIGTERM",
 		{"Service", "StateDirectory"}:          "bootinfo",
 		{"Service", "ProtectSystem"}:           "strict",
@@ -197,60 +199,14 @@ func TestUnitFileSecurity(t *testing.T) {
 	}
 }
 
-// labScript runs inside a private mount namespace (unshare -m) and starts a
-// real systemd manager (a user manager of root: PID 1 here is not
-// systemd) that applies the unit's whole sandbox to what it starts. In the
-// namespace only: a tmpfs on /run/systemd holds what systemd PID 1 would
-// have created (/run/systemd/system, the inaccessible nodes that
-// ProtectHome= and ProtectKernelTunables= mount over paths) and, bound
-// to /run/systemd/private, this manager's private socket; /run is
-// bind-mounted onto itself first because on these machines it is not a
-// mount point, and the API file systems that ProtectKernelTunables= and
-// friends imply would otherwise put an empty tmpfs over it (a host booted
-// with systemd always has /run mounted). A tmpfs on
-// /usr/local/bin holds the binary where the unit expects it plus two
-// owner-only files, and a tmpfs on /var/lib holds the state directory.
-// It runs the probe unit to completion, then the agent until $LAB/stop
-// appears, records the agent unit's final state, and ends the manager and
-// the bus daemon it started, by process id, however it exits.
-const labScript = `
-cleanup() {
-	for f in "$LAB/manager.pid" "$LAB/dbus.pid"; do
-		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
-		rm -f "$f"
-	done
-}
-trap cleanup EXIT
-mount --bind /run /run
-mount -t tmpfs tmpfs /run/systemd
-mkdir -p /run/systemd/system /run/systemd/inaccessible
-cd /run/systemd/inaccessible
-touch reg && mkdir dir && mknod chr c 0 0 && mknod blk b 0 0 && mkfifo fifo
-chmod 0000 reg dir chr blk fifo
-cd /
-mount -t tmpfs tmpfs /usr/local/bin
-cp "$LAB/bootinfo" /usr/local/bin/bootinfo
-echo root > /usr/local/bin/root-0400 && chmod 0400 /usr/local/bin/root-0400
-echo nobody > /usr/local/bin/nobody-0400 && chmod 0400 /usr/local/bin/nobody-0400 && chown 65534 /usr/local/bin/nobody-0400
-mount -t tmpfs tmpfs /var/lib
-mkdir -p /var/lib/bootinfo
-export XDG_RUNTIME_DIR="$LAB/run" XDG_CONFIG_HOME="$LAB/config"
-dbus-daemon --session --address="unix:path=$XDG_RUNTIME_DIR/bus" --fork --print-pid > "$LAB/dbus.pid"
-export DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG_RUNTIME_DIR/bus"
-"$SYSTEMD" --user > "$LAB/manager.log" 2>&1 &
-echo $! > "$LAB/manager.pid"
-while [ ! -S "$XDG_RUNTIME_DIR/systemd/private" ] && [ ! -e "$LAB/stop" ]; do sleep 0.1; done
-# systemctl --wait talks to the manager over the bus, where the manager
-# takes its name a moment after it opens its private socket.
-until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.systemd1 | grep -q 'boolean true' || [ -e "$LAB/stop" ]; do
-	sleep 0.1
-done
-touch /run/systemd/private
-mount --bind "$XDG_RUNTIME_DIR/systemd/private" /run/systemd/private
+// runTail is the lab script's part for TestUnitRunsUnderSystemd: it runs
+// the probe unit to completion, then the agent until $LAB/stop appears,
+// and records the agent unit's final state.
+const runTail = linkPrivate + `
 systemctl --user start --wait bootinfo-probe.service
 cp /var/lib/bootinfo/probe.txt "$LAB/probe.txt"
 systemctl --user start bootinfo.service
+touch "$LAB/started"
 while [ ! -e "$LAB/stop" ]; do sleep 0.1; done
 systemctl --user stop bootinfo.service
 systemctl --user show -p ActiveState,Result,ExecMainStatus,NRestarts bootinfo.service > "$LAB/result"
@@ -276,58 +232,21 @@ const probeCommand = `/bin/sh -c 'exec >/var/lib/bootinfo/probe.txt 2>&1; ` +
 // sandbox under a real systemd, scrapes it, and stops it: every collector
 // must work inside the sandbox and SIGTERM must end the service cleanly.
 func TestUnitRunsUnderSystemd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a systemd manager")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("the lab's mount namespace needs root")
-	}
-	for tool, pkg := range map[string]string{"unshare": "util-linux", "dbus-daemon": "dbus", "dbus-send": "dbus",
-		"systemctl": "systemd", "dd": "coreutils", "mknod": "coreutils"} {
-		testutil.Tool(t, tool, pkg)
-	}
-	systemd := "/lib/systemd/systemd"
-	if _, err := os.Stat(systemd); err != nil {
-		testutil.SkipOrFail(t, "%v (Debian package systemd)", err)
-	}
-
-	lab := t.TempDir()
-	for _, d := range []string{"run", "config/systemd/user"} {
-		if err := os.MkdirAll(filepath.Join(lab, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	testutil.CopyFile(t, agent.Binary(t), filepath.Join(lab, "bootinfo"), 0o755)
 	addr := testutil.FreeAddr(t)
-	userDir := filepath.Join(lab, "config/systemd/user")
-	writeFile(t, filepath.Join(userDir, "bootinfo.service"), unitRunning(t, unitExecStart+" --web.listen-address="+addr))
-	writeFile(t, filepath.Join(userDir, "bootinfo-probe.service"), unitRunning(t, probeCommand))
+	lab := startUnitLab(t, map[string][]byte{
+		"bootinfo.service":       unitRunning(t, unitExecStart+" --web.listen-address="+addr),
+		"bootinfo-probe.service": unitRunning(t, probeCommand),
+		// The probe is a shell, which tells systemd nothing.
+		"bootinfo-probe.service.d/exec.conf": []byte("[Service]\nType=exec\nWatchdogSec=0\n"),
+	}, runTail)
+	script, logs, stop := lab.script, lab.logs, lab.stop
 
-	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-eu", "-c", labScript)
-	cmd.Env = append(os.Environ(), "LAB="+lab, "SYSTEMD="+systemd)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	script := testutil.StartProcess(t, "systemd lab", cmd)
-	stop := func() { writeFile(t, filepath.Join(lab, "stop"), nil) }
-	t.Cleanup(func() {
-		stop()
-		if script.Alive() == nil {
-			// The script is stuck: end what it started, by process id.
-			for _, f := range []string{"manager.pid", "dbus.pid"} {
-				if b, err := os.ReadFile(filepath.Join(lab, f)); err == nil {
-					var pid int
-					if _, err := fmt.Sscan(string(b), &pid); err == nil && pid > 1 {
-						_ = syscall.Kill(pid, syscall.SIGTERM)
-					}
-				}
-			}
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		}
-	})
-	logs := func() string {
-		m, _ := os.ReadFile(filepath.Join(lab, "manager.log"))
-		return fmt.Sprintf("lab script:\n%s\nmanager:\n%s", script.Output, m)
-	}
-
+	// Type=notify: systemctl start returns once the agent is ready,
+	// which is after its first collection.
+	testutil.WaitFor(t, "systemctl start bootinfo.service", func() error {
+		_, err := os.Stat(filepath.Join(lab.dir, "started"))
+		return err
+	}, script)
 	var metrics agent.Metrics
 	testutil.WaitFor(t, "bootinfo under systemd", func() error {
 		resp, err := client.Get("http://" + addr + "/metrics")
@@ -345,7 +264,7 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 		return err
 	}, script)
 	success := metrics.ByLabel("bootinfo_scrape_collector_success", "collector")
-	for _, c := range []string{"dmi", "firmware", "host"} {
+	for _, c := range []string{"dmi", "firmware", "host", "systemd"} {
 		if success[c] != 1 {
 			t.Errorf("inside the sandbox, collector %s: success %v", c, success[c])
 		}
@@ -357,7 +276,7 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 		t.Fatalf("lab: %v\n%s", err, logs())
 	}
 
-	result, err := os.ReadFile(filepath.Join(lab, "result"))
+	result, err := os.ReadFile(filepath.Join(lab.dir, "result"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs())
 	}
@@ -367,7 +286,7 @@ func TestUnitRunsUnderSystemd(t *testing.T) {
 		}
 	}
 
-	probe, err := os.ReadFile(filepath.Join(lab, "probe.txt"))
+	probe, err := os.ReadFile(filepath.Join(lab.dir, "probe.txt"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs())
 	}

@@ -71,7 +71,8 @@ func (e FieldErrors) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-func (e *FieldErrors) add(field string, err error) {
+// Add records err for field, making the map when it is nil.
+func (e *FieldErrors) Add(field string, err error) {
 	if *e == nil {
 		*e = FieldErrors{}
 	}
@@ -99,7 +100,7 @@ func (fs FS) BootState() (*BootState, error) {
 	if bits, err := fs.PlatformBits(); err == nil {
 		st.PlatformBits = bits
 	} else if !errors.Is(err, iofs.ErrNotExist) {
-		st.Errors.add("fw_platform_size", err)
+		st.Errors.Add("fw_platform_size", err)
 	}
 
 	ents, err := fs.sys.ReadDir(efivarsDir)
@@ -113,7 +114,7 @@ func (fs FS) BootState() (*BootState, error) {
 	if err != nil {
 		// efivarfs not mounted or not readable: nothing is known.
 		st.SecureBoot = SecureBootUnknown
-		st.Errors.add("efivars", err)
+		st.Errors.Add("efivars", err)
 		return st, nil
 	}
 	global := "-" + GlobalVariable.String()
@@ -135,7 +136,7 @@ func (fs FS) BootState() (*BootState, error) {
 		_, v, err := fs.ReadVariable(name, vendor)
 		if err != nil {
 			if !errors.Is(err, iofs.ErrNotExist) { // removed since the listing: not a failure
-				st.Errors.add(name, err)
+				st.Errors.Add(name, err)
 			}
 			return nil, false
 		}
@@ -166,7 +167,7 @@ func (fs FS) BootState() (*BootState, error) {
 		if v, ok := read("BootOrder", GlobalVariable); ok {
 			ids, err := ParseBootOrder(v)
 			if err != nil {
-				st.Errors.add("BootOrder", err)
+				st.Errors.Add("BootOrder", err)
 			}
 			st.BootOrder = ids
 		}
@@ -181,7 +182,7 @@ func (fs FS) BootState() (*BootState, error) {
 		}
 		o, err := ParseLoadOption(v)
 		if err != nil {
-			st.Errors.add(name, err)
+			st.Errors.Add(name, err)
 		}
 		if o == nil {
 			continue
@@ -211,7 +212,7 @@ func (fs FS) BootState() (*BootState, error) {
 		}
 		s, err := ParseUTF16String(v)
 		if err != nil {
-			st.Errors.add(f.name, err)
+			st.Errors.Add(f.name, err)
 			continue
 		}
 		*f.dst = s
@@ -229,7 +230,7 @@ func readParsed[T any](st *BootState, read func(string) ([]byte, bool), name str
 	}
 	x, err := parse(v)
 	if err != nil {
-		st.Errors.add(name, err)
+		st.Errors.Add(name, err)
 		return nil
 	}
 	return &x

@@ -41,6 +41,10 @@ type Certificate struct {
 	// issuer, another certificate: see KnownCAs).
 	KnownCA      string `json:"known_ca,omitempty"`
 	KnownCAMatch string `json:"known_ca_match,omitempty"`
+	// SubjectCN and IssuerCN are the names' common names, for a short
+	// view (mokutil's); not in the JSON, which has the whole names.
+	SubjectCN string `json:"-"`
+	IssuerCN  string `json:"-"`
 }
 
 // HashCount counts the hashes of one type in one store.
@@ -178,6 +182,8 @@ func decodeCertificate(store string, s SignatureData) (Certificate, error) {
 		Store:     store,
 		Subject:   nameString(c.RawSubject, c.Subject.String()),
 		Issuer:    nameString(c.RawIssuer, c.Issuer.String()),
+		SubjectCN: c.Subject.CommonName,
+		IssuerCN:  c.Issuer.CommonName,
 		Serial:    serialString(c.SerialNumber),
 		NotBefore: c.NotBefore.UTC(),
 		NotAfter:  c.NotAfter.UTC(),
@@ -268,6 +274,28 @@ func (fs FS) Trust() (*Trust, error) {
 	if mode != ModeUEFI {
 		return t, nil
 	}
+	// One listing says which variables exist; only those are read (the
+	// kernel limits unprivileged efivarfs reads to 100 a second). Without
+	// it nothing is known: no store, and no CA reported absent.
+	ents, err := fs.sys.ReadDir(efivarsDir)
+	if err == nil && len(ents) == 0 {
+		err = fmt.Errorf("%s is empty: %w", fs.sys.Path(efivarsDir), ErrEfivarfsNotMounted)
+	}
+	if err != nil {
+		t.Errors.Add("efivars", fmt.Errorf("efi: %w", err))
+		return t, nil
+	}
+	present := make(map[string]bool, len(ents))
+	for _, e := range ents {
+		present[e.Name()] = true
+	}
+	read := func(name string, vendor GUID) ([]byte, error) {
+		if !present[VariableFile(name, vendor)] {
+			return nil, iofs.ErrNotExist
+		}
+		_, value, err := fs.ReadVariable(name, vendor)
+		return value, err
+	}
 	shim := false // any of shim's variables exists
 	for _, v := range trustVariables {
 		var errs problems
@@ -280,7 +308,7 @@ func (fs FS) Trust() (*Trust, error) {
 			if i > 0 {
 				name += strconv.Itoa(i)
 			}
-			_, value, err := fs.ReadVariable(name, v.vendor)
+			value, err := read(name, v.vendor)
 			if errors.Is(err, iofs.ErrNotExist) {
 				break
 			}
@@ -297,36 +325,36 @@ func (fs FS) Trust() (*Trust, error) {
 			}
 		}
 		if err := errs.err(); err != nil {
-			t.Errors.add(v.store, err)
+			t.Errors.Add(v.store, err)
 		}
 	}
 	t.KnownCAs = knownCAPresence(t.Certificates)
-	_, v, err := fs.ReadVariable("SbatLevelRT", ShimLock)
+	v, err := read("SbatLevelRT", ShimLock)
 	switch {
 	case err == nil:
 		shim = true
 		lvl, err := ParseSbatLevel(v)
 		if err != nil {
-			t.Errors.add("SbatLevelRT", err)
+			t.Errors.Add("SbatLevelRT", err)
 		}
 		t.SbatLevel = lvl
 	case !errors.Is(err, iofs.ErrNotExist):
 		shim = true
-		t.Errors.add("SbatLevelRT", err)
+		t.Errors.Add("SbatLevelRT", err)
 	}
 	// shim creates MokSBStateRT (one byte, 1) only when a person turned
 	// its validation off with mokutil --disable-validation; without it,
 	// shim validates.
-	_, v, err = fs.ReadVariable("MokSBStateRT", ShimLock)
+	v, err = read("MokSBStateRT", ShimLock)
 	switch {
 	case err == nil && len(v) == 1 && v[0] == 1:
 		t.MokValidation = "disabled"
 	case err == nil && len(v) == 1 && v[0] == 0:
 		t.MokValidation = "enabled"
 	case err == nil:
-		t.Errors.add("MokSBStateRT", fmt.Errorf("efi: MokSBStateRT holds %d bytes, want one byte 0 or 1: %w", len(v), ErrMalformed))
+		t.Errors.Add("MokSBStateRT", fmt.Errorf("efi: MokSBStateRT holds %d bytes, want one byte 0 or 1: %w", len(v), ErrMalformed))
 	case !errors.Is(err, iofs.ErrNotExist):
-		t.Errors.add("MokSBStateRT", err)
+		t.Errors.Add("MokSBStateRT", err)
 	case shim:
 		t.MokValidation = "enabled"
 	}

@@ -179,3 +179,25 @@ func sortStrings(s []string) {
 		}
 	}
 }
+
+// TestTrustEfivarfsNotMounted: UEFI, but efivarfs empty (not mounted, or a
+// container without the host's): nothing is known, so no store and no CA is
+// reported absent, and the reason is under "efivars".
+func TestTrustEfivarfsNotMounted(t *testing.T) {
+	root := t.TempDir()
+	testutil.WriteTree(t, root, map[string]string{"firmware/efi/fw_platform_size": "64\n"})
+	if err := os.MkdirAll(filepath.Join(root, "firmware/efi/efivars"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := NewFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := fs.Trust()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(tr.Errors["efivars"], ErrEfivarfsNotMounted) || len(tr.KnownCAs) != 0 || len(tr.Certificates) != 0 {
+		t.Errorf("errors %v, %d known CAs, %d certificates", tr.Errors, len(tr.KnownCAs), len(tr.Certificates))
+	}
+}

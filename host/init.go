@@ -1,7 +1,9 @@
 package host
 
 import (
+	"errors"
 	"fmt"
+	iofs "io/fs"
 	"strings"
 )
 
@@ -25,7 +27,9 @@ type Init struct {
 // Init reads what PID 1 is from procfs: its name from 1/comm, its
 // executable from the 1/exe link. What could not be read is in the
 // returned errors, under "init" (the name: nothing is known) or
-// "init_path" (the link, which needs CAP_SYS_PTRACE; the name stands).
+// "init_path" (the link; the name stands). A link the agent may not read
+// (it needs CAP_SYS_PTRACE) or that is not there leaves Path empty and is
+// no error.
 func (f FS) Init() (Init, FieldErrors) {
 	name, err := f.proc.ReadString("1/comm")
 	if err != nil {
@@ -33,7 +37,13 @@ func (f FS) Init() (Init, FieldErrors) {
 	}
 	in := Init{Name: name}
 	exe, err := f.proc.Readlink("1/exe")
-	if err != nil {
+	switch {
+	case errors.Is(err, iofs.ErrPermission) || errors.Is(err, iofs.ErrNotExist):
+		// Reading another user's process's executable needs
+		// CAP_SYS_PTRACE (a deployment without it is expected, and
+		// documented); a procfs without the link has none to read.
+		return in, nil
+	case err != nil:
 		return in, FieldErrors{"init_path": fmt.Errorf("host: init executable: %w", err)}
 	}
 	in.Path, in.Deleted = strings.CutSuffix(exe, " (deleted)")

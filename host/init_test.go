@@ -17,7 +17,7 @@ func TestInit(t *testing.T) {
 		{"systemd", "systemd\n", "/usr/lib/systemd/systemd", host.Init{Name: "systemd", Path: "/usr/lib/systemd/systemd"}, ""},
 		{"upgraded", "systemd\n", "/usr/lib/systemd/systemd (deleted)", host.Init{Name: "systemd", Path: "/usr/lib/systemd/systemd", Deleted: true}, ""},
 		{"sysvinit", "init\n", "/sbin/init", host.Init{Name: "init", Path: "/sbin/init"}, ""},
-		{"no exe link", "tini\n", "", host.Init{Name: "tini"}, "init_path"},
+		{"no exe link", "tini\n", "", host.Init{Name: "tini"}, ""},
 		{"no comm", "", "", host.Init{}, "init"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -67,8 +67,8 @@ func TestInitLive(t *testing.T) {
 	}
 	exe, err := os.Readlink("/proc/1/exe")
 	if err != nil {
-		if _, ok := errs["init_path"]; !ok || got.Path != "" {
-			t.Errorf("readlink failed here (%v) but Init says path %q, errors %v", err, got.Path, errs)
+		if len(errs) != 0 || got.Path != "" {
+			t.Errorf("readlink failed here (%v), which needs no error, but Init says path %q, errors %v", err, got.Path, errs)
 		}
 		return
 	}

@@ -120,3 +120,40 @@ func BenchmarkFollowFlood(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkClassify runs the problem classifier alone, one record per op:
+// over the real boots' kernel records (ordinary lines, as most of a log
+// is) and over the classification cases (problem lines and their
+// neighbours).
+func BenchmarkClassify(b *testing.B) {
+	var boots, cases []Record
+	for _, raw := range benchRecords(b) {
+		r, err := ParseRecord(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.Facility == FacilityKern {
+			boots = append(boots, r)
+		}
+	}
+	for _, tc := range classifyCases {
+		cases = append(cases, Record{Facility: FacilityKern, Level: LevelErr, Message: tc.msg})
+	}
+	for _, set := range []struct {
+		name string
+		recs []Record
+	}{{"boots", boots}, {"cases", cases}} {
+		b.Run(set.name, func(b *testing.B) {
+			var c classifier
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r := set.recs[i%len(set.recs)]
+				r.Seq = uint64(i)
+				r.TimestampUsec = uint64(i) * 1000
+				c.classify(r)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}

@@ -3,6 +3,7 @@ package kmsg
 import (
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Problem names a kind of kernel-reported trouble that Summary counts.
@@ -27,8 +28,9 @@ const (
 	ProblemRCUStall Problem = "rcu_stall"
 	// ProblemIOError counts the block layer's "<kind> error, dev D, sector S"
 	// line (blk_update_request:, print_req_error: or bare, by kernel
-	// version); the driver lines around it (ata, sd, nvme, "Buffer I/O
-	// error") belong to the same failed request and are not counted.
+	// version); the driver lines around it (ata, sd, nvme) belong to the
+	// same failed request and are not counted. See also
+	// ProblemBufferIOError.
 	ProblemIOError Problem = "io_error"
 	// ProblemFSError counts ext2/3/4 "EXTn-fs error", XFS corruption, CRC,
 	// internal and I/O errors, and btrfs error/critical lines.
@@ -37,7 +39,9 @@ const (
 	// Machine Check", or "Machine check events logged" when no such line
 	// preceded it), EDAC CE/UE reports, APEI/GHES records ("Hardware error
 	// from APEI Generic Hardware Error Source"), BERT records of the
-	// previous boot, and PCIe AER error notices.
+	// previous boot, UEFI CPER records printed without such a header (one
+	// "[Hardware Error]: event severity: S" line each, as extlog prints
+	// them), and PCIe AER error notices.
 	ProblemHardwareError Problem = "hardware_error"
 	// ProblemSegfault counts user processes killed by a fault: x86
 	// "comm[pid]: segfault at", user "general protection fault ip:", and
@@ -56,13 +60,60 @@ const (
 	// ProblemFirmwareBug counts "[Firmware Bug]" lines and ACPI's
 	// "ACPI BIOS Error" lines (not the "ACPI Error:" lines that follow).
 	ProblemFirmwareBug Problem = "firmware_bug"
+	// ProblemBufferIOError counts "Buffer I/O error on dev D, logical
+	// block N" (older kernels: "on device D"): one per buffer the page
+	// cache failed to read or write. One failed request can fail several
+	// buffers, so this counts lost blocks rather than io_error's failed
+	// requests; the kernel rate-limits these lines.
+	ProblemBufferIOError Problem = "buffer_io_error"
+	// ProblemFSReadOnly counts a filesystem that turned itself read-only
+	// after an error: ext2/3/4 and others' "Remounting filesystem
+	// read-only" (or "error: remounting filesystem read-only"), btrfs
+	// "forced readonly", FAT and exFAT "Filesystem has been set
+	// read-only". The error that caused it counts as fs_error.
+	ProblemFSReadOnly Problem = "fs_readonly"
+	// ProblemFSShutdown counts XFS forced shutdowns: the one "XFS (D):
+	// ... Shutting down filesystem" line each shutdown prints (an error,
+	// or a shutdown requested through the XFS_IOC_GOINGDOWN ioctl).
+	ProblemFSShutdown Problem = "fs_shutdown"
+	// ProblemFSWarning counts "EXT2/3/4-fs warning" lines (an htree
+	// index full, a mount with errors...).
+	ProblemFSWarning Problem = "fs_warning"
+	// ProblemNetdevUnregister counts network devices whose unregistration
+	// waits for references that are never dropped: "unregister_netdevice:
+	// waiting for D to become free. Usage count = N". The kernel repeats
+	// the line every 10 seconds (net.core.netdev_unregister_timeout_secs)
+	// while it waits; a repeat for the same device within RepeatWindow of
+	// the previous line is the same event.
+	ProblemNetdevUnregister Problem = "unregister_netdevice"
+	// ProblemNetTxTimeout counts transmit queues that the network
+	// watchdog found stuck: "NETDEV WATCHDOG: ..." in each kernel's form
+	// ("eth0: transmit timed out", "eth0 (e1000e): transmit queue 0 timed
+	// out", and since 6.8 "<driver> <bus id> eth0: NETDEV WATCHDOG: CPU:
+	// N: transmit queue Q timed out T ms"). Before 6.8 the kernel printed
+	// it once per boot (WARN_ONCE); since, once per timeout.
+	ProblemNetTxTimeout Problem = "net_tx_timeout"
+	// ProblemNFSTimeout counts NFS servers (any SunRPC program: nfs,
+	// lockd, ...) that stopped answering: "nfs: server S not responding,
+	// still trying" (hard mounts) or "..., timed out" (soft mounts). The
+	// kernel prints one such line per stuck request; further lines for
+	// the same server count as the same outage until "nfs: server S OK",
+	// or until none came for RepeatWindow.
+	ProblemNFSTimeout Problem = "nfs_timeout"
 )
+
+// RepeatWindow is how close (in the records' monotonic time) a repeated
+// unregister_netdevice or NFS line must follow the previous one about the
+// same device or server to be the same event.
+const RepeatWindow = 5 * time.Minute
 
 // Problems lists every Problem in a stable order.
 var Problems = []Problem{
 	ProblemOOMKill, ProblemHungTask, ProblemSoftLockup, ProblemRCUStall,
 	ProblemIOError, ProblemFSError, ProblemHardwareError, ProblemSegfault,
-	ProblemOops, ProblemPanic, ProblemFirmwareBug,
+	ProblemOops, ProblemPanic, ProblemFirmwareBug, ProblemBufferIOError,
+	ProblemFSReadOnly, ProblemFSShutdown, ProblemFSWarning,
+	ProblemNetdevUnregister, ProblemNetTxTimeout, ProblemNFSTimeout,
 }
 
 var (
@@ -78,6 +129,7 @@ var (
 	reXFS       = regexp.MustCompile(`^XFS \([^)]+\): (?:Metadata corruption detected|Internal error|metadata I/O error|log I/O error|Metadata CRC error detected)`)
 	reBtrfs     = regexp.MustCompile(`^BTRFS(?:: error| error| critical) \(device `)
 	reExt       = regexp.MustCompile(`^EXT[234]-fs error`)
+	reExtWarn   = regexp.MustCompile(`^EXT[234]-fs warning`)
 	reHungTask  = regexp.MustCompile(`^INFO: task .+ blocked for more than \d+ seconds`)
 	reOOMKilled = regexp.MustCompile(`(?:^|: )Killed process \d+ \(`)
 )
@@ -89,12 +141,20 @@ type classifier struct {
 	// "Machine check events logged" notice that may follow it is not a
 	// second event.
 	mcePrinted bool
+	// cperHeader is set by a GHES or BERT header line so that the CPER
+	// "event severity" line printed under it is not a second event.
+	cperHeader bool
+	// episodes remembers the devices and servers whose repeated warnings
+	// continue one event.
+	episodes episodes
 }
 
 // Classify reports the problem a single record announces, if any, without
 // the cross-record state Summary keeps (so a "Machine check events logged"
-// notice always counts here). Only facility kern counts: user space can
-// write any text into /dev/kmsg, but never as facility 0.
+// notice, a CPER "event severity" line and every repeated
+// unregister_netdevice or NFS warning count here). Only facility kern
+// counts: user space can write any text into /dev/kmsg, but never as
+// facility 0.
 func Classify(r Record) (Problem, bool) {
 	var c classifier
 	return c.classify(r)
@@ -126,19 +186,86 @@ func (c *classifier) classify(r Record) (Problem, bool) {
 		return ProblemOops, true
 	case strings.Contains(m, "error, dev ") && reBlkError.MatchString(m):
 		return ProblemIOError, true
+	case strings.HasPrefix(m, "Buffer I/O error on dev"):
+		return ProblemBufferIOError, true
+	}
+	// A CPER header counts for the severity line of its own record only:
+	// a header whose severity line was lost must not swallow the next
+	// record's.
+	if c.cperHeader && !strings.Contains(m, "[Hardware Error]") {
+		c.cperHeader = false
 	}
 	if p, ok := c.hardware(m); ok {
 		return p, true
 	}
+	if p, ok := fsProblem(m); ok {
+		return p, true
+	}
+	if p, ok := c.network(m, r.TimestampUsec); ok {
+		return p, true
+	}
+	if isStandaloneBUG(m) {
+		return ProblemOops, true
+	}
+	return "", false
+}
+
+// fsProblem classifies the filesystems' own lines.
+func fsProblem(m string) (Problem, bool) {
 	switch {
+	case strings.HasPrefix(m, "XFS (") && strings.Contains(m, "Shutting down filesystem"):
+		return ProblemFSShutdown, true
 	case strings.HasPrefix(m, "EXT") && reExt.MatchString(m),
 		strings.HasPrefix(m, "XFS (") && reXFS.MatchString(m),
 		strings.HasPrefix(m, "BTRFS") && reBtrfs.MatchString(m):
 		return ProblemFSError, true
-	case isStandaloneBUG(m):
-		return ProblemOops, true
+	case strings.HasSuffix(m, "emounting filesystem read-only"),
+		strings.HasPrefix(m, "BTRFS info (device ") && strings.HasSuffix(m, "): forced readonly"),
+		strings.HasSuffix(m, "): Filesystem has been set read-only"):
+		return ProblemFSReadOnly, true
+	case strings.HasPrefix(m, "EXT") && reExtWarn.MatchString(m):
+		return ProblemFSWarning, true
 	}
 	return "", false
+}
+
+// network classifies network device and NFS lines; t is the record's
+// monotonic time in microseconds.
+func (c *classifier) network(m string, t uint64) (Problem, bool) {
+	if dev, ok := strings.CutPrefix(m, "unregister_netdevice: waiting for "); ok {
+		if i := strings.Index(dev, " to become free"); i > 0 {
+			return ProblemNetdevUnregister, !c.episodes.repeat(ProblemNetdevUnregister, dev[:i], t)
+		}
+		return "", false
+	}
+	if strings.Contains(m, "NETDEV WATCHDOG: ") && strings.Contains(m, " timed out") {
+		return ProblemNetTxTimeout, true
+	}
+	if server, ok := rpcServer(m, " not responding, "); ok {
+		rest := m[len(server)+len(" not responding, "):]
+		if rest == "still trying" || rest == "timed out" {
+			return ProblemNFSTimeout, !c.episodes.repeat(ProblemNFSTimeout, server, t)
+		}
+		return "", false
+	}
+	if server, ok := rpcServer(m, " OK"); ok && len(server)+len(" OK") == len(m) {
+		c.episodes.end(ProblemNFSTimeout, server)
+	}
+	return "", false
+}
+
+// rpcServer returns the "prog: server NAME" part of a SunRPC client's
+// line about a server, the part before sep.
+func rpcServer(m, sep string) (string, bool) {
+	i := strings.IndexByte(m, ':')
+	if i <= 0 || !strings.HasPrefix(m[i:], ": server ") || strings.IndexByte(m[:i], ' ') >= 0 {
+		return "", false
+	}
+	j := strings.Index(m[i:], sep)
+	if j <= len(": server ") {
+		return "", false
+	}
+	return m[:i+j], true
 }
 
 func (c *classifier) hardware(m string) (Problem, bool) {
@@ -150,13 +277,33 @@ func (c *classifier) hardware(m string) (Problem, bool) {
 		printed := c.mcePrinted
 		c.mcePrinted = false
 		return ProblemHardwareError, !printed
+	case strings.Contains(m, "Hardware error from APEI Generic Hardware Error Source"),
+		strings.HasPrefix(m, "BERT: Error records from previous boot"):
+		c.cperHeader = true
+		return ProblemHardwareError, true
+	case isCPERSeverity(m):
+		header := c.cperHeader
+		c.cperHeader = false
+		return ProblemHardwareError, !header
 	case strings.HasPrefix(m, "EDAC ") && reEDAC.MatchString(m),
-		strings.Contains(m, "Hardware error from APEI Generic Hardware Error Source"),
-		strings.HasPrefix(m, "BERT: Error records from previous boot"),
 		strings.Contains(m, "AER: ") && reAER.MatchString(m):
 		return ProblemHardwareError, true
 	}
 	return "", false
+}
+
+// isCPERSeverity reports the "event severity" line that the kernel prints
+// once per UEFI CPER record, under a "[Hardware Error]: " prefix that GHES
+// and extlog number ("{N}[Hardware Error]: ").
+func isCPERSeverity(m string) bool {
+	if strings.HasPrefix(m, "{") {
+		i := strings.IndexByte(m, '}')
+		if i < 0 {
+			return false
+		}
+		m = m[i+1:]
+	}
+	return strings.HasPrefix(m, "[Hardware Error]: event severity: ")
 }
 
 // isStandaloneBUG reports a "BUG: ..." report that no die() line follows.

@@ -49,7 +49,7 @@ var classifyCases = []struct {
 	{"print_req_error: I/O error, dev sdc, sector 0", ProblemIOError},
 	{"I/O error, dev nvme0n1, sector 3907029032 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 2", ProblemIOError},
 	{"critical medium error, dev sdb, sector 123456 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0", ProblemIOError},
-	{"Buffer I/O error on dev sda1, logical block 0, async page read", ""},
+	{"Buffer I/O error on dev sda1, logical block 0, async page read", ProblemBufferIOError},
 	{"sd 2:0:0:0: [sda] tag#0 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_OK cmd_age=0s", ""},
 	{"ata1.00: failed command: READ FPDMA QUEUED", ""},
 	{"nvme0n1: I/O Cmd(0x2) @ LBA 3907029032, 8 blocks, I/O Error (sct 0x2 / sc 0x81) MORE DNR ", ""},
@@ -58,7 +58,7 @@ var classifyCases = []struct {
 	{"EXT4-fs error (device sda2): ext4_lookup:1851: inode #2: comm ls: deleted inode referenced: 131074", ProblemFSError},
 	{"EXT4-fs error (device dm-0) in ext4_reserve_inode_write:5743: Journal has aborted", ProblemFSError},
 	{"EXT3-fs error (device sdb1): ext3_check_descriptors: Block bitmap for group 0 not in group (block 0)!", ProblemFSError},
-	{"EXT4-fs (sda2): Remounting filesystem read-only", ""},
+	{"EXT4-fs (sda2): Remounting filesystem read-only", ProblemFSReadOnly},
 	{"EXT4-fs (sda2): re-mounted. Opts: errors=remount-ro", ""},
 	{"EXT4-fs (nvme0n1p2): mounted filesystem with ordered data mode. Quota mode: none.", ""},
 	{"XFS (dm-2): Metadata corruption detected at xfs_buf_ioend+0x51/0x1a0 [xfs], xfs_inode block 0x3c0 xfs_inode_buf_verify", ProblemFSError},
@@ -66,7 +66,7 @@ var classifyCases = []struct {
 	{"XFS (sdb1): Internal error XFS_WANT_CORRUPTED_GOTO at line 1423 of file fs/xfs/libxfs/xfs_alloc.c.  Caller xfs_free_ag_extent+0x3f0/0x7a0 [xfs]", ProblemFSError},
 	{"XFS (sda1): metadata I/O error in \"xfs_trans_read_buf_map\" at daddr 0x2 len 1 error 5", ProblemFSError},
 	{"XFS (sda1): log I/O error -5", ProblemFSError},
-	{"XFS (sda1): Log I/O Error Detected. Shutting down filesystem", ""},
+	{"XFS (sda1): Log I/O Error Detected. Shutting down filesystem", ProblemFSShutdown},
 	{"XFS (sda1): Please unmount the filesystem and rectify the problem(s)", ""},
 	{"XFS (sda1): Mounting V5 Filesystem", ""},
 	{"BTRFS error (device sda1): bdev /dev/sda1 errs: wr 0, rd 0, flush 0, corrupt 1, gen 0", ProblemFSError},
@@ -86,7 +86,7 @@ var classifyCases = []struct {
 	{"EDAC MC: Ver: 3.0.0", ""},
 	{"EDAC amd64: F17h detected (node 0).", ""},
 	{"{1}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 0", ProblemHardwareError},
-	{"{1}[Hardware Error]: event severity: corrected", ""},
+	{"{1}[Hardware Error]: event severity: corrected", ProblemHardwareError},
 	{"{1}[Hardware Error]:  section_type: memory error", ""},
 	{"BERT: Error records from previous boot:", ProblemHardwareError},
 	{"pcieport 0000:00:1c.5: AER: Corrected error received: 0000:03:00.0", ProblemHardwareError},
@@ -148,7 +148,7 @@ var classifyCases = []struct {
 }
 
 func TestClassify(t *testing.T) {
-	for _, tc := range classifyCases {
+	for _, tc := range append(classifyCases[:len(classifyCases):len(classifyCases)], npdCases...) {
 		rec := Record{Facility: FacilityKern, Level: LevelErr, Message: tc.msg}
 		got, ok := Classify(rec)
 		if ok != (tc.want != "") || got != tc.want {
@@ -167,7 +167,7 @@ func TestClassify(t *testing.T) {
 
 func TestClassifyEveryKindCovered(t *testing.T) {
 	seen := map[Problem]int{}
-	for _, tc := range classifyCases {
+	for _, tc := range append(classifyCases[:len(classifyCases):len(classifyCases)], npdCases...) {
 		if tc.want != "" {
 			seen[tc.want]++
 		}

@@ -44,9 +44,12 @@
 // never lets it log as facility 0.
 //
 // The package decodes records itself rather than through
-// github.com/euank/go-kmsg-parser (v3.0.0), because that library opens only
-// the hard-coded /dev/kmsg, replaces the kernel's microsecond timestamp with
-// a wall-clock time derived from one-second-resolution uptime, does not
-// export its record parser, and drops facility, flags, caller, escapes and
-// dictionary as well as the count of records lost on EPIPE.
+// github.com/euank/go-kmsg-parser (v3.0.0), which its tests use as a second
+// reader of the live device: that library opens only the hard-coded
+// /dev/kmsg and does not export its record parser, replaces the kernel's
+// microsecond timestamp with a wall-clock time derived from
+// one-second-resolution uptime, drops flags and caller, keeps the facility
+// inside Priority and the dictionary inside the message text with its \xNN
+// escapes, does not count the records lost on EPIPE, and stops at a record
+// it cannot decode instead of skipping it.
 package kmsg

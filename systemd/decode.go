@@ -52,7 +52,7 @@ func unitFromProps(name string, p props) Unit {
 		FragmentPath:     p.str("FragmentPath"),
 		SourcePath:       p.str("SourcePath"),
 		StateChangeUSec:  p.u64("StateChangeTimestamp"),
-		NeedDaemonReload: p.bool("NeedDaemonReload"),
+		NeedDaemonReload: p.bool("NeedDaemonReload"), // Detail's GetAll has it
 		Times: UnitTimes{
 			InactiveExitUSec:  p.u64("InactiveExitTimestampMonotonic"),
 			ActiveEnterUSec:   p.u64("ActiveEnterTimestampMonotonic"),

@@ -115,12 +115,6 @@ func (w *Watcher) fetchBatch(ctx context.Context, c *conn, rows []unitRow) ([]*e
 		}
 		add(unitIface, unitProps)
 		switch unitType(r.Name) {
-		case "device", "scope":
-			// Never loaded from a file: no reload can be needed.
-		default:
-			add(unitIface, []string{"NeedDaemonReload"})
-		}
-		switch unitType(r.Name) {
 		case "service":
 			add(unitIface, []string{"SourcePath"})
 			add(serviceIface, serviceProps)

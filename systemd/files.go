@@ -40,6 +40,43 @@ type FilesView struct {
 // maxDropIns bounds the drop-in files listed in one directory.
 const maxDropIns = 256
 
+// dropInDirs lists the drop-in directories (NAME.d) in unit directory dir,
+// as systemd looks for them: hidden entries are not.
+func dropInDirs(r hostfile.Root, dir string) ([]string, error) {
+	ents, err := r.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if n := e.Name(); strings.HasSuffix(n, ".d") && !strings.HasPrefix(n, ".") && e.IsDir() {
+			out = append(out, path.Join(dir, n))
+		}
+	}
+	return out, nil
+}
+
+// dropIns lists the drop-ins (*.conf, regular files or links, not hidden)
+// of drop-in directory dir, at most maxDropIns; more says some were left
+// out.
+func dropIns(r hostfile.Root, dir string) (files []string, more bool, err error) {
+	ents, err := r.ReadDir(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasSuffix(n, ".conf") || strings.HasPrefix(n, ".") || !(e.Type().IsRegular() || e.Type()&iofs.ModeSymlink != 0) {
+			continue
+		}
+		if len(files) == maxDropIns {
+			return files, true, nil
+		}
+		files = append(files, path.Join(dir, n))
+	}
+	return files, false, nil
+}
+
 // ReadFiles reads a manager's configuration below root ("/" or a mounted
 // root) along the unit search path paths (unitfiles.SystemPaths for the
 // system manager) and the preset directories presetDirs, inside root:
@@ -74,33 +111,28 @@ func ReadFiles(root string, paths unitfiles.Paths, presetDirs []string) *FilesVi
 		if v.DefaultTarget == "" {
 			v.DefaultTarget = defaultTargetIn(r, d.Path)
 		}
-		ents, err := r.ReadDir(d.Path)
+		dirs, err := dropInDirs(r, d.Path)
 		if err != nil {
 			if !errors.Is(err, iofs.ErrNotExist) {
 				v.Problems = append(v.Problems, fmt.Sprintf("systemd: %v", err))
 			}
 			continue
 		}
-		for _, e := range ents {
-			stem, ok := strings.CutSuffix(e.Name(), ".d")
-			if !ok || !e.IsDir() {
-				continue
-			}
-			dir := path.Join(d.Path, e.Name())
-			confs, err := r.ReadDir(dir)
+		for _, dir := range dirs {
+			stem := strings.TrimSuffix(path.Base(dir), ".d")
+			confs, more, err := dropIns(r, dir)
 			if err != nil {
 				v.Problems = append(v.Problems, fmt.Sprintf("systemd: %v", err))
 				continue
 			}
-			for i, c := range confs {
-				if i == maxDropIns {
-					v.Problems = append(v.Problems, fmt.Sprintf("systemd: %s: more than %d drop-ins; the rest are left out", dir, maxDropIns))
-					break
-				}
+			if more {
+				v.Problems = append(v.Problems, fmt.Sprintf("systemd: %s: more than %d drop-ins; the rest are left out", dir, maxDropIns))
+			}
+			for _, c := range confs {
 				// A drop-in of the same name in an earlier directory
 				// hides this one.
-				if strings.HasSuffix(c.Name(), ".conf") && !slices.ContainsFunc(v.DropIns[stem], func(p string) bool { return path.Base(p) == c.Name() }) {
-					v.DropIns[stem] = append(v.DropIns[stem], path.Join(dir, c.Name()))
+				if !slices.ContainsFunc(v.DropIns[stem], func(p string) bool { return path.Base(p) == path.Base(c) }) {
+					v.DropIns[stem] = append(v.DropIns[stem], c)
 				}
 			}
 		}

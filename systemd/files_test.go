@@ -51,6 +51,8 @@ func TestReadFilesRoot(t *testing.T) {
 		usr + "foo.service.d/a.conf":                 "[Service]\nEnvironment=A=vendor\n",
 		usr + "foo.service.d/b.conf":                 "[Service]\nEnvironment=B=vendor\n",
 		etc + "foo.service.d/a.conf":                 "[Service]\nEnvironment=A=admin\n",
+		etc + "foo.service.d/.hidden.conf":           "[Service]\nEnvironment=H=1\n",
+		etc + ".hidden.service.d/x.conf":             "[Service]\n",
 		etc + "service.d/10-all.conf":                "[Service]\nEnvironment=ALL=1\n",
 		etc + "default.target":                       "->/usr/lib/systemd/system/graphical.target",
 		etc + "multi-user.target.wants/foo.service":  "->/usr/lib/systemd/system/foo.service",
@@ -91,6 +93,9 @@ func TestReadFilesRoot(t *testing.T) {
 	}
 	if got, want := v.DropIns["foo.service"], []string{"/" + etc + "foo.service.d/a.conf", "/" + usr + "foo.service.d/b.conf"}; !slices.Equal(got, want) {
 		t.Errorf("foo.service drop-ins %q, want %q", got, want)
+	}
+	if _, ok := v.DropIns[".hidden.service"]; ok {
+		t.Errorf("a hidden drop-in directory is listed: %v", v.DropIns)
 	}
 	if got := v.DropIns["service"]; len(got) != 1 {
 		t.Errorf("service-wide drop-ins %q", got)

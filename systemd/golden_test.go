@@ -71,7 +71,7 @@ func TestLabCaptureFixture(t *testing.T) {
 	if err := w.fullSync(ctx, c, true); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := json.MarshalIndent(w.c.input(ScopeUser, nil, nil), "", "  ")
+	raw, err := json.MarshalIndent(w.c.input(ScopeUser, nil, nil, nil), "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,6 +172,11 @@ func (in *inbox) route(m *wireMsg) {
 				if p := in.unit(path); p != nil {
 					p.reread = true
 				}
+				if string(m.member) == "UnitRemoved" {
+					// A unit unloaded (a transient one, typically) has
+					// no result to repeat.
+					delete(in.failedResult, string(path))
+				}
 			}
 		}
 	case "JobNew", "JobRemoved":

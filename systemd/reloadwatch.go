@@ -6,25 +6,28 @@ import (
 	"path"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
 // systemd computes a unit's NeedDaemonReload when asked, from its files'
-// times, and never signals a change of it. Asking every unit on every
-// refresh would cost a D-Bus call per unit, so the watcher looks at the
-// disk instead, which costs the manager nothing:
+// times, and never signals a change of it. Asking every unit would cost a
+// D-Bus call per unit at every sync and refresh, so the watcher looks at
+// the disk instead, which costs the manager nothing, and asks only the
+// units whose files changed:
+//   - after a full sync (at start, after every daemon-reload), the units
+//     whose file, drop-ins or drop-in directories changed (their ctime,
+//     which no tool can set back) since the manager last loaded its unit
+//     files (UnitsLoadTimestamp);
 //   - at every ping, the unit directories of the manager's search path and
 //     their drop-in directories (*.d): a file written the usual way (a new
 //     file renamed over the old, as editors, package managers,
 //     configuration tools and systemctl edit do) or a drop-in added or
 //     removed changes its directory; the units whose file or drop-ins are
-//     there are then asked again;
+//     there are asked again;
 //   - at every resync, every unit's own file and every drop-in file too,
 //     which catches a file rewritten in place.
-//
-// A daemon-reload is followed by a full sync, which reads NeedDaemonReload
-// of every unit afresh.
 
 // fileSig is what a stat tells of a file or directory: enough to see that
 // it changed.
@@ -52,10 +55,9 @@ type reloadWatch struct {
 	dirs  map[string]fileSig  // unit and drop-in directories
 	files map[string]fileSig  // units' files and drop-in files
 	drop  map[string][]string // each unit directory's drop-in directories
+	// need holds the units the manager last said need a daemon-reload.
+	need map[string]bool
 }
-
-// maxDropInFiles bounds the files looked at in one drop-in directory.
-const maxDropInFiles = 256
 
 // changes compares the disk with the last look and returns the unit
 // directories and the drop-in directories (their names without ".d") in
@@ -87,26 +89,16 @@ func (rw *reloadWatch) changes(root hostfile.Root, unitDirs []string, files []st
 		}
 		if changed || first || full {
 			rw.drop[d] = nil
-			if ents, err := root.ReadDir(d); err == nil {
-				for _, e := range ents {
-					if strings.HasSuffix(e.Name(), ".d") && e.IsDir() {
-						rw.drop[d] = append(rw.drop[d], path.Join(d, e.Name()))
-					}
-				}
-			}
+			rw.drop[d], _ = dropInDirs(root, d)
 		}
 		for _, dd := range rw.drop[d] {
 			stem := strings.TrimSuffix(path.Base(dd), ".d")
 			changed := look(dd, rw.dirs)
 			if full || changed {
-				if ents, err := root.ReadDir(dd); err == nil {
-					for i, e := range ents {
-						if i == maxDropInFiles {
-							break
-						}
-						if strings.HasSuffix(e.Name(), ".conf") && look(path.Join(dd, e.Name()), rw.files) {
-							changed = true
-						}
+				confs, _, _ := dropIns(root, dd)
+				for _, f := range confs {
+					if look(f, rw.files) {
+						changed = true
 					}
 				}
 			}
@@ -174,40 +166,114 @@ func (w *Watcher) checkReloads(ctx context.Context, c *conn, full bool) (bool, e
 	root := hostfile.NewRoot(cmp.Or(w.opts.Root, "/"))
 	var files []string
 	if full || w.reloads.dirs == nil {
-		files = make([]string, 0, len(w.c.units))
-		for _, e := range w.c.units {
-			if fp := e.unit.FragmentPath; fp != "" {
-				files = append(files, fp)
-			}
-		}
+		files = w.fragments()
 	}
 	dirs, stems, changed := w.reloads.changes(root, w.unitPath, files, full)
 	if len(dirs) == 0 && len(stems) == 0 && len(changed) == 0 {
 		return false, nil
 	}
-	any := false
-	for name, e := range w.c.units {
+	return w.askReload(ctx, c, func(name string, e *entry) bool {
 		fp := e.unit.FragmentPath
-		affected := fp != "" && (dirs[path.Dir(fp)] || changed[fp])
-		for stem := range stems {
-			affected = affected || dropInStemMatches(stem, name)
+		if fp != "" && (dirs[path.Dir(fp)] || changed[fp]) {
+			return true
 		}
-		if !affected || !e.detail {
+		for stem := range stems {
+			if dropInStemMatches(stem, name) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// checkLoadedFiles follows a full sync: a daemon-reload made every unit
+// current, so only the units whose file, drop-in directory or drop-ins
+// changed (ctime) since the manager last loaded its unit files are asked.
+// It then remembers the disk as it is, for checkReloads.
+func (w *Watcher) checkLoadedFiles(ctx context.Context, c *conn) error {
+	w.reloads.need = nil
+	if len(w.unitPath) == 0 {
+		return nil
+	}
+	root := hostfile.NewRoot(cmp.Or(w.opts.Root, "/"))
+	w.reloads.dirs = nil // a first look: remember, report nothing
+	w.reloads.changes(root, w.unitPath, w.fragments(), true)
+	if w.loadedUSec == 0 {
+		return nil // a manager that does not say when it loaded
+	}
+	loaded := time.UnixMicro(int64(w.loadedUSec))
+	after := func(s fileSig) bool { return time.Unix(s.ctime.Unix()).After(loaded) }
+	// Drop-in directories that changed, or hold a file that did.
+	newer := map[string]bool{}
+	for p, s := range w.reloads.dirs {
+		newer[p] = newer[p] || after(s)
+	}
+	for f, s := range w.reloads.files {
+		if after(s) {
+			newer[path.Dir(f)] = true
+		}
+	}
+	stems := map[string]bool{}
+	for _, list := range w.reloads.drop {
+		for _, dd := range list {
+			if newer[dd] {
+				stems[strings.TrimSuffix(path.Base(dd), ".d")] = true
+			}
+		}
+	}
+	_, err := w.askReload(ctx, c, func(name string, e *entry) bool {
+		if s, ok := w.reloads.files[e.unit.FragmentPath]; ok && after(s) {
+			return true
+		}
+		for stem := range stems {
+			if dropInStemMatches(stem, name) {
+				return true
+			}
+		}
+		return false
+	})
+	return err
+}
+
+// fragments lists the files the cached units were loaded from.
+func (w *Watcher) fragments() []string {
+	files := make([]string, 0, len(w.c.units))
+	for _, e := range w.c.units {
+		if fp := e.unit.FragmentPath; fp != "" {
+			files = append(files, fp)
+		}
+	}
+	return files
+}
+
+// askReload reads NeedDaemonReload of the units affected says are, one Get
+// each, into reloads.need. It reports whether any unit's value changed.
+func (w *Watcher) askReload(ctx context.Context, c *conn, affected func(string, *entry) bool) (bool, error) {
+	changed := false
+	for name, e := range w.c.units {
+		if !e.detail || !affected(name, e) {
 			continue
 		}
-		p, err := c.getProps(ctx, e.path, unitIface, []string{"NeedDaemonReload"})
+		cctx, cancel := w.callCtx(ctx)
+		p, err := c.getProps(cctx, e.path, unitIface, []string{"NeedDaemonReload"})
+		cancel()
 		if err != nil {
 			if dbusErrorName(err) != "" {
 				continue // this unit's trouble; the others are asked
 			}
-			return any, err
+			return changed, err
 		}
-		if v := p.bool("NeedDaemonReload"); v != e.unit.NeedDaemonReload {
-			ne := *e
-			ne.unit.NeedDaemonReload = v
-			w.c.units[name] = &ne
-			any = true
+		if v := p.bool("NeedDaemonReload"); v != w.reloads.need[name] {
+			if w.reloads.need == nil {
+				w.reloads.need = map[string]bool{}
+			}
+			if v {
+				w.reloads.need[name] = true
+			} else {
+				delete(w.reloads.need, name)
+			}
+			changed = true
 		}
 	}
-	return any, nil
+	return changed, nil
 }

@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,11 +25,21 @@ func TestLabNeedDaemonReload(t *testing.T) {
 			"dropped.service": "[Service]\nExecStart=/bin/sleep infinity\n",
 			"inplace.service": "[Service]\nExecStart=/bin/sleep infinity\n",
 			"other.service":   "[Service]\nExecStart=/bin/sleep infinity\n",
+			"before.service":  "[Service]\nExecStart=/bin/sleep infinity\n",
 		},
-		Wants: []string{"edited.service", "dropped.service", "inplace.service", "other.service"},
+		Wants: []string{"edited.service", "dropped.service", "inplace.service", "other.service", "before.service"},
 	})
+	// Edited in place before the watcher starts: the first sync must
+	// find it, with no rename or later change to look at.
+	before := filepath.Join(l.UnitDir(), "before.service")
+	if err := os.WriteFile(before, []byte("[Service]\nExecStart=/bin/sleep 99\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(before, time.Now().Add(time.Second), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	w := startWatcher(t, Options{Address: l.PrivateAddress(), PingInterval: 100 * time.Millisecond, ResyncInterval: time.Second})
-	names := []string{"edited.service", "dropped.service", "inplace.service", "other.service"}
+	names := []string{"edited.service", "dropped.service", "inplace.service", "other.service", "before.service"}
 	oracle := func() map[string]bool {
 		m := map[string]bool{}
 		for _, n := range names {
@@ -44,8 +55,8 @@ func TestLabNeedDaemonReload(t *testing.T) {
 		}
 		return m
 	}
-	if s, _ := w.Snapshot(); len(mine(s)) != len(names) || mine(s)["edited.service"] {
-		t.Fatalf("before any edit: %v", mine(s))
+	if s, _ := w.Snapshot(); !mine(s)["before.service"] || !maps.Equal(mine(s), oracle()) {
+		t.Fatalf("at the first sync: %v, systemctl %v", mine(s), oracle())
 	}
 	// Files get a newer time than the manager loaded, whatever the
 	// file system's time granularity.

@@ -45,11 +45,6 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 		return w.gen != gen, err
 	}
 
-	// What the disk looks like now, against which later looks find the
-	// units whose files changed.
-	if _, err := w.checkReloads(ctx, c, false); err != nil {
-		return true, err
-	}
 	resync := time.NewTicker(w.opts.ResyncInterval)
 	defer resync.Stop()
 	ping := time.NewTicker(w.opts.PingInterval)

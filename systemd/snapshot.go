@@ -11,7 +11,7 @@ import (
 
 // publish builds an immutable snapshot from the cache and makes it current.
 func (w *Watcher) publish() {
-	s := BuildSnapshot(w.c.input(w.scopeNow(), &w.fail, w.in.Load()), w.filter)
+	s := BuildSnapshot(w.c.input(w.scopeNow(), &w.fail, w.in.Load(), w.reloads.need), w.filter)
 	w.gen++
 	s.Generation = w.gen
 	s.SyncedAt = w.syncedAt
@@ -41,11 +41,12 @@ func (w *Watcher) touch() {
 	w.setStatus(nil)
 }
 
-// input is the cache as a SnapshotInput, with each service's failure
-// record (fl, may be nil) attached; failures the cache's properties show
+// input is the cache as a SnapshotInput, with each unit's need for a
+// daemon-reload (needReload) and each service's failure record (fl, may be
+// nil) attached; failures the cache's properties show
 // that fl has no record of are recorded there, and told to the inbox (may
 // be nil) so that their next signal is not taken for a new failure.
-func (c *cache) input(scope Scope, fl *failures, inbox *inbox) SnapshotInput {
+func (c *cache) input(scope Scope, fl *failures, inbox *inbox, needReload map[string]bool) SnapshotInput {
 	in := SnapshotInput{
 		Now:           dualNow(),
 		UnitsRefused:  c.refused,
@@ -82,6 +83,7 @@ func (c *cache) input(scope Scope, fl *failures, inbox *inbox) SnapshotInput {
 				u.LastFailure, u.FailureCounts = r.last, &r.counts
 			}
 		}
+		u.NeedDaemonReload = needReload[name]
 		in.Units = append(in.Units, u)
 		in.After[name] = e.after
 	}

@@ -1,6 +1,7 @@
 package systemd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path"
@@ -44,6 +45,9 @@ func (w *Watcher) fullSync(ctx context.Context, c *conn, withFiles bool) error {
 			return err
 		}
 		w.c.filesListed = true
+	}
+	if err := w.checkLoadedFiles(ctx, c); err != nil {
+		return err
 	}
 	w.syncedAt = time.Now()
 	w.fullSyncs.Add(1)
@@ -462,6 +466,9 @@ func (w *Watcher) readManager(ctx context.Context, c *conn) (Manager, error) {
 	}
 	m, _ := managerFromProps(mp)
 	w.unitPath = props(mp).strs("UnitPath")
+	// When the manager last loaded its unit files (each daemon-reload);
+	// systemd older than 254 has only the first load's time.
+	w.loadedUSec = cmp.Or(props(mp).u64("UnitsLoadTimestamp"), props(mp).u64("UnitsLoadStartTimestamp"))
 	w.scope, w.scopeKnown = scopeFromUnitPath(w.unitPath)
 	return m, nil
 }

@@ -129,6 +129,9 @@ type Watcher struct {
 	filesAt  time.Time
 	unitPath []string // the manager's UnitPath
 	reloads  reloadWatch
+	// loadedUSec is when the manager last loaded its unit files
+	// (CLOCK_REALTIME µs; 0 unknown).
+	loadedUSec uint64
 	// scope is the manager's, from its unit path, once scopeKnown.
 	scope      Scope
 	scopeKnown bool

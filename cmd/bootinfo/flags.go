@@ -24,6 +24,9 @@ const (
 	// maxKeepBoots bounds --state.keep-boots: a year of daily reboots, and
 	// more than anyone compares by hand.
 	maxKeepBoots = 1000
+	// maxNFDInterval bounds --nfd.interval: labels a day stale are not
+	// worth writing.
+	maxNFDInterval = 24 * time.Hour
 )
 
 // reservedPaths are the agent's own endpoints, which --web.telemetry-path
@@ -54,8 +57,17 @@ func validate(o options, sf serveFlags, serving bool) error {
 		check(p.value != "", "%s must not be empty", p.flag)
 		check(!strings.ContainsRune(p.value, 0), "%s must not contain a NUL byte", p.flag)
 	}
+	intervalOK := o.nfd.interval > 0 && o.nfd.interval <= maxNFDInterval
+	check(intervalOK, "--nfd.interval must be above 0 and at most %s, got %s", maxNFDInterval, o.nfd.interval)
+	// The file is rewritten at the first update past half the expiry,
+	// which must come before the expiry itself.
+	check(o.nfd.expiry == 0 || intervalOK && o.nfd.expiry >= 2*o.nfd.interval || !intervalOK && o.nfd.expiry > 0, "--nfd.expiry must be 0 (for ever) or at least twice --nfd.interval (%s), got %s", o.nfd.interval, o.nfd.expiry)
+	check(!strings.ContainsRune(o.nfd.dir, 0), "--nfd.features-dir must not contain a NUL byte")
 	if _, err := systemd.NewFilter(cc.Systemd.Include, cc.Systemd.Exclude); err != nil {
 		errs = append(errs, fmt.Errorf("--collector.systemd.unit-include/--collector.systemd.unit-exclude: %w", err))
+	}
+	if err := checkPlotFlags(o.plotUnits); err != nil {
+		errs = append(errs, err)
 	}
 	if serving {
 		if err := checkTelemetryPath(sf.telemetryPath); err != nil {

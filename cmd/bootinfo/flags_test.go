@@ -97,6 +97,12 @@ func TestFlagsRefusedAtStart(t *testing.T) {
 		{"--collector.systemd.unit-include=(", "unit-include"},
 		{"--web.health-address=nonsense", "--web.health-address"},
 		{"--web.health-address=" + unbindable, "also a --web.listen-address"},
+		{"--nfd.interval=0s", "--nfd.interval"},
+		{"--nfd.interval=-1m", "--nfd.interval"},
+		{"--nfd.interval=24h1s", "--nfd.interval"},
+		{"--nfd.expiry=-1h", "--nfd.expiry"},
+		{"--nfd.expiry=119s", "at least twice --nfd.interval"},
+		{"--nfd.features-dir=a\x00b", "--nfd.features-dir"},
 	} {
 		t.Run(tt.flag, func(t *testing.T) {
 			var m0, m1 runtime.MemStats
@@ -140,6 +146,8 @@ func TestFlagsAcceptedAtTheirBounds(t *testing.T) {
 		"--collector.firmware.refresh=0s",
 		"--web.max-requests=0",
 		"--web.telemetry-path=/probe/metrics/",
+		"--nfd.interval=24h",
+		"--nfd.expiry=48h",
 	))
 	if rc != 1 || !strings.Contains(stderr, "cannot serve") {
 		t.Errorf("exit %d, want 1 from listening on %s:\n%s", rc, unbindable, stderr)

@@ -32,6 +32,9 @@ type options struct {
 	collectorConfig collectors.Config
 	timeout         time.Duration
 	logConfig       promslog.Config
+	nfd             nfdOptions
+	// plotUnits is --plot.units: how many units the boot timeline draws.
+	plotUnits int
 }
 
 func main() {
@@ -90,6 +93,10 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("collector.systemd.unit-include", "Regexp of unit names to report (anchored, as node_exporter's).").Default(".+").StringVar(&o.collectorConfig.Systemd.Include)
 	app.Flag("collector.systemd.unit-exclude", "Regexp of unit names not to report (anchored).").Default(".+\\.(automount|device|mount|scope|slice)").StringVar(&o.collectorConfig.Systemd.Exclude)
 	app.Flag("collector.bootloader.logind-address", "D-Bus address where logind answers for scheduled shutdowns (default: the system bus).").PlaceHolder("ADDRESS").StringVar(&o.collectorConfig.Bootloader.LogindAddress)
+	app.Flag("nfd.features-dir", "Serve also writes node-feature-discovery's local feature file \""+nfdFileName+"\" into this directory (NFD's features.d): node labels for the firmware mode, Secure Boot, the 2023 Microsoft CAs and a pending reboot. Off by default.").PlaceHolder("DIR").StringVar(&o.nfd.dir)
+	app.Flag("nfd.interval", fmt.Sprintf("How often serve makes the node labels again (above 0, at most %s); the file is written only when they change.", maxNFDInterval)).Default("1m").DurationVar(&o.nfd.interval)
+	app.Flag("nfd.expiry", "How long node-feature-discovery keeps the labels after each write, so that they go if bootinfo stops (0: for ever; else at least twice --nfd.interval). The file is written again once half of it has passed.").Default("1h").DurationVar(&o.nfd.expiry)
+	addPlotFlags(app, &o.plotUnits)
 	promslogflag.AddFlags(app, &o.logConfig)
 
 	serveCmd := app.Command("serve", "Serve /metrics, /bootinfo and /healthz (the default command).").Default()
@@ -104,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	showCmd.Arg("section", "Print only this section (a collector's name, as in /bootinfo/SECTION).").StringVar(&showSection)
 	var showUnit string
 	showCmd.Flag("unit", "With section systemd: print one unit in detail, as systemctl show does (/bootinfo/systemd/units/NAME).").PlaceHolder("NAME").StringVar(&showUnit)
-	showCmd.Flag("format", "Output format: json, or text (a readable summary).").Short('o').Default("json").EnumVar(&showFormat, "json", "text")
+	showCmd.Flag("format", "Output format: json, text (the report: each boot stage and its verdict, warnings first; colour on a terminal unless NO_COLOR is set), yaml (the JSON document as YAML), or svg (the boot timeline picture, "+plotPath+").").Short('o').Default("json").EnumVar(&showFormat, "json", "text", "yaml", "svg")
 
 	dmiCmd := app.Command("dmi", "Decode the SMBIOS/DMI tables as dmidecode 3.4 does, for hosts and containers without dmidecode.")
 	var df dmiFlags
@@ -134,6 +141,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	o.collectorConfig.Paths = o.paths
 	o.collectorConfig.Logger = logger
 
+	sf.plotUnits = o.plotUnits
 	serving := cmd == serveCmd.FullCommand()
 	if err := validate(o, sf, serving); err != nil {
 		fmt.Fprintf(stderr, "bootinfo: %v; try --help\n", err)

@@ -37,6 +37,8 @@ type serveFlags struct {
 	// probes when --web.config.file turns on basic auth or client
 	// certificates (see deploy/README.md).
 	healthAddress string
+	// plotUnits is --plot.units, for the boot timeline.
+	plotUnits int
 }
 
 // defaultGCPercent is the garbage collector's target in serve unless the
@@ -56,7 +58,13 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	set := buildSet(logger, o)
 	logger.Info("enabled collectors", "collectors", strings.Join(set.Names(), ","))
 
-	handler, err := newHandler(logger, set, sf)
+	var features *nodeFeatures
+	var own []prometheus.Collector
+	if o.nfd.dir != "" {
+		features = newNodeFeatures(logger, set, o.nfd)
+		own = append(own, collectors.NewFeatureFileCollector(features.Stats))
+	}
+	handler, err := newHandler(logger, set, sf, own...)
 	if err != nil {
 		logger.Error("cannot build the HTTP handler", "err", err)
 		return 1
@@ -71,6 +79,9 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 	}
+	var serving <-chan struct{}
+	server.BaseContext, serving = listening()
+	notify := newNotifier(logger)
 
 	var health *http.Server
 	if sf.healthAddress != "" {
@@ -107,8 +118,15 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	if cp != nil {
 		cp.Run(ctx)
 	}
+	if features != nil {
+		go features.run(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- web.ListenAndServe(server, sf.web, logger) }()
+	// READY=1 after the first collection, and the watchdog's pings; both
+	// nothing unless systemd runs the agent as a Type=notify unit.
+	go notify.ready(ctx, set, o.timeout, serving)
+	go notify.runWatchdog(ctx, set, o.timeout)
 	select {
 	case err := <-errc:
 		logger.Error("cannot serve", "err", err)
@@ -116,8 +134,10 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
+	notify.stopping()
 	if cp != nil {
-		// First, while the manager's shutdown job is still queued.
+		// Before the collectors stop, while the manager's shutdown job
+		// is still queued.
 		cp.Stop()
 	}
 	set.Stop()
@@ -148,10 +168,12 @@ func healthMux() http.Handler {
 
 // newHandler routes every endpoint. Only GET and HEAD are served.
 // --web.telemetry-path is checked by checkTelemetryPath first; a pattern
-// the mux still refuses is an error here, never a panic.
-func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (h http.Handler, err error) {
+// the mux still refuses is an error here, never a panic. extra are more of
+// the agent's own metrics, served beside the build's.
+func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags, extra ...prometheus.Collector) (h http.Handler, err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector("bootinfo"))
+	reg.MustRegister(extra...)
 	if !sf.disableExporterMetrics {
 		reg.MustRegister(promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}), promcollectors.NewGoCollector())
 	}
@@ -191,27 +213,12 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags) (h http
 	mux := http.NewServeMux()
 	mux.Handle(sf.telemetryPath, limitMetrics(metrics))
 	mux.Handle("/bootinfo", limitDocument(documentHandler(logger, set)))
+	mux.Handle(plotPath, limitDocument(plotHandler(logger, set, sf.plotUnits)))
 	mux.Handle("/bootinfo/", limitDocument(http.StripPrefix("/bootinfo/", sectionHandler(logger, set))))
 	mux.HandleFunc("/healthz", healthz)
 	if sf.telemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "bootinfo",
-			Description: "How this host booted and what hardware it booted on",
-			Version:     version.Info(),
-			// The toolkit's page links /debug/pprof/ by default; bootinfo
-			// serves no profiles, and a landing page links only what
-			// answers.
-			Profiling: "false",
-			Links: []web.LandingLinks{
-				{Address: sf.telemetryPath, Text: "Metrics", Description: "Prometheus metrics"},
-				{Address: "/bootinfo?pretty", Text: "Boot document", Description: "Every section as one JSON document (/bootinfo/SECTION for one)"},
-				{Address: "/healthz", Text: "Health", Description: "Liveness and readiness"},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/", landing)
+		// The report page at / alone; other paths are not found.
+		mux.Handle("/{$}", limitDocument(landingHandler(logger, set, sf.telemetryPath, pageTimeline(logger, set, sf.plotUnits))))
 	}
 	return onlyGetHead(mux), nil
 }

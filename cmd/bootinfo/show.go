@@ -15,6 +15,9 @@ import (
 
 // show collects once and prints the document, or one section of it.
 func show(stdout, stderr io.Writer, logger *slog.Logger, o options, section, format, unit string) int {
+	if format == "svg" {
+		return showPlot(stdout, stderr, logger, o, section)
+	}
 	if section != "" && !contains(enabledNames(o), section) {
 		fmt.Fprintf(stderr, "bootinfo: no such section %q; sections: %s (a disabled collector's section can be enabled with --collector.NAME)\n",
 			section, strings.Join(enabledNames(o), ", "))
@@ -51,6 +54,13 @@ func show(stdout, stderr io.Writer, logger *slog.Logger, o options, section, for
 	} else {
 		v = collectors.NewDocument(outcomes)
 	}
+	if format == "text" {
+		if err := writeReport(stdout, v, section); err != nil {
+			fmt.Fprintf(stderr, "bootinfo: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	return printValue(stdout, stderr, v, format)
 }
 
@@ -58,7 +68,12 @@ func printValue(stdout, stderr io.Writer, v any, format string) int {
 	var err error
 	switch format {
 	case "text":
+		if tv, ok := v.(collectors.TextViewer); ok {
+			v = tv.TextView()
+		}
 		err = writeText(stdout, v)
+	case "yaml":
+		err = writeYAML(stdout, v)
 	default:
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -170,7 +170,7 @@ func TestEndToEndHTTP(t *testing.T) {
 		code         int
 		contains     string
 	}{
-		{"GET", "/", 200, "/bootinfo"},
+		{"GET", "/", 200, `href="bootinfo?pretty"`},
 		{"GET", "/healthz", 200, "ok"},
 		{"HEAD", "/metrics", 200, ""},
 		{"GET", "/bootinfo/host", 200, `"kernel_release":"6.1.0-27-amd64"`},
@@ -500,10 +500,14 @@ func TestShowCommand(t *testing.T) {
 		t.Errorf("show nosuch: code %d, stderr %q", code, stderr)
 	}
 	code, out, _ := run("show", "host", "--format", "text")
-	if code != 0 || !strings.Contains(out, "hostname: node-a17\n") || !strings.Contains(out, "os:\n  id: debian\n") {
+	if code != 0 || !strings.HasPrefix(out, "Kernel       ok   6.1.0-27-amd64\n") {
 		t.Errorf("show host --format text: code %d\n%s", code, out)
 	}
-	if code, _, stderr := run("show", "--format", "yaml"); code != 2 || !strings.Contains(stderr, "yaml") {
+	code, out, _ = run("show", "host", "--format", "yaml")
+	if code != 0 || !strings.Contains(out, "hostname: node-a17\n") || !strings.Contains(out, "os:\n  id: debian\n") {
+		t.Errorf("show host --format yaml: code %d\n%s", code, out)
+	}
+	if code, _, stderr := run("show", "--format", "xml"); code != 2 || !strings.Contains(stderr, "xml") {
 		t.Errorf("bad format accepted: %d %q", code, stderr)
 	}
 	if code, out, _ := run("--version"); code != 0 || !strings.Contains(out, "bootinfo, version") {

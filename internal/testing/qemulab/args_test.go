@@ -45,6 +45,7 @@ func TestArgs(t *testing.T) {
 		Kernel: "/k/vmlinuz", KernelSnakeoil: "/k/vmlinuz.snakeoil",
 		OVMFCode: "/fw/code.fd", OVMFVars: write("vars.fd", "plain vars"),
 		OVMFCodeSnakeoil: "/fw/code.snakeoil.fd", OVMFVarsSnakeoil: write("vars.snakeoil.fd", "snakeoil vars"),
+		OVMFCodeMicrosoft: "/fw/code.ms.fd", OVMFVarsMicrosoft: write("vars.ms.fd", "microsoft vars"),
 	}
 	tests := []struct {
 		name     string
@@ -87,6 +88,15 @@ func TestArgs(t *testing.T) {
 			want:     []string{"-machine q35,smm=on,smbios-entry-point-type=64 ", "driver=cfi.pflash01,property=secure,value=on", "file=/fw/code.snakeoil.fd", "-kernel /k/vmlinuz.snakeoil "},
 			varsData: "snakeoil vars",
 		},
+		{
+			// Microsoft's keys: the same protected machine, the ms
+			// images, and Debian's kernel as Debian signed it.
+			name:     "ovmf microsoft keys",
+			cfg:      Config{Firmware: OVMFMicrosoft},
+			want:     []string{"-machine q35,smm=on ", "driver=cfi.pflash01,property=secure,value=on", "unit=0,readonly=on,file=/fw/code.ms.fd", "-kernel /k/vmlinuz "},
+			not:      []string{"snakeoil", "/fw/code.fd"},
+			varsData: "microsoft vars",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,7 +113,7 @@ func TestArgs(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []Config{{}, {Firmware: 99}, {Firmware: OVMFSecureBoot, Machine: "pc"}, {Firmware: SeaBIOS, MemoryMiB: 16}} {
+	for _, bad := range []Config{{}, {Firmware: 99}, {Firmware: OVMFSecureBoot, Machine: "pc"}, {Firmware: OVMFMicrosoft, Machine: "pc"}, {Firmware: SeaBIOS, MemoryMiB: 16}} {
 		if _, err := l.args(&bad, t.TempDir(), "/i"); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
@@ -116,6 +126,7 @@ func TestArgsImage(t *testing.T) {
 		Kernel:        "/k/vmlinuz", KernelSnakeoil: "/k/vmlinuz.snakeoil",
 		OVMFCode: "/fw/code.fd", OVMFVars: "/dev/null",
 		OVMFCodeSnakeoil: "/fw/code.snakeoil.fd", OVMFVarsSnakeoil: "/dev/null",
+		OVMFCodeMicrosoft: "/fw/code.ms.fd", OVMFVarsMicrosoft: "/dev/null",
 	}
 	// build writes a one-byte image into a directory whose name needs
 	// QEMU's comma escaping, and records what Boot handed it.
@@ -150,6 +161,13 @@ func TestArgsImage(t *testing.T) {
 			cfg:  Config{Firmware: OVMFSecureBoot, Image: &Image{Media: CDROM, Build: build}},
 			want: []string{"smm=on", "-device ide-cd"},
 			inputs: ImageInputs{Firmware: OVMFSecureBoot, Kernel: "/k/vmlinuz.snakeoil", KernelRelease: "6.1.0-99-amd64",
+				Initrd: "/tmp/initrd", Append: DefaultAppend},
+		},
+		{
+			name: "microsoft keys get Debian's kernel",
+			cfg:  Config{Firmware: OVMFMicrosoft, Image: &Image{Media: CDROM, Build: build}},
+			want: []string{"smm=on", "file=/fw/code.ms.fd", "-device ide-cd"},
+			inputs: ImageInputs{Firmware: OVMFMicrosoft, Kernel: "/k/vmlinuz", KernelRelease: "6.1.0-99-amd64",
 				Initrd: "/tmp/initrd", Append: DefaultAppend},
 		},
 	}

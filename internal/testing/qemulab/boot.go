@@ -28,6 +28,14 @@ const (
 	// Secure Boot on; the guest kernel is the snakeoil-signed copy and the
 	// machine runs with SMM so the variable store is protected.
 	OVMFSecureBoot
+	// OVMFMicrosoft is UEFI with the variable store Debian's ovmf package
+	// enrols with Microsoft's keys (a Debian PK; KEK: a Debian KEK and
+	// Microsoft Corporation KEK CA 2011; db: Microsoft Windows Production
+	// PCA 2011 and Microsoft Corporation UEFI CA 2011; dbx: one entry),
+	// as a machine shipped for Windows has them, and Secure Boot on. The
+	// guest kernel is Debian's own signed one, and the machine runs with
+	// SMM as under [OVMFSecureBoot].
+	OVMFMicrosoft
 )
 
 // String returns the profile's name as tests print it.
@@ -39,6 +47,8 @@ func (f Firmware) String() string {
 		return "ovmf"
 	case OVMFSecureBoot:
 		return "ovmf-secureboot"
+	case OVMFMicrosoft:
+		return "ovmf-ms"
 	}
 	return "firmware(" + strconv.Itoa(int(f)) + ")"
 }
@@ -323,16 +333,24 @@ func (l *Lab) args(cfg *Config, tmp, initrd string) ([]string, error) {
 		if machine == "" {
 			machine = "pc"
 		}
-	case OVMF, OVMFSecureBoot:
+	case OVMF, OVMFSecureBoot, OVMFMicrosoft:
 		if machine == "" {
 			machine = "q35"
 		}
 		code, vars := l.OVMFCode, l.OVMFVars
-		if cfg.Firmware == OVMFSecureBoot {
+		switch cfg.Firmware {
+		case OVMFSecureBoot:
+			code, vars, kernel = l.OVMFCodeSnakeoil, l.OVMFVarsSnakeoil, l.KernelSnakeoil
+		case OVMFMicrosoft:
+			// Debian's kernel as Debian signed it: no re-signing.
+			code, vars = l.OVMFCodeMicrosoft, l.OVMFVarsMicrosoft
+		}
+		if cfg.Firmware != OVMF {
+			// The Secure Boot images are built with SMM: the
+			// variable store is writable only from SMM, on a q35.
 			if machine != "q35" {
 				return nil, fmt.Errorf("qemulab: Secure Boot needs machine q35, not %q", machine)
 			}
-			code, vars, kernel = l.OVMFCodeSnakeoil, l.OVMFVarsSnakeoil, l.KernelSnakeoil
 			machine += ",smm=on"
 			fw = append(fw, "-global", "driver=cfi.pflash01,property=secure,value=on")
 		}

@@ -50,7 +50,8 @@ type ImageInputs struct {
 	// Firmware is the profile the image boots under.
 	Firmware Firmware
 	// Kernel is the host path of the kernel this profile boots: the
-	// snakeoil-signed one under [OVMFSecureBoot], Debian's otherwise.
+	// snakeoil-signed one under [OVMFSecureBoot], Debian's signed one
+	// otherwise (under [OVMFMicrosoft] too).
 	Kernel string
 	// KernelRelease is its `uname -r`.
 	KernelRelease string

@@ -48,6 +48,9 @@ type Lab struct {
 	// OVMFCode and OVMFVars are the 4 MiB UEFI images without Secure Boot keys;
 	// the Snakeoil pair enrols the snakeoil key and turns Secure Boot on.
 	OVMFCode, OVMFVars, OVMFCodeSnakeoil, OVMFVarsSnakeoil string
+	// OVMFCodeMicrosoft and OVMFVarsMicrosoft are the 4 MiB images whose
+	// variable store enrols Microsoft's keys (see [OVMFMicrosoft]).
+	OVMFCodeMicrosoft, OVMFVarsMicrosoft string
 }
 
 // Find locates the lab that scripts/lab-setup prepared. Every part it needs is
@@ -75,6 +78,9 @@ func Find() (*Lab, error) {
 		OVMFVars:         filepath.Join(OVMFDir, "OVMF_VARS_4M.fd"),
 		OVMFCodeSnakeoil: filepath.Join(OVMFDir, "OVMF_CODE_4M.snakeoil.fd"),
 		OVMFVarsSnakeoil: filepath.Join(OVMFDir, "OVMF_VARS_4M.snakeoil.fd"),
+
+		OVMFCodeMicrosoft: filepath.Join(OVMFDir, "OVMF_CODE_4M.ms.fd"),
+		OVMFVarsMicrosoft: filepath.Join(OVMFDir, "OVMF_VARS_4M.ms.fd"),
 	}
 	if _, err := os.Stat(filepath.Join(dir, "modules", "lib", "modules", l.KernelRelease, "modules.dep")); err == nil {
 		l.Modules = filepath.Join(dir, "modules")
@@ -87,7 +93,8 @@ func Find() (*Lab, error) {
 	}
 	var missing []string
 	for _, p := range []string{l.Kernel, l.KernelSnakeoil, l.EfivarfsModule,
-		l.OVMFCode, l.OVMFVars, l.OVMFCodeSnakeoil, l.OVMFVarsSnakeoil} {
+		l.OVMFCode, l.OVMFVars, l.OVMFCodeSnakeoil, l.OVMFVarsSnakeoil,
+		l.OVMFCodeMicrosoft, l.OVMFVarsMicrosoft} {
 		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
 			missing = append(missing, p)
 		}
