@@ -516,6 +516,16 @@ func (s *Set) Run(ctx context.Context) {
 	}
 }
 
+// Collector returns the named collector of the set, or nil.
+func (s *Set) Collector(name string) Collector {
+	for _, r := range s.runners {
+		if r.name == name {
+			return r.c
+		}
+	}
+	return nil
+}
+
 // Query passes a query to the named collector, under the Set's deadline.
 func (s *Set) Query(ctx context.Context, name, path string, params url.Values) (any, error) {
 	for _, r := range s.runners {

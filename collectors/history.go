@@ -43,7 +43,8 @@ type HistorySection struct {
 	// in Changes.
 	SerialsWithheld bool `json:"serials_withheld,omitempty"`
 	// MessagesWithheld says that kernel message text was left out
-	// (--no-collector.kmsg.records): PreviousBootEnd has no first_lines.
+	// (--no-collector.kmsg.records): PreviousBootEnd has no first_lines
+	// and no last_kernel_messages.
 	MessagesWithheld bool `json:"messages_withheld,omitempty"`
 }
 
@@ -69,7 +70,7 @@ type historyCollector struct {
 	// stopWait is the stopWait constant; tests shorten it.
 	stopWait time.Duration
 
-	boots, changes, clean *prometheus.Desc
+	boots, changes, clean, endKind *prometheus.Desc
 
 	// mu guards the fields below. It is never held across I/O, so that a
 	// build stuck in a read holds neither a fresh attempt nor Stop.
@@ -129,6 +130,7 @@ func NewHistoryCollector(cfg Config) (Collector, error) {
 		boots:     desc("boots_recorded", "Boots kept in the state directory's history."),
 		changes:   desc("boot_changes", "Whether a component changed between the previous boot and this one (1) or not (0).", "component"),
 		clean:     desc("previous_boot_clean", "How the previous boot ended: 1 clean shutdown, 0 crashed (pstore holds its panic or oops), -1 unknown."),
+		endKind:   desc("previous_boot_end_info", "How the previous boot ended, by kind (reboot, poweroff, halt, kexec, watchdog, crash, unknown); value 1.", "kind"),
 	}, nil
 }
 
@@ -338,11 +340,21 @@ func (c *historyCollector) compare(persist bool) (*Snapshot, *history.Store, *hi
 	sec.Changes = []history.Change{}
 	sec.PreviousBootEnd = history.PreviousBootEndOnHost(prev, hostfile.NewRoot(c.paths.SysFS),
 		hostfile.NewRoot(c.paths.RootFS), cur.BootTime)
+	prevID := ""
+	if prev != nil {
+		prevID = prev.BootID
+	}
+	last, cpErr := history.PreviousCheckpoint(c.cfg.Dir, cur.BootID, prevID)
+	if cpErr != nil {
+		sec.Problems = append(sec.Problems, cpErr.Error())
+	}
+	history.JudgeKind(&sec.PreviousBootEnd, last, history.ReadWatchdogs(hostfile.NewRoot(c.paths.SysFS)))
 	if recErr != nil {
 		sec.StateError = fmt.Sprintf("history disabled: %v", recErr)
 	}
 	if !c.records {
 		sec.PreviousBootEnd.FirstLines = nil
+		sec.PreviousBootEnd.LastKernelMessages = nil
 		sec.MessagesWithheld = true
 	}
 	if prev != nil {
@@ -418,6 +430,10 @@ func redactSection(sec *HistorySection, redact func(string) string) {
 	for i := range e.FirstLines {
 		e.FirstLines[i] = redact(e.FirstLines[i])
 	}
+	e.KindDetail = redact(e.KindDetail)
+	for i := range e.LastKernelMessages {
+		e.LastKernelMessages[i].Message = redact(e.LastKernelMessages[i].Message)
+	}
 	for i := range sec.Problems {
 		sec.Problems[i] = redact(sec.Problems[i])
 	}
@@ -472,5 +488,9 @@ func (c *historyCollector) metrics(sec *HistorySection) []prometheus.Metric {
 	case history.EndCrashed:
 		clean = 0
 	}
-	return append(ms, gauge(c.clean, clean))
+	ms = append(ms, gauge(c.clean, clean))
+	if k := sec.PreviousBootEnd.Kind; k != "" {
+		ms = append(ms, gauge(c.endKind, 1, k))
+	}
+	return ms
 }

@@ -399,14 +399,41 @@ const (
 )
 
 // End is how the previous boot ended.
+//
+// State is the original, coarse answer, kept as it was: EndClean when the
+// agent was stopped in order (or the kernel's own orderly dump is in
+// pstore), EndCrashed when pstore holds the boot's crash, EndUnknown
+// otherwise. Kind is the finer one (see JudgeKind): which shutdown the
+// manager had queued, a watchdog reset, a crash, or unknown; a boot that
+// ended clean but with no shutdown named is of kind unknown.
 type End struct {
 	// State is EndClean, EndCrashed or EndUnknown.
 	State string `json:"state"`
+	// Kind is KindReboot, KindPoweroff, KindHalt, KindKexec, KindWatchdog,
+	// KindCrash or KindUnknown; empty until JudgeKind has run.
+	Kind string `json:"kind,omitempty"`
+	// KindDetail says what Kind was decided on.
+	KindDetail string `json:"kind_detail,omitempty"`
 	// Detail says why, in words.
 	Detail string `json:"detail"`
+	// LastAlive is when the agent last wrote the boot's checkpoint.
+	LastAlive *time.Time `json:"last_alive,omitempty"`
+	// StoppedAt is when the agent was stopped, from the checkpoint.
+	StoppedAt *time.Time `json:"stopped_at,omitempty"`
+	// KernelProblems counts the kernel problems of that boot by kind, as
+	// its last checkpoint had them.
+	KernelProblems map[string]uint64 `json:"kernel_problems,omitempty"`
+	// LastKernelMessages are the boot's last kernel records at warning or
+	// worse, oldest first, as its last checkpoint had them.
+	LastKernelMessages []KernelMessage `json:"last_kernel_messages,omitempty"`
+	// Watchdogs are the watchdog devices whose bootstatus says they reset
+	// the machine.
+	Watchdogs []WatchdogStatus `json:"watchdogs,omitempty"`
 	// PstoreRecord names the pstore file that shows the crash.
 	PstoreRecord string `json:"pstore_record,omitempty"`
-	// Reason is that record's reason (Panic, Oops, Emergency, MCE).
+	// Reason is that record's reason (Panic, Oops, Emergency, MCE), or
+	// for a clean end known only from the kernel's orderly dump, that
+	// dump's (Shutdown, Restart, Halt, Poweroff).
 	Reason string `json:"reason,omitempty"`
 	// CrashTime is that record's time.
 	CrashTime *time.Time `json:"crash_time,omitempty"`
@@ -482,7 +509,7 @@ func JudgeEnd(prev *Record, recs []PstoreRecord, readErr error) End {
 		// makes it dump at shutdown, restart, halt and power-off), even
 		// though the agent was not stopped or could not record it.
 		return End{State: EndClean, Detail: fmt.Sprintf("no clean shutdown mark, but pstore holds the kernel's %s dump %s from %s",
-			o.Reason, o.Name, o.Time.UTC().Format(time.RFC3339))}
+			o.Reason, o.Name, o.Time.UTC().Format(time.RFC3339)), PstoreRecord: o.Name, Reason: o.Reason}
 	}
 	switch {
 	case unreadable != nil && clean != nil:

@@ -281,7 +281,8 @@ func TestPreviousBootEnd(t *testing.T) {
 		{
 			name: "shutdown dump, no mark", prev: &vmDirty, files: []string{"efi_pstore-shutdown/dmesg-efi_pstore-179554231201001"},
 			want: func(*testing.T) End {
-				return End{State: EndClean, Detail: "no clean shutdown mark, but pstore holds the kernel's Shutdown dump dmesg-efi_pstore-179554231201001 from 2026-11-24T17:45:12Z"}
+				return End{State: EndClean, Detail: "no clean shutdown mark, but pstore holds the kernel's Shutdown dump dmesg-efi_pstore-179554231201001 from 2026-11-24T17:45:12Z",
+					PstoreRecord: "dmesg-efi_pstore-179554231201001", Reason: "Shutdown"}
 			},
 		},
 		{

@@ -268,7 +268,7 @@ func TestReplyCap(t *testing.T) {
 	}
 	want := []got{
 		{dbus.TypeMethodReply, 7, "", "small"},
-		{dbus.TypeError, 8, errReplyTooLarge, fmt.Sprintf("reply of %d bytes is over the 1024 bytes a unit's detail may be", len(huge))},
+		{dbus.TypeError, 8, errReplyTooLarge, fmt.Sprintf("reply of %d bytes is over the 1024 bytes a reply may be here", len(huge))},
 		{dbus.TypeMethodReply, 9, "", "after"},
 	}
 	if diff := cmp.Diff(want, gots); diff != "" {

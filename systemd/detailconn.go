@@ -119,7 +119,8 @@ func (d *detailConns) open() bool {
 	return d.c != nil
 }
 
-// replyCap sits between the socket and godbus on Detail's connection. Once
+// replyCap sits between the socket and godbus on Detail's connection (and
+// QueuedShutdown's). Once
 // authentication is over it frames the stream: replies up to max bytes
 // pass through as they are read (never held whole here); a larger one is
 // read through and dropped, and godbus gets in its place an error reply
@@ -223,7 +224,7 @@ func (c *replyCap) next() error {
 		limit = fmt.Sprintf("%d MiB", c.max>>20)
 	}
 	c.out = encodeError(nil, m.replySerial, errReplyTooLarge,
-		fmt.Sprintf("reply of %d bytes is over the %s a unit's detail may be", size, limit))
+		fmt.Sprintf("reply of %d bytes is over the %s a reply may be here", size, limit))
 	return nil
 }
 

@@ -22,6 +22,9 @@
 // manager never blocks a caller past it, and the connection is re-established
 // with capped, jittered backoff when the manager or the bus goes away.
 //
+// QueuedShutdown, read-only and under a deadline, asks a manager which
+// shutdown job it has queued, over a short-lived connection of its own.
+//
 // The analysis (timeline, blame, critical chain, timespan formatting, unit
 // filtering, summaries) lives in pure functions that take plain values, so
 // tests feed them directly. They follow systemd 252's src/analyze

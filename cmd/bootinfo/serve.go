@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bootinfo/bootinfo/collectors"
+	"github.com/bootinfo/bootinfo/history"
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -113,6 +114,10 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	// sources to record this boot) runs in a goroutine of its own, so no
 	// source, however stuck, keeps the agent from listening just below.
 	set.Run(ctx)
+	cp := checkpoints(logger, o, set)
+	if cp != nil {
+		cp.Run(ctx)
+	}
 	if features != nil {
 		go features.run(ctx)
 	}
@@ -130,6 +135,11 @@ func serve(logger *slog.Logger, o options, sf serveFlags) int {
 	}
 	logger.Info("shutting down")
 	notify.stopping()
+	if cp != nil {
+		// Before the collectors stop, while the manager's shutdown job
+		// is still queued.
+		cp.Stop()
+	}
 	set.Stop()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -262,4 +272,28 @@ func sectionResult(o collectors.Outcome) (int, any) {
 		status = http.StatusGatewayTimeout
 	}
 	return status, map[string]string{"error": msg}
+}
+
+// checkpoints returns the writer of this boot's last words into the state
+// directory, for the next boot's history: nil when the history collector
+// is disabled. The kernel's view comes from the kmsg collector when it
+// runs; the queued shutdown from the manager the systemd collector talks
+// to, when that collector runs.
+func checkpoints(logger *slog.Logger, o options, set *collectors.Set) *collectors.Checkpoints {
+	if set.Collector("history") == nil {
+		return nil
+	}
+	cc := o.collectorConfig
+	dir := cc.History.Dir
+	if dir == "" {
+		dir = history.DefaultDir
+	}
+	cfg := collectors.CheckpointConfig{Dir: dir, Paths: cc.Paths, Records: cc.Kmsg.Records, Logger: logger.With("part", "checkpoint")}
+	if src, ok := set.Collector("kmsg").(collectors.LastWordsSource); ok {
+		cfg.Source = src
+	}
+	if set.Collector("systemd") != nil && !cc.Systemd.User {
+		cfg.Shutdown = collectors.QueuedShutdown(cc.Systemd.Address, cc.Systemd.Bus)
+	}
+	return collectors.NewCheckpoints(cfg)
 }

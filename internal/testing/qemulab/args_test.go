@@ -69,6 +69,13 @@ func TestArgs(t *testing.T) {
 			not:  []string{"pflash"},
 		},
 		{
+			name: "rebooting guest with disks",
+			cfg:  Config{Firmware: SeaBIOS, Reboot: true, Disks: []string{write("a.img", "a"), write("b,c.img", "b")}},
+			want: []string{"-device ahci,id=labdisks", "-drive if=none,id=labdisk0,format=raw,file=", "a.img -device ide-hd,drive=labdisk0,bus=labdisks.0",
+				"b,,c.img -device ide-hd,drive=labdisk1,bus=labdisks.1"},
+			not: []string{"-no-reboot"},
+		},
+		{
 			name:     "ovmf",
 			cfg:      Config{Firmware: OVMF},
 			want:     []string{"-machine q35 ", "unit=0,readonly=on,file=/fw/code.fd", "-kernel /k/vmlinuz "},

@@ -123,7 +123,22 @@ type Config struct {
 	// MaxConsole bounds the console transcript in bytes; zero means
 	// [DefaultMaxConsole]. QEMU is stopped when the guest prints more.
 	MaxConsole int
+	// Reboot lets a guest reset (a reboot, a panic under panic=-1, a
+	// watchdog's reset) start the guest again in the same QEMU run, as a
+	// machine would, instead of ending QEMU (-no-reboot). QEMU reloads the
+	// kernel and initramfs; RAM, disks and device state such as the
+	// i6300ESB's reboot flag carry over. The guest must power off by
+	// itself in the end.
+	Reboot bool
+	// Disks are host paths of raw disk images, attached in order to SATA
+	// ports of an AHCI controller of their own (at most 6). The guest
+	// writes to them; they outlive the boot, so a later boot can attach
+	// the same image again.
+	Disks []string
 }
+
+// maxDisks is the number of ports of QEMU's AHCI controller.
+const maxDisks = 6
 
 // Result is what a boot produced.
 type Result struct {
@@ -359,7 +374,9 @@ func (l *Lab) args(cfg *Config, tmp, initrd string) ([]string, error) {
 		"-m", strconv.Itoa(mem),
 		"-nodefaults", "-display", "none", "-vga", "none",
 		"-serial", "stdio", "-monitor", "none",
-		"-no-reboot",
+	}
+	if !cfg.Reboot {
+		args = append(args, "-no-reboot")
 	}
 	if cfg.Image == nil {
 		args = append(args, "-kernel", kernel, "-initrd", initrd, "-append", appendLine)
@@ -380,6 +397,22 @@ func (l *Lab) args(cfg *Config, tmp, initrd string) ([]string, error) {
 		args = append(args, "-smp", cfg.SMP)
 	}
 	args = append(args, fw...)
+	if len(cfg.Disks) > maxDisks {
+		return nil, fmt.Errorf("qemulab: %d disks, at most %d", len(cfg.Disks), maxDisks)
+	}
+	if len(cfg.Disks) > 0 {
+		args = append(args, "-device", "ahci,id=labdisks")
+	}
+	for i, d := range cfg.Disks {
+		if fi, err := os.Stat(d); err != nil {
+			return nil, fmt.Errorf("qemulab: disk: %w", err)
+		} else if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("qemulab: disk %s is not a regular file", d)
+		}
+		id := "labdisk" + strconv.Itoa(i)
+		args = append(args, "-drive", "if=none,id="+id+",format=raw,file="+escapeOpt(d),
+			"-device", "ide-hd,drive="+id+",bus=labdisks."+strconv.Itoa(i))
+	}
 	for _, d := range cfg.Devices {
 		args = append(args, "-device", d)
 	}
