@@ -68,13 +68,19 @@ func plotHandler(logger *slog.Logger, set *collectors.Set, units int) http.Handl
 			http.Error(w, "cannot draw the boot timeline", http.StatusInternalServerError)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", "image/svg+xml")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Length", strconv.Itoa(b.Len()))
-		_, _ = w.Write(b.Bytes())
+		writeGenerated(w, "image/svg+xml", "default-src 'none'; style-src 'unsafe-inline'", b.Bytes())
 	})
+}
+
+// writeGenerated answers with a document bootinfo made, of content type
+// ctype, under the Content-Security-Policy csp and without type sniffing.
+func writeGenerated(w http.ResponseWriter, ctype, csp string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
 }
 
 // pageTimeline draws the timeline for the page at /, from the same

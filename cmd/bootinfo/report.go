@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/bootinfo/bootinfo/collectors"
@@ -122,13 +121,8 @@ func landingHandler(logger *slog.Logger, set *collectors.Set, telemetryPath stri
 			http.Error(w, "cannot write the page: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", "text/html; charset=utf-8")
 		// No script and no asset from anywhere: the page is one
 		// document with inline CSS, and the browser is told so.
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Length", strconv.Itoa(page.Len()))
-		_, _ = w.Write(page.Bytes())
+		writeGenerated(w, "text/html; charset=utf-8", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'", page.Bytes())
 	})
 }

@@ -307,6 +307,24 @@ func TestEndToEndHostileRequests(t *testing.T) {
 
 // selfSigned writes a certificate and key for 127.0.0.1 and returns a pool
 // that trusts it.
+// tlsWebConfig writes an exporter-toolkit web configuration serving TLS with
+// a fresh self-signed certificate and basic auth for user with password,
+// and returns its path and the pool that trusts the certificate.
+func tlsWebConfig(t *testing.T, user, password string) (string, *x509.CertPool) {
+	t.Helper()
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "web.yml")
+	if err := os.WriteFile(cfg, []byte("tls_server_config:\n  cert_file: "+certFile+"\n  key_file: "+keyFile+"\nbasic_auth_users:\n  "+user+": "+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, pool
+}
+
 func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -345,14 +363,7 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 // exporter-toolkit's web configuration: the right password gets the
 // metrics, a wrong or missing one 401, plain HTTP nothing.
 func TestEndToEndTLSAndBasicAuth(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
-	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "web.yml")
-	os.WriteFile(cfg, []byte("tls_server_config:\n  cert_file: "+certFile+"\n  key_file: "+keyFile+"\nbasic_auth_users:\n  prometheus: "+string(hash)+"\n"), 0o600)
+	cfg, pool := tlsWebConfig(t, "prometheus", "s3cret")
 
 	a := agent.StartWith(t, agent.Options{
 		Args: agent.FixtureArgs(agent.FixtureRoot(t), "--web.config.file="+cfg),

@@ -19,7 +19,6 @@ import (
 	"github.com/bootinfo/bootinfo/internal/testing/qemulab"
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // browser is Debian's headless Chromium, run as a test runs it: as root
@@ -93,14 +92,7 @@ func TestEndToEndPageInChromium(t *testing.T) {
 					},
 					Wants: []string{"web.service", "broken.service"},
 				})
-				dir := t.TempDir()
-				certFile, keyFile, pool := selfSigned(t, dir)
-				hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cfg := filepath.Join(dir, "web.yml")
-				os.WriteFile(cfg, []byte("tls_server_config:\n  cert_file: "+certFile+"\n  key_file: "+keyFile+"\nbasic_auth_users:\n  viewer: "+string(hash)+"\n"), 0o600)
+				cfg, pool := tlsWebConfig(t, "viewer", "s3cret")
 				o = agent.Options{
 					Args: agent.FixtureArgs(root, "--collector.systemd", "--collector.systemd.user",
 						"--collector.systemd.address="+lab.PrivateAddress(), "--web.config.file="+cfg),
