@@ -192,8 +192,19 @@ func TestWatchdogRestartsStoppedAgent(t *testing.T) {
 	if ended["Result"] != "watchdog" {
 		t.Errorf("Result=%s, want watchdog", ended["Result"])
 	}
-	ends, err := lab.inside("cat", "/var/lib/bootinfo/ends")
-	t.Logf("SERVICE_RESULT EXIT_CODE EXIT_STATUS: %s (%v)", strings.TrimSpace(ends), err)
+	// stop-post shows as soon as ExecStopPost starts, which can be before
+	// its echo has written the line; the command holds in stop-post until
+	// released, so the line comes.
+	var ends string
+	testutil.WaitFor(t, "ExecStopPost to write its line", func() error {
+		out, err := lab.inside("cat", "/var/lib/bootinfo/ends")
+		if err != nil || !strings.HasSuffix(out, "\n") {
+			return fmt.Errorf("%q: %v", out, err)
+		}
+		ends = out
+		return nil
+	}, lab.script)
+	t.Logf("SERVICE_RESULT EXIT_CODE EXIT_STATUS: %s", strings.TrimSpace(ends))
 	if !strings.HasPrefix(ends, "watchdog ") {
 		t.Errorf("ExecStopPost saw SERVICE_RESULT %q, want watchdog", ends)
 	}
