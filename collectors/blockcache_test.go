@@ -78,6 +78,7 @@ func TestBlockCacheSharesABuild(t *testing.T) {
 // TestBlockCacheSameTextKeepsBlock: a new key whose text equals the kept
 // block's keeps that block, thorough compression and all.
 func TestBlockCacheSameTextKeepsBlock(t *testing.T) {
+	recompressFrom(t, 0)
 	var c blockCache
 	text := strings.Repeat("bootinfo_test_value 1\n", 1000)
 	enc := func() (*Block, error) { return &Block{Text: []byte(text)}, nil }
@@ -154,4 +155,38 @@ func TestBlockCachePanicIsAnError(t *testing.T) {
 	if c.cur.Load() != nil {
 		t.Error("a failed build was kept")
 	}
+}
+
+// TestBlockCacheYoungBlockNotRecompressed: however often it is served, a
+// block kept for less than recompressAge keeps its fast compression, so
+// that a burst of changes never pays for the thorough one.
+func TestBlockCacheYoungBlockNotRecompressed(t *testing.T) {
+	recompressFrom(t, time.Hour)
+	var c blockCache
+	text := strings.Repeat("bootinfo_test_value 1\n", 1000)
+	enc := func() (*Block, error) { return &Block{Text: []byte(text)}, nil }
+	first, _ := c.get(1, enc)
+	for range 10 * recompressAfter {
+		c.get(1, enc)
+	}
+	c.recompressing.Wait()
+	if b, _ := c.get(1, enc); b != first {
+		t.Error("a block kept for less than recompressAge was recompressed")
+	}
+	// Once it is old enough, the next serving recompresses it, once.
+	c.cur.Load().made = time.Now().Add(-2 * time.Hour)
+	for range 3 {
+		c.get(1, enc)
+	}
+	c.recompressing.Wait()
+	if b, _ := c.get(1, enc); b == first || len(b.Gzip.Deflate) >= len(first.Gzip.Deflate) {
+		t.Error("an old block served again was not recompressed")
+	}
+}
+
+// recompressFrom sets recompressAge for one test.
+func recompressFrom(t *testing.T, age time.Duration) {
+	old := recompressAge
+	recompressAge = age
+	t.Cleanup(func() { recompressAge = old })
 }
