@@ -222,6 +222,12 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 				req.e.props[req.iface][req.prop] = r.value
 			}
 		}
+		var timer *time.Timer
+		defer func() {
+			if timer != nil {
+				timer.Stop()
+			}
+		}()
 		// wait handles one reply, or gives up on the oldest call when the
 		// manager has answered later ones but not it for Options.Timeout.
 		// When it answers nothing at all, the watchdog below ends the batch.
@@ -237,12 +243,17 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 				return
 			}
 			head := flights[order[0]]
-			t := time.NewTimer(time.Until(head.sent.Add(w.opts.Timeout)))
-			defer t.Stop()
+			// One timer for the batch, reset for each wait: a timer per
+			// reply was a fifth of a first sync's garbage.
+			if timer == nil {
+				timer = time.NewTimer(time.Until(head.sent.Add(w.opts.Timeout)))
+			} else {
+				timer.Reset(time.Until(head.sent.Add(w.opts.Timeout)))
+			}
 			select {
 			case r := <-ch:
 				handle(r)
-			case <-t.C:
+			case <-timer.C:
 				if !lastReply.After(head.sent) {
 					handle(<-ch)
 					return
