@@ -5,6 +5,7 @@ import (
 	"errors"
 	iofs "io/fs"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/bootinfo/bootinfo/dmi"
@@ -43,6 +44,13 @@ type firmwareCollector struct {
 	sys   hostfile.Root
 	dmi   dmi.FS
 	cache snapshotCache
+	// mode and modeEvidence are the firmware mode once decided: how the
+	// running kernel was started cannot change before the next boot, so
+	// it is judged again only while the evidence leaves it unknown.
+	// Builds may overlap; modeMu guards them.
+	modeMu       sync.Mutex
+	mode         efi.Mode
+	modeEvidence []string
 
 	info, setupMode, bits, entries, entryInfo, varErrors, tpmInfo *prometheus.Desc
 	trust                                                         trustDescs
@@ -85,7 +93,7 @@ func (c *firmwareCollector) read() (*Snapshot, error) {
 		return nil, err
 	}
 	sec := &FirmwareSection{BootState: st, TPMs: []efi.TPM{}}
-	st.Mode, sec.ModeEvidence = decideFirmwareMode(readFirmwareFacts(c.sys, c.dmi))
+	st.Mode, sec.ModeEvidence = c.firmwareMode()
 	if tpms, err := c.fs.TPMs(); err == nil {
 		sec.TPMs = tpms
 	} else if !errors.Is(err, iofs.ErrNotExist) {
@@ -105,6 +113,17 @@ func (c *firmwareCollector) read() (*Snapshot, error) {
 		snap.Faults[f] = err.Error()
 	}
 	return snap, nil
+}
+
+// firmwareMode decides the firmware mode the first time, and again only
+// while it is unknown.
+func (c *firmwareCollector) firmwareMode() (efi.Mode, []string) {
+	c.modeMu.Lock()
+	defer c.modeMu.Unlock()
+	if c.mode == "" || c.mode == efi.ModeUnknown {
+		c.mode, c.modeEvidence = decideFirmwareMode(readFirmwareFacts(c.sys, c.dmi))
+	}
+	return c.mode, c.modeEvidence
 }
 
 func (c *firmwareCollector) metrics(sec *FirmwareSection) []prometheus.Metric {

@@ -187,3 +187,45 @@ func TestFirmwareReadsVariablesOnce(t *testing.T) {
 		t.Errorf("refreshing collector kept stale entries: %v", err)
 	}
 }
+
+// TestFirmwareModeDecidedOnce: a collector that reads the variables again
+// on every refresh still judges the firmware mode once, as how this kernel
+// was started cannot change before the next boot; a mode left unknown is
+// judged again.
+func TestFirmwareModeDecidedOnce(t *testing.T) {
+	d := testutil.Shared(t, "boots", "ovmf-q35", "efivars")
+	sys := efiRoot(t, "64", d)
+	sec, _, c := collectFirmware(t, sys, time.Nanosecond)
+	if sec.Mode != efi.ModeUEFI {
+		t.Fatalf("mode %s, want uefi: %v", sec.Mode, sec.ModeEvidence)
+	}
+	// Without firmware/efi a fresh judgement could not say uefi.
+	if err := os.RemoveAll(filepath.Join(sys, "firmware", "efi")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, fresh := collectFirmware(t, sys, time.Nanosecond); fresh.(*firmwareCollector).mode == efi.ModeUEFI {
+		t.Fatal("a new collector judged uefi without firmware/efi: the test proves nothing")
+	}
+	s, err := c.Collect(context.Background())
+	if s == nil {
+		t.Fatal(err)
+	}
+	if got := s.Section.(*FirmwareSection); got.Mode != efi.ModeUEFI {
+		t.Errorf("mode judged again on refresh: %s %v", got.Mode, got.ModeEvidence)
+	}
+
+	// Unknown is judged again: here, sysfs's firmware directory is
+	// unreadable at first and then appears.
+	sys2 := t.TempDir()
+	_, _, u := collectFirmware(t, sys2, time.Nanosecond)
+	fc := u.(*firmwareCollector)
+	if m, _ := fc.firmwareMode(); m != efi.ModeUnknown {
+		t.Fatalf("no sysfs firmware directory: mode %s, want unknown", m)
+	}
+	if err := os.MkdirAll(filepath.Join(sys2, "firmware", "efi"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if m, ev := fc.firmwareMode(); m != efi.ModeUEFI {
+		t.Errorf("unknown mode not judged again: %s %v", m, ev)
+	}
+}
