@@ -152,7 +152,7 @@ func benchUnits(t *testing.T, units, scrapes, warmup, showRuns int, base *baseli
 	if t.Failed() {
 		return nil
 	}
-	show := runShow(t, lab, units, showRuns)
+	show := runShow(t, lab, others[0], units, showRuns)
 	var md strings.Builder
 	for _, m := range results {
 		fmt.Fprintf(&md, "| %d (%d services + %d target instances) | %s | %s | %d KiB |\n",
