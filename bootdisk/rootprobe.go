@@ -10,9 +10,10 @@ import (
 	"github.com/bootinfo/bootinfo/internal/hostfile"
 )
 
-// maxProbed bounds the block devices whose superblocks FindRoot reads:
-// ReadFileSystem reads MaxFileSystemRead bytes of each, about 16 KiB.
-const maxProbed = 256
+// MaxRootDevices bounds the block devices whose superblocks FindRoot
+// reads in one search; ReadFileSystem reads MaxFileSystemRead bytes of
+// each, about 16 KiB. Devices past it leave the search incomplete.
+const MaxRootDevices = 256
 
 // superblockSearch is what reading the block devices' superblocks found.
 type superblockSearch struct {
@@ -60,8 +61,8 @@ func (fs FS) superblockFind(kind, v string) superblockSearch {
 			strings.HasPrefix(name, "loop") && !fs.exists(dir+"/partition") && !fs.exists(dir+"/loop/backing_file") {
 			continue
 		}
-		if n++; n > maxProbed {
-			s.unread = append(s.unread, fmt.Sprintf("%d block devices past the limit of %d", len(ents)-i, maxProbed))
+		if n++; n > MaxRootDevices {
+			s.unread = append(s.unread, fmt.Sprintf("%d block devices past the limit of %d", len(ents)-i, MaxRootDevices))
 			break
 		}
 		if why := unprobed(name); why != "" {
