@@ -62,7 +62,7 @@ func (fs FS) superblockFind(kind, v string) superblockSearch {
 			continue
 		}
 		if n++; n > MaxRootDevices {
-			s.unread = append(s.unread, fmt.Sprintf("%d block devices past the limit of %d", len(ents)-i, MaxRootDevices))
+			s.unread = append(s.unread, fmt.Sprintf("the %d listed after the first %d that may hold a file system", len(ents)-i, MaxRootDevices))
 			break
 		}
 		if why := unprobed(name); why != "" {
@@ -111,6 +111,9 @@ func (fs FS) blockMounts() []*MountInfo {
 		return []*MountInfo{}
 	}
 	infos, _ := ParseMountInfo(b)
+	if infos == nil {
+		return []*MountInfo{}
+	}
 	return infos
 }
 
