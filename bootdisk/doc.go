@@ -17,6 +17,18 @@
 //     attributes (Table 5-7) and a UTF-16LE name. The backup header at the
 //     end of the disk is not read.
 //
+// To tell whether the device a kernel command line's root=UUID= or LABEL=
+// names exists where udev has left no record of it, ReadFileSystem reads
+// file system superblocks as blkid does, from these formats' own
+// descriptions: ext2/3/4 (the kernel's Documentation/filesystems/ext4,
+// "Super Block"), XFS (XFS Algorithms & Data Structures, "On-disk
+// Superblock"), btrfs (the btrfs documentation's on-disk format,
+// struct btrfs_super_block at 64 KiB), FAT12/16/32 (Microsoft's FAT
+// specification: the BPB, the volume ID and the root directory's volume
+// label entry) and Linux swap (include/linux/swap.h, union swap_header).
+// It reads about 16 KiB of a device at fixed offsets, none beyond 68 KiB
+// but a FAT root directory's first 4 KiB.
+//
 // Discovery follows the kernel's ABIs: the mount table
 // (Documentation/filesystems/proc.rst, /proc/PID/mountinfo, parsed by
 // ParseMountInfo), block devices by number

@@ -1,8 +1,11 @@
 package bootdisk
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -86,6 +89,51 @@ func FuzzParseUdevDB(f *testing.F) {
 			if s := udevUnescape(v); !utf8.ValidString(s) {
 				t.Fatalf("udevUnescape(%q) = %q: not UTF-8", v, s)
 			}
+		}
+	})
+}
+
+// uuidRE is a UUID as ReadFileSystem writes it: blkid's 36 characters, or
+// a FAT volume ID.
+var uuidRE = regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9A-F]{4}-[0-9A-F]{4})$`)
+
+// FuzzParseFileSystem feeds ReadFileSystem the committed file system
+// images (testdata/fs), mutated. Properties: no panic; the cost of an
+// input is bounded (MaxFileSystemRead bytes in six reads at most,
+// whatever the input says about where its structures are); the result
+// is a known type with a well-formed UUID and a label no longer than its
+// field, or one of the two errors a reader of memory can give.
+func FuzzParseFileSystem(f *testing.F) {
+	imgs, _ := filepath.Glob("testdata/fs/*.img")
+	for _, img := range imgs {
+		b, err := os.ReadFile(img)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := &countingReader{r: bytes.NewReader(b)}
+		fs, err := ReadFileSystem(r)
+		if r.bytes > MaxFileSystemRead || r.calls > 6 {
+			t.Fatalf("%d bytes in %d reads", r.bytes, r.calls)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrNoFileSystem) && !errors.Is(err, ErrAmbivalent) {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		switch fs.Type {
+		case FSExt2, FSExt3, FSExt4, FSJBD, FSXFS, FSBtrfs, FSVFAT, FSSwap:
+		default:
+			t.Fatalf("type %q", fs.Type)
+		}
+		if fs.UUID != "" && !uuidRE.MatchString(fs.UUID) {
+			t.Fatalf("UUID %q", fs.UUID)
+		}
+		if len(fs.Label) > 256 || strings.Contains(fs.Label, "\x00") {
+			t.Fatalf("label %q", fs.Label)
 		}
 	})
 }

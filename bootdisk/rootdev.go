@@ -33,11 +33,14 @@ type RootMatch struct {
 	// target below /dev).
 	Device string `json:"device,omitempty"`
 	// Source names where it was found: "/dev/disk/by-uuid", "udev",
-	// "partition table", "/dev", "sysfs".
+	// "partition table", "superblock" (a file system UUID or label read
+	// from the device), "mount" (asked of the file system mounted from a
+	// device this process may not read), "/dev", "sysfs".
 	Source string `json:"source,omitempty"`
 	// Skipped says why the root was not looked for (a network or overlay
 	// root, a value with an unexpanded variable), or could not be: a file
-	// system UUID or label on a host without udev.
+	// system UUID or label on a host without udev, with block devices
+	// whose superblocks this process could not read.
 	Skipped string `json:"skipped,omitempty"`
 	// Looked lists where it was looked for when it was not found.
 	Looked []string `json:"looked,omitempty"`
@@ -96,11 +99,14 @@ var udevKeys = map[string][]string{
 }
 
 // FindRoot looks for the block device a root= value names: in the
-// symbolic links udev makes below /dev/disk, in udev's database, in the
-// partition tables of the disks sysfs lists (PARTUUID and PARTLABEL, read
-// only if neither of those knows it), and for a /dev path, the device node
-// and sysfs. UUIDs compare without regard to case, as the kernel compares
-// PARTUUID. Only a failure to read every source is an error.
+// symbolic links udev makes below /dev/disk, in udev's database, and if
+// neither knows it, in the partition tables of the disks sysfs lists
+// (PARTUUID and PARTLABEL) or the file system superblocks of its block
+// devices (UUID and LABEL, with ReadFileSystem); for a /dev path, the
+// device node and sysfs. UUIDs compare without regard to case, as the
+// kernel compares PARTUUID. A file system that is not found on a host
+// without udev, where some devices could not be read, is Skipped: not
+// finding it there says nothing.
 func (fs FS) FindRoot(spec string) RootMatch {
 	m := RootMatch{Spec: spec}
 	kind, v := ClassifyRoot(spec)
@@ -165,15 +171,28 @@ func (fs FS) FindRoot(spec string) RootMatch {
 		m.Looked = append(m.Looked, "the partition tables of "+fs.sys.Path("class/block"))
 		return m
 	}
-	// File system UUIDs and labels live in the file systems' superblocks,
-	// which only udev's records and links list here: without either, not
-	// finding one says nothing.
+	// File system UUIDs and labels live in the file systems' superblocks.
+	sb := fs.superblockFind(kind, v)
+	if sb.device != "" {
+		return found(sb.device, sb.source)
+	}
+	looked := fmt.Sprintf("the superblocks of %d of the %s in %s", sb.read, plural(sb.total, "block device"), fs.sys.Path("class/block"))
+	if len(sb.unread) > 0 {
+		looked += " (not read: " + describeUnread(sb.unread) + ")"
+	}
+	// Where udev runs, it has read every superblock already, and its
+	// links and records not naming the file system says it is not there,
+	// whatever this process could read. Without udev, only a search
+	// that read every device says so.
 	_, linkErr := fs.dev.Stat("disk")
 	_, dbErr := fs.root.Stat("run/udev/data")
-	if errors.Is(linkErr, iofs.ErrNotExist) && errors.Is(dbErr, iofs.ErrNotExist) {
-		m.Skipped = "no udev links (" + fs.dev.Path("disk") + ") or database (" + fs.root.Path("run/udev/data") + ") to look a file system " + kind + " up in"
+	if len(sb.unread) > 0 && errNotExist(linkErr, dbErr) {
+		m.Skipped = fmt.Sprintf("no udev links (%s) or database (%s) to look a file system %s up in, and %s whose superblock could not be read (%s): reading one needs its node below %s and root or CAP_DAC_READ_SEARCH (in a container, also the device cgroup's leave)",
+			fs.dev.Path("disk"), fs.root.Path("run/udev/data"), kind, plural(len(sb.unread), "block device"), describeUnread(sb.unread), fs.dev.Dir())
 		m.Looked = nil
+		return m
 	}
+	m.Looked = append(m.Looked, looked)
 	return m
 }
 

@@ -3,6 +3,8 @@ package bootdisk
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -47,9 +49,12 @@ func rootTree(t *testing.T, withLinks, withUdev bool) FS {
 		"sys/class/block/vda1/partition": "1\n",
 		"sys/class/block/vda2/dev":       "254:2\n",
 		"sys/class/block/vda2/partition": "2\n",
-		"sys/block/dm-0/dm/name":         "vg-root\n",
-		"dev/null-not-a-device":          "",
-		"dev/vda2":                       "",
+		// A disk's directory holds its partitions'.
+		"sys/class/block/vda/vda1/partition": "1\n",
+		"sys/class/block/vda/vda2/partition": "2\n",
+		"sys/block/dm-0/dm/name":             "vg-root\n",
+		"dev/null-not-a-device":              "",
+		"dev/vda2":                           "",
 	}
 	if withUdev {
 		files["run/udev/data/b254:2"] = "S:disk/by-uuid/39ec20e2-aaaa-4bbb-8ccc-0123456789ab\nE:ID_FS_UUID=39ec20e2-aaaa-4bbb-8ccc-0123456789ab\nE:ID_FS_LABEL=my_root\nE:ID_FS_LABEL_ENC=my\\x20root\nE:ID_PART_ENTRY_UUID=6f2b7c4e-1111-4222-8333-444455556666\nE:ID_PART_ENTRY_NAME=root\n"
@@ -111,7 +116,29 @@ func TestFindRoot(t *testing.T) {
 			}
 		}
 	}
+	// With udev's links, a file system they do not name is not there,
+	// though this tree's devices cannot be read.
+	m := rootTree(t, true, false).FindRoot("UUID=39ec20e2-0000-4bbb-8ccc-0123456789ab")
+	if last := m.Looked[len(m.Looked)-1]; m.Found || m.Skipped != "" || !strings.Contains(last, "superblocks of 0 of the 3 block devices") || !strings.Contains(last, "vda2") {
+		t.Errorf("udev links, unreadable devices: %+v", m)
+	}
 	fs := rootTree(t, false, false)
+	// Without udev, a file system UUID or label on devices that could not
+	// be read is not checked: vda is a disk with partitions, vda1 has no
+	// node, vda2's is a FIFO here, which is neither opened nor waited on.
+	if err := os.Remove(fs.dev.Path("vda2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(fs.dev.Path("vda2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{"UUID=39ec20e2-aaaa-4bbb-8ccc-0123456789ab", "LABEL=my root"} {
+		m := fs.FindRoot(spec)
+		if m.Found || len(m.Looked) != 0 || !strings.Contains(m.Skipped, "2 block devices whose superblock could not be read") ||
+			!strings.Contains(m.Skipped, "vda1: no such file") || !strings.Contains(m.Skipped, "vda2 is not a block device") {
+			t.Errorf("%s without udev: %+v", spec, m)
+		}
+	}
 	for spec, want := range map[string]RootMatch{
 		"/dev/vda2":              {Spec: "/dev/vda2", Kind: RootPath, Found: true, Device: "vda2", Source: "sysfs"},
 		"/dev/mapper/vg-root":    {Spec: "/dev/mapper/vg-root", Kind: RootPath, Found: true, Device: "dm-0", Source: "sysfs"},

@@ -73,6 +73,9 @@ func TestNextBootRescueLoop(t *testing.T) {
 		testutil.SkipOrFail(t, "%v", err)
 	}
 	mnt, partuuid := rescueDisk(t)
+	// The file system's UUID as blkid reads it from the partition.
+	src := strings.TrimSpace(string(testutil.Run(t, "", "findmnt", "-n", "-o", "SOURCE", "--mountpoint", mnt)))
+	fsuuid := strings.TrimSpace(string(testutil.Run(t, "", "blkid", "-p", "-o", "value", "-s", "UUID", src)))
 	rel := lab.KernelRelease
 	testutil.CopyFile(t, lab.Kernel, filepath.Join(mnt, "boot", "vmlinuz-"+rel), 0o644)
 	initDir := t.TempDir()
@@ -126,12 +129,28 @@ func TestNextBootRescueLoop(t *testing.T) {
 			func() {
 				editFile(t, filepath.Join(mnt, "boot/grub/grub.cfg"), "00000000-0000-4000-8000-00000000dead", partuuid)
 			}, "root_not_found"},
+		// Debian's own form, root=UUID=, found (on this machine, with no
+		// udev, in the file system's superblock read through the loop
+		// device) and not.
+		{"root UUID of the file system",
+			func() { editFile(t, filepath.Join(mnt, "boot/grub/grub.cfg"), "PARTUUID="+partuuid, "UUID="+fsuuid) },
+			func() { editFile(t, filepath.Join(mnt, "boot/grub/grub.cfg"), "UUID="+fsuuid, "PARTUUID="+partuuid) }, "ok"},
+		{"root UUID not there",
+			func() {
+				editFile(t, filepath.Join(mnt, "boot/grub/grub.cfg"), "PARTUUID="+partuuid, "UUID=0badf00d-0000-4000-8000-00000000dead")
+			},
+			func() {
+				editFile(t, filepath.Join(mnt, "boot/grub/grub.cfg"), "UUID=0badf00d-0000-4000-8000-00000000dead", "PARTUUID="+partuuid)
+			}, "root_not_found"},
 	} {
 		c.do()
 		sec, _ := collectBootloader(t, p)
 		ok, got := problems(t, sec)
-		if ok || strings.Join(got, ",") != c.want {
-			t.Errorf("%s: ok %v problems %v, want %s", c.name, ok, got, c.want)
+		if verdict := strings.Join(got, ","); ok && c.want != "ok" || !ok && verdict != c.want {
+			t.Errorf("%s: ok %v problems %v, want %s; root %+v", c.name, ok, got, c.want, sec.NextBoot.Checked.Root)
+		}
+		if r := sec.NextBoot.Checked.Root; strings.HasPrefix(c.name, "root UUID") {
+			t.Logf("%s: %+v", c.name, *r)
 		}
 		c.undo()
 	}

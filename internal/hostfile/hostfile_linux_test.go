@@ -263,3 +263,32 @@ func TestReadDirBounded(t *testing.T) {
 		t.Errorf("readDir past its limit: err = %v, want the entries limit", err)
 	}
 }
+
+// TestEPERMOfOneFileKeepsOpenat2: a block device that the device cgroup
+// denies this process (EPERM from openat2, as from open) is an error for
+// that file, not a sign that a seccomp filter refuses openat2, which would
+// send every later open to the slower walk.
+func TestEPERMOfOneFileKeepsOpenat2(t *testing.T) {
+	ents, err := os.ReadDir("/sys/class/block")
+	if err != nil {
+		t.Skipf("no /sys/class/block: %v", err)
+	}
+	dev := NewRoot("/dev")
+	for _, e := range ents {
+		noOpenat2.Store(false)
+		f, err := dev.OpenBlockDevice(e.Name())
+		if err == nil {
+			f.Close()
+			continue
+		}
+		if !errors.Is(err, syscall.EPERM) {
+			continue
+		}
+		if noOpenat2.Load() {
+			t.Errorf("EPERM opening /dev/%s turned openat2 off", e.Name())
+		}
+		t.Logf("/dev/%s: %v", e.Name(), err)
+		return
+	}
+	t.Skip("no block device here is refused with EPERM")
+}

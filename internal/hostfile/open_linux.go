@@ -33,6 +33,10 @@ func (r Root) open(name string, flags int, want wantMode) (*os.File, error) {
 				return nil, err
 			}
 			return f, nil
+		case errors.Is(err, unix.EPERM) && r.openat2Works():
+			// The file itself is refused: a device the device cgroup
+			// or a security module denies this process.
+			return nil, &fs.PathError{Op: "open", Path: full, Err: err}
 		case errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM):
 			noOpenat2.Store(true)
 		case errors.Is(err, unix.ENXIO) && want != modeAny:
@@ -49,6 +53,17 @@ func (r Root) open(name string, flags int, want wantMode) (*os.File, error) {
 		}
 	}
 	return r.openWalk(rel, flags, want)
+}
+
+// openat2Works tells a seccomp filter that refuses openat2 (EPERM for
+// every call) from an EPERM about one file, by opening the root itself.
+func (r Root) openat2Works() bool {
+	f, err := r.openat2("/", oPath)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
 }
 
 func (r Root) openat2(rel string, flags int) (*os.File, error) {

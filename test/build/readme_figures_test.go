@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/bootinfo/bootinfo/bootdisk"
 	"github.com/bootinfo/bootinfo/collectors"
 	"github.com/bootinfo/bootinfo/grub/script"
 	"github.com/bootinfo/bootinfo/history"
@@ -138,6 +139,8 @@ func TestReadmeLimits(t *testing.T) {
 		"SMBIOS tables, pstore records": size(hostfile.LimitFirmware) + " (",
 		"the history's own records":     size(history.MaxFileSize),
 		"kernel log records":            size(kmsg.MaxRecordSize) + " each; " + size(kmsg.MaxJunk) + " without a record ends the read",
+		"block devices, for a `root=UUID=`": fmt.Sprintf("superblocks only: %d bytes of each, at fixed offsets (none past 68 KiB but a FAT root directory's first 4 KiB), of %d devices at most",
+			bootdisk.MaxFileSystemRead, bootdisk.MaxRootDevices),
 	} {
 		found := false
 		for kind, limit := range rows {

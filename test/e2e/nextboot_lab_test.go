@@ -3,9 +3,9 @@ package e2e
 // Predict, then boot: bootinfo gives its verdict on the entry that boots
 // next from a disk image's /boot, mounted on the host as a rescue system
 // mounts a broken host's disk; then real GRUB boots that disk under
-// SeaBIOS and the console says what really happened. Needs root (loop
-// devices, mounts), scripts/lab-setup (with its module set) and GRUB's
-// i386-pc platform.
+// SeaBIOS and under OVMF, and the console says what really happened.
+// Needs root (loop devices, mounts), scripts/lab-setup (with its module
+// set) and GRUB's i386-pc and x86_64-efi platforms.
 
 import (
 	"encoding/json"
@@ -23,13 +23,15 @@ import (
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
-// nextBootDisk is the lab's boot disk: one MBR partition holding an ext4
-// root file system with /boot, attached to a loop device and mounted at
-// mnt while the host predicts, unmounted while QEMU boots the image.
+// nextBootDisk is the lab's boot disk: an MBR partition holding an ext4
+// root file system with /boot, and an EFI system partition, attached to
+// a loop device and mounted at mnt while the host predicts, unmounted
+// while QEMU boots the image.
 type nextBootDisk struct {
 	image, dev, part, mnt string
-	// partuuid is the root partition's PARTUUID as the kernel spells it.
-	partuuid string
+	// partuuid is the root partition's PARTUUID as the kernel spells it,
+	// fsuuid its file system's UUID as blkid reads it.
+	partuuid, fsuuid string
 }
 
 func (d *nextBootDisk) mount(t *testing.T) {
@@ -48,8 +50,11 @@ func (d *nextBootDisk) unmount(t *testing.T) {
 
 // makeNextBootDisk builds the disk: GRUB's i386-pc boot sector and a core
 // image (grub-mkimage) in the gap before the partition, as grub-install
-// lays them out, and GRUB's modules, the lab kernel, an initramfs and the
-// root file system's init in the partition. It returns the disk mounted.
+// lays them out; GRUB for x86_64-efi as the removable-media loader
+// \EFI\BOOT\BOOTX64.EFI on the EFI system partition, with the modules
+// grub.cfg uses built in; and GRUB's i386-pc modules, the lab kernel, an
+// initramfs and the root file system's init in the root partition. Both
+// GRUBs read the same /boot/grub/grub.cfg. It returns the disk mounted.
 func makeNextBootDisk(t *testing.T, lab *labEnv) *nextBootDisk {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -58,22 +63,26 @@ func makeNextBootDisk(t *testing.T, lab *labEnv) *nextBootDisk {
 	if lab.Modules == "" {
 		testutil.SkipOrFail(t, "the lab has no module set: run scripts/lab-setup again")
 	}
-	for tool, pkg := range map[string]string{"grub-mkimage": "grub-common", "sfdisk": "fdisk", "losetup": "mount", "partx": "util-linux", "mkfs.ext4": "e2fsprogs", "cpio": "cpio", "gzip": "gzip"} {
+	for tool, pkg := range map[string]string{"grub-mkimage": "grub-common", "sfdisk": "fdisk", "losetup": "mount", "partx": "util-linux",
+		"mkfs.ext4": "e2fsprogs", "mkfs.vfat": "dosfstools", "mmd": "mtools", "mcopy": "mtools", "blkid": "util-linux", "cpio": "cpio", "gzip": "gzip"} {
 		testutil.Tool(t, tool, pkg)
 	}
-	const grubDir = "/usr/lib/grub/i386-pc"
+	const grubDir, grubEFIDir = "/usr/lib/grub/i386-pc", "/usr/lib/grub/x86_64-efi"
 	if _, err := os.Stat(filepath.Join(grubDir, "boot.img")); err != nil {
 		testutil.SkipOrFail(t, "GRUB for BIOS: %v (install grub-pc-bin)", err)
+	}
+	if _, err := os.Stat(filepath.Join(grubEFIDir, "linux.mod")); err != nil {
+		testutil.SkipOrFail(t, "GRUB for UEFI: %v (install grub-efi-amd64-bin)", err)
 	}
 	tmp := t.TempDir()
 	d := &nextBootDisk{image: filepath.Join(tmp, "disk.img"), mnt: filepath.Join(tmp, "mnt")}
 	if err := os.WriteFile(d.image, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(d.image, 48<<20); err != nil {
+	if err := os.Truncate(d.image, 64<<20); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Run(t, "label: dos\nstart=2048, type=83\n", "sfdisk", "-q", d.image)
+	testutil.Run(t, "label: dos\nstart=2048, size=52MiB, type=83\nsize=8MiB, type=ef\n", "sfdisk", "-q", d.image)
 	var dump struct {
 		PartitionTable struct {
 			ID string `json:"id"`
@@ -129,6 +138,24 @@ func makeNextBootDisk(t *testing.T, lab *labEnv) *nextBootDisk {
 		exec.Command("partx", "-a", d.dev).Run()
 	}
 	testutil.Run(t, "", "mkfs.ext4", "-q", "-F", d.part)
+	// The file system's UUID, as the oracle reads it.
+	d.fsuuid = strings.TrimSpace(string(testutil.Run(t, "", "blkid", "-p", "-o", "value", "-s", "UUID", d.part)))
+	if d.fsuuid == "" {
+		t.Fatalf("blkid gives %s no UUID", d.part)
+	}
+
+	// The EFI system partition, and GRUB for UEFI on it: the modules
+	// grub.cfg's commands need are built in, so that the root partition
+	// needs no x86_64-efi directory.
+	esp := d.dev + "p2"
+	testutil.Run(t, "", "mkfs.vfat", "-n", "LABESP", esp)
+	bootx64 := filepath.Join(tmp, "BOOTX64.EFI")
+	testutil.Run(t, "", "grub-mkimage", "-O", "x86_64-efi", "-o", bootx64, "-c", early, "-p", "(hd0,msdos1)/boot/grub",
+		"part_msdos", "ext2", "normal", "linux", "serial", "terminal", "echo", "halt", "efi_gop")
+	t.Setenv("MTOOLS_SKIP_CHECK", "1")
+	testutil.Run(t, "", "mmd", "-i", esp, "::/EFI", "::/EFI/BOOT")
+	testutil.Run(t, "", "mcopy", "-i", esp, bootx64, "::/EFI/BOOT/BOOTX64.EFI")
+
 	if err := os.MkdirAll(d.mnt, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -177,14 +204,14 @@ set timeout=0
 # GRUB, the lab's machine powers off instead of waiting at the menu.
 set fallback=1
 menuentry 'Debian GNU/Linux' --class debian --id lab-linux {
-	linux	/boot/vmlinuz-%[1]s root=PARTUUID=%[2]s ro console=ttyS0 quiet panic=-1
+	linux	/boot/vmlinuz-%[1]s root=UUID=%[2]s ro console=ttyS0 quiet panic=-1
 	initrd	/boot/initrd.img-%[1]s
 }
 menuentry 'lab: power off' --id lab-off {
 	echo 'lab: the default entry did not boot; powering off'
 	halt
 }
-`, rel, d.partuuid)
+`, rel, d.fsuuid)
 	if err := os.WriteFile(filepath.Join(d.mnt, "boot/grub/grub.cfg"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +219,9 @@ menuentry 'lab: power off' --id lab-off {
 }
 
 // predictNextBoot runs `bootinfo show bootloader` on the mounted disk, as
-// on a rescue system, and returns "ok" or the problems' reasons.
-func predictNextBoot(t *testing.T, lab *labEnv, d *nextBootDisk) (string, []any) {
+// on a rescue system, and returns "ok" or the problems' reasons, and where
+// the root device was found ("" when it was not).
+func predictNextBoot(t *testing.T, lab *labEnv, d *nextBootDisk) (verdict string, problems []any, rootSource string) {
 	t.Helper()
 	out, err := exec.Command(lab.Agent, "show", "bootloader", "--format", "json",
 		"--path.rootfs="+d.mnt, "--path.boot="+filepath.Join(d.mnt, "boot")).Output()
@@ -205,17 +233,19 @@ func predictNextBoot(t *testing.T, lab *labEnv, d *nextBootDisk) (string, []any)
 		t.Fatalf("bootinfo show bootloader printed no JSON object: %v\n%s", err, out)
 	}
 	ok, _ := jsonAt(doc, "next_boot.ok")
-	problems, _ := jsonAt(doc, "next_boot.problems")
+	probs, _ := jsonAt(doc, "next_boot.problems")
+	src, _ := jsonAt(doc, "next_boot.checked.root.source")
+	rootSource = str(src)
 	if b, isBool := ok.(bool); !isBool {
 		t.Fatalf("no verdict: next_boot.ok = %v\n%s", ok, out)
 	} else if b {
-		return "ok", nil
+		return "ok", nil, rootSource
 	}
 	var reasons []string
-	for _, p := range asSlice(problems) {
+	for _, p := range asSlice(probs) {
 		reasons = append(reasons, str(asMap(p)["reason"]))
 	}
-	return strings.Join(reasons, ","), asSlice(problems)
+	return strings.Join(reasons, ","), asSlice(probs), rootSource
 }
 
 // What the console shows: the lab's own markers (testdata/nextbootlab),
@@ -226,8 +256,9 @@ var (
 	nbNoRootRE    = regexp.MustCompile(`lab-initramfs: root=[^\r\n]*: no such device`)
 	nbPanicRE     = regexp.MustCompile(`Kernel panic - not syncing: [^\r\n]*`)
 	nbFallbackRE  = regexp.MustCompile(`lab: the default entry did not boot`)
-	// GRUB said it boots the entry and the console ends there.
-	nbSilentRE = regexp.MustCompile("Booting `[^'\r\n]*'\\s*$")
+	// GRUB said it boots the entry and the console ends there (GRUB for
+	// UEFI on a machine with no display says first that it boots blind).
+	nbSilentRE = regexp.MustCompile("Booting `[^'\r\n]*'\\s*(error: no suitable video mode found\\.\\s*Booting in blind mode\\s*)?$")
 )
 
 // observeBoot says in one line what the console shows happened.
@@ -261,7 +292,9 @@ func observeBoot(console []byte) string {
 }
 
 // TestNextBootLab predicts, then boots, one disk image with its /boot
-// broken a different way each time.
+// broken a different way each time: every scenario under SeaBIOS, and
+// those whose outcome GRUB's platform or the firmware decides (and the
+// healthy one) under OVMF too. Each boot is a row of the table it logs.
 func TestNextBootLab(t *testing.T) {
 	lab := firmwareLab(t)
 	d := makeNextBootDisk(t, lab)
@@ -272,7 +305,10 @@ func TestNextBootLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const goneUUID = "0badf00d-01"
+	// A PARTUUID and a file system UUID that nothing on this host or in
+	// the guest has.
+	const goneUUID, goneFSUUID = "0badf00d-01", "0badf00d-dead-4bad-8bad-0123456789ab"
+	rootArg := "root=UUID=" + d.fsuuid
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -288,22 +324,34 @@ func TestNextBootLab(t *testing.T) {
 		predicted string
 		observed  *regexp.Regexp
 		booted    bool
+		// ovmf boots the scenario under OVMF too: those whose outcome
+		// the firmware and GRUB's platform decide. Missing modules and
+		// a PARTUUID the initramfs does not find fail the same way
+		// after the kernel has started, whichever loaded it.
+		ovmf bool
 	}{
-		{name: "healthy", do: func() {}, undo: func() {}, predicted: "ok",
-			observed: regexp.MustCompile(`lab-root: modprobe loop: loaded`), booted: true},
+		{name: "healthy (root=UUID=)", do: func() {}, undo: func() {}, predicted: "ok",
+			observed: regexp.MustCompile(`(?s)lab-initramfs: root=UUID=` + d.fsuuid + ` is /dev/sda1.*lab-root: modprobe loop: loaded`), booted: true, ovmf: true},
 		{name: "initrd missing",
 			do:        func() { must(os.Rename(initrd, initrd+".gone")) },
 			undo:      func() { must(os.Rename(initrd+".gone", initrd)) },
 			predicted: "initrd_missing",
-			observed:  regexp.MustCompile(`(?s)error: file .*initrd.img.* not found.*Kernel panic - not syncing: VFS: Unable to mount root fs`)},
+			observed:  regexp.MustCompile(`(?s)error: file .*initrd.img.* not found.*Kernel panic - not syncing: VFS: Unable to mount root fs`),
+			ovmf:      true},
 		{name: "modules missing",
 			do:        func() { must(os.Rename(p("lib/modules/"+rel), p("lib/modules/gone"))) },
 			undo:      func() { must(os.Rename(p("lib/modules/gone"), p("lib/modules/"+rel))) },
 			predicted: "modules_missing",
 			observed:  regexp.MustCompile(`lab-root: modprobe loop failed: [^\r\n]*`)},
+		{name: "root UUID not there",
+			do:        func() { replaceInFile(t, grubCfg, rootArg, "root=UUID="+goneFSUUID) },
+			undo:      func() { replaceInFile(t, grubCfg, "root=UUID="+goneFSUUID, rootArg) },
+			predicted: "root_not_found",
+			observed:  regexp.MustCompile(`(?s)lab-initramfs: root=UUID=` + goneFSUUID + `: no such device.*Kernel panic - not syncing: Attempted to kill init`),
+			ovmf:      true},
 		{name: "root PARTUUID not there",
-			do:        func() { replaceInFile(t, grubCfg, "root=PARTUUID="+d.partuuid, "root=PARTUUID="+goneUUID) },
-			undo:      func() { replaceInFile(t, grubCfg, "root=PARTUUID="+goneUUID, "root=PARTUUID="+d.partuuid) },
+			do:        func() { replaceInFile(t, grubCfg, rootArg, "root=PARTUUID="+goneUUID) },
+			undo:      func() { replaceInFile(t, grubCfg, "root=PARTUUID="+goneUUID, rootArg) },
 			predicted: "root_not_found",
 			observed:  regexp.MustCompile(`(?s)lab-initramfs: root=PARTUUID=` + goneUUID + `: no such device.*Kernel panic - not syncing: Attempted to kill init`)},
 		{name: "truncated kernel",
@@ -312,38 +360,57 @@ func TestNextBootLab(t *testing.T) {
 			predicted: "kernel_unreadable",
 			// GRUB's linux command takes the kernel's size from the file,
 			// so it loads what is there and jumps into it.
-			observed: nbSilentRE},
+			observed: nbSilentRE,
+			ovmf:     true},
 	}
 	var table []string
 	for _, c := range cases {
-		c.do()
-		predicted, problems := predictNextBoot(t, lab, d)
-		d.unmount(t)
-		res := lab.Run(t, "nextboot-"+strings.ReplaceAll(c.name, " ", "-"), qemulab.Config{
-			Firmware: qemulab.SeaBIOS,
-			// The disk carries its own GRUB, kernel and initramfs; the
-			// lab's initramfs (with the same /init) goes unused.
-			Image: &qemulab.Image{Media: qemulab.Disk, Build: func(string, qemulab.ImageInputs) (string, error) { return d.image, nil }},
-			Init:  "testdata/nextbootlab/initramfs-init",
+		t.Run(c.name, func(t *testing.T) {
+			c.do()
+			defer c.undo()
+			fws := []qemulab.Firmware{qemulab.SeaBIOS}
+			if c.ovmf {
+				fws = append(fws, qemulab.OVMF)
+			}
+			for _, fw := range fws {
+				failed := t.Failed()
+				predicted, problems, rootSource := predictNextBoot(t, lab, d)
+				d.unmount(t)
+				slug := strings.Trim(regexp.MustCompile(`[^a-z]+`).ReplaceAllString(strings.ToLower(c.name), "-"), "-")
+				res := lab.Run(t, "nextboot-"+fw.String()+"-"+slug, qemulab.Config{
+					Firmware: fw,
+					// The disk carries its own GRUB, kernel and initramfs;
+					// the lab's initramfs (with the same /init) goes unused.
+					Image: &qemulab.Image{Media: qemulab.Disk, Build: func(string, qemulab.ImageInputs) (string, error) { return d.image, nil }},
+					Init:  "testdata/nextbootlab/initramfs-init",
+				})
+				d.mount(t)
+				observed := observeBoot(res.Console)
+				if rootSource == "" {
+					rootSource = "-"
+				}
+				row := fmt.Sprintf("%-23s | %-8s | %-17s | %-10s | %s", c.name, fw, predicted, rootSource, observed)
+				t.Logf("%s", row)
+				table = append(table, row)
+				if predicted != c.predicted {
+					t.Errorf("%v: bootinfo predicted %s, want %s: %v", fw, predicted, c.predicted, problems)
+				}
+				if c.booted && rootSource == "-" {
+					t.Errorf("%v: the root device was not found", fw)
+				}
+				if !c.observed.Match(res.Console) {
+					t.Errorf("%v: the console does not show %q; it shows: %s", fw, c.observed, observed)
+				}
+				if reached := strings.Contains(string(res.Console), "lab-root: modprobe loop: loaded"); reached != c.booted {
+					t.Errorf("%v: userspace with working modules reached = %v, want %v", fw, reached, c.booted)
+				}
+				if !failed && t.Failed() {
+					t.Logf("%v console:\n%s", fw, res.Console)
+				}
+			}
 		})
-		d.mount(t)
-		c.undo()
-		observed := observeBoot(res.Console)
-		table = append(table, fmt.Sprintf("%-24s | %-18s | %s", c.name, predicted, observed))
-		if predicted != c.predicted {
-			t.Errorf("%s: bootinfo predicted %s, want %s: %v", c.name, predicted, c.predicted, problems)
-		}
-		if !c.observed.Match(res.Console) {
-			t.Errorf("%s: the console does not show %q; it shows: %s", c.name, c.observed, observed)
-		}
-		if reached := strings.Contains(string(res.Console), "lab-root: modprobe loop: loaded"); reached != c.booted {
-			t.Errorf("%s: userspace with working modules reached = %v, want %v", c.name, reached, c.booted)
-		}
-		if t.Failed() {
-			t.Logf("%s console:\n%s", c.name, res.Console)
-		}
 	}
-	t.Logf("predict, then boot (SeaBIOS, GRUB from the disk):\n%-24s | %-18s | %s\n%s", "scenario", "predicted", "observed",
+	t.Logf("predict, then boot (GRUB from the disk):\n%-23s | %-8s | %-17s | %-10s | %s\n%s", "scenario", "firmware", "predicted", "root found", "observed",
 		strings.Join(table, "\n"))
 }
 

@@ -144,6 +144,8 @@ func TestNonRoot(t *testing.T) {
 	for _, f := range []string{"smbios_entry_point", "DMI"} {
 		testutil.CopyFile(t, filepath.Join(tables, f), filepath.Join(sys, "firmware", "dmi", "tables", f), 0o400)
 	}
+	// The real block devices, one holding grub.cfg's root=UUID=.
+	rootDev := realBlockDevices(t, sys, "0a1b2c3d-4e5f-6789-abcd-ef0123456789")
 	// A boot directory whose grub.cfg is root's alone, as RHEL installs
 	// it (0600).
 	boot := filepath.Join(dir, "boot")
@@ -181,6 +183,15 @@ func TestNonRoot(t *testing.T) {
 		t.Fatalf("root: dmi section %+v", rootDMI)
 	}
 	wantServed(t, rootMetrics, rootDoc, "dmi", "kmsg", "host", "history")
+	// The root device: root reads the loop device's superblock (there
+	// is no udev here to ask).
+	var rootNB nextBootRoot
+	if err := json.Unmarshal(rootDoc.Sections["bootloader"], &rootNB); err != nil {
+		t.Fatal(err)
+	}
+	if r := rootNB.NextBoot.Checked.Root; !r.Found || r.Device != rootDev && r.Source == "superblock" {
+		t.Errorf("root: next_boot.checked.root %+v, want found on %s", r, rootDev)
+	}
 	writeDMIID(t, sys, rootDMI)
 	// The state directory stays root's: nobody cannot write it.
 	if err := os.Chmod(state, 0o555); err != nil {
@@ -267,6 +278,21 @@ func TestNonRoot(t *testing.T) {
 				t.Logf("bootloader errors.config = %q", bl.Errors["config"])
 			}
 
+			// bootloader's root check: CAP_DAC_READ_SEARCH reads the
+			// devices (without it grub.cfg is not read either: see
+			// below for the check alone).
+			var nb nextBootRoot
+			if err := json.Unmarshal(d.Sections["bootloader"], &nb); err != nil {
+				t.Fatal(err)
+			}
+			r := nb.NextBoot.Checked.Root
+			switch {
+			case hasCap(capDACReadSearch) && (!r.Found || r.Device != rootDev && r.Source == "superblock"):
+				t.Errorf("root check with CAP_DAC_READ_SEARCH: %+v, want found on %s", r, rootDev)
+			case hasCap(capDACReadSearch):
+				t.Logf("next_boot.checked.root = %+v", r)
+			}
+
 			// history: write access to the state directory, which no
 			// capability here gives.
 			msg := wantFailed(t, ms, d, "history", "permission denied")
@@ -275,4 +301,31 @@ func TestNonRoot(t *testing.T) {
 			noPanic(t, "agent", a)
 		})
 	}
+
+	// The root check alone, with a grub.cfg anyone may read: nobody
+	// without CAP_DAC_READ_SEARCH cannot read the block devices, and with
+	// no udev here the root is not checked rather than reported missing.
+	t.Run("root check without privileges", func(t *testing.T) {
+		open := filepath.Join(dir, "boot-open")
+		testutil.CopyFile(t, filepath.Join("testdata", "grub.cfg"), filepath.Join(open, "grub", "grub.cfg"), 0o644)
+		for _, k := range kernels {
+			write(t, filepath.Join(open, "vmlinuz-"+k), []byte("kernel image"))
+		}
+		a := agent.StartWith(t, agent.Options{Binary: bin, SysProcAttr: &syscall.SysProcAttr{Credential: cred},
+			Args: []string{timeoutArg, "--no-collector.systemd", "--path.sysfs=" + sys, "--path.boot=" + open, "--state.dir=" + state}})
+		_, d := scrapeOnce(t, a)
+		var nb nextBootRoot
+		if err := json.Unmarshal(d.Sections["bootloader"], &nb); err != nil {
+			t.Fatal(err)
+		}
+		notes := strings.Join(nb.NextBoot.Checked.Notes, "\n")
+		if r := nb.NextBoot.Checked.Root; r.Found || !strings.Contains(r.Skipped, rootDev+": permission denied") || !strings.Contains(notes, "root= not checked") {
+			t.Errorf("root check as nobody: root %+v, notes %q; want not checked, naming %s", r, notes, rootDev)
+		}
+		if strings.Contains(string(d.Sections["bootloader"]), "root_not_found") {
+			t.Errorf("root_not_found guessed without reading the devices: %s", d.Sections["bootloader"])
+		}
+		t.Logf("notes: %s", notes)
+		noPanic(t, "agent", a)
+	})
 }

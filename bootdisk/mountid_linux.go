@@ -1,0 +1,45 @@
+//go:build linux && (amd64 || arm64 || 386 || arm || riscv64 || s390x || loong64)
+
+package bootdisk
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bootinfo/bootinfo/internal/hostfile"
+)
+
+// The ioctls that ask a mounted file system for its UUID and label
+// (include/uapi/linux/fs.h), encoded as _IOR is on these architectures:
+// FS_IOC_GETFSUUID is _IOR(0x15, 0, struct fsuuid2), a length byte and 16
+// bytes (Linux 6.5); FS_IOC_GETFSLABEL is _IOR(0x94, 49, char[256])
+// (Linux 4.18 for btrfs and XFS, later for ext4).
+const (
+	iocRead         = 2 << 30
+	fsIocGetFSUUID  = iocRead | 17<<16 | 0x15<<8 | 0
+	fsIocGetFSLabel = iocRead | 256<<16 | 0x94<<8 | 49
+	fsLabelMax      = 256
+	fsUUIDMax       = 16
+)
+
+// mountedIdentity asks the file system mounted at mountPoint (a path of
+// this process's mount namespace, from its own mountinfo) for its UUID
+// and label. The ok results say which of the two it answered.
+func mountedIdentity(mountPoint string) (uuid, label string, uuidOK, labelOK bool, err error) {
+	f, err := hostfile.NewRoot("/").OpenDir(mountPoint)
+	if err != nil {
+		return "", "", false, false, err
+	}
+	defer f.Close()
+	fd := f.Fd()
+	var u [1 + fsUUIDMax]byte
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, fd, fsIocGetFSUUID, uintptr(unsafe.Pointer(&u[0]))); e == 0 && int(u[0]) <= fsUUIDMax {
+		uuid, uuidOK = formatUUID(u[1:1+u[0]]), true
+	}
+	var l [fsLabelMax]byte
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, fd, fsIocGetFSLabel, uintptr(unsafe.Pointer(&l[0]))); e == 0 {
+		label, labelOK = cString(l[:]), true
+	}
+	return uuid, label, uuidOK, labelOK, nil
+}
