@@ -41,32 +41,7 @@ func blkidFS(t *testing.T, img string) (fs FileSystem, ambivalent bool) {
 	case err != nil:
 		t.Fatalf("blkid -p %s: %v", img, err)
 	}
-	for _, l := range strings.Split(string(out), "\n") {
-		k, v, _ := strings.Cut(l, "=")
-		// export quotes for a shell: a backslash before each special
-		// character.
-		v = exportUnquote(v)
-		switch k {
-		case "TYPE":
-			fs.Type = v
-		case "UUID":
-			fs.UUID = v
-		case "LABEL":
-			fs.Label = v
-		}
-	}
-	return fs, false
-}
-
-func exportUnquote(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			i++
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return parseBlkidExport(out), false
 }
 
 // readImageFS runs ReadFileSystem on an image file.

@@ -39,19 +39,7 @@ func fsImages(t testing.TB) map[string]struct {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var want FileSystem
-		for _, l := range strings.Split(string(exp), "\n") {
-			k, v, _ := strings.Cut(l, "=")
-			v = exportUnquote(v)
-			switch k {
-			case "TYPE":
-				want.Type = v
-			case "UUID":
-				want.UUID = v
-			case "LABEL":
-				want.Label = v
-			}
-		}
+		want := parseBlkidExport(exp)
 		out[filepath.Base(p)] = struct {
 			img  []byte
 			want FileSystem
@@ -256,4 +244,35 @@ func BenchmarkReadFileSystem(b *testing.B) {
 			}
 		})
 	}
+}
+
+// parseBlkidExport reads TYPE, UUID and LABEL from `blkid -o export`.
+func parseBlkidExport(out []byte) FileSystem {
+	var fs FileSystem
+	for _, l := range strings.Split(string(out), "\n") {
+		k, v, _ := strings.Cut(l, "=")
+		// export quotes for a shell: a backslash before each special
+		// character.
+		v = exportUnquote(v)
+		switch k {
+		case "TYPE":
+			fs.Type = v
+		case "UUID":
+			fs.UUID = v
+		case "LABEL":
+			fs.Label = v
+		}
+	}
+	return fs
+}
+
+func exportUnquote(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
