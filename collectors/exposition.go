@@ -2,13 +2,11 @@ package collectors
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
 	"errors"
 	"fmt"
 
 	"github.com/bootinfo/bootinfo/internal/gzipcat"
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
@@ -91,17 +89,7 @@ func (s *Set) Exposition(ctx context.Context) ([]*Block, error) {
 			blocks = append(blocks, b)
 		}
 	}
-	scrape := prometheus.NewRegistry()
-	scrape.MustRegister(scrapeMetrics{s, outcomes, s.runners})
-	fams, err := scrape.Gather()
-	if err != nil {
-		errs = append(errs, err)
-	}
-	b, err := EncodeBlock(fams, flate.BestSpeed)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	blocks = append(blocks, b)
+	blocks = append(blocks, scrapeMetrics{s, outcomes, s.runners}.block())
 	return blocks, errors.Join(errs...)
 }
 

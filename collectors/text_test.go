@@ -3,13 +3,18 @@ package collectors
 import (
 	"bytes"
 	"compress/flate"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/bootinfo/bootinfo/internal/gzipcat"
 	"github.com/bootinfo/bootinfo/systemd"
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/promslog"
 )
 
@@ -110,4 +115,42 @@ func BenchmarkSystemdText(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestScrapeBlockIsClientGolangs: the per-collector success, duration,
+// blocked and abandoned series a scrape writes are, byte for byte, what the
+// client library's registry and expfmt make of scrapeMetrics' Collect, for
+// outcomes that succeeded, failed, and have odd collector names.
+func TestScrapeBlockIsClientGolangs(t *testing.T) {
+	s := NewSet(map[string]Collector{
+		"b": funcCollector(func(context.Context) (*Snapshot, error) { return &Snapshot{}, nil }),
+		"a": funcCollector(func(context.Context) (*Snapshot, error) { return nil, errors.New("no") }),
+	}, time.Minute, promslog.NewNopLogger())
+	outcomes := []Outcome{
+		{Name: "b", Duration: 1234567 * time.Nanosecond},
+		{Name: "a", Duration: 0, Err: errors.New("no")},
+		{Name: "odd\"\\\nname", Duration: time.Second},
+	}
+	runners := append(slices.Clone(s.runners), nil)
+	m := scrapeMetrics{s, outcomes, runners}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(m)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := EncodeBlock(fams, flate.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.block()
+	if diff := cmp.Diff(string(want.Text), string(got.Text)); diff != "" {
+		t.Errorf("scrape block differs from the client library's (-want +got):\n%s", diff)
+	}
+	if !slices.Equal(got.Names, want.Names) {
+		t.Errorf("names %v, want %v", got.Names, want.Names)
+	}
+	if !bytes.Equal(gzipcat.Compress(got.Text, flate.BestSpeed).Deflate, got.Gzip.Deflate) {
+		t.Error("the block's gzip segment is not its text's")
+	}
 }
