@@ -91,6 +91,21 @@ func NewSharedGatherer(g prometheus.Gatherer) *SharedGatherer {
 	return s
 }
 
+// NewConstantGatherer gathers g once, on the first call, and serves that
+// block ever after: for a registry whose metrics never change (the build's
+// information alone), which a scrape would otherwise gather and encode
+// again each time.
+func NewConstantGatherer(g prometheus.Gatherer) *SharedGatherer {
+	s := &SharedGatherer{}
+	once := sync.OnceValue(func() gathered {
+		fams, err := g.Gather()
+		b, encErr := EncodeBlock(fams, flate.BestSpeed)
+		return gathered{b, errors.Join(err, encErr)}
+	})
+	s.flight.fn = func(time.Time) gathered { return once() }
+	return s
+}
+
 // Block returns a block gathered during the call, and any error gathering
 // or encoding it met (with what could be encoded).
 func (s *SharedGatherer) Block() (*Block, error) {

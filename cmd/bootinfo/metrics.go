@@ -20,8 +20,12 @@ import (
 // the unexpected case of a family name in two blocks, go to fallback, the
 // client library's handler over the merged families.
 // --web.max-requests is applied around it, to every format (see newHandler).
-func metricsHandler(logger *slog.Logger, set *collectors.Set, own prometheus.Gatherer, fallback http.Handler) http.Handler {
+// ownConstant says own's metrics never change: they are gathered once.
+func metricsHandler(logger *slog.Logger, set *collectors.Set, own prometheus.Gatherer, ownConstant bool, fallback http.Handler) http.Handler {
 	ownBlock := collectors.NewSharedGatherer(own)
+	if ownConstant {
+		ownBlock = collectors.NewConstantGatherer(own)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
 		if format.FormatType() != expfmt.TypeTextPlain {

@@ -192,7 +192,9 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags, extra .
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 	})
-	metrics := metricsHandler(logger, set, reg, merged)
+	// Without the process and Go collectors and extra, reg holds the
+	// build's information alone, which never changes.
+	metrics := metricsHandler(logger, set, reg, sf.disableExporterMetrics && len(extra) == 0, merged)
 
 	// --web.max-requests bounds /metrics and the document, each on its own,
 	// so a flood of /bootinfo requests cannot starve Prometheus's scrapes.
