@@ -50,6 +50,21 @@ func waitCheckpoint(t *testing.T, dir string, ok func(*history.Checkpoint) bool)
 	return got
 }
 
+// firstBoot follows the live kernel log and starts the history of a first
+// boot with bootID in a fresh state directory, collected once.
+func firstBoot(t *testing.T, ctx context.Context, bootID string) (*kmsgCollector, string, Paths, *historyCollector) {
+	t.Helper()
+	kc := followKmsg(t, ctx)
+	state := t.TempDir()
+	first := bootRoot(t, bootID, "6.1.0-26-amd64", "dell-xps9365")
+	h1 := newHistory(t, first, state, true)
+	h1.Run(ctx)
+	if _, err := h1.Collect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return kc, state, first, h1
+}
+
 // TestCheckpointsAcrossBoots runs serve's checkpoints over the live kernel
 // log in a first boot stopped with a reboot queued, and the history of the
 // next boot: what the first wrote is what the kernel log held, read
@@ -57,14 +72,7 @@ func waitCheckpoint(t *testing.T, dir string, ok func(*history.Checkpoint) bool)
 func TestCheckpointsAcrossBoots(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	kc := followKmsg(t, ctx)
-	state := t.TempDir()
-	first := bootRoot(t, "55555555-5555-4555-8555-555555555555", "6.1.0-26-amd64", "dell-xps9365")
-	h1 := newHistory(t, first, state, true)
-	h1.Run(ctx)
-	if _, err := h1.Collect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	kc, state, first, h1 := firstBoot(t, ctx, "55555555-5555-4555-8555-555555555555")
 	asked := 0
 	cp := NewCheckpoints(CheckpointConfig{Dir: state, Paths: first, Records: true, Source: kc, Logger: promslog.NewNopLogger(),
 		Shutdown: func(context.Context) (string, string, error) {
@@ -159,14 +167,7 @@ func TestCheckpointsAcrossBoots(t *testing.T) {
 func TestCheckpointsKilled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	kc := followKmsg(t, ctx)
-	state := t.TempDir()
-	first := bootRoot(t, "77777777-7777-4777-8777-777777777777", "6.1.0-26-amd64", "dell-xps9365")
-	h1 := newHistory(t, first, state, true)
-	h1.Run(ctx)
-	if _, err := h1.Collect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	kc, state, first, _ := firstBoot(t, ctx, "77777777-7777-4777-8777-777777777777")
 	runCtx, kill := context.WithCancel(ctx)
 	cp := NewCheckpoints(CheckpointConfig{Dir: state, Paths: first, Records: false, Source: kc, Logger: promslog.NewNopLogger(), Interval: 20 * time.Millisecond})
 	cp.Run(runCtx)
