@@ -83,12 +83,15 @@ type gathered struct {
 // NewSharedGatherer shares the gatherings of g.
 func NewSharedGatherer(g prometheus.Gatherer) *SharedGatherer {
 	s := &SharedGatherer{}
-	s.flight.fn = func(time.Time) gathered {
-		fams, err := g.Gather()
-		b, encErr := EncodeBlock(fams, flate.BestSpeed)
-		return gathered{b, errors.Join(err, encErr)}
-	}
+	s.flight.fn = func(time.Time) gathered { return gatherBlock(g) }
 	return s
+}
+
+// gatherBlock gathers g and encodes what it gathered as one Block.
+func gatherBlock(g prometheus.Gatherer) gathered {
+	fams, err := g.Gather()
+	b, encErr := EncodeBlock(fams, flate.BestSpeed)
+	return gathered{b, errors.Join(err, encErr)}
 }
 
 // NewConstantGatherer gathers g once, on the first call, and serves that
@@ -97,11 +100,7 @@ func NewSharedGatherer(g prometheus.Gatherer) *SharedGatherer {
 // again each time.
 func NewConstantGatherer(g prometheus.Gatherer) *SharedGatherer {
 	s := &SharedGatherer{}
-	once := sync.OnceValue(func() gathered {
-		fams, err := g.Gather()
-		b, encErr := EncodeBlock(fams, flate.BestSpeed)
-		return gathered{b, errors.Join(err, encErr)}
-	})
+	once := sync.OnceValue(func() gathered { return gatherBlock(g) })
 	s.flight.fn = func(time.Time) gathered { return once() }
 	return s
 }
