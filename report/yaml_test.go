@@ -85,7 +85,7 @@ func FuzzYAML(f *testing.F) {
 	f.Fuzz(func(t *testing.T, k, v string) {
 		doc, err := json.Marshal(map[string]any{k: []any{v, map[string]string{v: k}}, "v": v})
 		if err != nil {
-			t.Skip()
+			t.Fatal(err)
 		}
 		roundTrip(t, doc)
 	})

@@ -123,6 +123,6 @@ func landingHandler(logger *slog.Logger, set *collectors.Set, telemetryPath stri
 		}
 		// No script and no asset from anywhere: the page is one
 		// document with inline CSS, and the browser is told so.
-		writeGenerated(w, "text/html; charset=utf-8", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'", page.Bytes())
+		writeGenerated(w, "text/html; charset=utf-8", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'", page.Bytes())
 	})
 }
