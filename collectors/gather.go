@@ -56,41 +56,37 @@ type scrapeMetrics struct {
 
 func (scrapeMetrics) Describe(chan<- *prometheus.Desc) {}
 
+// each gives every series of the scrape, in Collect's order.
+func (m scrapeMetrics) each(f func(d *prometheus.Desc, t prometheus.ValueType, v float64, name string)) {
+	for i, o := range m.outcomes {
+		success := 1.0
+		if o.Err != nil {
+			success = 0
+		}
+		f(m.s.durationDesc, prometheus.GaugeValue, o.Duration.Seconds(), o.Name)
+		f(m.s.successDesc, prometheus.GaugeValue, success, o.Name)
+		if r := m.runners[i]; r != nil {
+			blocked, abandoned := r.blockedCount()
+			f(m.s.blockedDesc, prometheus.GaugeValue, float64(blocked), o.Name)
+			f(m.s.abandonedDesc, prometheus.CounterValue, float64(abandoned), o.Name)
+		}
+	}
+}
+
 // block writes the scrape's series with a textWriter, byte for byte what
 // Collect's metrics gathered by a registry and encoded would be, without
 // a registry or a metric per series: a registry's Gather alone allocated
 // two channels for a thousand metrics, most of a scrape's garbage.
 func (m scrapeMetrics) block() *Block {
 	w := newTextWriter()
-	for i, o := range m.outcomes {
-		success := 1.0
-		if o.Err != nil {
-			success = 0
-		}
-		w.add(m.s.durationDesc, prometheus.GaugeValue, o.Duration.Seconds(), o.Name)
-		w.add(m.s.successDesc, prometheus.GaugeValue, success, o.Name)
-		if r := m.runners[i]; r != nil {
-			blocked, abandoned := r.blockedCount()
-			w.add(m.s.blockedDesc, prometheus.GaugeValue, float64(blocked), o.Name)
-			w.add(m.s.abandonedDesc, prometheus.CounterValue, float64(abandoned), o.Name)
-		}
-	}
+	m.each(func(d *prometheus.Desc, t prometheus.ValueType, v float64, name string) { w.add(d, t, v, name) })
 	b := w.Block()
 	b.Gzip = gzipcat.Compress(b.Text, flate.BestSpeed)
 	return b
 }
+
 func (m scrapeMetrics) Collect(ch chan<- prometheus.Metric) {
-	for i, o := range m.outcomes {
-		success := 1.0
-		if o.Err != nil {
-			success = 0
-		}
-		ch <- prometheus.MustNewConstMetric(m.s.durationDesc, prometheus.GaugeValue, o.Duration.Seconds(), o.Name)
-		ch <- prometheus.MustNewConstMetric(m.s.successDesc, prometheus.GaugeValue, success, o.Name)
-		if r := m.runners[i]; r != nil {
-			blocked, abandoned := r.blockedCount()
-			ch <- prometheus.MustNewConstMetric(m.s.blockedDesc, prometheus.GaugeValue, float64(blocked), o.Name)
-			ch <- prometheus.MustNewConstMetric(m.s.abandonedDesc, prometheus.CounterValue, float64(abandoned), o.Name)
-		}
-	}
+	m.each(func(d *prometheus.Desc, t prometheus.ValueType, v float64, name string) {
+		ch <- prometheus.MustNewConstMetric(d, t, v, name)
+	})
 }
