@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bootinfo/bootinfo/kmsg"
+	"github.com/bootinfo/bootinfo/systemd"
 )
 
 // Level grades a verdict, a fact or a warning.
@@ -285,15 +286,10 @@ func uptime(s float64) string {
 // usec writes a duration in microseconds as systemd-analyze does:
 // "972ms", "1.234s", "1min 2.500s".
 func usec(u uint64) string {
-	switch {
-	case u >= 60_000_000:
-		return fmt.Sprintf("%dmin %.3fs", u/60_000_000, float64(u%60_000_000)/1e6)
-	case u >= 1_000_000:
-		return fmt.Sprintf("%.3fs", float64(u)/1e6)
-	case u >= 1000:
-		return fmt.Sprintf("%dms", u/1000)
+	if u == 0 {
+		return "0us"
 	}
-	return fmt.Sprintf("%dus", u)
+	return systemd.FormatTimespan(u, 1000)
 }
 
 // bytesIEC writes a size in binary units: "1 GiB", "512 MiB", "1.5 TiB".
