@@ -33,13 +33,13 @@ func checkPlotFlags(units int) error {
 	return nil
 }
 
-// plotInput gathers the sections the timeline is drawn from, systemd and
-// kmsg (those enabled), and builds it; a section that failed or is
-// disabled is left out, and the picture says so.
-func plotInput(ctx context.Context, set *collectors.Set, units int) plot.Input {
+// plotInput builds the timeline from the gathered sections it is drawn
+// from, systemd and kmsg; a section that failed or is disabled is left
+// out, and the picture says so.
+func plotInput(outcomes []collectors.Outcome, units int) plot.Input {
 	var sd *systemd.Snapshot
 	var ms *kmsg.Milestones
-	for _, o := range set.Gather(ctx, "systemd", "kmsg") {
+	for _, o := range outcomes {
 		if o.Snapshot == nil {
 			continue
 		}
@@ -63,7 +63,7 @@ func plotInput(ctx context.Context, set *collectors.Set, units int) plot.Input {
 func plotHandler(logger *slog.Logger, set *collectors.Set, units int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b bytes.Buffer
-		if err := plot.SVG(&b, plotInput(r.Context(), set, units)); err != nil {
+		if err := plot.SVG(&b, plotInput(set.Gather(r.Context(), "systemd", "kmsg"), units)); err != nil {
 			logger.Error("cannot draw the boot timeline", "err", err)
 			http.Error(w, "cannot draw the boot timeline", http.StatusInternalServerError)
 			return
@@ -83,14 +83,13 @@ func writeGenerated(w http.ResponseWriter, ctype, csp string, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// pageTimeline draws the timeline for the page at /, from the same
-// collections the page's document came from (the Set shares collections in
-// flight and keeps its snapshots); the page goes without it when it cannot
+// pageTimeline draws the timeline for the page at /, from the collections
+// the page's document came from; the page goes without it when it cannot
 // be drawn.
-func pageTimeline(logger *slog.Logger, set *collectors.Set, units int) timelineFunc {
-	return func([]byte) io.WriterTo {
+func pageTimeline(logger *slog.Logger, units int) timelineFunc {
+	return func(outcomes []collectors.Outcome) io.WriterTo {
 		var b bytes.Buffer
-		if err := plot.SVG(&b, plotInput(context.Background(), set, units)); err != nil {
+		if err := plot.SVG(&b, plotInput(outcomes, units)); err != nil {
 			logger.Error("cannot draw the boot timeline", "err", err)
 			return nil
 		}
@@ -115,7 +114,7 @@ func showPlot(stdout, stderr io.Writer, logger *slog.Logger, o options, section 
 		return 2
 	}
 	set := buildSet(logger, o, only...)
-	if err := plot.SVG(stdout, plotInput(context.Background(), set, o.plotUnits)); err != nil {
+	if err := plot.SVG(stdout, plotInput(set.Gather(context.Background(), only...), o.plotUnits)); err != nil {
 		fmt.Fprintf(stderr, "bootinfo: %v\n", err)
 		return 1
 	}

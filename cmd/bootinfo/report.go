@@ -73,9 +73,9 @@ func writeYAML(w io.Writer, v any) error {
 	return report.YAML(w, text)
 }
 
-// timelineFunc draws the boot timeline of a document as SVG for the
-// landing page; nil draws none.
-type timelineFunc func(document []byte) io.WriterTo
+// timelineFunc draws the boot timeline from a page's collections as SVG
+// for the landing page; nil draws none.
+type timelineFunc func(outcomes []collectors.Outcome) io.WriterTo
 
 // landingHandler serves / as the report on one HTML page, with links to
 // every endpoint and section. Links are relative, so that the page works
@@ -95,7 +95,8 @@ func landingHandler(logger *slog.Logger, set *collectors.Set, telemetryPath stri
 		return "bootinfo/" + s + "?pretty"
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		blocks, err := set.DocumentBlocks(set.Gather(r.Context()))
+		outcomes := set.Gather(r.Context())
+		blocks, err := set.DocumentBlocks(outcomes)
 		if blocks == nil {
 			logger.Error("cannot encode the document", "err", err)
 			http.Error(w, "cannot encode the document: "+err.Error(), http.StatusInternalServerError)
@@ -113,7 +114,7 @@ func landingHandler(logger *slog.Logger, set *collectors.Set, telemetryPath stri
 		}
 		o := report.PageOptions{Links: links, SectionHref: sectionHref, Version: version.Version}
 		if timeline != nil {
-			o.Timeline = timeline(doc)
+			o.Timeline = timeline(outcomes)
 		}
 		var page bytes.Buffer
 		if err := report.HTML(&page, rep, o); err != nil {

@@ -220,7 +220,7 @@ func newHandler(logger *slog.Logger, set *collectors.Set, sf serveFlags, extra .
 	mux.HandleFunc("/healthz", healthz)
 	if sf.telemetryPath != "/" {
 		// The report page at / alone; other paths are not found.
-		mux.Handle("/{$}", limitDocument(landingHandler(logger, set, sf.telemetryPath, pageTimeline(logger, set, sf.plotUnits))))
+		mux.Handle("/{$}", limitDocument(landingHandler(logger, set, sf.telemetryPath, pageTimeline(logger, sf.plotUnits))))
 	}
 	return onlyGetHead(mux), nil
 }
