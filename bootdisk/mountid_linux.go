@@ -3,6 +3,7 @@
 package bootdisk
 
 import (
+	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -25,14 +26,24 @@ const (
 
 // mountedIdentity asks the file system mounted at mountPoint (a path of
 // this process's mount namespace, from its own mountinfo) for its UUID
-// and label. The ok results say which of the two it answered.
-func mountedIdentity(mountPoint string) (uuid, label string, uuidOK, labelOK bool, err error) {
+// and label, if the directory it opens there is on device (mountinfo's
+// "MAJ:MIN"): another mount stacked on the same directory would answer
+// for its own file system. The ok results say which of the two it
+// answered.
+func mountedIdentity(mountPoint, device string) (uuid, label string, uuidOK, labelOK bool, err error) {
 	f, err := hostfile.NewRoot("/").OpenDir(mountPoint)
 	if err != nil {
 		return "", "", false, false, err
 	}
 	defer f.Close()
 	fd := f.Fd()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(fd), &st); err != nil {
+		return "", "", false, false, err
+	}
+	if have := fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev)); have != device {
+		return "", "", false, false, fmt.Errorf("bootdisk: %s is on device %s, not %s: another mount covers it", mountPoint, have, device)
+	}
 	var u [1 + fsUUIDMax]byte
 	if _, _, e := unix.Syscall(unix.SYS_IOCTL, fd, fsIocGetFSUUID, uintptr(unsafe.Pointer(&u[0]))); e == 0 && int(u[0]) <= fsUUIDMax {
 		uuid, uuidOK = formatUUID(u[1:1+u[0]]), true

@@ -6,6 +6,6 @@ import "errors"
 
 // mountedIdentity needs Linux's FS_IOC_GETFSUUID and FS_IOC_GETFSLABEL,
 // encoded here only for the architectures whose _IOR it knows.
-func mountedIdentity(string) (uuid, label string, uuidOK, labelOK bool, err error) {
+func mountedIdentity(_, _ string) (uuid, label string, uuidOK, labelOK bool, err error) {
 	return "", "", false, false, errors.ErrUnsupported
 }

@@ -129,7 +129,7 @@ func (fs FS) mountedFileSystem(name, kind string, mounts []*MountInfo) (*FileSys
 		if mi.Device != want && !(strings.HasPrefix(mi.Device, "0:") && mi.Source == "/dev/"+name) {
 			continue
 		}
-		uuid, label, uuidOK, labelOK, merr := mountedIdentity(mi.MountPoint)
+		uuid, label, uuidOK, labelOK, merr := mountedIdentity(mi.MountPoint, mi.Device)
 		switch {
 		case merr != nil:
 			err = merr
