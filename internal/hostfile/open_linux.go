@@ -14,6 +14,10 @@ import (
 // by a seccomp filter (EPERM), so later opens go straight to the walk.
 var noOpenat2 atomic.Bool
 
+// openat2Seen is set once an openat2 has succeeded: no seccomp filter
+// refuses it, so a later EPERM is about one file and needs no probe.
+var openat2Seen atomic.Bool
+
 // oPath opens a file only to name it: no read, no blocking, no side effect.
 const oPath = unix.O_PATH
 
@@ -28,12 +32,13 @@ func (r Root) open(name string, flags int, want wantMode) (*os.File, error) {
 		f, err := r.openat2(rel, flags)
 		switch {
 		case err == nil:
+			openat2Seen.Store(true)
 			if err := checkMode(f, full, want); err != nil {
 				f.Close()
 				return nil, err
 			}
 			return f, nil
-		case errors.Is(err, unix.EPERM) && r.openat2Works():
+		case errors.Is(err, unix.EPERM) && (openat2Seen.Load() || r.openat2Works()):
 			// The file itself is refused: a device the device cgroup
 			// or a security module denies this process.
 			return nil, &fs.PathError{Op: "open", Path: full, Err: err}
