@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -420,53 +421,54 @@ func (fs FS) sysfsPartitions(diskDir string) []kernelPartition {
 	return out
 }
 
+// openCheckedNode opens the node below the dev root of the block device
+// name, whose sysfs directory is sysDir: the node its uevent's DEVNAME
+// names, checked first to be device want ("MAJ:MIN"), as a container's
+// /dev may hold other devices under the same name. node is the node's
+// path, for messages.
+func (fs FS) openCheckedNode(sysDir, name, want string) (f *os.File, node string, err error) {
+	devname := name
+	for _, l := range strings.Split(fs.readString(sysDir+"/uevent"), "\n") {
+		if v, ok := strings.CutPrefix(l, "DEVNAME="); ok && v != "" {
+			devname = v
+		}
+	}
+	node = fs.dev.Path(devname)
+	maj, min, ok := parseDevNum(want)
+	if !ok {
+		return nil, node, fmt.Errorf("device number %q of %s: %w", want, name, ErrMalformed)
+	}
+	nmaj, nmin, err := fs.blockDevNum(devname)
+	if err != nil {
+		return nil, node, err
+	}
+	if nmaj != maj || nmin != min {
+		return nil, node, fmt.Errorf("%s is block device %d:%d, not %s", node, nmaj, nmin, want)
+	}
+	f, err = fs.dev.OpenBlockDevice(devname)
+	return f, node, err
+}
+
 // readTable reads the partition table from the device node when it can,
 // checking the node is the disk sysfs names (a container's /dev may hold
 // other devices under the same name).
 func (fs FS) readTable(bd *BootDisk, dir string, ss int, kparts []kernelPartition, errs map[string]string) (*Table, string) {
-	devname := bd.Disk
-	if u := fs.readString(dir + "/uevent"); u != "" {
-		for _, l := range strings.Split(u, "\n") {
-			if v, ok := strings.CutPrefix(l, "DEVNAME="); ok && v != "" {
-				devname = v
-			}
-		}
-	}
-	node := fs.dev.Path(devname)
-	err := func() error {
-		maj, min, ok := parseDevNum(bd.Device)
-		if !ok {
-			return fmt.Errorf("disk device number %q: %w", bd.Device, ErrMalformed)
-		}
-		nmaj, nmin, err := fs.blockDevNum(devname)
-		if err != nil {
-			return err
-		}
-		if nmaj != maj || nmin != min {
-			return fmt.Errorf("%s is block device %d:%d, not %s", node, nmaj, nmin, bd.Device)
-		}
-		return nil
-	}()
+	f, node, err := fs.openCheckedNode(dir, bd.Disk, bd.Device)
 	if err == nil {
-		f, oerr := fs.dev.OpenBlockDevice(devname)
-		if oerr == nil {
-			defer f.Close()
-			tab, terr := ReadTable(f, ss)
-			if terr != nil {
-				errs["table"] = terr.Error()
-			}
-			switch {
-			case tab.Type == TableNone && len(kparts) > 0:
-				// A table kind this package does not decode (a BSD
-				// disklabel, an Apple partition map): ask udev.
-				errs["table"] = fmt.Sprintf("no GPT or MBR on %s, but the kernel sees %d partitions", node, len(kparts))
-			case tab.Type != TableUnknown:
-				return tab, SourceDevice
-			}
+		defer f.Close()
+		tab, terr := ReadTable(f, ss)
+		if terr != nil {
+			errs["table"] = terr.Error()
 		}
-		err = oerr
-	}
-	if err != nil {
+		switch {
+		case tab.Type == TableNone && len(kparts) > 0:
+			// A table kind this package does not decode (a BSD
+			// disklabel, an Apple partition map): ask udev.
+			errs["table"] = fmt.Sprintf("no GPT or MBR on %s, but the kernel sees %d partitions", node, len(kparts))
+		case tab.Type != TableUnknown:
+			return tab, SourceDevice
+		}
+	} else {
 		errs["device"] = err.Error()
 	}
 	if tab, err := fs.udevTable(bd.Device, ss, kparts); err == nil {

@@ -163,28 +163,15 @@ func (fs FS) hasHolders(name string) bool {
 // readFileSystem reads the superblock of the block device name, after
 // checking that its node below the dev root is the device sysfs names.
 func (fs FS) readFileSystem(name string) (*FileSystem, error) {
-	want := fs.readString("class/block/" + name + "/dev")
-	devname := name
-	for _, l := range strings.Split(fs.readString("class/block/"+name+"/uevent"), "\n") {
-		if v, ok := strings.CutPrefix(l, "DEVNAME="); ok && v != "" {
-			devname = v
-		}
-	}
-	maj, min, err := fs.blockDevNum(devname)
-	if err != nil {
-		return nil, err
-	}
-	if have := strconv.FormatUint(uint64(maj), 10) + ":" + strconv.FormatUint(uint64(min), 10); have != want {
-		return nil, fmt.Errorf("bootdisk: %s is block device %s, not %s", fs.dev.Path(devname), have, want)
-	}
-	f, err := fs.dev.OpenBlockDevice(devname)
+	dir := "class/block/" + name
+	f, node, err := fs.openCheckedNode(dir, name, fs.readString(dir+"/dev"))
 	if err != nil {
 		return nil, fmt.Errorf("bootdisk: %w", err)
 	}
 	defer f.Close()
 	fsys, err := ReadFileSystem(f)
 	if err != nil && !errors.Is(err, ErrNoFileSystem) && !errors.Is(err, ErrAmbivalent) {
-		return nil, fmt.Errorf("bootdisk: %s: %w", fs.dev.Path(devname), err)
+		return nil, fmt.Errorf("bootdisk: %s: %w", node, err)
 	}
 	return fsys, err
 }
