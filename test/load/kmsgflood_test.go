@@ -111,7 +111,16 @@ took
 waitlog "loadtest-flood-2 stop"
 get /bootinfo/kmsg
 `},
+		// kill returns once SIGSTOP is queued; a reader thread can still
+		// take records off /dev/kmsg until it handles it. So the flood
+		// waits until every thread of the agent shows it stopped.
 		{Name: "overrun", Script: floodPrelude + `kill -STOP $pid
+i=0
+while grep -h '^State:' /proc/$pid/task/*/status | grep -qv 'T (stopped)'; do
+	i=$((i+1))
+	[ $i -lt 600 ] || { echo "the agent did not stop" >&2; exit 1; }
+	sleep 0.1
+done
 ` + flood(2) + `echo "<191>loadtest-flood-2 end" >/dev/kmsg
 echo "oldest-before $(head -n 1 /dev/kmsg)"
 kill -CONT $pid
