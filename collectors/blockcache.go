@@ -3,7 +3,9 @@ package collectors
 import (
 	"bytes"
 	"compress/flate"
+	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +35,8 @@ var recompressAge = 5 * time.Second
 //     it, and shared by those that want the same key meanwhile (they wait
 //     for it: a build is CPU work, bounded by the size of what it encodes,
 //     and has no source to block on);
+//   - a block of packAt bytes or more is kept compressed only (see
+//     Block), its text hashed to tell whether a new one is the same;
 //   - a new block whose text equals the kept one's keeps the kept block
 //     (and its thorough compression) under the new key;
 //   - a block served recompressAfter times again is recompressed at
@@ -56,7 +60,8 @@ type blockEntry struct {
 	key      any
 	seq      uint64
 	block    *Block
-	thorough bool // block.Gzip is at flate.DefaultCompression
+	thorough bool   // block.Gzip is at flate.DefaultCompression
+	sum      uint64 // hash of the block's text (see textSeed)
 	hits     atomic.Int32
 	made     time.Time // when the block was first kept
 	// recompressing is set by the hit that starts the recompression.
@@ -123,14 +128,14 @@ func (c *blockCache) get(key any, encode func() (*Block, error)) (block *Block, 
 		p.block, p.err = b, err
 		return b, err
 	}
-	e := &blockEntry{key: key, seq: seq, made: time.Now()}
-	if old := c.cur.Load(); old != nil && bytes.Equal(old.block.Text, b.Text) {
+	e := &blockEntry{key: key, seq: seq, made: time.Now(), sum: maphash.Bytes(textSeed, b.Text)}
+	if old := c.cur.Load(); old != nil && old.sameText(b.Text, e.sum) {
 		// Changed key, same text (a snapshot without a key whose
 		// metrics did not move): keep the block made before.
 		e.block, e.thorough, e.made = old.block, old.thorough, old.made
 	} else {
 		b.Gzip = gzipcat.Compress(b.Text, flate.BestSpeed)
-		e.block = b
+		e.block = pack(b)
 	}
 	c.keep(e)
 	p.block = e.block
@@ -146,13 +151,68 @@ func (c *blockCache) hit(e *blockEntry) {
 	c.recompressing.Add(1)
 	go func() {
 		defer c.recompressing.Done()
+		text, err := e.block.Bytes()
+		if err != nil {
+			return // cannot happen to the cache's own compression; keep serving e
+		}
 		b := *e.block
-		b.Gzip = gzipcat.Compress(b.Text, flate.DefaultCompression)
-		ne := &blockEntry{key: e.key, seq: e.seq, block: &b, thorough: true}
+		b.Gzip = gzipcat.Compress(text, flate.DefaultCompression)
+		ne := &blockEntry{key: e.key, seq: e.seq, block: &b, thorough: true, sum: e.sum}
 		ne.hits.Store(e.hits.Load())
 		// Only in place of e: a block built meanwhile stays.
 		c.cur.CompareAndSwap(e, ne)
 	}()
+}
+
+// packAt is the size from which a kept block holds only its compressed
+// form (see Block): below it the text costs little to keep, and a client
+// that does not accept gzip gets it without inflating. At 5,000 units the
+// systemd collector's text is about 3 MB, and compressed at
+// flate.BestSpeed about a tenth of that; keeping the text as well held
+// the agent's peak memory during a first sync 3 to 4 MiB higher.
+const packAt = 64 << 10
+
+// pack returns b, or for a block of packAt bytes or more a copy of it
+// without its text.
+func pack(b *Block) *Block {
+	if len(b.Text) < packAt {
+		return b
+	}
+	p := *b
+	p.Text = nil
+	return &p
+}
+
+// textSeed seeds the hashes of kept blocks' texts.
+var textSeed = maphash.MakeSeed()
+
+// sameText reports whether e's block has text, whose hash is sum: the
+// hashes first, then the text itself, inflated without a copy for a
+// packed block.
+func (e *blockEntry) sameText(text []byte, sum uint64) bool {
+	if e.sum != sum || e.block.Len() != int64(len(text)) {
+		return false
+	}
+	if !e.block.packed() {
+		return bytes.Equal(e.block.Text, text)
+	}
+	w := &prefixWriter{want: text}
+	_, err := e.block.WriteText(w)
+	return err == nil && len(w.want) == 0
+}
+
+// prefixWriter accepts writes while they are the next bytes of want, and
+// fails the first that is not.
+type prefixWriter struct{ want []byte }
+
+var errDiffers = errors.New("text differs")
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	if !bytes.HasPrefix(w.want, p) {
+		return 0, errDiffers
+	}
+	w.want = w.want[len(p):]
+	return len(p), nil
 }
 
 // keep makes e the kept block unless one built after it already is.

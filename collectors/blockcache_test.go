@@ -190,3 +190,64 @@ func recompressFrom(t *testing.T, age time.Duration) {
 	recompressAge = age
 	t.Cleanup(func() { recompressAge = old })
 }
+
+// TestBlockCacheKeepsLargeBlocksCompressed: a block of packAt bytes or
+// more is kept without its text, which Bytes and WriteText give back
+// from its compressed form, through recompression too; a smaller one
+// keeps its text; and a new key whose text equals the packed block's is
+// told apart from one of the same length and hash but other bytes.
+func TestBlockCacheKeepsLargeBlocksCompressed(t *testing.T) {
+	recompressFrom(t, 0)
+	line := "bootinfo_systemd_unit_state{name=\"unit.service\",state=\"active\"} 1\n"
+	text := strings.Repeat(line, packAt/len(line)+1)
+	enc := func() (*Block, error) { return &Block{Text: []byte(text)}, nil }
+	var c blockCache
+	first, err := c.get(1, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, b *Block) {
+		t.Helper()
+		if b.Text != nil {
+			t.Errorf("%s: a block of %d bytes kept its text", what, len(text))
+		}
+		got, err := b.Bytes()
+		if err != nil || string(got) != text || b.Len() != int64(len(text)) {
+			t.Errorf("%s: Bytes = %d bytes, %v; Len %d; want %d", what, len(got), err, b.Len(), len(text))
+		}
+		if joined, err := JoinText(b, b); err != nil || string(joined) != text+text {
+			t.Errorf("%s: JoinText = %d bytes, %v", what, len(joined), err)
+		}
+	}
+	check("first", first)
+
+	// Same text, new key: the packed block is kept, after its inflated
+	// text was compared.
+	if b, _ := c.get(2, enc); b != first {
+		t.Error("a new key with the same text was compressed again")
+	}
+	e := c.cur.Load()
+	differs := []byte(text)
+	differs[len(differs)-2] = '0'
+	if e.sameText(differs, e.sum) {
+		t.Error("text of the same length and hash but other bytes taken for the kept one")
+	}
+	if !e.sameText([]byte(text), e.sum) || e.sameText([]byte(text), e.sum+1) {
+		t.Error("sameText does not go by hash and text")
+	}
+
+	for range recompressAfter {
+		c.get(2, enc)
+	}
+	c.recompressing.Wait()
+	thorough, _ := c.get(2, enc)
+	if thorough == first || len(thorough.Gzip.Deflate) >= len(first.Gzip.Deflate) {
+		t.Fatalf("not recompressed: %d bytes, then %d", len(first.Gzip.Deflate), len(thorough.Gzip.Deflate))
+	}
+	check("recompressed", thorough)
+
+	small, _ := c.get(3, func() (*Block, error) { return &Block{Text: []byte(line)}, nil })
+	if string(small.Text) != line {
+		t.Errorf("a block of %d bytes lost its text", len(line))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/bootinfo/bootinfo/internal/gzipcat"
 	dto "github.com/prometheus/client_model/go"
@@ -15,10 +16,59 @@ import (
 // gzip response (see internal/gzipcat): a run of metric families in the
 // Prometheus text format, or a piece of a JSON document. Blocks are never
 // modified once made.
+//
+// A large block kept by a cache between requests holds only its
+// compressed form (Text is nil; see blockCache): most clients ask for
+// gzip, and the text would be most of what the agent keeps. Read a
+// block's text with Len, Bytes or WriteText, not Text.
 type Block struct {
 	Text  []byte
 	Gzip  gzipcat.Segment
 	Names []string // the metric families' names, in order; none in JSON
+}
+
+// packed reports whether b's text is kept only compressed.
+func (b *Block) packed() bool { return b.Text == nil && b.Gzip.Len > 0 }
+
+// Len is the length of b's text.
+func (b *Block) Len() int64 {
+	if b.packed() {
+		return b.Gzip.Len
+	}
+	return int64(len(b.Text))
+}
+
+// Bytes returns b's text, inflated anew for a block kept compressed.
+func (b *Block) Bytes() ([]byte, error) {
+	if b.packed() {
+		return b.Gzip.Inflate()
+	}
+	return b.Text, nil
+}
+
+// JoinText returns the text of blocks, one after another.
+func JoinText(blocks ...*Block) ([]byte, error) {
+	var n int64
+	for _, b := range blocks {
+		n += b.Len()
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n))
+	for _, b := range blocks {
+		if _, err := b.WriteText(buf); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteText writes b's text to w, inflating it as it goes for a block
+// kept compressed.
+func (b *Block) WriteText(w io.Writer) (int64, error) {
+	if b.packed() {
+		return b.Gzip.WriteTo(w)
+	}
+	n, err := w.Write(b.Text)
+	return int64(n), err
 }
 
 // EncodeBlock encodes families in the text format and compresses them at

@@ -106,9 +106,10 @@ func writeJSON(logger *slog.Logger, w http.ResponseWriter, r *http.Request, stat
 // compressed per request.
 func writeJSONBlocks(logger *slog.Logger, w http.ResponseWriter, r *http.Request, blocks []*collectors.Block) {
 	if pretty(r) {
-		var text []byte
-		for _, b := range blocks {
-			text = append(text, b.Text...)
+		text, err := collectors.JoinText(blocks...)
+		if err != nil {
+			writeJSON(logger, w, r, http.StatusInternalServerError, map[string]string{"error": "cannot read the encoded document: " + err.Error()})
+			return
 		}
 		writeJSONText(logger, w, r, http.StatusOK, text)
 		return
@@ -160,14 +161,17 @@ func writeBlocks(w http.ResponseWriter, status int, contentType string, blocks [
 		_ = gzipcat.Write(w, segs...)
 		return
 	}
-	n := 0
+	var n int64
 	for _, b := range blocks {
-		n += len(b.Text)
+		n += b.Len()
 	}
-	h.Set("Content-Length", strconv.Itoa(n))
+	h.Set("Content-Length", strconv.FormatInt(n, 10))
 	w.WriteHeader(status)
 	for _, b := range blocks {
-		if _, err := w.Write(b.Text); err != nil {
+		// A block kept compressed is inflated as it is written; its own
+		// compression cannot fail to inflate, and if it did the body
+		// would end short of its Content-Length, which the client sees.
+		if _, err := b.WriteText(w); err != nil {
 			return
 		}
 	}

@@ -127,8 +127,15 @@ func TestJSONEndpointsAsEncoderWrites(t *testing.T) {
 	for i := range records {
 		records[i] = map[string]any{"seq": i, "message": fmt.Sprintf("record <%d> & \u2028 more", i)}
 	}
+	// A section large enough to be kept only compressed (see
+	// collectors.Block), which plain and ?pretty answers inflate.
+	big := make([]string, 2000)
+	for i := range big {
+		big[i] = fmt.Sprintf("unit-%04d.service <active> & running", i)
+	}
 	set := collectors.NewSet(map[string]collectors.Collector{
 		"host":  host,
+		"big":   answerCollector{section: big},
 		"q":     answerCollector{section: map[string]string{"html": "<b>&</b>"}, answer: map[string]any{"records": records}},
 		"small": answerCollector{section: 1, answer: map[string]int{"n": 1}},
 		"partial": funcCollector(func(context.Context) (*collectors.Snapshot, error) {
@@ -161,13 +168,14 @@ func TestJSONEndpointsAsEncoderWrites(t *testing.T) {
 	}{
 		{"/bootinfo", 200, collectors.NewDocument(outcomes), true},
 		{"/bootinfo/host", 200, section("host"), true},
+		{"/bootinfo/big", 200, big, true},
 		{"/bootinfo/q", 200, section("q"), true},
 		{"/bootinfo/small", 200, 1, true},
 		{"/bootinfo/partial", 200, []int{1}, true},
 		{"/bootinfo/q/records", 200, map[string]any{"records": records}, false},
 		{"/bootinfo/small/n", 200, map[string]int{"n": 1}, false},
 		{"/bootinfo/broken", 503, map[string]string{"error": "no <source>"}, false},
-		{"/bootinfo/nosuch", 404, map[string]string{"error": "no such section: nosuch", "sections": "broken,host,partial,q,small"}, false},
+		{"/bootinfo/nosuch", 404, map[string]string{"error": "no such section: nosuch", "sections": "big,broken,host,partial,q,small"}, false},
 	} {
 		for _, pretty := range []bool{false, true} {
 			path := tc.path

@@ -102,9 +102,11 @@ func landingHandler(logger *slog.Logger, set *collectors.Set, telemetryPath stri
 			http.Error(w, "cannot encode the document: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		var doc []byte
-		for _, b := range blocks {
-			doc = append(doc, b.Text...)
+		doc, err := collectors.JoinText(blocks...)
+		if err != nil {
+			logger.Error("cannot read the encoded document", "err", err)
+			http.Error(w, "cannot read the encoded document: "+err.Error(), http.StatusInternalServerError)
+			return
 		}
 		rep, err := report.Build(doc)
 		if err != nil {

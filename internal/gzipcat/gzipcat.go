@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"io"
 )
@@ -150,4 +151,35 @@ func Stored(p []byte) Segment {
 		p = p[n:]
 	}
 	return seg
+}
+
+// WriteTo writes the segment's uncompressed bytes to w, inflating them as
+// it goes, and checks them against the segment's length and CRC-32. It is
+// for a piece kept only in its compressed form and wanted uncompressed by
+// the rare client that does not accept gzip: no copy of the whole piece
+// is made. A mismatch is an error after the bytes have been written.
+func (s Segment) WriteTo(w io.Writer) (int64, error) {
+	fr := flate.NewReader(io.MultiReader(bytes.NewReader(s.Deflate), bytes.NewReader(final)))
+	defer fr.Close()
+	h := crc32.NewIEEE()
+	n, err := io.Copy(io.MultiWriter(w, h), fr)
+	if err != nil {
+		return n, fmt.Errorf("inflating a segment: %w", err)
+	}
+	if n != s.Len || h.Sum32() != s.CRC {
+		return n, fmt.Errorf("inflating a segment: %d bytes with CRC-32 %08x, want %d with %08x", n, h.Sum32(), s.Len, s.CRC)
+	}
+	return n, nil
+}
+
+// Inflate returns the segment's uncompressed bytes (see WriteTo).
+func (s Segment) Inflate() ([]byte, error) {
+	if s.Len < 0 || s.Len > int64(len(s.Deflate))*1032+1 {
+		// DEFLATE expands at most 1032:1 (a run of 258 bytes in 2 bits).
+		return nil, fmt.Errorf("inflating a segment: %d bytes claimed from %d compressed", s.Len, len(s.Deflate))
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(s.Len))
+	_, err := s.WriteTo(&buf)
+	return buf.Bytes(), err
 }

@@ -221,3 +221,47 @@ func BenchmarkCompress(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWriteTo inflates an exposition-shaped piece, as a plain
+// (not gzip) request for a block kept compressed does.
+func BenchmarkWriteTo(b *testing.B) {
+	p := body(pieces())
+	seg := Compress(p, flate.DefaultCompression)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(p)))
+	for b.Loop() {
+		if _, err := seg.WriteTo(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestInflate: every kind of segment gives back its bytes, and a segment
+// whose bytes do not match its length or CRC is an error.
+func TestInflate(t *testing.T) {
+	for i, p := range pieces() {
+		for _, seg := range []Segment{Compress(p, flate.BestSpeed), Compress(p, flate.DefaultCompression), Stored(p)} {
+			got, err := seg.Inflate()
+			if err != nil || !bytes.Equal(got, p) {
+				t.Fatalf("piece %d (%d bytes): Inflate = %d bytes, %v", i, len(p), len(got), err)
+			}
+			var buf bytes.Buffer
+			if n, err := seg.WriteTo(&buf); err != nil || n != int64(len(p)) || !bytes.Equal(buf.Bytes(), p) {
+				t.Fatalf("piece %d: WriteTo = %d, %v", i, n, err)
+			}
+		}
+	}
+	p := []byte(strings.Repeat("bootinfo_systemd_unit_state 1\n", 100))
+	seg := Compress(p, flate.BestSpeed)
+	for name, bad := range map[string]Segment{
+		"wrong CRC":    {Deflate: seg.Deflate, CRC: seg.CRC ^ 1, Len: seg.Len},
+		"wrong length": {Deflate: seg.Deflate, CRC: seg.CRC, Len: seg.Len + 1},
+		"cut short":    {Deflate: seg.Deflate[:len(seg.Deflate)/2], CRC: seg.CRC, Len: seg.Len},
+		"not DEFLATE":  {Deflate: []byte{0xff, 0xff, 0xff}, Len: 1},
+		"impossible":   {Deflate: seg.Deflate, CRC: seg.CRC, Len: 1 << 40},
+	} {
+		if _, err := bad.Inflate(); err == nil {
+			t.Errorf("%s: Inflate gave no error", name)
+		}
+	}
+}
