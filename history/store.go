@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -167,10 +169,22 @@ func (s *Store) setAside(cause error) {
 // older than it is a leftover of an earlier process's interrupted write.
 var processStart = time.Now()
 
+// writing holds the paths of the temporary files this process's writes
+// have open. removeTemps leaves them alone whatever their times say: a
+// file's times come from the kernel's coarse clock, which runs up to a
+// tick (milliseconds) behind time.Now, so a file a write makes just after
+// the process started can look older than processStart. A checkpoint
+// written at start-up lost its file that way, under the Store's Open.
+var writing sync.Map
+
+// afterCreateTemp, when set (by tests), runs after writeAtomic has created
+// its temporary file.
+var afterCreateTemp func(path string)
+
 // removeTemps deletes temporary files that an interrupted write left
-// behind: those older than this process. A younger one belongs to a write
-// in progress (another Store of this process, whose build was slow), which
-// must not lose its file under it.
+// behind: those older than this process and not being written by it. A
+// younger one belongs to a write in progress (another Store of this
+// process, whose build was slow), which must not lose its file under it.
 func (s *Store) removeTemps() {
 	ents, err := hostfile.NewRoot(s.dir).ReadDir(".")
 	if err != nil {
@@ -178,6 +192,9 @@ func (s *Store) removeTemps() {
 	}
 	for _, e := range ents {
 		if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		if _, busy := writing.Load(filepath.Join(s.dir, e.Name())); busy {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && fi.ModTime().Before(processStart) {
@@ -306,7 +323,7 @@ func (s *Store) saveLocked() error {
 // either the old or the new content. The file is mode 0600: it holds serial
 // numbers that the kernel shows to root only.
 func writeAtomic(dir, name string, b []byte) (err error) {
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	f, err := createTemp(dir)
 	if err != nil {
 		return err
 	}
@@ -316,7 +333,11 @@ func writeAtomic(dir, name string, b []byte) (err error) {
 			f.Close()
 			os.Remove(tmp)
 		}
+		writing.Delete(tmp)
 	}()
+	if afterCreateTemp != nil {
+		afterCreateTemp(tmp)
+	}
 	// The *os.PathError of each step names the operation and the file.
 	if _, err = f.Write(b); err != nil {
 		return err
@@ -334,6 +355,27 @@ func writeAtomic(dir, name string, b []byte) (err error) {
 		return fmt.Errorf("fsync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// createTemp creates a new temporary file in dir, mode 0600, as
+// os.CreateTemp does, but with its path in writing before the file exists:
+// removeTemps never sees it unmarked.
+func createTemp(dir string) (*os.File, error) {
+	for range 10000 {
+		p := filepath.Join(dir, tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
+		if _, taken := writing.LoadOrStore(p, struct{}{}); taken {
+			continue
+		}
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			return f, nil
+		}
+		writing.Delete(p)
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+	}
+	return nil, &os.PathError{Op: "createtemp", Path: filepath.Join(dir, tempPrefix+"*"), Err: fs.ErrExist}
 }
 
 // syncDir makes a rename in dir durable. O_DIRECTORY makes the open fail

@@ -325,17 +325,60 @@ func TestStoreRemovesTempLeftovers(t *testing.T) {
 	if err := os.Chtimes(left, old, old); err != nil {
 		t.Fatal(err)
 	}
-	// Written by this process, a write in progress: kept.
+	// Written by this process, a write in progress: kept, even with a
+	// time before the process's (the kernel's clock for file times is
+	// coarse).
 	live := filepath.Join(dir, tempPrefix+"654321")
 	if err := os.WriteFile(live, []byte(`{"half":`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chtimes(live, old, old); err != nil {
+		t.Fatal(err)
+	}
+	writing.Store(live, struct{}{})
+	t.Cleanup(func() { writing.Delete(live) })
 	openT(t, dir, 3)
 	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("leftover temporary file still there: %v", err)
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("a write in progress lost its temporary file: %v", err)
+	}
+}
+
+// TestStoreSparesWritesInFlight: a Store opened while another write of
+// this process has its temporary file open leaves that file alone, even
+// when the file's time (the kernel's coarse clock) says it is older than
+// the process. A checkpoint written at start-up once lost its file to the
+// history Store's Open that way, and failed with ENOENT on its rename.
+func TestStoreSparesWritesInFlight(t *testing.T) {
+	dir := t.TempDir()
+	old := processStart.Add(-time.Millisecond)
+	opened := false
+	afterCreateTemp = func(p string) {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+		openT(t, dir, 3)
+		opened = true
+	}
+	t.Cleanup(func() { afterCreateTemp = nil })
+	if err := writeAtomic(dir, CheckpointFileName, []byte("{}\n")); err != nil || !opened {
+		t.Fatalf("a write while a Store opened: %v (opened %v)", err, opened)
+	}
+	afterCreateTemp = nil
+	// The write's name is forgotten once it is done: a leftover of the
+	// same age is removed.
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), tempPrefix) {
+			t.Errorf("%s left behind", e.Name())
+		}
+	}
+	n := 0
+	writing.Range(func(any, any) bool { n++; return true })
+	if n != 0 {
+		t.Errorf("%d temporary files still marked as being written", n)
 	}
 }
 
