@@ -20,12 +20,17 @@ const (
 
 // Initrd is what the headers of an initial RAM file system image say.
 type Initrd struct {
-	// Segments are the archives found, in order: uncompressed cpio
-	// archives (an early microcode archive, typically), then at most one
-	// compressed one, after which nothing is read.
+	// Segments are the archives found, in order, as the kernel unpacks
+	// them: uncompressed cpio archives (an early microcode archive,
+	// typically) and compressed ones. A zstd frame's end is found from its
+	// block headers, which must all lie within the file (a frame cut short
+	// is ErrTruncated), and the walk goes on after it. The other
+	// compressed formats say where they end only once decompressed: the
+	// walk ends at the first of them, checked no further than its magic
+	// number.
 	Segments []Segment `json:"segments"`
 	// Incomplete is set when the walk stopped at MaxRead bytes before the
-	// end of the uncompressed archives.
+	// end of the uncompressed archives, or of a zstd archive's frames.
 	Incomplete bool `json:"incomplete,omitempty"`
 	// Size is the file's size in bytes.
 	Size int64 `json:"size_bytes"`
@@ -125,17 +130,37 @@ func ReadInitrd(r io.ReaderAt, size int64) (*Initrd, error) {
 			off = next
 			continue
 		}
-		for _, c := range compressions {
-			if bytes.HasPrefix(head, []byte(c.magic)) {
-				in.Segments = append(in.Segments, Segment{Offset: off, Format: Compressed, Compression: c.name})
-				return in, nil
+		name := compressionOf(head)
+		if name == "" {
+			if bytes.HasPrefix(head, []byte("\x04\x22\x4d\x18")) {
+				return in, fmt.Errorf("%w: an LZ4 frame at byte %d; the kernel reads only the legacy LZ4 format (lz4 -l)", ErrNotInitrd, off)
 			}
+			return in, fmt.Errorf("%w: at byte %d, neither a cpio archive nor a compressed format the kernel knows (%x)", ErrNotInitrd, off, head)
 		}
-		if bytes.HasPrefix(head, []byte("\x04\x22\x4d\x18")) {
-			return in, fmt.Errorf("%w: an LZ4 frame at byte %d; the kernel reads only the legacy LZ4 format (lz4 -l)", ErrNotInitrd, off)
+		in.Segments = append(in.Segments, Segment{Offset: off, Format: Compressed, Compression: name})
+		if name != "zstd" {
+			return in, nil // where it ends is known only by decompressing it
 		}
-		return in, fmt.Errorf("%w: at byte %d, neither a cpio archive nor a compressed format the kernel knows (%x)", ErrNotInitrd, off, head)
+		next, err := walkZstd(b, off)
+		switch {
+		case errors.Is(err, errBudget) || errors.Is(err, errZstdBlocks):
+			in.Incomplete = true
+			return in, nil
+		case err != nil:
+			return in, err
+		}
+		off = next
 	}
+}
+
+// compressionOf names the compressed format head starts with, or "".
+func compressionOf(head []byte) string {
+	for _, c := range compressions {
+		if bytes.HasPrefix(head, []byte(c.magic)) {
+			return c.name
+		}
+	}
+	return ""
 }
 
 // skipPadding returns the offset of the first byte at or after off that is
