@@ -189,10 +189,11 @@ func makeNextBootDisk(t *testing.T, lab *labEnv) *nextBootDisk {
 	if _, err := os.Stat(filepath.Join(ir, mods, "modules.dep")); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("sh", "-c", "find . | cpio --quiet -o -H newc | gzip -n > "+filepath.Join(d.mnt, "boot", "initrd.img-"+rel))
+	// Compressed as Debian's mkinitramfs compresses by default.
+	cmd := exec.Command("sh", "-c", "find . | cpio --quiet -o -H newc | zstd -q -1 -T0 > "+filepath.Join(d.mnt, "boot", "initrd.img-"+rel))
 	cmd.Dir = ir
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("cpio | gzip: %v: %s", err, out)
+		t.Fatalf("cpio | zstd: %v: %s", err, out)
 	}
 	cfg := fmt.Sprintf(`# GRUB for BIOS talks to the VGA console unless told otherwise.
 serial --unit=0 --speed=115200
@@ -255,6 +256,7 @@ var (
 	nbModprobeRE  = regexp.MustCompile(`lab-root: modprobe loop[^\r\n]*`)
 	nbNoRootRE    = regexp.MustCompile(`lab-initramfs: root=[^\r\n]*: no such device`)
 	nbPanicRE     = regexp.MustCompile(`Kernel panic - not syncing: [^\r\n]*`)
+	nbUnpackRE    = regexp.MustCompile(`Initramfs unpacking failed: [^\r\n]*`)
 	nbFallbackRE  = regexp.MustCompile(`lab: the default entry did not boot`)
 	// GRUB said it boots the entry and the console ends there (GRUB for
 	// UEFI on a machine with no display says first that it boots blind).
@@ -272,6 +274,9 @@ func observeBoot(console []byte) string {
 	}
 	if nbSilentRE.Match(console) {
 		parts = append(parts, "GRUB started the entry, then no output at all until QEMU exited (with -no-reboot, a reset ends it)")
+	}
+	if m := nbUnpackRE.Find(console); m != nil {
+		parts = append(parts, strings.TrimSpace(string(m)))
 	}
 	if m := nbNoRootRE.Find(console); m != nil {
 		parts = append(parts, string(m))
@@ -302,6 +307,10 @@ func TestNextBootLab(t *testing.T) {
 	p := func(rel string) string { return filepath.Join(d.mnt, rel) }
 	kernel, initrd, grubCfg := p("boot/vmlinuz-"+rel), p("boot/initrd.img-"+rel), p("boot/grub/grub.cfg")
 	full, err := os.ReadFile(lab.Kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fullInitrd, err := os.ReadFile(initrd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,6 +347,15 @@ func TestNextBootLab(t *testing.T) {
 			predicted: "initrd_missing",
 			observed:  regexp.MustCompile(`(?s)error: file .*initrd.img.* not found.*Kernel panic - not syncing: VFS: Unable to mount root fs`),
 			ovmf:      true},
+		// A copy or an update-initramfs that stopped part way (a full
+		// /boot): the first 64 KiB of the archive, less than busybox
+		// alone, so whichever files the kernel unpacks before the cut,
+		// no working /init comes of them.
+		{name: "truncated initrd",
+			do:        func() { must(os.WriteFile(initrd, fullInitrd[:64<<10], 0o644)) },
+			undo:      func() { must(os.WriteFile(initrd, fullInitrd, 0o644)) },
+			predicted: "initrd_invalid",
+			observed:  regexp.MustCompile(`(?s)Initramfs unpacking failed: [^\r\n]*truncated.*Kernel panic - not syncing`)},
 		{name: "modules missing",
 			do:        func() { must(os.Rename(p("lib/modules/"+rel), p("lib/modules/gone"))) },
 			undo:      func() { must(os.Rename(p("lib/modules/gone"), p("lib/modules/"+rel))) },
