@@ -83,14 +83,7 @@ func TestBlockCacheSameTextKeepsBlock(t *testing.T) {
 	text := strings.Repeat("bootinfo_test_value 1\n", 1000)
 	enc := func() (*Block, error) { return &Block{Text: []byte(text)}, nil }
 	first, _ := c.get(1, enc)
-	for range recompressAfter {
-		c.get(1, enc)
-	}
-	c.recompressing.Wait()
-	thorough, _ := c.get(1, enc)
-	if thorough == first || len(thorough.Gzip.Deflate) >= len(first.Gzip.Deflate) {
-		t.Fatalf("not recompressed: %d bytes, then %d", len(first.Gzip.Deflate), len(thorough.Gzip.Deflate))
-	}
+	thorough := recompressed(t, &c, 1, enc, first)
 	if b, _ := c.get(2, enc); b != thorough {
 		t.Error("a new key with the same text was compressed again")
 	}
@@ -184,6 +177,22 @@ func TestBlockCacheYoungBlockNotRecompressed(t *testing.T) {
 	}
 }
 
+// recompressed serves key's block recompressAfter times more, waits for
+// the recompression that starts, and returns the block then kept, which
+// must be smaller than first.
+func recompressed(t *testing.T, c *blockCache, key any, enc func() (*Block, error), first *Block) *Block {
+	t.Helper()
+	for range recompressAfter {
+		c.get(key, enc)
+	}
+	c.recompressing.Wait()
+	b, _ := c.get(key, enc)
+	if b == first || len(b.Gzip.Deflate) >= len(first.Gzip.Deflate) {
+		t.Fatalf("not recompressed: %d bytes, then %d", len(first.Gzip.Deflate), len(b.Gzip.Deflate))
+	}
+	return b
+}
+
 // recompressFrom sets recompressAge for one test.
 func recompressFrom(t *testing.T, age time.Duration) {
 	old := recompressAge
@@ -236,15 +245,7 @@ func TestBlockCacheKeepsLargeBlocksCompressed(t *testing.T) {
 		t.Error("sameText does not go by hash and text")
 	}
 
-	for range recompressAfter {
-		c.get(2, enc)
-	}
-	c.recompressing.Wait()
-	thorough, _ := c.get(2, enc)
-	if thorough == first || len(thorough.Gzip.Deflate) >= len(first.Gzip.Deflate) {
-		t.Fatalf("not recompressed: %d bytes, then %d", len(first.Gzip.Deflate), len(thorough.Gzip.Deflate))
-	}
-	check("recompressed", thorough)
+	check("recompressed", recompressed(t, &c, 2, enc, first))
 
 	small, _ := c.get(3, func() (*Block, error) { return &Block{Text: []byte(line)}, nil })
 	if string(small.Text) != line {
