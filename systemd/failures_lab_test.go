@@ -1,6 +1,7 @@
 package systemd
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // showProps reads properties of a unit with systemctl show, as a map.
@@ -79,18 +81,14 @@ func TestLabLastFailure(t *testing.T) {
 			// The oracle: systemctl, while the unit waits RestartSec
 			// to be restarted.
 			var oracle Failure
-			deadline := time.Now().Add(safetyBound)
-			for {
+			testutil.WaitFor(t, tc.unit+" to wait to restart", func() error {
 				p := showProps(t, l, tc.unit, "SubState", "Result", "ExecMainCode", "ExecMainStatus", "NRestarts")
-				if p["SubState"] == "auto-restart" {
-					oracle = failureFromShow(p)
-					break
+				if p["SubState"] != "auto-restart" {
+					return fmt.Errorf("%v", p)
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s never waited to restart: %v", tc.unit, p)
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				oracle = failureFromShow(p)
+				return nil
+			})
 			// After the restart systemd's own Result says success.
 			s := waitSnapshot(t, w, tc.unit+" restarted", func(s *Snapshot) bool {
 				u, _ := s.Unit(tc.unit)
@@ -128,12 +126,12 @@ func TestLabLastFailure(t *testing.T) {
 
 	t.Run("limit.service", func(t *testing.T) {
 		systemctl(t, l, "start", "--no-block", "limit.service")
-		deadline := time.Now().Add(safetyBound)
-		for p := map[string]string{}; p["ActiveState"] != "failed"; time.Sleep(20 * time.Millisecond) {
-			if p = showProps(t, l, "limit.service", "Result", "NRestarts", "ActiveState", "SubState"); time.Now().After(deadline) {
-				t.Fatalf("limit.service never failed: %v", p)
+		testutil.WaitFor(t, "limit.service to fail", func() error {
+			if p := showProps(t, l, "limit.service", "Result", "NRestarts", "ActiveState", "SubState"); p["ActiveState"] != "failed" {
+				return fmt.Errorf("%v", p)
 			}
-		}
+			return nil
+		})
 		s := waitSnapshot(t, w, "limit.service hit its start limit", func(s *Snapshot) bool {
 			u, _ := s.Unit("limit.service")
 			return u.LastFailure != nil && u.LastFailure.Result == "start-limit-hit"

@@ -19,11 +19,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
-
-// safetyBound turns a hang into a failure; it is not a performance
-// assertion (everything here normally happens in milliseconds).
-const safetyBound = 60 * time.Second
 
 const (
 	sleeperUnit = "[Unit]\nDescription=Lab sleeper\nWants=ghost.service\nStartLimitIntervalSec=0\n\n[Service]\nExecStart=/bin/sleep infinity\nRestart=on-failure\nRestartSec=10ms\n"
@@ -88,21 +85,28 @@ func startWatcher(t testing.TB, opts Options) *Watcher {
 	return w
 }
 
-// waitSnapshot polls the watcher until cond holds for a snapshot.
+// waitSnapshot polls the watcher until cond holds for a snapshot. Like
+// testutil.WaitFor it sets no time limit of its own (a snapshot that never
+// comes runs into the test binary's -timeout, and shortly before that the
+// test fails naming what it waited for), but it polls at a steady 5 ms: a
+// benchmark times how soon a change shows with it.
 func waitSnapshot(t testing.TB, w *Watcher, what string, cond func(*Snapshot) bool) *Snapshot {
 	t.Helper()
-	deadline := time.Now().Add(safetyBound)
+	deadline, limited := testutil.Deadline(t)
 	var lastErr error
-	for time.Now().Before(deadline) {
+	for {
 		s, err := w.Snapshot()
 		if err == nil && cond(s) {
 			return s
 		}
-		lastErr = err
+		if err != nil {
+			lastErr = err
+		}
+		if limited && time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: the test binary's -timeout is near (last Snapshot error: %v)", what, lastErr)
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("gave up waiting for %s (last error %v)", what, lastErr)
-	return nil
 }
 
 func systemctl(t testing.TB, l *systemdlab.Lab, args ...string) string {
@@ -118,14 +122,12 @@ func systemctl(t testing.TB, l *systemdlab.Lab, args ...string) string {
 // stays put while the test compares it with the oracle.
 func settle(t testing.TB, l *systemdlab.Lab) {
 	t.Helper()
-	deadline := time.Now().Add(safetyBound)
-	for time.Now().Before(deadline) {
-		if strings.TrimSpace(systemctl(t, l, "show", "--property=NJobs", "--value")) == "0" {
-			return
+	testutil.WaitFor(t, "the manager to settle", func() error {
+		if n := strings.TrimSpace(systemctl(t, l, "show", "--property=NJobs", "--value")); n != "0" {
+			return fmt.Errorf("%s jobs queued", n)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("manager never settled")
+		return nil
+	})
 }
 
 type unitLine struct{ Load, Active, Sub, Description string }
@@ -165,24 +167,24 @@ func oracleUnitFiles(t testing.TB, l *systemdlab.Lab) map[string]string {
 	return m
 }
 
-// agree polls until the snapshot and the oracle agree, and fails with the
-// last difference otherwise. Both are re-read on each try: units such as
-// the bus change state of their own accord.
+// agree polls until the snapshot and the oracle agree. Both are re-read on
+// each try: units such as the bus change state of their own accord. A
+// Snapshot error passes too (on a loaded machine a call of the watcher's
+// may time out, and it reconnects). The test fails with the last
+// difference or error once the test binary's -timeout is near.
 func agree[T any](t *testing.T, w *Watcher, what string, oracle func() T, mine func(*Snapshot) T) {
 	t.Helper()
-	var diff string
-	for i := 0; i < 100; i++ {
+	testutil.WaitFor(t, what+" to agree with the oracle", func() error {
 		want := oracle()
 		s, err := w.Snapshot()
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if diff = cmp.Diff(want, mine(s)); diff == "" {
-			return
+		if diff := cmp.Diff(want, mine(s)); diff != "" {
+			return fmt.Errorf("%s differ from the oracle (-systemctl +snapshot):\n%s", what, diff)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Errorf("%s differ from the oracle (-systemctl +snapshot):\n%s", what, diff)
+		return nil
+	})
 }
 
 func TestLabMatchesSystemctl(t *testing.T) {
@@ -572,7 +574,8 @@ func TestLabBulkChange(t *testing.T) {
 	}
 }
 
-// snapshotReturns checks that Snapshot answers at once even now.
+// snapshotReturns returns what Snapshot returns, and fails the test if
+// Snapshot is still blocked when the test binary's -timeout is near.
 func snapshotReturns(t *testing.T, w *Watcher) error {
 	t.Helper()
 	done := make(chan error, 1)
@@ -580,11 +583,15 @@ func snapshotReturns(t *testing.T, w *Watcher) error {
 		_, err := w.Snapshot()
 		done <- err
 	}()
+	var near <-chan time.Time
+	if deadline, ok := testutil.Deadline(t); ok {
+		near = time.After(time.Until(deadline))
+	}
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(safetyBound):
-		t.Fatal("Snapshot blocked")
+	case <-near:
+		t.Fatal("Snapshot blocked until the test binary's -timeout was near")
 		return nil
 	}
 }
@@ -594,13 +601,12 @@ func TestLabManagerKilledAndRestarted(t *testing.T) {
 		s, _ := w.Snapshot()
 		oldStart := s.Manager.BootTimes.UserspaceUSec
 		l.KillManager()
-		deadline := time.Now().Add(safetyBound)
-		for snapshotReturns(t, w) == nil {
-			if time.Now().After(deadline) {
-				t.Fatal("Snapshot kept succeeding with the manager dead")
+		testutil.WaitFor(t, "Snapshot to fail with the manager dead", func() error {
+			if snapshotReturns(t, w) == nil {
+				return errors.New("Snapshot still succeeds")
 			}
-			time.Sleep(5 * time.Millisecond)
-		}
+			return nil
+		})
 		_, err := w.Snapshot()
 		if !errors.Is(err, ErrDisconnected) {
 			t.Errorf("Snapshot error %v, want ErrDisconnected", err)
@@ -660,13 +666,12 @@ func TestLabStoppedManagerNeverBlocks(t *testing.T) {
 			t.Errorf("Detail blocked %v past its %v deadline", took, timeout)
 		}
 	}
-	deadline := time.Now().Add(safetyBound)
-	for snapshotReturns(t, w) == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("a stopped manager was never noticed")
+	testutil.WaitFor(t, "the stopped manager to be noticed", func() error {
+		if snapshotReturns(t, w) == nil {
+			return errors.New("Snapshot still succeeds")
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	l.ContinueManager()
 	stopped = false
 	waitSnapshot(t, w, "recovery", func(*Snapshot) bool { return true })
