@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -866,22 +868,29 @@ func TestLabCrashLoopCoalesced(t *testing.T) {
 // still starting (jobs queued, units activating) follows it to the end of
 // startup: the states, the system state and the boot timeline end up as
 // systemctl and systemd-analyze see them.
+//
+// The slow services' start jobs last until the test creates a file, once
+// the watcher has synced: startup goes on however long the sync takes.
 func TestLabManagerStartingUp(t *testing.T) {
 	opts := systemdlab.Options{Files: map[string]string{}, Starting: true}
+	done := filepath.Join(t.TempDir(), "done")
 	for i := range 5 {
 		n := fmt.Sprintf("slow%d.service", i)
-		opts.Files[n] = fmt.Sprintf("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sleep 6.%d\n", i)
+		opts.Files[n] = "[Service]\nType=oneshot\nRemainAfterExit=yes\nTimeoutStartSec=infinity\n" +
+			"ExecStart=/bin/sh -c 'while [ ! -e " + done + " ]; do sleep 0.05; done'\n"
 		opts.Wants = append(opts.Wants, n)
 	}
 	l := startLab(t, opts)
 	w := startWatcher(t, Options{Address: l.PrivateAddress(), Timeout: 5 * time.Second})
 	s, _ := w.Snapshot()
 	if s.Timeline.Finished {
-		// Six seconds of jobs leave the watcher time to sync first.
-		t.Fatal("the manager finished starting before the watcher had synced")
+		t.Fatal("the manager finished starting before the watcher had synced, with its slow services held")
 	}
 	if s.Manager.SystemState != "starting" || s.Manager.NJobs == 0 {
 		t.Errorf("while starting: system state %q, %d jobs", s.Manager.SystemState, s.Manager.NJobs)
+	}
+	if err := os.WriteFile(done, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	settle(t, l)
 	agree(t, w, "units", func() map[string]unitLine { return oracleUnits(t, l) }, snapshotUnits)
