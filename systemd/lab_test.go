@@ -111,6 +111,14 @@ func waitSnapshot(t testing.TB, w *Watcher, what string, cond func(*Snapshot) bo
 	}
 }
 
+// snapshotNow returns the watcher's snapshot, waiting through the errors
+// Snapshot returns while the watcher reconnects: on a loaded machine a
+// call of its may take longer than the labs' one-second timeout.
+func snapshotNow(t testing.TB, w *Watcher) *Snapshot {
+	t.Helper()
+	return waitSnapshot(t, w, "a snapshot", func(*Snapshot) bool { return true })
+}
+
 func systemctl(t testing.TB, l *systemdlab.Lab, args ...string) string {
 	t.Helper()
 	out, err := l.Systemctl(args...)
@@ -196,7 +204,7 @@ func TestLabMatchesSystemctl(t *testing.T) {
 
 	t.Run("units", func(t *testing.T) {
 		agree(t, w, "units", func() map[string]unitLine { return oracleUnits(t, l) }, snapshotUnits)
-		s, _ := w.Snapshot()
+		s := snapshotNow(t, w)
 		want := map[string]string{
 			"ghost.service":   "not-found",
 			"broken.service":  "bad-setting",
@@ -226,7 +234,7 @@ func TestLabMatchesSystemctl(t *testing.T) {
 		})
 	})
 	t.Run("unit file state of units", func(t *testing.T) {
-		s, _ := w.Snapshot()
+		s := snapshotNow(t, w)
 		var names []string
 		for _, u := range s.Units {
 			names = append(names, u.Name)
@@ -252,7 +260,7 @@ func TestLabMatchesSystemctl(t *testing.T) {
 		agree(t, w, "system state", func() string {
 			return strings.TrimSpace(systemctl(t, l, "show", "--property=SystemState", "--value"))
 		}, func(s *Snapshot) string { return s.Manager.SystemState })
-		s, _ := w.Snapshot()
+		s := snapshotNow(t, w)
 		if s.Manager.SystemState != "degraded" {
 			t.Errorf("with failing.service failed, SystemState = %q, want degraded", s.Manager.SystemState)
 		}
@@ -261,7 +269,7 @@ func TestLabMatchesSystemctl(t *testing.T) {
 		}
 	})
 	t.Run("manager", func(t *testing.T) {
-		s, _ := w.Snapshot()
+		s := snapshotNow(t, w)
 		for prop, got := range map[string]string{
 			"Version":        s.Manager.Version,
 			"Features":       s.Manager.Features,
@@ -274,7 +282,7 @@ func TestLabMatchesSystemctl(t *testing.T) {
 		}
 	})
 	t.Run("timer", func(t *testing.T) {
-		s, _ := w.Snapshot()
+		s := snapshotNow(t, w)
 		u, ok := s.Unit("tick.timer")
 		if !ok || u.Timer == nil {
 			t.Fatalf("tick.timer: %+v", u)
@@ -303,7 +311,7 @@ func TestLabMatchesSystemctl(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, _ := w.Snapshot()
+			s := snapshotNow(t, w)
 			checkAnalyze[verb](t, s, out)
 		})
 	}
@@ -465,12 +473,12 @@ func TestLabUnitFilesFromDisk(t *testing.T) {
 	elsewhere := startWatcher(t, Options{Address: l.PrivateAddress(), Root: t.TempDir()})
 	compare := func(when string) {
 		t.Helper()
-		want, _ := manager.Snapshot()
+		want := snapshotNow(t, manager)
 		for _, c := range []struct {
 			w    *Watcher
 			from string
 		}{{disk, FilesFromDisk}, {manager, FilesFromManager}, {elsewhere, FilesFromManager}} {
-			got, _ := c.w.Snapshot()
+			got := snapshotNow(t, c.w)
 			if got.UnitFilesFrom != c.from {
 				t.Errorf("%s: unit files from %q (disk error %q), want %q", when, got.UnitFilesFrom, got.UnitFilesDiskError, c.from)
 			}
@@ -478,11 +486,11 @@ func TestLabUnitFilesFromDisk(t *testing.T) {
 				t.Errorf("%s: unit files from %s differ from the manager's (-manager +got):\n%s", when, got.UnitFilesFrom, diff)
 			}
 		}
-		if got, _ := elsewhere.Snapshot(); !strings.Contains(got.UnitFilesDiskError, "no unit files below") {
+		if got := snapshotNow(t, elsewhere); !strings.Contains(got.UnitFilesDiskError, "no unit files below") {
 			t.Errorf("%s: a root without the manager's files: disk error %q", when, got.UnitFilesDiskError)
 		}
 	}
-	if s, _ := disk.Snapshot(); len(s.UnitFiles) < 40 {
+	if s := snapshotNow(t, disk); len(s.UnitFiles) < 40 {
 		t.Fatalf("only %d unit files listed", len(s.UnitFiles))
 	}
 	compare("at start")
@@ -561,7 +569,7 @@ func TestLabBulkChange(t *testing.T) {
 	systemctl(t, l, "stop", systemdlab.GeneratedPrefix+"0*.target")
 	settle(t, l)
 	agree(t, w, "units", func() map[string]unitLine { return oracleUnits(t, l) }, snapshotUnits)
-	s, _ := w.Snapshot()
+	s := snapshotNow(t, w)
 	inactive := 0
 	for _, u := range s.Units {
 		if strings.HasPrefix(u.Name, systemdlab.GeneratedPrefix+"0") && u.ActiveState == "inactive" {
@@ -600,7 +608,7 @@ func snapshotReturns(t *testing.T, w *Watcher) error {
 
 func TestLabManagerKilledAndRestarted(t *testing.T) {
 	forEachConnection(t, func(t *testing.T, l *systemdlab.Lab, w *Watcher) {
-		s, _ := w.Snapshot()
+		s := snapshotNow(t, w)
 		oldStart := s.Manager.BootTimes.UserspaceUSec
 		l.KillManager()
 		testutil.WaitFor(t, "Snapshot to fail with the manager dead", func() error {
@@ -750,7 +758,7 @@ func BenchmarkLabSnapshot(b *testing.B) {
 	start := time.Now()
 	w := startWatcher(b, Options{Address: l.PrivateAddress(), Timeout: 30 * time.Second})
 	firstSync := time.Since(start)
-	s, _ := w.Snapshot()
+	s := snapshotNow(b, w)
 	b.Run("Snapshot", func(b *testing.B) {
 		b.ReportMetric(float64(len(s.Units)), "units")
 		b.ReportMetric(float64(firstSync.Milliseconds()), "first-sync-ms")
@@ -765,7 +773,7 @@ func BenchmarkLabSnapshot(b *testing.B) {
 	// snapshot to show the restart (RestartSec=10ms, debounce 100ms).
 	b.Run("ChangeVisible", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			s, _ := w.Snapshot()
+			s := snapshotNow(b, w)
 			u, _ := s.Unit("sleeper.service")
 			if u.Service == nil || u.Service.MainPID == 0 {
 				b.Fatalf("sleeper: %+v", u)
@@ -807,7 +815,7 @@ func TestLabCrashLoopCoalesced(t *testing.T) {
 	const coalesce = 500 * time.Millisecond
 	w := startWatcher(t, Options{Address: l.PrivateAddress(), Timeout: 5 * time.Second, Coalesce: coalesce})
 	before, start := w.Stats(), time.Now()
-	s0, _ := w.Snapshot()
+	s0 := snapshotNow(t, w)
 	waitSnapshot(t, w, "restarts", func(s *Snapshot) bool {
 		u, _ := s.Unit(names[0])
 		return u.Service != nil && u.Service.NRestarts >= 10
@@ -840,7 +848,7 @@ func TestLabCrashLoopCoalesced(t *testing.T) {
 		return m
 	})
 	signals, refreshes := after.Signals-before.Signals, after.Refreshes-before.Refreshes
-	s1, _ := w.Snapshot()
+	s1 := snapshotNow(t, w)
 	snapshots := s1.Generation - s0.Generation
 	t.Logf("%d signals, %d refreshes, %d snapshots, %d property reads in %v", signals, refreshes, snapshots, after.PropertyReads-before.PropertyReads, elapsed)
 	// One snapshot a refresh: the manager's own changes (NJobs moves with
@@ -882,7 +890,7 @@ func TestLabManagerStartingUp(t *testing.T) {
 	}
 	l := startLab(t, opts)
 	w := startWatcher(t, Options{Address: l.PrivateAddress(), Timeout: 5 * time.Second})
-	s, _ := w.Snapshot()
+	s := snapshotNow(t, w)
 	if s.Timeline.Finished {
 		t.Fatal("the manager finished starting before the watcher had synced, with its slow services held")
 	}
@@ -911,7 +919,7 @@ func TestLabExecMainCode(t *testing.T) {
 		Wants: []string{"killme.service"},
 	})
 	w := startWatcher(t, Options{Address: l.PrivateAddress()})
-	s, _ := w.Snapshot()
+	s := snapshotNow(t, w)
 	u, _ := s.Unit("killme.service")
 	if u.Service == nil || u.Service.MainPID == 0 {
 		t.Fatalf("killme.service: %+v", u)
@@ -949,10 +957,8 @@ func TestLabExecMainCode(t *testing.T) {
 		}
 		return m
 	})
-	if s, _ := w.Snapshot(); s != nil {
-		if u, _ := s.Unit("killme.service"); u.Service == nil || u.Service.ExecMainCode != "killed" || u.Service.ExecMainStatus != 9 {
-			t.Errorf("killme.service after SIGKILL: %+v", u.Service)
-		}
+	if u, _ := snapshotNow(t, w).Unit("killme.service"); u.Service == nil || u.Service.ExecMainCode != "killed" || u.Service.ExecMainStatus != 9 {
+		t.Errorf("killme.service after SIGKILL: %+v", u.Service)
 	}
 }
 
@@ -986,7 +992,7 @@ func TestLabBusReplyLimit(t *testing.T) {
 	l := startLab(t, opts)
 	w := startWatcher(t, Options{Address: l.BusAddress(), Bus: true, Timeout: 5 * time.Second})
 	agree(t, w, "units", func() map[string]unitLine { return oracleUnits(t, l) }, snapshotUnits)
-	s, _ := w.Snapshot()
+	s := snapshotNow(t, w)
 	faults := 0
 	for _, u := range s.Units {
 		if u.DetailError != "" {
