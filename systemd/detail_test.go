@@ -175,22 +175,37 @@ func TestLabDetailHugeReplies(t *testing.T) {
 	}
 }
 
+// current is Detail's connection, nil when none is open. Each dial makes a
+// new one: a test that holds the one it saw (so its memory is not reused)
+// tells a reused connection from a new dial by comparing them.
+func (d *detailConns) current() *conn {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.c
+}
+
 // TestLabDetailConnIdle: Detail's connection is dialled for a call, kept
 // while calls come, and closed once idle; the next call dials again.
+//
+// The idle timer starts as a call returns, so the test never looks at the
+// connection after a call while a short idle time runs: a stall of the
+// test (a loaded machine, -race) as long as it would find the connection
+// closed though Detail kept it as it should. Calls that must share a
+// connection run with an hour's idle; the short one is set only to wait
+// for the close.
 func TestLabDetailConnIdle(t *testing.T) {
 	l := startLab(t, systemdlab.Options{})
 	w := startWatcher(t, Options{Address: l.PrivateAddress()})
-	w.detailIdle = 50 * time.Millisecond
-	if w.dconn.open() {
-		t.Fatal("Detail's connection open before any Detail call")
-	}
-	for i := range 2 {
+	// detail calls Detail and returns the connection it left open.
+	detail := func() *conn {
+		t.Helper()
 		if _, err := w.Detail(context.Background(), "sleeper.service"); err != nil {
 			t.Fatal(err)
 		}
-		if !w.dconn.open() {
-			t.Fatalf("call %d: Detail's connection closed right after the call", i)
-		}
+		return w.dconn.current()
+	}
+	waitClosed := func() {
+		t.Helper()
 		testutil.WaitFor(t, "Detail's connection to close when idle", func() error {
 			if w.dconn.open() {
 				return errors.New("still open")
@@ -198,6 +213,34 @@ func TestLabDetailConnIdle(t *testing.T) {
 			return nil
 		})
 	}
+	if w.dconn.open() {
+		t.Fatal("Detail's connection open before any Detail call")
+	}
+
+	w.detailIdle = time.Hour
+	first := detail()
+	if first == nil {
+		t.Fatal("Detail's connection closed right after the call")
+	}
+	if c := detail(); c != first {
+		t.Fatal("a second call right after the first dialled again instead of reusing the connection")
+	}
+	// This call arms the short idle timer as it returns.
+	w.detailIdle = 50 * time.Millisecond
+	detail()
+	waitClosed()
+	if first.c.Context().Err() == nil {
+		t.Error("the idle connection was let go but is still connected")
+	}
+
+	w.detailIdle = time.Hour
+	second := detail()
+	if second == nil || second == first {
+		t.Fatalf("the call after the idle close did not dial again (connection %p, before %p)", second, first)
+	}
+	w.detailIdle = 50 * time.Millisecond
+	detail()
+	waitClosed()
 }
 
 // TestReplyCap: replies within the cap pass unchanged, one over it is

@@ -1,6 +1,9 @@
 package systemd
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -8,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
 // showProps reads properties of a unit with systemctl show, as a map.
@@ -36,15 +40,32 @@ func failureFromShow(p map[string]string) Failure {
 // systemd restarts automatically, which resets their Result: each must
 // keep the failure as systemctl showed it at the moment it happened, and
 // a service that hits its start limit must say so.
+//
+// Nothing here races the clock. Each service fails once, when the test
+// makes it, and runs on for good once restarted, so the snapshot that
+// shows the restart shows the failure systemctl saw, not a later one.
+// systemctl reads the failure while an ExecStopPost= holds the service
+// stopped, until the test lets it go on to its restart.
 func TestLabLastFailure(t *testing.T) {
-	cores := t.TempDir()
-	restart := "Restart=on-failure\nRestartSec=3s\n"
+	cores, marks := t.TempDir(), t.TempDir()
+	mark := func(unit, what string) string { return filepath.Join(marks, unit+"."+what) }
+	// restart restarts a service that failed, once ExecStopPost= finds
+	// the mark the test makes when it has read the failure.
+	restart := func(unit string) string {
+		return "Restart=on-failure\nRestartSec=100ms\nTimeoutStopSec=infinity\n" +
+			"ExecStopPost=/bin/sh -c 'while [ ! -e " + mark(unit, "read") + " ]; do sleep 0.05; done'\n"
+	}
 	l := startLab(t, systemdlab.Options{
 		Files: map[string]string{
-			"kill9.service":   "[Service]\nExecStart=/bin/sleep infinity\n" + restart,
-			"segv.service":    "[Service]\nExecStart=/bin/sleep infinity\nLimitCORE=infinity\nWorkingDirectory=" + cores + "\n" + restart,
-			"exit3.service":   "[Service]\nExecStart=/bin/sh -c 'sleep 1; exit 3'\n" + restart,
-			"timeout.service": "[Service]\nType=notify\nExecStart=/bin/sleep infinity\nTimeoutStartSec=1s\n" + restart,
+			"kill9.service": "[Service]\nExecStart=/bin/sleep infinity\n" + restart("kill9.service"),
+			"segv.service":  "[Service]\nExecStart=/bin/sleep infinity\nLimitCORE=infinity\nWorkingDirectory=" + cores + "\n" + restart("segv.service"),
+			// Exits 3 when the test says go, the first time only.
+			"exit3.service": "[Service]\nExecStart=/bin/sh -c 'if [ -e " + mark("exit3.service", "failed") + " ]; then exec sleep infinity; fi; " +
+				"while [ ! -e " + mark("exit3.service", "go") + " ]; do sleep 0.05; done; touch " + mark("exit3.service", "failed") + "; exit 3'\n" +
+				restart("exit3.service"),
+			// Never ready: its start times out. Started by the test, its
+			// restart with no start timeout (a drop-in the test adds).
+			"timeout.service": "[Service]\nType=notify\nExecStart=/bin/sleep infinity\nTimeoutStartSec=1s\n" + restart("timeout.service"),
 			// Runs that succeed and are restarted at once: the fourth
 			// start in the hour hits the limit. (A service that failed
 			// keeps its first failure's Result, exit-code, when its
@@ -52,46 +73,83 @@ func TestLabLastFailure(t *testing.T) {
 			// success.)
 			"limit.service": "[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=1h\n[Service]\nExecStart=/bin/true\nRestart=always\nRestartSec=100ms\n",
 		},
-		Wants: []string{"kill9.service", "segv.service", "exit3.service", "timeout.service"},
+		Wants: []string{"kill9.service", "segv.service", "exit3.service"},
 	})
-	w := startWatcher(t, Options{Address: l.PrivateAddress()})
+	// A call timeout no stall of a loaded machine reaches: a watcher that
+	// reconnected while a service failed would find the failure in its
+	// properties afterwards (not Observed), and this test wants it seen.
+	w := startWatcher(t, Options{Address: l.PrivateAddress(), Timeout: time.Minute})
+	touch := func(t *testing.T, path string) {
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kill := func(sig syscall.Signal) func(t *testing.T, unit string) {
+		return func(t *testing.T, unit string) {
+			pid, _ := strconv.Atoi(showProps(t, l, unit, "MainPID")["MainPID"])
+			if pid == 0 {
+				t.Fatalf("%s has no main process", unit)
+			}
+			if err := syscall.Kill(pid, sig); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	for _, tc := range []struct {
-		unit   string
-		signal syscall.Signal // sent to the main process; 0: it fails alone
-		want   Failure        // what must match besides systemctl's view
+		unit string
+		fail func(t *testing.T, unit string) // makes it fail
+		held func(t *testing.T, unit string) // while it is held after its failure; may be nil
+		want Failure                         // what must match besides systemctl's view
 	}{
-		{"kill9.service", syscall.SIGKILL, Failure{Result: "signal", Code: "killed", Signal: "SIGKILL"}},
-		{"segv.service", syscall.SIGSEGV, Failure{Result: "core-dump", Code: "dumped", Signal: "SIGSEGV"}},
-		{"exit3.service", 0, Failure{Result: "exit-code", Code: "exited", Status: 3}},
-		{"timeout.service", 0, Failure{Result: "timeout", Code: "killed", Signal: "SIGTERM"}},
-	} {
-		t.Run(tc.unit, func(t *testing.T) {
-			if tc.signal != 0 {
-				pid, _ := strconv.Atoi(showProps(t, l, tc.unit, "MainPID")["MainPID"])
-				if pid == 0 {
-					t.Fatalf("%s has no main process", tc.unit)
-				}
-				if err := syscall.Kill(pid, tc.signal); err != nil {
+		{unit: "kill9.service", fail: kill(syscall.SIGKILL), want: Failure{Result: "signal", Code: "killed", Signal: "SIGKILL"}},
+		{unit: "segv.service", fail: kill(syscall.SIGSEGV), want: Failure{Result: "core-dump", Code: "dumped", Signal: "SIGSEGV"}},
+		{
+			unit: "exit3.service",
+			fail: func(t *testing.T, unit string) { touch(t, mark(unit, "go")) },
+			want: Failure{Result: "exit-code", Code: "exited", Status: 3},
+		},
+		{
+			unit: "timeout.service",
+			fail: func(t *testing.T, unit string) { systemctl(t, l, "start", "--no-block", unit) },
+			held: func(t *testing.T, unit string) {
+				// A reload while it is held keeps its state, failure and
+				// restart count; its restart then waits for readiness
+				// for ever, in success.
+				d := filepath.Join(l.UnitDir(), unit+".d")
+				if err := os.MkdirAll(d, 0o755); err != nil {
 					t.Fatal(err)
 				}
-			}
-			// The oracle: systemctl, while the unit waits RestartSec
-			// to be restarted.
+				if err := os.WriteFile(filepath.Join(d, "patient.conf"), []byte("[Service]\nTimeoutStartSec=infinity\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				systemctl(t, l, "daemon-reload")
+			},
+			want: Failure{Result: "timeout", Code: "killed", Signal: "SIGTERM"},
+		},
+	} {
+		t.Run(tc.unit, func(t *testing.T) {
+			tc.fail(t, tc.unit)
+			// The oracle: systemctl, while ExecStopPost= holds the
+			// service after its failure.
 			var oracle Failure
-			deadline := time.Now().Add(safetyBound)
-			for {
+			testutil.WaitFor(t, tc.unit+" to stop after its failure", func() error {
 				p := showProps(t, l, tc.unit, "SubState", "Result", "ExecMainCode", "ExecMainStatus", "NRestarts")
-				if p["SubState"] == "auto-restart" {
-					oracle = failureFromShow(p)
-					break
+				if p["SubState"] != "stop-post" {
+					return fmt.Errorf("%v", p)
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s never waited to restart: %v", tc.unit, p)
+				oracle = failureFromShow(p)
+				return nil
+			})
+			if tc.held != nil {
+				tc.held(t, tc.unit)
+				if p := showProps(t, l, tc.unit, "SubState"); p["SubState"] != "stop-post" {
+					t.Fatalf("%s went on before the test let it: %v", tc.unit, p)
 				}
-				time.Sleep(20 * time.Millisecond)
 			}
-			// After the restart systemd's own Result says success.
+			touch(t, mark(tc.unit, "read"))
+			// After the restart systemd's own Result says success, and
+			// stays so.
 			s := waitSnapshot(t, w, tc.unit+" restarted", func(s *Snapshot) bool {
 				u, _ := s.Unit(tc.unit)
 				return u.Service != nil && u.Service.NRestarts > oracle.NRestarts && u.Service.Result == "success"
@@ -102,7 +160,7 @@ func TestLabLastFailure(t *testing.T) {
 			}
 			got := *u.LastFailure
 			if got.At.IsZero() || time.Since(got.At) > time.Hour || !got.Observed {
-				t.Errorf("%s: failure at %v, observed %v", tc.unit, got.At, got.Observed)
+				t.Errorf("%s: failure at %v, observed %v (watcher %+v)", tc.unit, got.At, got.Observed, w.Stats())
 			}
 			got.At, got.Observed = time.Time{}, false
 			if got != oracle {
@@ -128,12 +186,12 @@ func TestLabLastFailure(t *testing.T) {
 
 	t.Run("limit.service", func(t *testing.T) {
 		systemctl(t, l, "start", "--no-block", "limit.service")
-		deadline := time.Now().Add(safetyBound)
-		for p := map[string]string{}; p["ActiveState"] != "failed"; time.Sleep(20 * time.Millisecond) {
-			if p = showProps(t, l, "limit.service", "Result", "NRestarts", "ActiveState", "SubState"); time.Now().After(deadline) {
-				t.Fatalf("limit.service never failed: %v", p)
+		testutil.WaitFor(t, "limit.service to fail", func() error {
+			if p := showProps(t, l, "limit.service", "Result", "NRestarts", "ActiveState", "SubState"); p["ActiveState"] != "failed" {
+				return fmt.Errorf("%v", p)
 			}
-		}
+			return nil
+		})
 		s := waitSnapshot(t, w, "limit.service hit its start limit", func(s *Snapshot) bool {
 			u, _ := s.Unit("limit.service")
 			return u.LastFailure != nil && u.LastFailure.Result == "start-limit-hit"

@@ -55,7 +55,7 @@ func TestLabNeedDaemonReload(t *testing.T) {
 		}
 		return m
 	}
-	if s, _ := w.Snapshot(); !mine(s)["before.service"] || !maps.Equal(mine(s), oracle()) {
+	if s := snapshotNow(t, w); !mine(s)["before.service"] || !maps.Equal(mine(s), oracle()) {
 		t.Fatalf("at the first sync: %v, systemctl %v", mine(s), oracle())
 	}
 	// Files get a newer time than the manager loaded, whatever the
@@ -132,7 +132,7 @@ func TestLabNeedDaemonReload(t *testing.T) {
 		t.Errorf("detail: type %q burst %d restart %d interval %d; systemctl: %s %s %s %s", d.ServiceType, d.StartLimitBurst, d.RestartUSec, d.StartLimitIntervalUSec,
 			show("Type"), show("StartLimitBurst"), show("RestartUSec"), show("StartLimitIntervalUSec"))
 	}
-	if s, _ := w.Snapshot(); mine(s)["edited.service"] {
+	if s := snapshotNow(t, w); mine(s)["edited.service"] {
 		t.Errorf("daemon-reload left need_daemon_reload set: %v", mine(s))
 	}
 }

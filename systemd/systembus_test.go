@@ -28,10 +28,13 @@ import (
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
-// Environment of this binary run as a child: its role and the bus.
+// Environment of this binary run as a child: its role, the bus, and when
+// it is to give up (the parent test's testutil.Deadline, RFC 3339; none
+// when empty).
 const (
-	childRoleEnv = "BOOTINFO_SYSTEMD_TEST_CHILD"
-	childBusEnv  = "BOOTINFO_SYSTEMD_TEST_BUS"
+	childRoleEnv     = "BOOTINFO_SYSTEMD_TEST_CHILD"
+	childBusEnv      = "BOOTINFO_SYSTEMD_TEST_BUS"
+	childDeadlineEnv = "BOOTINFO_SYSTEMD_TEST_DEADLINE"
 )
 
 // nobody is the unprivileged uid and gid children run as.
@@ -46,7 +49,7 @@ func TestMain(m *testing.M) {
 	case "":
 		os.Exit(m.Run())
 	case "watch":
-		os.Exit(childWatch(os.Getenv(childBusEnv)))
+		os.Exit(childWatch(os.Getenv(childBusEnv), os.Getenv(childDeadlineEnv)))
 	case "forge":
 		os.Exit(childForge(os.Getenv(childBusEnv)))
 	default:
@@ -63,13 +66,20 @@ type childReport struct {
 }
 
 // childWatch syncs a system-scope watcher through the bus and reports on
-// standard output what it saw.
-func childWatch(bus string) int {
+// standard output what it saw. It gives up at deadline (RFC 3339), if any.
+func childWatch(bus, deadline string) int {
+	var end time.Time
+	if deadline != "" {
+		var err error
+		if end, err = time.Parse(time.RFC3339Nano, deadline); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
 	w := New(Options{Scope: ScopeSystem, Address: bus, Bus: true, Timeout: 5 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = w.Run(ctx) }()
-	deadline := time.Now().Add(safetyBound)
 	for {
 		s, err := w.Snapshot()
 		if err == nil && s.DetailComplete {
@@ -85,8 +95,8 @@ func childWatch(bus string) int {
 			}
 			return 0
 		}
-		if time.Now().After(deadline) {
-			fmt.Fprintf(os.Stderr, "no complete snapshot: %v (%+v)\n", err, w.Stats())
+		if !end.IsZero() && time.Now().After(end) {
+			fmt.Fprintf(os.Stderr, "no complete snapshot by the test's deadline: %v (%+v)\n", err, w.Stats())
 			return 1
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -197,6 +207,9 @@ func runAsNobody(t *testing.T, role, bus string) []byte {
 	cmd := exec.Command(exe)
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), childRoleEnv + "=" + role, childBusEnv + "=" + bus}
+	if deadline, ok := testutil.Deadline(t); ok {
+		cmd.Env = append(cmd.Env, childDeadlineEnv+"="+deadline.Format(time.RFC3339Nano))
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}, Pdeathsig: syscall.SIGKILL}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
