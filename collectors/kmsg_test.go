@@ -191,17 +191,34 @@ func TestKmsgReaderFailsWithoutSpinning(t *testing.T) {
 	kc := c.(*kmsgCollector)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	start := time.Now()
 	kc.Run(ctx)
 	// No deadline on this context: if the first failure did not release
 	// scrapes, this call would never return and the test would time out.
 	if _, err := kc.Collect(context.Background()); err == nil {
 		t.Fatal("a reader that cannot read reported no error")
 	}
-	time.Sleep(300 * time.Millisecond)
-	restarts := kc.follower.State().Restarts
-	// The first retry waits a second; a spinning reader would have
-	// restarted thousands of times by now.
-	if restarts < 1 || restarts > 2 {
-		t.Errorf("%d restarts in 300 ms", restarts)
+	// The reader does retry: a second failure, after the first backoff.
+	var restarts uint64
+	testutil.WaitFor(t, "the reader's second try", func() error {
+		if restarts = kc.follower.State().Restarts; restarts < 2 {
+			return fmt.Errorf("%d restarts", restarts)
+		}
+		return nil
+	})
+	// And not sooner than its backoff lets it: restart n+1 comes at the
+	// earliest after the first n backoffs (one second, doubling while
+	// under a minute). However long this test was held up, more restarts
+	// than fit in the time since the start are a reader that spins.
+	elapsed := time.Since(start)
+	most := uint64(1)
+	for backoff, sum := time.Second, time.Second; sum <= elapsed; sum += backoff {
+		most++
+		if backoff < time.Minute {
+			backoff *= 2
+		}
+	}
+	if restarts > most {
+		t.Errorf("%d restarts in %v; backoff allows at most %d", restarts, elapsed, most)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"flag"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
@@ -32,6 +33,7 @@ import (
 	"github.com/bootinfo/bootinfo/internal/testing/agent"
 	"github.com/bootinfo/bootinfo/internal/testing/systemdlab"
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
+	"github.com/bootinfo/bootinfo/kmsg"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -640,24 +642,51 @@ func TestKmsgCommandJSON(t *testing.T) {
 }
 
 // TestKmsgCommandLevelsLikeDmesg: on this machine's live log, --level
-// prints what `dmesg --level` prints (records may arrive in between, so
-// dmesg's lines must be a prefix of ours).
+// prints what `dmesg --level` prints. Records may arrive in between, so
+// dmesg's lines must be a prefix of ours; on a full ring each of them also
+// pushes the oldest record out, so the readings are made again until the
+// oldest record was the same before dmesg and after bootinfo.
 func TestKmsgCommandLevelsLikeDmesg(t *testing.T) {
 	if _, err := exec.LookPath("dmesg"); err != nil {
 		testutil.SkipOrFail(t, "util-linux dmesg not installed")
 	}
-	theirs, err := exec.Command("dmesg", "--level", "err,warn,notice").Output()
-	if err != nil {
-		testutil.SkipOrFail(t, "dmesg cannot read the log: %v", err)
-	}
-	ours, err := exec.Command(agent.Binary(t), "kmsg", "--level", "err,warn,notice").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	var theirs, ours []byte
+	testutil.WaitFor(t, "dmesg and bootinfo kmsg to read the log from the same oldest record", func() error {
+		first := oldestKmsgSeq(t)
+		var err error
+		theirs, err = exec.Command("dmesg", "--level", "err,warn,notice").Output()
+		if err != nil {
+			testutil.SkipOrFail(t, "dmesg cannot read the log: %v", err)
+		}
+		ours, err = exec.Command(agent.Binary(t), "kmsg", "--level", "err,warn,notice").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now := oldestKmsgSeq(t); now != first {
+			return fmt.Errorf("the oldest record went from %d to %d during the readings", first, now)
+		}
+		return nil
+	})
 	if len(theirs) == 0 || !bytes.HasPrefix(ours, theirs) {
 		t.Errorf("dmesg --level:\n%s\nbootinfo kmsg --level:\n%s", theirs, ours)
 	}
 	if _, err := exec.Command(agent.Binary(t), "kmsg", "--level", "loud").Output(); err == nil {
 		t.Error("unknown level accepted")
 	}
+}
+
+// oldestKmsgSeq returns the sequence number of the oldest record the
+// kernel's log buffer holds now.
+func oldestKmsgSeq(t *testing.T) uint64 {
+	t.Helper()
+	dev, err := kmsg.NewFS("/dev").Open(kmsg.OpenOptions{})
+	if err != nil {
+		testutil.SkipOrFail(t, "/dev/kmsg: %v", err)
+	}
+	defer dev.Close()
+	r, err := dev.Next(testutil.Context(t))
+	if err != nil {
+		t.Fatalf("/dev/kmsg: %v", err)
+	}
+	return r.Seq
 }

@@ -37,10 +37,15 @@ type systemdAgent struct {
 // systemd faults must never touch them.
 var fixtureStable = []string{"bootloader", "dmi", "firmware", "history", "host"}
 
+// startSystemdAgent starts an agent whose systemd collector watches the
+// lab. Its D-Bus calls have the default deadline, 5s: a call that misses
+// it makes the watcher reconnect, which under "private socket removed" it
+// cannot, so a shorter one turned a slow call on a loaded machine into a
+// failure of an agent the fault must not concern.
 func startSystemdAgent(t *testing.T, root string, extra ...string) *agent.Agent {
 	t.Helper()
 	return start(t, root, append([]string{
-		"--collector.systemd", "--collector.systemd.user", "--collector.systemd.timeout=1s",
+		"--collector.systemd", "--collector.systemd.user", "--collector.systemd.timeout=5s",
 		// A state directory per agent: history is not under test.
 		"--state.dir=" + filepath.Join(t.TempDir(), "state")}, extra...)...)
 }

@@ -96,7 +96,10 @@ func X509SignatureList(owner [16]byte, cert []byte) []byte {
 // registry format, 8be4df61-93ca-11d2-aa0d-00e098032b8c) below sysfs root
 // sys, as the kernel shows it: the 4-byte attributes (non-volatile,
 // boot-service and runtime access, time-based authenticated write, as the
-// signature databases have) and then data.
+// signature databases have) and then data. The file is written aside, in
+// the directory above efivars, and renamed into place, so that an agent
+// reading the variables meanwhile sees the old content or the new, never a
+// file cut short or empty.
 func WriteEFIVariable(tb testing.TB, sys, name, vendor string, data []byte) {
 	tb.Helper()
 	dir := filepath.Join(sys, "firmware", "efi", "efivars")
@@ -105,7 +108,22 @@ func WriteEFIVariable(tb testing.TB, sys, name, vendor string, data []byte) {
 	}
 	const attrs = 0x1 | 0x2 | 0x4 | 0x20
 	buf := binary.LittleEndian.AppendUint32(nil, attrs)
-	if err := os.WriteFile(filepath.Join(dir, name+"-"+vendor), append(buf, data...), 0o644); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(dir), "."+name+"-*.tmp")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, err = f.Write(append(buf, data...))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, name+"-"+vendor))
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
 		tb.Fatal(err)
 	}
 }
