@@ -19,7 +19,6 @@ import (
 // caught up, or skips when the device cannot be read. The collector
 // follows until stop, which returns once its follower has stopped, so
 // that what it read holds still from then on; the test's end stops it too.
-// It runs the follower as Run does, on a goroutine the test can wait for.
 func followKmsg(t *testing.T, ctx context.Context) (kc *kmsgCollector, stop func()) {
 	t.Helper()
 	c, err := NewKmsgCollector(Config{Paths: Paths{DevFS: "/dev"}, Logger: promslog.NewNopLogger(), Kmsg: KmsgConfig{Keep: DefaultKmsgKeep, Records: true}})
@@ -28,17 +27,10 @@ func followKmsg(t *testing.T, ctx context.Context) (kc *kmsgCollector, stop func
 	}
 	kc = c.(*kmsgCollector)
 	kctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	kc.mu.Lock()
-	kc.following = true
-	kc.mu.Unlock()
-	go func() {
-		defer close(done)
-		kc.follower.Run(kctx)
-	}()
+	kc.Run(kctx)
 	stop = func() {
 		cancel()
-		<-done
+		<-kc.stopped
 	}
 	t.Cleanup(stop)
 	<-kc.CaughtUp()

@@ -77,6 +77,8 @@ type kmsgCollector struct {
 	ring      *kmsg.Ring
 	counts    map[levelFacility]uint64
 	following bool
+	// stopped is closed once the follower Run started has returned.
+	stopped chan struct{}
 
 	records, lost, problems, milestone, restartsDesc, tainted *prometheus.Desc
 }
@@ -110,6 +112,7 @@ func NewKmsgCollector(cfg Config) (Collector, error) {
 	c.follower = kmsg.NewFollower(c.fs, c.add, func(err error, retryIn time.Duration) {
 		logger.Error("kernel log reader failed; reopening", "err", c.withhold(err), "retry_in", retryIn)
 	})
+	c.stopped = make(chan struct{})
 	return c, nil
 }
 
@@ -127,7 +130,10 @@ func (c *kmsgCollector) Run(ctx context.Context) {
 	c.mu.Lock()
 	c.following = true
 	c.mu.Unlock()
-	go c.follower.Run(ctx)
+	go func() {
+		defer close(c.stopped)
+		c.follower.Run(ctx)
+	}()
 }
 
 func (c *kmsgCollector) Collect(ctx context.Context) (*Snapshot, error) {
