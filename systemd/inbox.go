@@ -21,6 +21,10 @@ type inbox struct {
 	full    bool                // a daemon-reload ended, or too much to track
 	gone    bool                // the manager left the bus
 	notify  chan struct{}       // one slot: "something is pending"
+	// poked says notify was sent since the last drain: the watcher is
+	// already awake or has its refresh timer armed, so the signals after
+	// the first wake no one.
+	poked bool
 
 	// owner is the manager's unique bus name, whose signals are the only
 	// ones believed on a bus; bus is false on the private socket, where
@@ -89,6 +93,7 @@ func (in *inbox) drain() drained {
 		in.units = make(map[string]*pending, len(in.units))
 	}
 	in.manager, in.mgrAll, in.files, in.full, in.gone = false, false, false, false, false
+	in.poked = false
 	return d
 }
 
@@ -98,8 +103,12 @@ func (in *inbox) setOwner(owner string) {
 	in.mu.Unlock()
 }
 
-// poke wakes the watcher; called with mu held.
+// poke wakes the watcher, once per drain; called with mu held.
 func (in *inbox) poke() {
+	if in.poked {
+		return
+	}
+	in.poked = true
 	select {
 	case in.notify <- struct{}{}:
 	default:

@@ -1,9 +1,11 @@
 package systemd
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"reflect"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/godbus/dbus/v5"
 )
 
@@ -402,5 +405,137 @@ func TestRefreshSkipsBadPaths(t *testing.T) {
 	changed, err := w.refresh(t.Context(), nil, d)
 	if err != nil || changed || w.badSignals.Load() != 1 {
 		t.Errorf("refresh: changed %v, err %v, %d bad signals", changed, err, w.badSignals.Load())
+	}
+}
+
+// TestWireConnPauseEndsOnCall: between two batches of signals the reader
+// pauses (here for an hour), and a call written meanwhile, or Close, ends
+// the pause at once: a reply never waits for the next batch. The inbox
+// wakes the watcher once per drain, however many signals come.
+func TestWireConnPauseEndsOnCall(t *testing.T) {
+	old := signalBatch
+	signalBatch = time.Hour
+	t.Cleanup(func() { signalBatch = old })
+	le := binary.LittleEndian
+	signal := propsChanged(t, le, crashPath, "", unitIface, map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("failed")}, nil)
+	reply := encode(t, le, dbus.TypeMethodReply, "", "", "", "", "ok")
+	call := encode(t, le, dbus.TypeMethodCall, "/x", "x.y", "Z", "")
+
+	client, server := net.Pipe()
+	in := newInbox(false)
+	wc := newWireConn(client, in)
+	defer wc.Close()
+	calls := make(chan []byte, 1)
+	go func() {
+		// The manager: what the client writes after BEGIN is its call.
+		r := bufio.NewReader(server)
+		if _, err := r.ReadString('\n'); err != nil {
+			return
+		}
+		b := make([]byte, len(call))
+		if _, err := io.ReadFull(r, b); err == nil {
+			calls <- b
+		}
+		_, _ = io.Copy(io.Discard, r)
+	}()
+	begun := make(chan struct{})
+	go func() {
+		_, _ = server.Write([]byte("OK 1234\r\n"))
+		<-begun
+		// One batch of three.
+		_, _ = server.Write(bytes.Repeat(signal, 3))
+	}()
+	line := make([]byte, 9)
+	if _, err := io.ReadFull(wc, line); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wc.Write([]byte("BEGIN\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// Only what this test writes next may end a pause.
+	noWake := func() {
+		select {
+		case <-wc.wake:
+		default:
+		}
+	}
+	noWake()
+	close(begun)
+	read := func() <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			got := make([]byte, len(reply))
+			_, err := io.ReadFull(wc, got)
+			if err == nil && !bytes.Equal(got, reply) {
+				err = fmt.Errorf("read %x, want the reply", got)
+			}
+			done <- err
+		}()
+		return done
+	}
+	done := read()
+	// The reader took the signals and is in its pause.
+	testutil.WaitFor(t, "the signals", func() error {
+		if n := in.signals.Load(); n != 3 {
+			return fmt.Errorf("%d of 3 routed", n)
+		}
+		return nil
+	})
+	if n := len(in.notify); n != 1 {
+		t.Errorf("three signals left %d wake-ups for the watcher, want 1", n)
+	}
+	<-in.notify
+	route(t, in, signal)
+	if n := len(in.notify); n != 0 {
+		t.Error("a signal before the drain woke the watcher again")
+	}
+	in.drain()
+	route(t, in, signal)
+	if n := len(in.notify); n != 1 {
+		t.Error("the first signal after a drain did not wake the watcher")
+	}
+
+	if _, err := wc.Write(call); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-calls; !bytes.Equal(got, call) {
+		t.Fatalf("the manager read %x, want the call", got)
+	}
+	go func() { _, _ = server.Write(reply) }()
+	if err := waitDone(t, "the reply, within the pause", done); err != nil {
+		t.Fatal(err)
+	}
+
+	// Paused again after the reply's batch; Close ends it too.
+	done = read()
+	noWake()
+	routed := in.signals.Load()
+	go func() { _, _ = server.Write(signal) }()
+	testutil.WaitFor(t, "one more signal", func() error {
+		if n := in.signals.Load(); n != routed+1 {
+			return fmt.Errorf("%d routed, want %d", n, routed+1)
+		}
+		return nil
+	})
+	_ = wc.Close()
+	if err := waitDone(t, "the read's end after Close", done); err == nil {
+		t.Error("a read after Close succeeded")
+	}
+}
+
+// waitDone returns what done says, failing the test when it has said
+// nothing shortly before the test's deadline.
+func waitDone(t *testing.T, what string, done <-chan error) error {
+	t.Helper()
+	deadline, limited := testutil.Deadline(t)
+	if !limited {
+		return <-done
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Until(deadline)):
+		t.Fatalf("waiting for %s: the test binary's -timeout is near", what)
+		return nil
 	}
 }

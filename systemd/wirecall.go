@@ -59,6 +59,8 @@ func (c *wireConn) get(path dbus.ObjectPath, iface, prop string, done func(uint3
 	c.wmu.Unlock()
 	if err != nil {
 		c.forget(serial)
+	} else {
+		c.called()
 	}
 	return serial, err
 }

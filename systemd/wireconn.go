@@ -31,6 +31,10 @@ type wireConn struct {
 	lastFill    time.Time
 	lastBytes   int
 	signalsOnly bool
+	// wake ends the pause between two batches of signals early: a call
+	// was written, and its reply is not to wait for the batch.
+	wake  chan struct{}
+	pause *time.Timer
 
 	dropped atomic.Uint64 // method calls from the peer, and unreadable messages
 
@@ -60,7 +64,7 @@ func (a *authGate) wrote(p []byte) {
 func (a *authGate) messages() bool { return a.msgs.Load() }
 
 func newWireConn(c net.Conn, in *inbox) *wireConn {
-	return &wireConn{Conn: c, in: in, r: bufio.NewReaderSize(c, readBuf)}
+	return &wireConn{Conn: c, in: in, r: bufio.NewReaderSize(c, readBuf), wake: make(chan struct{}, 1)}
 }
 
 // Write passes through (godbus writes a whole message at a time); the
@@ -70,7 +74,39 @@ func (c *wireConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	c.wmu.Unlock()
 	c.wrote(p)
+	c.called()
 	return n, err
+}
+
+// Close closes the socket and wakes the reader from its pause, so that it
+// sees the close at once.
+func (c *wireConn) Close() error {
+	err := c.Conn.Close()
+	c.called()
+	return err
+}
+
+// called ends the reader's pause between batches of signals, if it is in
+// one: a reply is due.
+func (c *wireConn) called() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// wait pauses the reader for d, or until a call is written.
+func (c *wireConn) wait(d time.Duration) {
+	if c.pause == nil {
+		c.pause = time.NewTimer(d)
+	} else {
+		c.pause.Reset(d)
+	}
+	select {
+	case <-c.pause.C:
+	case <-c.wake:
+		c.pause.Stop()
+	}
 }
 
 func (c *wireConn) Read(p []byte) (int, error) {
@@ -92,8 +128,10 @@ func (c *wireConn) Read(p []byte) (int, error) {
 const readBuf = 256 << 10
 
 // signalBatch is the least time between two reads of a socket that
-// brings only signals.
-const signalBatch = 50 * time.Millisecond
+// brings only signals. A call written meanwhile ends the pause at once,
+// so it delays no reply; what it costs is the age of a signal, at most
+// this much on top of Options.Coalesce. A variable for tests.
+var signalBatch = 250 * time.Millisecond
 
 // maxSignal is the largest signal (or call) read; the manager's are a few
 // hundred bytes.
@@ -115,7 +153,7 @@ func (c *wireConn) next() error {
 		// stream that fills half the buffer in a batch, which the socket
 		// (and then the manager's queue) would otherwise have to hold.
 		if wait := signalBatch - time.Since(c.lastFill); c.signalsOnly && c.lastBytes < readBuf/2 && wait > 0 {
-			time.Sleep(wait)
+			c.wait(wait)
 		}
 	}
 	fixed, err := c.r.Peek(16)
