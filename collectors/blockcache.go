@@ -133,9 +133,15 @@ func (c *blockCache) get(key any, encode func() (*Block, error)) (block *Block, 
 		// Changed key, same text (a snapshot without a key whose
 		// metrics did not move): keep the block made before.
 		e.block, e.thorough, e.made = old.block, old.thorough, old.made
+		b.release()
 	} else {
 		b.Gzip = gzipcat.Compress(b.Text, flate.BestSpeed)
 		e.block = pack(b)
+		if e.block != b {
+			// Kept compressed only: the text's room goes back to its
+			// writer for the next block.
+			b.release()
+		}
 	}
 	c.keep(e)
 	p.block = e.block
@@ -179,7 +185,7 @@ func pack(b *Block) *Block {
 		return b
 	}
 	p := *b
-	p.Text = nil
+	p.Text, p.recycle = nil, nil
 	return &p
 }
 

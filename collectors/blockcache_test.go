@@ -2,11 +2,16 @@ package collectors
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
+
+	"github.com/bootinfo/bootinfo/systemd"
+	"github.com/prometheus/common/promslog"
 )
 
 // gatedEncoder is an encode function that counts its calls and returns
@@ -250,5 +255,65 @@ func TestBlockCacheKeepsLargeBlocksCompressed(t *testing.T) {
 	small, _ := c.get(3, func() (*Block, error) { return &Block{Text: []byte(line)}, nil })
 	if string(small.Text) != line {
 		t.Errorf("a block of %d bytes lost its text", len(line))
+	}
+}
+
+// TestBlockCacheRecyclesPackedText: once the cache keeps a block
+// compressed only, its text's room goes back to the text writer, which
+// writes the next block in it (a crash-loop storm's encoding every second
+// then makes no garbage the size of its text); a block whose text the
+// cache keeps never has its room written over, and what the cache serves
+// stays the text each block was made with.
+func TestBlockCacheRecyclesPackedText(t *testing.T) {
+	col, err := NewSystemdCollector(Config{Logger: promslog.NewNopLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := col.(*systemdCollector)
+	units := func(n int, restarts uint32) *systemd.Snapshot {
+		in := systemd.SnapshotInput{Scope: systemd.ScopeSystem}
+		for i := range n {
+			in.Units = append(in.Units, systemd.Unit{Name: fmt.Sprintf("u%04d.service", i), ActiveState: "active",
+				Service: &systemd.Service{NRestarts: restarts}})
+		}
+		return systemd.BuildSnapshot(in, systemd.Filter{})
+	}
+	room := func(b []byte) *byte { return unsafe.SliceData(b) }
+	var cache blockCache
+	var texts []string
+	var rooms []*byte
+	var served []*Block
+	for i, s := range []*systemd.Snapshot{units(1000, 1), units(1000, 2), units(1000, 3), units(2, 4), units(2, 5)} {
+		enc := func() (*Block, error) {
+			b := c.text(s)
+			rooms = append(rooms, room(b.Text))
+			texts = append(texts, string(b.Text))
+			return b, nil
+		}
+		b, err := cache.get(i, enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		served = append(served, b)
+		got, err := b.Bytes()
+		if err != nil || string(got) != texts[i] {
+			t.Fatalf("block %d: served %d bytes (%v), made %d", i, len(got), err, len(texts[i]))
+		}
+		if large := len(texts[i]) >= packAt; large != b.packed() {
+			t.Fatalf("block %d of %d bytes: packed %v", i, len(texts[i]), b.packed())
+		}
+	}
+	if rooms[1] != rooms[0] || rooms[2] != rooms[0] {
+		t.Error("the blocks after a packed one were not written in its room")
+	}
+	// The small block at 3 keeps its text: block 4 is written elsewhere,
+	// and every block still reads as it was made.
+	if rooms[4] == rooms[3] {
+		t.Error("a kept block's text was written over")
+	}
+	for i, b := range served {
+		if got, err := b.Bytes(); err != nil || string(got) != texts[i] {
+			t.Errorf("block %d no longer reads as it was made (%v)", i, err)
+		}
 	}
 }

@@ -25,6 +25,20 @@ type Block struct {
 	Text  []byte
 	Gzip  gzipcat.Segment
 	Names []string // the metric families' names, in order; none in JSON
+
+	// recycle, when set, takes Text back for the writer that made it, once
+	// the block cache no longer needs it (see release).
+	recycle func([]byte)
+}
+
+// release hands b's text back to the writer that made it, if one wants
+// it: the caller holds no other reference to it, and b has no text after.
+func (b *Block) release() {
+	if b.recycle != nil && b.Text != nil {
+		b.recycle(b.Text)
+		b.Text = nil
+	}
+	b.recycle = nil
 }
 
 // packed reports whether b's text is kept only compressed.

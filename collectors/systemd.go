@@ -374,22 +374,9 @@ func (c *systemdCollector) fromSnapshot(s *systemd.Snapshot) *Snapshot {
 	return c.lastOut
 }
 
-// labelArena hands out label value slices from large shared chunks.
-type labelArena []string
-
-// of returns a slice holding v, which it copies (so v need not escape).
-func (a *labelArena) of(v ...string) []string {
-	if cap(*a)-len(*a) < len(v) {
-		*a = make([]string, 0, max(4096, len(v)))
-	}
-	start := len(*a)
-	*a = append(*a, v...)
-	return (*a)[start:len(*a):len(*a)]
-}
-
-// emit makes the snapshot's samples, each given to add. metrics and text
-// both make theirs from it.
-func (c *systemdCollector) emit(s *systemd.Snapshot, add func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string)) {
+// emit makes the snapshot's samples, each given to add, their label
+// values from la. metrics and text both make theirs from it.
+func (c *systemdCollector) emit(s *systemd.Snapshot, la *labelArena, add func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string)) {
 	m := s.Manager
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) { add(d, prometheus.GaugeValue, v, labels...) }
 	gauge(c.info, 1, m.Version, m.Virtualization, m.Architecture, m.DefaultTarget)
@@ -417,7 +404,6 @@ func (c *systemdCollector) emit(s *systemd.Snapshot, add func(d *prometheus.Desc
 	}
 	// Label values of the thousands of unit samples come from one
 	// arena, not an allocation each.
-	var la labelArena
 	for _, u := range s.Units {
 		for _, st := range unitActiveStates {
 			gauge(c.unitState, boolFloat(u.ActiveState == st), la.of(u.Name, st)...)
@@ -463,7 +449,8 @@ func (c *systemdCollector) emit(s *systemd.Snapshot, add func(d *prometheus.Desc
 // merging families across collectors; the scrape itself uses text).
 func (c *systemdCollector) metrics(s *systemd.Snapshot) []prometheus.Metric {
 	ms := make([]prometheus.Metric, 0, len(s.Units)*(len(unitActiveStates)+2)+len(s.UnitFiles)+32)
-	c.emit(s, func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+	var la labelArena
+	c.emit(s, &la, func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
 		ms = append(ms, constMetric(d, t, v, labels...))
 	})
 	return ms
@@ -479,7 +466,7 @@ func (c *systemdCollector) text(s *systemd.Snapshot) *Block {
 		c.tw = newTextWriter()
 	}
 	c.tw.reset()
-	c.emit(s, c.tw.add)
+	c.emit(s, &c.tw.labels, c.tw.add)
 	return c.tw.Block()
 }
 

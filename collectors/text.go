@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,15 +24,68 @@ type textWriter struct {
 	// last is the size of the text last written, a better guess of the
 	// next one's than the estimate, for a writer used again (reset).
 	last int
+	// labels is an arena for the label values of one encoding's samples,
+	// for a caller that makes them (reset empties it).
+	labels labelArena
+
+	// spare is the text of a block the block cache no longer needs (it
+	// keeps the block compressed only), which the next Block writes in.
+	spareMu sync.Mutex
+	spare   []byte
 }
 
 // reset empties the writer for the next encoding, keeping its families'
-// room for samples: a collector that encodes every second (systemd's, in
-// a crash-loop storm) then grows none of it again.
+// room for samples, its label arena and its spare text: a collector that
+// encodes every second (systemd's, in a crash-loop storm) then grows none
+// of it again, and makes no garbage the size of its text.
 func (w *textWriter) reset() {
 	for _, f := range w.fams {
 		f.samples = f.samples[:0]
 	}
+	w.labels.reset()
+}
+
+// recycle takes back the text of a block this writer made, once nothing
+// reads it any more; the larger of two spares is kept.
+func (w *textWriter) recycle(text []byte) {
+	w.spareMu.Lock()
+	if cap(text) > cap(w.spare) {
+		w.spare = text[:0]
+	}
+	w.spareMu.Unlock()
+}
+
+// labelArena hands out label value slices from large shared chunks. reset
+// makes its room available again, once nothing holds the slices it handed
+// out; the next round then takes them from one chunk as large as the last
+// round needed.
+type labelArena struct {
+	buf  []string
+	n    int // values handed out since reset
+	want int // values the last round handed out
+}
+
+// of returns a slice holding v, which it copies (so v need not escape).
+func (a *labelArena) of(v ...string) []string {
+	if cap(a.buf)-len(a.buf) < len(v) {
+		a.buf = make([]string, 0, max(4096, len(v), a.want-a.n))
+	}
+	a.n += len(v)
+	start := len(a.buf)
+	a.buf = append(a.buf, v...)
+	return a.buf[start:len(a.buf):len(a.buf)]
+}
+
+// reset lets the arena hand out its room again; the slices it handed out
+// must no longer be used.
+func (a *labelArena) reset() {
+	a.want, a.n = a.n, 0
+	if cap(a.buf) < a.want {
+		a.buf = nil // the next round takes one chunk of a.want
+		return
+	}
+	clear(a.buf) // hold no unit name of an old snapshot
+	a.buf = a.buf[:0]
 }
 
 type textFamily struct {
@@ -85,9 +139,18 @@ func (w *textWriter) Block() *Block {
 	for _, f := range fams {
 		size += len(f.meta.help) + 2*len(f.meta.name) + 32 + len(f.samples)*(len(f.meta.name)+24+16*len(f.meta.labels))
 	}
+	want := max(size, w.last+w.last/16)
+	w.spareMu.Lock()
+	spare := w.spare
+	w.spare = nil
+	w.spareMu.Unlock()
 	var b bytes.Buffer
-	b.Grow(max(size, w.last+w.last/16))
-	blk := &Block{Names: make([]string, 0, len(fams))}
+	if cap(spare) >= want {
+		b = *bytes.NewBuffer(spare[:0])
+	} else {
+		b.Grow(want)
+	}
+	blk := &Block{Names: make([]string, 0, len(fams)), recycle: w.recycle}
 	for _, f := range fams {
 		if len(f.samples) == 0 {
 			continue // a family reset left without samples this time
