@@ -205,3 +205,46 @@ func TestFetchBusLimit(t *testing.T) {
 		t.Errorf("depth %d after the bus refused calls", d)
 	}
 }
+
+// TestGetPropsRaw: the watcher reads properties through its own wire
+// calls: values of each type, an unknown property as none, another error
+// as the first error (named, so askReload can tell a unit's trouble), and
+// a manager that never answers as the context's end, with the calls
+// given up on.
+func TestGetPropsRaw(t *testing.T) {
+	c := fakeConn(t, func(path dbus.ObjectPath, prop string) (any, string, bool) {
+		switch prop {
+		case "SystemState":
+			return "degraded", "", true
+		case "NFailedUnits":
+			return uint32(2), "", true
+		case "NJobs":
+			return nil, errUnknownProp, true
+		case "NNames":
+			return nil, "org.freedesktop.DBus.Error.AccessDenied", true
+		}
+		return nil, "", false // Silent
+	})
+	p, err := c.getProps(context.Background(), managerPath, managerIface, counterProps)
+	if p.str("SystemState") != "degraded" || p.u32("NFailedUnits") != 2 || p.u32("NJobs") != 0 {
+		t.Errorf("read %v", p)
+	}
+	if dbusErrorName(err) != "org.freedesktop.DBus.Error.AccessDenied" {
+		t.Errorf("error %v, want NNames's access denied, by name", err)
+	}
+	if _, err := c.getProps(context.Background(), managerPath, managerIface, []string{"SystemState", "NFailedUnits"}); err != nil {
+		t.Errorf("a read of two answered properties: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.getProps(ctx, managerPath, managerIface, []string{"Silent"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("a silent manager: %v, want the context's end", err)
+	}
+	c.wc.cmu.Lock()
+	n := len(c.wc.calls)
+	c.wc.cmu.Unlock()
+	if n != 0 {
+		t.Errorf("%d calls still in flight after giving up", n)
+	}
+}
