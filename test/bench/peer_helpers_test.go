@@ -20,7 +20,12 @@ import (
 	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 )
 
-func TestMain(m *testing.M) { agent.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(envControl) == "1" {
+		runControl()
+	}
+	agent.Main(m)
+}
 
 // nodeExporterBinary is Debian's name for node_exporter.
 const nodeExporterBinary = "prometheus-node-exporter"
