@@ -539,3 +539,73 @@ func waitDone(t *testing.T, what string, done <-chan error) error {
 		return nil
 	}
 }
+
+// TestWireConnNoPauseWhileCallInFlight: while a call waits for its reply
+// the reader does not pause after a batch of signals, even when no call
+// is written meanwhile: the reply is read as soon as it comes.
+func TestWireConnNoPauseWhileCallInFlight(t *testing.T) {
+	old := signalBatch
+	signalBatch = time.Hour
+	t.Cleanup(func() { signalBatch = old })
+	le := binary.LittleEndian
+	signal := propsChanged(t, le, crashPath, "", unitIface, map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("failed")}, nil)
+	reply := encode(t, le, dbus.TypeMethodReply, "", "", "", "", "ok")
+	call := encode(t, le, dbus.TypeMethodCall, "/x", "x.y", "Z", "")
+
+	client, server := net.Pipe()
+	in := newInbox(false)
+	wc := newWireConn(client, in)
+	defer wc.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		r := bufio.NewReader(server)
+		if _, err := r.ReadString('\n'); err != nil {
+			return
+		}
+		b := make([]byte, len(call))
+		if _, err := io.ReadFull(r, b); err == nil {
+			got <- b
+		}
+		_, _ = io.Copy(io.Discard, r)
+	}()
+	go func() { _, _ = server.Write([]byte("OK 1234\r\n")) }()
+	line := make([]byte, 9)
+	if _, err := io.ReadFull(wc, line); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wc.Write([]byte("BEGIN\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wc.Write(call); err != nil {
+		t.Fatal(err)
+	}
+	<-got
+	// Neither BEGIN nor the call may end a pause: only the call being in
+	// flight keeps the reader from one.
+	for range 2 {
+		select {
+		case <-wc.wake:
+		default:
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		b := make([]byte, len(reply))
+		_, err := io.ReadFull(wc, b)
+		done <- err
+	}()
+	go func() { _, _ = server.Write(signal) }()
+	testutil.WaitFor(t, "the signal", func() error {
+		if in.signals.Load() != 1 {
+			return errors.New("not routed yet")
+		}
+		return nil
+	})
+	go func() { _, _ = server.Write(reply) }()
+	if err := waitDone(t, "the reply after a batch of signals, with the call in flight", done); err != nil {
+		t.Fatal(err)
+	}
+	if n := wc.awaiting.Load(); n != 0 {
+		t.Errorf("%d calls still counted in flight after their reply", n)
+	}
+}

@@ -35,6 +35,10 @@ type wireConn struct {
 	// was written, and its reply is not to wait for the batch.
 	wake  chan struct{}
 	pause *time.Timer
+	// awaiting counts godbus's calls written and not answered yet (the
+	// raw calls in flight are in calls): while any is, the reader does
+	// not pause, so no reply waits behind a batch of signals.
+	awaiting atomic.Int64
 
 	dropped atomic.Uint64 // method calls from the peer, and unreadable messages
 
@@ -70,12 +74,30 @@ func newWireConn(c net.Conn, in *inbox) *wireConn {
 // Write passes through (godbus writes a whole message at a time); the
 // client's BEGIN ends authentication.
 func (c *wireConn) Write(p []byte) (int, error) {
+	msgs := c.messages()
 	c.wmu.Lock()
 	n, err := c.Conn.Write(p)
 	c.wmu.Unlock()
 	c.wrote(p)
+	if msgs && err == nil && len(p) >= 16 && p[1] == msgMethodCall && p[2]&flagNoReply == 0 {
+		c.awaiting.Add(1)
+	}
 	c.called()
 	return n, err
+}
+
+// flagNoReply is the message flag NO_REPLY_EXPECTED.
+const flagNoReply = 0x1
+
+// inFlight says whether a call, godbus's or raw, waits for its reply.
+func (c *wireConn) inFlight() bool {
+	if c.awaiting.Load() > 0 {
+		return true
+	}
+	c.cmu.Lock()
+	n := len(c.calls)
+	c.cmu.Unlock()
+	return n > 0
 }
 
 // Close closes the socket and wakes the reader from its pause, so that it
@@ -128,8 +150,9 @@ func (c *wireConn) Read(p []byte) (int, error) {
 const readBuf = 256 << 10
 
 // signalBatch is the least time between two reads of a socket that
-// brings only signals. A call written meanwhile ends the pause at once,
-// so it delays no reply; what it costs is the age of a signal, at most
+// brings only signals. The reader does not pause while a call waits for
+// its reply, and a call written meanwhile ends a pause at once, so no
+// reply waits for a batch; what it costs is the age of a signal, at most
 // this much on top of Options.Coalesce. A variable for tests.
 var signalBatch = 250 * time.Millisecond
 
@@ -152,7 +175,7 @@ func (c *wireConn) next() error {
 		// (a sync's, or a call's) are never held back, and neither is a
 		// stream that fills half the buffer in a batch, which the socket
 		// (and then the manager's queue) would otherwise have to hold.
-		if wait := signalBatch - time.Since(c.lastFill); c.signalsOnly && c.lastBytes < readBuf/2 && wait > 0 {
+		if wait := signalBatch - time.Since(c.lastFill); c.signalsOnly && c.lastBytes < readBuf/2 && wait > 0 && !c.inFlight() {
 			c.wait(wait)
 		}
 	}
@@ -193,6 +216,8 @@ func (c *wireConn) next() error {
 		c.signalsOnly = false
 		if m, err := parseMessage(msg); err == nil && c.reply(&m) {
 			break
+		}
+		for v := c.awaiting.Load(); v > 0 && !c.awaiting.CompareAndSwap(v, v-1); v = c.awaiting.Load() {
 		}
 		c.out = msg
 		if size > keepBuf {
