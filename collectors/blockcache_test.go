@@ -316,4 +316,18 @@ func TestBlockCacheRecyclesPackedText(t *testing.T) {
 			t.Errorf("block %d no longer reads as it was made (%v)", i, err)
 		}
 	}
+	// A text larger than maxSpare is not kept between encodings.
+	big := units(4000, 6)
+	var bigLen int
+	if _, err := cache.get(len(served), func() (*Block, error) {
+		b := c.text(big)
+		bigLen = len(b.Text)
+		return b, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c.tw.reset()
+	if bigLen <= maxSpare || cap(c.tw.spare) > maxSpare || cap(c.tw.labels.buf) != 0 {
+		t.Errorf("after a block of %d bytes: kept %d bytes of text and room for %d label values", bigLen, cap(c.tw.spare), cap(c.tw.labels.buf))
+	}
 }
