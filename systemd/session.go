@@ -74,6 +74,9 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 				due := max(w.opts.Debounce, w.opts.Coalesce-now.Sub(lastRefresh))
 				timer = time.NewTimer(due)
 				fire = timer.C
+				// The socket is read just before the refresh, so it
+				// sees the signals sent until then.
+				c.wc.readBefore(now.Add(due))
 			}
 		case <-fire:
 			fire, timer = nil, nil

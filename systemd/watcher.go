@@ -30,14 +30,13 @@ type Options struct {
 	Timeout time.Duration
 	// Debounce is how long signal-driven refreshes are batched
 	// (default 100ms); a change shows in the snapshot after at most
-	// Debounce plus one refresh, once its signal is read (the
-	// connection reads a socket that brings only signals in batches, at
-	// most 250ms apart).
+	// Debounce plus one refresh. (A socket that brings only signals is
+	// read in batches, 250ms apart, and just before each refresh.)
 	Debounce time.Duration
 	// Coalesce is the least time between two signal-driven refreshes
 	// (default 1s): however many signals a unit sends, it is looked at no
 	// more than once per Coalesce, and its counters (restarts) are at
-	// most Coalesce (and one batch of signals) behind the manager's.
+	// most Coalesce behind the manager's.
 	Coalesce time.Duration
 	// ResyncInterval is the period of the full resync that repairs any
 	// missed signal (default 5min). A resync re-reads every loaded unit;

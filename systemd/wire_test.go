@@ -609,3 +609,32 @@ func TestWireConnNoPauseWhileCallInFlight(t *testing.T) {
 		t.Errorf("%d calls still counted in flight after their reply", n)
 	}
 }
+
+// TestWireConnReadsBeforeDrain: the reader's pause is what is left of
+// signalBatch, cut short to end readAhead before a drain the watcher
+// announced (which also ends a pause under way); at that moment the read
+// is due at once, and after it the pauses are whole again.
+func TestWireConnReadsBeforeDrain(t *testing.T) {
+	old := signalBatch
+	signalBatch = time.Hour
+	t.Cleanup(func() { signalBatch = old })
+	c := &wireConn{wake: make(chan struct{}, 1)}
+	now := time.Now()
+	c.lastFill = now
+	if d := c.pauseFor(now.Add(time.Minute)); d != time.Hour-time.Minute {
+		t.Errorf("pause %v a minute after a read, want the rest of the batch", d)
+	}
+	c.readBefore(now.Add(time.Second))
+	if len(c.wake) != 1 {
+		t.Error("announcing a drain did not end the pause under way")
+	}
+	if d := c.pauseFor(now); d != time.Second-readAhead {
+		t.Errorf("pause %v a second before a drain, want %v", d, time.Second-readAhead)
+	}
+	if d := c.pauseFor(now.Add(time.Second - readAhead)); d != 0 {
+		t.Errorf("pause %v at the read before the drain, want none", d)
+	}
+	if d := c.pauseFor(now.Add(time.Second)); d != time.Hour-time.Second {
+		t.Errorf("pause %v after the drain's read, want the rest of the batch", d)
+	}
+}

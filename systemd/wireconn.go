@@ -35,6 +35,10 @@ type wireConn struct {
 	// was written, and its reply is not to wait for the batch.
 	wake  chan struct{}
 	pause *time.Timer
+	// readBy, when not zero, is when the watcher next drains the inbox
+	// (UnixNano): a pause ends readAhead before it, so the signals the
+	// socket holds then are routed in time (see readBefore).
+	readBy atomic.Int64
 	// awaiting counts godbus's calls written and not answered yet (the
 	// raw calls in flight are in calls): while any is, the reader does
 	// not pause, so no reply waits behind a batch of signals.
@@ -117,6 +121,37 @@ func (c *wireConn) called() {
 	}
 }
 
+// readAhead is how long before the watcher's drain (readBefore) the
+// reader reads what the socket holds: reading and routing a batch takes
+// a millisecond or two.
+const readAhead = 20 * time.Millisecond
+
+// readBefore says the watcher drains the inbox at t: the reader reads the
+// socket readAhead before, however far its pause would go, so the drain
+// sees every signal sent until then and a counter is at most the
+// watcher's Coalesce behind the manager's, not that plus a batch.
+func (c *wireConn) readBefore(t time.Time) {
+	c.readBy.Store(t.UnixNano())
+	c.called() // a pause under way is measured again
+}
+
+// pauseFor is how long the reader pauses before its next read at now:
+// what is left of signalBatch since the last read, cut short to end
+// readAhead before a drain the watcher announced. Once that moment has
+// come the read is due at once, and the announcement is done with.
+func (c *wireConn) pauseFor(now time.Time) time.Duration {
+	wait := signalBatch - now.Sub(c.lastFill)
+	if rb := c.readBy.Load(); rb != 0 {
+		until := time.Unix(0, rb).Sub(now) - readAhead
+		if until <= 0 {
+			c.readBy.CompareAndSwap(rb, 0)
+			return 0
+		}
+		wait = min(wait, until)
+	}
+	return wait
+}
+
 // wait pauses the reader for d, or until a call is written.
 func (c *wireConn) wait(d time.Duration) {
 	if c.pause == nil {
@@ -152,8 +187,8 @@ const readBuf = 256 << 10
 // signalBatch is the least time between two reads of a socket that
 // brings only signals. The reader does not pause while a call waits for
 // its reply, and a call written meanwhile ends a pause at once, so no
-// reply waits for a batch; what it costs is the age of a signal, at most
-// this much on top of Options.Coalesce. A variable for tests.
+// reply waits for a batch; nor does the watcher's refresh, before which
+// the socket is read (readBefore). A variable for tests.
 var signalBatch = 250 * time.Millisecond
 
 // maxSignal is the largest signal (or call) read; the manager's are a few
@@ -175,7 +210,7 @@ func (c *wireConn) next() error {
 		// (a sync's, or a call's) are never held back, and neither is a
 		// stream that fills half the buffer in a batch, which the socket
 		// (and then the manager's queue) would otherwise have to hold.
-		if wait := signalBatch - time.Since(c.lastFill); c.signalsOnly && c.lastBytes < readBuf/2 && wait > 0 && !c.inFlight() {
+		if wait := c.pauseFor(time.Now()); c.signalsOnly && c.lastBytes < readBuf/2 && wait > 0 && !c.inFlight() {
 			c.wait(wait)
 		}
 	}
