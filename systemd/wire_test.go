@@ -413,54 +413,18 @@ func TestRefreshSkipsBadPaths(t *testing.T) {
 // the pause at once: a reply never waits for the next batch. The inbox
 // wakes the watcher once per drain, however many signals come.
 func TestWireConnPauseEndsOnCall(t *testing.T) {
-	old := signalBatch
-	signalBatch = time.Hour
-	t.Cleanup(func() { signalBatch = old })
-	le := binary.LittleEndian
-	signal := propsChanged(t, le, crashPath, "", unitIface, map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("failed")}, nil)
-	reply := encode(t, le, dbus.TypeMethodReply, "", "", "", "", "ok")
-	call := encode(t, le, dbus.TypeMethodCall, "/x", "x.y", "Z", "")
-
-	client, server := net.Pipe()
-	in := newInbox(false)
-	wc := newWireConn(client, in)
-	defer wc.Close()
-	calls := make(chan []byte, 1)
+	wc, in, server, calls := pausingWireConn(t)
+	signal, reply, call := pauseSignal(t), pauseReply(t), pauseCall(t)
 	go func() {
-		// The manager: what the client writes after BEGIN is its call.
-		r := bufio.NewReader(server)
-		if _, err := r.ReadString('\n'); err != nil {
-			return
-		}
-		b := make([]byte, len(call))
-		if _, err := io.ReadFull(r, b); err == nil {
-			calls <- b
-		}
-		_, _ = io.Copy(io.Discard, r)
-	}()
-	begun := make(chan struct{})
-	go func() {
-		_, _ = server.Write([]byte("OK 1234\r\n"))
-		<-begun
 		// One batch of three.
 		_, _ = server.Write(bytes.Repeat(signal, 3))
 	}()
-	line := make([]byte, 9)
-	if _, err := io.ReadFull(wc, line); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := wc.Write([]byte("BEGIN\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	// Only what this test writes next may end a pause.
 	noWake := func() {
 		select {
 		case <-wc.wake:
 		default:
 		}
 	}
-	noWake()
-	close(begun)
 	read := func() <-chan error {
 		done := make(chan error, 1)
 		go func() {
@@ -544,38 +508,8 @@ func waitDone(t *testing.T, what string, done <-chan error) error {
 // the reader does not pause after a batch of signals, even when no call
 // is written meanwhile: the reply is read as soon as it comes.
 func TestWireConnNoPauseWhileCallInFlight(t *testing.T) {
-	old := signalBatch
-	signalBatch = time.Hour
-	t.Cleanup(func() { signalBatch = old })
-	le := binary.LittleEndian
-	signal := propsChanged(t, le, crashPath, "", unitIface, map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("failed")}, nil)
-	reply := encode(t, le, dbus.TypeMethodReply, "", "", "", "", "ok")
-	call := encode(t, le, dbus.TypeMethodCall, "/x", "x.y", "Z", "")
-
-	client, server := net.Pipe()
-	in := newInbox(false)
-	wc := newWireConn(client, in)
-	defer wc.Close()
-	got := make(chan []byte, 1)
-	go func() {
-		r := bufio.NewReader(server)
-		if _, err := r.ReadString('\n'); err != nil {
-			return
-		}
-		b := make([]byte, len(call))
-		if _, err := io.ReadFull(r, b); err == nil {
-			got <- b
-		}
-		_, _ = io.Copy(io.Discard, r)
-	}()
-	go func() { _, _ = server.Write([]byte("OK 1234\r\n")) }()
-	line := make([]byte, 9)
-	if _, err := io.ReadFull(wc, line); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := wc.Write([]byte("BEGIN\r\n")); err != nil {
-		t.Fatal(err)
-	}
+	wc, in, server, got := pausingWireConn(t)
+	signal, reply, call := pauseSignal(t), pauseReply(t), pauseCall(t)
 	if _, err := wc.Write(call); err != nil {
 		t.Fatal(err)
 	}
@@ -637,4 +571,58 @@ func TestWireConnReadsBeforeDrain(t *testing.T) {
 	if d := c.pauseFor(now.Add(time.Second)); d != time.Hour-time.Second {
 		t.Errorf("pause %v after the drain's read, want the rest of the batch", d)
 	}
+}
+
+// pausingWireConn returns a wire connection past authentication over a
+// pipe, with signalBatch an hour, the manager's end of the pipe, and a
+// channel that receives the first message the manager reads after BEGIN
+// (pauseCall's length). BEGIN's wake-up is drained: only what the test
+// writes next may end a pause.
+func pausingWireConn(t *testing.T) (*wireConn, *inbox, net.Conn, <-chan []byte) {
+	t.Helper()
+	old := signalBatch
+	signalBatch = time.Hour
+	t.Cleanup(func() { signalBatch = old })
+	client, server := net.Pipe()
+	in := newInbox(false)
+	wc := newWireConn(client, in)
+	t.Cleanup(func() { _ = wc.Close() })
+	calls := make(chan []byte, 1)
+	n := len(pauseCall(t))
+	go func() {
+		r := bufio.NewReader(server)
+		if _, err := r.ReadString('\n'); err != nil {
+			return
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err == nil {
+			calls <- b
+		}
+		_, _ = io.Copy(io.Discard, r)
+	}()
+	go func() { _, _ = server.Write([]byte("OK 1234\r\n")) }()
+	line := make([]byte, 9)
+	if _, err := io.ReadFull(wc, line); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wc.Write([]byte("BEGIN\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wc.wake:
+	default:
+	}
+	return wc, in, server, calls
+}
+
+func pauseSignal(t *testing.T) []byte {
+	return propsChanged(t, binary.LittleEndian, crashPath, "", unitIface, map[string]dbus.Variant{"ActiveState": dbus.MakeVariant("failed")}, nil)
+}
+
+func pauseReply(t *testing.T) []byte {
+	return encode(t, binary.LittleEndian, dbus.TypeMethodReply, "", "", "", "", "ok")
+}
+
+func pauseCall(t *testing.T) []byte {
+	return encode(t, binary.LittleEndian, dbus.TypeMethodCall, "/x", "x.y", "Z", "")
 }
