@@ -78,16 +78,27 @@ func newWireConn(c net.Conn, in *inbox) *wireConn {
 // Write passes through (godbus writes a whole message at a time); the
 // client's BEGIN ends authentication.
 func (c *wireConn) Write(p []byte) (int, error) {
-	msgs := c.messages()
+	// Counted before it is written: its reply may be read before Write
+	// returns.
+	call := c.messages() && len(p) >= 16 && p[1] == msgMethodCall && p[2]&flagNoReply == 0
+	if call {
+		c.awaiting.Add(1)
+	}
 	c.wmu.Lock()
 	n, err := c.Conn.Write(p)
 	c.wmu.Unlock()
 	c.wrote(p)
-	if msgs && err == nil && len(p) >= 16 && p[1] == msgMethodCall && p[2]&flagNoReply == 0 {
-		c.awaiting.Add(1)
+	if call && err != nil {
+		c.answered()
 	}
 	c.called()
 	return n, err
+}
+
+// answered counts one of godbus's calls answered (or never sent).
+func (c *wireConn) answered() {
+	for v := c.awaiting.Load(); v > 0 && !c.awaiting.CompareAndSwap(v, v-1); v = c.awaiting.Load() {
+	}
 }
 
 // flagNoReply is the message flag NO_REPLY_EXPECTED.
@@ -252,8 +263,7 @@ func (c *wireConn) next() error {
 		if m, err := parseMessage(msg); err == nil && c.reply(&m) {
 			break
 		}
-		for v := c.awaiting.Load(); v > 0 && !c.awaiting.CompareAndSwap(v, v-1); v = c.awaiting.Load() {
-		}
+		c.answered()
 		c.out = msg
 		if size > keepBuf {
 			c.buf = nil
