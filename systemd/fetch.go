@@ -276,6 +276,26 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 				wait()
 				continue
 			}
+			if d := c.pacer.take(time.Now()); d > 0 {
+				// The second's budget is spent (see pacer): answers
+				// are taken meanwhile, and the watchdog told that the
+				// batch is not stuck.
+				if len(flights) > 0 {
+					wait()
+					continue
+				}
+				t := time.NewTimer(min(d, w.opts.Timeout))
+				select {
+				case <-t.C:
+				case <-bctx.Done():
+				}
+				t.Stop()
+				select {
+				case progress <- struct{}{}:
+				default:
+				}
+				continue
+			}
 			var req propReq
 			if len(retry) > 0 {
 				req, retry = retry[0], retry[1:]

@@ -33,6 +33,10 @@ type Options struct {
 	// Debounce plus one refresh. (A socket that brings only signals is
 	// read in batches, 250ms apart, and just before each refresh.)
 	Debounce time.Duration
+	// CallRate is the most property reads the watcher sends the manager
+	// in any second (default DefaultCallRate): systemd sleeps a second
+	// when its loop turns more than 50,000 times in one (see pacer).
+	CallRate int
 	// Coalesce is the least time between two signal-driven refreshes
 	// (default 1s): however many signals a unit sends, it is looked at no
 	// more than once per Coalesce, and its counters (restarts) are at
@@ -90,6 +94,9 @@ func (o *Options) defaults() {
 		}
 	}
 	def(&o.Timeout, 5*time.Second)
+	if o.CallRate <= 0 {
+		o.CallRate = DefaultCallRate
+	}
 	def(&o.Debounce, 100*time.Millisecond)
 	def(&o.Coalesce, time.Second)
 	def(&o.ResyncInterval, 5*time.Minute)
@@ -115,6 +122,8 @@ type Watcher struct {
 	snap   atomic.Pointer[Snapshot] // last good snapshot
 	gen    uint64                   // Generation of the last publish; Run's goroutine only
 	status atomic.Pointer[error]    // nil: connected and synced
+
+	pacer *pacer // holds the calls of every session to Options.CallRate
 
 	details    chan struct{} // a slot per Detail call running
 	dconn      detailConns   // Detail's connection
@@ -197,7 +206,8 @@ func (c *cache) complete() bool {
 // filter pattern is reported by Run and Snapshot.
 func New(opts Options) *Watcher {
 	opts.defaults()
-	w := &Watcher{opts: opts, details: make(chan struct{}, maxDetails), detailIdle: detailIdle}
+	w := &Watcher{opts: opts, details: make(chan struct{}, maxDetails), detailIdle: detailIdle,
+		pacer: newPacer(opts.CallRate, time.Now())}
 	f, err := NewFilter(opts.Include, opts.Exclude)
 	w.filter = f
 	if err != nil {
@@ -263,6 +273,9 @@ type Stats struct {
 	// UnitFilesFailures counts ListUnitFiles calls that failed or timed
 	// out (see Options.UnitFilesTimeout).
 	UnitFilesFailures uint64 `json:"unit_files_failures"`
+	// CallPauses counts the times a property read waited to keep the
+	// calls of a second within Options.CallRate.
+	CallPauses uint64 `json:"call_pauses"`
 }
 
 // Stats returns the watcher's counters; it makes no D-Bus call.
@@ -279,6 +292,7 @@ func (w *Watcher) Stats() Stats {
 		UnitFaults:     w.unitFaults.Load(),
 
 		UnitFilesFailures: w.filesFailures.Load(),
+		CallPauses:        w.pacer.paused(),
 	}
 	if in := w.in.Load(); in != nil {
 		st.Signals += in.signals.Load()
