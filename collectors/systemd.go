@@ -30,6 +30,9 @@ type SystemdConfig struct {
 	Bus     bool
 	// Timeout bounds every D-Bus call.
 	Timeout time.Duration
+	// CallRate is the most unit property reads sent to the manager in
+	// any second (systemd.Options.CallRate; 0: its default).
+	CallRate int
 	// Include and Exclude filter units by name (anchored regexes).
 	Include, Exclude string
 	// UnitFilesFromManager lists unit files with the manager's
@@ -114,8 +117,8 @@ func NewSystemdCollector(cfg Config) (Collector, error) {
 	if _, err := systemd.NewFilter(sc.Include, sc.Exclude); err != nil {
 		return nil, err
 	}
-	opts := systemd.Options{Address: sc.Address, Bus: sc.Bus, Timeout: sc.Timeout, Include: sc.Include, Exclude: sc.Exclude,
-		Root: cfg.Paths.RootFS, UnitFilesFromManager: sc.UnitFilesFromManager}
+	opts := systemd.Options{Address: sc.Address, Bus: sc.Bus, Timeout: sc.Timeout, CallRate: sc.CallRate,
+		Include: sc.Include, Exclude: sc.Exclude, Root: cfg.Paths.RootFS, UnitFilesFromManager: sc.UnitFilesFromManager}
 	if sc.User {
 		opts.Scope = systemd.ScopeUser
 	}

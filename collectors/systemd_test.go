@@ -261,3 +261,15 @@ func TestSystemdReloadingState(t *testing.T) {
 		t.Errorf("active = %v while reloading", got)
 	}
 }
+
+// TestSystemdCallRateReachesTheWatcher: the configured budget of property
+// reads (--collector.systemd.max-calls-per-second) is the watcher's.
+func TestSystemdCallRateReachesTheWatcher(t *testing.T) {
+	c, err := NewSystemdCollector(Config{Logger: promslog.NewNopLogger(), Systemd: SystemdConfig{CallRate: 123}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.(*systemdCollector).opts.CallRate; got != 123 {
+		t.Errorf("the watcher's CallRate is %d, want the configured 123", got)
+	}
+}

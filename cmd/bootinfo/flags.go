@@ -27,6 +27,9 @@ const (
 	// maxNFDInterval bounds --nfd.interval: labels a day stale are not
 	// worth writing.
 	maxNFDInterval = 24 * time.Hour
+	// maxCallRate bounds --collector.systemd.max-calls-per-second: more
+	// than the manager answers, so no pacing at all.
+	maxCallRate = 1000000
 )
 
 // reservedPaths are the agent's own endpoints, which --web.telemetry-path
@@ -47,6 +50,7 @@ func validate(o options, sf serveFlags, serving bool) error {
 	check(o.timeout > 0 && o.timeout <= maxTimeout, "--collector.timeout must be above 0 and at most %s, got %s", maxTimeout, o.timeout)
 	cc := o.collectorConfig
 	check(cc.Systemd.Timeout > 0 && cc.Systemd.Timeout <= maxTimeout, "--collector.systemd.timeout must be above 0 and at most %s, got %s", maxTimeout, cc.Systemd.Timeout)
+	check(cc.Systemd.CallRate >= 1 && cc.Systemd.CallRate <= maxCallRate, "--collector.systemd.max-calls-per-second must be from 1 to %d, got %d", maxCallRate, cc.Systemd.CallRate)
 	check(cc.Firmware.Refresh >= 0, "--collector.firmware.refresh must be 0 (read once) or more, got %s", cc.Firmware.Refresh)
 	check(cc.Kmsg.Keep >= 1 && cc.Kmsg.Keep <= maxRecordsKept, "--collector.kmsg.records-kept must be from 1 to %d, got %d", maxRecordsKept, cc.Kmsg.Keep)
 	check(cc.History.Keep >= 1 && cc.History.Keep <= maxKeepBoots, "--state.keep-boots must be from 1 to %d, got %d", maxKeepBoots, cc.History.Keep)

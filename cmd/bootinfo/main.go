@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/bootinfo/bootinfo/collectors"
 	"github.com/bootinfo/bootinfo/dmi/dmidecode"
+	"github.com/bootinfo/bootinfo/systemd"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -88,6 +90,7 @@ func run(args []string, stdout, stderr io.Writer) (rc int) {
 	app.Flag("collector.systemd.address", "D-Bus address of the manager (default: the system manager's private socket /run/systemd/private as root, else the system bus).").PlaceHolder("ADDRESS").StringVar(&o.collectorConfig.Systemd.Address)
 	app.Flag("collector.systemd.address-is-bus", "The --collector.systemd.address is a message bus (system or session bus), not the manager's private socket.").BoolVar(&o.collectorConfig.Systemd.Bus)
 	app.Flag("collector.systemd.timeout", "Deadline for every D-Bus call to the manager.").Default("5s").DurationVar(&o.collectorConfig.Systemd.Timeout)
+	app.Flag("collector.systemd.max-calls-per-second", "Most unit property reads sent to the manager in any second: systemd's manager sleeps a whole second when its loop turns more than 50,000 times in one.").Default(strconv.Itoa(systemd.DefaultCallRate)).IntVar(&o.collectorConfig.Systemd.CallRate)
 	app.Flag("collector.systemd.unit-files-from-manager", "Ask the manager for the unit file list (ListUnitFiles, which blocks it for seconds with a thousand unit files) instead of reading it from the unit directories below --path.rootfs.").BoolVar(&o.collectorConfig.Systemd.UnitFilesFromManager)
 	app.Flag("collector.systemd.source", "Where the systemd section comes from: manager (D-Bus), files (the unit files below --path.rootfs, as systemctl --root reads them), or auto: the manager when the root booted with systemd (it has /run/systemd/system) or an address is given, until it never answers; files otherwise, as for another system's root mounted for repair.").Default("auto").EnumVar(&o.collectorConfig.Systemd.Source, "auto", "manager", "files")
 	app.Flag("collector.systemd.unit-include", "Regexp of unit names to report (anchored, as node_exporter's).").Default(".+").StringVar(&o.collectorConfig.Systemd.Include)
