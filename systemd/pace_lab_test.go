@@ -1,12 +1,8 @@
 package systemd
 
 import (
-	"bufio"
-	"bytes"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -28,102 +24,28 @@ func startCallClock(t *testing.T, target string) (*callClock, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "sdclock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("unix", filepath.Join(dir, "private"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	cc := &callClock{}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-		os.RemoveAll(dir)
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			client, err := l.Accept()
-			if err != nil {
-				return
-			}
-			manager, err := net.Dial("unix", sock)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, client, manager)
-			mu.Unlock()
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				_, _ = io.Copy(client, manager)
-				client.Close()
-			}()
-			go func() {
-				defer wg.Done()
-				_ = cc.pass(manager, client)
-				manager.Close()
-			}()
-		}
-	}()
-	return cc, "unix:path=" + filepath.Join(dir, "private")
+	return cc, listenProxy(t, sock, cc.serve)
 }
 
-// pass copies what the client writes to the manager: the authentication
-// lines up to BEGIN, then whole messages, noting the method calls.
-func (cc *callClock) pass(dst io.Writer, src io.Reader) error {
-	r := bufio.NewReader(src)
-	for {
-		line, err := r.ReadBytes('\n')
-		if _, werr := dst.Write(line); werr != nil || err != nil {
-			return cmpErr(err, werr)
-		}
-		if bytes.HasPrefix(bytes.TrimLeft(line, "\x00"), []byte("BEGIN")) {
-			break
-		}
-	}
-	for {
-		fixed, err := r.Peek(16)
-		if err != nil {
-			return err
-		}
-		h, err := parseFixed(fixed)
-		if err != nil {
-			return err
-		}
-		msg := make([]byte, h.size())
-		if _, err := io.ReadFull(r, msg); err != nil {
-			return err
-		}
-		if h.typ == msgMethodCall {
+// serve relays one client's connection, noting the method calls it sends
+// once authentication is over.
+func (cc *callClock) serve(client, mgr net.Conn) {
+	defer client.Close()
+	defer mgr.Close()
+	go func() {
+		defer client.Close()
+		_, _ = io.Copy(client, mgr)
+	}()
+	fromClient(client, func(chunk []byte, message bool) bool {
+		if message && chunk[1] == msgMethodCall {
 			cc.mu.Lock()
 			cc.at = append(cc.at, time.Now())
 			cc.mu.Unlock()
 		}
-		if _, err := dst.Write(msg); err != nil {
-			return err
-		}
-	}
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
+		_, err := mgr.Write(chunk)
+		return err == nil
+	})
 }
 
 // busiest returns the most calls that went by in any second, and how

@@ -22,7 +22,6 @@ import (
 // of the object at path, which it answers itself with reply: a manager
 // that, for that one unit, answers as large as a test needs, at once.
 type detailProxy struct {
-	target   string // the manager's socket
 	path     dbus.ObjectPath
 	reply    []byte // an encoded method return
 	serialAt int    // where reply's reply serial is
@@ -41,7 +40,7 @@ func startDetailProxy(t *testing.T, target string, path dbus.ObjectPath, props m
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &detailProxy{target: sock, path: path}
+	p := &detailProxy{path: path}
 	out := &dbus.Message{Type: dbus.TypeMethodReply, Headers: map[dbus.HeaderField]dbus.Variant{
 		dbus.FieldReplySerial: dbus.MakeVariant(uint32(replySerialMark)),
 		dbus.FieldSignature:   dbus.MakeVariant(dbus.SignatureOf(props)),
@@ -55,6 +54,14 @@ func startDetailProxy(t *testing.T, target string, path dbus.ObjectPath, props m
 	if p.serialAt < 0 {
 		t.Fatal("no reply serial in the encoded reply")
 	}
+	return p, listenProxy(t, sock, p.serve)
+}
+
+// listenProxy listens on a socket of its own, connects each client that
+// comes to the manager's socket sock, and has serve relay between them;
+// it returns the socket's D-Bus address.
+func listenProxy(t *testing.T, sock string, serve func(client, mgr net.Conn)) string {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "sdproxy")
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +91,7 @@ func startDetailProxy(t *testing.T, target string, path dbus.ObjectPath, props m
 			if err != nil {
 				return
 			}
-			m, err := net.Dial("unix", p.target)
+			m, err := net.Dial("unix", sock)
 			if err != nil {
 				c.Close()
 				continue
@@ -95,11 +102,11 @@ func startDetailProxy(t *testing.T, target string, path dbus.ObjectPath, props m
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p.serve(c, m)
+				serve(c, m)
 			}()
 		}
 	}()
-	return p, "unix:path=" + l.Addr().String()
+	return "unix:path=" + l.Addr().String()
 }
 
 // serve relays one client's connection, a whole line (authentication) or
@@ -124,19 +131,10 @@ func (p *detailProxy) serve(client, mgr net.Conn) {
 			}
 		}
 	}()
-	r := bufio.NewReader(client)
-	begun := false
-	for {
-		chunk, err := readChunk(r, begun, false)
-		if err != nil {
-			return
-		}
-		if !begun {
-			begun = strings.HasPrefix(string(chunk), "BEGIN")
-			if _, err := mgr.Write(chunk); err != nil {
-				return
-			}
-			continue
+	fromClient(client, func(chunk []byte, message bool) bool {
+		if !message {
+			_, err := mgr.Write(chunk)
+			return err == nil
 		}
 		if m, err := parseMessage(chunk); err == nil && m.typ == msgMethodCall && string(m.member) == "GetAll" &&
 			dbus.ObjectPath(m.path) == p.path {
@@ -145,18 +143,33 @@ func (p *detailProxy) serve(client, mgr net.Conn) {
 				hdr := append([]byte(nil), p.reply[:p.serialAt+4]...)
 				binary.LittleEndian.PutUint32(hdr[p.serialAt:], m.order.Uint32(chunk[8:12]))
 				wmu.Lock()
+				defer wmu.Unlock()
 				_, err := client.Write(hdr)
 				if err == nil {
 					_, err = client.Write(p.reply[p.serialAt+4:])
 				}
-				wmu.Unlock()
-				if err != nil {
-					return
-				}
-				continue
+				return err == nil
 			}
 		}
-		if _, err := mgr.Write(chunk); err != nil {
+		_, err := mgr.Write(chunk)
+		return err == nil
+	})
+}
+
+// fromClient reads what a client writes, a line (authentication) or a
+// message at a time, and hands each to relay, saying whether it is a
+// message; it returns once the client is gone or relay returns false.
+func fromClient(client net.Conn, relay func(chunk []byte, message bool) bool) {
+	r := bufio.NewReader(client)
+	begun := false
+	for {
+		chunk, err := readChunk(r, begun, false)
+		if err != nil {
+			return
+		}
+		message := begun
+		begun = begun || strings.HasPrefix(string(chunk), "BEGIN")
+		if !relay(chunk, message) {
 			return
 		}
 	}
