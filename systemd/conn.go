@@ -312,10 +312,7 @@ func (c *conn) getPropsRaw(ctx context.Context, path dbus.ObjectPath, iface stri
 		}
 	}
 	for _, n := range names {
-		if err := c.pace(ctx); err != nil {
-			giveUp()
-			return nil, fmt.Errorf("systemd: properties of %s: %w", path, err)
-		}
+		c.pacer.count(time.Now())
 		s, err := c.wc.get(path, iface, n, func(_ uint32, r rawReply) { ch <- answer{n, r} })
 		if err != nil {
 			giveUp()

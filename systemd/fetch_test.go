@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bootinfo/bootinfo/internal/testing/testutil"
 	"github.com/godbus/dbus/v5"
 )
 
@@ -235,6 +236,31 @@ func TestGetPropsRaw(t *testing.T) {
 	if _, err := c.getProps(context.Background(), managerPath, managerIface, []string{"SystemState", "NFailedUnits"}); err != nil {
 		t.Errorf("a read of two answered properties: %v", err)
 	}
+
+	// The manager's counters are read under a call's deadline: they count
+	// against the watcher's budget of calls, but never wait for it, even
+	// for a budget no call could get.
+	c.pacer = newPacer(0, time.Now())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.getProps(context.Background(), managerPath, managerIface, []string{"SystemState", "NFailedUnits"})
+		done <- err
+	}()
+	testutil.WaitFor(t, "the counters read with the budget spent", func() error {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("the counters read with the budget spent: %v", err)
+			}
+			return nil
+		default:
+			return errors.New("still reading")
+		}
+	})
+	if c.pacer.total != 2 {
+		t.Errorf("the pacer counted %d calls, want the 2 reads", c.pacer.total)
+	}
+	c.pacer = nil
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -1,7 +1,6 @@
 package systemd
 
 import (
-	"context"
 	"sync"
 	"time"
 )
@@ -108,19 +107,17 @@ func (p *pacer) paused() uint64 {
 	return p.pauses
 }
 
-// pace waits, within ctx, until c may send one more call.
-func (c *conn) pace(ctx context.Context) error {
-	for {
-		d := c.pacer.take(time.Now())
-		if d <= 0 {
-			return nil
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		}
+// count counts one call sent at now, whatever the budget: the few reads
+// of the manager's own properties are made under a call's deadline, which
+// a wait for the budget (up to a second) could outlast.
+func (p *pacer) count(now time.Time) {
+	if p == nil {
+		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := max(int64(now.Sub(p.base)/paceSlot), p.head)
+	p.advance(s)
+	p.counts[s%paceRing]++
+	p.total++
 }
