@@ -75,7 +75,6 @@ type conn struct {
 	wc  *wireConn
 
 	inFlight atomic.Int32 // the most property reads in flight; 0: pipelineDepth
-	pacer    *pacer       // the watcher's; nil: calls are not paced
 }
 
 // depth is how many property reads may be in flight on c.
@@ -312,7 +311,6 @@ func (c *conn) getPropsRaw(ctx context.Context, path dbus.ObjectPath, iface stri
 		}
 	}
 	for _, n := range names {
-		c.pacer.count(time.Now())
 		s, err := c.wc.get(path, iface, n, func(_ uint32, r rawReply) { ch <- answer{n, r} })
 		if err != nil {
 			giveUp()

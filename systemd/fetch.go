@@ -276,7 +276,7 @@ func (w *Watcher) readProps(ctx context.Context, c *conn, reqs []propReq) (map[*
 				wait()
 				continue
 			}
-			if d := c.pacer.take(time.Now()); d > 0 {
+			if d := c.wc.pacer.due(time.Now()); d > 0 {
 				// The second's budget is spent (see pacer): answers
 				// are taken meanwhile, and the watchdog told that the
 				// batch is not stuck.

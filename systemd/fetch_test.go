@@ -240,7 +240,7 @@ func TestGetPropsRaw(t *testing.T) {
 	// The manager's counters are read under a call's deadline: they count
 	// against the watcher's budget of calls, but never wait for it, even
 	// for a budget no call could get.
-	c.pacer = newPacer(0, time.Now())
+	c.wc.pacer = newPacer(0, time.Now())
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.getProps(context.Background(), managerPath, managerIface, []string{"SystemState", "NFailedUnits"})
@@ -257,10 +257,10 @@ func TestGetPropsRaw(t *testing.T) {
 			return errors.New("still reading")
 		}
 	})
-	if c.pacer.total != 2 {
-		t.Errorf("the pacer counted %d calls, want the 2 reads", c.pacer.total)
+	if c.wc.pacer.total != 2 {
+		t.Errorf("the pacer counted %d calls, want the 2 reads", c.wc.pacer.total)
 	}
-	c.pacer = nil
+	c.wc.pacer = nil
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

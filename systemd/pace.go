@@ -43,25 +43,22 @@ type pacer struct {
 	head   int64 // the newest slot counted in
 	total  int   // calls in the slots (head-paceWindow, head]
 	pauses uint64
-	held   bool // the last take was refused
+	held   bool // the last due said to wait
 }
 
 func newPacer(budget int, now time.Time) *pacer { return &pacer{budget: budget, base: now} }
 
-// take counts one call sent at now and returns 0, or, when the budget of
-// the last second is spent, counts nothing and returns how long to wait
-// before asking again.
-func (p *pacer) take(now time.Time) time.Duration {
+// due returns 0 when one more call may be sent at now, or how long to
+// wait before asking again when the budget of the last second is spent.
+// It counts nothing: the connection counts each call it writes (count).
+func (p *pacer) due(now time.Time) time.Duration {
 	if p == nil {
 		return 0
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := max(int64(now.Sub(p.base)/paceSlot), p.head)
-	p.advance(s)
+	s := p.slot(now)
 	if p.total < p.budget {
-		p.counts[s%paceRing]++
-		p.total++
 		p.held = false
 		return 0
 	}
@@ -75,6 +72,30 @@ func (p *pacer) take(now time.Time) time.Duration {
 	for ; o < s && p.counts[o%paceRing] == 0; o++ {
 	}
 	return p.base.Add(time.Duration(o+paceWindow) * paceSlot).Sub(now)
+}
+
+// count counts one call sent at now, whatever the budget: every raw call
+// the connection writes, so that no caller escapes the budget, though
+// the few reads of the manager's own properties, made under a call's
+// deadline that a wait (up to a second) could outlast, do not wait for
+// it.
+func (p *pacer) count(now time.Time) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.slot(now)
+	p.counts[s%paceRing]++
+	p.total++
+}
+
+// slot returns now's slot, with the window moved to end at it. Called
+// with mu held.
+func (p *pacer) slot(now time.Time) int64 {
+	s := max(int64(now.Sub(p.base)/paceSlot), p.head)
+	p.advance(s)
+	return s
 }
 
 // advance moves the window to end at slot s, forgetting the slots that
@@ -105,19 +126,4 @@ func (p *pacer) paused() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.pauses
-}
-
-// count counts one call sent at now, whatever the budget: the few reads
-// of the manager's own properties are made under a call's deadline, which
-// a wait for the budget (up to a second) could outlast.
-func (p *pacer) count(now time.Time) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s := max(int64(now.Sub(p.base)/paceSlot), p.head)
-	p.advance(s)
-	p.counts[s%paceRing]++
-	p.total++
 }

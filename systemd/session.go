@@ -22,7 +22,7 @@ func (w *Watcher) session(ctx context.Context) (synced bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	c.pacer = w.pacer
+	c.wc.pacer = w.pacer
 	defer func() {
 		w.conn.CompareAndSwap(c, nil)
 		c.close()

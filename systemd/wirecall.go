@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -53,6 +54,7 @@ func (c *wireConn) get(path dbus.ObjectPath, iface, prop string, done func(uint3
 	}
 	c.calls[serial] = done
 	c.cmu.Unlock()
+	c.pacer.count(time.Now())
 	c.wmu.Lock()
 	c.wbuf = encodeGet(c.wbuf[:0], serial, path, iface, prop)
 	_, err := c.Conn.Write(c.wbuf)

@@ -46,6 +46,10 @@ type wireConn struct {
 
 	dropped atomic.Uint64 // method calls from the peer, and unreadable messages
 
+	// pacer counts the raw calls written against the watcher's budget
+	// (Options.CallRate); nil: they are not counted.
+	pacer *pacer
+
 	wmu  sync.Mutex // one message written at a time, godbus's or a raw call's
 	wbuf []byte
 
