@@ -549,9 +549,7 @@ func TestWireConnNoPauseWhileCallInFlight(t *testing.T) {
 // announced (which also ends a pause under way); at that moment the read
 // is due at once, and after it the pauses are whole again.
 func TestWireConnReadsBeforeDrain(t *testing.T) {
-	old := signalBatch
-	signalBatch = time.Hour
-	t.Cleanup(func() { signalBatch = old })
+	hourBatches(t)
 	c := &wireConn{wake: make(chan struct{}, 1)}
 	now := time.Now()
 	c.lastFill = now
@@ -580,9 +578,7 @@ func TestWireConnReadsBeforeDrain(t *testing.T) {
 // writes next may end a pause.
 func pausingWireConn(t *testing.T) (*wireConn, *inbox, net.Conn, <-chan []byte) {
 	t.Helper()
-	old := signalBatch
-	signalBatch = time.Hour
-	t.Cleanup(func() { signalBatch = old })
+	hourBatches(t)
 	client, server := net.Pipe()
 	in := newInbox(false)
 	wc := newWireConn(client, in)
@@ -613,6 +609,14 @@ func pausingWireConn(t *testing.T) (*wireConn, *inbox, net.Conn, <-chan []byte) 
 	default:
 	}
 	return wc, in, server, calls
+}
+
+// hourBatches makes signalBatch an hour for the test: a pause ends only
+// by what the test does.
+func hourBatches(t *testing.T) {
+	old := signalBatch
+	signalBatch = time.Hour
+	t.Cleanup(func() { signalBatch = old })
 }
 
 func pauseSignal(t *testing.T) []byte {
